@@ -1,0 +1,162 @@
+/* config.h — the watch list and settings, as one immutable snapshot.
+ *
+ * config_load() reads YAML (libyaml's event API, with marks), validates everything, and either
+ * returns a complete snapshot or every error it found as "FILE:LINE:COL: message". Nothing else
+ * ever changes a snapshot; a reload builds a new one and swaps it in whole.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "classify.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/govwatch/govwatch.yaml"
+
+struct conf_mark {
+        unsigned line; /* 1-based */
+        unsigned column; /* 1-based */
+};
+
+/* A community reference as written in the watch list, before resolution. */
+enum community_ref_kind {
+        COMMUNITY_REF_ID,          /* -123, club123, public123, event123: owner_id known */
+        COMMUNITY_REF_USER_ID,     /* 123, id123: a personal page */
+        COMMUNITY_REF_SCREEN_NAME, /* sevadm, https://vk.com/sevadm: needs resolving */
+};
+
+struct community_ref {
+        enum community_ref_kind kind;
+        int64_t owner_id;          /* for *_ID kinds: negative for communities */
+        char *screen_name;         /* for SCREEN_NAME, lower-case */
+        char *raw;                 /* as written */
+        struct conf_mark mark;
+};
+
+/* Parses "https://vk.com/x", "vk.ru/x", "m.vk.com/x", "club1", "public1", "event1", "id1",
+ * "-1", "1", "screen_name". -EINVAL with a static reason on anything else. */
+int community_ref_parse(const char *s, struct community_ref *ret, const char **ret_reason);
+/* Frees what community_ref_parse() allocated (screen_name, raw); accepts NULL. */
+void community_ref_done(struct community_ref *r);
+
+enum starttls_mode {
+        STARTTLS_REQUIRED,
+        STARTTLS_OPTIONAL,
+        STARTTLS_NEVER,
+};
+
+struct sink_conf {
+        char *name;
+        char *type;                /* console, desktop, email, exec, webhook */
+        struct conf_mark mark;
+        /* common */
+        char *template_title;
+        char *template_body;
+        size_t max_length;         /* 0: the sink's own default */
+        char *quiet_hours;         /* "23:00-07:00" or NULL */
+        int quiet_start_min, quiet_end_min; /* minutes of the day; -1 when no quiet hours */
+        bool quiet_emergency;      /* true: emergencies wait too */
+        uint64_t digest_usec;      /* 0: no digest */
+        unsigned concurrency;      /* in-flight sends; default 4 */
+        uint64_t timeout_usec;
+        /* desktop */
+        char *bus_address;
+        char *urgency[_CATEGORY_BUILTIN_MAX]; /* "low" | "normal" | "critical" or NULL */
+        /* email, webhook */
+        char *url;
+        enum starttls_mode starttls;
+        char *ca_file;
+        char *username;
+        char *password_file;
+        char *from;
+        char **to;                 /* NULL-terminated */
+        /* exec */
+        char **command;            /* NULL-terminated argv, no shell */
+};
+
+struct watch_conf {
+        char *topic;
+        struct community_ref *communities;
+        size_t n_communities;
+        uint64_t categories;       /* mask over the classifier's categories */
+        bool all_categories;
+        bool uncategorized;        /* also send posts with no category */
+        size_t *sinks;             /* indices into config.sinks */
+        size_t n_sinks;
+        int priority;              /* scheduler weight, default 1 */
+        unsigned backfill;         /* first sight: notify the newest N posts, default 0 */
+        struct conf_mark mark;
+};
+
+struct config {
+        char *path;
+        struct {
+                char *api_url;
+                char *token_file;
+                char *version;
+                double requests_per_second;
+                unsigned daily_wall_get;
+                uint64_t timeout_usec;
+                unsigned wall_count;       /* posts per wall.get, default 20 */
+        } vk;
+        char *state_dir;
+        uint64_t poll_interval_usec;       /* the daemon's sweep period (default 5m) */
+        uint64_t min_interval_usec;        /* scheduler bounds per community */
+        uint64_t max_interval_usec;
+        char *timezone;
+        bool resend_on_category_change;    /* edited post whose categories changed: send again */
+        bool skip_ads;                     /* default true */
+        bool skip_donut;                   /* default true */
+        uint64_t remind_before_usec;       /* default 15m */
+        uint64_t outbox_expire_usec;       /* default 4d */
+        uint64_t history_keep_usec;        /* default 30d */
+        char **alerts;                     /* sink names for alerts about the daemon itself */
+        struct {
+                char *rules_file;          /* NULL: default rules */
+                struct classify_user_category *user;
+                size_t n_user;
+        } classifier;
+        struct sink_conf *sinks;
+        size_t n_sinks;
+        struct watch_conf *watch;
+        size_t n_watch;
+        /* every category name usable in watch entries (built-ins, then user-defined) */
+        char **category_names;
+};
+
+struct config_error {
+        struct conf_mark mark;     /* 0:0 when the error has no position (unreadable file) */
+        char *message;
+};
+
+struct config_errors {
+        struct config_error *errors;
+        size_t n_errors;
+        size_t allocated;
+};
+void config_errors_done(struct config_errors *e);
+/* Prints "FILE:LINE:COL: message" per error. */
+void config_errors_print(const struct config_errors *e, const char *path, FILE *f);
+
+/* Loads and validates path. On failure returns -EINVAL (or -errno for an unreadable file) and
+ * fills errors (which the caller must config_errors_done()). */
+int config_load(const char *path, struct config **ret, struct config_errors *errors);
+/* Same, from a memory buffer; path is only used in messages. */
+int config_load_string(const char *path, const char *data, size_t size, struct config **ret,
+                       struct config_errors *errors);
+
+struct config *config_free(struct config *c);
+static inline void config_freep(struct config **c)
+{
+        *c = config_free(*c);
+}
+#define _cleanup_config_free_ _cleanup_(config_freep)
+
+/* Finds a sink by name; -1 when there is none. */
+ssize_t config_find_sink(const struct config *c, const char *name);
+
+/* Reads the VK token: vk.token_file, else $GOVWATCH_VK_TOKEN, else
+ * $CREDENTIALS_DIRECTORY/vk-token. Never logs the value. */
+int config_read_token(const struct config *c, char **ret);

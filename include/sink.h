@@ -1,0 +1,63 @@
+/* sink.h — where notifications go: one ops table per sink type, a registry by type name.
+ *
+ * send() is asynchronous on the event loop: it returns at once and calls done exactly once,
+ * later or (for sinks with nothing to wait for) before returning. A slow or failing sink never
+ * blocks another. Adding a sink type is one file under src/sinks/ and one line in sink.c.
+ */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "http.h"
+#include "notification.h"
+
+enum sink_result {
+        SINK_ACCEPTED,   /* delivered: the outbox row is done */
+        SINK_TRY_LATER,  /* transient: retry (after retry_after_usec when non-zero) */
+        SINK_REJECTED,   /* permanent: move to dead letters */
+};
+const char *sink_result_name(enum sink_result r);
+
+struct sink;
+
+/* detail: a short human-readable reason (server reply, exit status), may be NULL. */
+typedef void (*sink_done_fn)(struct sink *s, enum sink_result result, uint64_t retry_after_usec,
+                             const char *detail, void *userdata);
+
+/* What a sink may use from the daemon. */
+struct sink_context {
+        sd_event *event;
+        struct http *http;
+        FILE *console;           /* the console sink's stream (stdout) */
+};
+
+struct sink_ops {
+        const char *type;        /* "console", "desktop", "email", "exec", "webhook" */
+        int (*create)(const struct sink_conf *conf, const struct sink_context *ctx,
+                      struct sink **ret);
+        int (*send)(struct sink *s, const struct notification *n, sink_done_fn done,
+                    void *userdata);
+        void (*free)(struct sink *s);
+};
+
+/* Every sink starts with this header; backends embed it first and add their own state. */
+struct sink {
+        const struct sink_ops *ops;
+        const struct sink_conf *conf; /* borrowed from the config snapshot that created it */
+        const char *name;
+};
+
+extern const struct sink_ops sink_console_ops;
+
+const struct sink_ops *sink_ops_find(const char *type);
+/* The list of known sink type names, NULL-terminated (used by the config validator). */
+extern const char *const sink_type_names[];
+
+int sink_create(const struct sink_conf *conf, const struct sink_context *ctx, struct sink **ret);
+struct sink *sink_free(struct sink *s);
+static inline int sink_send(struct sink *s, const struct notification *n, sink_done_fn done,
+                            void *userdata)
+{
+        return s->ops->send(s, n, done, userdata);
+}

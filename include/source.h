@@ -1,0 +1,37 @@
+/* source.h — the VK API client: sends requests over http.c, paced by a token bucket.
+ *
+ * The token goes in "Authorization: Bearer" and nowhere else: not in the URL, not in the body,
+ * not in a log line. Requests wait in a FIFO until the bucket has a token; nothing sleeps.
+ */
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "http.h"
+#include "vk.h"
+
+struct source;
+
+/* res is NULL when the request failed below the API; then error_code is one of the
+ * VK_ERROR_CODE_* pseudo codes and msg says why. The callee owns res. */
+typedef void (*source_done_fn)(struct vk_result *res, int error_code, const char *msg,
+                               void *userdata);
+
+int source_new(sd_event *event, struct http *http, const struct config *conf, const char *token,
+               struct source **ret);
+struct source *source_free(struct source *src);
+
+/* Calls method with form parameters (v is added). n_calls: 0 for a plain method, else the
+ * number of inner calls of an execute. */
+int source_call(struct source *src, const char *method, const char *const *keys,
+                const char *const *values, size_t n_params, size_t n_calls, source_done_fn done,
+                void *userdata);
+
+/* execute with up to 25 wall.get calls. */
+int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size_t n,
+                    source_done_fn done, void *userdata);
+
+/* Requests sent since creation (for figures and tests). */
+unsigned source_requests_sent(const struct source *src);
+unsigned source_pending(const struct source *src);

@@ -1,0 +1,111 @@
+/* util.h — small helpers every stage uses: cleanup attributes, ownership hand-over, time.
+ *
+ * Habits borrowed from systemd: destructors accept NULL and return NULL, results leave through
+ * ret_* parameters, and _cleanup_ makes ownership visible at the declaration.
+ */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define _cleanup_(f)  __attribute__((cleanup(f)))
+#define _unused_      __attribute__((unused))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* Hand a pointer over to someone else and forget it here. */
+#define TAKE_PTR(p)                                                                                \
+        ({                                                                                         \
+                __typeof__(p) _ptr_ = (p);                                                         \
+                (p) = NULL;                                                                        \
+                _ptr_;                                                                             \
+        })
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void strv_free(char **l)
+{
+        if (!l)
+                return;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+}
+static inline void strv_freep(char ***l)
+{
+        strv_free(*l);
+}
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+
+static inline size_t strv_length(char *const *l)
+{
+        size_t n = 0;
+        while (l && l[n])
+                n++;
+        return n;
+}
+
+static inline bool streq(const char *a, const char *b)
+{
+        return strcmp(a, b) == 0;
+}
+
+static inline bool streq_ptr(const char *a, const char *b)
+{
+        if (!a || !b)
+                return a == b;
+        return strcmp(a, b) == 0;
+}
+
+static inline const char *strempty(const char *s)
+{
+        return s ? s : "";
+}
+
+#define USEC_PER_SEC  UINT64_C(1000000)
+#define USEC_PER_MSEC UINT64_C(1000)
+#define USEC_PER_MINUTE (60 * USEC_PER_SEC)
+#define USEC_PER_HOUR (60 * USEC_PER_MINUTE)
+#define USEC_PER_DAY  (24 * USEC_PER_HOUR)
+
+/* CLOCK_REALTIME and CLOCK_MONOTONIC in microseconds. */
+uint64_t now_realtime_usec(void);
+uint64_t now_monotonic_usec(void);
+
+/* Reads a whole small file (secrets, scenarios); strips one trailing newline when asked.
+ * Refuses files larger than max_size with -EFBIG. */
+int read_full_file(const char *path, size_t max_size, bool strip_newline, char **ret,
+                   size_t *ret_size);
+
+/* Grows *array to hold at least need elements of size elem; returns NULL on overflow/ENOMEM. */
+void *greedy_realloc(void **array, size_t *allocated, size_t need, size_t elem);
+
+/* Parses durations like "90s", "5m", "1h", "2d", "1h30m", "250ms"; bare numbers are seconds. */
+int parse_duration_usec(const char *s, uint64_t *ret);
+
+/* Appends to a growing string buffer; all-or-nothing. */
+struct strbuf {
+        char *buf;
+        size_t len;
+        size_t allocated;
+};
+int strbuf_append(struct strbuf *sb, const char *s, size_t len);
+int strbuf_appendf(struct strbuf *sb, const char *fmt, ...) _printf_(2, 3);
+static inline int strbuf_puts(struct strbuf *sb, const char *s)
+{
+        return strbuf_append(sb, s, strlen(s));
+}
+static inline void strbuf_done(struct strbuf *sb)
+{
+        free(sb->buf);
+        *sb = (struct strbuf){0};
+}

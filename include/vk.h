@@ -1,0 +1,84 @@
+/* vk.h — the VK API as data: building execute batches, reading answers, classifying errors.
+ *
+ * Pure: no I/O, no logging. The HTTP shell (source.c) sends what this builds and hands the bytes
+ * back here. Tokens never pass through this module: they go in a header, added by the shell.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VK_EXECUTE_MAX_CALLS 25
+#define VK_GETBYID_MAX 500
+
+/* What an error code means for the poller (DESIGN.md, "Errors to tell apart"). */
+enum vk_error_class {
+        VK_ERROR_NONE,
+        VK_ERROR_TOKEN,     /* 5: stop polling, say so loudly */
+        VK_ERROR_RATE,      /* 6, 9: slow down globally */
+        VK_ERROR_TRANSIENT, /* 1, 10, 13, HTTP 5xx, timeouts, malformed JSON: retry the batch */
+        VK_ERROR_COMMUNITY, /* 15, 18, 30, 203: that community only */
+        VK_ERROR_QUOTA,     /* 29: pause wall.get until the window frees */
+        VK_ERROR_CONFIG,    /* 100, 104, 113: the watch list names something wrong */
+        VK_ERROR_OTHER,
+};
+enum vk_error_class vk_error_class_of(int code);
+const char *vk_error_class_name(enum vk_error_class c);
+
+/* Pseudo error codes for failures below the API (never sent by VK, all negative). */
+#define VK_ERROR_CODE_HTTP      (-1) /* non-2xx status */
+#define VK_ERROR_CODE_TRANSPORT (-2) /* connect/timeout/reset */
+#define VK_ERROR_CODE_MALFORMED (-3) /* not JSON, truncated, wrong shape */
+
+struct vk_wall_request {
+        int64_t owner_id;
+        unsigned count;
+        unsigned offset;
+};
+
+/* VKScript for one execute: "return [API.wall.get({...}),...];" (1..25 calls). */
+int vk_execute_code_wall_get(const struct vk_wall_request *reqs, size_t n, char **ret);
+
+/* Form body "code=...&v=..." (percent-encoded). */
+int vk_form_body(const char *const *keys, const char *const *values, size_t n, char **ret);
+
+struct vk_call_result {
+        int error_code;             /* 0 on success */
+        char *error_msg;            /* NULL on success */
+        json_t *response;           /* borrowed from the owning result's root; NULL on error */
+};
+
+struct vk_result {
+        json_t *root;
+        int error_code;             /* a top-level error: every call failed with it */
+        char *error_msg;
+        struct vk_call_result *calls;
+        size_t n_calls;
+};
+struct vk_result *vk_result_free(struct vk_result *r);
+static inline void vk_result_freep(struct vk_result **r)
+{
+        *r = vk_result_free(*r);
+}
+
+/* Parses any API answer body: {"response": X} or {"error": {...}}. Strips a UTF-8 BOM.
+ * For execute, pass n_calls > 0: "response" must be an array of that length (or null), false
+ * entries are matched in order with "execute_errors". For a plain method pass 0: calls has one
+ * entry. A body that is not JSON or has neither key gives -EBADMSG and *ret_reason. */
+int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_result **ret,
+                    const char **ret_reason);
+
+struct vk_group {
+        int64_t id;                 /* positive group id; owner_id is -id */
+        char *screen_name;
+        char *name;
+        bool is_closed;
+};
+/* groups.getById's response: {"groups":[...]} (5.199) or a bare array (older versions). */
+int vk_groups_parse(const json_t *response, struct vk_group **ret, size_t *ret_n);
+void vk_groups_free(struct vk_group *g, size_t n);
+
+/* utils.resolveScreenName's response: {"object_id":N,"type":"group"|"user"|...}, or [] when
+ * the name is unknown (-ENOENT). Returns the owner_id (negative for groups). */
+int vk_resolve_parse(const json_t *response, int64_t *ret_owner_id);

@@ -1,0 +1,424 @@
+/* main.c — govwatchd's command line: parse options, pick the verb, hand over.
+ *
+ * Verbs and their exit codes are a contract (DESIGN.md): run, once [--dry-run], check-config,
+ * test-sink NAME, resolve NAME..., status, classify. Logs go to stderr; only --dry-run output,
+ * `resolve`, `status`, `classify` and the console sink write to stdout.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+
+static const char *arg_config = CONFIG_DEFAULT_PATH;
+static bool arg_dry_run;
+
+static void help(void)
+{
+        printf("govwatchd — watch Russian government communities on VK and notify residents\n\n"
+               "Usage:\n"
+               "  govwatchd [OPTIONS] [run]             the daemon (the default verb)\n"
+               "  govwatchd [OPTIONS] once [--dry-run]  one sweep over the watch list, deliver, exit\n"
+               "  govwatchd [OPTIONS] check-config      validate the config; errors as FILE:LINE:COL\n"
+               "  govwatchd [OPTIONS] test-sink NAME    send one test notification through a sink\n"
+               "  govwatchd [OPTIONS] resolve NAME|URL...  id, screen name and title of communities\n"
+               "  govwatchd [OPTIONS] status            communities, last poll, errors, outbox\n"
+               "  govwatchd classify [--rules FILE] [--explain]  VK posts (JSON lines) on stdin\n\n"
+               "Options:\n"
+               "  -c, --config FILE  configuration (default %s)\n"
+               "  -n, --dry-run      with once: record nothing, print notifications as JSON\n"
+               "  -v, --verbose      debug logging\n"
+               "  -h, --help         this help\n"
+               "      --version      print the version\n\n"
+               "The VK token is read from vk.token_file, $GOVWATCH_VK_TOKEN or\n"
+               "$CREDENTIALS_DIRECTORY/vk-token; never pass it on the command line.\n",
+               CONFIG_DEFAULT_PATH);
+}
+
+static int load_config(struct config **ret)
+{
+        struct config_errors errors = {0};
+        int r = config_load(arg_config, ret, &errors);
+        if (r < 0) {
+                config_errors_print(&errors, arg_config, stderr);
+                config_errors_done(&errors);
+                return r;
+        }
+        config_errors_done(&errors);
+        return 0;
+}
+
+static int verb_check_config(void)
+{
+        _cleanup_config_free_ struct config *conf = NULL;
+        if (load_config(&conf) < 0)
+                return 1;
+        fprintf(stderr, "%s: OK (%zu watch entries, %zu sinks)\n", arg_config, conf->n_watch,
+                conf->n_sinks);
+        return 0;
+}
+
+/* Builds the whole pipeline; conf is handed over to the govwatch object. */
+static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run)
+{
+        _cleanup_config_free_ struct config *conf = NULL;
+        _cleanup_free_ char *token = NULL;
+        struct govwatch *gw = NULL;
+        sd_event *event = NULL;
+        int r;
+
+        r = load_config(&conf);
+        if (r < 0)
+                return r;
+        r = config_read_token(conf, &token);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the VK token: %m");
+        r = sd_event_default(&event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the event loop: %m");
+        r = govwatch_new(event, conf, dry_run, &gw);
+        if (r < 0) {
+                sd_event_unref(event);
+                return r;
+        }
+        TAKE_PTR(conf);
+        r = source_new(event, gw->http, gw->conf, token, &gw->source);
+        explicit_bzero(token, strlen(token));
+        if (r >= 0 && !dry_run)
+                r = govwatch_create_sinks(gw);
+        if (r < 0) {
+                govwatch_free(gw);
+                sd_event_unref(event);
+                return log_error_errno(r, "Failed to set up: %m");
+        }
+        *ret_event = event;
+        *ret_gw = gw;
+        return 0;
+}
+
+static int verb_once(void)
+{
+        sd_event *event = NULL;
+        struct govwatch *gw = NULL;
+        int r = setup(&event, &gw, arg_dry_run);
+        if (r < 0)
+                return 1;
+        r = daemon_once(gw);
+        govwatch_free(gw);
+        sd_event_unref(event);
+        return r < 0 ? 1 : 0;
+}
+
+static int verb_run(void)
+{
+        sd_event *event = NULL;
+        struct govwatch *gw = NULL;
+        int r = setup(&event, &gw, false);
+        if (r < 0)
+                return 1;
+        r = daemon_run(gw, arg_config);
+        govwatch_free(gw);
+        sd_event_unref(event);
+        return r < 0 ? 1 : 0;
+}
+
+struct test_sink_state {
+        enum sink_result result;
+        char *detail;
+        bool done;
+        sd_event *event;
+};
+
+static void test_sink_done(struct sink *s, enum sink_result result, uint64_t retry_after_usec,
+                           const char *detail, void *userdata)
+{
+        struct test_sink_state *st = userdata;
+        st->result = result;
+        st->detail = detail ? strdup(detail) : NULL;
+        st->done = true;
+        sd_event_exit(st->event, 0);
+}
+
+static int verb_test_sink(const char *name)
+{
+        sd_event *event = NULL;
+        struct govwatch *gw = NULL;
+        struct test_sink_state st = {0};
+        char *cats[] = {"live", NULL};
+        int r, ret = 1;
+
+        r = setup(&event, &gw, false);
+        if (r < 0)
+                return 1;
+        ssize_t idx = config_find_sink(gw->conf, name);
+        if (idx < 0) {
+                log_error("No sink named '%s' in %s.", name, arg_config);
+                goto out;
+        }
+        if (!gw->sinks[idx]) {
+                log_error("Sink '%s' (type %s) cannot be used by this build.", name,
+                          gw->conf->sinks[idx].type);
+                goto out;
+        }
+        struct notification n = {
+                .kind = "test",
+                .owner_id = -1,
+                .post_id = 1,
+                .community = "govwatch",
+                .topic = "Проверка",
+                .url = "https://vk.com/wall-1_1",
+                .text = "Проверка уведомлений govwatch: если вы это читаете, канал работает.",
+                .categories = cats,
+                .date = (int64_t)time(NULL),
+                .created = (int64_t)time(NULL),
+        };
+        st.event = event;
+        r = sink_send(gw->sinks[idx], &n, test_sink_done, &st);
+        if (r < 0) {
+                log_error_errno(r, "Sink '%s' failed to send: %m", name);
+                goto out;
+        }
+        if (!st.done)
+                (void)sd_event_loop(event);
+        printf("%s: %s%s%s\n", name, sink_result_name(st.result), st.detail ? ": " : "",
+               strempty(st.detail));
+        ret = st.result == SINK_ACCEPTED ? 0 : 1;
+out:
+        free(st.detail);
+        govwatch_free(gw);
+        sd_event_unref(event);
+        return ret;
+}
+
+static const char *ago(int64_t t, char *buf, size_t size)
+{
+        struct tm tm;
+        time_t tt = (time_t)t;
+        if (t == 0 || !localtime_r(&tt, &tm))
+                return "never";
+        strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
+        return buf;
+}
+
+static int verb_status(void)
+{
+        _cleanup_config_free_ struct config *conf = NULL;
+        _cleanup_store_free_ struct store *store = NULL;
+        unsigned pending = 0, dead = 0;
+        int r;
+
+        if (load_config(&conf) < 0)
+                return 1;
+        r = store_open_readonly(conf->state_dir, &store);
+        if (r < 0) {
+                log_error_errno(r, "Failed to open the store in %s: %m", conf->state_dir);
+                return 1;
+        }
+        printf("%-12s %-40s %-16s %-12s %s\n", "OWNER_ID", "NAME", "LAST POLL", "LAST POST",
+               "ERROR");
+        /* communities of the watch list, as the store knows them */
+        for (size_t w = 0; w < conf->n_watch; w++)
+                for (size_t c = 0; c < conf->watch[w].n_communities; c++) {
+                        const struct community_ref *ref = &conf->watch[w].communities[c];
+                        int64_t owner_id = ref->owner_id;
+                        struct community_state st = {0};
+                        char b1[32];
+
+                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME &&
+                            store_resolved_get(store, ref->screen_name, &owner_id, NULL) < 0) {
+                                printf("%-12s %-40s %-16s %-12s %s\n", "?", ref->raw, "never",
+                                       "-", "not resolved yet");
+                                continue;
+                        }
+                        if (store_community_get(store, owner_id, &st) < 0) {
+                                printf("%-12" PRId64 " %-40s %-16s %-12s %s\n", owner_id, ref->raw,
+                                       "never", "-", "");
+                                continue;
+                        }
+                        char err[160] = "";
+                        if (st.error_code)
+                                snprintf(err, sizeof(err), "VK error %d: %s", st.error_code,
+                                         strempty(st.error_msg));
+                        printf("%-12" PRId64 " %-40s %-16s %-12" PRId64 " %s\n", owner_id,
+                               st.name ? st.name : ref->raw, ago(st.last_poll, b1, sizeof(b1)),
+                               st.last_post_id, err);
+                        community_state_done(&st);
+                }
+        (void)store_outbox_counts(store, &pending, &dead);
+        printf("\noutbox: %u pending, %u dead letters\n", pending, dead);
+        return 0;
+}
+
+struct resolve_state {
+        sd_event *event;
+        int pending;
+        int failed;
+};
+
+static void print_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
+{
+        struct resolve_state *st = userdata;
+        struct vk_group *g = NULL;
+        size_t n = 0;
+
+        if (!res || res->calls[0].error_code != 0) {
+                log_error("groups.getById failed: %s",
+                          res ? res->calls[0].error_msg : strempty(msg));
+                st->failed = 1;
+        } else if (vk_groups_parse(res->calls[0].response, &g, &n) >= 0) {
+                for (size_t i = 0; i < n; i++)
+                        printf("%" PRId64 "\t%s\t%s\n", -g[i].id, g[i].screen_name, g[i].name);
+        }
+        vk_groups_free(g, n);
+        vk_result_free(res);
+        if (--st->pending == 0)
+                sd_event_exit(st->event, 0);
+}
+
+static int verb_resolve(char **names, int n)
+{
+        sd_event *event = NULL;
+        struct govwatch *gw = NULL;
+        struct strbuf ids = {0};
+        struct resolve_state st = {0};
+        int r;
+
+        r = setup(&event, &gw, true);
+        if (r < 0)
+                return 1;
+        for (int i = 0; i < n; i++) {
+                struct community_ref ref;
+                const char *reason;
+                if (community_ref_parse(names[i], &ref, &reason) < 0) {
+                        log_error("'%s' is not a community reference: %s", names[i], reason);
+                        st.failed = 1;
+                        continue;
+                }
+                if (ref.kind == COMMUNITY_REF_ID)
+                        (void)strbuf_appendf(&ids, "%s%" PRId64, ids.len ? "," : "", -ref.owner_id);
+                else if (ref.kind == COMMUNITY_REF_SCREEN_NAME)
+                        (void)strbuf_appendf(&ids, "%s%s", ids.len ? "," : "", ref.screen_name);
+                else
+                        printf("%" PRId64 "\tid%" PRId64 "\t(personal page)\n", ref.owner_id,
+                               ref.owner_id);
+                free(ref.screen_name);
+                free(ref.raw);
+        }
+        st.event = event;
+        if (ids.len > 0) {
+                const char *k[] = {"group_ids"};
+                const char *v[] = {ids.buf};
+                st.pending = 1;
+                r = source_call(gw->source, "groups.getById", k, v, 1, 0, print_groups, &st);
+                if (r >= 0)
+                        (void)sd_event_loop(event);
+                else
+                        st.failed = 1;
+        }
+        strbuf_done(&ids);
+        govwatch_free(gw);
+        sd_event_unref(event);
+        return st.failed;
+}
+
+int main(int argc, char **argv)
+{
+        enum { ARG_VERSION = 0x100 };
+        static const struct option options[] = {
+                {"config", required_argument, NULL, 'c'},
+                {"dry-run", no_argument, NULL, 'n'},
+                {"verbose", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
+                {},
+        };
+        const char *verb;
+        int c, r;
+
+        log_setup();
+        /* "classify" has its own options; hand it everything after the verb */
+        for (int i = 1; i < argc; i++) {
+                if (streq(argv[i], "classify"))
+                        return verb_classify(argc - i, argv + i);
+                if (argv[i][0] != '-')
+                        break;
+                if ((streq(argv[i], "-c") || streq(argv[i], "--config")) && i + 1 < argc)
+                        i++;
+        }
+
+        /* "+" stops at the verb so that its own arguments (resolve NAME...) are left alone,
+         * except --dry-run which may follow "once" */
+        while ((c = getopt_long(argc, argv, "+c:nvh", options, NULL)) >= 0) {
+                switch (c) {
+                case 'c':
+                        arg_config = optarg;
+                        break;
+                case 'n':
+                        arg_dry_run = true;
+                        break;
+                case 'v':
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("govwatchd %s\n", GOVWATCH_VERSION);
+                        return 0;
+                default:
+                        return 2;
+                }
+        }
+        verb = optind < argc ? argv[optind++] : "run";
+        /* options after the verb: once --dry-run, -v */
+        for (int i = optind; i < argc; i++) {
+                if (streq(argv[i], "--dry-run") || streq(argv[i], "-n"))
+                        arg_dry_run = true;
+                else if (streq(argv[i], "--verbose") || streq(argv[i], "-v"))
+                        log_set_max_level(LOG_DEBUG);
+                else if (!streq(verb, "resolve") && !streq(verb, "test-sink")) {
+                        log_error("Unexpected argument '%s' for %s.", argv[i], verb);
+                        return 2;
+                }
+        }
+        if (arg_dry_run && !streq(verb, "once")) {
+                log_error("--dry-run only applies to once.");
+                return 2;
+        }
+
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (streq(verb, "run"))
+                r = verb_run();
+        else if (streq(verb, "once"))
+                r = verb_once();
+        else if (streq(verb, "check-config"))
+                r = verb_check_config();
+        else if (streq(verb, "status"))
+                r = verb_status();
+        else if (streq(verb, "test-sink")) {
+                if (optind >= argc) {
+                        log_error("test-sink needs a sink name.");
+                        r = 2;
+                } else
+                        r = verb_test_sink(argv[optind]);
+        } else if (streq(verb, "resolve")) {
+                int n = 0;
+                char *names[argc];
+                for (int i = optind; i < argc; i++)
+                        if (argv[i][0] != '-')
+                                names[n++] = argv[i];
+                if (n == 0) {
+                        log_error("resolve needs at least one name or URL.");
+                        r = 2;
+                } else
+                        r = verb_resolve(names, n);
+        } else {
+                log_error("Unknown verb '%s'; see --help.", verb);
+                r = 2;
+        }
+        curl_global_cleanup();
+        return r;
+}

@@ -1,0 +1,314 @@
+/* post.c — VK post objects from jansson values into struct post.
+ *
+ * Owns nothing but the posts it returns. Tolerant of VK's variations (missing keys, booleans as
+ * 0/1 or true/false, the legacy bare-array shape); strict only about what identifies a post: an
+ * integer id and owner_id (64-bit, read as json_int_t, never truncated).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "post.h"
+#include "util.h"
+
+static bool json_truthy(const json_t *v)
+{
+        if (json_is_true(v))
+                return true;
+        if (json_is_integer(v))
+                return json_integer_value(v) != 0;
+        return false;
+}
+
+static int64_t json_int64_or(const json_t *v, int64_t fallback)
+{
+        if (json_is_integer(v))
+                return (int64_t)json_integer_value(v);
+        /* groups.getById in older shapes sends numbers as strings ("start_date": "1342850400") */
+        if (json_is_string(v)) {
+                char *end;
+                errno = 0;
+                long long x = strtoll(json_string_value(v), &end, 10);
+                if (errno == 0 && end != json_string_value(v) && *end == '\0')
+                        return (int64_t)x;
+        }
+        return fallback;
+}
+
+static int dup_string(const json_t *v, char **ret)
+{
+        *ret = NULL;
+        if (!json_is_string(v))
+                return 0;
+        *ret = strndup(json_string_value(v), json_string_length(v));
+        return *ret ? 0 : -ENOMEM;
+}
+
+static void attachment_done(struct attachment *a)
+{
+        free(a->type);
+        free(a->title);
+        free(a->description);
+        free(a->live_status);
+}
+
+static const struct {
+        const char *type;
+        enum attachment_kind kind;
+} attachment_kinds[] = {
+        {"photo", ATTACHMENT_PHOTO}, {"video", ATTACHMENT_VIDEO}, {"poll", ATTACHMENT_POLL},
+        {"link", ATTACHMENT_LINK},   {"doc", ATTACHMENT_DOC},     {"article", ATTACHMENT_ARTICLE},
+};
+
+static int attachment_from_json(const json_t *obj, struct attachment *a)
+{
+        const json_t *type = json_object_get(obj, "type");
+        int r;
+
+        *a = (struct attachment){.kind = ATTACHMENT_OTHER};
+        if (!json_is_string(type))
+                return -EBADMSG;
+        r = dup_string(type, &a->type);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(attachment_kinds); i++)
+                if (streq(a->type, attachment_kinds[i].type))
+                        a->kind = attachment_kinds[i].kind;
+
+        /* the payload sits under a key named like the type: {"type":"video","video":{...}} */
+        const json_t *body = json_object_get(obj, a->type);
+        if (!json_is_object(body))
+                return 0;
+
+        switch (a->kind) {
+        case ATTACHMENT_VIDEO:
+                a->live = json_truthy(json_object_get(body, "live"));
+                a->upcoming = json_truthy(json_object_get(body, "upcoming"));
+                a->live_start_time = json_int64_or(json_object_get(body, "live_start_time"), 0);
+                if ((r = dup_string(json_object_get(body, "live_status"), &a->live_status)) < 0 ||
+                    (r = dup_string(json_object_get(body, "title"), &a->title)) < 0 ||
+                    (r = dup_string(json_object_get(body, "description"), &a->description)) < 0)
+                        return r;
+                /* "type":"live" on the video object itself means a stream too */
+                const json_t *vtype = json_object_get(body, "type");
+                if (json_is_string(vtype) && streq(json_string_value(vtype), "live"))
+                        a->live = true;
+                break;
+        case ATTACHMENT_POLL:
+                a->poll_closed = json_truthy(json_object_get(body, "closed"));
+                a->poll_end_date = json_int64_or(json_object_get(body, "end_date"), 0);
+                r = dup_string(json_object_get(body, "question"), &a->title);
+                if (r < 0)
+                        return r;
+                break;
+        case ATTACHMENT_LINK:
+        case ATTACHMENT_ARTICLE:
+        case ATTACHMENT_DOC:
+                if ((r = dup_string(json_object_get(body, "title"), &a->title)) < 0 ||
+                    (r = dup_string(json_object_get(body, "description"), &a->description)) < 0)
+                        return r;
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+static int post_from_json_depth(const json_t *obj, unsigned depth, struct post **ret,
+                                const char **ret_reason)
+{
+        _cleanup_post_free_ struct post *p = NULL;
+        const json_t *id, *owner_id, *v;
+        int r;
+
+        if (!json_is_object(obj)) {
+                *ret_reason = "post is not a JSON object";
+                return -EBADMSG;
+        }
+        id = json_object_get(obj, "id");
+        owner_id = json_object_get(obj, "owner_id");
+        if (!owner_id) /* newsfeed items say source_id/post_id */
+                owner_id = json_object_get(obj, "source_id");
+        if (!id)
+                id = json_object_get(obj, "post_id");
+        if (!json_is_integer(id) || !json_is_integer(owner_id)) {
+                *ret_reason = "post has no integer id and owner_id";
+                return -EBADMSG;
+        }
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->id = (int64_t)json_integer_value(id);
+        p->owner_id = (int64_t)json_integer_value(owner_id);
+        p->from_id = json_int64_or(json_object_get(obj, "from_id"), p->owner_id);
+        p->date = json_int64_or(json_object_get(obj, "date"), 0);
+        p->edited = json_int64_or(json_object_get(obj, "edited"), 0);
+        p->is_pinned = json_truthy(json_object_get(obj, "is_pinned"));
+        p->marked_as_ads = json_truthy(json_object_get(obj, "marked_as_ads"));
+        v = json_object_get(obj, "donut");
+        p->donut = json_is_object(v) && json_truthy(json_object_get(v, "is_donut"));
+
+        if ((r = dup_string(json_object_get(obj, "post_type"), &p->post_type)) < 0)
+                return r;
+        v = json_object_get(obj, "text");
+        p->text = json_is_string(v) ? strndup(json_string_value(v), json_string_length(v))
+                                    : strdup("");
+        if (!p->text)
+                return -ENOMEM;
+
+        v = json_object_get(obj, "attachments");
+        if (json_is_array(v) && json_array_size(v) > 0) {
+                size_t n = json_array_size(v);
+                p->attachments = calloc(n, sizeof(struct attachment));
+                if (!p->attachments)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        r = attachment_from_json(json_array_get(v, i),
+                                                 &p->attachments[p->n_attachments]);
+                        if (r == -ENOMEM) {
+                                attachment_done(&p->attachments[p->n_attachments]);
+                                return r;
+                        }
+                        if (r < 0) { /* an attachment we can't read is skipped, not fatal */
+                                attachment_done(&p->attachments[p->n_attachments]);
+                                continue;
+                        }
+                        p->n_attachments++;
+                }
+        }
+
+        /* copy_history[0] is the reposted original; deeper chains repeat it, one level is enough
+         * to classify, and the depth cap keeps a hostile answer from recursing far. */
+        v = json_object_get(obj, "copy_history");
+        if (depth < 2 && json_is_array(v) && json_array_size(v) > 0) {
+                const char *reason = NULL;
+                r = post_from_json_depth(json_array_get(v, 0), depth + 1, &p->repost, &reason);
+                if (r == -ENOMEM)
+                        return r;
+                /* an unreadable repost leaves a post without repost content, not an error */
+        }
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int post_from_json(const json_t *obj, struct post **ret, const char **ret_reason)
+{
+        const char *reason = NULL;
+        int r = post_from_json_depth(obj, 0, ret, &reason);
+        if (ret_reason)
+                *ret_reason = reason;
+        return r;
+}
+
+struct post *post_free(struct post *p)
+{
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_attachments; i++)
+                attachment_done(&p->attachments[i]);
+        free(p->attachments);
+        post_free(p->repost);
+        free(p->post_type);
+        free(p->text);
+        free(p);
+        return NULL;
+}
+
+static int append_post_text(struct strbuf *sb, const struct post *p)
+{
+        int r;
+        if (p->text[0]) {
+                if (sb->len > 0 && (r = strbuf_puts(sb, "\n")) < 0)
+                        return r;
+                if ((r = strbuf_puts(sb, p->text)) < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < p->n_attachments; i++) {
+                const struct attachment *a = &p->attachments[i];
+                if (a->title && a->title[0]) {
+                        if ((r = strbuf_puts(sb, "\n")) < 0 || (r = strbuf_puts(sb, a->title)) < 0)
+                                return r;
+                }
+                if (a->description && a->description[0]) {
+                        if ((r = strbuf_puts(sb, "\n")) < 0 ||
+                            (r = strbuf_puts(sb, a->description)) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+char *post_effective_text(const struct post *p)
+{
+        struct strbuf sb = {0};
+        if (append_post_text(&sb, p) < 0 || (p->repost && append_post_text(&sb, p->repost) < 0) ||
+            strbuf_append(&sb, "", 0) < 0) {
+                strbuf_done(&sb);
+                return NULL;
+        }
+        return sb.buf;
+}
+
+void post_url(int64_t owner_id, int64_t id, char *buf, size_t size)
+{
+        snprintf(buf, size, "https://vk.com/wall%" PRId64 "_%" PRId64, owner_id, id);
+}
+
+int wall_from_json(const json_t *response, struct wall **ret, const char **ret_reason)
+{
+        const json_t *items;
+        struct wall *w;
+
+        if (json_is_object(response)) {
+                items = json_object_get(response, "items");
+                if (!json_is_array(items)) {
+                        *ret_reason = "wall answer has no \"items\" array";
+                        return -EBADMSG;
+                }
+        } else if (json_is_array(response)) {
+                items = response;
+        } else {
+                *ret_reason = "wall answer is neither an object nor an array";
+                return -EBADMSG;
+        }
+
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        w->count = json_int64_or(json_object_get(response, "count"), (int64_t)json_array_size(items));
+        if (json_array_size(items) > 0) {
+                w->posts = calloc(json_array_size(items), sizeof(struct post *));
+                if (!w->posts) {
+                        wall_free(w);
+                        return -ENOMEM;
+                }
+        }
+        for (size_t i = 0; i < json_array_size(items); i++) {
+                const char *reason;
+                struct post *p;
+                int r = post_from_json(json_array_get(items, i), &p, &reason);
+                if (r == -ENOMEM) {
+                        wall_free(w);
+                        return r;
+                }
+                if (r < 0) {
+                        w->n_skipped++;
+                        continue;
+                }
+                w->posts[w->n_posts++] = p;
+        }
+        *ret = w;
+        return 0;
+}
+
+struct wall *wall_free(struct wall *w)
+{
+        if (!w)
+                return NULL;
+        for (size_t i = 0; i < w->n_posts; i++)
+                post_free(w->posts[i]);
+        free(w->posts);
+        free(w);
+        return NULL;
+}

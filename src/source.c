@@ -1,0 +1,300 @@
+/* source.c — VK API requests over curl multi, paced by a token bucket of requests a second.
+ *
+ * Owns the queue of requests not yet sent and the easy handles in flight. The bucket holds
+ * requests_per_second tokens and refills at that rate, so a burst of N requests goes out as fast
+ * as VK allows and no faster: the daemon never provokes error 6 on its own.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "source.h"
+#include "util.h"
+
+struct request {
+        struct request *next;
+        struct source *src;
+        char *url;
+        char *body;
+        size_t n_calls;
+        CURL *easy;
+        struct curl_slist *headers;
+        struct http_buffer response;
+        source_done_fn done;
+        void *userdata;
+};
+
+struct source {
+        sd_event *event;
+        struct http *http;
+        char *api_url;
+        char *version;
+        char *auth_header;       /* "Authorization: Bearer ..." — a secret, never logged */
+        uint64_t timeout_usec;
+        double rate;             /* tokens a second */
+        double tokens;
+        uint64_t tokens_at;      /* monotonic usec of the last refill */
+        struct request *queue_head, *queue_tail;
+        struct request *in_flight;
+        sd_event_source *pace_timer;
+        unsigned sent;
+        unsigned pending;
+};
+
+static void request_free(struct request *req)
+{
+        if (!req)
+                return;
+        if (req->easy) {
+                http_remove(req->src->http, req->easy);
+                curl_easy_cleanup(req->easy);
+        }
+        curl_slist_free_all(req->headers);
+        http_buffer_done(&req->response);
+        free(req->url);
+        free(req->body);
+        free(req);
+}
+
+static void refill(struct source *src, uint64_t now)
+{
+        if (now > src->tokens_at) {
+                src->tokens += (double)(now - src->tokens_at) / (double)USEC_PER_SEC * src->rate;
+                if (src->tokens > src->rate)
+                        src->tokens = src->rate < 1 ? 1 : src->rate;
+        }
+        src->tokens_at = now;
+}
+
+static void pump(struct source *src);
+
+static void on_done(CURL *easy, CURLcode result, void *userdata)
+{
+        struct request *req = userdata;
+        struct source *src = req->src;
+        struct vk_result *res = NULL;
+        const char *reason = NULL;
+        char msg[256];
+        long status = 0;
+        int code = 0;
+
+        /* unlink from in-flight */
+        for (struct request **p = &src->in_flight; *p; p = &(*p)->next)
+                if (*p == req) {
+                        *p = req->next;
+                        break;
+                }
+        src->pending--;
+
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        if (result != CURLE_OK) {
+                if (req->response.overflowed)
+                        snprintf(msg, sizeof(msg), "answer larger than %zu bytes",
+                                 req->response.cap);
+                else
+                        snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(result));
+                code = VK_ERROR_CODE_TRANSPORT;
+        } else if (status < 200 || status > 299) {
+                snprintf(msg, sizeof(msg), "HTTP status %ld", status);
+                code = VK_ERROR_CODE_HTTP;
+        } else {
+                int r = vk_result_parse(req->response.data ? req->response.data : "",
+                                        req->response.size, req->n_calls, &res, &reason);
+                if (r < 0) {
+                        snprintf(msg, sizeof(msg), "%s", reason ? reason : strerror(-r));
+                        code = VK_ERROR_CODE_MALFORMED;
+                        res = NULL;
+                }
+        }
+        /* the easy handle is finished; free it before calling back so the callback may queue */
+        curl_easy_cleanup(req->easy);
+        req->easy = NULL;
+        source_done_fn done = req->done;
+        void *ud = req->userdata;
+        request_free(req);
+
+        done(res, code, res ? NULL : msg, ud);
+        pump(src);
+}
+
+static int start(struct source *src, struct request *req)
+{
+        int r;
+
+        req->easy = curl_easy_init();
+        if (!req->easy)
+                return -ENOMEM;
+        http_easy_defaults(req->easy, src->timeout_usec);
+        req->headers = curl_slist_append(NULL, src->auth_header);
+        if (!req->headers)
+                return -ENOMEM;
+        curl_easy_setopt(req->easy, CURLOPT_URL, req->url);
+        curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, req->headers);
+        curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(req->body));
+        http_buffer_attach(req->easy, &req->response, 32 * 1024 * 1024);
+        r = http_add(src->http, req->easy, on_done, req);
+        if (r < 0)
+                return r;
+        req->next = src->in_flight;
+        src->in_flight = req;
+        src->sent++;
+        return 0;
+}
+
+static int on_pace(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        pump(userdata);
+        return 0;
+}
+
+static void pump(struct source *src)
+{
+        uint64_t now = now_monotonic_usec();
+
+        refill(src, now);
+        while (src->queue_head && src->tokens >= 1.0) {
+                struct request *req = src->queue_head;
+                src->queue_head = req->next;
+                if (!src->queue_head)
+                        src->queue_tail = NULL;
+                req->next = NULL;
+                src->tokens -= 1.0;
+                int r = start(src, req);
+                if (r < 0) {
+                        char msg[128];
+                        snprintf(msg, sizeof(msg), "could not start request: %s", strerror(-r));
+                        source_done_fn done = req->done;
+                        void *ud = req->userdata;
+                        src->pending--;
+                        request_free(req);
+                        done(NULL, VK_ERROR_CODE_TRANSPORT, msg, ud);
+                }
+        }
+        if (src->queue_head) {
+                /* wake when the next token is in the bucket */
+                uint64_t wait = (uint64_t)ceil((1.0 - src->tokens) / src->rate * USEC_PER_SEC);
+                (void)sd_event_source_set_time(src->pace_timer, now + wait);
+                (void)sd_event_source_set_enabled(src->pace_timer, SD_EVENT_ONESHOT);
+        }
+}
+
+int source_new(sd_event *event, struct http *http, const struct config *conf, const char *token,
+               struct source **ret)
+{
+        struct source *src = calloc(1, sizeof(*src));
+        int r;
+
+        if (!src)
+                return -ENOMEM;
+        src->event = sd_event_ref(event);
+        src->http = http;
+        src->api_url = strdup(conf->vk.api_url);
+        src->version = strdup(conf->vk.version);
+        if (asprintf(&src->auth_header, "Authorization: Bearer %s", token) < 0)
+                src->auth_header = NULL;
+        if (!src->api_url || !src->version || !src->auth_header) {
+                source_free(src);
+                return -ENOMEM;
+        }
+        src->timeout_usec = conf->vk.timeout_usec;
+        src->rate = conf->vk.requests_per_second > 0 ? conf->vk.requests_per_second : 3;
+        src->tokens = src->rate < 1 ? 1 : src->rate;
+        src->tokens_at = now_monotonic_usec();
+        r = sd_event_add_time(event, &src->pace_timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_pace,
+                              src);
+        if (r < 0) {
+                source_free(src);
+                return r;
+        }
+        (void)sd_event_source_set_enabled(src->pace_timer, SD_EVENT_OFF);
+        *ret = src;
+        return 0;
+}
+
+struct source *source_free(struct source *src)
+{
+        if (!src)
+                return NULL;
+        while (src->queue_head) {
+                struct request *req = src->queue_head;
+                src->queue_head = req->next;
+                request_free(req);
+        }
+        while (src->in_flight) {
+                struct request *req = src->in_flight;
+                src->in_flight = req->next;
+                request_free(req);
+        }
+        sd_event_source_disable_unref(src->pace_timer);
+        sd_event_unref(src->event);
+        if (src->auth_header) /* a secret: don't leave it in freed memory */
+                explicit_bzero(src->auth_header, strlen(src->auth_header));
+        free(src->auth_header);
+        free(src->api_url);
+        free(src->version);
+        free(src);
+        return NULL;
+}
+
+int source_call(struct source *src, const char *method, const char *const *keys,
+                const char *const *values, size_t n_params, size_t n_calls, source_done_fn done,
+                void *userdata)
+{
+        const char *k[8], *v[8];
+        struct request *req;
+        int r;
+
+        if (n_params + 1 > ELEMENTSOF(k))
+                return -E2BIG;
+        for (size_t i = 0; i < n_params; i++) {
+                k[i] = keys[i];
+                v[i] = values[i];
+        }
+        k[n_params] = "v";
+        v[n_params] = src->version;
+
+        req = calloc(1, sizeof(*req));
+        if (!req)
+                return -ENOMEM;
+        req->src = src;
+        req->n_calls = n_calls;
+        req->done = done;
+        req->userdata = userdata;
+        r = vk_form_body(k, v, n_params + 1, &req->body);
+        if (r < 0 || asprintf(&req->url, "%s/%s", src->api_url, method) < 0) {
+                req->url = NULL;
+                request_free(req);
+                return r < 0 ? r : -ENOMEM;
+        }
+        if (src->queue_tail)
+                src->queue_tail->next = req;
+        else
+                src->queue_head = req;
+        src->queue_tail = req;
+        src->pending++;
+        pump(src);
+        return 0;
+}
+
+int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size_t n,
+                    source_done_fn done, void *userdata)
+{
+        _cleanup_free_ char *code = NULL;
+        int r = vk_execute_code_wall_get(reqs, n, &code);
+        if (r < 0)
+                return r;
+        const char *k[] = {"code"};
+        const char *v[] = {code};
+        return source_call(src, "execute", k, v, 1, n, done, userdata);
+}
+
+unsigned source_requests_sent(const struct source *src)
+{
+        return src->sent;
+}
+
+unsigned source_pending(const struct source *src)
+{
+        return src->pending;
+}

@@ -1,0 +1,1000 @@
+/* sweep.c — one pass over the watch list: resolve names, fetch walls, find new posts, queue.
+ *
+ * Owns the per-sweep state (jobs, pages collected per community). Writes to the store only in
+ * one transaction per community: its new posts recorded as seen together with their outbox rows,
+ * so a crash between the two can't happen. Never sends anything itself: the outbox does.
+ *
+ * "New" is decided by post id: VK numbers the posts of a wall in increasing order, so a post is
+ * new when its id is above the highest id seen before. That keeps an old post that was pinned,
+ * a deleted one, or an edited one from ever looking new.
+ */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <sys/random.h>
+
+#include "govwatch.h"
+#include "log.h"
+#include "vk.h"
+
+#define SWEEP_MAX_PAGES      5       /* a burst of more than 5 pages in one interval is a flood */
+#define SWEEP_MAX_ATTEMPTS   4       /* per batch, for transient errors */
+#define SWEEP_MAX_IN_FLIGHT  2       /* execute requests at once; the bucket paces them anyway */
+
+struct job {
+        size_t target;
+        unsigned offset;
+};
+
+struct batch {
+        struct batch *next, *prev;   /* the sweep's live batches, so an abort can free them */
+        struct sweep *sweep;
+        struct job jobs[VK_EXECUTE_MAX_CALLS];
+        size_t n_jobs;
+        unsigned attempts;
+        sd_event_source *retry_timer;
+};
+
+struct sweep {
+        struct govwatch *gw;
+        sweep_done_fn done;
+        void *userdata;
+        struct batch *batches;
+        struct job *queue;
+        size_t n_queue, queue_start, queue_allocated;
+        unsigned in_flight;         /* requests outstanding (resolve or wall batches) */
+        unsigned retrying;          /* batches waiting on a retry timer */
+        bool quota_exhausted;
+        bool polling;               /* the resolve phase is over */
+        unsigned new_posts;
+        unsigned errors;
+        int result;
+        sd_event_source *defer;
+};
+
+static void sweep_finish(struct sweep *sw);
+static void dispatch(struct sweep *sw);
+
+/* ---- pure helpers ------------------------------------------------------------------------ */
+
+void sweep_mark_new(struct post *const *posts, size_t n, int64_t last_post_id, bool *ret_new)
+{
+        for (size_t i = 0; i < n; i++)
+                ret_new[i] = posts[i]->id > last_post_id;
+}
+
+static uint64_t random_u64(void)
+{
+        uint64_t v = 0;
+        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+                v = now_monotonic_usec() * UINT64_C(6364136223846793005);
+        return v;
+}
+
+/* ---- targets ----------------------------------------------------------------------------- */
+
+void targets_free(struct govwatch *gw)
+{
+        for (size_t i = 0; i < gw->n_targets; i++) {
+                struct target *t = &gw->targets[i];
+                free(t->route.watch);
+                free(t->name);
+                free(t->screen_name);
+                for (size_t j = 0; j < t->n_collected; j++)
+                        post_free(t->collected[j]);
+                free(t->collected);
+        }
+        free(gw->targets);
+        gw->targets = NULL;
+        gw->n_targets = 0;
+        gw->targets_resolved = false;
+}
+
+static int target_add(struct govwatch *gw, int64_t owner_id, size_t watch_idx, const char *name,
+                      const char *screen_name)
+{
+        struct target *t = NULL;
+        for (size_t i = 0; i < gw->n_targets; i++)
+                if (gw->targets[i].route.owner_id == owner_id)
+                        t = &gw->targets[i];
+        if (!t) {
+                struct target *n = realloc(gw->targets, (gw->n_targets + 1) * sizeof(*n));
+                if (!n)
+                        return -ENOMEM;
+                gw->targets = n;
+                t = &gw->targets[gw->n_targets++];
+                *t = (struct target){.route.owner_id = owner_id};
+        }
+        for (size_t i = 0; i < t->route.n_watch; i++)
+                if (t->route.watch[i] == watch_idx)
+                        return 0;
+        size_t *w = realloc(t->route.watch, (t->route.n_watch + 1) * sizeof(size_t));
+        if (!w)
+                return -ENOMEM;
+        t->route.watch = w;
+        t->route.watch[t->route.n_watch++] = watch_idx;
+        if (gw->conf->watch[watch_idx].backfill > t->backfill)
+                t->backfill = gw->conf->watch[watch_idx].backfill;
+        if (!t->name && name && !(t->name = strdup(name)))
+                return -ENOMEM;
+        if (!t->screen_name && screen_name && !(t->screen_name = strdup(screen_name)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* Resolution, first step: everything that needs no API call. Returns the screen names still
+ * unknown (NULL-terminated, may be empty). */
+static int targets_from_config(struct govwatch *gw, char ***ret_unresolved)
+{
+        _cleanup_strv_free_ char **unresolved = calloc(1, sizeof(char *));
+        size_t n_unresolved = 0;
+        int r;
+
+        if (!unresolved)
+                return -ENOMEM;
+        for (size_t w = 0; w < gw->conf->n_watch; w++) {
+                const struct watch_conf *wc = &gw->conf->watch[w];
+                for (size_t c = 0; c < wc->n_communities; c++) {
+                        const struct community_ref *ref = &wc->communities[c];
+                        int64_t owner_id = ref->owner_id;
+                        _cleanup_free_ char *title = NULL;
+
+                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME) {
+                                r = gw->store ? store_resolved_get(gw->store, ref->screen_name,
+                                                                   &owner_id, &title)
+                                              : -ENOENT;
+                                if (r == -ENOENT) {
+                                        bool dup = false;
+                                        for (size_t i = 0; i < n_unresolved && !dup; i++)
+                                                dup = streq(unresolved[i], ref->screen_name);
+                                        if (dup)
+                                                continue;
+                                        char **l = realloc(unresolved,
+                                                           (n_unresolved + 2) * sizeof(char *));
+                                        if (!l)
+                                                return -ENOMEM;
+                                        unresolved = l;
+                                        if (!(unresolved[n_unresolved] = strdup(ref->screen_name)))
+                                                return -ENOMEM;
+                                        unresolved[++n_unresolved] = NULL;
+                                        continue;
+                                }
+                                if (r < 0)
+                                        return r;
+                        }
+                        r = target_add(gw, owner_id, w, title,
+                                       ref->kind == COMMUNITY_REF_SCREEN_NAME ? ref->screen_name
+                                                                              : NULL);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        *ret_unresolved = TAKE_PTR(unresolved);
+        return 0;
+}
+
+/* Adds the targets of every watch entry that names screen_name, now known as owner_id. */
+static int targets_add_resolved(struct govwatch *gw, const char *screen_name, int64_t owner_id,
+                                const char *title)
+{
+        for (size_t w = 0; w < gw->conf->n_watch; w++) {
+                const struct watch_conf *wc = &gw->conf->watch[w];
+                for (size_t c = 0; c < wc->n_communities; c++) {
+                        const struct community_ref *ref = &wc->communities[c];
+                        if (ref->kind != COMMUNITY_REF_SCREEN_NAME ||
+                            !streq(ref->screen_name, screen_name))
+                                continue;
+                        int r = target_add(gw, owner_id, w, title, screen_name);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (gw->store && !gw->dry_run) {
+                int r = store_resolved_put(gw->store, screen_name, owner_id, title,
+                                           (int64_t)(now_realtime_usec() / USEC_PER_SEC));
+                if (r < 0)
+                        log_warning_errno(r, "Failed to cache resolution of '%s': %s, ignoring",
+                                          screen_name, store_errmsg(gw->store));
+        }
+        return 0;
+}
+
+static void report_unresolvable(struct govwatch *gw, const char *screen_name, const char *why)
+{
+        for (size_t w = 0; w < gw->conf->n_watch; w++) {
+                const struct watch_conf *wc = &gw->conf->watch[w];
+                for (size_t c = 0; c < wc->n_communities; c++) {
+                        const struct community_ref *ref = &wc->communities[c];
+                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME &&
+                            streq(ref->screen_name, screen_name))
+                                log_warning("%s:%u:%u: cannot resolve community '%s': %s, "
+                                            "skipping it",
+                                            gw->conf->path, ref->mark.line, ref->mark.column,
+                                            ref->raw, why);
+                }
+        }
+}
+
+struct resolve_call {
+        struct sweep *sweep;
+        char *screen_name;      /* for utils.resolveScreenName; NULL for groups.getById */
+        char **names;           /* for groups.getById */
+};
+
+static void resolve_call_free(struct resolve_call *rc)
+{
+        free(rc->screen_name);
+        strv_free(rc->names);
+        free(rc);
+}
+
+static void on_resolve_one(struct vk_result *res, int error_code, const char *msg, void *userdata)
+{
+        struct resolve_call *rc = userdata;
+        struct sweep *sw = rc->sweep;
+        int64_t owner_id = 0;
+        int r = -ENOENT;
+
+        sw->in_flight--;
+        if (res && res->calls[0].error_code == 0)
+                r = vk_resolve_parse(res->calls[0].response, &owner_id);
+        if (r >= 0) {
+                r = targets_add_resolved(sw->gw, rc->screen_name, owner_id, NULL);
+                if (r < 0)
+                        sw->result = r;
+        } else if (res && res->error_code == 5) {
+                sw->gw->token_invalid = true;
+        } else {
+                report_unresolvable(sw->gw, rc->screen_name,
+                                    res ? (res->calls[0].error_msg ?: "no such community or user")
+                                        : msg);
+                sw->errors++;
+        }
+        vk_result_free(res);
+        resolve_call_free(rc);
+        dispatch(sw);
+}
+
+static int resolve_one(struct sweep *sw, const char *screen_name)
+{
+        struct resolve_call *rc = calloc(1, sizeof(*rc));
+        if (!rc || !(rc->screen_name = strdup(screen_name))) {
+                free(rc);
+                return -ENOMEM;
+        }
+        rc->sweep = sw;
+        const char *k[] = {"screen_name"};
+        const char *v[] = {screen_name};
+        int r = source_call(sw->gw->source, "utils.resolveScreenName", k, v, 1, 0, on_resolve_one,
+                            rc);
+        if (r < 0) {
+                resolve_call_free(rc);
+                return r;
+        }
+        sw->in_flight++;
+        return 0;
+}
+
+static void on_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
+{
+        struct resolve_call *rc = userdata;
+        struct sweep *sw = rc->sweep;
+        struct vk_group *groups = NULL;
+        size_t n_groups = 0;
+        int r;
+
+        sw->in_flight--;
+        if (res && res->error_code == 5) {
+                sw->gw->token_invalid = true;
+                goto out;
+        }
+        if (res && res->calls[0].error_code == 0 &&
+            vk_groups_parse(res->calls[0].response, &groups, &n_groups) < 0)
+                log_warning("groups.getById answered in an unexpected shape, ignoring");
+        if (!res && error_code != 0)
+                log_warning("Failed to resolve community names: %s; will retry next sweep", msg);
+
+        /* a name VK did not return as a group may be a personal page: ask resolveScreenName */
+        for (char **name = rc->names; *name; name++) {
+                const struct vk_group *g = NULL;
+                for (size_t i = 0; i < n_groups && !g; i++)
+                        if (strcasecmp(groups[i].screen_name, *name) == 0)
+                                g = &groups[i];
+                if (g) {
+                        r = targets_add_resolved(sw->gw, *name, -g->id, g->name);
+                        if (r < 0)
+                                sw->result = r;
+                } else if (res) {
+                        r = resolve_one(sw, *name);
+                        if (r < 0)
+                                sw->result = r;
+                }
+        }
+out:
+        vk_groups_free(groups, n_groups);
+        vk_result_free(res);
+        resolve_call_free(rc);
+        dispatch(sw);
+}
+
+static int resolve_names(struct sweep *sw, char **names)
+{
+        size_t n = strv_length(names);
+        for (size_t start = 0; start < n; start += VK_GETBYID_MAX) {
+                size_t end = start + VK_GETBYID_MAX < n ? start + VK_GETBYID_MAX : n;
+                struct strbuf ids = {0};
+                struct resolve_call *rc = calloc(1, sizeof(*rc));
+                int r = rc ? 0 : -ENOMEM;
+
+                if (r >= 0 && !(rc->names = calloc(end - start + 1, sizeof(char *))))
+                        r = -ENOMEM;
+                for (size_t i = start; r >= 0 && i < end; i++) {
+                        r = strbuf_appendf(&ids, "%s%s", i > start ? "," : "", names[i]);
+                        if (r >= 0 && !(rc->names[i - start] = strdup(names[i])))
+                                r = -ENOMEM;
+                }
+                if (r >= 0) {
+                        rc->sweep = sw;
+                        const char *k[] = {"group_ids"};
+                        const char *v[] = {ids.buf};
+                        r = source_call(sw->gw->source, "groups.getById", k, v, 1, 0, on_groups,
+                                        rc);
+                }
+                strbuf_done(&ids);
+                if (r < 0) {
+                        if (rc)
+                                resolve_call_free(rc);
+                        return r;
+                }
+                sw->in_flight++;
+        }
+        return 0;
+}
+
+/* ---- new posts --------------------------------------------------------------------------- */
+
+static int collect(struct target *t, struct wall *w)
+{
+        if (!greedy_realloc((void **)&t->collected, &t->allocated, t->n_collected + w->n_posts,
+                            sizeof(struct post *)))
+                return -ENOMEM;
+        for (size_t i = 0; i < w->n_posts; i++) {
+                t->collected[t->n_collected++] = w->posts[i];
+                w->posts[i] = NULL;
+        }
+        w->n_posts = 0;
+        return 0;
+}
+
+static int category_names(const struct govwatch *gw, uint64_t mask, char ***ret)
+{
+        size_t n = classifier_n_categories(gw->classifier);
+        char **l = calloc(n + 1, sizeof(char *));
+        size_t k = 0;
+
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n && i < CATEGORY_MAX; i++) {
+                if (!(mask & (UINT64_C(1) << i)))
+                        continue;
+                if (!(l[k++] = strdup(classifier_category_name(gw->classifier, (unsigned)i)))) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+        }
+        *ret = l;
+        return 0;
+}
+
+static void print_dry_run(struct govwatch *gw, const struct notification *n, const char **sinks)
+{
+        json_t *o = json_object(), *cats = json_array(), *sk = json_array();
+        for (char **c = n->categories; c && *c; c++)
+                json_array_append_new(cats, json_string(*c));
+        for (const char **s = sinks; s && *s; s++)
+                json_array_append_new(sk, json_string(*s));
+        json_object_set_new(o, "owner_id", json_integer(n->owner_id));
+        json_object_set_new(o, "id", json_integer(n->post_id));
+        json_object_set_new(o, "url", json_string(n->url));
+        json_object_set_new(o, "community", json_string(n->community));
+        json_object_set_new(o, "categories", cats);
+        json_object_set_new(o, "sinks", sk);
+        char *line = json_dumps(o, JSON_COMPACT);
+        if (line) {
+                fprintf(gw->dry_run_out, "%s\n", line);
+                fflush(gw->dry_run_out);
+        }
+        free(line);
+        json_decref(o);
+}
+
+/* Classifies p, routes it, and queues (or, in dry-run, prints) its notification. */
+static int notify_post(struct govwatch *gw, struct target *t, const struct post *p,
+                       uint64_t *ret_categories, int64_t now)
+{
+        _cleanup_notification_free_ struct notification *n = NULL;
+        _cleanup_free_ const char **sinks = NULL;
+        struct classify_result cr;
+        const char *topic;
+        char url[96];
+        int r, n_sinks;
+
+        r = classifier_classify(gw->classifier, p, &cr);
+        if (r < 0)
+                return r;
+        *ret_categories = cr.categories;
+
+        n_sinks = route_post(gw->conf, &t->route, cr.categories, &sinks, &topic);
+        if (n_sinks < 0)
+                return n_sinks;
+        if (n_sinks == 0)
+                return 0;
+
+        post_url(p->owner_id, p->id, url, sizeof(url));
+        n = calloc(1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        n->kind = strdup("post");
+        n->owner_id = p->owner_id;
+        n->post_id = p->id;
+        n->community = strdup(t->name ? t->name : t->screen_name ? t->screen_name : "");
+        n->topic = strdup(strempty(topic));
+        n->url = strdup(url);
+        /* a repost with no comment of its own is told by the reposted text */
+        n->text = strdup(p->text[0] || !p->repost ? p->text : p->repost->text);
+        n->date = p->date;
+        n->starts_at = cr.starts_at;
+        n->starts_at_utc_offset = cr.starts_at_utc_offset;
+        n->created = now;
+        if (!n->kind || !n->community || !n->topic || !n->url || !n->text)
+                return -ENOMEM;
+        if (!t->name && !t->screen_name) {
+                free(n->community);
+                if (asprintf(&n->community, "%s%" PRId64, p->owner_id < 0 ? "club" : "id",
+                             p->owner_id < 0 ? -p->owner_id : p->owner_id) < 0) {
+                        n->community = NULL;
+                        return -ENOMEM;
+                }
+        }
+        r = category_names(gw, cr.categories, &n->categories);
+        if (r < 0)
+                return r;
+
+        if (gw->dry_run) {
+                print_dry_run(gw, n, sinks);
+                return 1;
+        }
+        r = store_outbox_add(gw->store, n, (char *const *)sinks, now);
+        return r < 0 ? r : 1;
+}
+
+static bool post_skipped(const struct govwatch *gw, const struct post *p)
+{
+        return (gw->conf->skip_ads && p->marked_as_ads) || (gw->conf->skip_donut && p->donut);
+}
+
+/* All pages of t are in: decide what is new, record and queue in one transaction. */
+static int process_target(struct sweep *sw, struct target *t)
+{
+        struct govwatch *gw = sw->gw;
+        struct community_state st = {0};
+        int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+        bool first_sight, in_tx = false;
+        _cleanup_free_ bool *is_new = NULL;
+        unsigned backfill_left;
+        int r;
+
+        r = store_community_get(gw->store, t->route.owner_id, &st);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        first_sight = r == -ENOENT || st.first_seen == 0;
+        st.owner_id = t->route.owner_id;
+
+        is_new = calloc(t->n_collected + 1, sizeof(bool));
+        if (!is_new) {
+                r = -ENOMEM;
+                goto out;
+        }
+        sweep_mark_new(t->collected, t->n_collected, first_sight ? 0 : st.last_post_id, is_new);
+
+        /* newest first, so backfill takes the newest non-pinned posts */
+        backfill_left = first_sight ? t->backfill : 0;
+
+        if (!gw->dry_run) {
+                r = store_begin(gw->store);
+                if (r < 0)
+                        goto out;
+                in_tx = true;
+        }
+
+        int64_t max_id = st.last_post_id, max_date = st.last_post_date;
+        for (size_t i = 0; i < t->n_collected; i++) {
+                const struct post *p = t->collected[i];
+                uint64_t cats = 0, old_cats = 0;
+                int64_t old_edited = 0;
+                bool seen;
+
+                if (p->id > max_id) {
+                        max_id = p->id;
+                        max_date = p->date;
+                }
+                r = store_post_get(gw->store, p->owner_id, p->id, &old_cats, &old_edited);
+                if (r < 0 && r != -ENOENT)
+                        goto out;
+                seen = r == 0;
+
+                if (seen) {
+                        /* an edited post is not new; it is sent again only when asked and when
+                         * its categories grew */
+                        if (!gw->conf->resend_on_category_change || p->edited <= old_edited ||
+                            post_skipped(gw, p))
+                                continue;
+                        struct classify_result cr;
+                        r = classifier_classify(gw->classifier, p, &cr);
+                        if (r < 0)
+                                goto out;
+                        if ((cr.categories & ~old_cats) == 0)
+                                continue;
+                        r = notify_post(gw, t, p, &cats, now);
+                        if (r < 0)
+                                goto out;
+                        if (!gw->dry_run) {
+                                r = store_post_put(gw->store, p->owner_id, p->id, p->date,
+                                                   p->edited, cats | old_cats, now);
+                                if (r < 0)
+                                        goto out;
+                        }
+                        continue;
+                }
+
+                bool notify = false;
+                if (first_sight) {
+                        if (backfill_left > 0 && !p->is_pinned) {
+                                backfill_left--;
+                                notify = true;
+                        }
+                } else
+                        notify = is_new[i];
+                if (notify && post_skipped(gw, p))
+                        notify = false;
+
+                if (notify) {
+                        r = notify_post(gw, t, p, &cats, now);
+                        if (r < 0)
+                                goto out;
+                        if (r > 0)
+                                sw->new_posts++;
+                }
+                if (!gw->dry_run) {
+                        r = store_post_put(gw->store, p->owner_id, p->id, p->date, p->edited, cats,
+                                           now);
+                        if (r < 0)
+                                goto out;
+                }
+        }
+
+        if (!gw->dry_run) {
+                if (first_sight) {
+                        st.first_seen = now;
+                        log_info("First sight of %s: %zu current posts recorded as seen, "
+                                 "nothing sent%s.",
+                                 t->name ?: t->screen_name ?: "a community", t->n_collected,
+                                 t->backfill ? " (but the backfill)" : "");
+                }
+                if (st.error_code != 0)
+                        log_info("%s is readable again.", t->name ?: t->screen_name ?: "Wall");
+                free(st.name);
+                st.name = t->name ? strdup(t->name) : NULL;
+                free(st.screen_name);
+                st.screen_name = t->screen_name ? strdup(t->screen_name) : NULL;
+                st.last_poll = now;
+                st.last_post_id = max_id;
+                st.last_post_date = max_date;
+                st.error_code = 0;
+                free(st.error_msg);
+                st.error_msg = NULL;
+                r = store_community_put(gw->store, &st);
+                if (r < 0)
+                        goto out;
+                r = store_commit(gw->store);
+                if (r < 0)
+                        goto out;
+                in_tx = false;
+        }
+        r = 0;
+out:
+        if (in_tx)
+                store_rollback(gw->store);
+        if (r < 0)
+                log_error_errno(r, "Failed to record posts of %" PRId64 ": %s", t->route.owner_id,
+                                r == -ENOMEM ? "out of memory" : store_errmsg(gw->store));
+        community_state_done(&st);
+        return r;
+}
+
+static void target_reset(struct target *t)
+{
+        for (size_t j = 0; j < t->n_collected; j++)
+                post_free(t->collected[j]);
+        t->n_collected = 0;
+        t->pages = 0;
+        t->done = false;
+}
+
+/* ---- polling ----------------------------------------------------------------------------- */
+
+static int queue_job(struct sweep *sw, size_t target, unsigned offset)
+{
+        if (!greedy_realloc((void **)&sw->queue, &sw->queue_allocated, sw->n_queue + 1,
+                            sizeof(struct job)))
+                return -ENOMEM;
+        sw->queue[sw->n_queue++] = (struct job){.target = target, .offset = offset};
+        return 0;
+}
+
+static void community_failed(struct sweep *sw, struct target *t, int code, const char *msg)
+{
+        struct govwatch *gw = sw->gw;
+        struct community_state st = {0};
+        int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+        bool known = store_community_get(gw->store, t->route.owner_id, &st) >= 0;
+        const char *name = t->name ?: t->screen_name ?: "community";
+
+        /* warn once per change of error, not every sweep */
+        if (!known || st.error_code != code) {
+                if (vk_error_class_of(code) == VK_ERROR_CONFIG)
+                        log_warning("%s (%" PRId64 "): VK error %d: %s; check this entry of the "
+                                    "watch list",
+                                    name, t->route.owner_id, code, msg);
+                else
+                        log_warning("%s (%" PRId64 ") is not readable: VK error %d: %s",
+                                    name, t->route.owner_id, code, msg);
+        }
+        community_state_done(&st);
+        sw->errors++;
+        if (!gw->dry_run) {
+                int r = store_community_set_error(gw->store, t->route.owner_id, code, msg, now);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to record error of %" PRId64 ": %s",
+                                          t->route.owner_id, store_errmsg(gw->store));
+        }
+        target_reset(t);
+        t->done = true;
+}
+
+static struct batch *batch_new(struct sweep *sw)
+{
+        struct batch *b = calloc(1, sizeof(*b));
+        if (!b)
+                return NULL;
+        b->sweep = sw;
+        b->next = sw->batches;
+        if (sw->batches)
+                sw->batches->prev = b;
+        sw->batches = b;
+        return b;
+}
+
+static void batch_free(struct batch *b)
+{
+        if (b->prev)
+                b->prev->next = b->next;
+        else
+                b->sweep->batches = b->next;
+        if (b->next)
+                b->next->prev = b->prev;
+        sd_event_source_disable_unref(b->retry_timer);
+        free(b);
+}
+
+static int send_batch(struct batch *b);
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct batch *b = userdata;
+        struct sweep *sw = b->sweep;
+        b->retry_timer = sd_event_source_disable_unref(b->retry_timer);
+        sw->retrying--;
+        int r = send_batch(b);
+        if (r < 0) {
+                log_error_errno(r, "Failed to resend a batch: %m");
+                sw->result = r;
+                batch_free(b);
+        }
+        dispatch(sw);
+        return 0;
+}
+
+static void retry_batch(struct batch *b, const char *why)
+{
+        struct sweep *sw = b->sweep;
+        uint64_t delay;
+
+        b->attempts++;
+        if (b->attempts >= SWEEP_MAX_ATTEMPTS) {
+                log_warning("A batch of %zu walls failed %u times (%s); they wait for the next "
+                            "sweep.",
+                            b->n_jobs, b->attempts, why);
+                for (size_t i = 0; i < b->n_jobs; i++) {
+                        target_reset(&sw->gw->targets[b->jobs[i].target]);
+                        sw->gw->targets[b->jobs[i].target].done = true;
+                }
+                sw->errors++;
+                batch_free(b);
+                return;
+        }
+        /* 1 s, 2 s, 4 s ... with jitter so that many daemons don't retry in lockstep */
+        delay = USEC_PER_SEC << (b->attempts - 1);
+        delay += random_u64() % (delay / 2 + 1);
+        log_info("VK request failed (%s); retrying in %.1f s.", why,
+                 (double)delay / USEC_PER_SEC);
+        int r = sd_event_add_time_relative(sw->gw->event, &b->retry_timer, CLOCK_MONOTONIC, delay,
+                                           0, on_retry, b);
+        if (r < 0) {
+                log_error_errno(r, "Failed to arm a retry timer: %m");
+                sw->result = r;
+                batch_free(b);
+                return;
+        }
+        sw->retrying++;
+}
+
+static void on_wall_batch(struct vk_result *res, int error_code, const char *msg, void *userdata)
+{
+        struct batch *b = userdata;
+        struct sweep *sw = b->sweep;
+        struct govwatch *gw = sw->gw;
+        bool retry = false;
+        char why[256] = "";
+
+        sw->in_flight--;
+        if (!res) {
+                snprintf(why, sizeof(why), "%s", msg);
+                retry = true;
+                goto done;
+        }
+        if (res->error_code != 0) {
+                switch (vk_error_class_of(res->error_code)) {
+                case VK_ERROR_TOKEN:
+                        log_error("The VK token was refused (error %d: %s). Polling stops; "
+                                  "put a valid token in place.",
+                                  res->error_code, res->error_msg);
+                        gw->token_invalid = true;
+                        gw->fatal = -EACCES;
+                        break;
+                case VK_ERROR_QUOTA:
+                        log_warning("VK's daily wall.get limit is spent (error 29); the rest "
+                                    "waits.");
+                        sw->quota_exhausted = true;
+                        break;
+                default:
+                        snprintf(why, sizeof(why), "VK error %d: %s", res->error_code,
+                                 res->error_msg);
+                        retry = true;
+                }
+                goto done;
+        }
+
+        for (size_t i = 0; i < b->n_jobs; i++) {
+                struct target *t = &gw->targets[b->jobs[i].target];
+                const struct vk_call_result *c = &res->calls[i];
+                struct wall *w = NULL;
+                const char *reason = NULL;
+                int r;
+
+                if (c->error_code != 0) {
+                        enum vk_error_class cls = vk_error_class_of(c->error_code);
+                        if (cls == VK_ERROR_COMMUNITY || cls == VK_ERROR_CONFIG ||
+                            cls == VK_ERROR_OTHER)
+                                community_failed(sw, t, c->error_code, c->error_msg);
+                        else if (cls == VK_ERROR_QUOTA) {
+                                sw->quota_exhausted = true;
+                                target_reset(t);
+                                t->done = true;
+                        } else {
+                                /* transient inside execute: that wall alone goes around again */
+                                if (queue_job(sw, b->jobs[i].target, b->jobs[i].offset) < 0)
+                                        sw->result = -ENOMEM;
+                        }
+                        continue;
+                }
+                r = wall_from_json(c->response, &w, &reason);
+                if (r < 0) {
+                        log_warning("Answer for %" PRId64 " is malformed (%s), skipping it.",
+                                    t->route.owner_id, reason ? reason : strerror(-r));
+                        sw->errors++;
+                        target_reset(t);
+                        t->done = true;
+                        continue;
+                }
+                if (w->n_skipped > 0)
+                        log_debug("%zu malformed posts skipped on %" PRId64, w->n_skipped,
+                                  t->route.owner_id);
+                size_t page_posts = w->n_posts;
+                int64_t wall_count = w->count;
+                int64_t oldest = INT64_MAX;
+                for (size_t k = 0; k < w->n_posts; k++)
+                        if (!w->posts[k]->is_pinned && w->posts[k]->id < oldest)
+                                oldest = w->posts[k]->id;
+                r = collect(t, w);
+                wall_free(w);
+                if (r < 0) {
+                        sw->result = r;
+                        continue;
+                }
+                t->pages++;
+
+                /* a burst: every post of this page is new and the wall has more. Page back with
+                 * offset to the last seen post (bounded), so a burst loses nothing. */
+                struct community_state st = {0};
+                bool known = gw->store &&
+                             store_community_get(gw->store, t->route.owner_id, &st) >= 0 &&
+                             st.first_seen != 0;
+                int64_t last = st.last_post_id;
+                community_state_done(&st);
+                unsigned next_offset = b->jobs[i].offset + (unsigned)page_posts;
+                if (known && page_posts > 0 && oldest != INT64_MAX && oldest > last &&
+                    (int64_t)next_offset < wall_count &&
+                    t->pages < SWEEP_MAX_PAGES && page_posts >= gw->conf->vk.wall_count) {
+                        if (queue_job(sw, b->jobs[i].target, next_offset) < 0)
+                                sw->result = -ENOMEM;
+                        continue;
+                }
+                r = process_target(sw, t);
+                if (r < 0)
+                        sw->result = r;
+                target_reset(t);
+                t->done = true;
+        }
+
+done:
+        vk_result_free(res);
+        if (retry)
+                retry_batch(b, why);
+        else
+                batch_free(b);
+        dispatch(sw);
+}
+
+static int send_batch(struct batch *b)
+{
+        struct vk_wall_request reqs[VK_EXECUTE_MAX_CALLS];
+        struct sweep *sw = b->sweep;
+
+        for (size_t i = 0; i < b->n_jobs; i++)
+                reqs[i] = (struct vk_wall_request){
+                        .owner_id = sw->gw->targets[b->jobs[i].target].route.owner_id,
+                        .count = sw->gw->conf->vk.wall_count,
+                        .offset = b->jobs[i].offset,
+                };
+        int r = source_wall_get(sw->gw->source, reqs, b->n_jobs, on_wall_batch, b);
+        if (r < 0)
+                return r;
+        sw->in_flight++;
+        return 0;
+}
+
+static void dispatch(struct sweep *sw)
+{
+        struct govwatch *gw = sw->gw;
+
+        if (sw->result < 0 || gw->fatal < 0 || gw->token_invalid) {
+                /* stop sending; finish once what is in flight has come back */
+                sw->n_queue = sw->queue_start = 0;
+        }
+        if (!sw->polling && sw->in_flight == 0 && sw->result >= 0 && !gw->token_invalid) {
+                /* resolution done: queue every wall once */
+                sw->polling = true;
+                gw->targets_resolved = true;
+                for (size_t i = 0; i < gw->n_targets; i++) {
+                        target_reset(&gw->targets[i]);
+                        if (queue_job(sw, i, 0) < 0)
+                                sw->result = -ENOMEM;
+                }
+        }
+        if (sw->quota_exhausted)
+                sw->n_queue = sw->queue_start = 0;
+
+        while (sw->polling && sw->queue_start < sw->n_queue && sw->in_flight < SWEEP_MAX_IN_FLIGHT) {
+                struct batch *b = batch_new(sw);
+                if (!b) {
+                        sw->result = -ENOMEM;
+                        break;
+                }
+                while (b->n_jobs < VK_EXECUTE_MAX_CALLS && sw->queue_start < sw->n_queue)
+                        b->jobs[b->n_jobs++] = sw->queue[sw->queue_start++];
+                int r = send_batch(b);
+                if (r < 0) {
+                        sw->result = r;
+                        batch_free(b);
+                        break;
+                }
+        }
+        if (sw->queue_start == sw->n_queue)
+                sw->queue_start = sw->n_queue = 0;
+
+        if (sw->in_flight == 0 && sw->retrying == 0 && sw->n_queue == 0 &&
+            (sw->polling || sw->result < 0 || gw->token_invalid))
+                sweep_finish(sw);
+}
+
+static int on_defer_finish(sd_event_source *s, void *userdata)
+{
+        struct sweep *sw = userdata;
+        struct govwatch *gw = sw->gw;
+        sweep_done_fn done = sw->done;
+        void *ud = sw->userdata;
+        int result = sw->result;
+
+        if (result >= 0 && gw->token_invalid)
+                result = -EACCES;
+        gw->last_sweep_end = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+        gw->last_sweep_new = sw->new_posts;
+        gw->last_sweep_errors = sw->errors;
+        sd_event_source_disable_unref(sw->defer);
+        free(sw->queue);
+        free(sw);
+        gw->sweep = NULL;
+        if (done)
+                done(gw, result, ud);
+        return 0;
+}
+
+/* Finishing from a defer source keeps callbacks from running inside the caller's stack. */
+static void sweep_finish(struct sweep *sw)
+{
+        if (sw->defer)
+                return;
+        if (sd_event_add_defer(sw->gw->event, &sw->defer, on_defer_finish, sw) < 0)
+                on_defer_finish(NULL, sw);
+}
+
+int sweep_start(struct govwatch *gw, sweep_done_fn done, void *userdata)
+{
+        _cleanup_strv_free_ char **unresolved = NULL;
+        struct sweep *sw;
+        int r;
+
+        if (gw->sweep)
+                return -EBUSY;
+        sw = calloc(1, sizeof(*sw));
+        if (!sw)
+                return -ENOMEM;
+        sw->gw = gw;
+        sw->done = done;
+        sw->userdata = userdata;
+        gw->sweep = sw;
+
+        if (!gw->targets_resolved) {
+                targets_free(gw);
+                r = targets_from_config(gw, &unresolved);
+                if (r >= 0 && unresolved[0])
+                        r = resolve_names(sw, unresolved);
+                if (r < 0)
+                        sw->result = r;
+        }
+        dispatch(sw);
+        return 0;
+}
+
+/* Drops a sweep in progress without calling its callback: for shutdown. The source must be
+ * freed first so that no request still points at a batch. Walls half collected are forgotten;
+ * nothing was recorded for them, so the next sweep sees them again. */
+void sweep_abort(struct govwatch *gw)
+{
+        struct sweep *sw = gw->sweep;
+        if (!sw)
+                return;
+        while (sw->batches)
+                batch_free(sw->batches);
+        /* resolve calls in flight are freed with the source's requests */
+        sd_event_source_disable_unref(sw->defer);
+        free(sw->queue);
+        free(sw);
+        gw->sweep = NULL;
+}
+
+bool sweep_running(const struct govwatch *gw)
+{
+        return gw->sweep != NULL;
+}

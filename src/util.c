@@ -1,0 +1,177 @@
+/* util.c — small helpers shared by every stage: time, files, durations, string buffers. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static uint64_t now_usec(clockid_t clock)
+{
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t now_realtime_usec(void)
+{
+        return now_usec(CLOCK_REALTIME);
+}
+
+uint64_t now_monotonic_usec(void)
+{
+        return now_usec(CLOCK_MONOTONIC);
+}
+
+int read_full_file(const char *path, size_t max_size, bool strip_newline, char **ret,
+                   size_t *ret_size)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+
+        struct strbuf sb = {0};
+        int r = 0;
+        for (;;) {
+                char chunk[8192];
+                ssize_t n = read(fd, chunk, sizeof(chunk));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                if (sb.len + (size_t)n > max_size) {
+                        r = -EFBIG;
+                        break;
+                }
+                r = strbuf_append(&sb, chunk, (size_t)n);
+                if (r < 0)
+                        break;
+        }
+        close(fd);
+        if (r < 0) {
+                strbuf_done(&sb);
+                return r;
+        }
+        if (!sb.buf) {
+                r = strbuf_append(&sb, "", 0);
+                if (r < 0)
+                        return r;
+        }
+        if (strip_newline) {
+                while (sb.len > 0 && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
+                        sb.buf[--sb.len] = '\0';
+        }
+        *ret = sb.buf;
+        if (ret_size)
+                *ret_size = sb.len;
+        return 0;
+}
+
+void *greedy_realloc(void **array, size_t *allocated, size_t need, size_t elem)
+{
+        if (need <= *allocated)
+                return *array;
+        size_t n = need < 8 ? 8 : need;
+        if (n <= SIZE_MAX / 2)
+                n = n * 2 > need ? n * 2 : n;
+        if (elem == 0 || n > SIZE_MAX / elem)
+                return NULL;
+        void *p = realloc(*array, n * elem);
+        if (!p)
+                return NULL;
+        *array = p;
+        *allocated = n;
+        return p;
+}
+
+int parse_duration_usec(const char *s, uint64_t *ret)
+{
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                /* longest suffixes first so "ms" is not read as "m" + garbage */
+                {"ms", USEC_PER_MSEC},       {"min", USEC_PER_MINUTE}, {"sec", USEC_PER_SEC},
+                {"s", USEC_PER_SEC},         {"m", USEC_PER_MINUTE},   {"h", USEC_PER_HOUR},
+                {"d", USEC_PER_DAY},         {"w", 7 * USEC_PER_DAY},
+        };
+        uint64_t total = 0;
+        bool any = false;
+
+        if (!s)
+                return -EINVAL;
+        while (*s == ' ')
+                s++;
+        if (*s == '\0')
+                return -EINVAL;
+        while (*s) {
+                if (*s < '0' || *s > '9')
+                        return -EINVAL;
+                uint64_t v = 0;
+                while (*s >= '0' && *s <= '9') {
+                        if (v > (UINT64_MAX - 9) / 10)
+                                return -ERANGE;
+                        v = v * 10 + (uint64_t)(*s - '0');
+                        s++;
+                }
+                uint64_t mult = USEC_PER_SEC;
+                bool matched = false;
+                for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                        size_t l = strlen(units[i].suffix);
+                        if (strncmp(s, units[i].suffix, l) == 0) {
+                                mult = units[i].usec;
+                                s += l;
+                                matched = true;
+                                break;
+                        }
+                }
+                if (!matched && *s != '\0')
+                        return -EINVAL;
+                if (!matched && any)
+                        return -EINVAL; /* "1h30" is ambiguous */
+                if (v > UINT64_MAX / mult || total > UINT64_MAX - v * mult)
+                        return -ERANGE;
+                total += v * mult;
+                any = true;
+                while (*s == ' ')
+                        s++;
+        }
+        *ret = total;
+        return 0;
+}
+
+int strbuf_append(struct strbuf *sb, const char *s, size_t len)
+{
+        if (len > SIZE_MAX - sb->len - 1)
+                return -ENOMEM;
+        if (!greedy_realloc((void **)&sb->buf, &sb->allocated, sb->len + len + 1, 1))
+                return -ENOMEM;
+        if (len > 0)
+                memcpy(sb->buf + sb->len, s, len);
+        sb->len += len;
+        sb->buf[sb->len] = '\0';
+        return 0;
+}
+
+int strbuf_appendf(struct strbuf *sb, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -EINVAL;
+        if (!greedy_realloc((void **)&sb->buf, &sb->allocated, sb->len + (size_t)n + 1, 1))
+                return -ENOMEM;
+        va_start(ap, fmt);
+        vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        sb->len += (size_t)n;
+        return 0;
+}
