@@ -154,6 +154,10 @@ static inline void config_freep(struct config **c)
 }
 #define _cleanup_config_free_ _cleanup_(config_freep)
 
+/* Prints every key with its default and description, from the same tables that parse the file
+ * (for --help-style output and the man page). */
+void config_settings_print(FILE *f);
+
 /* Finds a sink by name; -1 when there is none. */
 ssize_t config_find_sink(const struct config *c, const char *name);
 

@@ -1,0 +1,2339 @@
+/* config.c — the config stage: the YAML watch list becomes one immutable, validated snapshot.
+ *
+ * libyaml's event API builds a small tree of nodes that keep their marks; tables of settings
+ * (one per section, the way dunst does it) then give every key its type, target field, default
+ * and description, and drive parsing, validation and defaults from that one place. Every problem
+ * is collected as FILE:LINE:COL, sorted by position, so an admin fixes a watch list in one pass.
+ * Hostile input is bounded before it costs anything: size, nesting depth, number of aliases and
+ * what they expand to are capped. This stage never logs, never resolves names on the network and
+ * never reads a secret's value (only whether it can be read).
+ */
+#include <ctype.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "config.h"
+#include "util.h"
+
+#define CONFIG_MAX_SIZE        (1024 * 1024)
+#define CONFIG_MAX_DEPTH       64
+#define CONFIG_MAX_ALIASES     32
+#define CONFIG_MAX_ALIAS_NODES 10000
+#define CONFIG_MAX_ERRORS      100
+#define TOKEN_MAX_SIZE         4096
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+void config_errors_done(struct config_errors *e)
+{
+        if (!e)
+                return;
+        for (size_t i = 0; i < e->n_errors; i++)
+                free(e->errors[i].message);
+        free(e->errors);
+        *e = (struct config_errors){0};
+}
+
+void config_errors_print(const struct config_errors *e, const char *path, FILE *f)
+{
+        for (size_t i = 0; i < e->n_errors; i++) {
+                const struct config_error *err = &e->errors[i];
+                if (err->mark.line == 0)
+                        fprintf(f, "%s: %s\n", path, err->message);
+                else
+                        fprintf(f, "%s:%u:%u: %s\n", path, err->mark.line, err->mark.column,
+                                err->message);
+        }
+}
+
+/* ---- the node tree ----------------------------------------------------------------------- */
+
+enum node_kind {
+        NODE_SCALAR,
+        NODE_SEQUENCE,
+        NODE_MAPPING,
+};
+
+struct node {
+        enum node_kind kind;
+        struct conf_mark mark;
+        char *scalar; /* NUL-terminated; scalar_len tells whether the value itself held a NUL */
+        size_t scalar_len;
+        bool plain;   /* unquoted: only then can it be null */
+        bool ignored; /* a duplicate or unusable key: reported once, then skipped by every walk */
+        struct node **items; /* sequence: the items; mapping: key, value, key, value, ... */
+        size_t n_items;
+        size_t allocated;
+};
+
+static struct node *node_free(struct node *n)
+{
+        if (!n)
+                return NULL;
+        for (size_t i = 0; i < n->n_items; i++)
+                node_free(n->items[i]);
+        free(n->items);
+        free(n->scalar);
+        free(n);
+        return NULL;
+}
+
+static void node_freep(struct node **n)
+{
+        *n = node_free(*n);
+}
+
+static int node_append(struct node *parent, struct node *child)
+{
+        if (!greedy_realloc((void **)&parent->items, &parent->allocated, parent->n_items + 1,
+                            sizeof(struct node *)))
+                return -ENOMEM;
+        parent->items[parent->n_items++] = child;
+        return 0;
+}
+
+static bool node_is_null(const struct node *n)
+{
+        if (!n)
+                return true;
+        if (n->kind != NODE_SCALAR || !n->plain)
+                return false;
+        return n->scalar[0] == '\0' || streq(n->scalar, "~") || streq(n->scalar, "null") ||
+               streq(n->scalar, "Null") || streq(n->scalar, "NULL");
+}
+
+static const char *node_kind_name(const struct node *n)
+{
+        switch (n->kind) {
+        case NODE_SEQUENCE:
+                return "a list";
+        case NODE_MAPPING:
+                return "a mapping";
+        default:
+                return "a string";
+        }
+}
+
+/* Looks a key up in a mapping; ignored (duplicate) keys never match. */
+static const struct node *map_get(const struct node *map, const char *key,
+                                  const struct node **ret_key)
+{
+        if (!map || map->kind != NODE_MAPPING)
+                return NULL;
+        for (size_t i = 0; i + 1 < map->n_items; i += 2) {
+                const struct node *k = map->items[i];
+                if (k->ignored || k->kind != NODE_SCALAR || !streq(k->scalar, key))
+                        continue;
+                if (ret_key)
+                        *ret_key = k;
+                return map->items[i + 1];
+        }
+        return NULL;
+}
+
+/* ---- the loader -------------------------------------------------------------------------- */
+
+struct anchor {
+        char *name;
+        const struct node *node; /* owned by the tree being built */
+};
+
+struct loader {
+        const char *path;
+        char *dir; /* where relative paths in the file start; NULL: the working directory */
+        struct config_errors *errors;
+        size_t n_dropped;
+        bool oom;
+        struct config *c;
+
+        struct anchor *anchors;
+        size_t n_anchors, allocated_anchors;
+        unsigned n_aliases;
+        size_t n_alias_nodes;
+};
+
+static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, ...) _printf_(3, 4);
+static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, ...)
+{
+        struct config_errors *e = l->errors;
+        char *msg = NULL;
+        va_list ap;
+
+        va_start(ap, fmt);
+        int n = vasprintf(&msg, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+                l->oom = true;
+                return;
+        }
+        /* An anchored value used in several places would otherwise repeat the same error. */
+        for (size_t i = 0; i < e->n_errors; i++)
+                if (e->errors[i].mark.line == mark.line &&
+                    e->errors[i].mark.column == mark.column && streq(e->errors[i].message, msg)) {
+                        free(msg);
+                        return;
+                }
+        if (e->n_errors >= CONFIG_MAX_ERRORS) {
+                l->n_dropped++;
+                free(msg);
+                return;
+        }
+        if (!greedy_realloc((void **)&e->errors, &e->allocated, e->n_errors + 1,
+                            sizeof(struct config_error))) {
+                l->oom = true;
+                free(msg);
+                return;
+        }
+        e->errors[e->n_errors++] = (struct config_error){.mark = mark, .message = msg};
+}
+
+static struct conf_mark mark_of(const struct node *n)
+{
+        return n ? n->mark : (struct conf_mark){1, 1};
+}
+
+static struct conf_mark mark_from_yaml(yaml_mark_t m)
+{
+        return (struct conf_mark){.line = (unsigned)m.line + 1, .column = (unsigned)m.column + 1};
+}
+
+/* libyaml gives only a byte offset for encoding errors; count lines and characters ourselves. */
+static struct conf_mark mark_from_offset(const char *data, size_t size, size_t offset)
+{
+        struct conf_mark m = {1, 1};
+        for (size_t i = 0; i < offset && i < size; i++) {
+                if (data[i] == '\n') {
+                        m.line++;
+                        m.column = 1;
+                } else if (((unsigned char)data[i] & 0xC0) != 0x80)
+                        m.column++;
+        }
+        return m;
+}
+
+/* A value quoted in a message: one line, bounded, cut on a character boundary. */
+static const char *quote(const char *s, char *buf, size_t size)
+{
+        size_t i = 0, j = 0;
+        const size_t limit = size - 4; /* room for "…" and the NUL */
+
+        for (; s[i] && j < limit; i++) {
+                unsigned char ch = (unsigned char)s[i];
+                if ((ch & 0xC0) == 0x80 || ch >= 0xC0) {
+                        /* keep multi-byte characters whole */
+                        size_t l = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
+                        if (j + l > limit)
+                                break;
+                        size_t k = 0;
+                        for (; k < l && s[i + k]; k++)
+                                buf[j++] = s[i + k];
+                        i += k - 1;
+                        continue;
+                }
+                buf[j++] = ch < 0x20 || ch == 0x7F ? '?' : (char)ch;
+        }
+        if (s[i]) {
+                memcpy(buf + j, "\xE2\x80\xA6", 3);
+                j += 3;
+        }
+        buf[j] = '\0';
+        return buf;
+}
+#define QUOTE(s) quote((s), (char[72]){0}, 72)
+
+/* What a message says the user wrote instead: the value itself, or its shape. */
+static const char *node_describe(const struct node *n, char *buf, size_t size)
+{
+        if (n->kind != NODE_SCALAR)
+                return node_kind_name(n);
+        char q[72];
+        snprintf(buf, size, "'%s'", quote(n->scalar, q, sizeof(q)));
+        return buf;
+}
+#define DESCRIBE(n) node_describe((n), (char[80]){0}, 80)
+
+/* Optimal string alignment distance, for "did you mean". Names are short. */
+static size_t edit_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 64 || lb > 64)
+                return SIZE_MAX;
+        size_t d[65][65];
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = i;
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= la; i++)
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t cost = a[i - 1] != b[j - 1];
+                        size_t best = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < best)
+                                best = d[i][j - 1] + 1;
+                        if (d[i - 1][j - 1] + cost < best)
+                                best = d[i - 1][j - 1] + cost;
+                        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                            d[i - 2][j - 2] + 1 < best)
+                                best = d[i - 2][j - 2] + 1;
+                        d[i][j] = best;
+                }
+        return d[la][lb];
+}
+
+struct suggest {
+        const char *word;
+        const char *best;
+        size_t distance;
+};
+
+static void suggest_consider(struct suggest *s, const char *candidate)
+{
+        size_t d = edit_distance(s->word, candidate);
+        /* A two-letter word is within 2 of every short key: suggest only real near-misses. */
+        if (d <= 2 && d < strlen(s->word) && d < s->distance) {
+                s->best = candidate;
+                s->distance = d;
+        }
+}
+
+/* ---- building the tree from events ------------------------------------------------------- */
+
+static void syntax_error(struct loader *l, const yaml_parser_t *p, const char *data, size_t size)
+{
+        if (p->error == YAML_MEMORY_ERROR) {
+                l->oom = true;
+                return;
+        }
+        if (p->error == YAML_READER_ERROR) {
+                struct conf_mark m = mark_from_offset(data, size, p->problem_offset);
+                if (p->problem_value >= 0)
+                        error_at(l, m, "%s (byte 0x%02X): the file must be UTF-8",
+                                 strempty(p->problem), (unsigned)p->problem_value);
+                else
+                        error_at(l, m, "%s: the file must be UTF-8", strempty(p->problem));
+                return;
+        }
+        struct conf_mark m = mark_from_yaml(p->problem_mark);
+        if (p->context)
+                error_at(l, m, "%s (%s at %zu:%zu)", strempty(p->problem), p->context,
+                         p->context_mark.line + 1, p->context_mark.column + 1);
+        else
+                error_at(l, m, "%s", strempty(p->problem));
+}
+
+static int node_copy(struct loader *l, const struct node *src, size_t depth, struct node **ret)
+{
+        if (src->kind != NODE_SCALAR && depth >= CONFIG_MAX_DEPTH)
+                return -ELOOP;
+        if (++l->n_alias_nodes > CONFIG_MAX_ALIAS_NODES)
+                return -E2BIG;
+
+        _cleanup_(node_freep) struct node *n = calloc(1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        n->kind = src->kind;
+        n->mark = src->mark;
+        n->plain = src->plain;
+        n->ignored = src->ignored;
+        if (src->scalar) {
+                n->scalar = malloc(src->scalar_len + 1);
+                if (!n->scalar)
+                        return -ENOMEM;
+                memcpy(n->scalar, src->scalar, src->scalar_len + 1);
+                n->scalar_len = src->scalar_len;
+        }
+        for (size_t i = 0; i < src->n_items; i++) {
+                struct node *child;
+                int r = node_copy(l, src->items[i], depth + 1, &child);
+                if (r < 0)
+                        return r;
+                r = node_append(n, child);
+                if (r < 0) {
+                        node_free(child);
+                        return r;
+                }
+        }
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+static int anchor_add(struct loader *l, const char *name, const struct node *n)
+{
+        if (!name)
+                return 0;
+        char *copy = strdup(name);
+        if (!copy)
+                return -ENOMEM;
+        if (!greedy_realloc((void **)&l->anchors, &l->allocated_anchors, l->n_anchors + 1,
+                            sizeof(struct anchor))) {
+                free(copy);
+                return -ENOMEM;
+        }
+        l->anchors[l->n_anchors++] = (struct anchor){.name = copy, .node = n};
+        return 0;
+}
+
+static const struct node *anchor_find(struct loader *l, const char *name)
+{
+        /* YAML lets a later anchor of the same name replace an earlier one. */
+        for (size_t i = l->n_anchors; i > 0; i--)
+                if (streq(l->anchors[i - 1].name, name))
+                        return l->anchors[i - 1].node;
+        return NULL;
+}
+
+struct key_ref {
+        const struct node *key;
+        size_t index;
+};
+
+static int key_ref_compare(const void *a, const void *b)
+{
+        const struct key_ref *x = a, *y = b;
+        int r = strcmp(x->key->scalar, y->key->scalar);
+        if (r != 0)
+                return r;
+        return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* libyaml does not notice duplicate keys; a later one would silently win. Sorting keeps a
+ * hostile mapping with many keys from costing quadratic time. */
+static int mapping_check_keys(struct loader *l, struct node *map)
+{
+        size_t n = map->n_items / 2, n_refs = 0;
+        _cleanup_free_ struct key_ref *refs = calloc(n ? n : 1, sizeof(struct key_ref));
+        if (!refs)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n; i++) {
+                struct node *k = map->items[2 * i];
+                if (k->kind != NODE_SCALAR) {
+                        error_at(l, k->mark, "a key must be a string, not %s", DESCRIBE(k));
+                        k->ignored = true;
+                        continue;
+                }
+                if (k->plain && streq(k->scalar, "<<")) {
+                        error_at(l, k->mark,
+                                 "merge keys ('<<') are not supported: write the keys out, or "
+                                 "use an alias for a whole value");
+                        k->ignored = true;
+                        continue;
+                }
+                refs[n_refs++] = (struct key_ref){.key = k, .index = i};
+        }
+        qsort(refs, n_refs, sizeof(struct key_ref), key_ref_compare);
+        for (size_t i = 1; i < n_refs; i++) {
+                size_t first = i - 1;
+                while (i < n_refs && streq(refs[i].key->scalar, refs[first].key->scalar)) {
+                        error_at(l, refs[i].key->mark, "duplicate key '%s' (first at %u:%u)",
+                                 QUOTE(refs[i].key->scalar), refs[first].key->mark.line,
+                                 refs[first].key->mark.column);
+                        map->items[2 * refs[i].index]->ignored = true;
+                        i++;
+                }
+        }
+        return 0;
+}
+
+struct frame {
+        struct node *node;
+        char *anchor;
+};
+
+static int build_tree(struct loader *l, const char *data, size_t size, struct node **ret)
+{
+        yaml_parser_t parser;
+        struct frame stack[CONFIG_MAX_DEPTH];
+        size_t depth = 0;
+        struct node *root = NULL;
+        unsigned n_documents = 0;
+        bool done = false;
+        int r = 0;
+
+        if (!yaml_parser_initialize(&parser))
+                return -ENOMEM;
+        yaml_parser_set_input_string(&parser, (const unsigned char *)data, size);
+
+        while (!done && r >= 0) {
+                yaml_event_t ev;
+                struct node *n = NULL;
+
+                if (!yaml_parser_parse(&parser, &ev)) {
+                        syntax_error(l, &parser, data, size);
+                        r = l->oom ? -ENOMEM : -EINVAL;
+                        break;
+                }
+                struct conf_mark mark = mark_from_yaml(ev.start_mark);
+
+                switch (ev.type) {
+                case YAML_STREAM_END_EVENT:
+                        done = true;
+                        break;
+
+                case YAML_DOCUMENT_START_EVENT:
+                        if (++n_documents > 1) {
+                                error_at(l, mark,
+                                         "a second YAML document: the configuration is one "
+                                         "document");
+                                r = -EINVAL;
+                        }
+                        break;
+
+                case YAML_SCALAR_EVENT:
+                        n = calloc(1, sizeof(*n));
+                        if (!n) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        n->kind = NODE_SCALAR;
+                        n->mark = mark;
+                        n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+                        n->scalar_len = ev.data.scalar.length;
+                        n->scalar = malloc(n->scalar_len + 1);
+                        if (!n->scalar) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        memcpy(n->scalar, ev.data.scalar.value, n->scalar_len);
+                        n->scalar[n->scalar_len] = '\0';
+                        r = anchor_add(l, (const char *)ev.data.scalar.anchor, n);
+                        break;
+
+                case YAML_ALIAS_EVENT: {
+                        const char *name = (const char *)ev.data.alias.anchor;
+                        if (++l->n_aliases > CONFIG_MAX_ALIASES) {
+                                error_at(l, mark,
+                                         "more than %d aliases: refusing the file (a \"billion "
+                                         "laughs\" attack?)",
+                                         CONFIG_MAX_ALIASES);
+                                r = -EINVAL;
+                                break;
+                        }
+                        const struct node *target = anchor_find(l, name);
+                        if (!target) {
+                                error_at(l, mark, "undefined alias '*%s'", QUOTE(name));
+                                r = -EINVAL;
+                                break;
+                        }
+                        r = node_copy(l, target, depth, &n);
+                        if (r == -E2BIG)
+                                error_at(l, mark,
+                                         "aliases expand to more than %d values: refusing the "
+                                         "file (a \"billion laughs\" attack?)",
+                                         CONFIG_MAX_ALIAS_NODES);
+                        else if (r == -ELOOP)
+                                error_at(l, mark, "nesting deeper than %d levels",
+                                         CONFIG_MAX_DEPTH);
+                        if (r == -E2BIG || r == -ELOOP)
+                                r = -EINVAL;
+                        break;
+                }
+
+                case YAML_SEQUENCE_START_EVENT:
+                case YAML_MAPPING_START_EVENT: {
+                        if (depth >= CONFIG_MAX_DEPTH) {
+                                error_at(l, mark, "nesting deeper than %d levels",
+                                         CONFIG_MAX_DEPTH);
+                                r = -EINVAL;
+                                break;
+                        }
+                        const yaml_char_t *anchor = ev.type == YAML_SEQUENCE_START_EVENT
+                                                            ? ev.data.sequence_start.anchor
+                                                            : ev.data.mapping_start.anchor;
+                        struct node *c = calloc(1, sizeof(*c));
+                        char *a = anchor ? strdup((const char *)anchor) : NULL;
+                        if (!c || (anchor && !a)) {
+                                free(c);
+                                free(a);
+                                r = -ENOMEM;
+                                break;
+                        }
+                        c->kind =
+                                ev.type == YAML_SEQUENCE_START_EVENT ? NODE_SEQUENCE : NODE_MAPPING;
+                        c->mark = mark;
+                        stack[depth++] = (struct frame){.node = c, .anchor = a};
+                        break;
+                }
+
+                case YAML_SEQUENCE_END_EVENT:
+                case YAML_MAPPING_END_EVENT: {
+                        struct frame f = stack[--depth];
+                        n = f.node;
+                        if (n->kind == NODE_MAPPING)
+                                r = mapping_check_keys(l, n);
+                        /* registered only when complete: an alias inside its own anchor is
+                         * "undefined", which rules out cycles */
+                        if (r >= 0)
+                                r = anchor_add(l, f.anchor, n);
+                        free(f.anchor);
+                        break;
+                }
+
+                default:
+                        break;
+                }
+                yaml_event_delete(&ev);
+
+                if (n) {
+                        if (r < 0)
+                                node_free(n);
+                        else if (depth == 0)
+                                root = n;
+                        else if (node_append(stack[depth - 1].node, n) < 0) {
+                                node_free(n);
+                                r = -ENOMEM;
+                        }
+                }
+        }
+
+        /* On failure, the unfinished collections are still on the stack. */
+        while (depth > 0) {
+                depth--;
+                node_free(stack[depth].node);
+                free(stack[depth].anchor);
+        }
+        for (size_t i = 0; i < l->n_anchors; i++)
+                free(l->anchors[i].name);
+        free(l->anchors);
+        l->anchors = NULL;
+        l->n_anchors = l->allocated_anchors = 0;
+        yaml_parser_delete(&parser);
+
+        if (r < 0) {
+                node_free(root);
+                return r;
+        }
+        *ret = root;
+        return 0;
+}
+
+/* ---- settings tables --------------------------------------------------------------------- */
+
+enum setting_type {
+        SETTING_STRING,
+        SETTING_PATH, /* a string; relative paths start at the config file's directory */
+        SETTING_BOOL,
+        SETTING_UINT, /* unsigned */
+        SETTING_INT,  /* int, non-negative in the file */
+        SETTING_SIZE, /* size_t */
+        SETTING_DOUBLE,
+        SETTING_DURATION, /* uint64_t microseconds */
+        SETTING_STRV,     /* NULL-terminated char ** */
+        SETTING_ENUM,     /* int: index into enum_values */
+        SETTING_SECTION,  /* a nested mapping described by its own table */
+        SETTING_CUSTOM,
+};
+
+struct setting;
+/* Parses a non-null value into base; reports its own errors. */
+typedef void (*setting_parse_fn)(struct loader *l, const struct setting *s,
+                                 const struct node *value, void *base);
+/* Checks one string (or one item of a list); returns NULL or the reason it is wrong. */
+typedef const char *(*setting_check_fn)(const char *value, char *buf, size_t size);
+
+enum {
+        SINK_CONSOLE,
+        SINK_DESKTOP,
+        SINK_EMAIL,
+        SINK_EXEC,
+        SINK_WEBHOOK,
+        _SINK_TYPE_MAX,
+};
+static const char *const sink_type_names[] = {
+        [SINK_CONSOLE] = "console", [SINK_DESKTOP] = "desktop", [SINK_EMAIL] = "email",
+        [SINK_EXEC] = "exec",       [SINK_WEBHOOK] = "webhook", NULL,
+};
+#define FOR(t)    (1u << (t))
+#define FOR_ALL   (~0u)
+#define FOR_EMAIL FOR(SINK_EMAIL)
+
+struct setting {
+        const char *key;
+        enum setting_type type;
+        size_t offset;
+        const char *default_value; /* read like a value in the file; NULL: none */
+        const char *description;
+        unsigned valid_for;    /* sinks: the types that know this key; 0: every type */
+        unsigned required_for; /* FOR_ALL in ordinary sections */
+        bool positive;         /* numbers and durations: must be > 0 */
+        uint64_t min, max;     /* whole numbers; max 0: no upper bound */
+        const char *const *enum_values;
+        setting_check_fn check;
+        setting_parse_fn parse;
+        const struct setting *sub; /* SETTING_SECTION */
+        size_t n_sub;
+};
+
+/* The five things every setting has; the rest are named where they matter. */
+#define S(k, t, off, def, desc)                                                                    \
+        .key = (k), .type = (t), .offset = (off), .default_value = (def), .description = (desc)
+
+static void *field(void *base, const struct setting *s)
+{
+        return (char *)base + s->offset;
+}
+
+static const char *type_expectation(const struct setting *s, char *buf, size_t size)
+{
+        switch (s->type) {
+        case SETTING_STRING:
+        case SETTING_PATH:
+                return "expected a string";
+        case SETTING_BOOL:
+                return "expected a boolean (true/false, yes/no, on/off)";
+        case SETTING_UINT:
+        case SETTING_INT:
+        case SETTING_SIZE:
+                return "expected a whole number";
+        case SETTING_DOUBLE:
+                return "expected a number";
+        case SETTING_DURATION:
+                return "expected a duration like 5m";
+        case SETTING_STRV:
+                return "expected a list of strings";
+        case SETTING_ENUM: {
+                size_t j = 0;
+                j += (size_t)snprintf(buf, size, "expected one of ");
+                for (size_t i = 0; s->enum_values[i] && j < size; i++)
+                        j += (size_t)snprintf(buf + j, size - j, "%s%s", i ? ", " : "",
+                                              s->enum_values[i]);
+                return buf;
+        }
+        default:
+                return "expected a mapping";
+        }
+}
+
+static void error_type(struct loader *l, const struct setting *s, const struct node *value)
+{
+        char buf[160];
+        const char *expect = type_expectation(s, buf, sizeof(buf));
+        if (value->kind == NODE_SCALAR)
+                error_at(l, value->mark, "%s, got '%s'", expect, QUOTE(value->scalar));
+        else
+                error_at(l, value->mark, "%s, got %s", expect, DESCRIBE(value));
+}
+
+static int parse_bool(const char *s, bool *ret)
+{
+        static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no",
+                                                                               "off"};
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0) {
+                        *ret = true;
+                        return 0;
+                }
+                if (strcasecmp(s, no[i]) == 0) {
+                        *ret = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+static int parse_uint64(const char *s, uint64_t *ret)
+{
+        uint64_t v = 0;
+        if (*s == '\0')
+                return -EINVAL;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return -EINVAL;
+                if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t)(*s - '0');
+        }
+        *ret = v;
+        return 0;
+}
+
+static int parse_double(const char *s, double *ret)
+{
+        char *end;
+        /* strtod also reads "nan", "inf" and hex; a rate is plain decimal */
+        if (*s == '\0' || strspn(s, "0123456789.eE+-") != strlen(s))
+                return -EINVAL;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno != 0 || *end != '\0' || !isfinite(v))
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+static bool has_control(const char *s, bool allow_newline)
+{
+        for (; *s; s++) {
+                unsigned char ch = (unsigned char)*s;
+                if ((ch < 0x20 && !(allow_newline && (ch == '\n' || ch == '\t'))) || ch == 0x7F)
+                        return true;
+        }
+        return false;
+}
+
+static char *resolve_path(struct loader *l, const char *p)
+{
+        if (p[0] == '/' || !l->dir)
+                return strdup(p);
+        char *joined = NULL;
+        if (asprintf(&joined, "%s/%s", l->dir, p) < 0)
+                return NULL;
+        return joined;
+}
+
+/* A string value: a scalar with no NUL and no control characters. */
+static const char *scalar_string(struct loader *l, const struct setting *s,
+                                 const struct node *value)
+{
+        if (value->kind != NODE_SCALAR) {
+                error_type(l, s, value);
+                return NULL;
+        }
+        if (strlen(value->scalar) != value->scalar_len || has_control(value->scalar, false)) {
+                error_at(l, value->mark, "'%s' must not contain control characters", s->key);
+                return NULL;
+        }
+        if (value->scalar[0] == '\0') {
+                error_at(l, value->mark, "'%s' must not be empty", s->key);
+                return NULL;
+        }
+        return value->scalar;
+}
+
+static bool run_check(struct loader *l, const struct setting *s, const struct node *value)
+{
+        char buf[256];
+        const char *reason = s->check ? s->check(value->scalar, buf, sizeof(buf)) : NULL;
+        if (reason)
+                error_at(l, value->mark, "%s", reason);
+        return !reason;
+}
+
+static void parse_strv(struct loader *l, const struct setting *s, const struct node *value,
+                       char ***ret)
+{
+        _cleanup_strv_free_ char **v = NULL;
+        size_t n = 0, allocated = 0;
+        bool ok = true;
+
+        /* A single string is a list of one: "to: me@example.org" reads naturally. */
+        const struct node *const *items = (const struct node *const *)&value;
+        size_t n_items = 1;
+        if (value->kind == NODE_SEQUENCE) {
+                items = (const struct node *const *)value->items;
+                n_items = value->n_items;
+        } else if (value->kind != NODE_SCALAR) {
+                error_at(l, value->mark, "expected a list of strings, got %s", DESCRIBE(value));
+                return;
+        }
+
+        for (size_t i = 0; i < n_items; i++) {
+                const struct node *it = items[i];
+                if (it->kind != NODE_SCALAR || node_is_null(it)) {
+                        error_at(l, it->mark, "expected a string in '%s', got %s", s->key,
+                                 it->kind == NODE_SCALAR ? "nothing" : DESCRIBE(it));
+                        ok = false;
+                        continue;
+                }
+                const char *str = scalar_string(l, s, it);
+                if (!str || !run_check(l, s, it)) {
+                        ok = false;
+                        continue;
+                }
+                if (!greedy_realloc((void **)&v, &allocated, n + 2, sizeof(char *))) {
+                        l->oom = true;
+                        return;
+                }
+                v[n] = strdup(str);
+                if (!v[n]) {
+                        l->oom = true;
+                        return;
+                }
+                v[++n] = NULL;
+        }
+        if (!ok)
+                return;
+        if (n == 0 && s->required_for) {
+                error_at(l, value->mark, "'%s' must not be empty", s->key);
+                return;
+        }
+        if (!v) {
+                v = calloc(1, sizeof(char *));
+                if (!v) {
+                        l->oom = true;
+                        return;
+                }
+        }
+        strv_free(*ret);
+        *ret = TAKE_PTR(v);
+}
+
+static void parse_table(struct loader *l, const struct setting *table, size_t n_table,
+                        const struct node *map, void *base, const char *where, unsigned type_bit,
+                        const char *type_name);
+
+/* Parses one value into its field; value is never null here. */
+static void parse_value(struct loader *l, const struct setting *s, const struct node *value,
+                        void *base)
+{
+        void *p = field(base, s);
+        uint64_t u;
+        int r;
+
+        switch (s->type) {
+        case SETTING_CUSTOM:
+                s->parse(l, s, value, base);
+                return;
+        case SETTING_SECTION:
+                if (value->kind != NODE_MAPPING) {
+                        error_type(l, s, value);
+                        return;
+                }
+                char where[64];
+                snprintf(where, sizeof(where), "in '%s'", s->key);
+                parse_table(l, s->sub, s->n_sub, value, base, where, 1, NULL);
+                return;
+        case SETTING_STRV:
+                parse_strv(l, s, value, (char ***)p);
+                return;
+        default:
+                break;
+        }
+
+        if (value->kind != NODE_SCALAR) {
+                error_type(l, s, value);
+                return;
+        }
+        const char *text = value->scalar;
+
+        switch (s->type) {
+        case SETTING_STRING:
+        case SETTING_PATH: {
+                if (!scalar_string(l, s, value) || !run_check(l, s, value))
+                        return;
+                char *copy = s->type == SETTING_PATH ? resolve_path(l, text) : strdup(text);
+                if (!copy) {
+                        l->oom = true;
+                        return;
+                }
+                free(*(char **)p);
+                *(char **)p = copy;
+                return;
+        }
+        case SETTING_BOOL:
+                if (parse_bool(text, (bool *)p) < 0)
+                        error_type(l, s, value);
+                return;
+        case SETTING_UINT:
+        case SETTING_INT:
+        case SETTING_SIZE: {
+                uint64_t max = s->max                    ? s->max
+                               : s->type == SETTING_UINT ? UINT_MAX
+                               : s->type == SETTING_INT  ? INT_MAX
+                                                         : SIZE_MAX;
+                uint64_t min = s->positive && s->min == 0 ? 1 : s->min;
+                r = parse_uint64(text, &u);
+                if (r == -EINVAL) {
+                        error_type(l, s, value);
+                        return;
+                }
+                if (r < 0 || u < min || u > max) {
+                        if (s->max)
+                                error_at(l, value->mark,
+                                         "'%s' must be between %" PRIu64 " and %" PRIu64 ", got %s",
+                                         s->key, min, max, QUOTE(text));
+                        else
+                                error_at(l, value->mark,
+                                         "'%s' must be at least %" PRIu64 ", got %s", s->key, min,
+                                         QUOTE(text));
+                        return;
+                }
+                if (s->type == SETTING_UINT)
+                        *(unsigned *)p = (unsigned)u;
+                else if (s->type == SETTING_INT)
+                        *(int *)p = (int)u;
+                else
+                        *(size_t *)p = (size_t)u;
+                return;
+        }
+        case SETTING_DOUBLE: {
+                double d;
+                if (parse_double(text, &d) < 0) {
+                        error_type(l, s, value);
+                        return;
+                }
+                if (s->positive && !(d > 0)) {
+                        error_at(l, value->mark, "'%s' must be greater than 0, got %s", s->key,
+                                 QUOTE(text));
+                        return;
+                }
+                *(double *)p = d;
+                return;
+        }
+        case SETTING_DURATION:
+                r = parse_duration_usec(text, &u);
+                if (r == -ERANGE) {
+                        error_at(l, value->mark, "duration '%s' is too long", QUOTE(text));
+                        return;
+                }
+                if (r < 0) {
+                        error_type(l, s, value);
+                        return;
+                }
+                if (s->positive && u == 0) {
+                        error_at(l, value->mark, "'%s' must be longer than 0", s->key);
+                        return;
+                }
+                *(uint64_t *)p = u;
+                return;
+        case SETTING_ENUM:
+                for (size_t i = 0; s->enum_values[i]; i++)
+                        if (streq(s->enum_values[i], text)) {
+                                *(int *)p = (int)i;
+                                return;
+                        }
+                error_type(l, s, value);
+                return;
+        default:
+                return;
+        }
+}
+
+/* Defaults go through the same parser as the file, so the table is the one source of truth. */
+static void apply_defaults(struct loader *l, const struct setting *table, size_t n_table,
+                           void *base)
+{
+        for (size_t i = 0; i < n_table; i++) {
+                const struct setting *s = &table[i];
+                if (s->type == SETTING_SECTION) {
+                        apply_defaults(l, s->sub, s->n_sub, base);
+                        continue;
+                }
+                if (!s->default_value)
+                        continue;
+                struct node fake = {
+                        .kind = NODE_SCALAR,
+                        .scalar = (char *)s->default_value,
+                        .scalar_len = strlen(s->default_value),
+                };
+                size_t before = l->errors->n_errors;
+                parse_value(l, s, &fake, base);
+                /* a default that does not parse is a bug in the table, not in the file */
+                if (l->errors->n_errors != before)
+                        abort();
+        }
+}
+
+static void parse_table(struct loader *l, const struct setting *table, size_t n_table,
+                        const struct node *map, void *base, const char *where, unsigned type_bit,
+                        const char *type_name)
+{
+        /* In table order, so later sections can refer to earlier ones (watch -> sinks). */
+        for (size_t i = 0; i < n_table; i++) {
+                const struct setting *s = &table[i];
+                const struct node *value = map_get(map, s->key, NULL);
+                if (type_bit && s->valid_for && !(s->valid_for & type_bit))
+                        continue; /* reported below, at the key */
+                if (!node_is_null(value)) {
+                        parse_value(l, s, value, base);
+                        continue;
+                }
+                if (type_bit && (s->required_for & type_bit))
+                        error_at(l, mark_of(map), "missing required key '%s' %s", s->key, where);
+        }
+
+        if (!map)
+                return;
+        for (size_t i = 0; i + 1 < map->n_items; i += 2) {
+                const struct node *k = map->items[i];
+                const struct setting *s = NULL;
+                if (k->ignored)
+                        continue;
+                for (size_t j = 0; j < n_table && !s; j++)
+                        if (streq(table[j].key, k->scalar))
+                                s = &table[j];
+                if (s && type_bit && s->valid_for && !(s->valid_for & type_bit)) {
+                        error_at(l, k->mark, "key '%s' is not valid for sink type '%s'", s->key,
+                                 type_name);
+                        continue;
+                }
+                if (s)
+                        continue;
+
+                struct suggest sg = {.word = k->scalar, .distance = SIZE_MAX};
+                for (size_t j = 0; j < n_table; j++)
+                        if (!type_bit || !table[j].valid_for || (table[j].valid_for & type_bit))
+                                suggest_consider(&sg, table[j].key);
+                if (sg.best)
+                        error_at(l, k->mark, "unknown key '%s' %s; did you mean '%s'?",
+                                 QUOTE(k->scalar), where, sg.best);
+                else
+                        error_at(l, k->mark, "unknown key '%s' %s", QUOTE(k->scalar), where);
+        }
+}
+
+/* ---- checks on single values ------------------------------------------------------------- */
+
+static const char *check_http_url(const char *v, char *buf, size_t size)
+{
+        const char *rest = strncasecmp(v, "https://", 8) == 0  ? v + 8
+                           : strncasecmp(v, "http://", 7) == 0 ? v + 7
+                                                               : NULL;
+        if (!rest) {
+                snprintf(buf, size, "expected an http:// or https:// URL, got '%s'", QUOTE(v));
+                return buf;
+        }
+        if (*rest == '\0' || *rest == '/') {
+                snprintf(buf, size, "no host in URL '%s'", QUOTE(v));
+                return buf;
+        }
+        return NULL;
+}
+
+static const char *check_smtp_url(const char *v, char *buf, size_t size)
+{
+        const char *rest = strncasecmp(v, "smtps://", 8) == 0  ? v + 8
+                           : strncasecmp(v, "smtp://", 7) == 0 ? v + 7
+                                                               : NULL;
+        if (!rest) {
+                snprintf(buf, size, "expected an smtp:// or smtps:// URL, got '%s'", QUOTE(v));
+                return buf;
+        }
+        if (*rest == '\0' || *rest == '/') {
+                snprintf(buf, size, "no host in URL '%s'", QUOTE(v));
+                return buf;
+        }
+        return NULL;
+}
+
+static const char *check_address(const char *v, char *buf, size_t size)
+{
+        if (!strchr(v, '@')) {
+                snprintf(buf, size, "expected an e-mail address, got '%s'", QUOTE(v));
+                return buf;
+        }
+        return NULL;
+}
+
+static const char *check_version(const char *v, char *buf, size_t size)
+{
+        size_t a = strspn(v, "0123456789");
+        if (a == 0 || v[a] != '.' || strspn(v + a + 1, "0123456789") == 0 ||
+            v[a + 1 + strspn(v + a + 1, "0123456789")] != '\0') {
+                snprintf(buf, size, "expected a VK API version like \"5.199\", got '%s'", QUOTE(v));
+                return buf;
+        }
+        return NULL;
+}
+
+static const char *check_timezone(const char *v, char *buf, size_t size)
+{
+        /* Refuse anything that could step out of the zoneinfo directory. */
+        if (v[0] == '/' || strstr(v, "..") ||
+            strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") !=
+                    strlen(v)) {
+                snprintf(buf, size, "'%s' is not a time zone name like Europe/Moscow", QUOTE(v));
+                return buf;
+        }
+        const char *dir = getenv("TZDIR");
+        if (!dir || !*dir)
+                dir = "/usr/share/zoneinfo";
+        if (access(dir, F_OK) < 0)
+                return NULL; /* no tzdata to check against */
+        char path[PATH_MAX];
+        int n = snprintf(path, sizeof(path), "%s/%s", dir, v);
+        struct stat st;
+        if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+                snprintf(buf, size, "unknown time zone '%s'", QUOTE(v));
+                return buf;
+        }
+        return NULL;
+}
+
+static const char *check_regex(const char *v, char *buf, size_t size)
+{
+        int code;
+        PCRE2_SIZE offset;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED,
+                                       PCRE2_UTF | PCRE2_CASELESS, &code, &offset, NULL);
+        if (re) {
+                pcre2_code_free(re);
+                return NULL;
+        }
+        PCRE2_UCHAR msg[160];
+        if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
+                snprintf((char *)msg, sizeof(msg), "error %d", code);
+        /* PCRE2 counts bytes; a person counts characters */
+        size_t chars = 0;
+        for (size_t i = 0; i < offset && v[i]; i++)
+                chars += ((unsigned char)v[i] & 0xC0) != 0x80;
+        snprintf(buf, size, "invalid regular expression '%s': %s at character %zu", QUOTE(v),
+                 (const char *)msg, chars);
+        return buf;
+}
+
+static const char *check_sink_name(const char *v, char *buf, size_t size)
+{
+        if (strpbrk(v, " \t,")) {
+                snprintf(buf, size, "sink name '%s' must not contain spaces or commas", QUOTE(v));
+                return buf;
+        }
+        return NULL;
+}
+
+static const char *check_category_name(const char *v, char *buf, size_t size)
+{
+        if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v) || streq(v, "all")) {
+                snprintf(buf, size,
+                         "category name '%s' must be lower-case latin letters, digits, '_' or "
+                         "'-', and not 'all'",
+                         QUOTE(v));
+                return buf;
+        }
+        return NULL;
+}
+
+/* ---- custom parsers ---------------------------------------------------------------------- */
+
+static const char *const urgency_values[] = {"low", "normal", "critical", NULL};
+static const char *const starttls_values[] = {
+        [STARTTLS_REQUIRED] = "required",
+        [STARTTLS_OPTIONAL] = "optional",
+        [STARTTLS_NEVER] = "never",
+        NULL,
+};
+static const char *const template_placeholders[] = {
+        "community", "category", "text", "excerpt", "url", "date", "starts_at", "topic",
+};
+
+/* "{comunity}" would be sent to every resident as is: catch it here. Only {identifier} counts
+ * as a placeholder, so other braces in a template stay literal. */
+static void check_placeholders(struct loader *l, const struct node *value)
+{
+        for (const char *p = strchr(value->scalar, '{'); p; p = strchr(p + 1, '{')) {
+                size_t n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
+                if (n == 0 || p[1 + n] != '}' || n > 32)
+                        continue;
+                char name[33];
+                memcpy(name, p + 1, n);
+                name[n] = '\0';
+                struct suggest sg = {.word = name, .distance = SIZE_MAX};
+                bool known = false;
+                for (size_t i = 0; i < ELEMENTSOF(template_placeholders); i++) {
+                        known = known || streq(name, template_placeholders[i]);
+                        suggest_consider(&sg, template_placeholders[i]);
+                }
+                if (known)
+                        continue;
+                if (sg.best)
+                        error_at(l, value->mark,
+                                 "unknown placeholder '{%s}' in template; did you mean '{%s}'?",
+                                 name, sg.best);
+                else
+                        error_at(l, value->mark, "unknown placeholder '{%s}' in template", name);
+        }
+}
+
+static void parse_template(struct loader *l, const struct setting *s, const struct node *value,
+                           void *base)
+{
+        struct sink_conf *sink = base;
+        if (value->kind != NODE_MAPPING) {
+                error_at(l, value->mark, "expected a mapping with title and body, got %s",
+                         DESCRIBE(value));
+                return;
+        }
+        for (size_t i = 0; i + 1 < value->n_items; i += 2) {
+                const struct node *k = value->items[i], *v = value->items[i + 1];
+                if (k->ignored)
+                        continue;
+                bool title = streq(k->scalar, "title");
+                if (!title && !streq(k->scalar, "body")) {
+                        struct suggest sg = {.word = k->scalar, .distance = SIZE_MAX};
+                        suggest_consider(&sg, "title");
+                        suggest_consider(&sg, "body");
+                        if (sg.best)
+                                error_at(l, k->mark,
+                                         "unknown key '%s' in template; did you mean '%s'?",
+                                         QUOTE(k->scalar), sg.best);
+                        else
+                                error_at(l, k->mark,
+                                         "unknown key '%s' in template (expected title, body)",
+                                         QUOTE(k->scalar));
+                        continue;
+                }
+                if (node_is_null(v))
+                        continue;
+                if (v->kind != NODE_SCALAR) {
+                        error_at(l, v->mark, "expected a string, got %s", DESCRIBE(v));
+                        continue;
+                }
+                /* a body may span lines; a title is one line of a notification or a Subject */
+                if (strlen(v->scalar) != v->scalar_len || has_control(v->scalar, !title)) {
+                        error_at(l, v->mark, "template %s must not contain control characters",
+                                 title ? "title" : "body");
+                        continue;
+                }
+                check_placeholders(l, v);
+                char *copy = strdup(v->scalar);
+                if (!copy) {
+                        l->oom = true;
+                        return;
+                }
+                char **target = title ? &sink->template_title : &sink->template_body;
+                free(*target);
+                *target = copy;
+        }
+}
+
+static int parse_clock(const char *s, size_t len, int *ret)
+{
+        /* "7:00" or "07:00" */
+        if (len < 4 || len > 5 || s[len - 3] != ':')
+                return -EINVAL;
+        for (size_t i = 0; i < len; i++)
+                if (i != len - 3 && !isdigit((unsigned char)s[i]))
+                        return -EINVAL;
+        int h = len == 5 ? (s[0] - '0') * 10 + (s[1] - '0') : s[0] - '0';
+        int m = (s[len - 2] - '0') * 10 + (s[len - 1] - '0');
+        if (h > 23 || m > 59)
+                return -ERANGE;
+        *ret = h * 60 + m;
+        return 0;
+}
+
+static void parse_quiet_hours(struct loader *l, const struct setting *s, const struct node *value,
+                              void *base)
+{
+        struct sink_conf *sink = base;
+        int start, end;
+
+        const char *text = scalar_string(l, s, value);
+        if (!text)
+                return;
+        const char *dash = strchr(text, '-');
+        if (!dash || parse_clock(text, (size_t)(dash - text), &start) < 0 ||
+            parse_clock(dash + 1, strlen(dash + 1), &end) < 0) {
+                error_at(l, value->mark, "expected quiet hours like 23:00-07:00, got '%s'",
+                         QUOTE(text));
+                return;
+        }
+        if (start == end) {
+                error_at(l, value->mark, "quiet hours '%s' start and end at the same time",
+                         QUOTE(text));
+                return;
+        }
+        char *copy = strdup(text);
+        if (!copy) {
+                l->oom = true;
+                return;
+        }
+        free(sink->quiet_hours);
+        sink->quiet_hours = copy;
+        sink->quiet_start_min = start;
+        sink->quiet_end_min = end;
+}
+
+static void error_unknown_category(struct loader *l, const struct node *item,
+                                   const char *const *names, size_t n_names)
+{
+        struct suggest sg = {.word = item->scalar, .distance = SIZE_MAX};
+        for (size_t i = 0; i < n_names; i++)
+                suggest_consider(&sg, names[i]);
+        if (sg.best) {
+                error_at(l, item->mark, "unknown category '%s'; did you mean '%s'?",
+                         QUOTE(item->scalar), sg.best);
+                return;
+        }
+        struct strbuf sb = {0};
+        for (size_t i = 0; i < n_names; i++)
+                if (strbuf_appendf(&sb, "%s%s", i ? ", " : "", names[i]) < 0)
+                        l->oom = true;
+        error_at(l, item->mark, "unknown category '%s' (known: %s)", QUOTE(item->scalar),
+                 strempty(sb.buf));
+        strbuf_done(&sb);
+}
+
+static void parse_urgency(struct loader *l, const struct setting *s, const struct node *value,
+                          void *base)
+{
+        struct sink_conf *sink = base;
+        if (value->kind != NODE_MAPPING) {
+                error_at(l, value->mark,
+                         "expected a mapping of categories to low, normal or critical, got %s",
+                         DESCRIBE(value));
+                return;
+        }
+        for (size_t i = 0; i + 1 < value->n_items; i += 2) {
+                const struct node *k = value->items[i], *v = value->items[i + 1];
+                if (k->ignored)
+                        continue;
+                int idx = category_builtin_from_name(k->scalar);
+                if (idx < 0) {
+                        if (l->c->category_names)
+                                for (char **n = l->c->category_names; *n; n++)
+                                        if (streq(*n, k->scalar)) {
+                                                error_at(l, k->mark,
+                                                         "urgency can be set only for built-in "
+                                                         "categories, not '%s'",
+                                                         QUOTE(k->scalar));
+                                                goto next;
+                                        }
+                        error_unknown_category(l, k, category_builtin_names, _CATEGORY_BUILTIN_MAX);
+                        continue;
+                }
+                const char *match = NULL;
+                for (size_t j = 0; urgency_values[j] && v->kind == NODE_SCALAR; j++)
+                        if (streq(urgency_values[j], v->scalar))
+                                match = urgency_values[j];
+                if (!match) {
+                        if (v->kind == NODE_SCALAR)
+                                error_at(l, v->mark,
+                                         "expected one of low, normal, critical, got '%s'",
+                                         QUOTE(v->scalar));
+                        else
+                                error_at(l, v->mark,
+                                         "expected one of low, normal, critical, got %s",
+                                         DESCRIBE(v));
+                        continue;
+                }
+                char *copy = strdup(match);
+                if (!copy) {
+                        l->oom = true;
+                        return;
+                }
+                free(sink->urgency[idx]);
+                sink->urgency[idx] = copy;
+        next:;
+        }
+}
+
+/* Lists written as a single string are a list of one; valuep must outlive the result. */
+static const struct node *const *node_items(const struct node *const *valuep, size_t *ret_n)
+{
+        const struct node *value = *valuep;
+        if (value->kind == NODE_SEQUENCE) {
+                *ret_n = value->n_items;
+                return (const struct node *const *)value->items;
+        }
+        *ret_n = value->kind == NODE_SCALAR ? 1 : 0;
+        return value->kind == NODE_SCALAR ? valuep : NULL;
+}
+
+static void parse_communities(struct loader *l, const struct setting *s, const struct node *value,
+                              void *base)
+{
+        struct watch_conf *w = base;
+        size_t n_items;
+        const struct node *const *items = node_items(&value, &n_items);
+
+        if (value->kind == NODE_MAPPING) {
+                error_at(l, value->mark, "expected a list of communities, got a mapping");
+                return;
+        }
+        if (n_items == 0) {
+                error_at(l, value->mark, "'communities' must not be empty");
+                return;
+        }
+        w->communities = calloc(n_items, sizeof(struct community_ref));
+        if (!w->communities) {
+                l->oom = true;
+                return;
+        }
+        for (size_t i = 0; i < n_items; i++) {
+                const struct node *it = items[i];
+                const char *reason = NULL;
+                if (it->kind != NODE_SCALAR) {
+                        error_at(l, it->mark, "expected a community reference, got %s",
+                                 DESCRIBE(it));
+                        continue;
+                }
+                struct community_ref *ref = &w->communities[w->n_communities];
+                int r = strlen(it->scalar) == it->scalar_len
+                                ? community_ref_parse(it->scalar, ref, &reason)
+                                : (reason = "contains a NUL character", -EINVAL);
+                if (r == -ENOMEM) {
+                        l->oom = true;
+                        return;
+                }
+                if (r < 0) {
+                        error_at(l, it->mark, "malformed community reference '%s': %s",
+                                 QUOTE(it->scalar), reason);
+                        continue;
+                }
+                ref->mark = it->mark;
+                w->n_communities++;
+        }
+}
+
+static void parse_watch_categories(struct loader *l, const struct setting *s,
+                                   const struct node *value, void *base)
+{
+        struct watch_conf *w = base;
+        size_t n_items;
+        const struct node *const *items = node_items(&value, &n_items);
+
+        if (value->kind == NODE_MAPPING) {
+                error_at(l, value->mark, "expected a list of categories or \"all\", got a mapping");
+                return;
+        }
+        w->all_categories = false;
+        w->categories = 0;
+        for (size_t i = 0; i < n_items; i++) {
+                const struct node *it = items[i];
+                if (it->kind != NODE_SCALAR) {
+                        error_at(l, it->mark, "expected a category name, got %s", DESCRIBE(it));
+                        continue;
+                }
+                if (streq(it->scalar, "all")) {
+                        w->all_categories = true;
+                        continue;
+                }
+                bool found = false;
+                for (size_t j = 0; l->c->category_names && l->c->category_names[j]; j++)
+                        if (streq(l->c->category_names[j], it->scalar)) {
+                                w->categories |= UINT64_C(1) << j;
+                                found = true;
+                        }
+                if (!found)
+                        error_unknown_category(l, it, (const char *const *)l->c->category_names,
+                                               strv_length(l->c->category_names));
+        }
+}
+
+static void error_unknown_sink(struct loader *l, const struct node *item, const char *where)
+{
+        const struct config *c = l->c;
+        struct suggest sg = {.word = item->scalar, .distance = SIZE_MAX};
+        for (size_t i = 0; i < c->n_sinks; i++)
+                suggest_consider(&sg, c->sinks[i].name);
+        if (sg.best) {
+                error_at(l, item->mark, "unknown sink '%s' in %s; did you mean '%s'?",
+                         QUOTE(item->scalar), where, sg.best);
+                return;
+        }
+        if (c->n_sinks == 0) {
+                error_at(l, item->mark, "unknown sink '%s' in %s (no sinks are defined)",
+                         QUOTE(item->scalar), where);
+                return;
+        }
+        struct strbuf sb = {0};
+        for (size_t i = 0; i < c->n_sinks; i++)
+                if (strbuf_appendf(&sb, "%s%s", i ? ", " : "", c->sinks[i].name) < 0)
+                        l->oom = true;
+        error_at(l, item->mark, "unknown sink '%s' in %s (defined: %s)", QUOTE(item->scalar), where,
+                 strempty(sb.buf));
+        strbuf_done(&sb);
+}
+
+static void parse_watch_sinks(struct loader *l, const struct setting *s, const struct node *value,
+                              void *base)
+{
+        struct watch_conf *w = base;
+        size_t n_items;
+        const struct node *const *items = node_items(&value, &n_items);
+
+        if (value->kind == NODE_MAPPING) {
+                error_at(l, value->mark, "expected a list of sink names, got a mapping");
+                return;
+        }
+        if (n_items == 0) {
+                error_at(l, value->mark, "'sinks' must not be empty");
+                return;
+        }
+        w->sinks = calloc(n_items, sizeof(size_t));
+        if (!w->sinks) {
+                l->oom = true;
+                return;
+        }
+        for (size_t i = 0; i < n_items; i++) {
+                const struct node *it = items[i];
+                if (it->kind != NODE_SCALAR) {
+                        error_at(l, it->mark, "expected a sink name, got %s", DESCRIBE(it));
+                        continue;
+                }
+                ssize_t idx = config_find_sink(l->c, it->scalar);
+                if (idx < 0) {
+                        error_unknown_sink(l, it, "watch entry");
+                        continue;
+                }
+                bool seen = false;
+                for (size_t j = 0; j < w->n_sinks; j++)
+                        seen = seen || w->sinks[j] == (size_t)idx;
+                if (!seen)
+                        w->sinks[w->n_sinks++] = (size_t)idx;
+        }
+}
+
+static void parse_alerts(struct loader *l, const struct setting *s, const struct node *value,
+                         void *base)
+{
+        struct config *c = base;
+        size_t n_items;
+        const struct node *const *items = node_items(&value, &n_items);
+
+        parse_strv(l, s, value, &c->alerts);
+        if (!c->alerts)
+                return;
+        for (size_t i = 0; i < n_items; i++)
+                if (items[i]->kind == NODE_SCALAR && config_find_sink(c, items[i]->scalar) < 0)
+                        error_unknown_sink(l, items[i], "alerts");
+}
+
+/* ---- sections ---------------------------------------------------------------------------- */
+
+#define SINK_OFF(f) offsetof(struct sink_conf, f)
+static const struct setting sink_settings[] = {
+        {S("type", SETTING_STRING, SINK_OFF(type), NULL,
+           "console, desktop, email, exec or webhook"),
+         .required_for = FOR_ALL},
+        {S("template", SETTING_CUSTOM, 0, NULL,
+           "{title, body} with {community}, {category}, {text}, {excerpt}, {url}, {date}, "
+           "{starts_at}, {topic}"),
+         .parse = parse_template},
+        {S("max_length", SETTING_SIZE, SINK_OFF(max_length), "0",
+           "cut the text at this many characters (0: the sink's own limit)")},
+        {S("quiet_hours", SETTING_CUSTOM, 0, NULL, "\"HH:MM-HH:MM\": defer until the window ends"),
+         .parse = parse_quiet_hours},
+        {S("quiet_emergency", SETTING_BOOL, SINK_OFF(quiet_emergency), "false",
+           "emergencies wait out quiet hours too")},
+        {S("digest", SETTING_DURATION, SINK_OFF(digest_usec), "0",
+           "batch notifications into one per interval (0: send each)")},
+        {S("concurrency", SETTING_UINT, SINK_OFF(concurrency), "4", "sends in flight at once"),
+         .min = 1, .max = 64},
+        {S("timeout", SETTING_DURATION, SINK_OFF(timeout_usec), "30s", "give up on one send after"),
+         .positive = true},
+        {S("bus_address", SETTING_STRING, SINK_OFF(bus_address), NULL,
+           "D-Bus address (default: the user's session bus)"),
+         .valid_for = FOR(SINK_DESKTOP)},
+        {S("urgency", SETTING_CUSTOM, 0, NULL, "{category: low|normal|critical}"),
+         .valid_for = FOR(SINK_DESKTOP), .parse = parse_urgency},
+        {S("url", SETTING_STRING, SINK_OFF(url), NULL, "smtp(s):// server or http(s):// endpoint"),
+         .valid_for = FOR_EMAIL | FOR(SINK_WEBHOOK), .required_for = FOR_EMAIL | FOR(SINK_WEBHOOK)},
+        {S("starttls", SETTING_ENUM, SINK_OFF(starttls), "required", "required, optional or never"),
+         .valid_for = FOR_EMAIL, .enum_values = starttls_values},
+        {S("ca_file", SETTING_PATH, SINK_OFF(ca_file), NULL, "CA bundle for a private CA"),
+         .valid_for = FOR_EMAIL | FOR(SINK_WEBHOOK)},
+        {S("username", SETTING_STRING, SINK_OFF(username), NULL, "SMTP AUTH user"),
+         .valid_for = FOR_EMAIL},
+        {S("password_file", SETTING_PATH, SINK_OFF(password_file), NULL, "SMTP AUTH password file"),
+         .valid_for = FOR_EMAIL},
+        {S("from", SETTING_STRING, SINK_OFF(from), NULL, "From: header and envelope sender"),
+         .valid_for = FOR_EMAIL, .required_for = FOR_EMAIL, .check = check_address},
+        {S("to", SETTING_STRV, SINK_OFF(to), NULL, "recipients"), .valid_for = FOR_EMAIL,
+         .required_for = FOR_EMAIL, .check = check_address},
+        {S("command", SETTING_STRV, SINK_OFF(command), NULL, "argv, no shell; argv[0] absolute"),
+         .valid_for = FOR(SINK_EXEC), .required_for = FOR(SINK_EXEC)},
+};
+
+static void parse_sink(struct loader *l, const struct node *key, const struct node *body,
+                       struct sink_conf *sink)
+{
+        char where[128];
+        unsigned type_bit = 0;
+        const char *type_name = NULL;
+        const struct node *type = map_get(body, "type", NULL);
+
+        snprintf(where, sizeof(where), "in sink '%s'", QUOTE(key->scalar));
+
+        if (type && type->kind == NODE_SCALAR && !node_is_null(type)) {
+                for (size_t t = 0; t < _SINK_TYPE_MAX; t++)
+                        if (streq(sink_type_names[t], type->scalar)) {
+                                type_bit = FOR(t);
+                                type_name = sink_type_names[t];
+                        }
+                if (!type_bit) {
+                        struct suggest sg = {.word = type->scalar, .distance = SIZE_MAX};
+                        for (size_t t = 0; t < _SINK_TYPE_MAX; t++)
+                                suggest_consider(&sg, sink_type_names[t]);
+                        if (sg.best)
+                                error_at(l, type->mark,
+                                         "unknown sink type '%s'; did you mean '%s'?",
+                                         QUOTE(type->scalar), sg.best);
+                        else
+                                error_at(l, type->mark,
+                                         "unknown sink type '%s' (expected console, desktop, "
+                                         "email, exec or webhook)",
+                                         QUOTE(type->scalar));
+                }
+        }
+
+        if (!type_bit) {
+                /* Without a type, only say what is missing or misspelt; per-type rules wait. */
+                if (node_is_null(type))
+                        error_at(l, mark_of(body), "missing required key 'type' %s", where);
+                parse_table(l, sink_settings, ELEMENTSOF(sink_settings), body, sink, where, 0,
+                            NULL);
+                return;
+        }
+        parse_table(l, sink_settings, ELEMENTSOF(sink_settings), body, sink, where, type_bit,
+                    type_name);
+
+        const struct node *url = map_get(body, "url", NULL);
+        char buf[256];
+        if (sink->url && url && (type_bit & FOR_EMAIL) &&
+            check_smtp_url(sink->url, buf, sizeof(buf)))
+                error_at(l, url->mark, "%s", buf);
+        if (sink->url && url && (type_bit & FOR(SINK_WEBHOOK)) &&
+            check_http_url(sink->url, buf, sizeof(buf)))
+                error_at(l, url->mark, "%s", buf);
+
+        const struct node *user_key = NULL, *pw_key = NULL;
+        const struct node *user = map_get(body, "username", &user_key);
+        const struct node *pw = map_get(body, "password_file", &pw_key);
+        if (!node_is_null(user) && node_is_null(pw) && (type_bit & FOR_EMAIL))
+                error_at(l, user_key->mark, "'username' needs 'password_file' as well");
+        if (node_is_null(user) && !node_is_null(pw) && (type_bit & FOR_EMAIL))
+                error_at(l, pw_key->mark, "'password_file' needs 'username' as well");
+
+        const struct node *command = map_get(body, "command", NULL);
+        if (sink->command && sink->command[0] && sink->command[0][0] != '/') {
+                size_t n;
+                const struct node *const *items = node_items(&command, &n);
+                error_at(l, mark_of(n > 0 ? items[0] : command),
+                         "the command must start with an absolute path (no shell, no $PATH "
+                         "search), got '%s'",
+                         QUOTE(sink->command[0]));
+        }
+}
+
+static void parse_sinks(struct loader *l, const struct setting *s, const struct node *value,
+                        void *base)
+{
+        struct config *c = base;
+        size_t allocated = 0;
+
+        if (value->kind != NODE_MAPPING) {
+                error_at(l, value->mark, "expected a mapping of sink names to sinks, got %s",
+                         DESCRIBE(value));
+                return;
+        }
+        for (size_t i = 0; i + 1 < value->n_items; i += 2) {
+                const struct node *k = value->items[i], *body = value->items[i + 1];
+                char buf[256];
+                const char *reason;
+
+                if (k->ignored)
+                        continue;
+                if (k->scalar[0] == '\0' || strlen(k->scalar) != k->scalar_len ||
+                    has_control(k->scalar, false)) {
+                        error_at(l, k->mark, "a sink name must be a non-empty, printable string");
+                        continue;
+                }
+                reason = check_sink_name(k->scalar, buf, sizeof(buf));
+                if (reason) {
+                        error_at(l, k->mark, "%s", reason);
+                        continue;
+                }
+                if (body->kind != NODE_MAPPING) {
+                        if (body->kind == NODE_SCALAR)
+                                error_at(l, body->mark,
+                                         "expected the settings of sink '%s' (a mapping with "
+                                         "type: ...), got '%s'",
+                                         QUOTE(k->scalar), QUOTE(body->scalar));
+                        else
+                                error_at(l, body->mark,
+                                         "expected the settings of sink '%s' (a mapping with "
+                                         "type: ...), got %s",
+                                         QUOTE(k->scalar), DESCRIBE(body));
+                        continue;
+                }
+                if (!greedy_realloc((void **)&c->sinks, &allocated, c->n_sinks + 1,
+                                    sizeof(struct sink_conf))) {
+                        l->oom = true;
+                        return;
+                }
+                struct sink_conf *sink = &c->sinks[c->n_sinks++];
+                *sink = (struct sink_conf){
+                        .mark = k->mark,
+                        .quiet_start_min = -1,
+                        .quiet_end_min = -1,
+                        .name = strdup(k->scalar),
+                };
+                if (!sink->name) {
+                        l->oom = true;
+                        return;
+                }
+                apply_defaults(l, sink_settings, ELEMENTSOF(sink_settings), sink);
+                parse_sink(l, k, body, sink);
+        }
+}
+
+#define WATCH_OFF(f) offsetof(struct watch_conf, f)
+static const struct setting watch_settings[] = {
+        {S("topic", SETTING_STRING, WATCH_OFF(topic), NULL, "what this entry is about"),
+         .required_for = FOR_ALL},
+        {S("communities", SETTING_CUSTOM, 0, NULL,
+           "vk.com addresses, screen names, club123/public123/event123, -123, user ids"),
+         .required_for = FOR_ALL, .parse = parse_communities},
+        {S("categories", SETTING_CUSTOM, 0, NULL, "category names, or \"all\" (the default)"),
+         .parse = parse_watch_categories},
+        {S("uncategorized", SETTING_BOOL, WATCH_OFF(uncategorized), "false",
+           "also send posts that fit no category")},
+        {S("sinks", SETTING_CUSTOM, 0, NULL, "where to send"), .required_for = FOR_ALL,
+         .parse = parse_watch_sinks},
+        {S("priority", SETTING_INT, WATCH_OFF(priority), "1", "scheduler weight"), .min = 1,
+         .max = 10},
+        {S("backfill", SETTING_UINT, WATCH_OFF(backfill), "0",
+           "on first sight, notify the newest N posts"),
+         .max = 100},
+};
+
+static void parse_watch(struct loader *l, const struct setting *s, const struct node *value,
+                        void *base)
+{
+        struct config *c = base;
+
+        if (value->kind != NODE_SEQUENCE) {
+                error_at(l, value->mark,
+                         "expected a list of watch entries (\"- topic: ...\"), got %s",
+                         DESCRIBE(value));
+                return;
+        }
+        c->watch = calloc(value->n_items ? value->n_items : 1, sizeof(struct watch_conf));
+        if (!c->watch) {
+                l->oom = true;
+                return;
+        }
+        for (size_t i = 0; i < value->n_items; i++) {
+                const struct node *entry = value->items[i];
+                if (entry->kind != NODE_MAPPING) {
+                        error_at(l, entry->mark,
+                                 "expected a watch entry (a mapping with topic, communities and "
+                                 "sinks), got %s",
+                                 DESCRIBE(entry));
+                        continue;
+                }
+                struct watch_conf *w = &c->watch[c->n_watch++];
+                *w = (struct watch_conf){.mark = entry->mark, .all_categories = true};
+                apply_defaults(l, watch_settings, ELEMENTSOF(watch_settings), w);
+                parse_table(l, watch_settings, ELEMENTSOF(watch_settings), entry, w,
+                            "in watch entry", 1, NULL);
+
+                const struct node *cats = map_get(entry, "categories", NULL);
+                if (cats && !node_is_null(cats) && !w->all_categories && w->categories == 0 &&
+                    !w->uncategorized && cats->kind == NODE_SEQUENCE && cats->n_items == 0)
+                        error_at(l, cats->mark,
+                                 "this watch entry selects no posts: 'categories' is empty and "
+                                 "'uncategorized' is false");
+        }
+}
+
+#define UCAT_OFF(f) offsetof(struct classify_user_category, f)
+static const struct setting user_category_settings[] = {
+        {S("phrases", SETTING_STRV, UCAT_OFF(phrases), NULL, "words and phrases, stemmed")},
+        {S("regex", SETTING_STRV, UCAT_OFF(regexes), NULL, "PCRE2 patterns, caseless"),
+         .check = check_regex},
+        {S("exclude", SETTING_STRV, UCAT_OFF(exclude), NULL, "phrases that veto the category")},
+};
+
+static void parse_user_categories(struct loader *l, const struct setting *s,
+                                  const struct node *value, void *base)
+{
+        struct config *c = l->c;
+        size_t n_names = strv_length(c->category_names);
+
+        if (value->kind != NODE_MAPPING) {
+                error_at(l, value->mark,
+                         "expected a mapping of category names to phrases, regex and exclude, "
+                         "got %s",
+                         DESCRIBE(value));
+                return;
+        }
+        c->classifier.user = calloc(value->n_items / 2 + 1, sizeof(struct classify_user_category));
+        if (!c->classifier.user) {
+                l->oom = true;
+                return;
+        }
+        for (size_t i = 0; i + 1 < value->n_items; i += 2) {
+                const struct node *k = value->items[i], *body = value->items[i + 1];
+                char buf[256], where[128];
+                if (k->ignored)
+                        continue;
+                const char *reason = check_category_name(k->scalar, buf, sizeof(buf));
+                if (reason) {
+                        error_at(l, k->mark, "%s", reason);
+                        continue;
+                }
+                if (body->kind != NODE_MAPPING) {
+                        error_at(l, body->mark,
+                                 "expected phrases, regex or exclude for category '%s', got %s",
+                                 QUOTE(k->scalar), DESCRIBE(body));
+                        continue;
+                }
+                struct classify_user_category *u = &c->classifier.user[c->classifier.n_user++];
+                u->name = strdup(k->scalar);
+                if (!u->name) {
+                        l->oom = true;
+                        return;
+                }
+                snprintf(where, sizeof(where), "in category '%s'", QUOTE(k->scalar));
+                parse_table(l, user_category_settings, ELEMENTSOF(user_category_settings), body, u,
+                            where, 1, NULL);
+
+                bool known = false;
+                for (size_t j = 0; j < n_names; j++)
+                        known = known || streq(c->category_names[j], u->name);
+                if (known)
+                        continue;
+                if (strv_length(u->phrases) == 0 && strv_length(u->regexes) == 0) {
+                        error_at(l, body->mark,
+                                 "new category '%s' needs phrases or regex to match anything",
+                                 u->name);
+                        continue;
+                }
+                if (n_names >= CATEGORY_MAX) {
+                        error_at(l, k->mark, "more than %d categories", CATEGORY_MAX);
+                        continue;
+                }
+                char **grown = realloc(c->category_names, (n_names + 2) * sizeof(char *));
+                if (!grown) {
+                        l->oom = true;
+                        return;
+                }
+                c->category_names = grown;
+                c->category_names[n_names] = strdup(u->name);
+                c->category_names[++n_names] = NULL;
+                if (!c->category_names[n_names - 1]) {
+                        l->oom = true;
+                        return;
+                }
+        }
+}
+
+#define CONF_OFF(f) offsetof(struct config, f)
+static const struct setting vk_settings[] = {
+        {S("api_url", SETTING_STRING, CONF_OFF(vk.api_url), "https://api.vk.com/method",
+           "VK API endpoint (tests point it at the emulator)"),
+         .check = check_http_url},
+        {S("token_file", SETTING_PATH, CONF_OFF(vk.token_file), NULL,
+           "file with the token (else $GOVWATCH_VK_TOKEN, else $CREDENTIALS_DIRECTORY/vk-token)")},
+        {S("version", SETTING_STRING, CONF_OFF(vk.version), "5.199", "VK API version"),
+         .check = check_version},
+        {S("requests_per_second", SETTING_DOUBLE, CONF_OFF(vk.requests_per_second), "3",
+           "token bucket: N requests, refilled at N a second"),
+         .positive = true},
+        {S("daily_wall_get", SETTING_UINT, CONF_OFF(vk.daily_wall_get), "5000",
+           "wall.get calls a day, execute's inner calls included"),
+         .min = 1},
+        {S("timeout", SETTING_DURATION, CONF_OFF(vk.timeout_usec), "30s", "one API request"),
+         .positive = true},
+        {S("wall_count", SETTING_UINT, CONF_OFF(vk.wall_count), "20", "posts per wall.get"),
+         .min = 1, .max = 100},
+};
+
+static const struct setting classifier_settings[] = {
+        {S("rules", SETTING_PATH, CONF_OFF(classifier.rules_file), NULL,
+           "rules file (default: the installed rules)")},
+        {S("categories", SETTING_CUSTOM, 0, NULL,
+           "{NAME: {phrases, regex, exclude}}: adds to a built-in category or defines a new one"),
+         .parse = parse_user_categories},
+};
+
+static const struct setting config_settings[] = {
+        {S("vk", SETTING_SECTION, 0, NULL, "VK API access"), .sub = vk_settings,
+         .n_sub = ELEMENTSOF(vk_settings)},
+        {S("state_dir", SETTING_PATH, CONF_OFF(state_dir), "/var/lib/govwatch",
+           "the store (default: $STATE_DIRECTORY under systemd)")},
+        {S("poll_interval", SETTING_DURATION, CONF_OFF(poll_interval_usec), "5m",
+           "the daemon's sweep period"),
+         .positive = true},
+        {S("min_interval", SETTING_DURATION, CONF_OFF(min_interval_usec), "2m",
+           "poll one community at most this often"),
+         .positive = true},
+        {S("max_interval", SETTING_DURATION, CONF_OFF(max_interval_usec), "6h",
+           "poll one community at least this often"),
+         .positive = true},
+        {S("timezone", SETTING_STRING, CONF_OFF(timezone), "Europe/Moscow",
+           "for times written in posts"),
+         .check = check_timezone},
+        {S("skip_ads", SETTING_BOOL, CONF_OFF(skip_ads), "true", "skip posts marked as ads")},
+        {S("skip_donut", SETTING_BOOL, CONF_OFF(skip_donut), "true", "skip donut-only posts")},
+        {S("resend_on_category_change", SETTING_BOOL, CONF_OFF(resend_on_category_change), "false",
+           "send an edited post again when its categories change")},
+        {S("remind_before", SETTING_DURATION, CONF_OFF(remind_before_usec), "15m",
+           "remind this long before a planned broadcast (0: no reminder)")},
+        {S("expire", SETTING_DURATION, CONF_OFF(outbox_expire_usec), "4d",
+           "undelivered notifications become dead letters after"),
+         .positive = true},
+        {S("history", SETTING_DURATION, CONF_OFF(history_keep_usec), "30d",
+           "keep delivery history for"),
+         .positive = true},
+        {S("classifier", SETTING_SECTION, 0, NULL, "rules and user categories"),
+         .sub = classifier_settings, .n_sub = ELEMENTSOF(classifier_settings)},
+        {S("sinks", SETTING_CUSTOM, 0, NULL, "{NAME: {type: ..., ...}}"), .parse = parse_sinks},
+        {S("alerts", SETTING_CUSTOM, CONF_OFF(alerts), NULL,
+           "sinks told about the daemon's own failures"),
+         .parse = parse_alerts},
+        {S("watch", SETTING_CUSTOM, 0, NULL, "list of {topic, communities, sinks, ...}"),
+         .parse = parse_watch},
+};
+
+static void settings_print(FILE *f, const struct setting *table, size_t n, const char *prefix)
+{
+        char buf[160];
+        for (size_t i = 0; i < n; i++) {
+                const struct setting *s = &table[i];
+                if (s->type == SETTING_SECTION) {
+                        char sub[64];
+                        snprintf(sub, sizeof(sub), "%s%s.", prefix, s->key);
+                        settings_print(f, s->sub, s->n_sub, sub);
+                        continue;
+                }
+                fprintf(f, "%s%s", prefix, s->key);
+                if (s->valid_for) {
+                        fputs(" [", f);
+                        for (size_t t = 0, first = 1; t < _SINK_TYPE_MAX; t++)
+                                if (s->valid_for & FOR(t)) {
+                                        fprintf(f, "%s%s", first ? "" : ", ", sink_type_names[t]);
+                                        first = 0;
+                                }
+                        fputc(']', f);
+                }
+                if (s->default_value)
+                        fprintf(f, " (default: %s)", s->default_value);
+                if (s->required_for)
+                        fputs(" (required)", f);
+                fprintf(f, "\n    %s", s->description);
+                if (s->type == SETTING_ENUM)
+                        fprintf(f, "; %s", type_expectation(s, buf, sizeof(buf)));
+                fputc('\n', f);
+        }
+}
+
+void config_settings_print(FILE *f)
+{
+        settings_print(f, config_settings, ELEMENTSOF(config_settings), "");
+        settings_print(f, sink_settings, ELEMENTSOF(sink_settings), "sinks.NAME.");
+        settings_print(f, watch_settings, ELEMENTSOF(watch_settings), "watch[].");
+        settings_print(f, user_category_settings, ELEMENTSOF(user_category_settings),
+                       "classifier.categories.NAME.");
+}
+
+/* ---- whole-file checks ------------------------------------------------------------------- */
+
+static bool env_set(const char *name)
+{
+        const char *v = getenv(name);
+        return v && *v;
+}
+
+static int credentials_token_path(char **ret)
+{
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        if (!dir || !*dir)
+                return -ENOENT;
+        return asprintf(ret, "%s/vk-token", dir) < 0 ? -ENOMEM : 0;
+}
+
+static int check_readable_file(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        int r = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : 0;
+        close(fd);
+        return r;
+}
+
+static void check_token_source(struct loader *l, const struct node *root)
+{
+        const struct node *vk_key = NULL;
+        const struct node *vk = map_get(root, "vk", &vk_key);
+        struct config *c = l->c;
+
+        if (!c->vk.token_file && !node_is_null(map_get(vk, "token_file", NULL)))
+                return; /* token_file is there but wrong: already reported */
+        if (c->vk.token_file) {
+                const struct node *v = map_get(vk, "token_file", NULL);
+                int r = check_readable_file(c->vk.token_file);
+                if (r < 0)
+                        error_at(l, mark_of(v), "cannot read token_file '%s': %s",
+                                 QUOTE(v ? v->scalar : c->vk.token_file), strerror(-r));
+                return;
+        }
+        if (env_set("GOVWATCH_VK_TOKEN"))
+                return;
+        _cleanup_free_ char *cred = NULL;
+        if (credentials_token_path(&cred) == 0 && access(cred, R_OK) == 0)
+                return;
+        error_at(l, vk_key ? vk_key->mark : (struct conf_mark){1, 1},
+                 "no VK token: set vk.token_file, $GOVWATCH_VK_TOKEN or the vk-token credential "
+                 "($CREDENTIALS_DIRECTORY/vk-token)");
+}
+
+static bool duration_node_ok(const struct node *n)
+{
+        uint64_t u;
+        return node_is_null(n) ||
+               (n->kind == NODE_SCALAR && parse_duration_usec(n->scalar, &u) >= 0);
+}
+
+static void check_intervals(struct loader *l, const struct node *root)
+{
+        struct config *c = l->c;
+        const struct node *min = map_get(root, "min_interval", NULL);
+        const struct node *max = map_get(root, "max_interval", NULL);
+        /* a value that did not parse is reported already; comparing its default would mislead */
+        if (c->min_interval_usec <= c->max_interval_usec || !duration_node_ok(min) ||
+            !duration_node_ok(max))
+                return;
+        const struct node *at = min ? min : max;
+        error_at(l, mark_of(at), "min_interval (%s) is longer than max_interval (%s)",
+                 min && min->kind == NODE_SCALAR ? QUOTE(min->scalar) : "2m",
+                 max && max->kind == NODE_SCALAR ? QUOTE(max->scalar) : "6h");
+}
+
+static void apply_state_directory(struct loader *l, const struct node *root)
+{
+        const char *env = getenv("STATE_DIRECTORY");
+        if (!node_is_null(map_get(root, "state_dir", NULL)) || !env || !*env)
+                return;
+        /* systemd lists one path per StateDirectory=, separated by ':'; ours is the first */
+        char *dir = strndup(env, strcspn(env, ":"));
+        if (!dir) {
+                l->oom = true;
+                return;
+        }
+        free(l->c->state_dir);
+        l->c->state_dir = dir;
+}
+
+static int error_compare(const void *a, const void *b)
+{
+        const struct config_error *x = a, *y = b;
+        if (x->mark.line != y->mark.line)
+                return x->mark.line < y->mark.line ? -1 : 1;
+        if (x->mark.column != y->mark.column)
+                return x->mark.column < y->mark.column ? -1 : 1;
+        /* qsort is not stable; the text gives a fixed order for errors at one place */
+        return strcmp(x->message, y->message);
+}
+
+/* ---- entry points ------------------------------------------------------------------------ */
+
+static int init_category_names(struct config *c)
+{
+        c->category_names = calloc(_CATEGORY_BUILTIN_MAX + 1, sizeof(char *));
+        if (!c->category_names)
+                return -ENOMEM;
+        for (size_t i = 0; i < _CATEGORY_BUILTIN_MAX; i++) {
+                c->category_names[i] = strdup(category_builtin_names[i]);
+                if (!c->category_names[i])
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static char *config_dir(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        if (!slash)
+                return NULL;
+        _cleanup_free_ char *dir =
+                slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+        if (!dir)
+                return NULL;
+        /* absolute, so the paths stay right whatever the daemon's working directory becomes */
+        char *real = realpath(dir, NULL);
+        return real ? real : TAKE_PTR(dir);
+}
+
+int config_load_string(const char *path, const char *data, size_t size, struct config **ret,
+                       struct config_errors *errors)
+{
+        struct loader l = {.path = path, .errors = errors};
+        _cleanup_config_free_ struct config *c = NULL;
+        _cleanup_(node_freep) struct node *root = NULL;
+        int r;
+
+        if (size > CONFIG_MAX_SIZE) {
+                error_at(&l, (struct conf_mark){0, 0},
+                         "configuration is larger than %d KiB, refusing it",
+                         CONFIG_MAX_SIZE / 1024);
+                return -EFBIG;
+        }
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->path = strdup(path);
+        l.c = c;
+        l.dir = config_dir(path);
+        if (!c->path || init_category_names(c) < 0) {
+                free(l.dir);
+                return -ENOMEM;
+        }
+
+        r = build_tree(&l, data, size, &root);
+        if (r >= 0 && !root) {
+                error_at(&l, (struct conf_mark){1, 1}, "configuration is empty");
+                r = -EINVAL;
+        } else if (r >= 0 && node_is_null(root)) {
+                error_at(&l, root->mark, "configuration is empty");
+                r = -EINVAL;
+        } else if (r >= 0 && root->kind != NODE_MAPPING) {
+                error_at(&l, root->mark, "the top level must be a mapping of settings, got %s",
+                         DESCRIBE(root));
+                r = -EINVAL;
+        }
+
+        if (r >= 0) {
+                apply_defaults(&l, config_settings, ELEMENTSOF(config_settings), c);
+                parse_table(&l, config_settings, ELEMENTSOF(config_settings), root, c,
+                            "at the top level", 1, NULL);
+                apply_state_directory(&l, root);
+                check_intervals(&l, root);
+                check_token_source(&l, root);
+        }
+        free(l.dir);
+
+        if (l.n_dropped > 0)
+                error_at(&l, (struct conf_mark){0, 0}, "%zu more errors not shown", l.n_dropped);
+        if (l.oom) {
+                error_at(&l, (struct conf_mark){0, 0}, "out of memory");
+                return -ENOMEM;
+        }
+        if (errors->n_errors > 0) {
+                qsort(errors->errors, errors->n_errors, sizeof(struct config_error), error_compare);
+                return r < 0 ? r : -EINVAL;
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load(const char *path, struct config **ret, struct config_errors *errors)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        struct loader l = {.path = path, .errors = errors};
+
+        int r = read_full_file(path, CONFIG_MAX_SIZE, false, &data, &size);
+        if (r == -EFBIG) {
+                error_at(&l, (struct conf_mark){0, 0},
+                         "configuration is larger than %d KiB, refusing it",
+                         CONFIG_MAX_SIZE / 1024);
+                return r;
+        }
+        if (r < 0) {
+                error_at(&l, (struct conf_mark){0, 0}, "cannot read configuration: %s",
+                         strerror(-r));
+                return r;
+        }
+        return config_load_string(path, data, size, ret, errors);
+}
+
+struct config *config_free(struct config *c)
+{
+        if (!c)
+                return NULL;
+        free(c->path);
+        free(c->vk.api_url);
+        free(c->vk.token_file);
+        free(c->vk.version);
+        free(c->state_dir);
+        free(c->timezone);
+        strv_free(c->alerts);
+        free(c->classifier.rules_file);
+        for (size_t i = 0; i < c->classifier.n_user; i++) {
+                struct classify_user_category *u = &c->classifier.user[i];
+                free(u->name);
+                strv_free(u->phrases);
+                strv_free(u->regexes);
+                strv_free(u->exclude);
+        }
+        free(c->classifier.user);
+        for (size_t i = 0; i < c->n_sinks; i++) {
+                struct sink_conf *s = &c->sinks[i];
+                free(s->name);
+                free(s->type);
+                free(s->template_title);
+                free(s->template_body);
+                free(s->quiet_hours);
+                free(s->bus_address);
+                for (size_t j = 0; j < _CATEGORY_BUILTIN_MAX; j++)
+                        free(s->urgency[j]);
+                free(s->url);
+                free(s->ca_file);
+                free(s->username);
+                free(s->password_file);
+                free(s->from);
+                strv_free(s->to);
+                strv_free(s->command);
+        }
+        free(c->sinks);
+        for (size_t i = 0; i < c->n_watch; i++) {
+                struct watch_conf *w = &c->watch[i];
+                free(w->topic);
+                for (size_t j = 0; j < w->n_communities; j++)
+                        community_ref_done(&w->communities[j]);
+                free(w->communities);
+                free(w->sinks);
+        }
+        free(c->watch);
+        strv_free(c->category_names);
+        free(c);
+        return NULL;
+}
+
+ssize_t config_find_sink(const struct config *c, const char *name)
+{
+        for (size_t i = 0; c && name && i < c->n_sinks; i++)
+                if (streq(c->sinks[i].name, name))
+                        return (ssize_t)i;
+        return -1;
+}
+
+int config_read_token(const struct config *c, char **ret)
+{
+        _cleanup_free_ char *token = NULL, *cred = NULL;
+        int r;
+
+        if (c && c->vk.token_file) {
+                r = read_full_file(c->vk.token_file, TOKEN_MAX_SIZE, true, &token, NULL);
+                if (r < 0)
+                        return r;
+        } else if (env_set("GOVWATCH_VK_TOKEN")) {
+                token = strdup(getenv("GOVWATCH_VK_TOKEN"));
+                if (!token)
+                        return -ENOMEM;
+                size_t n = strlen(token);
+                while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r'))
+                        token[--n] = '\0';
+        } else {
+                r = credentials_token_path(&cred);
+                if (r == -ENOENT)
+                        return -ENOKEY;
+                if (r < 0)
+                        return r;
+                r = read_full_file(cred, TOKEN_MAX_SIZE, true, &token, NULL);
+                if (r == -ENOENT)
+                        return -ENOKEY;
+                if (r < 0)
+                        return r;
+        }
+
+        if (token[0] == '\0')
+                return -ENODATA;
+        /* The token goes into an HTTP header: anything but visible ASCII could forge another. */
+        for (const char *p = token; *p; p++)
+                if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7F)
+                        return -EBADMSG;
+        *ret = TAKE_PTR(token);
+        return 0;
+}
