@@ -47,6 +47,7 @@ struct govwatch {
         bool targets_resolved;
         bool dry_run;                     /* once --dry-run: record nothing, print JSON */
         FILE *dry_run_out;
+        bool ignore_quiet_hours;          /* once: deliver now, whatever the hour */
         int fatal;                        /* negative errno of an error that ends `once` */
         bool token_invalid;
         struct sweep *sweep;              /* the sweep in progress, if any */

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "config.h"
 
 /* The watch entries that name one resolved community. */
@@ -19,3 +21,11 @@ struct route_target {
  * matching entry. Returns the number of sinks (0: nobody wants this post). */
 int route_post(const struct config *conf, const struct route_target *t, uint64_t categories,
                const char ***ret_sinks, const char **ret_topic);
+
+/* Quiet hours are minutes of the day [start, end), wrapping midnight when start > end
+ * ("23:00-07:00"). start == end or start < 0 means no quiet hours. */
+bool quiet_hours_contains(int start_min, int end_min, int minute_of_day);
+/* Seconds from second_of_day until the window that contains it ends; 0 when outside. */
+int64_t quiet_hours_remaining(int start_min, int end_min, int64_t second_of_day);
+/* Whether a notification with these categories passes through quiet hours. */
+bool quiet_hours_bypass(const struct sink_conf *sink, char *const *categories);

@@ -81,6 +81,9 @@ int store_outbox_delivered(struct store *s, int64_t notification_id, const char 
                            int64_t now);
 int store_outbox_retry(struct store *s, int64_t notification_id, const char *sink,
                        int64_t next_attempt, const char *error);
+/* Postpones a row without counting an attempt (quiet hours, digests). */
+int store_outbox_defer(struct store *s, int64_t notification_id, const char *sink,
+                       int64_t next_attempt, const char *reason);
 int store_outbox_dead(struct store *s, int64_t notification_id, const char *sink,
                       const char *error);
 /* Counts of pending and dead rows. */

@@ -109,3 +109,7 @@ static inline void strbuf_done(struct strbuf *sb)
         free(sb->buf);
         *sb = (struct strbuf){0};
 }
+
+/* Offset from UTC (seconds east) of the IANA zone tz at unix time t; tz NULL: the process's
+ * local zone. Not thread-safe (swaps $TZ); govwatchd is single-threaded. */
+int tz_utc_offset(const char *tz, int64_t t, int32_t *ret);

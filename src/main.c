@@ -106,6 +106,7 @@ static int verb_once(void)
         int r = setup(&event, &gw, arg_dry_run);
         if (r < 0)
                 return 1;
+        gw->ignore_quiet_hours = true; /* DESIGN.md: once delivers now, whatever the hour */
         r = daemon_once(gw);
         govwatch_free(gw);
         sd_event_unref(event);

@@ -138,6 +138,24 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
         maybe_done(o);
 }
 
+/* Quiet hours of the sink at now, in the configured time zone: how many seconds are left,
+ * or 0 when this notification may go now. */
+static int64_t quiet_wait(struct govwatch *gw, const struct sink *s, const struct notification *n,
+                          int64_t now)
+{
+        const struct sink_conf *sc = s->conf;
+        int32_t offset = 0;
+
+        if (gw->ignore_quiet_hours || sc->quiet_start_min < 0 ||
+            quiet_hours_bypass(sc, n->categories))
+                return 0;
+        if (tz_utc_offset(gw->conf->timezone, now, &offset) < 0)
+                offset = 0;
+        int64_t local = now + offset;
+        int64_t second_of_day = ((local % 86400) + 86400) % 86400;
+        return quiet_hours_remaining(sc->quiet_start_min, sc->quiet_end_min, second_of_day);
+}
+
 static struct sink *find_sink(struct govwatch *gw, const char *name)
 {
         for (size_t i = 0; i < gw->conf->n_sinks; i++)
@@ -175,6 +193,18 @@ int outbox_deliver(struct govwatch *gw, outbox_done_fn done, void *userdata)
                         (void)store_outbox_retry(gw->store, entries[i].notification->id,
                                                  entries[i].sink, now + 3600,
                                                  "sink not configured");
+                        outbox_entry_done(&entries[i]);
+                        continue;
+                }
+                int64_t wait = quiet_wait(gw, s, entries[i].notification, now);
+                if (wait > 0) {
+                        /* deferred, never dropped: it goes when the window ends */
+                        r = store_outbox_defer(gw->store, entries[i].notification->id,
+                                               entries[i].sink, now + wait, "quiet hours");
+                        if (r < 0)
+                                log_warning_errno(r, "Failed to defer %s: %s",
+                                                  entries[i].notification->url,
+                                                  store_errmsg(gw->store));
                         outbox_entry_done(&entries[i]);
                         continue;
                 }

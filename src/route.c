@@ -42,3 +42,33 @@ int route_post(const struct config *conf, const struct route_target *t, uint64_t
         *ret_topic = topic;
         return (int)n;
 }
+
+bool quiet_hours_contains(int start_min, int end_min, int minute_of_day)
+{
+        if (start_min < 0 || end_min < 0 || start_min == end_min)
+                return false;
+        if (start_min < end_min)
+                return minute_of_day >= start_min && minute_of_day < end_min;
+        return minute_of_day >= start_min || minute_of_day < end_min;
+}
+
+int64_t quiet_hours_remaining(int start_min, int end_min, int64_t second_of_day)
+{
+        int minute = (int)(second_of_day / 60);
+        if (!quiet_hours_contains(start_min, end_min, minute))
+                return 0;
+        int64_t end = (int64_t)end_min * 60;
+        if (end <= second_of_day)
+                end += 24 * 3600;
+        return end - second_of_day;
+}
+
+bool quiet_hours_bypass(const struct sink_conf *sink, char *const *categories)
+{
+        if (sink->quiet_emergency)
+                return false; /* the admin asked that even emergencies wait */
+        for (char *const *c = categories; c && *c; c++)
+                if (streq(*c, "emergency"))
+                        return true;
+        return false;
+}

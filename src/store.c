@@ -27,6 +27,7 @@ enum stmt_id {
         STMT_OUTBOX_DELIVERED,
         STMT_OUTBOX_RETRY,
         STMT_OUTBOX_DEAD,
+        STMT_OUTBOX_DEFER,
         STMT_OUTBOX_COUNTS,
         STMT_OUTBOX_NEXT,
         STMT_RESOLVED_GET,
@@ -82,6 +83,9 @@ static const char *const stmt_sql[_STMT_MAX] = {
                 " WHERE notification_id = ?1 AND sink = ?2",
         [STMT_OUTBOX_DEAD] =
                 "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?3"
+                " WHERE notification_id = ?1 AND sink = ?2",
+        [STMT_OUTBOX_DEFER] =
+                "UPDATE outbox SET next_attempt = ?3, last_error = ?4"
                 " WHERE notification_id = ?1 AND sink = ?2",
         [STMT_OUTBOX_COUNTS] =
                 "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
@@ -658,6 +662,19 @@ int store_outbox_retry(struct store *s, int64_t notification_id, const char *sin
         sqlite3_bind_text(st, 2, sink, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 3, next_attempt);
         bind_text_or_null(st, 4, error);
+        return step_done(s, st);
+}
+
+int store_outbox_defer(struct store *s, int64_t notification_id, const char *sink,
+                       int64_t next_attempt, const char *reason)
+{
+        sqlite3_stmt *st = stmt(s, STMT_OUTBOX_DEFER);
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, notification_id);
+        sqlite3_bind_text(st, 2, sink, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, next_attempt);
+        bind_text_or_null(st, 4, reason);
         return step_done(s, st);
 }
 

@@ -46,6 +46,7 @@ struct sweep {
         unsigned retrying;          /* batches waiting on a retry timer */
         bool quota_exhausted;
         bool polling;               /* the resolve phase is over */
+        bool resolve_incomplete;    /* a transient error kept some names unresolved */
         unsigned new_posts;
         unsigned errors;
         int result;
@@ -69,6 +70,16 @@ static uint64_t random_u64(void)
         if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
                 v = now_monotonic_usec() * UINT64_C(6364136223846793005);
         return v;
+}
+
+static void token_refused(struct govwatch *gw, const struct vk_result *res)
+{
+        if (!gw->token_invalid)
+                log_error("The VK token was refused (error %d: %s). Polling stops; put a valid "
+                          "token in place.",
+                          res->error_code, strempty(res->error_msg));
+        gw->token_invalid = true;
+        gw->fatal = -EACCES;
 }
 
 /* ---- targets ----------------------------------------------------------------------------- */
@@ -243,7 +254,12 @@ static void on_resolve_one(struct vk_result *res, int error_code, const char *ms
                 if (r < 0)
                         sw->result = r;
         } else if (res && res->error_code == 5) {
-                sw->gw->token_invalid = true;
+                token_refused(sw->gw, res);
+        } else if (!res || vk_error_class_of(res->calls[0].error_code) == VK_ERROR_TRANSIENT ||
+                   vk_error_class_of(res->calls[0].error_code) == VK_ERROR_RATE) {
+                log_warning("Failed to resolve '%s' (%s); will retry next sweep.",
+                            rc->screen_name, res ? res->calls[0].error_msg : msg);
+                sw->resolve_incomplete = true;
         } else {
                 report_unresolvable(sw->gw, rc->screen_name,
                                     res ? (res->calls[0].error_msg ?: "no such community or user")
@@ -285,14 +301,18 @@ static void on_groups(struct vk_result *res, int error_code, const char *msg, vo
 
         sw->in_flight--;
         if (res && res->error_code == 5) {
-                sw->gw->token_invalid = true;
+                token_refused(sw->gw, res);
                 goto out;
         }
         if (res && res->calls[0].error_code == 0 &&
             vk_groups_parse(res->calls[0].response, &groups, &n_groups) < 0)
                 log_warning("groups.getById answered in an unexpected shape, ignoring");
-        if (!res && error_code != 0)
-                log_warning("Failed to resolve community names: %s; will retry next sweep", msg);
+        if (!res || (res->calls[0].error_code != 0 &&
+                     vk_error_class_of(res->calls[0].error_code) != VK_ERROR_CONFIG)) {
+                log_warning("Failed to resolve community names (%s); will retry next sweep.",
+                            res ? res->calls[0].error_msg : msg);
+                sw->resolve_incomplete = true;
+        }
 
         /* a name VK did not return as a group may be a personal page: ask resolveScreenName */
         for (char **name = rc->names; *name; name++) {
@@ -756,11 +776,7 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
         if (res->error_code != 0) {
                 switch (vk_error_class_of(res->error_code)) {
                 case VK_ERROR_TOKEN:
-                        log_error("The VK token was refused (error %d: %s). Polling stops; "
-                                  "put a valid token in place.",
-                                  res->error_code, res->error_msg);
-                        gw->token_invalid = true;
-                        gw->fatal = -EACCES;
+                        token_refused(gw, res);
                         break;
                 case VK_ERROR_QUOTA:
                         log_warning("VK's daily wall.get limit is spent (error 29); the rest "
@@ -885,7 +901,7 @@ static void dispatch(struct sweep *sw)
         if (!sw->polling && sw->in_flight == 0 && sw->result >= 0 && !gw->token_invalid) {
                 /* resolution done: queue every wall once */
                 sw->polling = true;
-                gw->targets_resolved = true;
+                gw->targets_resolved = !sw->resolve_incomplete;
                 for (size_t i = 0; i < gw->n_targets; i++) {
                         target_reset(&gw->targets[i]);
                         if (queue_job(sw, i, 0) < 0)

@@ -175,3 +175,31 @@ int strbuf_appendf(struct strbuf *sb, const char *fmt, ...)
         sb->len += (size_t)n;
         return 0;
 }
+
+int tz_utc_offset(const char *tz, int64_t t, int32_t *ret)
+{
+        _cleanup_free_ char *saved = NULL;
+        const char *old = getenv("TZ");
+        time_t tt = (time_t)t;
+        struct tm tm;
+        bool ok;
+
+        if (tz) {
+                if (old && !(saved = strdup(old)))
+                        return -ENOMEM;
+                setenv("TZ", tz, 1);
+                tzset();
+        }
+        ok = localtime_r(&tt, &tm) != NULL;
+        if (tz) {
+                if (saved)
+                        setenv("TZ", saved, 1);
+                else
+                        unsetenv("TZ");
+                tzset();
+        }
+        if (!ok)
+                return -EINVAL;
+        *ret = (int32_t)tm.tm_gmtoff;
+        return 0;
+}
