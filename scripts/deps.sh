@@ -1,0 +1,40 @@
+#!/bin/bash
+# Installs the Debian 12 packages govwatch needs to build, run and test, when missing.
+# Sourced by demo.sh and test.sh; usable alone: scripts/deps.sh [build|test]
+set -euo pipefail
+
+GOVWATCH_BUILD_PACKAGES=(
+        build-essential cmake pkg-config
+        libcurl4-openssl-dev libjansson-dev libyaml-dev libsystemd-dev libsqlite3-dev
+        libstemmer-dev libutf8proc-dev libpcre2-dev
+        python3 ca-certificates
+)
+GOVWATCH_TEST_PACKAGES=(
+        libcmocka-dev clang-format sqlite3 openssl
+        python3-aiosmtpd dbus dunst xvfb xauth python3-dbus python3-gi libnotify-bin
+        systemd
+)
+
+govwatch_install_missing() {
+        local missing=()
+        for p in "$@"; do
+                dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+                        || missing+=("$p")
+        done
+        [ ${#missing[@]} -eq 0 ] && return 0
+        echo "govwatch: installing Debian packages: ${missing[*]}" >&2
+        if [ "$(id -u)" -ne 0 ]; then
+                echo "govwatch: run as root (or with sudo) to install them" >&2
+                return 1
+        fi
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+        case "${1:-test}" in
+        build) govwatch_install_missing "${GOVWATCH_BUILD_PACKAGES[@]}" ;;
+        *) govwatch_install_missing "${GOVWATCH_BUILD_PACKAGES[@]}" "${GOVWATCH_TEST_PACKAGES[@]}" ;;
+        esac
+fi
