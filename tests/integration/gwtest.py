@@ -18,6 +18,11 @@ EMULATOR = os.path.join(SOURCE_DIR, "tests", "vkemu", "vkemu.py")
 SCENARIOS = os.path.join(SOURCE_DIR, "tests", "vkemu", "scenarios")
 
 
+def read_text(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
 class Emulator:
     """The VK API emulator in a subprocess, on an ephemeral loopback port."""
 
@@ -38,14 +43,14 @@ class Emulator:
             stdout=subprocess.DEVNULL, stderr=self.stderr)
         deadline = time.time() + 15
         while time.time() < deadline:
-            if os.path.exists(self.port_file) and open(self.port_file).read().strip():
+            if os.path.exists(self.port_file) and read_text(self.port_file).strip():
                 break
             if self.proc.poll() is not None:
-                raise RuntimeError("emulator exited: " + open(self.stderr.name).read())
+                raise RuntimeError("emulator exited: " + read_text(self.stderr.name))
             time.sleep(0.05)
         else:
             raise RuntimeError("emulator did not start")
-        self.port = int(open(self.port_file).read().strip())
+        self.port = int(read_text(self.port_file).strip())
         self.base = "http://127.0.0.1:%d" % self.port
         self.api_url = self.base + "/method"
 

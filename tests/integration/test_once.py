@@ -82,8 +82,7 @@ class OnceTest(unittest.TestCase):
     def test_pinned_old_post_is_not_new(self):
         self.once()
         # pinning an old post puts it first on the wall; it must not look new
-        self.emu.control("add_post", {"owner_id": -100003, "post": {
-            "id": 1, "text": "Старое закреплённое объявление", "is_pinned": 1, "date": 1000}})
+        self.emu.control("pin_post", {"owner_id": -100003, "id": 2})
         new = self.emu.add_post(-100003, "Новая запись к врачу через Госуслуги")
         p = self.once()
         self.assertEqual(urls(p.stdout), ["https://vk.com/wall-100003_%d" % new], p.stdout)
