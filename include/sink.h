@@ -13,9 +13,9 @@
 #include "notification.h"
 
 enum sink_result {
-        SINK_ACCEPTED,   /* delivered: the outbox row is done */
-        SINK_TRY_LATER,  /* transient: retry (after retry_after_usec when non-zero) */
-        SINK_REJECTED,   /* permanent: move to dead letters */
+        SINK_ACCEPTED,  /* delivered: the outbox row is done */
+        SINK_TRY_LATER, /* transient: retry (after retry_after_usec when non-zero) */
+        SINK_REJECTED,  /* permanent: move to dead letters */
 };
 const char *sink_result_name(enum sink_result r);
 
@@ -29,11 +29,11 @@ typedef void (*sink_done_fn)(struct sink *s, enum sink_result result, uint64_t r
 struct sink_context {
         sd_event *event;
         struct http *http;
-        FILE *console;           /* the console sink's stream (stdout) */
+        FILE *console; /* the console sink's stream (stdout) */
 };
 
 struct sink_ops {
-        const char *type;        /* "console", "desktop", "email", "exec", "webhook" */
+        const char *type; /* "console", "desktop", "email", "exec", "webhook" */
         int (*create)(const struct sink_conf *conf, const struct sink_context *ctx,
                       struct sink **ret);
         int (*send)(struct sink *s, const struct notification *n, sink_done_fn done,
@@ -48,7 +48,11 @@ struct sink {
         const char *name;
 };
 
-extern const struct sink_ops sink_console_ops;
+extern const struct sink_ops sink_console_ops; /* sinks/console.c */
+extern const struct sink_ops sink_desktop_ops; /* sinks/desktop.c */
+extern const struct sink_ops sink_email_ops;   /* sinks/email.c */
+extern const struct sink_ops sink_exec_ops;    /* sinks/exec.c */
+extern const struct sink_ops sink_webhook_ops; /* sinks/webhook.c */
 
 const struct sink_ops *sink_ops_find(const char *type);
 /* The list of known sink type names, NULL-terminated (used by the config validator). */

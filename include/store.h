@@ -12,7 +12,7 @@
 #include "notification.h"
 
 #define STORE_SCHEMA_VERSION 1
-#define STORE_FILENAME "govwatch.db"
+#define STORE_FILENAME       "govwatch.db"
 
 struct store;
 
@@ -37,11 +37,11 @@ struct community_state {
         int64_t owner_id;
         char *name;
         char *screen_name;
-        int64_t first_seen;      /* unix time of first sight; 0 when never polled */
+        int64_t first_seen; /* unix time of first sight; 0 when never polled */
         int64_t last_poll;
-        int64_t last_post_id;    /* highest post id ever seen on this wall */
+        int64_t last_post_id; /* highest post id ever seen on this wall */
         int64_t last_post_date;
-        int error_code;          /* last VK error for this wall, 0 if none */
+        int error_code; /* last VK error for this wall, 0 if none */
         char *error_msg;
 };
 void community_state_done(struct community_state *c);
@@ -51,8 +51,8 @@ int store_community_get(struct store *s, int64_t owner_id, struct community_stat
 /* Inserts or updates the whole row. */
 int store_community_put(struct store *s, const struct community_state *c);
 /* Records a per-community error (or clears it with code 0) without touching the rest. */
-int store_community_set_error(struct store *s, int64_t owner_id, int code, const char *msg,
-                              int64_t now);
+int store_community_set_error(struct store *s, int64_t owner_id, const char *name, int code,
+                              const char *msg, int64_t now);
 
 /* Seen posts. store_post_get gives -ENOENT when unseen, else the stored categories mask. */
 int store_post_get(struct store *s, int64_t owner_id, int64_t id, uint64_t *ret_categories,
@@ -77,8 +77,7 @@ void outbox_entry_done(struct outbox_entry *e);
 /* Pending rows due at or before now, oldest first, at most max. */
 int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_entry **ret,
                      size_t *ret_n);
-int store_outbox_delivered(struct store *s, int64_t notification_id, const char *sink,
-                           int64_t now);
+int store_outbox_delivered(struct store *s, int64_t notification_id, const char *sink, int64_t now);
 int store_outbox_retry(struct store *s, int64_t notification_id, const char *sink,
                        int64_t next_attempt, const char *error);
 /* Postpones a row without counting an attempt (quiet hours, digests). */

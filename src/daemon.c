@@ -80,11 +80,13 @@ static void update_status(struct daemon *d)
                 if (localtime_r(&t, &tm))
                         strftime(when, sizeof(when), "%H:%M", &tm);
         }
-        (void)sd_notifyf(false, "STATUS=%zu communities · last sweep %s, %u new · outbox %u%s%s",
-                         gw->n_targets, when, gw->last_sweep_new, pending,
-                         dead ? " · dead letters " : "", dead ? "" : "");
-        if (gw->token_invalid)
+        if (gw->token_invalid) {
                 (void)sd_notify(false, "STATUS=VK token refused (error 5): polling stopped");
+                return;
+        }
+        (void)sd_notifyf(false, "STATUS=%zu communities · last sweep %s, %u new · outbox %u%s",
+                         gw->n_targets, when, gw->last_sweep_new, pending,
+                         dead ? " · dead letters!" : "");
 }
 
 static void schedule_sweep(struct daemon *d, uint64_t delay)

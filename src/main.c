@@ -21,10 +21,13 @@ static void help(void)
         printf("govwatchd — watch Russian government communities on VK and notify residents\n\n"
                "Usage:\n"
                "  govwatchd [OPTIONS] [run]             the daemon (the default verb)\n"
-               "  govwatchd [OPTIONS] once [--dry-run]  one sweep over the watch list, deliver, exit\n"
-               "  govwatchd [OPTIONS] check-config      validate the config; errors as FILE:LINE:COL\n"
+               "  govwatchd [OPTIONS] once [--dry-run]  one sweep over the watch list, deliver, "
+               "exit\n"
+               "  govwatchd [OPTIONS] check-config      validate the config; errors as "
+               "FILE:LINE:COL\n"
                "  govwatchd [OPTIONS] test-sink NAME    send one test notification through a sink\n"
-               "  govwatchd [OPTIONS] resolve NAME|URL...  id, screen name and title of communities\n"
+               "  govwatchd [OPTIONS] resolve NAME|URL...  id, screen name and title of "
+               "communities\n"
                "  govwatchd [OPTIONS] status            communities, last poll, errors, outbox\n"
                "  govwatchd classify [--rules FILE] [--explain]  VK posts (JSON lines) on stdin\n\n"
                "Options:\n"
@@ -204,6 +207,21 @@ static const char *ago(int64_t t, char *buf, size_t size)
         return buf;
 }
 
+/* printf's %-40s pads bytes; Cyrillic needs padding by characters. Cuts long names. */
+static void put_padded(const char *s, size_t width)
+{
+        size_t chars = 0;
+        const char *p = s;
+        for (; *p && chars < width - 1; p++)
+                if (((unsigned char)*p & 0xC0) != 0x80)
+                        chars++;
+        while (((unsigned char)*p & 0xC0) == 0x80) /* finish the last character */
+                p++;
+        fwrite(s, 1, (size_t)(p - s), stdout);
+        for (; chars < width; chars++)
+                putchar(' ');
+}
+
 static int verb_status(void)
 {
         _cleanup_config_free_ struct config *conf = NULL;
@@ -230,21 +248,24 @@ static int verb_status(void)
 
                         if (ref->kind == COMMUNITY_REF_SCREEN_NAME &&
                             store_resolved_get(store, ref->screen_name, &owner_id, NULL) < 0) {
-                                printf("%-12s %-40s %-16s %-12s %s\n", "?", ref->raw, "never",
-                                       "-", "not resolved yet");
+                                printf("%-12s ", "?");
+                                put_padded(ref->raw, 40);
+                                printf(" %-16s %-12s %s\n", "never", "-", "not resolved yet");
                                 continue;
                         }
                         if (store_community_get(store, owner_id, &st) < 0) {
-                                printf("%-12" PRId64 " %-40s %-16s %-12s %s\n", owner_id, ref->raw,
-                                       "never", "-", "");
+                                printf("%-12" PRId64 " ", owner_id);
+                                put_padded(ref->raw, 40);
+                                printf(" %-16s %-12s\n", "never", "-");
                                 continue;
                         }
                         char err[160] = "";
                         if (st.error_code)
                                 snprintf(err, sizeof(err), "VK error %d: %s", st.error_code,
                                          strempty(st.error_msg));
-                        printf("%-12" PRId64 " %-40s %-16s %-12" PRId64 " %s\n", owner_id,
-                               st.name ? st.name : ref->raw, ago(st.last_poll, b1, sizeof(b1)),
+                        printf("%-12" PRId64 " ", owner_id);
+                        put_padded(st.name ? st.name : ref->raw, 40);
+                        printf(" %-16s %-12" PRId64 " %s\n", ago(st.last_poll, b1, sizeof(b1)),
                                st.last_post_id, err);
                         community_state_done(&st);
                 }
@@ -329,12 +350,9 @@ int main(int argc, char **argv)
 {
         enum { ARG_VERSION = 0x100 };
         static const struct option options[] = {
-                {"config", required_argument, NULL, 'c'},
-                {"dry-run", no_argument, NULL, 'n'},
-                {"verbose", no_argument, NULL, 'v'},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, ARG_VERSION},
-                {},
+                {"config", required_argument, NULL, 'c'},    {"dry-run", no_argument, NULL, 'n'},
+                {"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION}, {},
         };
         const char *verb;
         int c, r;

@@ -2,7 +2,7 @@
 #include "sink.h"
 
 static const struct sink_ops *const sink_registry[] = {
-        &sink_console_ops,
+        &sink_console_ops, &sink_desktop_ops, &sink_email_ops, &sink_exec_ops, &sink_webhook_ops,
 };
 
 const char *const sink_type_names[] = {

@@ -52,22 +52,20 @@ static const char *const stmt_sql[_STMT_MAX] = {
                 " first_seen = ?4, last_poll = ?5, last_post_id = ?6, last_post_date = ?7,"
                 " error_code = ?8, error_msg = ?9",
         [STMT_COMMUNITY_ERROR] =
-                "INSERT INTO communities (owner_id, last_poll, error_code, error_msg, first_seen,"
-                " last_post_id, last_post_date) VALUES (?1, ?2, ?3, ?4, 0, 0, 0)"
+                "INSERT INTO communities (owner_id, last_poll, error_code, error_msg, name,"
+                " first_seen, last_post_id, last_post_date) VALUES (?1, ?2, ?3, ?4, ?5, 0, 0, 0)"
                 " ON CONFLICT(owner_id) DO UPDATE SET last_poll = ?2, error_code = ?3,"
-                " error_msg = ?4",
+                " error_msg = ?4, name = coalesce(?5, name)",
         [STMT_POST_GET] = "SELECT categories, edited FROM posts WHERE owner_id = ?1 AND id = ?2",
-        [STMT_POST_PUT] =
-                "INSERT INTO posts (owner_id, id, date, edited, categories, seen_at)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                " ON CONFLICT(owner_id, id) DO UPDATE SET edited = ?4, categories = ?5",
+        [STMT_POST_PUT] = "INSERT INTO posts (owner_id, id, date, edited, categories, seen_at)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                          " ON CONFLICT(owner_id, id) DO UPDATE SET edited = ?4, categories = ?5",
         [STMT_NOTIFICATION_ADD] =
                 "INSERT INTO notifications (kind, owner_id, post_id, community, topic, url, text,"
                 " categories, date, starts_at, starts_at_offset, created)"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        [STMT_OUTBOX_ADD] =
-                "INSERT OR IGNORE INTO outbox (notification_id, sink, state, attempts,"
-                " next_attempt) VALUES (?1, ?2, 'pending', 0, ?3)",
+        [STMT_OUTBOX_ADD] = "INSERT OR IGNORE INTO outbox (notification_id, sink, state, attempts,"
+                            " next_attempt) VALUES (?1, ?2, 'pending', 0, ?3)",
         [STMT_OUTBOX_DUE] =
                 "SELECT n.id, n.kind, n.owner_id, n.post_id, n.community, n.topic, n.url, n.text,"
                 " n.categories, n.date, n.starts_at, n.starts_at_offset, n.created, o.sink,"
@@ -84,12 +82,10 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_OUTBOX_DEAD] =
                 "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?3"
                 " WHERE notification_id = ?1 AND sink = ?2",
-        [STMT_OUTBOX_DEFER] =
-                "UPDATE outbox SET next_attempt = ?3, last_error = ?4"
-                " WHERE notification_id = ?1 AND sink = ?2",
-        [STMT_OUTBOX_COUNTS] =
-                "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
-                " (SELECT count(*) FROM outbox WHERE state = 'dead')",
+        [STMT_OUTBOX_DEFER] = "UPDATE outbox SET next_attempt = ?3, last_error = ?4"
+                              " WHERE notification_id = ?1 AND sink = ?2",
+        [STMT_OUTBOX_COUNTS] = "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
+                               " (SELECT count(*) FROM outbox WHERE state = 'dead')",
         [STMT_OUTBOX_NEXT] = "SELECT min(next_attempt) FROM outbox WHERE state = 'pending'",
         [STMT_RESOLVED_GET] = "SELECT owner_id, title FROM resolved WHERE name = ?1",
         [STMT_RESOLVED_PUT] =
@@ -180,9 +176,8 @@ static int sqlite_to_errno(int rc)
 
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
 {
-        if (!s->stmts[id] &&
-            sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmts[id],
-                               NULL) != SQLITE_OK) {
+        if (!s->stmts[id] && sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                                &s->stmts[id], NULL) != SQLITE_OK) {
                 log_debug("Failed to prepare statement %d: %s", (int)id, sqlite3_errmsg(s->db));
                 return NULL;
         }
@@ -295,10 +290,9 @@ static int store_open_full(const char *dir, bool readonly, struct store **ret)
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        rc = sqlite3_open_v2(path, &s->db,
-                             readonly ? SQLITE_OPEN_READONLY
-                                      : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                             NULL);
+        rc = sqlite3_open_v2(
+                path, &s->db,
+                readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
         if (rc != SQLITE_OK) {
                 r = sqlite_to_errno(rc) ?: -EIO;
                 store_free(s);
@@ -444,8 +438,8 @@ int store_community_put(struct store *s, const struct community_state *c)
         return step_done(s, st);
 }
 
-int store_community_set_error(struct store *s, int64_t owner_id, int code, const char *msg,
-                              int64_t now)
+int store_community_set_error(struct store *s, int64_t owner_id, const char *name, int code,
+                              const char *msg, int64_t now)
 {
         sqlite3_stmt *st = stmt(s, STMT_COMMUNITY_ERROR);
         if (!st)
@@ -454,6 +448,7 @@ int store_community_set_error(struct store *s, int64_t owner_id, int code, const
         sqlite3_bind_int64(st, 2, now);
         sqlite3_bind_int(st, 3, code);
         bind_text_or_null(st, 4, code ? msg : NULL);
+        bind_text_or_null(st, 5, name);
         return step_done(s, st);
 }
 
@@ -609,7 +604,8 @@ int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_ent
                         .topic = column_strdup(st, 5),
                         .url = column_strdup(st, 6),
                         .text = column_strdup(st, 7),
-                        .categories = categories_from_json((const char *)sqlite3_column_text(st, 8)),
+                        .categories =
+                                categories_from_json((const char *)sqlite3_column_text(st, 8)),
                         .date = sqlite3_column_int64(st, 9),
                         .starts_at = sqlite3_column_int64(st, 10),
                         .starts_at_utc_offset = sqlite3_column_int(st, 11),
@@ -678,8 +674,7 @@ int store_outbox_defer(struct store *s, int64_t notification_id, const char *sin
         return step_done(s, st);
 }
 
-int store_outbox_dead(struct store *s, int64_t notification_id, const char *sink,
-                      const char *error)
+int store_outbox_dead(struct store *s, int64_t notification_id, const char *sink, const char *error)
 {
         sqlite3_stmt *st = stmt(s, STMT_OUTBOX_DEAD);
         if (!st)

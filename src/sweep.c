@@ -17,9 +17,9 @@
 #include "log.h"
 #include "vk.h"
 
-#define SWEEP_MAX_PAGES      5       /* a burst of more than 5 pages in one interval is a flood */
-#define SWEEP_MAX_ATTEMPTS   4       /* per batch, for transient errors */
-#define SWEEP_MAX_IN_FLIGHT  2       /* execute requests at once; the bucket paces them anyway */
+#define SWEEP_MAX_PAGES     5 /* a burst of more than 5 pages in one interval is a flood */
+#define SWEEP_MAX_ATTEMPTS  4 /* per batch, for transient errors */
+#define SWEEP_MAX_IN_FLIGHT 2 /* execute requests at once; the bucket paces them anyway */
 
 struct job {
         size_t target;
@@ -27,7 +27,7 @@ struct job {
 };
 
 struct batch {
-        struct batch *next, *prev;   /* the sweep's live batches, so an abort can free them */
+        struct batch *next, *prev; /* the sweep's live batches, so an abort can free them */
         struct sweep *sweep;
         struct job jobs[VK_EXECUTE_MAX_CALLS];
         size_t n_jobs;
@@ -42,11 +42,11 @@ struct sweep {
         struct batch *batches;
         struct job *queue;
         size_t n_queue, queue_start, queue_allocated;
-        unsigned in_flight;         /* requests outstanding (resolve or wall batches) */
-        unsigned retrying;          /* batches waiting on a retry timer */
+        unsigned in_flight; /* requests outstanding (resolve or wall batches) */
+        unsigned retrying;  /* batches waiting on a retry timer */
         bool quota_exhausted;
-        bool polling;               /* the resolve phase is over */
-        bool resolve_incomplete;    /* a transient error kept some names unresolved */
+        bool polling;            /* the resolve phase is over */
+        bool resolve_incomplete; /* a transient error kept some names unresolved */
         unsigned new_posts;
         unsigned errors;
         int result;
@@ -116,6 +116,10 @@ static int target_add(struct govwatch *gw, int64_t owner_id, size_t watch_idx, c
                 t = &gw->targets[gw->n_targets++];
                 *t = (struct target){.route.owner_id = owner_id};
         }
+        if (!t->name && name && name[0] && !(t->name = strdup(name)))
+                return -ENOMEM;
+        if (!t->screen_name && screen_name && !(t->screen_name = strdup(screen_name)))
+                return -ENOMEM;
         for (size_t i = 0; i < t->route.n_watch; i++)
                 if (t->route.watch[i] == watch_idx)
                         return 0;
@@ -126,15 +130,48 @@ static int target_add(struct govwatch *gw, int64_t owner_id, size_t watch_idx, c
         t->route.watch[t->route.n_watch++] = watch_idx;
         if (gw->conf->watch[watch_idx].backfill > t->backfill)
                 t->backfill = gw->conf->watch[watch_idx].backfill;
-        if (!t->name && name && !(t->name = strdup(name)))
-                return -ENOMEM;
-        if (!t->screen_name && screen_name && !(t->screen_name = strdup(screen_name)))
-                return -ENOMEM;
         return 0;
 }
 
 /* Resolution, first step: everything that needs no API call. Returns the screen names still
  * unknown (NULL-terminated, may be empty). */
+/* The name a watch-list entry is looked up and cached under: the screen name, or the group's
+ * decimal id (groups.getById gives its title). Personal pages given by id have none. */
+static int ref_lookup_key(const struct community_ref *ref, char **ret)
+{
+        *ret = NULL;
+        if (ref->kind == COMMUNITY_REF_SCREEN_NAME)
+                *ret = strdup(ref->screen_name);
+        else if (ref->kind == COMMUNITY_REF_ID && ref->owner_id < 0) {
+                if (asprintf(ret, "%" PRId64, -ref->owner_id) < 0)
+                        *ret = NULL;
+        } else
+                return 0;
+        return *ret ? 0 : -ENOMEM;
+}
+
+static bool key_is_group_id(const char *key)
+{
+        return key[0] >= '0' && key[0] <= '9';
+}
+
+static int strv_add_unique(char ***l, size_t *n, const char *s)
+{
+        for (size_t i = 0; i < *n; i++)
+                if (streq((*l)[i], s))
+                        return 0;
+        char **nl = realloc(*l, (*n + 2) * sizeof(char *));
+        if (!nl)
+                return -ENOMEM;
+        *l = nl;
+        if (!(nl[*n] = strdup(s)))
+                return -ENOMEM;
+        nl[++*n] = NULL;
+        return 0;
+}
+
+/* Resolution, first step: everything the cache knows. Returns the names still to look up
+ * (NULL-terminated, may be empty): screen names, and group ids whose title is unknown. */
 static int targets_from_config(struct govwatch *gw, char ***ret_unresolved)
 {
         _cleanup_strv_free_ char **unresolved = calloc(1, sizeof(char *));
@@ -148,30 +185,26 @@ static int targets_from_config(struct govwatch *gw, char ***ret_unresolved)
                 for (size_t c = 0; c < wc->n_communities; c++) {
                         const struct community_ref *ref = &wc->communities[c];
                         int64_t owner_id = ref->owner_id;
-                        _cleanup_free_ char *title = NULL;
+                        _cleanup_free_ char *title = NULL, *key = NULL;
 
-                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME) {
-                                r = gw->store ? store_resolved_get(gw->store, ref->screen_name,
-                                                                   &owner_id, &title)
-                                              : -ENOENT;
-                                if (r == -ENOENT) {
-                                        bool dup = false;
-                                        for (size_t i = 0; i < n_unresolved && !dup; i++)
-                                                dup = streq(unresolved[i], ref->screen_name);
-                                        if (dup)
-                                                continue;
-                                        char **l = realloc(unresolved,
-                                                           (n_unresolved + 2) * sizeof(char *));
-                                        if (!l)
-                                                return -ENOMEM;
-                                        unresolved = l;
-                                        if (!(unresolved[n_unresolved] = strdup(ref->screen_name)))
-                                                return -ENOMEM;
-                                        unresolved[++n_unresolved] = NULL;
-                                        continue;
-                                }
-                                if (r < 0)
+                        r = ref_lookup_key(ref, &key);
+                        if (r < 0)
+                                return r;
+                        if (key) {
+                                r = gw->store
+                                            ? store_resolved_get(gw->store, key, &owner_id, &title)
+                                            : -ENOENT;
+                                if (r < 0 && r != -ENOENT)
                                         return r;
+                                if (r == -ENOENT) {
+                                        r = strv_add_unique(&unresolved, &n_unresolved, key);
+                                        if (r < 0)
+                                                return r;
+                                        /* a group id is pollable without its title */
+                                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME)
+                                                continue;
+                                        owner_id = ref->owner_id;
+                                }
                         }
                         r = target_add(gw, owner_id, w, title,
                                        ref->kind == COMMUNITY_REF_SCREEN_NAME ? ref->screen_name
@@ -184,28 +217,32 @@ static int targets_from_config(struct govwatch *gw, char ***ret_unresolved)
         return 0;
 }
 
-/* Adds the targets of every watch entry that names screen_name, now known as owner_id. */
-static int targets_add_resolved(struct govwatch *gw, const char *screen_name, int64_t owner_id,
+/* key (a screen name or a group id) is now known as owner_id with title: add the targets of the
+ * watch entries that name it, or give their target its title, and cache it. */
+static int targets_add_resolved(struct govwatch *gw, const char *key, int64_t owner_id,
                                 const char *title)
 {
         for (size_t w = 0; w < gw->conf->n_watch; w++) {
                 const struct watch_conf *wc = &gw->conf->watch[w];
                 for (size_t c = 0; c < wc->n_communities; c++) {
                         const struct community_ref *ref = &wc->communities[c];
-                        if (ref->kind != COMMUNITY_REF_SCREEN_NAME ||
-                            !streq(ref->screen_name, screen_name))
+                        int r;
+                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME && streq(ref->screen_name, key))
+                                r = target_add(gw, owner_id, w, title, key);
+                        else if (ref->kind == COMMUNITY_REF_ID && ref->owner_id == owner_id)
+                                r = target_add(gw, owner_id, w, title, NULL);
+                        else
                                 continue;
-                        int r = target_add(gw, owner_id, w, title, screen_name);
                         if (r < 0)
                                 return r;
                 }
         }
         if (gw->store && !gw->dry_run) {
-                int r = store_resolved_put(gw->store, screen_name, owner_id, title,
+                int r = store_resolved_put(gw->store, key, owner_id, title,
                                            (int64_t)(now_realtime_usec() / USEC_PER_SEC));
                 if (r < 0)
                         log_warning_errno(r, "Failed to cache resolution of '%s': %s, ignoring",
-                                          screen_name, store_errmsg(gw->store));
+                                          key, store_errmsg(gw->store));
         }
         return 0;
 }
@@ -228,8 +265,8 @@ static void report_unresolvable(struct govwatch *gw, const char *screen_name, co
 
 struct resolve_call {
         struct sweep *sweep;
-        char *screen_name;      /* for utils.resolveScreenName; NULL for groups.getById */
-        char **names;           /* for groups.getById */
+        char *screen_name; /* for utils.resolveScreenName; NULL for groups.getById */
+        char **names;      /* for groups.getById */
 };
 
 static void resolve_call_free(struct resolve_call *rc)
@@ -257,8 +294,8 @@ static void on_resolve_one(struct vk_result *res, int error_code, const char *ms
                 token_refused(sw->gw, res);
         } else if (!res || vk_error_class_of(res->calls[0].error_code) == VK_ERROR_TRANSIENT ||
                    vk_error_class_of(res->calls[0].error_code) == VK_ERROR_RATE) {
-                log_warning("Failed to resolve '%s' (%s); will retry next sweep.",
-                            rc->screen_name, res ? res->calls[0].error_msg : msg);
+                log_warning("Failed to resolve '%s' (%s); will retry next sweep.", rc->screen_name,
+                            res ? res->calls[0].error_msg : msg);
                 sw->resolve_incomplete = true;
         } else {
                 report_unresolvable(sw->gw, rc->screen_name,
@@ -317,14 +354,16 @@ static void on_groups(struct vk_result *res, int error_code, const char *msg, vo
         /* a name VK did not return as a group may be a personal page: ask resolveScreenName */
         for (char **name = rc->names; *name; name++) {
                 const struct vk_group *g = NULL;
+                bool by_id = key_is_group_id(*name);
                 for (size_t i = 0; i < n_groups && !g; i++)
-                        if (strcasecmp(groups[i].screen_name, *name) == 0)
+                        if (by_id ? groups[i].id == strtoll(*name, NULL, 10)
+                                  : strcasecmp(groups[i].screen_name, *name) == 0)
                                 g = &groups[i];
                 if (g) {
                         r = targets_add_resolved(sw->gw, *name, -g->id, g->name);
                         if (r < 0)
                                 sw->result = r;
-                } else if (res) {
+                } else if (res && !by_id) {
                         r = resolve_one(sw, *name);
                         if (r < 0)
                                 sw->result = r;
@@ -667,13 +706,14 @@ static void community_failed(struct sweep *sw, struct target *t, int code, const
                                     "watch list",
                                     name, t->route.owner_id, code, msg);
                 else
-                        log_warning("%s (%" PRId64 ") is not readable: VK error %d: %s",
-                                    name, t->route.owner_id, code, msg);
+                        log_warning("%s (%" PRId64 ") is not readable: VK error %d: %s", name,
+                                    t->route.owner_id, code, msg);
         }
         community_state_done(&st);
         sw->errors++;
         if (!gw->dry_run) {
-                int r = store_community_set_error(gw->store, t->route.owner_id, code, msg, now);
+                int r = store_community_set_error(gw->store, t->route.owner_id, t->name, code, msg,
+                                                  now);
                 if (r < 0)
                         log_warning_errno(r, "Failed to record error of %" PRId64 ": %s",
                                           t->route.owner_id, store_errmsg(gw->store));
@@ -746,8 +786,7 @@ static void retry_batch(struct batch *b, const char *why)
         /* 1 s, 2 s, 4 s ... with jitter so that many daemons don't retry in lockstep */
         delay = USEC_PER_SEC << (b->attempts - 1);
         delay += random_u64() % (delay / 2 + 1);
-        log_info("VK request failed (%s); retrying in %.1f s.", why,
-                 (double)delay / USEC_PER_SEC);
+        log_info("VK request failed (%s); retrying in %.1f s.", why, (double)delay / USEC_PER_SEC);
         int r = sd_event_add_time_relative(sw->gw->event, &b->retry_timer, CLOCK_MONOTONIC, delay,
                                            0, on_retry, b);
         if (r < 0) {
@@ -850,8 +889,8 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
                 community_state_done(&st);
                 unsigned next_offset = b->jobs[i].offset + (unsigned)page_posts;
                 if (known && page_posts > 0 && oldest != INT64_MAX && oldest > last &&
-                    (int64_t)next_offset < wall_count &&
-                    t->pages < SWEEP_MAX_PAGES && page_posts >= gw->conf->vk.wall_count) {
+                    (int64_t)next_offset < wall_count && t->pages < SWEEP_MAX_PAGES &&
+                    page_posts >= gw->conf->vk.wall_count) {
                         if (queue_job(sw, b->jobs[i].target, next_offset) < 0)
                                 sw->result = -ENOMEM;
                         continue;
@@ -911,7 +950,8 @@ static void dispatch(struct sweep *sw)
         if (sw->quota_exhausted)
                 sw->n_queue = sw->queue_start = 0;
 
-        while (sw->polling && sw->queue_start < sw->n_queue && sw->in_flight < SWEEP_MAX_IN_FLIGHT) {
+        while (sw->polling && sw->queue_start < sw->n_queue &&
+               sw->in_flight < SWEEP_MAX_IN_FLIGHT) {
                 struct batch *b = batch_new(sw);
                 if (!b) {
                         sw->result = -ENOMEM;
