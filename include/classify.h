@@ -30,15 +30,15 @@ int category_builtin_from_name(const char *name);
 
 /* What a user's config adds to the rules (classifier: section). */
 struct classify_user_category {
-        char *name;                /* an existing category (adds to it) or a new one */
-        char **phrases;            /* NULL-terminated; words, stemmed like the rules */
-        char **regexes;            /* NULL-terminated; PCRE2, UTF mode, caseless */
-        char **exclude;            /* NULL-terminated; phrases that veto this category */
+        char *name;     /* an existing category (adds to it) or a new one */
+        char **phrases; /* NULL-terminated; words, stemmed like the rules */
+        char **regexes; /* NULL-terminated; PCRE2, UTF mode, caseless */
+        char **exclude; /* NULL-terminated; phrases that veto this category */
 };
 
 struct classify_options {
-        const char *rules_file;    /* NULL: the installed default rules */
-        const char *timezone;      /* IANA name for reading times in text; NULL: Europe/Moscow */
+        const char *rules_file; /* NULL: the installed default rules */
+        const char *timezone;   /* IANA name for reading times in text; NULL: Europe/Moscow */
         const struct classify_user_category *user;
         size_t n_user;
 };
@@ -46,8 +46,8 @@ struct classify_options {
 struct classifier;
 
 struct classify_result {
-        uint64_t categories;       /* bit i set: category i */
-        int64_t starts_at;         /* planned start of a live broadcast (unix time), 0: unknown */
+        uint64_t categories; /* bit i set: category i */
+        int64_t starts_at;   /* planned start of a live broadcast (unix time), 0: unknown */
         int32_t starts_at_utc_offset; /* seconds east of UTC at starts_at, for ISO 8601 output */
         /* A live post that moves an announced broadcast ("эфир переносится на ..."): starts_at is
          * then the NEW start (0 when only cancelled/postponed without a date). The daemon should

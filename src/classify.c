@@ -8,7 +8,7 @@
  * Pure after classifier_new(): no I/O, no logging; scratch buffers are reused between posts, so a
  * classifier must not be shared between threads.
  */
-#define _GNU_SOURCE 1 /* vasprintf */
+#define _GNU_SOURCE           1 /* vasprintf */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <inttypes.h>
 #include <limits.h>
@@ -40,9 +40,9 @@ struct scratch {
         size_t n_atoms, allocated_atoms;
         uint32_t *atom_off; /* token i's atoms: atoms[atom_off[i] .. atom_off[i+1]) */
         size_t allocated_atom_off;
-        bool *hit;          /* per rule */
-        struct hit *where;  /* per rule */
-        uint32_t *hits;     /* rules hit, in order */
+        bool *hit;         /* per rule */
+        struct hit *where; /* per rule */
+        uint32_t *hits;    /* rules hit, in order */
         size_t n_hits;
         pcre2_match_data *md;
         struct time_match times[MAX_TIMES];
@@ -141,16 +141,14 @@ static int add_user_category(struct ruleset *rs, const struct classify_user_cate
                 return c;
         double weight = rs->thresholds[c]; /* one user phrase is enough on its own */
         for (size_t i = 0; u->phrases && u->phrases[i]; i++) {
-                snprintf(origin, sizeof(origin), "config: category %s, phrase %zu", u->name,
-                         i + 1);
+                snprintf(origin, sizeof(origin), "config: category %s, phrase %zu", u->name, i + 1);
                 r = ruleset_add_phrase(rs, c, u->phrases[i], weight, false, true, origin,
                                        ret_error);
                 if (r < 0)
                         return r;
         }
         for (size_t i = 0; u->regexes && u->regexes[i]; i++) {
-                snprintf(origin, sizeof(origin), "config: category %s, regex %zu", u->name,
-                         i + 1);
+                snprintf(origin, sizeof(origin), "config: category %s, regex %zu", u->name, i + 1);
                 r = ruleset_add_regex(rs, c, u->regexes[i], weight, origin, ret_error);
                 if (r < 0)
                         return r;
@@ -542,8 +540,8 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
                         res.categories |= UINT64_C(1) << k;
 
         if (res.categories & (UINT64_C(1) << CATEGORY_LIVE)) {
-                res.reschedule = !sc->reschedule_veto &&
-                                 sc->reschedule >= rs->reschedule_threshold - 1e-9;
+                res.reschedule =
+                        !sc->reschedule_veto && sc->reschedule >= rs->reschedule_threshold - 1e-9;
                 int64_t v = video_start_time(p);
                 if (v > 0) {
                         res.starts_at = v;
@@ -632,25 +630,34 @@ int classifier_explain(const struct classifier *c, const struct post *p, FILE *f
                 double score = k < 0 ? sc.reschedule : sc.score[k];
                 double th = k < 0 ? rs->reschedule_threshold : rs->thresholds[k];
                 bool veto = k < 0 ? sc.reschedule_veto : sc.veto[k];
-                fprintf(f, "  %s: %.2f %s %.2f%s -> %s\n", k < 0 ? "reschedule" : rs->category_names[k],
-                        score, score >= th - 1e-9 ? ">=" : "<", th, veto ? ", vetoed" : "",
+                fprintf(f, "  %s: %.2f %s %.2f%s -> %s\n",
+                        k < 0 ? "reschedule" : rs->category_names[k], score,
+                        score >= th - 1e-9 ? ">=" : "<", th, veto ? ", vetoed" : "",
                         !veto && score >= th - 1e-9 ? "yes" : "no");
                 for (size_t i = 0; i < s->n_hits; i++) {
                         const struct rule *rule = &rs->rules[s->hits[i]];
                         if (rule->category != k)
                                 continue;
                         const struct hit *h = &s->where[s->hits[i]];
-                        fprintf(f, "    %s%+.2f %s %s \"%s\"", rule->veto ? "veto " : "",
-                                rule->weight, rule->origin,
+                        fprintf(f, "    %s%+.2f ", rule->veto ? "veto " : "", rule->weight);
+                        if (h->first != UINT32_MAX) {
+                                fprintf(f, "\"");
+                                print_tokens(&s->t, h->first, h->last, f);
+                                fprintf(f, "\" ");
+                        }
+                        /* long synonym lists: cut at a character boundary */
+                        size_t len = strlen(rule->source);
+                        if (len > 100) {
+                                len = 100;
+                                while (len > 0 && ((unsigned char)rule->source[len] & 0xc0) == 0x80)
+                                        len--;
+                        }
+                        fprintf(f, "by %s %s \"%.*s%s\"",
                                 rule->kind == RULE_SIGNAL  ? "signal"
                                 : rule->kind == RULE_REGEX ? "regex"
                                                            : "phrase",
-                                rule->source);
-                        if (h->first != UINT32_MAX) {
-                                fprintf(f, " matched \"");
-                                print_tokens(&s->t, h->first, h->last, f);
-                                fprintf(f, "\"");
-                        }
+                                rule->origin, (int)len, rule->source,
+                                len < strlen(rule->source) ? "..." : "");
                         fprintf(f, "\n");
                 }
         }

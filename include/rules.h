@@ -1,0 +1,130 @@
+/* rules.h — the classifier's rules, loaded from YAML and compiled for fast matching.
+ *
+ * The rule file (data/rules.yaml) is data: categories with a threshold and weighted rules. A rule
+ * is a phrase (or a list of synonymous phrases, counted once), an attachment/time signal, or (from
+ * a user's config) a PCRE2 regex. Phrase language, word by word:
+ *   слово        any form of the word (Snowball stem): "прямая" matches "прямую", "прямой"
+ *   =слово       exactly this form (tense matters: "=состоялся" but not "состоится")
+ *   слов*        any word starting so ("отключ*": отключение, отключат, отключено)
+ *   #            any number
+ *   @class       any word of a class defined under "words:"
+ *   a|b|=c       alternatives
+ *   ~N           up to N other words may stand before the next word (phrase "gap:" sets a default)
+ * A phrase matches inside one sentence. With unless_negated, a word right after "не"/"ни" does not
+ * match unless the phrase itself says "не" there.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "normalize.h"
+
+enum rule_kind {
+        RULE_PHRASE,
+        RULE_SIGNAL,
+        RULE_REGEX,
+};
+
+/* Facts about a post that rules can test (signal: NAME). */
+enum rule_signal {
+        SIGNAL_VIDEO_LIVE,     /* live video going on now (live: 1, not finished/failed/upcoming) */
+        SIGNAL_VIDEO_UPCOMING, /* announced live video (upcoming: 1 or live_start_time ahead) */
+        SIGNAL_VIDEO_FINISHED, /* live video that has finished or failed */
+        SIGNAL_VIDEO,          /* any other video */
+        SIGNAL_POLL_OPEN,
+        SIGNAL_POLL_CLOSED,
+        SIGNAL_PHOTO,
+        SIGNAL_REPOST,
+        SIGNAL_TIME_AHEAD, /* the text names a date/time later than the post's date */
+        SIGNAL_TIME_SOON,  /* ... within the next 48 hours */
+        _SIGNAL_MAX,
+};
+const char *rule_signal_to_string(enum rule_signal s);
+
+#define RULE_CATEGORY_RESCHEDULE (-1) /* the rules of the "reschedule" flag, not a category */
+
+struct rule {
+        enum rule_kind kind;
+        int category; /* index, or RULE_CATEGORY_RESCHEDULE */
+        double weight;
+        bool veto; /* a match clears the category whatever the score */
+        enum rule_signal signal;
+        void *regex;  /* pcre2_code * */
+        char *source; /* the phrase(s), signal name or regex as written: for --explain */
+        char *origin; /* "FILE:LINE:COL" or "config" */
+};
+
+struct rule_item {
+        uint32_t first_atom; /* into ruleset.item_atoms */
+        uint32_t n_atoms;
+        uint16_t gap;       /* words allowed before this item */
+        bool allow_negated; /* the phrase says "не" right before it */
+};
+
+struct rule_phrase {
+        uint32_t first_item; /* into ruleset.items */
+        uint32_t n_items;
+        uint32_t rule;
+        bool unless_negated;
+};
+
+struct ruleset {
+        char **category_names; /* n_categories, built-ins first */
+        double *thresholds;
+        size_t n_categories;
+        double reschedule_threshold;
+
+        struct rule *rules;
+        size_t n_rules, allocated_rules;
+        struct rule_phrase *phrases;
+        size_t n_phrases, allocated_phrases;
+        struct rule_item *items;
+        size_t n_items, allocated_items;
+        uint32_t *item_atoms;
+        size_t n_item_atoms, allocated_item_atoms;
+
+        /* atoms: (kind, text) -> id, open addressing */
+        struct atom_slot *slots;
+        size_t n_slots, n_atoms;
+        struct strbuf atom_text;
+        uint64_t prefix_lengths; /* bit L: some prefix atom is L bytes long (L < 64) */
+        uint32_t number_atom;    /* UINT32_MAX when no rule uses "#" */
+
+        /* atom -> phrases that start with it (built by ruleset_finish) */
+        uint32_t *start_index; /* n_atoms + 1 */
+        uint32_t *start_phrases;
+
+        /* word classes (@name) while loading */
+        char **class_names;
+        char **class_defs;
+        size_t n_classes;
+
+        struct normalizer *nz;
+        bool has_regex;
+};
+
+int ruleset_new(struct ruleset **ret);
+struct ruleset *ruleset_free(struct ruleset *rs);
+
+/* Loads a rule file. Errors: -EINVAL with "FILE:LINE:COL: message" in *ret_error. */
+int ruleset_load_file(struct ruleset *rs, const char *path, char **ret_error);
+int ruleset_load_string(struct ruleset *rs, const char *name, const char *buf, size_t len,
+                        char **ret_error);
+
+/* Category index by name; creates it when create is true (max 64). */
+int ruleset_category(struct ruleset *rs, const char *name, bool create);
+
+/* Adds one rule from elsewhere (the user's config). ret_error as above, origin used as prefix. */
+int ruleset_add_phrase(struct ruleset *rs, int category, const char *phrase, double weight,
+                       bool veto, bool unless_negated, const char *origin, char **ret_error);
+int ruleset_add_regex(struct ruleset *rs, int category, const char *pattern, double weight,
+                      const char *origin, char **ret_error);
+
+/* Builds the lookup index; call once after the last add. */
+int ruleset_finish(struct ruleset *rs);
+
+/* Appends the ids of the atoms token k matches to *atoms (a growing array). */
+int ruleset_token_atoms(const struct ruleset *rs, const struct tokens *t, const struct token *k,
+                        uint32_t **atoms, size_t *n, size_t *allocated);

@@ -1,0 +1,65 @@
+/* timeparse.h — when does the broadcast start? Dates and times in Russian post text.
+ *
+ * Reads "сегодня в 18:00", "завтра в 12.00", "5 декабря в 17:00", "05.12 в 17 ч.",
+ * "в четверг в 19:00", "через час" relative to the post's date, in an IANA time zone
+ * (default Europe/Moscow). Zones are read once from the system's TZif files (or $TZDIR);
+ * everything after tz_load() is pure arithmetic: no TZ environment, no locale, no logging.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "normalize.h"
+
+#define TIMEZONE_DEFAULT "Europe/Moscow"
+
+struct tz;
+
+/* name NULL: Europe/Moscow. -EINVAL for a malformed name, -ENOENT for an unknown zone. */
+int tz_load(const char *name, struct tz **ret);
+struct tz *tz_free(struct tz *tz);
+static inline void tz_freep(struct tz **tz)
+{
+        *tz = tz_free(*tz);
+}
+const char *tz_name(const struct tz *tz);
+
+/* Seconds east of UTC at instant t. */
+int32_t tz_offset_at(const struct tz *tz, int64_t t);
+
+struct civil_time {
+        int year, month, day; /* month 1..12 */
+        int hour, minute, second;
+        int weekday; /* 0 Monday .. 6 Sunday */
+};
+void tz_to_civil(const struct tz *tz, int64_t t, struct civil_time *ret);
+/* Local wall-clock time -> unix time (the earlier one when a time repeats). */
+int64_t tz_from_civil(const struct tz *tz, int year, int month, int day, int hour, int minute,
+                      int32_t *ret_offset);
+
+enum {
+        TIME_MATCH_DATE = 1 << 0, /* a date was stated (or сегодня/завтра/weekday) */
+        TIME_MATCH_RELATIVE = 1 << 1, /* "через час" */
+};
+
+struct time_match {
+        int64_t at;         /* unix time */
+        int32_t utc_offset; /* seconds east of UTC at `at` */
+        uint32_t token;     /* index of the token where the time was read */
+        unsigned flags;
+};
+
+/* Finds start times (a time of day, with the date it belongs to; ends of ranges such as
+ * "до 17:00" are skipped) in tokens [0, t->n). Returns how many were written to out (at most
+ * max), in text order. */
+size_t timeparse_tokens(const struct tokens *t, int64_t post_date, const struct tz *tz,
+                        struct time_match *out, size_t max);
+
+/* Convenience for tests and tools: the first start time in text; -ENOENT when there is none. */
+int timeparse_text(const char *text, int64_t post_date, const struct tz *tz,
+                   struct time_match *ret);
+
+/* "2026-12-05T17:00:00+03:00" into buf (at least 32 bytes). */
+void timeparse_format_iso8601(int64_t t, int32_t utc_offset, char *buf, size_t size);

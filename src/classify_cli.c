@@ -1,0 +1,180 @@
+/* classify_cli.c — `govwatchd classify`: the classifier as a filter over JSON lines.
+ *
+ * stdin: VK post objects, one a line (a wall.get answer, {"items":[...]} or a bare array, on one
+ * line, is accepted too). stdout: {"owner_id":..,"id":..,"categories":[..],"starts_at":..} a post.
+ * A malformed line is reported on stderr as "stdin:LINE: reason" and skipped; the exit status is
+ * then 1. --explain writes the rules that fired, with their scores, to stderr.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+
+#include "classify.h"
+#include "timeparse.h"
+
+static void help(void)
+{
+        printf("govwatchd classify [--rules FILE] [--timezone ZONE] [--explain]\n\n"
+               "Reads VK post objects (JSON lines) on stdin and prints one line a post:\n"
+               "  {\"owner_id\":..,\"id\":..,\"categories\":[..],\"starts_at\":\"ISO "
+               "8601\"|null}\n\n"
+               "  --rules FILE      rules instead of the installed rules.yaml\n"
+               "  --timezone ZONE   IANA zone for times in the text (default " TIMEZONE_DEFAULT
+               ")\n"
+               "  --explain         write the rules that fired and their scores to stderr\n");
+}
+
+static int print_result(const struct classifier *c, const struct post *p,
+                        const struct classify_result *res)
+{
+        json_t *o = json_object(), *cats = json_array();
+        if (!o || !cats) {
+                json_decref(o);
+                json_decref(cats);
+                return -ENOMEM;
+        }
+        json_object_set_new(o, "owner_id", json_integer(p->owner_id));
+        json_object_set_new(o, "id", json_integer(p->id));
+        for (unsigned i = 0; i < classifier_n_categories(c); i++)
+                if (res->categories & (UINT64_C(1) << i))
+                        json_array_append_new(cats, json_string(classifier_category_name(c, i)));
+        json_object_set_new(o, "categories", cats);
+        char buf[40];
+        classify_result_starts_at(res, buf, sizeof(buf));
+        json_object_set_new(o, "starts_at", buf[0] ? json_string(buf) : json_null());
+        char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        json_decref(o);
+        if (!line)
+                return -ENOMEM;
+        puts(line);
+        free(line);
+        return 0;
+}
+
+static int classify_one(const struct classifier *c, const json_t *obj, bool explain, size_t lineno)
+{
+        _cleanup_post_free_ struct post *p = NULL;
+        const char *reason = NULL;
+        struct classify_result res;
+        int r = post_from_json(obj, &p, &reason);
+        if (r < 0) {
+                fprintf(stderr, "stdin:%zu: not a post: %s\n", lineno,
+                        reason ? reason : strerror(-r));
+                return r;
+        }
+        r = explain ? classifier_explain(c, p, stderr, &res) : classifier_classify(c, p, &res);
+        if (r < 0) {
+                fprintf(stderr, "stdin:%zu: failed to classify: %s\n", lineno, strerror(-r));
+                return r;
+        }
+        return print_result(c, p, &res);
+}
+
+static int classify_value(const struct classifier *c, const json_t *v, bool explain, size_t lineno)
+{
+        const json_t *items = v;
+        if (json_is_object(v) && json_is_object(json_object_get(v, "response")))
+                items = json_object_get(v, "response");
+        if (json_is_object(items) && json_is_array(json_object_get(items, "items")))
+                items = json_object_get(items, "items");
+        if (!json_is_array(items))
+                return classify_one(c, v, explain, lineno);
+        int ret = 0;
+        size_t i;
+        json_t *item;
+        json_array_foreach(items, i, item)
+        {
+                int r = classify_one(c, item, explain, lineno);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+int verb_classify(int argc, char **argv)
+{
+        static const struct option options[] = {
+                {"rules", required_argument, NULL, 'r'},
+                {"timezone", required_argument, NULL, 't'},
+                {"explain", no_argument, NULL, 'e'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        struct classify_options opts = {0};
+        bool explain = false;
+        int opt;
+
+        optind = 0; /* restart getopt: main() may have used it on the global options */
+        while ((opt = getopt_long(argc, argv, "+r:t:eh", options, NULL)) >= 0) {
+                switch (opt) {
+                case 'r':
+                        opts.rules_file = optarg;
+                        break;
+                case 't':
+                        opts.timezone = optarg;
+                        break;
+                case 'e':
+                        explain = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "classify: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+
+        struct classifier *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r = classifier_new(&opts, &c, &error);
+        if (r < 0) {
+                fprintf(stderr, "classify: %s\n", error ? error : strerror(-r));
+                return 1;
+        }
+
+        char *line = NULL;
+        size_t allocated = 0, lineno = 0;
+        ssize_t n;
+        int status = 0;
+        while ((n = getline(&line, &allocated, stdin)) >= 0) {
+                lineno++;
+                size_t len = (size_t)n;
+                while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
+                                   line[len - 1] == ' ' || line[len - 1] == '\t'))
+                        len--;
+                size_t start = 0;
+                if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+                        start = 3; /* a UTF-8 BOM */
+                if (len <= start)
+                        continue;
+                json_error_t err;
+                json_t *v = json_loadb(line + start, len - start, 0, &err);
+                if (!v) {
+                        fprintf(stderr, "stdin:%zu:%d: invalid JSON: %s\n", lineno, err.column,
+                                err.text);
+                        status = 1;
+                        continue;
+                }
+                r = classify_value(c, v, explain, lineno);
+                json_decref(v);
+                if (r == -ENOMEM) {
+                        fprintf(stderr, "classify: out of memory\n");
+                        status = 1;
+                        break;
+                }
+                if (r < 0)
+                        status = 1;
+                fflush(stdout);
+        }
+        free(line);
+        classifier_free(c);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "classify: failed to write to stdout\n");
+                return 1;
+        }
+        return status;
+}

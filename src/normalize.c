@@ -1,0 +1,633 @@
+/* normalize.c — turns untrusted post text into the tokens the classifier and time parser read.
+ *
+ * Owns: UTF-8 repair, NFC (utf8proc, only when combining marks are present: the fast path for
+ * ordinary text is a single pass), case folding and ё -> е, the VK markup that is not prose
+ * (links, [club1|mentions], @mentions, #CamelCaseHashtags), sentence breaks, negation marks and
+ * Snowball stems. Never logs, never trusts a byte: any input yields tokens, never a crash.
+ */
+#include <libstemmer.h>
+#include <limits.h>
+#include <utf8proc.h>
+
+#include "normalize.h"
+
+struct normalizer {
+        struct sb_stemmer *stemmer; /* NULL: no stemming */
+        int32_t *cps;               /* code points of the text being read */
+        size_t allocated_cps;
+        struct strbuf scratch;
+        struct strbuf word;
+        bool word_lower_short; /* current word was written in lower case, <= 3 letters */
+};
+
+void tokens_reset(struct tokens *t)
+{
+        t->text.len = 0;
+        t->stems.len = 0;
+        t->n = 0;
+        t->sentence = 0;
+        t->segment = 0;
+}
+
+void tokens_done(struct tokens *t)
+{
+        strbuf_done(&t->text);
+        strbuf_done(&t->stems);
+        free(t->v);
+        *t = (struct tokens){0};
+}
+
+int normalizer_new(bool stem, struct normalizer **ret)
+{
+        struct normalizer *nz = calloc(1, sizeof(*nz));
+        if (!nz)
+                return -ENOMEM;
+        if (stem) {
+                nz->stemmer = sb_stemmer_new("russian", "UTF_8");
+                if (!nz->stemmer) {
+                        free(nz);
+                        return -ENOMEM;
+                }
+        }
+        *ret = nz;
+        return 0;
+}
+
+struct normalizer *normalizer_free(struct normalizer *nz)
+{
+        if (!nz)
+                return NULL;
+        if (nz->stemmer)
+                sb_stemmer_delete(nz->stemmer);
+        free(nz->cps);
+        strbuf_done(&nz->scratch);
+        strbuf_done(&nz->word);
+        free(nz);
+        return NULL;
+}
+
+/* Appends s and its terminating NUL, so that a buffer holds many strings. */
+static int strbuf_append_z(struct strbuf *sb, const char *s, size_t len, uint32_t *ret_off)
+{
+        if (sb->len > UINT32_MAX - len - 1)
+                return -E2BIG;
+        uint32_t off = (uint32_t)sb->len;
+        int r = strbuf_append(sb, s, len);
+        if (r < 0)
+                return r;
+        sb->len++; /* keep the NUL strbuf_append wrote; the next append grows past it */
+        *ret_off = off;
+        return 0;
+}
+
+const char *normalizer_stem(struct normalizer *nz, const char *word, size_t len, size_t *ret_len)
+{
+        if (!nz->stemmer || len > INT_MAX) {
+                *ret_len = len;
+                return word;
+        }
+        const sb_symbol *s = sb_stemmer_stem(nz->stemmer, (const sb_symbol *)word, (int)len);
+        if (!s) {
+                *ret_len = len;
+                return word;
+        }
+        *ret_len = (size_t)sb_stemmer_length(nz->stemmer);
+        return (const char *)s;
+}
+
+static int32_t fold(int32_t cp)
+{
+        cp = utf8proc_tolower(cp);
+        if (cp == 0x451) /* ё */
+                cp = 0x435;
+        return cp;
+}
+
+static bool is_letter(int32_t cp)
+{
+        if (cp < 0x80)
+                return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
+        if (cp >= 0x400 && cp <= 0x4ff)
+                return true;
+        switch (utf8proc_category(cp)) {
+        case UTF8PROC_CATEGORY_LU:
+        case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO:
+                return true;
+        default:
+                return false;
+        }
+}
+
+static bool is_mark(int32_t cp)
+{
+        if (cp < 0x300)
+                return false;
+        utf8proc_category_t c = utf8proc_category(cp);
+        return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC ||
+               c == UTF8PROC_CATEGORY_ME || cp == 0xad /* soft hyphen */;
+}
+
+static bool is_digit(int32_t cp)
+{
+        return cp >= '0' && cp <= '9';
+}
+
+static bool is_space(int32_t cp)
+{
+        return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xa0 ||
+               (cp >= 0x2000 && cp <= 0x200b) || cp == 0x202f || cp == 0x3000;
+}
+
+/* Punctuation kept as tokens (for times, dates, sentence ends); 0 for everything else. */
+static char punct_of(int32_t cp)
+{
+        switch (cp) {
+        case ':':
+        case '.':
+        case ',':
+        case ';':
+        case '(':
+        case ')':
+        case '/':
+        case '|':
+        case '!':
+        case '?':
+        case '+':
+                return (char)cp;
+        case '-':
+        case 0x2010:
+        case 0x2011:
+        case 0x2012:
+        case 0x2013:
+        case 0x2014:
+        case 0x2015:
+        case 0x2212:
+                return '-';
+        case 0x2116: /* № */
+                return '#';
+        case 0x2026: /* … */
+                return '.';
+        default:
+                return 0;
+        }
+}
+
+static int decode(struct normalizer *nz, const char *s, size_t len, size_t *ret_n, bool *ret_marks)
+{
+        size_t n = 0;
+        bool marks = false;
+        const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+
+        if (!greedy_realloc((void **)&nz->cps, &nz->allocated_cps, len + 1, sizeof(int32_t)))
+                return -ENOMEM;
+        for (size_t i = 0; i < len;) {
+                int32_t cp;
+                if (p[i] < 0x80) {
+                        cp = p[i++];
+                } else {
+                        utf8proc_ssize_t k =
+                                utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+                        if (k <= 0) {
+                                cp = 0xfffd; /* invalid byte: replaced, one byte at a time */
+                                k = 1;
+                        }
+                        i += (size_t)k;
+                        if (cp >= 0x300 && cp < 0x370)
+                                marks = true;
+                }
+                if (cp == 0)
+                        cp = ' ';
+                nz->cps[n++] = cp;
+        }
+        *ret_n = n;
+        *ret_marks = marks;
+        return 0;
+}
+
+/* Composes decomposed letters (е + U+0308 -> ё, и + U+0306 -> й) so they fold like typed ones. */
+static int compose(struct normalizer *nz, size_t *n)
+{
+        nz->scratch.len = 0;
+        for (size_t i = 0; i < *n; i++) {
+                utf8proc_uint8_t b[4];
+                utf8proc_ssize_t k = utf8proc_encode_char(nz->cps[i], b);
+                int r = strbuf_append(&nz->scratch, (const char *)b, (size_t)k);
+                if (r < 0)
+                        return r;
+        }
+        utf8proc_uint8_t *out = NULL;
+        utf8proc_ssize_t k = utf8proc_map((const utf8proc_uint8_t *)nz->scratch.buf,
+                                          (utf8proc_ssize_t)nz->scratch.len, &out,
+                                          UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (k < 0)
+                return 0; /* keep the decomposed text: still valid, just less folded */
+        bool marks;
+        int r = decode(nz, (const char *)out, (size_t)k, n, &marks);
+        free(out);
+        return r;
+}
+
+static struct token *token_push(struct tokens *t, enum token_kind kind, const char *s, size_t len,
+                                uint8_t flags)
+{
+        if (!greedy_realloc((void **)&t->v, &t->allocated, t->n + 1, sizeof(struct token)))
+                return NULL;
+        struct token *k = &t->v[t->n];
+        *k = (struct token){.kind = (uint8_t)kind,
+                            .flags = flags,
+                            .len = (uint32_t)len,
+                            .sentence = t->sentence,
+                            .segment = t->segment};
+        if (strbuf_append_z(&t->text, s, len, &k->off) < 0)
+                return NULL;
+        k->stem_off = 0;
+        k->stem_len = 0;
+        t->n++;
+        return k;
+}
+
+static bool prev_is_negation(const struct tokens *t)
+{
+        if (t->n == 0)
+                return false;
+        const struct token *p = &t->v[t->n - 1];
+        if (p->kind != TOKEN_WORD || p->sentence != t->sentence)
+                return false;
+        const char *w = t->text.buf + p->off;
+        return streq(w, "не") || streq(w, "ни");
+}
+
+static int emit_word(struct normalizer *nz, struct tokens *t, uint8_t flags)
+{
+        if (nz->word.len == 0)
+                return 0;
+        if (prev_is_negation(t))
+                flags |= TOKEN_NEGATED;
+        struct token *k = token_push(t, TOKEN_WORD, nz->word.buf, nz->word.len, flags);
+        if (!k)
+                return -ENOMEM;
+        size_t stem_len;
+        const char *stem = normalizer_stem(nz, nz->word.buf, nz->word.len, &stem_len);
+        int r = strbuf_append_z(&t->stems, stem, stem_len, &k->stem_off);
+        if (r < 0)
+                return r;
+        k->stem_len = (uint32_t)stem_len;
+        nz->word.len = 0;
+        return 0;
+}
+
+static int word_add(struct normalizer *nz, int32_t cp)
+{
+        utf8proc_uint8_t b[4];
+        utf8proc_ssize_t k = utf8proc_encode_char(fold(cp), b);
+        return strbuf_append(&nz->word, (const char *)b, (size_t)k);
+}
+
+static bool ascii_word_char(int32_t cp)
+{
+        return cp < 0x80 &&
+               (is_digit(cp) || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') || cp == '_');
+}
+
+/* Length of a link starting at i (http://..., www...., vk.com/club1, t.me/x), or 0. */
+static size_t link_length(const int32_t *cps, size_t n, size_t i)
+{
+        size_t end = i;
+        bool scheme = false, dot_before_slash = false, slash = false, ascii = true;
+        while (end < n && !is_space(cps[end]) && cps[end] != ')' && cps[end] != ']' &&
+               cps[end] != 0xbb && cps[end] != '"') {
+                if (cps[end] == ':' && end + 2 < n && cps[end + 1] == '/' && cps[end + 2] == '/')
+                        scheme = true;
+                if (cps[end] == '/')
+                        slash = true;
+                if (cps[end] == '.' && !slash && end > i && end + 1 < n &&
+                    ascii_word_char(cps[end + 1]))
+                        dot_before_slash = true;
+                if (!slash && cps[end] >= 0x80)
+                        ascii = false;
+                end++;
+        }
+        size_t len = end - i;
+        if (scheme)
+                return len;
+        if (len > 4 && (cps[i] | 0x20) == 'w' && (cps[i + 1] | 0x20) == 'w' &&
+            (cps[i + 2] | 0x20) == 'w' && cps[i + 3] == '.')
+                return len;
+        if (slash && dot_before_slash && ascii)
+                return len;
+        return 0;
+}
+
+static bool is_upper(int32_t cp)
+{
+        return utf8proc_isupper(cp);
+}
+
+static bool is_lower(int32_t cp)
+{
+        return utf8proc_islower(cp);
+}
+
+/* #ПрямойЭфир -> прямой эфир, #МЧСКубани -> мчс кубани, #Бюджет2027 -> бюджет 2027. */
+static int emit_hashtag(struct normalizer *nz, struct tokens *t, const int32_t *cps, size_t n)
+{
+        int r;
+        for (size_t i = 0; i < n; i++) {
+                int32_t cp = cps[i];
+                bool split = false;
+                if (i > 0) {
+                        int32_t prev = cps[i - 1];
+                        if (is_upper(cp) && is_lower(prev))
+                                split = true;
+                        else if (is_upper(cp) && is_upper(prev) && i + 1 < n &&
+                                 is_lower(cps[i + 1]))
+                                split = true;
+                        else if (is_digit(cp) != is_digit(prev))
+                                split = true;
+                }
+                if (cp == '_' || split) {
+                        if (i > 0 && is_digit(cps[i - 1])) {
+                                if (!token_push(t, TOKEN_NUMBER, nz->word.buf, nz->word.len,
+                                                TOKEN_HASHTAG))
+                                        return -ENOMEM;
+                                nz->word.len = 0;
+                        } else if ((r = emit_word(nz, t, TOKEN_HASHTAG)) < 0)
+                                return r;
+                        if (cp == '_')
+                                continue;
+                }
+                if ((r = word_add(nz, cp)) < 0)
+                        return r;
+        }
+        if (n > 0 && is_digit(cps[n - 1])) {
+                if (!token_push(t, TOKEN_NUMBER, nz->word.buf, nz->word.len, TOKEN_HASHTAG))
+                        return -ENOMEM;
+                nz->word.len = 0;
+                return 0;
+        }
+        return emit_word(nz, t, TOKEN_HASHTAG);
+}
+
+/* Words that end with a dot without ending the sentence: "ул. Ленина", "Ст. Ильская". */
+static bool is_abbreviation(const char *w)
+{
+        static const char *const list[] = {
+                "ул",  "ст", "г",   "х",     "п",   "пос", "пгт",  "д", "тел", "каб", "пер",
+                "мкр", "им", "пр",  "просп", "обл", "кв",  "корп", "ч", "мин", "руб", "тыс",
+                "млн", "др", "стр", "ауд",   "оф",  "эт",  "с",    "р", "пл",  "б",   "наб",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(list); i++)
+                if (streq(list[i], w))
+                        return true;
+        return false;
+}
+
+static void sentence_break(struct tokens *t)
+{
+        if (t->n > 0 && t->v[t->n - 1].sentence == t->sentence)
+                t->sentence++;
+}
+
+static int tokenize(struct normalizer *nz, const char *s, size_t len, struct tokens *t)
+{
+        size_t n;
+        bool marks;
+        int r;
+
+        if (len >= UINT32_MAX / 2)
+                return -E2BIG;
+        sentence_break(t);
+        if (t->n > 0 || t->segment > 0)
+                t->segment++;
+
+        r = decode(nz, s, len, &n, &marks);
+        if (r < 0)
+                return r;
+        if (marks) {
+                r = compose(nz, &n);
+                if (r < 0)
+                        return r;
+        }
+
+        const int32_t *cps = nz->cps;
+        unsigned open_mentions = 0;
+        bool space = true;
+        nz->word.len = 0;
+
+        for (size_t i = 0; i < n;) {
+                int32_t cp = cps[i];
+
+                if (is_letter(cp)) {
+                        size_t start = i;
+                        bool lower = true;
+                        nz->word.len = 0;
+                        for (; i < n && (is_letter(cps[i]) || is_mark(cps[i])); i++) {
+                                if (is_mark(cps[i]))
+                                        continue; /* stress accents, variation selectors */
+                                if (is_upper(cps[i]))
+                                        lower = false;
+                                if ((r = word_add(nz, cps[i])) < 0)
+                                        return r;
+                        }
+                        nz->word_lower_short = lower && i - start <= 3;
+                        if ((r = emit_word(nz, t, space ? TOKEN_SPACE_BEFORE : 0)) < 0)
+                                return r;
+                        space = false;
+                        continue;
+                }
+                if (is_digit(cp)) {
+                        size_t start = i;
+                        char digits[32];
+                        size_t k = 0;
+                        for (; i < n && is_digit(cps[i]); i++)
+                                if (k < sizeof(digits))
+                                        digits[k++] = (char)cps[i];
+                        (void)start;
+                        if (!token_push(t, TOKEN_NUMBER, digits, k, space ? TOKEN_SPACE_BEFORE : 0))
+                                return -ENOMEM;
+                        space = false;
+                        continue;
+                }
+                if (cp == '#' && i + 1 < n && (is_letter(cps[i + 1]) || is_digit(cps[i + 1]))) {
+                        size_t end = i + 1;
+                        while (end < n && (is_letter(cps[end]) || is_digit(cps[end]) ||
+                                           cps[end] == '_' || is_mark(cps[end])))
+                                end++;
+                        nz->word.len = 0;
+                        /* marks inside a hashtag are rare; drop them by copying letters only */
+                        int32_t tag[128];
+                        size_t k = 0;
+                        for (size_t j = i + 1; j < end && k < ELEMENTSOF(tag); j++)
+                                if (!is_mark(cps[j]))
+                                        tag[k++] = cps[j];
+                        if ((r = emit_hashtag(nz, t, tag, k)) < 0)
+                                return r;
+                        i = end;
+                        space = true;
+                        continue;
+                }
+                if (cp == '[') {
+                        /* [club123|Name], [id1|Name]: keep the name, drop the address */
+                        size_t j = i + 1;
+                        while (j < n && j - i < 64 && ascii_word_char(cps[j]))
+                                j++;
+                        if (j > i + 1 && j < n && cps[j] == '|') {
+                                open_mentions++;
+                                i = j + 1;
+                                space = true;
+                                continue;
+                        }
+                }
+                if (cp == ']' && open_mentions > 0) {
+                        open_mentions--;
+                        i++;
+                        space = true;
+                        continue;
+                }
+                if (cp == '@' && i + 1 < n && ascii_word_char(cps[i + 1])) {
+                        i++;
+                        while (i < n && (ascii_word_char(cps[i]) || cps[i] == '.'))
+                                i++;
+                        space = true;
+                        continue;
+                }
+                if (cp == '\n' || cp == '\r' || cp == 0x2028 || cp == 0x2029) {
+                        sentence_break(t);
+                        i++;
+                        space = true;
+                        continue;
+                }
+                char pc = punct_of(cp);
+                if (pc) {
+                        if (!token_push(t, TOKEN_PUNCT, &pc, 1, space ? TOKEN_SPACE_BEFORE : 0))
+                                return -ENOMEM;
+                        if (pc == '!' || pc == '?' || (pc == '.' && cp == 0x2026)) {
+                                sentence_break(t);
+                        } else if (pc == '.') {
+                                bool between_digits = i > 0 && i + 1 < n && is_digit(cps[i - 1]) &&
+                                                      is_digit(cps[i + 1]);
+                                const struct token *prev = t->n >= 2 ? &t->v[t->n - 2] : NULL;
+                                bool abbreviation = prev && prev->kind == TOKEN_WORD &&
+                                                    prev->sentence == t->sentence &&
+                                                    (nz->word_lower_short ||
+                                                     is_abbreviation(t->text.buf + prev->off));
+                                if (!between_digits && !abbreviation)
+                                        sentence_break(t);
+                        }
+                        i++;
+                        space = false;
+                        continue;
+                }
+                i++;
+                space = true; /* emoji, U+2800, quotes, symbols: separators */
+        }
+        return 0;
+}
+
+/* Links are cut out before tokenising: "https://vk.com/x" would otherwise read as words. */
+static int strip_links(struct normalizer *nz, const char *s, size_t len, struct strbuf *out)
+{
+        size_t n;
+        bool marks;
+        int r = decode(nz, s, len, &n, &marks);
+        if (r < 0)
+                return r;
+        out->len = 0;
+        for (size_t i = 0; i < n;) {
+                bool boundary = i == 0 || is_space(nz->cps[i - 1]) || nz->cps[i - 1] == '(' ||
+                                nz->cps[i - 1] == 0xab || nz->cps[i - 1] == ':';
+                size_t l = boundary ? link_length(nz->cps, n, i) : 0;
+                if (l > 0) {
+                        if ((r = strbuf_append(out, " ", 1)) < 0)
+                                return r;
+                        i += l;
+                        continue;
+                }
+                utf8proc_uint8_t b[4];
+                utf8proc_ssize_t k = utf8proc_encode_char(nz->cps[i], b);
+                if ((r = strbuf_append(out, (const char *)b, (size_t)k)) < 0)
+                        return r;
+                i++;
+        }
+        if (!out->buf)
+                return strbuf_append(out, "", 0);
+        return 0;
+}
+
+static bool may_contain_link(const char *s, size_t len)
+{
+        /* cheap pre-check: links need "://", "www." or "/" after a dot */
+        for (size_t i = 0; i + 1 < len; i++)
+                if (s[i] == '/' || (s[i] == 'w' && i + 3 < len && s[i + 1] == 'w'))
+                        return true;
+        return false;
+}
+
+int normalizer_add(struct normalizer *nz, const char *s, size_t len, struct tokens *t)
+{
+        if (!may_contain_link(s, len))
+                return tokenize(nz, s, len, t);
+        struct strbuf clean = {0};
+        int r = strip_links(nz, s, len, &clean);
+        if (r >= 0)
+                r = tokenize(nz, clean.buf, clean.len, t);
+        strbuf_done(&clean);
+        return r;
+}
+
+int normalize_word(const char *s, size_t len, char **ret)
+{
+        struct strbuf out = {0};
+        const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+        utf8proc_uint8_t *composed = NULL;
+        utf8proc_ssize_t k = utf8proc_map(p, (utf8proc_ssize_t)len, &composed,
+                                          UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (k < 0)
+                return -EINVAL;
+        for (utf8proc_ssize_t i = 0; i < k;) {
+                int32_t cp;
+                utf8proc_ssize_t m = utf8proc_iterate(composed + i, k - i, &cp);
+                if (m <= 0)
+                        break;
+                i += m;
+                if (is_mark(cp))
+                        continue;
+                utf8proc_uint8_t b[4];
+                utf8proc_ssize_t e = utf8proc_encode_char(fold(cp), b);
+                if (strbuf_append(&out, (const char *)b, (size_t)e) < 0) {
+                        free(composed);
+                        strbuf_done(&out);
+                        return -ENOMEM;
+                }
+        }
+        free(composed);
+        if (!out.buf && strbuf_append(&out, "", 0) < 0)
+                return -ENOMEM;
+        *ret = out.buf;
+        return 0;
+}
+
+int normalize_string(struct normalizer *nz, const char *s, size_t len, char **ret)
+{
+        struct tokens t = {0};
+        struct strbuf out = {0};
+        int r = normalizer_add(nz, s, len, &t);
+        for (size_t i = 0; r >= 0 && i < t.n; i++) {
+                if (i > 0)
+                        r = strbuf_append(&out, " ", 1);
+                if (r >= 0)
+                        r = strbuf_puts(&out, token_text(&t, &t.v[i]));
+        }
+        if (r >= 0 && !out.buf)
+                r = strbuf_append(&out, "", 0);
+        tokens_done(&t);
+        if (r < 0) {
+                strbuf_done(&out);
+                return r;
+        }
+        *ret = out.buf;
+        return 0;
+}

@@ -1,0 +1,145 @@
+/* test-normalize.c — what the classifier "reads" from a post: if these fail, posts written in
+ * capitals, with hashtags, links, emoji or broken bytes are misread or crash the daemon. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "normalize.h"
+
+static struct normalizer *nz;
+
+static int setup(void **state)
+{
+        return normalizer_new(true, &nz) < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+        nz = normalizer_free(nz);
+        return 0;
+}
+
+static void assert_reads(const char *in, const char *expected)
+{
+        char *out = NULL;
+        assert_int_equal(normalize_string(nz, in, strlen(in), &out), 0);
+        assert_string_equal(out, expected);
+        free(out);
+}
+
+static void test_fold_and_yo(void **state)
+{
+        assert_reads("ВНИМАНИЕ! Ёлка", "внимание ! елка");
+        assert_reads("Всё ещё", "все еще");
+}
+
+static void test_nfc(void **state)
+{
+        /* е + combining diaeresis, и + combining breve: typed differently, read the same */
+        assert_reads("\xd0\x95\xcc\x88\xd0\xbb\xd0\xba\xd0\xb0 \xd0\xb8\xcc\x86", "елка й");
+        /* a stress mark inside a word is dropped */
+        assert_reads("за\xcc\x81мок", "замок");
+}
+
+static void test_invalid_utf8(void **state)
+{
+        assert_reads("эфир\xff\xfe сегодня \xc3", "эфир сегодня");
+        assert_reads("\xed\xa0\x80 ok", "ok"); /* a UTF-16 surrogate encoded in UTF-8 */
+        char *out = NULL;
+        const char zeros[] = "a\0b";
+        assert_int_equal(normalize_string(nz, zeros, 3, &out), 0);
+        assert_string_equal(out, "a b");
+        free(out);
+}
+
+static void test_hashtags(void **state)
+{
+        assert_reads("#ПрямойЭфир", "прямой эфир");
+        assert_reads("#МЧСКубани #Бюджет2027 #прямая_линия", "мчс кубани бюджет 2027 прямая линия");
+}
+
+static void test_links_mentions_emoji(void **state)
+{
+        assert_reads("[club123|Администрация района] ведёт эфир",
+                     "администрация района ведет эфир");
+        assert_reads("Ссылка: https://vk.com/video-1_2?x=y и vk.com/club1 тут", "ссылка : и тут");
+        assert_reads("@club42 (Глава) пишет", "( глава ) пишет");
+        assert_reads("🔴 LIVE\xe2\xa0\x80\xe2\xa0\x80эфир ☎️ 112", "live эфир 112");
+}
+
+static void test_numbers_and_times(void **state)
+{
+        assert_reads("в 18:00, 05.12 и 12.00", "в 18 : 00 , 05 . 12 и 12 . 00");
+        assert_reads("с 9 до 16 ч.", "с 9 до 16 ч .");
+}
+
+static void test_stems(void **state)
+{
+        struct tokens t = {0};
+        const char *s = "прямую прямой эфире эфирное";
+        assert_int_equal(normalizer_add(nz, s, strlen(s), &t), 0);
+        assert_int_equal(t.n, 4);
+        assert_string_equal(token_stem(&t, &t.v[0]), token_stem(&t, &t.v[1]));
+        assert_string_equal(token_stem(&t, &t.v[2]), "эфир");
+        assert_string_not_equal(token_stem(&t, &t.v[3]), "эфир");
+        tokens_done(&t);
+}
+
+static void test_negation_and_sentences(void **state)
+{
+        struct tokens t = {0};
+        const char *s = "Газ не прекращается. Ул. Ленина, ст. Ильская\nНовая строка";
+        assert_int_equal(normalizer_add(nz, s, strlen(s), &t), 0);
+        assert_true(token_is(&t, &t.v[2], "прекращается"));
+        assert_true(t.v[2].flags & TOKEN_NEGATED);
+        assert_false(t.v[0].flags & TOKEN_NEGATED);
+        /* "." after a sentence breaks it; after "ул"/"ст" (abbreviations) it does not */
+        uint32_t s_ul = t.v[4].sentence;
+        assert_true(s_ul > t.v[0].sentence);
+        for (size_t i = 4; i < t.n; i++)
+                if (token_is(&t, &t.v[i], "ильская"))
+                        assert_int_equal(t.v[i].sentence, s_ul);
+        assert_true(t.v[t.n - 1].sentence > s_ul);
+        tokens_done(&t);
+}
+
+static void test_segments(void **state)
+{
+        struct tokens t = {0};
+        assert_int_equal(normalizer_add(nz, "прямой", 12, &t), 0);
+        assert_int_equal(normalizer_add(nz, "эфир", 8, &t), 0);
+        assert_int_equal(t.n, 2);
+        assert_int_not_equal(t.v[0].segment, t.v[1].segment);
+        assert_int_not_equal(t.v[0].sentence, t.v[1].sentence);
+        tokens_reset(&t);
+        assert_int_equal(t.n, 0);
+        tokens_done(&t);
+}
+
+static void test_normalize_word(void **state)
+{
+        char *w = NULL;
+        assert_int_equal(normalize_word("ПРОШЁЛ", strlen("ПРОШЁЛ"), &w), 0);
+        assert_string_equal(w, "прошел");
+        free(w);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_fold_and_yo),
+                cmocka_unit_test(test_nfc),
+                cmocka_unit_test(test_invalid_utf8),
+                cmocka_unit_test(test_hashtags),
+                cmocka_unit_test(test_links_mentions_emoji),
+                cmocka_unit_test(test_numbers_and_times),
+                cmocka_unit_test(test_stems),
+                cmocka_unit_test(test_negation_and_sentences),
+                cmocka_unit_test(test_segments),
+                cmocka_unit_test(test_normalize_word),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}

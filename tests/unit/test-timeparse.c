@@ -1,0 +1,142 @@
+/* test-timeparse.c — broadcast start times: if these fail, a resident's reminder comes at the
+ * wrong hour, on the wrong day, or in the wrong year. Time is the post's date, never the clock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "timeparse.h"
+
+static struct tz *moscow;
+
+static int setup(void **state)
+{
+        return tz_load(NULL, &moscow) < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+        moscow = tz_free(moscow);
+        return 0;
+}
+
+/* post date as Moscow wall time */
+static int64_t msk(int y, int mo, int d, int h, int mi)
+{
+        return tz_from_civil(moscow, y, mo, d, h, mi, NULL);
+}
+
+static void assert_start_tz(const struct tz *tz, const char *text, int64_t post,
+                            const char *expected)
+{
+        struct time_match m;
+        char buf[40];
+        int r = timeparse_text(text, post, tz, &m);
+        if (!expected) {
+                assert_int_equal(r, -ENOENT);
+                return;
+        }
+        assert_int_equal(r, 0);
+        timeparse_format_iso8601(m.at, m.utc_offset, buf, sizeof(buf));
+        assert_string_equal(buf, expected);
+}
+
+static void assert_start(const char *text, int64_t post, const char *expected)
+{
+        assert_start_tz(moscow, text, post, expected);
+}
+
+static void test_formats(void **state)
+{
+        int64_t post = msk(2026, 3, 10, 10, 0); /* a Tuesday */
+        assert_start("Сегодня в 18:00 — прямой эфир", post, "2026-03-10T18:00:00+03:00");
+        assert_start("Завтра в 12.00 эфир", post, "2026-03-11T12:00:00+03:00");
+        assert_start("5 декабря в 17:00", post, "2026-12-05T17:00:00+03:00");
+        assert_start("05.12 в 17 ч. эфир", post, "2026-12-05T17:00:00+03:00");
+        assert_start("в четверг в 19:00", post, "2026-03-12T19:00:00+03:00");
+        assert_start("Начнём через час", post, "2026-03-10T11:00:00+03:00");
+        assert_start("через 30 минут", post, "2026-03-10T10:30:00+03:00");
+        assert_start("ВНИМАНИЕ! СЕГОДНЯ В 18.00 — ЭФИР", post, "2026-03-10T18:00:00+03:00");
+        assert_start("Завтра в 9 ч. утра", post, "2026-03-11T09:00:00+03:00");
+        assert_start("завтра в 7 вечера", post, "2026-03-11T19:00:00+03:00");
+        assert_start("10.12.2026 в 14.00", post, "2026-12-10T14:00:00+03:00");
+        assert_start("В пятницу, 20 марта, в 12:00 — встреча", post, "2026-03-20T12:00:00+03:00");
+        assert_start("в 17:00 в пятницу", post, "2026-03-13T17:00:00+03:00");
+}
+
+static void test_ranges_and_non_times(void **state)
+{
+        int64_t post = msk(2026, 3, 10, 10, 0);
+        /* the start of a range, not its end */
+        assert_start("20 марта с 10:00 до 12:00 — прямая линия", post, "2026-03-20T10:00:00+03:00");
+        assert_start("Приём до 17:00", post, NULL);
+        /* phone numbers, addresses and counts are not times */
+        assert_start("Телефон 8 (861) 259-00-00, ул. Красная, 22, 5 класс", post, NULL);
+        /* a time without a date that has passed is tomorrow's */
+        assert_start("В 9:00 эфир", msk(2026, 3, 10, 20, 0), "2026-03-11T09:00:00+03:00");
+        /* the same weekday as the post, later that day, is today */
+        assert_start("Во вторник в 18:00", post, "2026-03-10T18:00:00+03:00");
+}
+
+static void test_month_and_year_boundaries(void **state)
+{
+        assert_start("завтра в 10:00", msk(2026, 1, 31, 12, 0), "2026-02-01T10:00:00+03:00");
+        assert_start("завтра в 10:00", msk(2026, 12, 31, 12, 0), "2027-01-01T10:00:00+03:00");
+        assert_start("5 января в 17:00", msk(2026, 12, 28, 10, 0), "2027-01-05T17:00:00+03:00");
+        assert_start("05.01 в 17:00", msk(2026, 12, 28, 10, 0), "2027-01-05T17:00:00+03:00");
+        /* a recent date (a recap) stays in its year */
+        assert_start("28 декабря в 12:00", msk(2027, 1, 3, 10, 0), "2026-12-28T12:00:00+03:00");
+        assert_start("в пятницу в 12:00", msk(2026, 12, 30, 10, 0), "2027-01-01T12:00:00+03:00");
+        assert_start("29 февраля в 12:00", msk(2028, 2, 1, 10, 0), "2028-02-29T12:00:00+03:00");
+}
+
+static void test_time_zones(void **state)
+{
+        struct tz *ekb = NULL, *berlin = NULL;
+        assert_int_equal(tz_load("Asia/Yekaterinburg", &ekb), 0);
+        assert_int_equal(tz_load("Europe/Berlin", &berlin), 0);
+        int64_t post = msk(2026, 3, 10, 10, 0); /* 12:00 in Yekaterinburg */
+        assert_start_tz(ekb, "сегодня в 18:00", post, "2026-03-10T18:00:00+05:00");
+        /* before and after the DST change (29 March 2026) */
+        assert_start_tz(berlin, "28 марта в 12:00", post, "2026-03-28T12:00:00+01:00");
+        assert_start_tz(berlin, "30 марта в 12:00", post, "2026-03-30T12:00:00+02:00");
+        assert_int_equal(tz_offset_at(moscow, post), 3 * 3600);
+        /* Moscow was UTC+4 in 2012 */
+        assert_int_equal(tz_offset_at(moscow, 1340000000), 4 * 3600);
+        tz_free(ekb);
+        tz_free(berlin);
+
+        struct tz *bad = NULL;
+        assert_int_equal(tz_load("../../etc/passwd", &bad), -EINVAL);
+        assert_int_equal(tz_load("Mars/Olympus", &bad), -ENOENT);
+        assert_null(bad);
+}
+
+static void test_civil(void **state)
+{
+        struct civil_time ct;
+        tz_to_civil(moscow, msk(2026, 3, 12, 19, 5), &ct);
+        assert_int_equal(ct.year, 2026);
+        assert_int_equal(ct.month, 3);
+        assert_int_equal(ct.day, 12);
+        assert_int_equal(ct.hour, 19);
+        assert_int_equal(ct.minute, 5);
+        assert_int_equal(ct.weekday, 3); /* Thursday */
+        char buf[40];
+        timeparse_format_iso8601(0, -5 * 3600 - 1800, buf, sizeof(buf));
+        assert_string_equal(buf, "1969-12-31T18:30:00-05:30");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_formats),
+                cmocka_unit_test(test_ranges_and_non_times),
+                cmocka_unit_test(test_month_and_year_boundaries),
+                cmocka_unit_test(test_time_zones),
+                cmocka_unit_test(test_civil),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
