@@ -60,6 +60,15 @@ def require(*programs):
             ", ".join(missing), " ".join(sorted({packages.get(p, p) for p in missing}))))
 
 
+def read_text(path):
+    """The file's text, or "" while it does not exist yet."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 def wait_for(predicate, timeout, what):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -96,7 +105,7 @@ class PrivateBus:
             stdout=subprocess.PIPE, stderr=self.log, text=True, start_new_session=True)
         line = self.proc.stdout.readline()
         if not line.startswith("unix:"):
-            raise AssertionError("dbus-daemon did not start: " + open(self.log.name).read())
+            raise AssertionError("dbus-daemon did not start: " + read_text(self.log.name))
 
     def env(self):
         """An environment whose session bus is this one (and no other way to find one)."""
@@ -134,8 +143,8 @@ class NotifyServer:
 
         def started():
             if self.proc.poll() is not None:
-                raise AssertionError("desktop_notifyd.py exited: " + open(self.err.name).read())
-            return os.path.exists(ready) and open(ready).read().strip() != ""
+                raise AssertionError("desktop_notifyd.py exited: " + read_text(self.err.name))
+            return read_text(ready).strip() != ""
         wait_for(started, 15, "the test notification server")
 
     def calls(self, method=None):
@@ -171,11 +180,11 @@ class Dunst:
 
         def up():
             if self.proc.poll() is not None:
-                raise AssertionError("dunst under xvfb-run exited: " + open(self.log.name).read())
+                raise AssertionError("dunst under xvfb-run exited: " + read_text(self.log.name))
             return bus.has_name(NOTIFY_NAME)
         wait_for(up, 30, "dunst to own " + NOTIFY_NAME)
         wait_for(lambda: os.path.exists(self.display_file), 10, "xvfb-run's display")
-        self.display, self.xauthority = open(self.display_file).read().split("\n")[:2]
+        self.display, self.xauthority = read_text(self.display_file).split("\n")[:2]
 
     def dunstctl(self, *args):
         p = subprocess.run(["dunstctl", *args], capture_output=True, text=True,

@@ -1,0 +1,366 @@
+/* render.c — a notification as a sink's title and body, from the sink's templates.
+ *
+ * Pure: no I/O, no logging. Owns the placeholder syntax ({name}, "{{" for a literal brace) and
+ * the rules every sink shares: the output is always valid UTF-8 (invalid bytes from a hostile
+ * post become U+FFFD), control characters other than newline and tab become spaces, and a length
+ * limit cuts on a character boundary with "…". It must never escape for a medium (markup, mail
+ * headers): that is each sink's job, after this.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "render.h"
+
+#define ELLIPSIS        "…"
+#define ELLIPSIS_LEN    (sizeof(ELLIPSIS) - 1)
+#define PLACEHOLDER_MAX 32
+/* An excerpt is cut at the last space this close to its end, so that no word is halved. */
+#define EXCERPT_WORD_SLACK 80
+
+enum placeholder {
+        PH_COMMUNITY,
+        PH_CATEGORY,
+        PH_TEXT,
+        PH_EXCERPT,
+        PH_URL,
+        PH_DATE,
+        PH_STARTS_AT,
+        PH_TOPIC,
+        _PH_MAX,
+};
+
+static const char *const placeholder_names[_PH_MAX] = {
+        [PH_COMMUNITY] = "community", [PH_CATEGORY] = "category", [PH_TEXT] = "text",
+        [PH_EXCERPT] = "excerpt",     [PH_URL] = "url",           [PH_DATE] = "date",
+        [PH_STARTS_AT] = "starts_at", [PH_TOPIC] = "topic",
+};
+
+/* The names residents read (corpus/LABELS.md). */
+static const struct {
+        const char *id;
+        const char *title;
+} category_titles[] = {
+        {"live", "Прямой эфир"},
+        {"service", "Услуги"},
+        {"schedule", "Расписание"},
+        {"outage", "Отключения"},
+        {"emergency", "ЧС и предупреждения"},
+        {"civic", "Участие"},
+};
+
+const char *render_category_title(const char *category)
+{
+        if (!category)
+                return "";
+        for (size_t i = 0; i < ELEMENTSOF(category_titles); i++)
+                if (streq(category_titles[i].id, category))
+                        return category_titles[i].title;
+        return category;
+}
+
+size_t utf8_prefix_len(const char *s, size_t max_bytes)
+{
+        size_t len = strnlen(s, max_bytes + 1);
+        if (len <= max_bytes)
+                return len;
+        /* s[max_bytes] is the first byte left out: if it continues a character, leave that
+         * character out whole */
+        size_t i = max_bytes;
+        while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+                i--;
+        return i;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (1-4), 0 when it is not one (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_sequence_len(const unsigned char *s, size_t left)
+{
+        unsigned char c = s[0];
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+
+        if (c < 0x80)
+                return 1;
+        if (c < 0xC2)
+                return 0;
+        if (c < 0xE0)
+                n = 2;
+        else if (c < 0xF0) {
+                n = 3;
+                if (c == 0xE0)
+                        lo = 0xA0;
+                else if (c == 0xED)
+                        hi = 0x9F;
+        } else if (c < 0xF5) {
+                n = 4;
+                if (c == 0xF0)
+                        lo = 0x90;
+                else if (c == 0xF4)
+                        hi = 0x8F;
+        } else
+                return 0;
+        if (left < n || s[1] < lo || s[1] > hi)
+                return 0;
+        for (size_t i = 2; i < n; i++)
+                if ((s[i] & 0xC0) != 0x80)
+                        return 0;
+        return n;
+}
+
+/* Appends s as clean text: invalid UTF-8 → U+FFFD, control characters → space (newline and tab
+ * are kept: a body may span lines). */
+static int append_clean(struct strbuf *sb, const char *s, size_t len)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0, run = 0; /* run: bytes from i - run that can be copied as they are */
+        int r;
+
+        while (i < len) {
+                size_t n = utf8_sequence_len(p + i, len - i);
+                bool control =
+                        n == 1 && ((p[i] < 0x20 && p[i] != '\n' && p[i] != '\t') || p[i] == 0x7f);
+                bool c1 = n == 2 && p[i] == 0xC2 && p[i + 1] < 0xA0; /* U+0080..U+009F */
+                if (n > 0 && !control && !c1) {
+                        i += n;
+                        run += n;
+                        continue;
+                }
+                r = strbuf_append(sb, (const char *)p + i - run, run);
+                if (r < 0)
+                        return r;
+                run = 0;
+                r = n == 0 ? strbuf_puts(sb, "\xEF\xBF\xBD") : strbuf_puts(sb, " ");
+                if (r < 0)
+                        return r;
+                i += n == 0 ? 1 : n;
+        }
+        return strbuf_append(sb, (const char *)p + i - run, run);
+}
+
+static bool is_space_at(const unsigned char *p, size_t left, size_t *ret_len)
+{
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f') {
+                *ret_len = 1;
+                return true;
+        }
+        /* VK text is full of no-break spaces; U+2028/U+2029 are line and paragraph breaks */
+        if (left >= 2 && p[0] == 0xC2 && p[1] == 0xA0) {
+                *ret_len = 2;
+                return true;
+        }
+        if (left >= 3 && p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9)) {
+                *ret_len = 3;
+                return true;
+        }
+        return false;
+}
+
+/* The first RENDER_EXCERPT_CHARS characters of text on one line: runs of whitespace become one
+ * space; when the text is longer, it ends at a word boundary (if one is near) with "…". */
+static int append_excerpt(struct strbuf *sb, const char *text)
+{
+        struct strbuf line = {0};
+        const unsigned char *p = (const unsigned char *)strempty(text);
+        size_t len = strlen((const char *)p), i = 0, chars = 0;
+        size_t cut = 0; /* bytes of line that hold the first RENDER_EXCERPT_CHARS - 1 chars */
+        bool pending_space = false, truncated = false;
+        int r = 0;
+
+        while (i < len) {
+                size_t n;
+                if (is_space_at(p + i, len - i, &n)) {
+                        pending_space = line.len > 0;
+                        i += n;
+                        continue;
+                }
+                if (chars + (pending_space ? 1 : 0) >= RENDER_EXCERPT_CHARS) {
+                        truncated = true;
+                        break;
+                }
+                if (pending_space) {
+                        if ((r = strbuf_puts(&line, " ")) < 0)
+                                goto out;
+                        chars++;
+                        pending_space = false;
+                        if (chars == RENDER_EXCERPT_CHARS - 1)
+                                cut = line.len;
+                }
+                n = utf8_sequence_len(p + i, len - i);
+                if ((r = append_clean(&line, (const char *)p + i, n ? n : 1)) < 0)
+                        goto out;
+                i += n ? n : 1;
+                chars++;
+                if (chars == RENDER_EXCERPT_CHARS - 1)
+                        cut = line.len;
+        }
+        if (!truncated) {
+                r = line.len ? strbuf_append(sb, line.buf, line.len) : 0;
+                goto out;
+        }
+        /* room for "…": keep RENDER_EXCERPT_CHARS - 1 characters, fewer to end on a word */
+        for (size_t j = cut; j > 0 && cut - j < EXCERPT_WORD_SLACK; j--)
+                if (line.buf[j - 1] == ' ') {
+                        cut = j - 1;
+                        break;
+                }
+        while (cut > 0 && line.buf[cut - 1] == ' ')
+                cut--;
+        r = strbuf_append(sb, line.buf, cut);
+        if (r >= 0)
+                r = strbuf_puts(sb, ELLIPSIS);
+out:
+        strbuf_done(&line);
+        return r;
+}
+
+static int append_categories(struct strbuf *sb, char *const *categories)
+{
+        int r = 0;
+        if (!categories || !categories[0])
+                return strbuf_puts(sb, "Без категории");
+        for (char *const *c = categories; *c && r >= 0; c++) {
+                if (c != categories)
+                        r = strbuf_puts(sb, ", ");
+                if (r >= 0) {
+                        const char *title = render_category_title(*c);
+                        r = append_clean(sb, title, strlen(title));
+                }
+        }
+        return r;
+}
+
+/* "28.11.2026 18:00": how Russian readers write a date. The post date is shown in the
+ * process's local time zone (the notification carries no offset for it); a broadcast start
+ * in the offset the classifier read it in. */
+static int append_time(struct strbuf *sb, int64_t t, bool local, int32_t utc_offset)
+{
+        struct tm tm;
+        time_t tt = (time_t)(local ? t : t + utc_offset);
+        char buf[64];
+
+        if (t == 0)
+                return 0;
+        if (!(local ? localtime_r(&tt, &tm) : gmtime_r(&tt, &tm)))
+                return 0;
+        size_t n = strftime(buf, sizeof(buf), "%d.%m.%Y %H:%M", &tm);
+        return strbuf_append(sb, buf, n);
+}
+
+static int append_placeholder(struct strbuf *sb, enum placeholder ph, const struct notification *n)
+{
+        const char *s = NULL;
+
+        switch (ph) {
+        case PH_COMMUNITY:
+                s = n->community;
+                break;
+        case PH_TOPIC:
+                s = n->topic;
+                break;
+        case PH_TEXT:
+                s = n->text;
+                break;
+        case PH_URL:
+                s = n->url;
+                break;
+        case PH_CATEGORY:
+                return append_categories(sb, n->categories);
+        case PH_EXCERPT:
+                return append_excerpt(sb, n->text);
+        case PH_DATE:
+                return append_time(sb, n->date, true, 0);
+        case PH_STARTS_AT:
+                return append_time(sb, n->starts_at, false, n->starts_at_utc_offset);
+        case _PH_MAX:
+                break;
+        }
+        s = strempty(s);
+        return append_clean(sb, s, strlen(s));
+}
+
+/* At p (a '{' that does not start "{{"): the placeholder spelled there, _PH_MAX when the braces
+ * are literal text, -EINVAL when it is an unknown name. *ret_len: bytes of "{name}". */
+static int parse_placeholder(const char *p, size_t *ret_len)
+{
+        size_t k = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
+        if (k == 0 || k > PLACEHOLDER_MAX || p[1 + k] != '}')
+                return _PH_MAX;
+        *ret_len = k + 2;
+        for (int i = 0; i < _PH_MAX; i++)
+                if (strlen(placeholder_names[i]) == k &&
+                    memcmp(placeholder_names[i], p + 1, k) == 0)
+                        return i;
+        return -EINVAL;
+}
+
+int render_check(const char *tmpl, size_t *ret_offset)
+{
+        for (const char *p = tmpl ? strchr(tmpl, '{') : NULL; p; p = strchr(p, '{')) {
+                size_t len = 0;
+                if (p[1] == '{') {
+                        p += 2;
+                        continue;
+                }
+                int ph = parse_placeholder(p, &len);
+                if (ph < 0) {
+                        if (ret_offset)
+                                *ret_offset = (size_t)(p - tmpl);
+                        return ph;
+                }
+                p += ph == _PH_MAX ? 1 : len;
+        }
+        return 0;
+}
+
+int render_template(const char *tmpl, const struct notification *n, size_t max_bytes, char **ret)
+{
+        struct strbuf sb = {0};
+        const char *p = tmpl ? tmpl : RENDER_DEFAULT_BODY;
+        int r = 0;
+
+        while (*p && r >= 0) {
+                size_t len = 0;
+                if (p[0] == '{' && p[1] == '{') {
+                        r = strbuf_puts(&sb, "{");
+                        p += 2;
+                        continue;
+                }
+                if (p[0] == '{') {
+                        int ph = parse_placeholder(p, &len);
+                        if (ph < 0) {
+                                r = ph;
+                                break;
+                        }
+                        if (ph < _PH_MAX) {
+                                r = append_placeholder(&sb, (enum placeholder)ph, n);
+                                p += len;
+                                continue;
+                        }
+                }
+                /* literal text up to the next brace (a lone '{' is literal too) */
+                const char *next = strchr(p + 1, '{');
+                len = next ? (size_t)(next - p) : strlen(p);
+                r = append_clean(&sb, p, len);
+                p += len;
+        }
+        if (r >= 0 && !sb.buf)
+                r = strbuf_append(&sb, "", 0);
+        if (r < 0) {
+                strbuf_done(&sb);
+                return r;
+        }
+        /* cut: the result, "…" included, fits in max_bytes */
+        if (max_bytes > 0 && sb.len > max_bytes) {
+                if (max_bytes > ELLIPSIS_LEN) {
+                        size_t keep = utf8_prefix_len(sb.buf, max_bytes - ELLIPSIS_LEN);
+                        while (keep > 0 && (sb.buf[keep - 1] == ' ' || sb.buf[keep - 1] == '\n'))
+                                keep--;
+                        memcpy(sb.buf + keep, ELLIPSIS, ELLIPSIS_LEN);
+                        sb.len = keep + ELLIPSIS_LEN;
+                } else
+                        sb.len = utf8_prefix_len(sb.buf, max_bytes);
+                sb.buf[sb.len] = '\0';
+        }
+        *ret = sb.buf;
+        return 0;
+}

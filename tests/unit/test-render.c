@@ -1,0 +1,236 @@
+/* test-render.c — what a resident reads in a pop-up or a subject line. A failure here means a
+ * notification shows a raw "{placeholder}", a half-cut Cyrillic letter (mojibake), a wall of
+ * text instead of an excerpt, or a terminal escape sequence from a hostile post. */
+#include <time.h>
+
+#include "test-helpers.h"
+
+#include "render.h"
+
+static char *cats_live_outage[] = {"live", "outage", NULL};
+
+static struct notification sample(void)
+{
+        return (struct notification){
+                .kind = "post",
+                .owner_id = -100001,
+                .post_id = 42,
+                .community = "Администрация района",
+                .topic = "Северский район",
+                .url = "https://vk.com/wall-100001_42",
+                .text = "Прямой эфир с главой района сегодня в 18:00",
+                .categories = cats_live_outage,
+                .date = 1764342000,      /* 2025-11-28 15:00:00 UTC */
+                .starts_at = 1764342000, /* shown at +03:00 */
+                .starts_at_utc_offset = 3 * 3600,
+        };
+}
+
+static char *render(const char *tmpl, const struct notification *n, size_t max)
+{
+        char *out = NULL;
+        int r = render_template(tmpl, n, max, &out);
+        if (r < 0)
+                fail_msg("render_template(\"%s\") failed: %s", tmpl, strerror(-r));
+        return out;
+}
+
+static size_t utf8_chars(const char *s)
+{
+        size_t n = 0;
+        for (; *s; s++)
+                n += ((unsigned char)*s & 0xC0) != 0x80;
+        return n;
+}
+
+static bool valid_utf8(const char *s)
+{
+        /* the same check the D-Bus library makes before it sends a string */
+        const unsigned char *p = (const unsigned char *)s;
+        while (*p) {
+                size_t n = *p < 0x80   ? 1
+                           : *p < 0xC2 ? 0
+                           : *p < 0xE0 ? 2
+                           : *p < 0xF0 ? 3
+                           : *p < 0xF5 ? 4
+                                       : 0;
+                if (n == 0)
+                        return false;
+                for (size_t i = 1; i < n; i++)
+                        if ((p[i] & 0xC0) != 0x80)
+                                return false;
+                p += n;
+        }
+        return true;
+}
+
+static void test_defaults(void **state)
+{
+        struct notification n = sample();
+        _cleanup_free_ char *title = render(RENDER_DEFAULT_TITLE, &n, 0);
+        _cleanup_free_ char *body = render(RENDER_DEFAULT_BODY, &n, 0);
+
+        assert_string_equal(title, "Администрация района: Прямой эфир, Отключения");
+        assert_string_equal(body, "Прямой эфир с главой района сегодня в 18:00\n"
+                                  "https://vk.com/wall-100001_42");
+}
+
+static void test_every_placeholder(void **state)
+{
+        struct notification n = sample();
+        char *one[] = {"emergency", NULL};
+        n.categories = one;
+        setenv("TZ", "UTC", 1);
+        tzset();
+        _cleanup_free_ char *s = render("{topic}|{community}|{category}|{url}|{date}|{starts_at}|"
+                                        "{text}",
+                                        &n, 0);
+        assert_string_equal(s, "Северский район|Администрация района|ЧС и предупреждения|"
+                               "https://vk.com/wall-100001_42|28.11.2025 15:00|28.11.2025 18:00|"
+                               "Прямой эфир с главой района сегодня в 18:00");
+}
+
+static void test_missing_values(void **state)
+{
+        struct notification n = {0};
+        _cleanup_free_ char *s = render("[{community}][{category}][{starts_at}][{excerpt}]", &n, 0);
+        assert_string_equal(s, "[][Без категории][][]");
+}
+
+static void test_literal_braces_and_unknown(void **state)
+{
+        struct notification n = sample();
+        _cleanup_free_ char *a = render("{{community}} { } {} {Community} {a-b} }", &n, 0);
+        assert_string_equal(a, "{community}} { } {} {Community} {a-b} }");
+
+        char *out = (char *)0x1;
+        assert_int_equal(render_template("Hi {comunity}", &n, 0, &out), -EINVAL);
+        assert_ptr_equal(out, (char *)0x1); /* untouched on failure */
+
+        size_t off = 99;
+        assert_int_equal(render_check("ok {url} {{x}} {excerpt}", &off), 0);
+        assert_int_equal(off, 99);
+        assert_int_equal(render_check("{url} then {tpoic}", &off), -EINVAL);
+        assert_int_equal(off, 11);
+        assert_int_equal(render_check("{{{nope}", &off), -EINVAL);
+        assert_int_equal(off, 2);
+        assert_int_equal(render_check(NULL, &off), 0);
+}
+
+static void test_excerpt_collapses_and_cuts(void **state)
+{
+        struct notification n = sample();
+        n.text = "  Внимание!\n\n\tЗавтра\u00a0с 9:00   отключение\r\nводы.  ";
+        _cleanup_free_ char *short_one = render("{excerpt}", &n, 0);
+        assert_string_equal(short_one, "Внимание! Завтра с 9:00 отключение воды.");
+
+        /* 400 Cyrillic words of 6 letters: the excerpt ends on a word, with "…" */
+        struct strbuf sb = {0};
+        for (int i = 0; i < 400; i++)
+                assert_int_equal(strbuf_puts(&sb, i ? " слово" : "слово"), 0);
+        n.text = sb.buf;
+        _cleanup_free_ char *long_one = render("{excerpt}", &n, 0);
+        size_t chars = utf8_chars(long_one);
+        assert_true(chars <= RENDER_EXCERPT_CHARS);
+        assert_true(chars >= RENDER_EXCERPT_CHARS - 10);
+        size_t len = strlen(long_one);
+        assert_string_equal(long_one + len - strlen("слово…"), "слово…");
+        strbuf_done(&sb);
+
+        /* one endless word: cut hard, on a character boundary */
+        for (int i = 0; i < 1000; i++)
+                assert_int_equal(strbuf_puts(&sb, "ж"), 0);
+        n.text = sb.buf;
+        _cleanup_free_ char *word = render("{excerpt}", &n, 0);
+        assert_int_equal(utf8_chars(word), RENDER_EXCERPT_CHARS);
+        assert_true(valid_utf8(word));
+        strbuf_done(&sb);
+
+        /* exactly RENDER_EXCERPT_CHARS characters: nothing cut */
+        for (int i = 0; i < RENDER_EXCERPT_CHARS; i++)
+                assert_int_equal(strbuf_puts(&sb, "ы"), 0);
+        n.text = sb.buf;
+        _cleanup_free_ char *exact = render("{excerpt}", &n, 0);
+        assert_string_equal(exact, sb.buf);
+        strbuf_done(&sb);
+}
+
+static void test_length_limit_cuts_on_characters(void **state)
+{
+        struct notification n = sample();
+        n.text = "Отключение воды";
+        /* every limit gives valid UTF-8 no longer than the limit */
+        for (size_t max = 1; max < 40; max++) {
+                _cleanup_free_ char *s = render("{text}", &n, max);
+                assert_true(strlen(s) <= max);
+                assert_true(valid_utf8(s));
+                if (max > 3 && max < strlen(n.text))
+                        assert_non_null(strstr(s, "…"));
+                else if (max >= strlen(n.text))
+                        assert_string_equal(s, n.text);
+        }
+        _cleanup_free_ char *cut = render("{text}", &n, 14);
+        assert_string_equal(cut, "Отклю…"); /* 5 letters × 2 bytes + 3 */
+        _cleanup_free_ char *space = render("{text}", &n, 24);
+        assert_string_equal(space, "Отключение…"); /* no space before the ellipsis */
+        _cleanup_free_ char *fits = render("{text}", &n, strlen(n.text));
+        assert_string_equal(fits, n.text);
+}
+
+static void test_hostile_text_is_clean_utf8(void **state)
+{
+        struct notification n = sample();
+        n.text = "bad \xff\xfe utf8 \xd0 end \xed\xa0\x80 surrogate \xc0\xaf overlong "
+                 "\x1b[2J\x07 esc \xc2\x9b c1";
+        n.community = "Сообщество\nс переводом\rстроки";
+        _cleanup_free_ char *s = render("{community}: {text}", &n, 0);
+        assert_true(valid_utf8(s));
+        assert_null(strchr(s, '\x1b'));
+        assert_null(strchr(s, '\r'));
+        assert_null(strchr(s, '\a'));
+        assert_null(strstr(s, "\xc2\x9b"));
+        assert_non_null(strstr(s, "bad \xEF\xBF\xBD\xEF\xBF\xBD utf8 \xEF\xBF\xBD end"));
+        /* markup is not render's business: it passes through for the sink to escape */
+        n.text = "<b>&amp; \"AT&T\"</b>";
+        _cleanup_free_ char *m = render("{text}", &n, 0);
+        assert_string_equal(m, "<b>&amp; \"AT&T\"</b>");
+}
+
+static void test_utf8_prefix_len(void **state)
+{
+        assert_int_equal(utf8_prefix_len("abc", 10), 3);
+        assert_int_equal(utf8_prefix_len("abc", 2), 2);
+        assert_int_equal(utf8_prefix_len("жж", 3), 2);
+        assert_int_equal(utf8_prefix_len("жж", 4), 4);
+        assert_int_equal(utf8_prefix_len("a€", 3), 1); /* € is 3 bytes */
+        assert_int_equal(utf8_prefix_len("a€", 4), 4);
+        assert_int_equal(utf8_prefix_len("😀x", 3), 0);
+        assert_int_equal(utf8_prefix_len("", 0), 0);
+}
+
+static void test_category_titles(void **state)
+{
+        assert_string_equal(render_category_title("live"), "Прямой эфир");
+        assert_string_equal(render_category_title("service"), "Услуги");
+        assert_string_equal(render_category_title("schedule"), "Расписание");
+        assert_string_equal(render_category_title("outage"), "Отключения");
+        assert_string_equal(render_category_title("emergency"), "ЧС и предупреждения");
+        assert_string_equal(render_category_title("civic"), "Участие");
+        assert_string_equal(render_category_title("dogs"), "dogs"); /* user-defined */
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_every_placeholder),
+                cmocka_unit_test(test_missing_values),
+                cmocka_unit_test(test_literal_braces_and_unknown),
+                cmocka_unit_test(test_excerpt_collapses_and_cuts),
+                cmocka_unit_test(test_length_limit_cuts_on_characters),
+                cmocka_unit_test(test_hostile_text_is_clean_utf8),
+                cmocka_unit_test(test_utf8_prefix_len),
+                cmocka_unit_test(test_category_titles),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
