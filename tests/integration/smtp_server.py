@@ -10,6 +10,7 @@ Run by hand:  /usr/bin/python3 smtp_server.py --port 8025   (prints received mes
 import argparse
 import email
 import email.policy
+import logging
 import os
 import socket
 import ssl
@@ -19,6 +20,9 @@ import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+# aiosmtpd logs a traceback for every refused TLS handshake, which these tests cause on purpose
+logging.getLogger("mail.log").setLevel(logging.CRITICAL)
 
 
 def make_certificates(directory):
@@ -73,16 +77,17 @@ class Received:
 
 
 class Handler:
-    def __init__(self, rcpt_reply=None, data_reply=None):
+    def __init__(self, rcpt_reply=None, data_reply=None, implicit_tls=False):
+        self.implicit_tls = implicit_tls
         self.rcpt_reply = rcpt_reply
         self.data_reply = data_reply
         self.received = []
         self.mail_froms = []      # (address, encrypted) for every MAIL FROM, accepted or not
         self.lock = threading.Lock()
 
-    @staticmethod
-    def _encrypted(session):
-        return session.ssl is not None
+    def _encrypted(self, session):
+        # aiosmtpd sets session.ssl after STARTTLS; an smtps listener is TLS from the start
+        return self.implicit_tls or session.ssl is not None
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
@@ -118,7 +123,8 @@ class SmtpServer:
     """
 
     def __init__(self, certs=None, tls=None, auth=None, rcpt_reply=None, data_reply=None):
-        self.handler = Handler(rcpt_reply=rcpt_reply, data_reply=data_reply)
+        self.handler = Handler(rcpt_reply=rcpt_reply, data_reply=data_reply,
+                               implicit_tls=tls == "smtps")
         self.port = free_port()
         self.auth_attempts = []
         kwargs = {}
@@ -134,7 +140,9 @@ class SmtpServer:
                 ok = (isinstance(auth_data, LoginPassword) and
                       auth_data.login == user.encode() and auth_data.password == password.encode())
                 self.auth_attempts.append((mechanism, ok))
-                return AuthResult(success=ok)
+                # handled=False: aiosmtpd answers "535" itself (the default, handled=True,
+                # answers nothing and the client hangs until its timeout)
+                return AuthResult(success=ok, handled=False)
 
             kwargs["authenticator"] = authenticator
             kwargs["auth_required"] = True

@@ -1,0 +1,185 @@
+"""The webhook sink against a real HTTP(S) endpoint on loopback.
+
+What a user would notice if this fails: their endpoint gets no JSON or the wrong one, a busy
+endpoint is hammered instead of left alone for its Retry-After, a notification dropped for good
+on a 503, or retried forever on a 404; a webhook posted to an impostor's certificate.
+"""
+import email.utils
+import json
+import os
+import re
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwtest  # noqa: E402
+from smtp_server import free_port, make_certificates  # noqa: E402
+from webhook_server import WebhookServer  # noqa: E402
+
+TOPIC = "Северский район"
+
+
+def sinks_yaml(url, ca_file=None):
+    s = "sinks:\n  web:\n    type: webhook\n    url: \"%s\"\n    timeout: 20s\n" % url
+    if ca_file:
+        s += "    ca_file: \"%s\"\n" % ca_file
+    return s
+
+
+WATCH = ("watch:\n"
+         "  - topic: %s\n"
+         "    communities: [club100001]\n"
+         "    categories: all\n"
+         "    uncategorized: true\n"
+         "    sinks: [web]\n" % TOPIC)
+
+
+class WebhookTestBase(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp_class = gwtest.TempDir()
+        cls.certs = make_certificates(cls.tmp_class.__enter__())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp_class.__exit__(None, None, None)
+
+    def setUp(self):
+        self.tmp = gwtest.TempDir()
+        self.dir = self.tmp.__enter__()
+
+    def tearDown(self):
+        self.tmp.__exit__(None, None, None)
+
+    def write_config(self, url, ca_file=None):
+        token = os.path.join(self.dir, "vk-token")
+        with open(token, "w") as f:
+            f.write("unused-token\n")
+        path = os.path.join(self.dir, "govwatch.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("vk:\n  api_url: http://127.0.0.1:9/method\n  token_file: %s\n"
+                    "state_dir: %s\n" % (token, os.path.join(self.dir, "state")))
+            f.write(sinks_yaml(url, ca_file) + WATCH)
+        return path
+
+    def run_test_sink(self, url, ca_file=None):
+        p = gwtest.govwatchd("test-sink", "web", config=self.write_config(url, ca_file),
+                             timeout=90)
+        if os.environ.get("GOVWATCH_TEST_VERBOSE"):
+            print("\n" + p.stdout + p.stderr)
+        self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
+        return p
+
+    def assertOutcome(self, p, outcome):
+        line = p.stdout.strip()
+        self.assertTrue(line.startswith("web: " + outcome), "expected '%s', got %r\nstderr:\n%s"
+                        % (outcome, line, p.stderr))
+        self.assertEqual(p.returncode, 0 if outcome == "accepted" else 1)
+
+
+class TestSinkTest(WebhookTestBase):
+    def test_accepted_with_json_body(self):
+        with WebhookServer([(200, {}, b"ok")]) as srv:
+            p = self.run_test_sink(srv.url())
+            reqs = srv.received()
+        self.assertOutcome(p, "accepted")
+        self.assertEqual(len(reqs), 1)
+        r = reqs[0]
+        self.assertEqual(r.method, "POST")
+        self.assertEqual(r.path, "/hook")
+        self.assertEqual(r.headers.get("Content-Type"), "application/json")
+        body = r.json()
+        self.assertEqual(body["kind"], "test")
+        self.assertEqual(body["url"], "https://vk.com/wall-1_1")
+        self.assertEqual(body["owner_id"], -1)
+        self.assertEqual(body["id"], 1)
+        self.assertEqual(body["categories"], ["live"])
+        self.assertEqual(body["text"],
+                         "Проверка уведомлений govwatch: если вы это читаете, канал работает.")
+
+    def test_any_2xx_is_accepted(self):
+        with WebhookServer([(204, {}, b"")]) as srv:
+            self.assertOutcome(self.run_test_sink(srv.url()), "accepted")
+
+    def test_429_retry_after_seconds(self):
+        with WebhookServer([(429, {"Retry-After": "120"}, b"slow down")]) as srv:
+            p = self.run_test_sink(srv.url())
+        self.assertOutcome(p, "try later")
+        self.assertIn("HTTP 429", p.stdout)
+        self.assertIn("retry after 120 s", p.stdout)
+
+    def test_503_retry_after_http_date(self):
+        when = email.utils.formatdate(time.time() + 300, usegmt=True)
+        with WebhookServer([(503, {"Retry-After": when}, b"maintenance")]) as srv:
+            p = self.run_test_sink(srv.url())
+        self.assertOutcome(p, "try later")
+        m = re.search(r"retry after (\d+) s", p.stdout)
+        self.assertIsNotNone(m, p.stdout)
+        self.assertTrue(290 <= int(m.group(1)) <= 301, p.stdout)
+
+    def test_500_try_later(self):
+        with WebhookServer([(500, {}, b"internal error")]) as srv:
+            p = self.run_test_sink(srv.url())
+        self.assertOutcome(p, "try later")
+        self.assertIn("HTTP 500", p.stdout)
+
+    def test_404_rejected(self):
+        with WebhookServer([(404, {}, b"no such hook")]) as srv:
+            p = self.run_test_sink(srv.url())
+        self.assertOutcome(p, "rejected")
+        self.assertIn("HTTP 404", p.stdout)
+
+    def test_redirect_is_not_followed(self):
+        with WebhookServer([(307, {"Location": "http://127.0.0.1:9/elsewhere"}, b"")]) as srv:
+            p = self.run_test_sink(srv.url())
+            self.assertEqual(len(srv.received()), 1)
+        self.assertOutcome(p, "rejected")
+
+    def test_connection_refused_try_later(self):
+        p = self.run_test_sink("http://127.0.0.1:%d/hook" % free_port())
+        self.assertOutcome(p, "try later")
+
+    def test_https_with_private_ca(self):
+        with WebhookServer([(200, {}, b"ok")], certs=self.certs) as srv:
+            p = self.run_test_sink(srv.url(), ca_file=self.certs["ca"])
+            self.assertEqual(len(srv.received()), 1)
+        self.assertOutcome(p, "accepted")
+
+    def test_https_untrusted_certificate(self):
+        with WebhookServer([(200, {}, b"ok")], certs=self.certs) as srv:
+            p = self.run_test_sink(srv.url())
+            self.assertEqual(srv.received(), [])
+        self.assertOutcome(p, "try later")
+        self.assertIn("certificate not trusted", p.stdout)
+
+
+class PostFlowTest(WebhookTestBase):
+    def test_post_is_posted_once(self):
+        emu = gwtest.Emulator(self.dir)
+        try:
+            with WebhookServer([(200, {}, b"ok")]) as srv:
+                config = gwtest.write_config(self.dir, emu, sinks_yaml(srv.url()) + WATCH)
+                gwtest.govwatchd("once", config=config, check=0)
+                self.assertEqual(srv.received(), [])
+                text = "Прямой эфир с главой района сегодня в 18:00 🔴"
+                post_id = emu.add_post(-100001, text)
+                p = gwtest.govwatchd("once", config=config, check=0)
+                self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
+                gwtest.govwatchd("once", config=config, check=0)
+                reqs = srv.received()
+        finally:
+            emu.stop()
+        self.assertEqual(len(reqs), 1, [r.body for r in reqs])
+        body = reqs[0].json()
+        self.assertEqual(body["kind"], "post")
+        self.assertEqual(body["owner_id"], -100001)
+        self.assertEqual(body["id"], post_id)
+        self.assertEqual(body["url"], "https://vk.com/wall-100001_%d" % post_id)
+        self.assertEqual(body["text"], text)
+        self.assertEqual(body["topic"], TOPIC)
+        self.assertIsInstance(body["categories"], list)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,105 @@
+"""A small HTTP(S) endpoint on loopback for govwatch's webhook tests (standard library only).
+
+WebhookServer answers each request with the next scripted reply (status, headers, body; the
+last one repeats) and records what it received: method, path, headers, body.
+
+Run by hand:  /usr/bin/python3 webhook_server.py --port 8080 --status 200
+"""
+import argparse
+import http.server
+import json
+import ssl
+import threading
+
+
+class Request:
+    def __init__(self, method, path, headers, body):
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+
+class WebhookServer:
+    """replies: a list of (status, {header: value}, body bytes); use as a context manager.
+    certs: {"cert":, "key":} for HTTPS (see smtp_server.make_certificates)."""
+
+    def __init__(self, replies=((200, {}, b"ok"),), certs=None):
+        self.replies = list(replies)
+        self.requests = []
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with server.lock:
+                    server.requests.append(Request("POST", self.path, dict(self.headers), body))
+                    i = min(len(server.requests), len(server.replies)) - 1
+                    status, headers, reply = server.replies[i]
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(reply)))
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(reply)
+
+            do_PUT = do_POST
+            do_GET = do_POST
+
+            def log_message(self, fmt, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if certs:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(certs["cert"], certs["key"])
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path="/hook"):
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
+
+    def received(self):
+        with self.lock:
+            return list(self.requests)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--status", type=int, default=200)
+    args = ap.parse_args()
+    srv = WebhookServer([(args.status, {}, b"")])
+    srv.httpd.server_close()
+    srv.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", args.port),
+                                                srv.httpd.RequestHandlerClass)
+    print("listening on http://127.0.0.1:%d" % args.port, flush=True)
+    try:
+        srv.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
