@@ -14,7 +14,7 @@
 #define RENDER_DEFAULT_BODY  "{excerpt}\n{url}"
 #define RENDER_EXCERPT_CHARS 280
 
-/* tmpl NULL: the default for title (is_title) or body. max_bytes 0: no limit.
+/* tmpl NULL: RENDER_DEFAULT_BODY. max_bytes 0: no limit.
  * -EINVAL for an unknown placeholder (config validation uses render_check). */
 int render_template(const char *tmpl, const struct notification *n, size_t max_bytes,
                     char **ret);

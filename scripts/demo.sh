@@ -9,7 +9,7 @@ govwatch_install_missing "${GOVWATCH_BUILD_PACKAGES[@]}"
 
 build=${GOVWATCH_BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" >/dev/null
+cmake --build "$build" -j"$(nproc)" --target govwatchd >/dev/null
 
 work=$(mktemp -d /tmp/govwatch-demo.XXXXXX)
 emu_pid=
@@ -32,7 +32,7 @@ for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 
 sed -e "s|@API_URL@|http://127.0.0.1:$(cat "$work/port")/method|" \
     -e "s|@STATE_DIR@|$work/state|" -e "s|@TOKEN_FILE@|$work/vk-token|" \
-    conf/demo.yaml >"$work/govwatch.yaml"
+    conf/demo.yaml.in >"$work/govwatch.yaml"
 
 cat <<MSG
 govwatch demo: a VK emulator with five Seversky district communities runs on

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -358,6 +359,13 @@ int main(int argc, char **argv)
         int c, r;
 
         log_setup();
+        /* SIGCHLD is blocked so that sd-event can reap exec sinks' children; SIGPIPE ignored so
+         * that a hook which exits without reading its stdin is an error code, not our death. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
         /* "classify" has its own options; hand it everything after the verb */
         for (int i = 1; i < argc; i++) {
                 if (streq(argv[i], "classify"))
