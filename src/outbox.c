@@ -11,7 +11,7 @@
 #include "govwatch.h"
 #include "log.h"
 
-#define OUTBOX_BATCH 64
+#define OUTBOX_BATCH     64
 #define BACKOFF_MIN_USEC (30 * USEC_PER_SEC)
 #define BACKOFF_MAX_USEC USEC_PER_HOUR
 
@@ -102,6 +102,16 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
                 log_debug("Delivered %s to %s.", e->notification->url, e->sink);
                 break;
         case SINK_TRY_LATER: {
+                if (s->conf->digest_usec > 0 && retry_after_usec > 0) {
+                        /* held for the sink's digest: not a failure, so no attempt counted and
+                         * no jitter that could split one digest into two */
+                        r = store_outbox_defer(
+                                gw->store, e->notification->id, e->sink,
+                                now + (int64_t)((retry_after_usec + USEC_PER_SEC - 1) /
+                                                USEC_PER_SEC),
+                                "waiting for the digest");
+                        break;
+                }
                 uint64_t v = 0;
                 (void)getrandom(&v, sizeof(v), GRND_NONBLOCK);
                 uint64_t delay = outbox_backoff_usec(e->attempts, v);
