@@ -16,7 +16,7 @@
 #define CONFIG_DEFAULT_PATH "/etc/govwatch/govwatch.yaml"
 
 struct conf_mark {
-        unsigned line; /* 1-based */
+        unsigned line;   /* 1-based */
         unsigned column; /* 1-based */
 };
 
@@ -29,9 +29,9 @@ enum community_ref_kind {
 
 struct community_ref {
         enum community_ref_kind kind;
-        int64_t owner_id;          /* for *_ID kinds: negative for communities */
-        char *screen_name;         /* for SCREEN_NAME, lower-case */
-        char *raw;                 /* as written */
+        int64_t owner_id;  /* for *_ID kinds: negative for communities */
+        char *screen_name; /* for SCREEN_NAME, lower-case */
+        char *raw;         /* as written */
         struct conf_mark mark;
 };
 
@@ -49,17 +49,17 @@ enum starttls_mode {
 
 struct sink_conf {
         char *name;
-        char *type;                /* console, desktop, email, exec, webhook */
+        char *type; /* console, desktop, email, exec, webhook */
         struct conf_mark mark;
         /* common */
         char *template_title;
         char *template_body;
-        size_t max_length;         /* 0: the sink's own default */
-        char *quiet_hours;         /* "23:00-07:00" or NULL */
+        size_t max_length;                  /* 0: the sink's own default */
+        char *quiet_hours;                  /* "23:00-07:00" or NULL */
         int quiet_start_min, quiet_end_min; /* minutes of the day; -1 when no quiet hours */
-        bool quiet_emergency;      /* true: emergencies wait too */
-        uint64_t digest_usec;      /* 0: no digest */
-        unsigned concurrency;      /* in-flight sends; default 4 */
+        bool quiet_emergency;               /* true: emergencies wait too */
+        uint64_t digest_usec;               /* 0: no digest */
+        unsigned concurrency;               /* in-flight sends; default 4 */
         uint64_t timeout_usec;
         /* desktop */
         char *bus_address;
@@ -71,22 +71,22 @@ struct sink_conf {
         char *username;
         char *password_file;
         char *from;
-        char **to;                 /* NULL-terminated */
+        char **to; /* NULL-terminated */
         /* exec */
-        char **command;            /* NULL-terminated argv, no shell */
+        char **command; /* NULL-terminated argv, no shell */
 };
 
 struct watch_conf {
         char *topic;
         struct community_ref *communities;
         size_t n_communities;
-        uint64_t categories;       /* mask over the classifier's categories */
+        uint64_t categories; /* mask over the classifier's categories */
         bool all_categories;
-        bool uncategorized;        /* also send posts with no category */
-        size_t *sinks;             /* indices into config.sinks */
+        bool uncategorized; /* also send posts with no category */
+        size_t *sinks;      /* indices into config.sinks */
         size_t n_sinks;
-        int priority;              /* scheduler weight, default 1 */
-        unsigned backfill;         /* first sight: notify the newest N posts, default 0 */
+        int priority;      /* scheduler weight, default 1 */
+        unsigned backfill; /* first sight: notify the newest N posts, default 0 */
         struct conf_mark mark;
 };
 
@@ -99,22 +99,22 @@ struct config {
                 double requests_per_second;
                 unsigned daily_wall_get;
                 uint64_t timeout_usec;
-                unsigned wall_count;       /* posts per wall.get, default 20 */
+                unsigned wall_count; /* posts per wall.get, default 20 */
         } vk;
         char *state_dir;
-        uint64_t poll_interval_usec;       /* the daemon's sweep period (default 5m) */
-        uint64_t min_interval_usec;        /* scheduler bounds per community */
+        uint64_t poll_interval_usec; /* the daemon's sweep period (default 5m) */
+        uint64_t min_interval_usec;  /* scheduler bounds per community */
         uint64_t max_interval_usec;
         char *timezone;
-        bool resend_on_category_change;    /* edited post whose categories changed: send again */
-        bool skip_ads;                     /* default true */
-        bool skip_donut;                   /* default true */
-        uint64_t remind_before_usec;       /* default 15m */
-        uint64_t outbox_expire_usec;       /* default 4d */
-        uint64_t history_keep_usec;        /* default 30d */
-        char **alerts;                     /* sink names for alerts about the daemon itself */
+        bool resend_on_category_change; /* edited post whose categories changed: send again */
+        bool skip_ads;                  /* default true */
+        bool skip_donut;                /* default true */
+        uint64_t remind_before_usec;    /* default 15m */
+        uint64_t outbox_expire_usec;    /* default 4d */
+        uint64_t history_keep_usec;     /* default 30d */
+        char **alerts;                  /* sink names for alerts about the daemon itself */
         struct {
-                char *rules_file;          /* NULL: default rules */
+                char *rules_file; /* NULL: default rules */
                 struct classify_user_category *user;
                 size_t n_user;
         } classifier;
@@ -127,7 +127,7 @@ struct config {
 };
 
 struct config_error {
-        struct conf_mark mark;     /* 0:0 when the error has no position (unreadable file) */
+        struct conf_mark mark; /* 0:0 when the error has no position (unreadable file) */
         char *message;
 };
 

@@ -19,11 +19,11 @@
 /* A watched wall after resolution, with the watch entries that name it. */
 struct target {
         struct route_target route;
-        char *name;               /* community title or screen name, for humans */
+        char *name; /* community title or screen name, for humans */
         char *screen_name;
-        unsigned backfill;        /* max over its watch entries */
+        unsigned backfill; /* max over its watch entries */
         /* per sweep */
-        struct post **collected;  /* posts gathered over the pages of this sweep */
+        struct post **collected; /* posts gathered over the pages of this sweep */
         size_t n_collected;
         size_t allocated;
         unsigned pages;
@@ -37,20 +37,20 @@ struct govwatch {
         sd_event *event;
         struct config *conf;
         struct classifier *classifier;
-        struct store *store;              /* NULL only in tests of pure parts */
+        struct store *store; /* NULL only in tests of pure parts */
         struct http *http;
         struct source *source;
-        struct sink **sinks;              /* parallel to conf->sinks; NULL until created */
+        struct sink **sinks; /* parallel to conf->sinks; NULL until created */
         struct sink_context sink_ctx;
         struct target *targets;
         size_t n_targets;
         bool targets_resolved;
-        bool dry_run;                     /* once --dry-run: record nothing, print JSON */
+        bool dry_run; /* once --dry-run: record nothing, print JSON */
         FILE *dry_run_out;
-        bool ignore_quiet_hours;          /* once: deliver now, whatever the hour */
-        int fatal;                        /* negative errno of an error that ends `once` */
+        bool ignore_quiet_hours; /* once: deliver now, whatever the hour */
+        int fatal;               /* negative errno of an error that ends `once` */
         bool token_invalid;
-        struct sweep *sweep;              /* the sweep in progress, if any */
+        struct sweep *sweep; /* the sweep in progress, if any */
         struct outbox *outbox;
         /* figures of the last sweep, for the log and STATUS= */
         int64_t last_sweep_end;

@@ -10,19 +10,19 @@
 #include "util.h"
 
 struct notification {
-        int64_t id;             /* outbox notification id; 0 before it is stored */
-        char *kind;             /* "post", "reminder", "test", "alert" */
+        int64_t id; /* outbox notification id; 0 before it is stored */
+        char *kind; /* "post", "reminder", "test", "alert" */
         int64_t owner_id;
         int64_t post_id;
-        char *community;        /* the community's name (or screen name, or id) */
-        char *topic;            /* the watch entry's topic */
-        char *url;              /* https://vk.com/wall<owner>_<id> */
-        char *text;             /* the post's text (the reposted text for a repost) */
-        char **categories;      /* NULL-terminated category names */
-        int64_t date;           /* post date, unix time */
-        int64_t starts_at;      /* planned broadcast start, 0 if none */
+        char *community;   /* the community's name (or screen name, or id) */
+        char *topic;       /* the watch entry's topic */
+        char *url;         /* https://vk.com/wall<owner>_<id> */
+        char *text;        /* the post's text (the reposted text for a repost) */
+        char **categories; /* NULL-terminated category names */
+        int64_t date;      /* post date, unix time */
+        int64_t starts_at; /* planned broadcast start, 0 if none */
         int32_t starts_at_utc_offset;
-        int64_t created;        /* when it was queued, unix time */
+        int64_t created; /* when it was queued, unix time */
 };
 
 struct notification *notification_free(struct notification *n);

@@ -22,31 +22,31 @@ enum attachment_kind {
 
 struct attachment {
         enum attachment_kind kind;
-        char *type;             /* VK's "type" string, e.g. "video", "poll", "podcast" */
-        char *title;            /* video title, poll question, link or article title; may be NULL */
-        char *description;      /* video description, link description; may be NULL */
+        char *type;        /* VK's "type" string, e.g. "video", "poll", "podcast" */
+        char *title;       /* video title, poll question, link or article title; may be NULL */
+        char *description; /* video description, link description; may be NULL */
         /* video only */
-        bool live;              /* "live": 1 */
-        bool upcoming;          /* "upcoming": 1 */
-        char *live_status;      /* "started", "finished", "failed", ... ; NULL when absent */
+        bool live;               /* "live": 1 */
+        bool upcoming;           /* "upcoming": 1 */
+        char *live_status;       /* "started", "finished", "failed", ... ; NULL when absent */
         int64_t live_start_time; /* unix time, 0 when absent */
         /* poll only */
         bool poll_closed;
-        int64_t poll_end_date;  /* 0 when open-ended */
+        int64_t poll_end_date; /* 0 when open-ended */
 };
 
 struct post {
-        int64_t owner_id;       /* negative for communities, positive for users */
+        int64_t owner_id; /* negative for communities, positive for users */
         int64_t id;
         int64_t from_id;
-        int64_t date;           /* unix time */
-        int64_t edited;         /* unix time of the last edit, 0 if never */
+        int64_t date;   /* unix time */
+        int64_t edited; /* unix time of the last edit, 0 if never */
         bool is_pinned;
         bool marked_as_ads;
-        bool donut;             /* donut-only (paid subscribers) post */
-        char *post_type;        /* "post", "copy", "reply", ... */
-        char *text;             /* never NULL after parsing ("" when absent) */
-        struct post *repost;    /* copy_history[0], the reposted original; NULL if not a repost */
+        bool donut;          /* donut-only (paid subscribers) post */
+        char *post_type;     /* "post", "copy", "reply", ... */
+        char *text;          /* never NULL after parsing ("" when absent) */
+        struct post *repost; /* copy_history[0], the reposted original; NULL if not a repost */
         struct attachment *attachments;
         size_t n_attachments;
 };
@@ -69,12 +69,13 @@ char *post_effective_text(const struct post *p);
 /* "https://vk.com/wall-123_456" into buf (at least 64 bytes). */
 void post_url(int64_t owner_id, int64_t id, char *buf, size_t size);
 
-/* A wall.get answer: {"count": N, "items": [...]} (also a bare array of posts, the legacy shape). */
+/* A wall.get answer: {"count": N, "items": [...]} (also a bare array of posts, the legacy shape).
+ */
 struct wall {
         int64_t count;
         struct post **posts;
         size_t n_posts;
-        size_t n_skipped;       /* items that were not valid posts (logged at debug by the caller) */
+        size_t n_skipped; /* items that were not valid posts (logged at debug by the caller) */
 };
 int wall_from_json(const json_t *response, struct wall **ret, const char **ret_reason);
 struct wall *wall_free(struct wall *w);

@@ -16,8 +16,7 @@
 
 /* tmpl NULL: RENDER_DEFAULT_BODY. max_bytes 0: no limit.
  * -EINVAL for an unknown placeholder (config validation uses render_check). */
-int render_template(const char *tmpl, const struct notification *n, size_t max_bytes,
-                    char **ret);
+int render_template(const char *tmpl, const struct notification *n, size_t max_bytes, char **ret);
 /* Checks a template's placeholders; on error sets *ret_offset to the offending byte offset. */
 int render_check(const char *tmpl, size_t *ret_offset);
 /* Length of the longest prefix of s (≤ max_bytes) that ends on a character boundary. */

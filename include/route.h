@@ -13,7 +13,7 @@
 /* The watch entries that name one resolved community. */
 struct route_target {
         int64_t owner_id;
-        size_t *watch;            /* indices into config.watch */
+        size_t *watch; /* indices into config.watch */
         size_t n_watch;
 };
 

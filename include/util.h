@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define _cleanup_(f)  __attribute__((cleanup(f)))
-#define _unused_      __attribute__((unused))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
@@ -71,11 +71,11 @@ static inline const char *strempty(const char *s)
         return s ? s : "";
 }
 
-#define USEC_PER_SEC  UINT64_C(1000000)
-#define USEC_PER_MSEC UINT64_C(1000)
+#define USEC_PER_SEC    UINT64_C(1000000)
+#define USEC_PER_MSEC   UINT64_C(1000)
 #define USEC_PER_MINUTE (60 * USEC_PER_SEC)
-#define USEC_PER_HOUR (60 * USEC_PER_MINUTE)
-#define USEC_PER_DAY  (24 * USEC_PER_HOUR)
+#define USEC_PER_HOUR   (60 * USEC_PER_MINUTE)
+#define USEC_PER_DAY    (24 * USEC_PER_HOUR)
 
 /* CLOCK_REALTIME and CLOCK_MONOTONIC in microseconds. */
 uint64_t now_realtime_usec(void);

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define VK_EXECUTE_MAX_CALLS 25
-#define VK_GETBYID_MAX 500
+#define VK_GETBYID_MAX       500
 
 /* What an error code means for the poller (DESIGN.md, "Errors to tell apart"). */
 enum vk_error_class {
@@ -44,14 +44,14 @@ int vk_execute_code_wall_get(const struct vk_wall_request *reqs, size_t n, char 
 int vk_form_body(const char *const *keys, const char *const *values, size_t n, char **ret);
 
 struct vk_call_result {
-        int error_code;             /* 0 on success */
-        char *error_msg;            /* NULL on success */
-        json_t *response;           /* borrowed from the owning result's root; NULL on error */
+        int error_code;   /* 0 on success */
+        char *error_msg;  /* NULL on success */
+        json_t *response; /* borrowed from the owning result's root; NULL on error */
 };
 
 struct vk_result {
         json_t *root;
-        int error_code;             /* a top-level error: every call failed with it */
+        int error_code; /* a top-level error: every call failed with it */
         char *error_msg;
         struct vk_call_result *calls;
         size_t n_calls;
@@ -70,7 +70,7 @@ int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_res
                     const char **ret_reason);
 
 struct vk_group {
-        int64_t id;                 /* positive group id; owner_id is -id */
+        int64_t id; /* positive group id; owner_id is -id */
         char *screen_name;
         char *name;
         bool is_closed;

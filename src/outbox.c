@@ -1,33 +1,68 @@
 /* outbox.c — delivery of queued notifications: from the store's outbox to the sinks.
  *
  * A row leaves the outbox only when its sink accepted it; "try later" reschedules it with
- * exponential backoff and jitter, "rejected" moves it to the dead letters that `status` shows.
- * Owns the bookkeeping of sends in flight; the rows themselves live in the store.
+ * exponential backoff and jitter, "rejected" or a notification older than `expire` moves it to
+ * the dead letters that `status` shows. Delivered rows stay as history for `history`, then are
+ * pruned. Owns the sends in flight: at most `concurrency` per sink, refilled as each comes back,
+ * each row tried at most once a pass. The rows themselves live in the store; a crash between a
+ * sink accepting and the store recording it sends that one again (at least once, never lost).
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <sys/random.h>
 
+#include "alerts.h"
 #include "govwatch.h"
 #include "log.h"
+#include "outbox.h"
 
-#define OUTBOX_BATCH     64
-#define BACKOFF_MIN_USEC (30 * USEC_PER_SEC)
-#define BACKOFF_MAX_USEC USEC_PER_HOUR
+#define BACKOFF_MIN_USEC    (30 * USEC_PER_SEC)
+#define BACKOFF_MAX_USEC    USEC_PER_HOUR
+#define DEFAULT_CONCURRENCY 4
+#define ORPHAN_RETRY_SEC    3600 /* rows of a sink the config no longer has: look again hourly */
 
 struct delivery {
         struct outbox *outbox;
         struct outbox_entry entry;
-        bool finished;
+};
+
+/* A row tried in this pass: not again before the next one, whatever its next_attempt says. */
+struct tried {
+        int64_t notification_id;
+        char *sink;
+        bool in_flight;
 };
 
 struct outbox {
         struct govwatch *gw;
         unsigned in_flight;
+        bool passing;  /* a pass is in progress: refill as sends come back */
+        bool draining; /* no new sends (reload, stop) */
+        bool shutdown;
         outbox_done_fn done;
         void *userdata;
-        sd_event_source *defer;
+        sd_event_source *defer;  /* the pass' done callback */
+        sd_event_source *refill; /* a send came back: look for more */
+        struct tried *tried;
+        size_t n_tried, tried_allocated;
+        double backoff_scale;
+        int64_t last_prune;
 };
+
+double outbox_backoff_scale(void)
+{
+        const char *e = getenv("GOVWATCH_TEST_BACKOFF_SCALE");
+        char *end;
+        double v;
+
+        if (!e)
+                return 1.0;
+        v = strtod(e, &end);
+        if (end == e || *end || !(v > 0.0) || v > 1.0)
+                return 1.0;
+        return v;
+}
 
 uint64_t outbox_backoff_usec(unsigned attempts, uint64_t random)
 {
@@ -47,8 +82,18 @@ int outbox_new(struct govwatch *gw, struct outbox **ret)
         if (!o)
                 return -ENOMEM;
         o->gw = gw;
+        o->backoff_scale = outbox_backoff_scale();
+        if (o->backoff_scale < 1.0)
+                log_debug("Test mode: retry delays scaled by %g.", o->backoff_scale);
         *ret = o;
         return 0;
+}
+
+static void tried_clear(struct outbox *o)
+{
+        for (size_t i = 0; i < o->n_tried; i++)
+                free(o->tried[i].sink);
+        o->n_tried = 0;
 }
 
 struct outbox *outbox_free(struct outbox *o)
@@ -56,6 +101,9 @@ struct outbox *outbox_free(struct outbox *o)
         if (!o)
                 return NULL;
         sd_event_source_disable_unref(o->defer);
+        sd_event_source_disable_unref(o->refill);
+        tried_clear(o);
+        free(o->tried);
         free(o);
         return NULL;
 }
@@ -63,6 +111,26 @@ struct outbox *outbox_free(struct outbox *o)
 unsigned outbox_in_flight(const struct govwatch *gw)
 {
         return gw->outbox ? gw->outbox->in_flight : 0;
+}
+
+static struct tried *tried_find(struct outbox *o, int64_t id, const char *sink)
+{
+        for (size_t i = 0; i < o->n_tried; i++)
+                if (o->tried[i].notification_id == id && streq(o->tried[i].sink, sink))
+                        return &o->tried[i];
+        return NULL;
+}
+
+static unsigned sink_in_flight(struct outbox *o, const char *sink, unsigned *ret_tried)
+{
+        unsigned n = 0, t = 0;
+        for (size_t i = 0; i < o->n_tried; i++)
+                if (streq(o->tried[i].sink, sink)) {
+                        t++;
+                        n += o->tried[i].in_flight;
+                }
+        *ret_tried = t;
+        return n;
 }
 
 static int on_all_done(sd_event_source *s, void *userdata)
@@ -73,17 +141,53 @@ static int on_all_done(sd_event_source *s, void *userdata)
 
         o->defer = sd_event_source_disable_unref(o->defer);
         o->done = NULL;
+        o->passing = false;
+        tried_clear(o);
         if (done)
                 done(o->gw, ud);
         return 0;
 }
 
+/* The pass is over when nothing is in flight and no refill is due. */
 static void maybe_done(struct outbox *o)
 {
-        if (o->in_flight > 0 || !o->done || o->defer)
+        if (!o->passing || o->in_flight > 0 || o->refill || o->defer)
                 return;
         if (sd_event_add_defer(o->gw->event, &o->defer, on_all_done, o) < 0)
                 on_all_done(NULL, o);
+}
+
+static int fill(struct outbox *o);
+
+static int on_refill(sd_event_source *s, void *userdata)
+{
+        struct outbox *o = userdata;
+        o->refill = sd_event_source_disable_unref(o->refill);
+        (void)fill(o);
+        maybe_done(o);
+        return 0;
+}
+
+static void schedule_refill(struct outbox *o)
+{
+        if (!o->passing || o->draining || o->refill)
+                return;
+        /* from a defer source: a sink may answer inside sink_send(), and fill() must not recurse */
+        if (sd_event_add_defer(o->gw->event, &o->refill, on_refill, o) < 0)
+                o->refill = NULL;
+}
+
+static int64_t retry_at(struct outbox *o, const struct outbox_entry *e, uint64_t retry_after_usec,
+                        int64_t now)
+{
+        uint64_t v = 0;
+        (void)getrandom(&v, sizeof(v), GRND_NONBLOCK);
+        uint64_t delay = outbox_backoff_usec(e->attempts, v);
+        if (retry_after_usec > delay)
+                delay = retry_after_usec;
+        delay = (uint64_t)((double)delay * o->backoff_scale);
+        /* whole seconds in the store: round up, so a retry never comes before its time */
+        return now + (int64_t)((delay + USEC_PER_SEC - 1) / USEC_PER_SEC);
 }
 
 static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_after_usec,
@@ -101,24 +205,15 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
                 r = store_outbox_delivered(gw->store, e->notification->id, e->sink, now);
                 log_debug("Delivered %s to %s.", e->notification->url, e->sink);
                 break;
-        case SINK_TRY_LATER: {
-                if (s->conf->digest_usec > 0 && retry_after_usec > 0) {
-                        /* held for the sink's digest: not a failure, so no attempt counted and
-                         * no jitter that could split one digest into two */
-                        r = store_outbox_defer(
-                                gw->store, e->notification->id, e->sink,
-                                now + (int64_t)((retry_after_usec + USEC_PER_SEC - 1) /
-                                                USEC_PER_SEC),
-                                "waiting for the digest");
+        case SINK_TRY_LATER:
+                if (o->shutdown) {
+                        /* not the sink's fault: we stopped it; due again at the next start */
+                        r = store_outbox_defer(gw->store, e->notification->id, e->sink, now,
+                                               "interrupted by shutdown");
                         break;
                 }
-                uint64_t v = 0;
-                (void)getrandom(&v, sizeof(v), GRND_NONBLOCK);
-                uint64_t delay = outbox_backoff_usec(e->attempts, v);
-                if (retry_after_usec > delay)
-                        delay = retry_after_usec;
                 if (gw->conf->outbox_expire_usec > 0 &&
-                    now - e->notification->created >
+                    now - e->notification->created >=
                             (int64_t)(gw->conf->outbox_expire_usec / USEC_PER_SEC)) {
                         log_warning("Giving up on %s for sink %s after %u attempts (%s): moved "
                                     "to dead letters.",
@@ -127,12 +222,11 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
                         r = store_outbox_dead(gw->store, e->notification->id, e->sink, detail);
                         break;
                 }
-                log_info("Sink %s will retry %s in %" PRIu64 " s: %s", e->sink,
-                         e->notification->url, delay / USEC_PER_SEC, strempty(detail));
-                r = store_outbox_retry(gw->store, e->notification->id, e->sink,
-                                       now + (int64_t)(delay / USEC_PER_SEC), detail);
+                int64_t at = retry_at(o, e, retry_after_usec, now);
+                log_info("Sink %s will retry %s in %" PRId64 " s: %s", e->sink,
+                         e->notification->url, at - now, strempty(detail));
+                r = store_outbox_retry(gw->store, e->notification->id, e->sink, at, detail);
                 break;
-        }
         case SINK_REJECTED:
                 log_warning("Sink %s rejected %s for good (%s): moved to dead letters.", e->sink,
                             e->notification->url, strempty(detail));
@@ -142,9 +236,16 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
         if (r < 0)
                 log_error_errno(r, "Failed to record delivery of %s to %s: %s",
                                 e->notification->url, e->sink, store_errmsg(gw->store));
+        if (!o->shutdown)
+                (void)alerts_sink_result(gw, e->sink, result == SINK_ACCEPTED, detail);
+
+        struct tried *t = tried_find(o, e->notification->id, e->sink);
+        if (t)
+                t->in_flight = false;
         outbox_entry_done(e);
         free(d);
         o->in_flight--;
+        schedule_refill(o);
         maybe_done(o);
 }
 
@@ -166,67 +267,68 @@ static int64_t quiet_wait(struct govwatch *gw, const struct sink *s, const struc
         return quiet_hours_remaining(sc->quiet_start_min, sc->quiet_end_min, second_of_day);
 }
 
-static struct sink *find_sink(struct govwatch *gw, const char *name)
+static int tried_add(struct outbox *o, int64_t id, const char *sink, bool in_flight)
 {
-        for (size_t i = 0; i < gw->conf->n_sinks; i++)
-                if (gw->sinks && gw->sinks[i] && streq(gw->conf->sinks[i].name, name))
-                        return gw->sinks[i];
-        return NULL;
+        char *copy = strdup(sink);
+        if (!copy || !greedy_realloc((void **)&o->tried, &o->tried_allocated, o->n_tried + 1,
+                                     sizeof(*o->tried))) {
+                free(copy);
+                return -ENOMEM;
+        }
+        o->tried[o->n_tried++] = (struct tried){
+                .notification_id = id, .sink = copy, .in_flight = in_flight};
+        return 0;
 }
 
-int outbox_deliver(struct govwatch *gw, outbox_done_fn done, void *userdata)
+/* Starts sends for one sink up to its concurrency limit. */
+static int fill_sink(struct outbox *o, struct sink *s, int64_t now)
 {
-        struct outbox *o = gw->outbox;
+        struct govwatch *gw = o->gw;
         struct outbox_entry *entries = NULL;
+        unsigned limit = s->conf->concurrency ? s->conf->concurrency : DEFAULT_CONCURRENCY;
+        unsigned n_tried, busy = sink_in_flight(o, s->name, &n_tried);
         size_t n = 0;
-        int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
         int r;
 
-        o->done = done;
-        o->userdata = userdata;
-        if (gw->dry_run) {
-                maybe_done(o);
+        if (busy >= limit)
                 return 0;
-        }
-        r = store_outbox_due(gw->store, now, OUTBOX_BATCH, &entries, &n);
-        if (r < 0) {
-                maybe_done(o);
-                return log_error_errno(r, "Failed to read the outbox: %s", store_errmsg(gw->store));
-        }
+        /* rows tried in this pass may still be due (a retry rounded to now): read past them */
+        r = store_outbox_due_for_sink(gw->store, s->name, now, (size_t)(limit - busy) + n_tried,
+                                      &entries, &n);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the outbox of %s: %s", s->name,
+                                       store_errmsg(gw->store));
         for (size_t i = 0; i < n; i++) {
-                struct sink *s = find_sink(gw, entries[i].sink);
-                if (!s) {
-                        /* the sink was renamed or removed in the config: keep the row, loudly */
-                        log_warning("Notification %s is queued for sink '%s', which the config no "
-                                    "longer has; keeping it.",
-                                    entries[i].notification->url, entries[i].sink);
-                        (void)store_outbox_retry(gw->store, entries[i].notification->id,
-                                                 entries[i].sink, now + 3600,
-                                                 "sink not configured");
-                        outbox_entry_done(&entries[i]);
+                struct outbox_entry *e = &entries[i];
+                if (busy >= limit || tried_find(o, e->notification->id, e->sink)) {
+                        outbox_entry_done(e);
                         continue;
                 }
-                int64_t wait = quiet_wait(gw, s, entries[i].notification, now);
+                int64_t wait = quiet_wait(gw, s, e->notification, now);
                 if (wait > 0) {
                         /* deferred, never dropped: it goes when the window ends */
-                        r = store_outbox_defer(gw->store, entries[i].notification->id,
-                                               entries[i].sink, now + wait, "quiet hours");
+                        r = store_outbox_defer(gw->store, e->notification->id, e->sink, now + wait,
+                                               "quiet hours");
                         if (r < 0)
                                 log_warning_errno(r, "Failed to defer %s: %s",
-                                                  entries[i].notification->url,
-                                                  store_errmsg(gw->store));
-                        outbox_entry_done(&entries[i]);
+                                                  e->notification->url, store_errmsg(gw->store));
+                        (void)tried_add(o, e->notification->id, e->sink, false);
+                        outbox_entry_done(e);
                         continue;
                 }
                 struct delivery *d = calloc(1, sizeof(*d));
-                if (!d) {
-                        outbox_entry_done(&entries[i]);
+                if (!d || tried_add(o, e->notification->id, e->sink, true) < 0) {
+                        free(d);
+                        outbox_entry_done(e);
                         continue;
                 }
                 d->outbox = o;
-                d->entry = entries[i];
-                entries[i] = (struct outbox_entry){0};
+                d->entry = *e;
+                *e = (struct outbox_entry){0};
                 o->in_flight++;
+                busy++;
+                log_debug("Sending %s to %s (attempt %u).", d->entry.notification->url, s->name,
+                          d->entry.attempts + 1);
                 r = sink_send(s, d->entry.notification, on_sent, d);
                 if (r < 0) {
                         log_warning_errno(r, "Sink %s failed to start sending: %m", s->name);
@@ -234,6 +336,115 @@ int outbox_deliver(struct govwatch *gw, outbox_done_fn done, void *userdata)
                 }
         }
         free(entries);
+        return 0;
+}
+
+static ssize_t sink_index(struct govwatch *gw, const char *name)
+{
+        for (size_t i = 0; i < gw->conf->n_sinks; i++)
+                if (streq(gw->conf->sinks[i].name, name))
+                        return (ssize_t)i;
+        return -1;
+}
+
+/* Rows queued for a sink that is not in the config (renamed, removed) or cannot be used by this
+ * build: kept, loudly, and looked at again later. */
+static void park_orphans(struct outbox *o, int64_t now)
+{
+        struct govwatch *gw = o->gw;
+        _cleanup_strv_free_ char **due = NULL;
+
+        if (store_outbox_due_sinks(gw->store, now, &due) < 0)
+                return;
+        for (char **name = due; *name; name++) {
+                ssize_t i = sink_index(gw, *name);
+                if (i >= 0 && gw->sinks && gw->sinks[i])
+                        continue;
+                const char *why = i < 0 ? "sink not configured" : "sink type not available";
+                int n = store_outbox_defer_sink(gw->store, *name, now, now + ORPHAN_RETRY_SEC, why);
+                if (n > 0)
+                        log_warning("%d notifications are queued for sink '%s' (%s); keeping them.",
+                                    n, *name, why);
+        }
+}
+
+static int fill(struct outbox *o)
+{
+        struct govwatch *gw = o->gw;
+        int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+
+        if (o->draining || gw->dry_run || !gw->store || !gw->sinks)
+                return 0;
+        for (size_t i = 0; i < gw->conf->n_sinks; i++)
+                if (gw->sinks[i])
+                        (void)fill_sink(o, gw->sinks[i], now);
+        park_orphans(o, now);
+        return 0;
+}
+
+int outbox_deliver(struct govwatch *gw, outbox_done_fn done, void *userdata)
+{
+        struct outbox *o = gw->outbox;
+
+        o->done = done;
+        o->userdata = userdata;
+        if (!o->passing) {
+                o->passing = true;
+                tried_clear(o);
+        }
+        (void)fill(o);
         maybe_done(o);
+        return 0;
+}
+
+void outbox_set_draining(struct govwatch *gw, bool draining)
+{
+        struct outbox *o = gw->outbox;
+        if (!o)
+                return;
+        o->draining = draining;
+        if (draining)
+                o->refill = sd_event_source_disable_unref(o->refill);
+        maybe_done(o);
+}
+
+void outbox_shutdown(struct govwatch *gw)
+{
+        if (gw->outbox) {
+                outbox_set_draining(gw, true);
+                gw->outbox->shutdown = true;
+        }
+}
+
+int outbox_prune(struct govwatch *gw)
+{
+        int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+        int64_t keep = (int64_t)(gw->conf->history_keep_usec / USEC_PER_SEC);
+        int r;
+
+        if (!gw->store || gw->dry_run || keep <= 0)
+                return 0;
+        r = store_outbox_prune(gw->store, now - keep);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to prune delivery history, ignoring: %s",
+                                         store_errmsg(gw->store));
+        if (r > 0)
+                log_info("Pruned %d delivered notifications older than %" PRId64 " s.", r, keep);
+        if (gw->outbox)
+                gw->outbox->last_prune = now;
+        return r;
+}
+
+int outbox_next_due_usec(struct govwatch *gw, uint64_t *ret)
+{
+        int64_t next, now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+        int r;
+
+        if (!gw->store)
+                return -ENOENT;
+        r = store_outbox_next_due(gw->store, &next);
+        if (r < 0)
+                return r;
+        *ret = next <= now ? 0 : (uint64_t)(next - now) * USEC_PER_SEC;
         return 0;
 }

@@ -276,7 +276,8 @@ int wall_from_json(const json_t *response, struct wall **ret, const char **ret_r
         w = calloc(1, sizeof(*w));
         if (!w)
                 return -ENOMEM;
-        w->count = json_int64_or(json_object_get(response, "count"), (int64_t)json_array_size(items));
+        w->count =
+                json_int64_or(json_object_get(response, "count"), (int64_t)json_array_size(items));
         if (json_array_size(items) > 0) {
                 w->posts = calloc(json_array_size(items), sizeof(struct post *));
                 if (!w->posts) {

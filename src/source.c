@@ -29,11 +29,11 @@ struct source {
         struct http *http;
         char *api_url;
         char *version;
-        char *auth_header;       /* "Authorization: Bearer ..." — a secret, never logged */
+        char *auth_header; /* "Authorization: Bearer ..." — a secret, never logged */
         uint64_t timeout_usec;
-        double rate;             /* tokens a second */
+        double rate; /* tokens a second */
         double tokens;
-        uint64_t tokens_at;      /* monotonic usec of the last refill */
+        uint64_t tokens_at; /* monotonic usec of the last refill */
         struct request *queue_head, *queue_tail;
         struct request *in_flight;
         sd_event_source *pace_timer;

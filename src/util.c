@@ -97,9 +97,9 @@ int parse_duration_usec(const char *s, uint64_t *ret)
                 uint64_t usec;
         } units[] = {
                 /* longest suffixes first so "ms" is not read as "m" + garbage */
-                {"ms", USEC_PER_MSEC},       {"min", USEC_PER_MINUTE}, {"sec", USEC_PER_SEC},
-                {"s", USEC_PER_SEC},         {"m", USEC_PER_MINUTE},   {"h", USEC_PER_HOUR},
-                {"d", USEC_PER_DAY},         {"w", 7 * USEC_PER_DAY},
+                {"ms", USEC_PER_MSEC}, {"min", USEC_PER_MINUTE}, {"sec", USEC_PER_SEC},
+                {"s", USEC_PER_SEC},   {"m", USEC_PER_MINUTE},   {"h", USEC_PER_HOUR},
+                {"d", USEC_PER_DAY},   {"w", 7 * USEC_PER_DAY},
         };
         uint64_t total = 0;
         bool any = false;

@@ -245,8 +245,8 @@ void vk_groups_free(struct vk_group *g, size_t n)
 
 int vk_groups_parse(const json_t *response, struct vk_group **ret, size_t *ret_n)
 {
-        const json_t *groups = json_is_array(response) ? response
-                                                       : json_object_get(response, "groups");
+        const json_t *groups =
+                json_is_array(response) ? response : json_object_get(response, "groups");
         struct vk_group *g = NULL;
         size_t n = 0;
 

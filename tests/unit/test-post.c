@@ -97,7 +97,8 @@ static void test_wall_getbyid_donut_escaped(void **state)
 
 static void test_wall_getbyid_legacy_array(void **state)
 {
-        _cleanup_(wall_freep) struct wall *w = wall_fixture(FIX "wall.getById-legacy-array-shape.json");
+        _cleanup_(wall_freep) struct wall *w =
+                wall_fixture(FIX "wall.getById-legacy-array-shape.json");
         assert_int_equal(w->n_posts, 1);
         assert_int_equal(w->posts[0]->id, 617);
         assert_int_equal(w->posts[0]->owner_id, 1);
@@ -139,9 +140,9 @@ static void test_video_live_object(void **state)
         json_error_t err;
         json_t *video = json_loadb(data + 3, size - 3, 0, &err);
         assert_non_null(video);
-        json_t *post = json_pack("{s:I,s:I,s:I,s:s,s:[{s:s,s:o}]}", "id", (json_int_t)5,
-                                 "owner_id", (json_int_t)-1, "date", (json_int_t)1, "text", "",
-                                 "attachments", "type", "video", "video", video);
+        json_t *post = json_pack("{s:I,s:I,s:I,s:s,s:[{s:s,s:o}]}", "id", (json_int_t)5, "owner_id",
+                                 (json_int_t)-1, "date", (json_int_t)1, "text", "", "attachments",
+                                 "type", "video", "video", video);
         assert_non_null(post);
         _cleanup_post_free_ struct post *p = NULL;
         assert_int_equal(post_from_json(post, &p, NULL), 0);
@@ -230,11 +231,12 @@ static void test_hostile_posts(void **state)
         const char *reason = NULL;
         struct post *p = NULL;
         /* 64-bit ids stay 64-bit */
-        json_t *o = json_loads("{\"id\":4294967297,\"owner_id\":-9007199254740993,\"text\":null,"
-                               "\"is_pinned\":true,\"attachments\":[{\"nope\":1},{\"type\":\"video\","
-                               "\"video\":{\"upcoming\":1,\"live_start_time\":1764349200}}],"
-                               "\"copy_history\":\"not an array\"}",
-                               0, NULL);
+        json_t *o =
+                json_loads("{\"id\":4294967297,\"owner_id\":-9007199254740993,\"text\":null,"
+                           "\"is_pinned\":true,\"attachments\":[{\"nope\":1},{\"type\":\"video\","
+                           "\"video\":{\"upcoming\":1,\"live_start_time\":1764349200}}],"
+                           "\"copy_history\":\"not an array\"}",
+                           0, NULL);
         assert_non_null(o);
         assert_int_equal(post_from_json(o, &p, &reason), 0);
         assert_true(p->id == INT64_C(4294967297));

@@ -16,7 +16,10 @@ static void test_union_once_per_sink(void **state)
         struct watch_conf watch[3] = {
                 {.topic = "Район", .categories = 1u << 0 | 1u << 2, .sinks = s01, .n_sinks = 2},
                 {.topic = "Школа", .all_categories = true, .sinks = s12, .n_sinks = 2},
-                {.topic = "Всё", .uncategorized = true, .categories = 1u << 5, .sinks = s2,
+                {.topic = "Всё",
+                 .uncategorized = true,
+                 .categories = 1u << 5,
+                 .sinks = s2,
                  .n_sinks = 1},
         };
         struct config conf = {.sinks = sinks, .n_sinks = 3, .watch = watch, .n_watch = 3};

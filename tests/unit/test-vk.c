@@ -130,8 +130,8 @@ static void test_groups_and_resolve(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_execute_code),   cmocka_unit_test(test_form_body),
-                cmocka_unit_test(test_error_classes),  cmocka_unit_test(test_execute_mixed),
+                cmocka_unit_test(test_execute_code),       cmocka_unit_test(test_form_body),
+                cmocka_unit_test(test_error_classes),      cmocka_unit_test(test_execute_mixed),
                 cmocka_unit_test(test_groups_and_resolve),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
