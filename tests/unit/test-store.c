@@ -34,8 +34,11 @@ static void test_schema_and_reopen(void **state)
 
         /* state_dir is created when missing */
         assert_int_equal(store_open(sub, &s), 0);
-        struct community_state c = {.owner_id = -210000101, .name = "Администрация",
-                                    .first_seen = 1000, .last_poll = 1000, .last_post_id = 42,
+        struct community_state c = {.owner_id = -210000101,
+                                    .name = "Администрация",
+                                    .first_seen = 1000,
+                                    .last_poll = 1000,
+                                    .last_post_id = 42,
                                     .last_post_date = 999};
         assert_int_equal(store_community_put(s, &c), 0);
         assert_int_equal(store_post_put(s, -210000101, 42, 999, 0, 3, 1000), 0);
@@ -77,10 +80,16 @@ static void test_outbox_cycle(void **state)
 
         char *cats[] = {"live", "service", NULL};
         char *sinks[] = {"screen", "mail", NULL};
-        struct notification n = {.kind = "post", .owner_id = -7, .post_id = 9,
-                                 .community = "Поликлиника", .topic = "Здоровье",
-                                 .url = "https://vk.com/wall-7_9", .text = "Запись к врачу",
-                                 .categories = cats, .date = 100, .created = 200};
+        struct notification n = {.kind = "post",
+                                 .owner_id = -7,
+                                 .post_id = 9,
+                                 .community = "Поликлиника",
+                                 .topic = "Здоровье",
+                                 .url = "https://vk.com/wall-7_9",
+                                 .text = "Запись к врачу",
+                                 .categories = cats,
+                                 .date = 100,
+                                 .created = 200};
 
         /* a seen post and its outbox rows commit together... */
         assert_int_equal(store_begin(s), 0);
