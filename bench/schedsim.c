@@ -1,0 +1,688 @@
+/* schedsim.c — replay simulation of the scheduler (issue 3, item 7).
+ *
+ * Generates (or reads) a trace of post times, then polls it with a simulated clock three ways at
+ * the same daily quota: govwatch's own scheduler (src/scheduler.c, learning online from an empty
+ * state), fixed-interval round robin, and the same scheduler told every community's true hourly
+ * rate (an oracle, for reference). A post is detected by the first poll of its community at or
+ * after its time. Prints mean / p95 post→detection latency, quota used, and the ratios to round
+ * robin.
+ *
+ *   bench-schedsim [--seed N] [--communities N] [--days N] [--quota Q]
+ *                  [--rates lognormal|pareto|uniform] [--shape diurnal|flat|night|mixed]
+ *                  [--trace FILE]   (CSV owner_id,unix_time per post; header optional)
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "log.h"
+#include "scheduler.h"
+#include "util.h"
+
+#define DEFAULT_T0     INT64_C(1709499600) /* Monday 2024-03-04 00:00 Moscow */
+#define MOSCOW_OFFSET  (3 * 3600)
+#define BATCH          25  /* wall.get per execute */
+#define COUNT_LOSSLESS 100 /* posts per wall.get assumed by the simulation */
+#define COUNT_SMALL    20  /* and the daemon's default, to report what paging must recover */
+
+struct trace {
+        size_t n_comm;
+        int64_t *owner;    /* per community */
+        double *true_rate; /* per community × 24: posts an hour by local hour; NULL: unknown */
+        int64_t **post;    /* per community, sorted post times (unix seconds) */
+        size_t *n_post;
+        int64_t t0, t_end;
+};
+
+struct result {
+        double mean_min, p50_min, p95_min, max_min;
+        size_t n_posts, undetected;
+        unsigned max_day, max_rolling; /* polls in one sim day, in any 24 h window */
+        size_t lost_small;             /* posts beyond COUNT_SMALL in one poll */
+        size_t lost_lossless;
+};
+
+/* ---- random numbers (fixed seed, reproducible everywhere) ---------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rnd_u64(void)
+{
+        uint64_t z = (rng_state += UINT64_C(0x9E3779B97F4A7C15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        return z ^ (z >> 31);
+}
+
+static double rnd_unit(void) /* (0, 1) */
+{
+        return ((double)(rnd_u64() >> 11) + 0.5) / (double)(UINT64_C(1) << 53);
+}
+
+static double rnd_normal(void)
+{
+        return sqrt(-2 * log(rnd_unit())) * cos(2 * M_PI * rnd_unit());
+}
+
+/* ---- trace generation ---------------------------------------------------------------------- */
+
+enum shape { SHAPE_DIURNAL, SHAPE_FLAT, SHAPE_NIGHT, SHAPE_MIXED };
+enum rates { RATES_LOGNORMAL, RATES_PARETO, RATES_UNIFORM };
+
+/* Office-hours posting of a government community by local hour (fractional): a late-morning
+ * peak, an afternoon peak, a small evening one, and a night lull. Not normalised. */
+static double office_profile(double h)
+{
+        double v = 0.03;
+        for (int k = -1; k <= 1; k++) { /* wrap around midnight */
+                double x = h + 24 * k;
+                v += 1.0 * exp(-(x - 11) * (x - 11) / (2 * 2.0 * 2.0)) +
+                     0.8 * exp(-(x - 16) * (x - 16) / (2 * 2.0 * 2.0)) +
+                     0.3 * exp(-(x - 20) * (x - 20) / (2 * 1.5 * 1.5));
+        }
+        return v;
+}
+
+struct gen_community {
+        double daily; /* mean posts a day */
+        double phase; /* hours */
+        bool flat, night;
+        double norm; /* so that the profile averages 1 over a day */
+};
+
+static double gen_profile(const struct gen_community *g, double local_hour)
+{
+        if (g->flat)
+                return 1;
+        double h = local_hour - g->phase + (g->night ? 12 : 0);
+        h = fmod(h, 24);
+        if (h < 0)
+                h += 24;
+        return office_profile(h) / g->norm;
+}
+
+/* Weekends are quieter; the learner must cope with that without modelling it. */
+static double weekday_factor(int64_t t)
+{
+        int64_t day = (t + MOSCOW_OFFSET - DEFAULT_T0) / 86400;
+        int64_t dow = ((day % 7) + 7) % 7; /* 0 = Monday */
+        return dow >= 5 ? 0.5 : 1.0;
+}
+
+static double rate_at(const struct gen_community *g, int64_t t) /* posts a second */
+{
+        double lh = fmod((double)(t + MOSCOW_OFFSET), 86400) / 3600;
+        return g->daily / 86400 * gen_profile(g, lh) * weekday_factor(t);
+}
+
+static int generate(struct trace *tr, size_t n_comm, unsigned days, enum rates rates,
+                    enum shape shape)
+{
+        tr->n_comm = n_comm;
+        tr->t0 = DEFAULT_T0;
+        tr->t_end = DEFAULT_T0 + (int64_t)days * 86400;
+        tr->owner = calloc(n_comm, sizeof(*tr->owner));
+        tr->true_rate = calloc(n_comm * 24, sizeof(double));
+        tr->post = calloc(n_comm, sizeof(*tr->post));
+        tr->n_post = calloc(n_comm, sizeof(*tr->n_post));
+        if (!tr->owner || !tr->true_rate || !tr->post || !tr->n_post)
+                return -ENOMEM;
+
+        for (size_t i = 0; i < n_comm; i++) {
+                struct gen_community g = {0};
+                switch (rates) {
+                case RATES_LOGNORMAL:
+                        /* median 1.5 a day, σ 2: a school posts weekly, a district
+                         * administration dozens a day. On this family an oracle reaches about
+                         * 0.35× round robin's mean latency, the figure issue 3 quotes. */
+                        g.daily = 1.5 * exp(2.0 * rnd_normal());
+                        break;
+                case RATES_PARETO: /* xm 1, α 1.2 */
+                        g.daily = pow(rnd_unit(), -1 / 1.2);
+                        break;
+                case RATES_UNIFORM:
+                        g.daily = 5;
+                        break;
+                }
+                if (g.daily > 150)
+                        g.daily = 150;
+                g.phase = 1.0 * rnd_normal();
+                g.flat = shape == SHAPE_FLAT;
+                g.night = shape == SHAPE_NIGHT || (shape == SHAPE_MIXED && i % 2 == 1);
+                g.norm = 0;
+                for (int m = 0; m < 24 * 60; m++)
+                        g.norm += office_profile(m / 60.0) / (24 * 60);
+
+                tr->owner[i] = -(int64_t)(100000 + i * 7);
+                /* The oracle's rate: the true rate averaged over each hour and the week. */
+                for (int h = 0; h < 24; h++) {
+                        double sum = 0;
+                        for (int m = 0; m < 60; m++)
+                                sum += gen_profile(&g, h + m / 60.0);
+                        tr->true_rate[i * 24 + h] = g.daily / 24 * sum / 60 * (5 + 2 * 0.5) / 7;
+                }
+
+                /* Thinning of a homogeneous Poisson process at the peak rate. */
+                double peak = 0;
+                for (int m = 0; m < 24 * 60; m++) {
+                        double v = gen_profile(&g, m / 60.0);
+                        peak = v > peak ? v : peak;
+                }
+                double lmax = g.daily / 86400 * peak * 1.01;
+                size_t allocated = 0, n = 0;
+                int64_t *p = NULL;
+                for (double t = (double)tr->t0;;) {
+                        t += -log(rnd_unit()) / lmax;
+                        if (t >= (double)tr->t_end)
+                                break;
+                        if (rnd_unit() * lmax > rate_at(&g, (int64_t)t))
+                                continue;
+                        if (!greedy_realloc((void **)&p, &allocated, n + 1, sizeof(*p)))
+                                return -ENOMEM;
+                        p[n++] = (int64_t)ceil(t);
+                }
+                tr->post[i] = p;
+                tr->n_post[i] = n;
+        }
+        return 0;
+}
+
+/* ---- trace file ---------------------------------------------------------------------------- */
+
+struct row {
+        int64_t owner, t;
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+        const struct row *x = a, *y = b;
+        if (x->owner != y->owner)
+                return (x->owner > y->owner) - (x->owner < y->owner);
+        return (x->t > y->t) - (x->t < y->t);
+}
+
+static int read_trace(struct trace *tr, const char *path)
+{
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        struct row *rows = NULL;
+        size_t n = 0, allocated = 0, line_no = 0;
+        char line[256];
+        int r = 0;
+        while (fgets(line, sizeof(line), f)) {
+                long long o, t;
+                line_no++;
+                if (line[0] == '#' || line[0] == '\n')
+                        continue;
+                if (sscanf(line, "%lld , %lld", &o, &t) != 2) {
+                        if (line_no == 1)
+                                continue; /* header */
+                        fprintf(stderr, "%s:%zu: expected owner_id,unix_time\n", path, line_no);
+                        r = -EBADMSG;
+                        break;
+                }
+                if (!greedy_realloc((void **)&rows, &allocated, n + 1, sizeof(*rows))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                rows[n++] = (struct row){o, t};
+        }
+        fclose(f);
+        if (r < 0 || n == 0) {
+                free(rows);
+                return r < 0 ? r : -ENODATA;
+        }
+        qsort(rows, n, sizeof(*rows), cmp_row);
+
+        size_t n_comm = 0;
+        for (size_t i = 0; i < n; i++)
+                n_comm += i == 0 || rows[i].owner != rows[i - 1].owner;
+        tr->n_comm = n_comm;
+        tr->owner = calloc(n_comm, sizeof(*tr->owner));
+        tr->post = calloc(n_comm, sizeof(*tr->post));
+        tr->n_post = calloc(n_comm, sizeof(*tr->n_post));
+        if (!tr->owner || !tr->post || !tr->n_post) {
+                free(rows);
+                return -ENOMEM;
+        }
+        int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+        for (size_t i = 0, k = SIZE_MAX; i < n; i++) {
+                if (i == 0 || rows[i].owner != rows[i - 1].owner) {
+                        k = k == SIZE_MAX ? 0 : k + 1;
+                        tr->owner[k] = rows[i].owner;
+                }
+                tr->n_post[k]++;
+                tmin = rows[i].t < tmin ? rows[i].t : tmin;
+                tmax = rows[i].t > tmax ? rows[i].t : tmax;
+        }
+        for (size_t i = 0, k = 0; k < n_comm; k++) {
+                tr->post[k] = malloc(tr->n_post[k] * sizeof(int64_t));
+                if (!tr->post[k]) {
+                        free(rows);
+                        return -ENOMEM;
+                }
+                for (size_t j = 0; j < tr->n_post[k]; j++)
+                        tr->post[k][j] = rows[i++].t;
+        }
+        free(rows);
+        tr->t0 = tmin - 1;
+        tr->t_end = tmax + 1;
+
+        /* No true rates for a real trace: the oracle gets each community's empirical hourly
+         * rate over the whole trace (it has seen the future). */
+        tr->true_rate = calloc(n_comm * 24, sizeof(double));
+        if (!tr->true_rate)
+                return -ENOMEM;
+        double days = (double)(tr->t_end - tr->t0) / 86400;
+        days = days < 1 ? 1 : days;
+        for (size_t k = 0; k < n_comm; k++)
+                for (size_t j = 0; j < tr->n_post[k]; j++) {
+                        int64_t lh = ((tr->post[k][j] + MOSCOW_OFFSET) % 86400 + 86400) % 86400;
+                        tr->true_rate[k * 24 + (size_t)(lh / 3600)] += 1 / days;
+                }
+        return 0;
+}
+
+static void trace_done(struct trace *tr)
+{
+        for (size_t i = 0; i < tr->n_comm; i++)
+                free(tr->post[i]);
+        free(tr->post);
+        free(tr->n_post);
+        free(tr->owner);
+        free(tr->true_rate);
+}
+
+/* ---- accounting ---------------------------------------------------------------------------- */
+
+struct acct {
+        double *lat; /* seconds, per detected post */
+        size_t n_lat, alloc_lat;
+        uint64_t *polls; /* poll times, usec */
+        size_t n_polls, alloc_polls;
+        size_t lost_small, lost_lossless;
+};
+
+static int acct_poll(struct acct *a, uint64_t t)
+{
+        if (!greedy_realloc((void **)&a->polls, &a->alloc_polls, a->n_polls + 1, sizeof(uint64_t)))
+                return -ENOMEM;
+        a->polls[a->n_polls++] = t;
+        return 0;
+}
+
+/* The poll at t_usec of a community whose posts up to *next were detected before. */
+static int acct_detect(struct acct *a, const int64_t *posts, size_t n_posts, size_t *next,
+                       uint64_t t_usec, int64_t *ret_dates, size_t *ret_n)
+{
+        size_t k = 0;
+        while (*next < n_posts && (uint64_t)posts[*next] * USEC_PER_SEC <= t_usec) {
+                if (!greedy_realloc((void **)&a->lat, &a->alloc_lat, a->n_lat + 1, sizeof(double)))
+                        return -ENOMEM;
+                a->lat[a->n_lat++] =
+                        ((double)t_usec - (double)posts[*next] * USEC_PER_SEC) / USEC_PER_SEC;
+                if (ret_dates && k < COUNT_LOSSLESS)
+                        ret_dates[k] = posts[*next];
+                k++;
+                (*next)++;
+        }
+        if (k > COUNT_SMALL)
+                a->lost_small += k - COUNT_SMALL;
+        if (k > COUNT_LOSSLESS)
+                a->lost_lossless += k - COUNT_LOSSLESS;
+        if (ret_n)
+                *ret_n = k < COUNT_LOSSLESS ? k : COUNT_LOSSLESS;
+        return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return (x > y) - (x < y);
+}
+
+static void acct_result(struct acct *a, const struct trace *tr, size_t total_posts,
+                        struct result *ret)
+{
+        struct result r = {.n_posts = a->n_lat,
+                           .undetected = total_posts - a->n_lat,
+                           .lost_small = a->lost_small,
+                           .lost_lossless = a->lost_lossless};
+        qsort(a->lat, a->n_lat, sizeof(double), cmp_double);
+        double sum = 0;
+        for (size_t i = 0; i < a->n_lat; i++)
+                sum += a->lat[i];
+        if (a->n_lat > 0) {
+                r.mean_min = sum / a->n_lat / 60;
+                r.p50_min = a->lat[(a->n_lat - 1) / 2] / 60;
+                r.p95_min = a->lat[(size_t)ceil(0.95 * a->n_lat) - 1] / 60;
+                r.max_min = a->lat[a->n_lat - 1] / 60;
+        }
+        qsort(a->polls, a->n_polls, sizeof(uint64_t), cmp_u64);
+        uint64_t t0 = (uint64_t)tr->t0 * USEC_PER_SEC;
+        size_t days = (size_t)((tr->t_end - tr->t0 + 86399) / 86400);
+        for (size_t d = 0, i = 0; d < days; d++) {
+                unsigned n = 0;
+                while (i < a->n_polls && a->polls[i] < t0 + (d + 1) * USEC_PER_DAY) {
+                        n++;
+                        i++;
+                }
+                r.max_day = n > r.max_day ? n : r.max_day;
+        }
+        /* any half-open 24 h window (t - 24 h, t] */
+        for (size_t i = 0, j = 0; i < a->n_polls; i++) {
+                while (a->polls[j] + USEC_PER_DAY <= a->polls[i])
+                        j++;
+                unsigned n = (unsigned)(i - j + 1);
+                r.max_rolling = n > r.max_rolling ? n : r.max_rolling;
+        }
+        *ret = r;
+}
+
+static void acct_done(struct acct *a)
+{
+        free(a->lat);
+        free(a->polls);
+}
+
+/* ---- the two pollers ----------------------------------------------------------------------- */
+
+static size_t find_comm(const struct trace *tr, int64_t owner)
+{
+        size_t lo = 0, hi = tr->n_comm; /* owners are sorted: ascending or (generated) descending */
+        bool asc = tr->n_comm < 2 || tr->owner[0] < tr->owner[1];
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (tr->owner[mid] == owner)
+                        return mid;
+                if ((tr->owner[mid] < owner) == asc)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return SIZE_MAX;
+}
+
+static int run_scheduler(const struct trace *tr, unsigned quota, uint64_t seed, bool oracle,
+                         struct result *ret, double *ret_cpu)
+{
+        struct scheduler_params p;
+        _cleanup_scheduler_ struct scheduler *s = NULL;
+        struct acct a = {0};
+        size_t total = 0;
+        int r;
+
+        scheduler_params_default(&p);
+        p.daily_budget = quota;
+        p.reserve = quota / 50;
+        p.seed = seed;
+        r = scheduler_new(&p, &s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < tr->n_comm; i++) {
+                r = scheduler_add(s, tr->owner[i], 1);
+                if (r < 0)
+                        return r;
+                if (oracle) {
+                        r = scheduler_set_rates(s, tr->owner[i], &tr->true_rate[i * 24]);
+                        if (r < 0)
+                                return r;
+                }
+                total += tr->n_post[i];
+        }
+        bool ok;
+        unsigned needed;
+        scheduler_coverage(s, &ok, &needed);
+        if (!ok && !oracle)
+                fprintf(stderr, "coverage: %u wall.get a day needed at max_interval, budget %u\n",
+                        needed, quota - p.reserve);
+
+        _cleanup_free_ size_t *next = calloc(tr->n_comm, sizeof(size_t));
+        _cleanup_free_ int64_t *dates = calloc(COUNT_LOSSLESS, sizeof(int64_t));
+        if (!next || !dates)
+                return -ENOMEM;
+        clock_t c0 = clock();
+        uint64_t t = (uint64_t)tr->t0 * USEC_PER_SEC;
+        /* Go on past the end until every post is found, but not for ever. */
+        uint64_t end = (uint64_t)tr->t_end * USEC_PER_SEC + p.max_interval_usec * 2 + USEC_PER_DAY;
+        size_t detected = 0;
+        while (detected < total) {
+                uint64_t w = scheduler_next_wakeup(s, t);
+                t = w > t ? w : t + USEC_PER_SEC;
+                if (t > end)
+                        break;
+                for (;;) {
+                        int64_t ids[BATCH];
+                        size_t n;
+                        r = scheduler_due(s, t, ids, BATCH, &n);
+                        if (r < 0)
+                                return r;
+                        if (n == 0)
+                                break;
+                        for (size_t k = 0; k < n; k++) {
+                                size_t i = find_comm(tr, ids[k]);
+                                size_t nd = 0, before = a.n_lat;
+                                if (i == SIZE_MAX)
+                                        return -ESRCH;
+                                r = scheduler_record_poll(s, ids[k], t);
+                                if (r >= 0 && t < (uint64_t)tr->t_end * USEC_PER_SEC)
+                                        r = acct_poll(&a, t);
+                                if (r >= 0)
+                                        r = acct_detect(&a, tr->post[i], tr->n_post[i], &next[i], t,
+                                                        dates, &nd);
+                                if (r >= 0)
+                                        r = scheduler_observe(s, ids[k], t, dates, nd, 0);
+                                if (r < 0)
+                                        return r;
+                                detected += a.n_lat - before;
+                        }
+                }
+        }
+        *ret_cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+        acct_result(&a, tr, total, ret);
+        acct_done(&a);
+        return 0;
+}
+
+/* Every community once per interval, evenly staggered, the interval chosen so that any 24 h holds
+ * at most quota polls. */
+static int run_round_robin(const struct trace *tr, unsigned quota, struct result *ret)
+{
+        struct acct a = {0};
+        size_t total = 0;
+        uint64_t t0 = (uint64_t)tr->t0 * USEC_PER_SEC, t_end = (uint64_t)tr->t_end * USEC_PER_SEC;
+        uint64_t interval = (tr->n_comm * USEC_PER_DAY + quota - 1) / quota;
+        int r = 0;
+
+        for (size_t i = 0; i < tr->n_comm && r >= 0; i++) {
+                size_t next = 0;
+                total += tr->n_post[i];
+                for (uint64_t t = t0 + interval * i / tr->n_comm;
+                     r >= 0 && (t < t_end || next < tr->n_post[i]); t += interval) {
+                        if (t < t_end)
+                                r = acct_poll(&a, t);
+                        if (r >= 0)
+                                r = acct_detect(&a, tr->post[i], tr->n_post[i], &next, t, NULL,
+                                                NULL);
+                }
+        }
+        if (r < 0)
+                return r;
+        acct_result(&a, tr, total, ret);
+        acct_done(&a);
+        return 0;
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+static void print_row(const char *name, const struct result *r, const struct result *rr,
+                      unsigned quota)
+{
+        printf("%-22s %8.1f %8.1f %8.1f %8.1f %8u %8u %s  %6.3f %6.3f %6zu %4zu\n", name,
+               r->mean_min, r->p50_min, r->p95_min, r->max_min, r->max_day, r->max_rolling,
+               r->max_rolling <= quota ? "ok  " : "OVER", r->mean_min / rr->mean_min,
+               r->p95_min / rr->p95_min, r->lost_small, r->undetected);
+}
+
+static void usage(FILE *f)
+{
+        fprintf(f, "usage: bench-schedsim [--seed N] [--communities N] [--days N] [--quota Q]\n"
+                   "                      [--rates lognormal|pareto|uniform]\n"
+                   "                      [--shape diurnal|flat|night|mixed] [--trace FILE]\n");
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"seed", required_argument, NULL, 's'},
+                {"communities", required_argument, NULL, 'n'},
+                {"days", required_argument, NULL, 'd'},
+                {"quota", required_argument, NULL, 'q'},
+                {"rates", required_argument, NULL, 'r'},
+                {"shape", required_argument, NULL, 'p'},
+                {"trace", required_argument, NULL, 't'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        uint64_t seed = 1;
+        unsigned long n_comm = 300, days = 7, quota = 5000;
+        enum rates rates = RATES_LOGNORMAL;
+        enum shape shape = SHAPE_DIURNAL;
+        const char *trace_file = NULL, *rates_s = "lognormal", *shape_s = "diurnal";
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                char *end = NULL;
+                switch (c) {
+                case 's':
+                        seed = strtoull(optarg, &end, 10);
+                        break;
+                case 'n':
+                        n_comm = strtoul(optarg, &end, 10);
+                        break;
+                case 'd':
+                        days = strtoul(optarg, &end, 10);
+                        break;
+                case 'q':
+                        quota = strtoul(optarg, &end, 10);
+                        break;
+                case 'r':
+                        rates_s = optarg;
+                        if (streq(optarg, "lognormal"))
+                                rates = RATES_LOGNORMAL;
+                        else if (streq(optarg, "pareto"))
+                                rates = RATES_PARETO;
+                        else if (streq(optarg, "uniform"))
+                                rates = RATES_UNIFORM;
+                        else
+                                return usage(stderr), 2;
+                        break;
+                case 'p':
+                        shape_s = optarg;
+                        if (streq(optarg, "diurnal"))
+                                shape = SHAPE_DIURNAL;
+                        else if (streq(optarg, "flat"))
+                                shape = SHAPE_FLAT;
+                        else if (streq(optarg, "night"))
+                                shape = SHAPE_NIGHT;
+                        else if (streq(optarg, "mixed"))
+                                shape = SHAPE_MIXED;
+                        else
+                                return usage(stderr), 2;
+                        break;
+                case 't':
+                        trace_file = optarg;
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return 0;
+                default:
+                        usage(stderr);
+                        return 2;
+                }
+                if (end && *end) {
+                        fprintf(stderr, "bad number: %s\n", optarg);
+                        return 2;
+                }
+        }
+        if (n_comm == 0 || days == 0 || quota < 2 || n_comm > 1000000 || days > 365) {
+                usage(stderr);
+                return 2;
+        }
+
+        struct trace tr = {0};
+        int r;
+        rng_state = seed;
+        if (getenv("SCHEDSIM_DEBUG"))
+                log_set_max_level(LOG_DEBUG); /* the scheduler's refits on stderr */
+        if (trace_file) {
+                r = read_trace(&tr, trace_file);
+                if (r < 0) {
+                        fprintf(stderr, "cannot read trace %s: %s\n", trace_file, strerror(-r));
+                        return 1;
+                }
+        } else {
+                r = generate(&tr, n_comm, (unsigned)days, rates, shape);
+                if (r < 0) {
+                        fprintf(stderr, "cannot generate trace: %s\n", strerror(-r));
+                        return 1;
+                }
+        }
+        size_t total = 0, busiest = 0;
+        for (size_t i = 0; i < tr.n_comm; i++) {
+                total += tr.n_post[i];
+                busiest = tr.n_post[i] > busiest ? tr.n_post[i] : busiest;
+        }
+        double span = (double)(tr.t_end - tr.t0) / 86400;
+        if (trace_file)
+                printf("trace %s: %zu communities, %zu posts over %.2f days\n", trace_file,
+                       tr.n_comm, total, span);
+        else
+                printf("generated: seed %" PRIu64 ", %zu communities, %lu days, rates %s, shape %s:"
+                       " %zu posts\n",
+                       seed, tr.n_comm, days, rates_s, shape_s, total);
+        printf("%.1f posts a day; busiest community %.1f a day; quota %lu wall.get a day, "
+               "round robin every %.1f min\n",
+               total / span, busiest / span, quota, (double)tr.n_comm * 1440 / quota);
+
+        struct result rr, gw, orc;
+        double cpu_gw = 0, cpu_orc = 0;
+        r = run_round_robin(&tr, (unsigned)quota, &rr);
+        if (r >= 0)
+                r = run_scheduler(&tr, (unsigned)quota, seed, false, &gw, &cpu_gw);
+        if (r >= 0)
+                r = run_scheduler(&tr, (unsigned)quota, seed, true, &orc, &cpu_orc);
+        if (r < 0) {
+                fprintf(stderr, "simulation failed: %s\n", strerror(-r));
+                trace_done(&tr);
+                return 1;
+        }
+
+        printf("\n%-22s %8s %8s %8s %8s %8s %8s %s  %6s %6s %6s %4s\n", "latency, minutes", "mean",
+               "p50", "p95", "max", "max/day", "max/24h", "quota", "mean/RR", "p95/RR", "lost20",
+               "miss");
+        print_row("round robin", &rr, &rr, (unsigned)quota);
+        print_row("govwatch (online)", &gw, &rr, (unsigned)quota);
+        print_row(trace_file ? "oracle (trace rates)" : "oracle (true rates)", &orc, &rr,
+                  (unsigned)quota);
+        printf("\nlost20: posts beyond the first %d of one poll (to be paged for, count=%d loses "
+               "none: %zu)\n",
+               COUNT_SMALL, COUNT_LOSSLESS, gw.lost_lossless);
+        printf("scheduler CPU: %.2f s online, %.2f s oracle, for %.1f simulated days\n", cpu_gw,
+               cpu_orc, span);
+        bool pass = gw.max_rolling <= quota && gw.mean_min <= 0.55 * rr.mean_min &&
+                    gw.p95_min <= 0.7 * rr.p95_min;
+        printf("targets (mean ≤ 0.55×, p95 ≤ 0.7× round robin, quota never exceeded): %s\n",
+               pass ? "met" : "NOT met");
+        trace_done(&tr);
+        return 0;
+}

@@ -1,0 +1,913 @@
+/* scheduler.c — quota-aware adaptive polling (the model is described in scheduler.h).
+ *
+ * Owns: per-community posting-rate estimates by local hour of day, the pooled diurnal prior, the
+ * latency threshold θ that spends the budget, each community's next due time, and the rolling
+ * daily budget. Must never: read a clock, sleep, do I/O, log above debug, or hand out a poll the
+ * budget has no room for.
+ *
+ * Learning. For community i and local hour h we keep decayed counts n_i[h] (posts) and e_i[h]
+ * (hours observed). Pooled over all communities they give a mean rate r̄ and a diurnal shape g[h]
+ * (mean 1), each shrunk towards a flat prior by pseudo-observations so that an empty store starts
+ * from "every community alike, every hour alike" and moves off it as posts arrive. A community's
+ * level is r_i = (Σn + α) / (Σ e·g + α/r̄): a gamma-Poisson posterior whose weight grows with its
+ * own posts, measured against the hours in which it was watched (so watching only at night does not
+ * make a community look quiet). Its hourly rate is λ_i[h] = (ñ[h] + κ) / (ẽ[h] + κ/(r_i g[h])),
+ * with ñ, ẽ smoothed over neighbouring hours: the prior r_i·g[h] until it has posted enough for its
+ * own daily rhythm to show. Old observations decay with a half-life so a changed rhythm is
+ * relearnt.
+ *
+ * Deciding. Polling at t a community last polled at l finds its unseen posts, which waited in total
+ * L(t) = ∫_l^t λ(u)(t-u) du. Poll when L reaches θ/priority: with a constant rate this is the
+ * interval √(2θ/(λ·priority)), the square-root law that minimises mean latency for a fixed number
+ * of polls, and with an hourly λ it polls often at busy hours and rarely at quiet ones. θ is solved
+ * by bisection so the expected polls a day (each hour's rate clamped to [1/max_interval,
+ * 1/min_interval]) fill the planned budget. When even max_interval is too often for the budget, the
+ * interval is stretched equally for all (round robin), so the budget is spread over the day rather
+ * than spent at once.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "scheduler.h"
+
+#define H                 SCHEDULER_HOURS
+#define REFIT_USEC        (10 * USEC_PER_MINUTE) /* θ and pooled model are refitted this often */
+#define PRIOR_RATE        (2.0 / 24) /* posts an hour of a community nothing is known of */
+#define PRIOR_RATE_HOURS  24.0       /* pooled mean rate: pseudo-exposure in community-hours */
+#define PRIOR_SHAPE_HOURS 48.0       /* pooled diurnal shape: pseudo-exposure per hour bin */
+#define LEVEL_ALPHA       0.5        /* a community's level: pseudo-posts at the pooled mean */
+#define SHAPE_KAPPA       2.0        /* a community's own rhythm: pseudo-posts per hour bin */
+#define BUDGET_FILL       0.98       /* plan a little under the cap: estimates are estimates */
+#define SEC_PER_HOUR      3600.0
+/* D, the wait from which the cost of waiting grows quadratically, as a fraction of round robin's
+ * interval at the same budget (see threshold_interval). ∞ would be the pure square-root law. */
+#define TAIL_FACTOR 0.5
+
+struct community {
+        int64_t owner_id;
+        unsigned priority;
+        bool fixed;              /* rates set from outside (oracle): not learnt */
+        uint64_t last_poll;      /* 0: never polled */
+        uint64_t complete_until; /* posts are known up to here; 0: never observed */
+        uint64_t decayed_at;
+        double jitter_u;   /* this interval's draw in [-1, 1] */
+        double n[H], e[H]; /* decayed posts and hours watched, by local hour */
+        double rate[H];    /* estimated posts an hour */
+        uint64_t due;      /* next poll; 0: now */
+};
+
+struct scheduler {
+        struct scheduler_params p;
+        struct daily_budget budget;
+        struct community *c; /* sorted by owner_id */
+        size_t n, allocated;
+        double gn[H], ge[H]; /* pooled posts and community-hours, decayed */
+        uint64_t g_decayed_at;
+        double shape[H];         /* pooled diurnal shape, mean 1 */
+        double mean_rate;        /* pooled posts an hour of one community */
+        double theta;            /* waiting cost per priority unit; INFINITY: max_interval */
+        double tail_scale_h;     /* D: waits much longer than this cost quadratically */
+        double floor_interval_h; /* the longest interval: max_interval, or longer without cover */
+        uint64_t fitted_at;      /* 0: refit at the next chance */
+        uint64_t rng;
+};
+
+void scheduler_params_default(struct scheduler_params *ret)
+{
+        *ret = (struct scheduler_params){
+                .daily_budget = 5000,
+                .reserve = 100,
+                .min_interval_usec = 2 * USEC_PER_MINUTE,
+                .max_interval_usec = 6 * USEC_PER_HOUR,
+                .jitter = 0.1,
+                .utc_offset_sec = 3 * 3600,
+                .half_life_days = 14,
+                .seed = 0,
+        };
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+        uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        return z ^ (z >> 31);
+}
+
+/* Uniform in [-1, 1]. */
+static double draw_jitter(struct scheduler *s)
+{
+        return (double)(splitmix64(&s->rng) >> 11) / (double)(UINT64_C(1) << 53) * 2 - 1;
+}
+
+int scheduler_new(const struct scheduler_params *p, struct scheduler **ret)
+{
+        if (!p || !ret || p->daily_budget == 0 || p->reserve >= p->daily_budget ||
+            p->min_interval_usec == 0 || p->max_interval_usec < p->min_interval_usec ||
+            !(p->jitter >= 0 && p->jitter <= 0.5) || !(p->half_life_days > 0) ||
+            p->utc_offset_sec < -14 * 3600 || p->utc_offset_sec > 14 * 3600)
+                return -EINVAL;
+
+        struct scheduler *s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->p = *p;
+        s->rng = p->seed;
+        s->tail_scale_h = TAIL_FACTOR * (double)p->max_interval_usec / USEC_PER_HOUR;
+        (void)daily_budget_init(&s->budget, p->daily_budget, p->reserve);
+        for (size_t h = 0; h < H; h++)
+                s->shape[h] = 1;
+        s->mean_rate = PRIOR_RATE;
+        s->floor_interval_h = (double)p->max_interval_usec / USEC_PER_HOUR;
+        *ret = s;
+        return 0;
+}
+
+struct scheduler *scheduler_free(struct scheduler *s)
+{
+        if (!s)
+                return NULL;
+        free(s->c);
+        free(s);
+        return NULL;
+}
+
+size_t scheduler_size(const struct scheduler *s)
+{
+        return s->n;
+}
+
+static struct community *find(struct scheduler *s, int64_t owner_id, size_t *ret_pos)
+{
+        size_t lo = 0, hi = s->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (s->c[mid].owner_id < owner_id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        if (ret_pos)
+                *ret_pos = lo;
+        return lo < s->n && s->c[lo].owner_id == owner_id ? &s->c[lo] : NULL;
+}
+
+/* ---- time ---------------------------------------------------------------------------------- */
+
+static double tau_hours(const struct scheduler *s)
+{
+        return s->p.half_life_days * 24 / M_LN2;
+}
+
+/* Local seconds since the epoch, as a double (post dates and poll times alike). */
+static double local_sec(const struct scheduler *s, double unix_sec)
+{
+        return unix_sec + s->p.utc_offset_sec;
+}
+
+static size_t hour_of_local(double lsec)
+{
+        double d = fmod(lsec, 86400);
+        if (d < 0)
+                d += 86400;
+        size_t h = (size_t)(d / SEC_PER_HOUR);
+        return h < H ? h : H - 1;
+}
+
+static double usec_to_sec(uint64_t usec)
+{
+        return (double)usec / USEC_PER_SEC;
+}
+
+/* Adds the hours of [a, b] (unix seconds) to e[] by local hour, each scaled by w. */
+static void add_exposure(const struct scheduler *s, double *e, double a, double b, double w)
+{
+        if (!(b > a))
+                return;
+        double la = local_sec(s, a), lb = local_sec(s, b);
+        double days = floor((lb - la) / 86400);
+        if (days > 0) {
+                for (size_t h = 0; h < H; h++)
+                        e[h] += days * w;
+                la += days * 86400;
+        }
+        while (la < lb) {
+                double next = (floor(la / SEC_PER_HOUR) + 1) * SEC_PER_HOUR;
+                double end = next < lb ? next : lb;
+                e[hour_of_local(la)] += (end - la) / SEC_PER_HOUR * w;
+                la = end;
+        }
+}
+
+static void decay(const struct scheduler *s, double *n, double *e, uint64_t *at, uint64_t now)
+{
+        if (*at == 0 || now <= *at) {
+                if (*at == 0)
+                        *at = now;
+                return;
+        }
+        double f = exp(-usec_to_sec(now - *at) / SEC_PER_HOUR / tau_hours(s));
+        for (size_t h = 0; h < H; h++) {
+                n[h] *= f;
+                e[h] *= f;
+        }
+        *at = now;
+}
+
+/* ---- model --------------------------------------------------------------------------------- */
+
+static void fit_pooled(struct scheduler *s)
+{
+        double tn = 0, te = 0;
+        for (size_t h = 0; h < H; h++) {
+                tn += s->gn[h];
+                te += s->ge[h];
+        }
+        s->mean_rate = (tn + PRIOR_RATE_HOURS * PRIOR_RATE) / (te + PRIOR_RATE_HOURS);
+
+        double g[H], sum = 0;
+        for (size_t h = 0; h < H; h++) {
+                g[h] = (s->gn[h] + PRIOR_SHAPE_HOURS * s->mean_rate) /
+                       (s->ge[h] + PRIOR_SHAPE_HOURS);
+                sum += g[h];
+        }
+        for (size_t h = 0; h < H; h++)
+                s->shape[h] = sum > 0 ? g[h] * H / sum : 1;
+}
+
+static void fit_community(const struct scheduler *s, struct community *c)
+{
+        if (c->fixed)
+                return;
+        double tn = 0, te = 0;
+        for (size_t h = 0; h < H; h++) {
+                tn += c->n[h];
+                te += c->e[h] * s->shape[h];
+        }
+        double level = (tn + LEVEL_ALPHA) / (te + LEVEL_ALPHA / s->mean_rate);
+        for (size_t h = 0; h < H; h++) {
+                size_t prev = (h + H - 1) % H, next = (h + 1) % H;
+                double n = 0.25 * c->n[prev] + 0.5 * c->n[h] + 0.25 * c->n[next];
+                double e = 0.25 * c->e[prev] + 0.5 * c->e[h] + 0.25 * c->e[next];
+                double prior = level * s->shape[h];
+                c->rate[h] = (n + SHAPE_KAPPA) / (e + SHAPE_KAPPA / prior);
+        }
+}
+
+/* The smallest x ≥ 0 with a3·x³ + a2·x² + a1·x ≥ need (all ≥ 0), given that hi reaches it: Newton
+ * from the right on a convex increasing function never overshoots. */
+static double solve_cubic(double a3, double a2, double a1, double need, double hi)
+{
+        double x = hi;
+        for (unsigned it = 0; it < 50; it++) {
+                double f = ((a3 * x + a2) * x + a1) * x - need;
+                double d = (3 * a3 * x + 2 * a2) * x + a1;
+                if (f <= need * 1e-6 || d <= 0)
+                        break;
+                x -= f / d;
+        }
+        return x > 0 ? x : 0;
+}
+
+/* Interval (hours) after which a community polled at last_sec has run up θ/priority of waiting
+ * cost, at most floor_interval_h. A post that has waited w costs w + w²/(2D): the square-root law
+ * while intervals are short against D, flatter (cube root) for the quiet ones whose long intervals
+ * would otherwise make the tail. Λ, L, M are the zeroth, first and second moments of the waiting of
+ * the unseen posts; the cost is L + M/(2D). */
+static double threshold_interval(const struct scheduler *s, const struct community *c,
+                                 double last_sec)
+{
+        double limit = s->floor_interval_h;
+        if (isinf(s->theta))
+                return limit;
+        double target = s->theta / c->priority, inv_d = 1 / s->tail_scale_h;
+        double lt = local_sec(s, last_sec), elapsed = 0, Lambda = 0, L = 0, M = 0;
+        while (elapsed < limit) {
+                double boundary = (floor(lt / SEC_PER_HOUR) + 1) * SEC_PER_HOUR;
+                double seg = (boundary - lt) / SEC_PER_HOUR;
+                if (seg > limit - elapsed)
+                        seg = limit - elapsed;
+                double lambda = c->rate[hour_of_local(lt)];
+                double a1 = Lambda + L * inv_d, a2 = lambda / 2 + Lambda * inv_d / 2,
+                       a3 = lambda * inv_d / 6, need = target - L - M * inv_d / 2;
+                if (((a3 * seg + a2) * seg + a1) * seg >= need)
+                        return elapsed + solve_cubic(a3, a2, a1, need, seg);
+                M += 2 * L * seg + Lambda * seg * seg + lambda * seg * seg * seg / 3;
+                L += Lambda * seg + lambda * seg * seg / 2;
+                Lambda += lambda * seg;
+                elapsed += seg;
+                lt = boundary;
+        }
+        return limit;
+}
+
+/* The interval of a constant rate λ (posts an hour) for cost target k, in closed form (it runs
+ * for every community and hour at every step of solving θ): with u = τ/D and z = k/(λD²), solve
+ * u²/2 + u³/6 = z, i.e. v³ - 3v + 2 - 6z = 0 with v = u + 1. */
+static double constant_interval(const struct scheduler *s, double lambda, double k)
+{
+        if (!(lambda > 0))
+                return INFINITY;
+        double d = s->tail_scale_h, z = k / (lambda * d * d), v;
+        if (z < 1e-9)
+                return d * sqrt(2 * z); /* the square-root law, without cancellation */
+        if (z < 2.0 / 3)
+                v = 2 * cos(acos(3 * z - 1) / 3); /* three real roots: the largest */
+        else {
+                double r = sqrt(3 * z * (3 * z - 2));
+                v = cbrt(3 * z - 1 + r) + cbrt(3 * z - 1 - r);
+        }
+        return d * (v - 1);
+}
+
+static uint64_t hours_to_usec(double h)
+{
+        return (uint64_t)llround(h * USEC_PER_HOUR);
+}
+
+static void plan(const struct scheduler *s, struct community *c)
+{
+        if (c->last_poll == 0) {
+                c->due = 0;
+                return;
+        }
+        double tau = threshold_interval(s, c, usec_to_sec(c->last_poll));
+        tau *= 1 + s->p.jitter * c->jitter_u;
+        uint64_t iv = hours_to_usec(tau);
+        uint64_t floor_iv = hours_to_usec(s->floor_interval_h);
+        if (iv < s->p.min_interval_usec)
+                iv = s->p.min_interval_usec;
+        /* Jitter may shorten the longest interval but never stretch it past the promise. */
+        if (iv > floor_iv)
+                iv = floor_iv;
+        c->due = c->last_poll + iv;
+}
+
+/* Expected polls in each local hour of the day for a given θ. */
+static void polls_by_hour(const struct scheduler *s, double theta, double ret[H])
+{
+        double fmin = 1 / s->floor_interval_h;
+        double fmax = (double)USEC_PER_HOUR / s->p.min_interval_usec;
+        for (size_t h = 0; h < H; h++)
+                ret[h] = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                const struct community *c = &s->c[i];
+                for (size_t h = 0; h < H; h++) {
+                        double f = 1 / constant_interval(s, c->rate[h], theta / c->priority);
+                        ret[h] += f < fmin ? fmin : f > fmax ? fmax : f;
+                }
+        }
+}
+
+static double planned_per_day(const struct scheduler *s)
+{
+        return (s->p.daily_budget - s->p.reserve) * BUDGET_FILL;
+}
+
+/* The calls the plan may make in the next 1..24 hours without running into the rolling window:
+ * what is left now plus what ages out by then, less the polls already due. */
+struct headroom {
+        double hour_frac; /* of the current local hour still ahead */
+        size_t hour;      /* current local hour */
+        double room[H];   /* room[x]: calls allowed in the next x+1 hours (x+hour_frac, exactly) */
+};
+
+static void headroom_get(struct scheduler *s, uint64_t now, struct headroom *ret)
+{
+        double lnow = local_sec(s, usec_to_sec(now));
+        double into = fmod(lnow, SEC_PER_HOUR);
+        if (into < 0)
+                into += SEC_PER_HOUR;
+        ret->hour = hour_of_local(lnow);
+        ret->hour_frac = 1 - into / SEC_PER_HOUR;
+        /* the hard cap, not the plan: a little slack so θ does not swing with every poll */
+        double cap = s->p.daily_budget - s->p.reserve;
+        double used = daily_budget_used(&s->budget, now);
+        size_t backlog = 0;
+        for (size_t i = 0; i < s->n; i++)
+                backlog += s->c[i].due <= now;
+        for (size_t x = 0; x < H; x++) {
+                uint64_t until = now + (uint64_t)((x + ret->hour_frac) * USEC_PER_HOUR);
+                ret->room[x] = cap - used - (double)backlog +
+                               daily_budget_freed_by(&s->budget, now, until);
+        }
+}
+
+/* Whether θ keeps within the daily target and, hour by hour, within the window's room. */
+static bool theta_fits(const struct scheduler *s, const struct headroom *hr, double theta)
+{
+        double per_hour[H], total = 0, cum = 0;
+        polls_by_hour(s, theta, per_hour);
+        for (size_t h = 0; h < H; h++)
+                total += per_hour[h];
+        if (total > planned_per_day(s))
+                return false;
+        for (size_t x = 0; x < H; x++) {
+                size_t h = (hr->hour + x) % H;
+                cum += per_hour[h] * (x == 0 ? hr->hour_frac : 1);
+                if (cum > hr->room[x])
+                        return false;
+        }
+        return true;
+}
+
+static void solve_theta(struct scheduler *s, uint64_t now)
+{
+        double target = planned_per_day(s);
+        double max_h = (double)s->p.max_interval_usec / USEC_PER_HOUR;
+        struct headroom hr;
+
+        s->floor_interval_h = max_h;
+        if (s->n == 0) {
+                s->theta = INFINITY;
+                return;
+        }
+        /* Not even max_interval fits: everyone alike, as often as the budget allows. */
+        if (s->n * 24 / max_h >= target) {
+                s->floor_interval_h = s->n * 24 / target;
+                s->theta = INFINITY;
+                return;
+        }
+        /* D: round robin's interval at this budget, the wait every post would see without us */
+        s->tail_scale_h = TAIL_FACTOR * s->n * 24 / target;
+        headroom_get(s, now, &hr);
+        /* The smallest θ (most polls) that fits; θ → ∞ is every community at max_interval.
+         * Start from the last θ: it rarely moves by more than a factor of two. */
+        double start = isfinite(s->theta) && s->theta > 0 ? s->theta : 1;
+        double lo = start / 2, hi = start;
+        while (theta_fits(s, &hr, lo) && lo > 1e-12) {
+                hi = lo;
+                lo /= 4;
+        }
+        while (!theta_fits(s, &hr, hi)) {
+                if (hi > 1e12) {
+                        s->theta = INFINITY;
+                        return;
+                }
+                lo = hi;
+                hi *= 4;
+        }
+        for (unsigned it = 0; it < 14; it++) { /* a bracket of 4× to within 0.02 % */
+                double mid = sqrt(lo * hi);
+                if (theta_fits(s, &hr, mid))
+                        hi = mid;
+                else
+                        lo = mid;
+        }
+        s->theta = hi;
+}
+
+static void refit(struct scheduler *s, uint64_t now)
+{
+        if (s->fitted_at != 0 && now >= s->fitted_at && now - s->fitted_at < REFIT_USEC)
+                return;
+        fit_pooled(s);
+        for (size_t i = 0; i < s->n; i++)
+                fit_community(s, &s->c[i]);
+        /* plan with the old θ first: the backlog counted by solve_theta is what is due now */
+        for (size_t i = 0; i < s->n; i++)
+                plan(s, &s->c[i]);
+        solve_theta(s, now);
+        for (size_t i = 0; i < s->n; i++)
+                plan(s, &s->c[i]);
+        s->fitted_at = now ? now : 1;
+        log_debug("scheduler: refit %zu communities, θ=%g, %.0f polls a day planned, floor %.2fh, "
+                  "used %u",
+                  s->n, s->theta, planned_per_day(s), s->floor_interval_h, s->budget.used);
+}
+
+/* ---- watch list ---------------------------------------------------------------------------- */
+
+int scheduler_add(struct scheduler *s, int64_t owner_id, unsigned priority)
+{
+        size_t pos;
+        if (owner_id == 0 || priority < 1 || priority > SCHEDULER_PRIORITY_MAX)
+                return -EINVAL;
+        struct community *c = find(s, owner_id, &pos);
+        if (c) {
+                c->priority = priority;
+                s->fitted_at = 0;
+                return 0;
+        }
+        if (!greedy_realloc((void **)&s->c, &s->allocated, s->n + 1, sizeof(*s->c)))
+                return -ENOMEM;
+        memmove(&s->c[pos + 1], &s->c[pos], (s->n - pos) * sizeof(*s->c));
+        s->c[pos] = (struct community){.owner_id = owner_id, .priority = priority};
+        fit_community(s, &s->c[pos]);
+        s->n++;
+        s->fitted_at = 0;
+        return 0;
+}
+
+int scheduler_remove(struct scheduler *s, int64_t owner_id)
+{
+        size_t pos;
+        if (!find(s, owner_id, &pos))
+                return -ENOENT;
+        memmove(&s->c[pos], &s->c[pos + 1], (s->n - pos - 1) * sizeof(*s->c));
+        s->n--;
+        s->fitted_at = 0;
+        return 0;
+}
+
+/* ---- polling ------------------------------------------------------------------------------- */
+
+struct candidate {
+        double urgency;
+        int64_t owner_id;
+};
+
+static int candidate_cmp(const void *a, const void *b)
+{
+        const struct candidate *x = a, *y = b;
+        if (x->urgency != y->urgency)
+                return x->urgency > y->urgency ? -1 : 1;
+        return x->owner_id < y->owner_id ? -1 : x->owner_id > y->owner_id;
+}
+
+int scheduler_due(struct scheduler *s, uint64_t now_usec, int64_t *ret_ids, size_t max,
+                  size_t *ret_n)
+{
+        refit(s, now_usec);
+        size_t avail = daily_budget_available(&s->budget, now_usec, false);
+        if (max > avail)
+                max = avail;
+
+        _cleanup_free_ struct candidate *cand = NULL;
+        size_t n_cand = 0;
+        if (max > 0) {
+                cand = calloc(s->n ? s->n : 1, sizeof(*cand));
+                if (!cand)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; max > 0 && i < s->n; i++) {
+                const struct community *c = &s->c[i];
+                if (c->due > now_usec)
+                        continue;
+                /* Waited intervals: a budget-starved queue is served fairly, new ones first. */
+                double urgency =
+                        c->last_poll == 0
+                                ? INFINITY
+                                : (double)(now_usec - c->last_poll) /
+                                          (double)(c->due > c->last_poll ? c->due - c->last_poll
+                                                                         : 1);
+                cand[n_cand++] = (struct candidate){urgency, c->owner_id};
+        }
+        if (n_cand > 1)
+                qsort(cand, n_cand, sizeof(*cand), candidate_cmp);
+        size_t n = n_cand < max ? n_cand : max;
+        for (size_t i = 0; i < n; i++)
+                ret_ids[i] = cand[i].owner_id;
+        *ret_n = n;
+        return 0;
+}
+
+uint64_t scheduler_next_wakeup(struct scheduler *s, uint64_t now_usec)
+{
+        if (s->n == 0)
+                return UINT64_MAX;
+        refit(s, now_usec);
+        uint64_t m = UINT64_MAX;
+        for (size_t i = 0; i < s->n; i++)
+                if (s->c[i].due < m)
+                        m = s->c[i].due;
+        if (m < now_usec)
+                m = now_usec;
+        uint64_t free_at = daily_budget_next_free(&s->budget, now_usec, 1, false);
+        return m > free_at ? m : free_at;
+}
+
+int scheduler_record_poll(struct scheduler *s, int64_t owner_id, uint64_t now_usec)
+{
+        daily_budget_force(&s->budget, now_usec, 1);
+        struct community *c = find(s, owner_id, NULL);
+        if (!c)
+                return -ENOENT;
+        c->last_poll = now_usec ? now_usec : 1;
+        c->jitter_u = draw_jitter(s);
+        plan(s, c);
+        return 0;
+}
+
+int scheduler_record_extra(struct scheduler *s, uint64_t now_usec, unsigned n)
+{
+        return daily_budget_spend(&s->budget, now_usec, n, true);
+}
+
+void scheduler_quota_exhausted(struct scheduler *s, uint64_t now_usec)
+{
+        daily_budget_exhausted(&s->budget, now_usec);
+}
+
+struct daily_budget *scheduler_budget(struct scheduler *s)
+{
+        return &s->budget;
+}
+
+int scheduler_observe(struct scheduler *s, int64_t owner_id, uint64_t poll_usec,
+                      const int64_t *post_dates, size_t n_dates, int64_t history_since)
+{
+        struct community *c = find(s, owner_id, NULL);
+        if (!c)
+                return -ENOENT;
+        double poll = usec_to_sec(poll_usec), tau_sec = tau_hours(s) * SEC_PER_HOUR;
+        bool history = c->complete_until == 0 && history_since > 0;
+        if (history && (double)history_since > poll)
+                return -EINVAL;
+
+        double start;
+        if (c->complete_until != 0)
+                start = usec_to_sec(c->complete_until);
+        else if (history)
+                start = (double)history_since;
+        else
+                start = poll; /* first sight without history: learning starts now */
+
+        decay(s, c->n, c->e, &c->decayed_at, poll_usec);
+        decay(s, s->gn, s->ge, &s->g_decayed_at, poll_usec);
+
+        if (start < poll) {
+                /* A long interval counts as much as its decayed weight, spread evenly over it. */
+                double len = poll - start;
+                double w = len > 1 ? tau_sec * -expm1(-len / tau_sec) / len : 1;
+                add_exposure(s, c->e, start, poll, w);
+                add_exposure(s, s->ge, start, poll, w);
+        }
+        for (size_t i = 0; i < n_dates; i++) {
+                double d = (double)post_dates[i];
+                /* The oldest post of a history page only marks where the history begins. */
+                if (history && d <= (double)history_since)
+                        continue;
+                double age = poll - d;
+                double w = age > 0 ? exp(-age / tau_sec) : 1;
+                size_t h = hour_of_local(local_sec(s, d));
+                c->n[h] += w;
+                s->gn[h] += w;
+        }
+        if (poll_usec > c->complete_until)
+                c->complete_until = poll_usec;
+        fit_community(s, c);
+        plan(s, c);
+        return 0;
+}
+
+/* ---- reporting ----------------------------------------------------------------------------- */
+
+void scheduler_coverage(const struct scheduler *s, bool *ret_ok, unsigned *ret_needed_per_day)
+{
+        double per_community = (double)USEC_PER_DAY / s->p.max_interval_usec;
+        double needed = ceil(per_community * (double)s->n);
+        if (ret_ok)
+                *ret_ok = needed <= s->p.daily_budget - s->p.reserve;
+        if (ret_needed_per_day)
+                *ret_needed_per_day = needed > UINT_MAX ? UINT_MAX : (unsigned)needed;
+}
+
+void scheduler_status(struct scheduler *s, uint64_t now_usec, struct scheduler_status *ret)
+{
+        refit(s, now_usec);
+        struct scheduler_status st = {
+                .limit = s->p.daily_budget,
+                .used = daily_budget_used(&s->budget, now_usec),
+                .available = daily_budget_available(&s->budget, now_usec, false),
+                .budget_next_free = daily_budget_next_free(&s->budget, now_usec, 1, false),
+                .n_communities = s->n,
+        };
+        for (size_t i = 0; i < s->n; i++) {
+                st.n_never_polled += s->c[i].last_poll == 0;
+                for (size_t h = 0; h < H; h++)
+                        st.posts_per_day += s->c[i].rate[h];
+        }
+        *ret = st;
+}
+
+int scheduler_expected_unseen(struct scheduler *s, int64_t owner_id, uint64_t now_usec, double *ret)
+{
+        struct community *c = find(s, owner_id, NULL);
+        if (!c)
+                return -ENOENT;
+        refit(s, now_usec);
+        uint64_t from = c->complete_until ? c->complete_until : c->last_poll;
+        double total = 0;
+        if (from == 0) {
+                for (size_t h = 0; h < H; h++)
+                        total += c->rate[h]; /* never seen: about a day's worth */
+        } else if (now_usec > from) {
+                double e[H] = {};
+                add_exposure(s, e, usec_to_sec(from), usec_to_sec(now_usec), 1);
+                for (size_t h = 0; h < H; h++)
+                        total += e[h] * c->rate[h];
+        }
+        *ret = total;
+        return 0;
+}
+
+int scheduler_interval(struct scheduler *s, int64_t owner_id, uint64_t now_usec, uint64_t *ret)
+{
+        struct community *c = find(s, owner_id, NULL);
+        if (!c)
+                return -ENOENT;
+        refit(s, now_usec);
+        uint64_t iv = hours_to_usec(threshold_interval(s, c, usec_to_sec(now_usec)));
+        if (iv < s->p.min_interval_usec)
+                iv = s->p.min_interval_usec;
+        *ret = iv;
+        return 0;
+}
+
+int scheduler_set_rates(struct scheduler *s, int64_t owner_id,
+                        const double rates_per_hour[SCHEDULER_HOURS])
+{
+        struct community *c = find(s, owner_id, NULL);
+        if (!c)
+                return -ENOENT;
+        for (size_t h = 0; h < H; h++)
+                if (!(rates_per_hour[h] >= 0) || !isfinite(rates_per_hour[h]))
+                        return -EINVAL;
+        for (size_t h = 0; h < H; h++)
+                /* A zero rate would never be polled before max_interval: keep a trickle. */
+                c->rate[h] = rates_per_hour[h] > 1e-6 ? rates_per_hour[h] : 1e-6;
+        c->fixed = true;
+        s->fitted_at = 0;
+        return 0;
+}
+
+int scheduler_get_rates(struct scheduler *s, int64_t owner_id, uint64_t now_usec,
+                        double ret_rates_per_hour[SCHEDULER_HOURS])
+{
+        struct community *c = find(s, owner_id, NULL);
+        if (!c)
+                return -ENOENT;
+        refit(s, now_usec);
+        memcpy(ret_rates_per_hour, c->rate, sizeof(c->rate));
+        return 0;
+}
+
+/* ---- state --------------------------------------------------------------------------------- */
+
+/* Fixed-point thousandths keep the text independent of LC_NUMERIC. */
+static int append_milli(struct strbuf *sb, const double *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                int r = strbuf_appendf(sb, " %lld", (long long)llround(v[i] * 1000));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int scheduler_save(struct scheduler *s, char **ret)
+{
+        _cleanup_free_ char *budget = NULL;
+        struct strbuf sb = {};
+        int r = daily_budget_save(&s->budget, &budget);
+        if (r < 0)
+                return r;
+        r = strbuf_appendf(&sb, "scheduler 1\n%s\nglobal %" PRIu64, budget, s->g_decayed_at);
+        if (r >= 0)
+                r = append_milli(&sb, s->gn, H);
+        if (r >= 0)
+                r = append_milli(&sb, s->ge, H);
+        if (r >= 0)
+                r = strbuf_puts(&sb, "\n");
+        for (size_t i = 0; r >= 0 && i < s->n; i++) {
+                const struct community *c = &s->c[i];
+                if (c->fixed)
+                        continue;
+                r = strbuf_appendf(&sb, "c %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                                   c->owner_id, c->last_poll, c->complete_until, c->decayed_at);
+                if (r >= 0)
+                        r = append_milli(&sb, c->n, H);
+                if (r >= 0)
+                        r = append_milli(&sb, c->e, H);
+                if (r >= 0)
+                        r = strbuf_puts(&sb, "\n");
+        }
+        if (r < 0) {
+                strbuf_done(&sb);
+                return r;
+        }
+        *ret = sb.buf;
+        return 0;
+}
+
+/* Parses n integers separated by single spaces from *p, advancing it. */
+static int parse_ints(const char **p, long long *v, size_t n, long long min)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (**p != ' ')
+                        return -EBADMSG;
+                (*p)++;
+                char *end;
+                errno = 0;
+                v[i] = strtoll(*p, &end, 10);
+                if (end == *p || errno != 0 || v[i] < min)
+                        return -EBADMSG;
+                *p = end;
+        }
+        return 0;
+}
+
+struct loaded_community {
+        int64_t owner_id;
+        uint64_t last_poll, complete_until, decayed_at;
+        double n[H], e[H];
+};
+
+static int parse_line_end(const char **p)
+{
+        if (**p == '\n') {
+                (*p)++;
+                return 0;
+        }
+        return **p == '\0' ? 0 : -EBADMSG;
+}
+
+int scheduler_load(struct scheduler *s, const char *text)
+{
+        struct daily_budget budget = s->budget;
+        _cleanup_free_ struct loaded_community *lc = NULL;
+        size_t n_lc = 0, allocated = 0;
+        double gn[H], ge[H];
+        long long v[3 + 2 * H];
+        uint64_t g_at;
+        int r;
+
+        if (!text || strncmp(text, "scheduler 1\n", 12) != 0)
+                return -EBADMSG;
+        const char *p = text + 12;
+        const char *eol = strchr(p, '\n');
+        if (!eol)
+                return -EBADMSG;
+        _cleanup_free_ char *bline = strndup(p, (size_t)(eol - p));
+        if (!bline)
+                return -ENOMEM;
+        r = daily_budget_load(&budget, bline);
+        if (r < 0)
+                return r;
+        p = eol + 1;
+
+        if (strncmp(p, "global", 6) != 0)
+                return -EBADMSG;
+        p += 6;
+        r = parse_ints(&p, v, 1 + 2 * H, 0);
+        if (r < 0)
+                return r;
+        g_at = (uint64_t)v[0];
+        for (size_t h = 0; h < H; h++) {
+                gn[h] = v[1 + h] / 1000.0;
+                ge[h] = v[1 + H + h] / 1000.0;
+        }
+        r = parse_line_end(&p);
+        if (r < 0)
+                return r;
+
+        while (*p) {
+                long long id;
+                if (strncmp(p, "c", 1) != 0)
+                        return -EBADMSG;
+                p += 1;
+                r = parse_ints(&p, &id, 1, LLONG_MIN);
+                if (r < 0)
+                        return r;
+                r = parse_ints(&p, v, 3 + 2 * H, 0);
+                if (r < 0)
+                        return r;
+                r = parse_line_end(&p);
+                if (r < 0)
+                        return r;
+                if (!greedy_realloc((void **)&lc, &allocated, n_lc + 1, sizeof(*lc)))
+                        return -ENOMEM;
+                struct loaded_community *l = &lc[n_lc++];
+                l->owner_id = id;
+                l->last_poll = (uint64_t)v[0];
+                l->complete_until = (uint64_t)v[1];
+                l->decayed_at = (uint64_t)v[2];
+                for (size_t h = 0; h < H; h++) {
+                        l->n[h] = v[3 + h] / 1000.0;
+                        l->e[h] = v[3 + H + h] / 1000.0;
+                }
+        }
+
+        /* Everything parsed: now change the scheduler. */
+        s->budget = budget;
+        memcpy(s->gn, gn, sizeof(gn));
+        memcpy(s->ge, ge, sizeof(ge));
+        s->g_decayed_at = g_at;
+        for (size_t i = 0; i < n_lc; i++) {
+                struct community *c = find(s, lc[i].owner_id, NULL);
+                if (!c || c->fixed)
+                        continue;
+                c->last_poll = lc[i].last_poll;
+                c->complete_until = lc[i].complete_until;
+                c->decayed_at = lc[i].decayed_at;
+                memcpy(c->n, lc[i].n, sizeof(c->n));
+                memcpy(c->e, lc[i].e, sizeof(c->e));
+                c->jitter_u = draw_jitter(s);
+        }
+        s->fitted_at = 0;
+        return 0;
+}
