@@ -11,7 +11,7 @@
 
 #include "notification.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_FILENAME       "govwatch.db"
 
 struct store;
@@ -98,3 +98,51 @@ int store_resolved_put(struct store *s, const char *name, int64_t owner_id, cons
 /* A small key/value table for counters that must survive restarts (quota, buckets). */
 int store_kv_get_int(struct store *s, const char *key, int64_t *ret);
 int store_kv_put_int(struct store *s, const char *key, int64_t value);
+
+/* ---- delivery: per-sink queues, history, dead letters, alerts (outbox.c, alerts.c, status) ----
+ */
+
+/* Like store_outbox_due, for one sink only (the per-sink concurrency limit picks from these). */
+int store_outbox_due_for_sink(struct store *s, const char *sink, int64_t now, size_t max,
+                              struct outbox_entry **ret, size_t *ret_n);
+/* Names of the sinks that have pending rows due at or before now (NULL-terminated strv). */
+int store_outbox_due_sinks(struct store *s, int64_t now, char ***ret);
+/* Postpones every due pending row of sink without counting an attempt (a sink the config no
+ * longer has). Returns the number of rows. */
+int store_outbox_defer_sink(struct store *s, const char *sink, int64_t now, int64_t next_attempt,
+                            const char *reason);
+/* Deletes delivered rows older than before, then notifications left with no row and created
+ * before it. Dead letters stay. Returns the number of outbox rows deleted. */
+int store_outbox_prune(struct store *s, int64_t before);
+/* Counts per state for one sink (status). */
+int store_outbox_sink_counts(struct store *s, const char *sink, unsigned *ret_pending,
+                             unsigned *ret_delivered, unsigned *ret_dead);
+
+struct dead_letter {
+        int64_t notification_id;
+        char *url;
+        char *community;
+        char *sink;
+        unsigned attempts;
+        int64_t created;
+        char *last_error;
+};
+void dead_letters_free(struct dead_letter *l, size_t n);
+/* The newest max dead letters, newest first. */
+int store_dead_letters(struct store *s, size_t max, struct dead_letter **ret, size_t *ret_n);
+
+/* Consecutive-failure counters of the daemon's own alerts, by subject ("token",
+ * "community:-123", "sink:mail"). */
+struct alert_row {
+        unsigned failures;
+        bool alerted;
+        int64_t since; /* unix time of the first failure of the current run, 0 when healthy */
+        char *last_error;
+};
+/* 0 and fills ret; -ENOENT when the subject has no row (healthy, never failed). */
+int store_alert_get(struct store *s, const char *subject, struct alert_row *ret);
+int store_alert_put(struct store *s, const char *subject, const struct alert_row *a);
+/* Subjects currently alerted (status). NULL-terminated strv. */
+int store_alerts_active(struct store *s, char ***ret);
+/* True while a transaction opened by store_begin() is open. */
+bool store_in_transaction(struct store *s);

@@ -1,7 +1,10 @@
 /* daemon.c — the event loop's owner: timers for sweeps and deliveries, signals, sd_notify.
  *
  * Nothing here blocks: a sweep and a delivery pass are asynchronous and report back through
- * callbacks; the loop only decides when to start the next one and when to stop.
+ * callbacks; the loop only decides when to start the next one and when to stop. It speaks the
+ * sd_notify protocol: READY=1 once config and store are up, STATUS= kept current, WATCHDOG=1
+ * from sd-event, RELOADING=1 + MONOTONIC_USEC= ... READY=1 around a reload (systemd 252 and 253
+ * alike), STOPPING=1. A reload builds every new part first and swaps only when all succeeded.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -9,11 +12,15 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "alerts.h"
 #include "daemon.h"
 #include "log.h"
+#include "outbox.h"
 
-#define OUTBOX_CHECK_USEC (30 * USEC_PER_SEC)
-#define STOP_TIMEOUT_USEC (10 * USEC_PER_SEC)
+#define OUTBOX_CHECK_USEC    (30 * USEC_PER_SEC) /* at least this often, even with nothing due */
+#define OUTBOX_MIN_WAIT_USEC (1 * USEC_PER_SEC)  /* the store counts retries in whole seconds */
+#define STOP_TIMEOUT_USEC    (10 * USEC_PER_SEC)
+#define PRUNE_INTERVAL_USEC  USEC_PER_HOUR
 
 struct daemon {
         struct govwatch *gw;
@@ -23,14 +30,34 @@ struct daemon {
         sd_event_source *stop_timer;
         bool stopping;
         bool reload_pending;
-        bool delivering;
+        int64_t sweep_started;
+        uint64_t last_prune;
         int exit_code;
 };
+
+/* Feeds the alert counters with what a sweep found about the token and the walls. */
+static void sweep_alerts(struct govwatch *gw, int result, int64_t sweep_started)
+{
+        if (gw->token_invalid) {
+                (void)alerts_token_result(gw, false, 5, "the token was refused");
+                return;
+        }
+        if (result >= 0 || result == -EACCES) {
+                (void)alerts_token_result(gw, true, 0, NULL);
+                alerts_after_sweep(gw, sweep_started);
+        }
+}
+
+static int64_t now_seconds(void)
+{
+        return (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+}
 
 /* ---- once ------------------------------------------------------------------------------- */
 
 struct once_state {
         int result;
+        int64_t sweep_started;
 };
 
 static void once_delivered(struct govwatch *gw, void *userdata)
@@ -44,19 +71,21 @@ static void once_swept(struct govwatch *gw, int result, void *userdata)
 
         st->result = result;
         log_info("Sweep done: %u new, %u errors.", gw->last_sweep_new, gw->last_sweep_errors);
+        sweep_alerts(gw, result, st->sweep_started);
         if (outbox_deliver(gw, once_delivered, NULL) < 0)
                 sd_event_exit(gw->event, 0);
 }
 
 int daemon_once(struct govwatch *gw)
 {
-        struct once_state st = {0};
+        struct once_state st = {.sweep_started = now_seconds()};
         int r;
 
         r = sweep_start(gw, once_swept, &st);
         if (r < 0)
                 return log_error_errno(r, "Failed to start a sweep: %m");
         r = sd_event_loop(gw->event);
+        outbox_shutdown(gw);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         if (gw->token_invalid)
@@ -66,11 +95,23 @@ int daemon_once(struct govwatch *gw)
 
 /* ---- run -------------------------------------------------------------------------------- */
 
+static size_t configured_communities(const struct config *conf)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < conf->n_watch; i++)
+                n += conf->watch[i].n_communities;
+        return n;
+}
+
+/* "58 communities · last sweep 12:04, 3 new · outbox 0". The daily quota joins this line when
+ * the budget (budget.h) is wired into the sweep; until then it is not shown rather than made
+ * up. */
 static void update_status(struct daemon *d)
 {
         struct govwatch *gw = d->gw;
         unsigned pending = 0, dead = 0;
-        char when[16] = "never";
+        char when[16] = "never", dead_part[48] = "";
+        size_t n = gw->targets_resolved ? gw->n_targets : configured_communities(gw->conf);
 
         if (gw->store)
                 (void)store_outbox_counts(gw->store, &pending, &dead);
@@ -80,13 +121,16 @@ static void update_status(struct daemon *d)
                 if (localtime_r(&t, &tm))
                         strftime(when, sizeof(when), "%H:%M", &tm);
         }
+        if (dead)
+                snprintf(dead_part, sizeof(dead_part), " · %u dead letters", dead);
         if (gw->token_invalid) {
-                (void)sd_notify(false, "STATUS=VK token refused (error 5): polling stopped");
+                (void)sd_notifyf(false,
+                                 "STATUS=VK token refused (error 5): polling stopped · outbox %u%s",
+                                 pending, dead_part);
                 return;
         }
-        (void)sd_notifyf(false, "STATUS=%zu communities · last sweep %s, %u new · outbox %u%s",
-                         gw->n_targets, when, gw->last_sweep_new, pending,
-                         dead ? " · dead letters!" : "");
+        (void)sd_notifyf(false, "STATUS=%zu communities · last sweep %s, %u new · outbox %u%s", n,
+                         when, gw->last_sweep_new, pending, dead_part);
 }
 
 static void schedule_sweep(struct daemon *d, uint64_t delay)
@@ -97,30 +141,75 @@ static void schedule_sweep(struct daemon *d, uint64_t delay)
         (void)sd_event_source_set_enabled(d->sweep_timer, SD_EVENT_ONESHOT);
 }
 
+/* The next delivery pass: when the earliest retry is due, at least every OUTBOX_CHECK_USEC. */
+static void schedule_outbox(struct daemon *d)
+{
+        uint64_t now, wait = OUTBOX_CHECK_USEC;
+
+        if (d->stopping)
+                return;
+        if (outbox_next_due_usec(d->gw, &wait) < 0 || wait > OUTBOX_CHECK_USEC)
+                wait = OUTBOX_CHECK_USEC;
+        if (wait < OUTBOX_MIN_WAIT_USEC)
+                wait = OUTBOX_MIN_WAIT_USEC;
+        sd_event_now(d->gw->event, CLOCK_MONOTONIC, &now);
+        (void)sd_event_source_set_time(d->outbox_timer, now + wait);
+        (void)sd_event_source_set_enabled(d->outbox_timer, SD_EVENT_ONESHOT);
+}
+
+static bool idle(struct daemon *d)
+{
+        return !sweep_running(d->gw) && outbox_in_flight(d->gw) == 0;
+}
+
 static void try_stop(struct daemon *d)
 {
-        if (d->stopping && !sweep_running(d->gw) && outbox_in_flight(d->gw) == 0)
+        if (d->stopping && idle(d))
                 sd_event_exit(d->gw->event, d->exit_code);
+}
+
+static void apply_reload(struct daemon *d);
+static void deliver(struct daemon *d);
+
+/* A reload waits until no sweep and no send holds pointers into the old config. */
+static void maybe_reload(struct daemon *d)
+{
+        if (d->reload_pending && !d->stopping && idle(d)) {
+                apply_reload(d);
+                deliver(d);
+        }
+}
+
+static void maybe_prune(struct daemon *d)
+{
+        uint64_t now = now_monotonic_usec();
+        uint64_t interval = d->gw->conf->history_keep_usec < PRUNE_INTERVAL_USEC
+                                    ? d->gw->conf->history_keep_usec
+                                    : PRUNE_INTERVAL_USEC;
+        if (d->last_prune && now - d->last_prune < interval)
+                return;
+        d->last_prune = now;
+        log_debug("Pruning delivery history.");
+        (void)outbox_prune(d->gw);
 }
 
 static void delivered(struct govwatch *gw, void *userdata)
 {
         struct daemon *d = userdata;
-        d->delivering = false;
+        maybe_prune(d);
         update_status(d);
+        maybe_reload(d);
+        schedule_outbox(d);
         try_stop(d);
 }
 
 static void deliver(struct daemon *d)
 {
-        if (d->delivering || d->stopping)
+        if (d->stopping || d->reload_pending)
                 return;
-        d->delivering = true;
-        if (outbox_deliver(d->gw, delivered, d) < 0)
-                d->delivering = false;
+        /* while a pass runs this only looks for more rows (new posts of the last sweep) */
+        (void)outbox_deliver(d->gw, delivered, d);
 }
-
-static void apply_reload(struct daemon *d);
 
 static void swept(struct govwatch *gw, int result, void *userdata)
 {
@@ -131,15 +220,15 @@ static void swept(struct govwatch *gw, int result, void *userdata)
                 log_warning_errno(result, "Sweep failed: %m");
         log_info("Sweep done: %zu communities, %u new, %u errors.", gw->n_targets,
                  gw->last_sweep_new, gw->last_sweep_errors);
+        sweep_alerts(gw, result, d->sweep_started);
         if (gw->token_invalid)
                 interval = USEC_PER_HOUR; /* retry rarely: the admin has to fix the token */
         (void)getrandom(&v, sizeof(v), GRND_NONBLOCK);
         interval += v % (interval / 10 + 1); /* jitter */
         if (!d->stopping)
                 schedule_sweep(d, interval);
-        if (d->reload_pending)
-                apply_reload(d);
         deliver(d);
+        maybe_reload(d);
         update_status(d);
         try_stop(d);
 }
@@ -147,10 +236,13 @@ static void swept(struct govwatch *gw, int result, void *userdata)
 static int on_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *d = userdata;
-        if (d->stopping || sweep_running(d->gw))
+        if (d->stopping || d->reload_pending || sweep_running(d->gw))
                 return 0;
-        if (d->gw->token_invalid)
+        if (d->gw->token_invalid) {
                 d->gw->token_invalid = false; /* give it another chance, rarely */
+                d->gw->fatal = 0;
+        }
+        d->sweep_started = now_seconds();
         int r = sweep_start(d->gw, swept, d);
         if (r < 0) {
                 log_error_errno(r, "Failed to start a sweep: %m");
@@ -163,6 +255,7 @@ static int on_outbox_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *d = userdata;
         deliver(d);
+        /* re-armed when the pass is done; until then, a safety net */
         (void)sd_event_source_set_time(s, usec + OUTBOX_CHECK_USEC);
         (void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
@@ -171,9 +264,9 @@ static int on_outbox_timer(sd_event_source *s, uint64_t usec, void *userdata)
 static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *d = userdata;
-        log_warning("Deliveries still in flight after %" PRIu64 " s; stopping anyway (they stay "
+        log_warning("%u deliveries still in flight after %" PRIu64 " s; stopping anyway (they stay "
                     "queued).",
-                    STOP_TIMEOUT_USEC / USEC_PER_SEC);
+                    outbox_in_flight(d->gw), STOP_TIMEOUT_USEC / USEC_PER_SEC);
         sd_event_exit(d->gw->event, d->exit_code);
         return 0;
 }
@@ -184,13 +277,16 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
 
         if (d->stopping)
                 return 0;
-        log_info("Received SIG%s, stopping.", sigabbrev_np((int)si->ssi_signo));
+        log_info("Received SIG%s, stopping%s.", sigabbrev_np((int)si->ssi_signo),
+                 outbox_in_flight(d->gw) ? " when the deliveries in flight are done" : "");
         (void)sd_notify(false, "STOPPING=1");
         d->stopping = true;
         (void)sd_event_source_set_enabled(d->sweep_timer, SD_EVENT_OFF);
         (void)sd_event_source_set_enabled(d->outbox_timer, SD_EVENT_OFF);
         (void)sd_event_add_time_relative(d->gw->event, &d->stop_timer, CLOCK_MONOTONIC,
                                          STOP_TIMEOUT_USEC, 0, on_stop_timeout, d);
+        /* sends in flight may finish; no new ones start */
+        outbox_set_draining(d->gw, true);
         /* a sweep in progress is abandoned: whatever it committed is safe, the rest is seen
          * again next time */
         if (sweep_running(d->gw)) {
@@ -201,67 +297,115 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return 0;
 }
 
+static void reload_failed(const char *why, const char *path)
+{
+        log_error("Reload failed: %s; keeping the running configuration from %s.", why, path);
+        (void)sd_notify(false, "READY=1");
+}
+
+static void sinks_free(struct sink **sinks, size_t n)
+{
+        for (size_t i = 0; sinks && i < n; i++)
+                sink_free(sinks[i]);
+        free(sinks);
+}
+
 static void apply_reload(struct daemon *d)
 {
         struct govwatch *gw = d->gw;
         struct config_errors errors = {0};
-        struct config *conf = NULL;
-        char buf[64];
+        _cleanup_config_free_ struct config *conf = NULL;
+        struct classifier *classifier = NULL;
+        struct source *source = NULL;
+        struct sink **sinks = NULL;
+        _cleanup_free_ char *token = NULL, *cerr = NULL;
         int r;
 
         d->reload_pending = false;
-        snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_monotonic_usec());
-        (void)sd_notify(false, buf);
+        outbox_set_draining(gw, false);
 
         r = config_load(d->config_path, &conf, &errors);
         if (r < 0) {
                 config_errors_print(&errors, d->config_path, stderr);
-                log_error("Reload failed: %s has errors; keeping the running configuration.",
-                          d->config_path);
                 config_errors_done(&errors);
-                (void)sd_notify(false, "READY=1");
+                reload_failed("the file has errors", d->config_path);
                 return;
         }
         config_errors_done(&errors);
 
-        /* build the new parts before touching the old ones, so a failure changes nothing */
-        struct classifier *classifier = NULL;
+        /* build every new part before touching the old ones, so a failure changes nothing */
         struct classify_options opts = {.rules_file = conf->classifier.rules_file,
                                         .timezone = conf->timezone,
                                         .user = conf->classifier.user,
                                         .n_user = conf->classifier.n_user};
-        _cleanup_free_ char *cerr = NULL;
         r = classifier_new(&opts, &classifier, &cerr);
         if (r < 0) {
-                log_error("Reload failed: %s; keeping the running configuration.",
-                          cerr ? cerr : strerror(-r));
-                config_free(conf);
-                (void)sd_notify(false, "READY=1");
+                reload_failed(cerr ? cerr : "the classification rules do not load", d->config_path);
                 return;
         }
-        for (size_t i = 0; i < gw->conf->n_sinks; i++)
-                sink_free(gw->sinks[i]);
-        free(gw->sinks);
-        gw->sinks = NULL;
+        r = config_read_token(conf, &token);
+        if (r < 0) {
+                classifier_free(classifier);
+                reload_failed("the VK token cannot be read", d->config_path);
+                return;
+        }
+        r = source_new(gw->event, gw->http, conf, token, &source);
+        explicit_bzero(token, strlen(token));
+        sinks = calloc(conf->n_sinks + 1, sizeof(struct sink *));
+        for (size_t i = 0; r >= 0 && sinks && i < conf->n_sinks; i++) {
+                r = sink_create(&conf->sinks[i], &gw->sink_ctx, &sinks[i]);
+                if (r == -EOPNOTSUPP) {
+                        log_warning("Sink '%s' has type '%s', which this build cannot send to "
+                                    "yet; its notifications stay queued.",
+                                    conf->sinks[i].name, conf->sinks[i].type);
+                        r = 0;
+                } else if (r < 0)
+                        log_error_errno(r, "Failed to set up sink '%s': %m", conf->sinks[i].name);
+        }
+        if (r < 0 || !sinks) {
+                sinks_free(sinks, conf->n_sinks);
+                source_free(source);
+                classifier_free(classifier);
+                reload_failed(r < 0 ? "a part could not be set up" : "out of memory",
+                              d->config_path);
+                return;
+        }
+
+        /* swap, all at once */
+        sinks_free(gw->sinks, gw->conf->n_sinks);
+        gw->sinks = sinks;
+        source_free(gw->source);
+        gw->source = source;
         classifier_free(gw->classifier);
         gw->classifier = classifier;
-        targets_free(gw);
+        targets_free(gw); /* resolved again from the new watch list at the next sweep */
         config_free(gw->conf);
-        gw->conf = conf;
-        (void)govwatch_create_sinks(gw);
+        gw->conf = TAKE_PTR(conf);
+        gw->token_invalid = false; /* the admin may have put a new token in place */
+        gw->fatal = 0;
+
         log_info("Configuration reloaded from %s: %zu watch entries, %zu sinks.", d->config_path,
-                 conf->n_watch, conf->n_sinks);
+                 gw->conf->n_watch, gw->conf->n_sinks);
         (void)sd_notify(false, "READY=1");
+        update_status(d);
         schedule_sweep(d, 0);
 }
 
 static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         struct daemon *d = userdata;
+        char buf[64];
+
+        if (d->stopping || d->reload_pending)
+                return 0;
+        log_info("Received SIGHUP, reloading %s.", d->config_path);
+        snprintf(buf, sizeof(buf), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64, now_monotonic_usec());
+        (void)sd_notify(false, buf);
         d->reload_pending = true;
-        /* a sweep or deliveries hold pointers into the old config: reload when they are done */
-        if (!sweep_running(d->gw) && outbox_in_flight(d->gw) == 0)
-                apply_reload(d);
+        /* a sweep or sends in flight hold pointers into the old config: let them finish, start
+         * nothing new, and swap when they are done */
+        outbox_set_draining(d->gw, true);
+        maybe_reload(d);
         return 0;
 }
 
@@ -284,6 +428,8 @@ int daemon_run(struct govwatch *gw, const char *config_path)
         r = sd_event_set_watchdog(gw->event, true);
         if (r < 0)
                 log_warning_errno(r, "Failed to enable the watchdog, ignoring: %m");
+        else if (r > 0)
+                log_debug("Watchdog enabled.");
 
         r = sd_event_add_time_relative(gw->event, &d.sweep_timer, CLOCK_MONOTONIC, 0, 0,
                                        on_sweep_timer, &d);
@@ -298,13 +444,17 @@ int daemon_run(struct govwatch *gw, const char *config_path)
                  gw->conf->poll_interval_usec / USEC_PER_SEC);
         (void)sd_notify(false, "READY=1");
         update_status(&d);
+        /* what a previous run left queued goes now, not after the first sweep */
+        deliver(&d);
 
         r = sd_event_loop(gw->event);
 
+        outbox_shutdown(gw);
         sd_event_source_disable_unref(d.sweep_timer);
         sd_event_source_disable_unref(d.outbox_timer);
         sd_event_source_disable_unref(d.stop_timer);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        log_info("Stopped.");
         return r;
 }

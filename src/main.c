@@ -223,6 +223,42 @@ static void put_padded(const char *s, size_t width)
                 putchar(' ');
 }
 
+#define STATUS_DEAD_LETTERS 10
+
+/* The newest dead letters with why they died: what an admin must resend or fix by hand. */
+static void print_dead_letters(struct store *store, size_t max)
+{
+        struct dead_letter *l = NULL;
+        size_t n = 0;
+        char b[32];
+
+        if (store_dead_letters(store, max, &l, &n) < 0 || n == 0)
+                return;
+        printf("\ndead letters (newest %zu):\n", n);
+        for (size_t i = 0; i < n; i++)
+                printf("  %s  %-10s %s  after %u attempts: %s\n", ago(l[i].created, b, sizeof(b)),
+                       strempty(l[i].sink), strempty(l[i].url), l[i].attempts,
+                       l[i].last_error ? l[i].last_error : "-");
+        dead_letters_free(l, n);
+}
+
+static void print_alerts(struct store *store)
+{
+        _cleanup_strv_free_ char **subjects = NULL;
+        if (store_alerts_active(store, &subjects) < 0 || !subjects[0])
+                return;
+        printf("\nalerts:\n");
+        for (char **s = subjects; *s; s++) {
+                struct alert_row a = {0};
+                char b[32];
+                if (store_alert_get(store, *s, &a) < 0)
+                        continue;
+                printf("  %-24s failing since %s, %u in a row: %s\n", *s,
+                       ago(a.since, b, sizeof(b)), a.failures, a.last_error ? a.last_error : "-");
+                free(a.last_error);
+        }
+}
+
 static int verb_status(void)
 {
         _cleanup_config_free_ struct config *conf = NULL;
@@ -272,6 +308,17 @@ static int verb_status(void)
                 }
         (void)store_outbox_counts(store, &pending, &dead);
         printf("\noutbox: %u pending, %u dead letters\n", pending, dead);
+        for (size_t i = 0; i < conf->n_sinks; i++) {
+                unsigned p = 0, delivered = 0, d = 0;
+                if (store_outbox_sink_counts(store, conf->sinks[i].name, &p, &delivered, &d) >= 0 &&
+                    p + delivered + d > 0)
+                        printf("  %-16s %u pending, %u delivered (kept as history), %u dead\n",
+                               conf->sinks[i].name, p, delivered, d);
+        }
+        print_dead_letters(store, STATUS_DEAD_LETTERS);
+        print_alerts(store);
+        /* the daily wall.get quota is shown here once the budget (budget.h) is kept in the
+         * store by the sweep */
         return 0;
 }
 

@@ -140,6 +140,11 @@ static int on_all_done(sd_event_source *s, void *userdata)
         void *ud = o->userdata;
 
         o->defer = sd_event_source_disable_unref(o->defer);
+        /* more sends may have started between scheduling this and now (a sweep asked for a
+         * pass): then the pass goes on, and so does the record of what it has in flight, or a
+         * new pass would send those rows a second time */
+        if (o->in_flight > 0 || o->refill)
+                return 0;
         o->done = NULL;
         o->passing = false;
         tried_clear(o);
@@ -198,6 +203,7 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
         struct govwatch *gw = o->gw;
         struct outbox_entry *e = &d->entry;
         int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+        bool held = false;
         int r = 0;
 
         switch (result) {
@@ -210,6 +216,19 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
                         /* not the sink's fault: we stopped it; due again at the next start */
                         r = store_outbox_defer(gw->store, e->notification->id, e->sink, now,
                                                "interrupted by shutdown");
+                        break;
+                }
+                if (s->conf->digest_usec > 0 && retry_after_usec > 0) {
+                        /* held for the sink's digest: not a failure, so no attempt counted, no
+                         * jitter that could split one digest into two, no sink alert */
+                        held = true;
+                        log_info("Sink %s holds %s for its digest (%" PRIu64 " s).", e->sink,
+                                 e->notification->url, retry_after_usec / USEC_PER_SEC);
+                        r = store_outbox_defer(
+                                gw->store, e->notification->id, e->sink,
+                                now + (int64_t)((retry_after_usec + USEC_PER_SEC - 1) /
+                                                USEC_PER_SEC),
+                                "waiting for the digest");
                         break;
                 }
                 if (gw->conf->outbox_expire_usec > 0 &&
@@ -236,7 +255,7 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
         if (r < 0)
                 log_error_errno(r, "Failed to record delivery of %s to %s: %s",
                                 e->notification->url, e->sink, store_errmsg(gw->store));
-        if (!o->shutdown)
+        if (!o->shutdown && !held)
                 (void)alerts_sink_result(gw, e->sink, result == SINK_ACCEPTED, detail);
 
         struct tried *t = tried_find(o, e->notification->id, e->sink);
@@ -275,8 +294,8 @@ static int tried_add(struct outbox *o, int64_t id, const char *sink, bool in_fli
                 free(copy);
                 return -ENOMEM;
         }
-        o->tried[o->n_tried++] = (struct tried){
-                .notification_id = id, .sink = copy, .in_flight = in_flight};
+        o->tried[o->n_tried++] =
+                (struct tried){.notification_id = id, .sink = copy, .in_flight = in_flight};
         return 0;
 }
 
@@ -310,8 +329,8 @@ static int fill_sink(struct outbox *o, struct sink *s, int64_t now)
                         r = store_outbox_defer(gw->store, e->notification->id, e->sink, now + wait,
                                                "quiet hours");
                         if (r < 0)
-                                log_warning_errno(r, "Failed to defer %s: %s",
-                                                  e->notification->url, store_errmsg(gw->store));
+                                log_warning_errno(r, "Failed to defer %s: %s", e->notification->url,
+                                                  store_errmsg(gw->store));
                         (void)tried_add(o, e->notification->id, e->sink, false);
                         outbox_entry_done(e);
                         continue;

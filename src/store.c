@@ -132,6 +132,15 @@ static const char *const migrations[] = {
         "  name TEXT PRIMARY KEY, owner_id INTEGER NOT NULL, title TEXT,"
         "  resolved_at INTEGER NOT NULL);"
         "CREATE TABLE kv (key TEXT PRIMARY KEY, value INTEGER);",
+        /* 1 -> 2: alerts about the daemon itself (consecutive failures per subject), and an
+         * index for pruning delivery history */
+        "CREATE TABLE alerts ("
+        "  subject TEXT PRIMARY KEY,"
+        "  failures INTEGER NOT NULL DEFAULT 0,"
+        "  alerted INTEGER NOT NULL DEFAULT 0,"
+        "  since INTEGER NOT NULL DEFAULT 0,"
+        "  last_error TEXT);"
+        "CREATE INDEX outbox_history ON outbox (state, delivered_at);",
 };
 
 struct store {
@@ -766,4 +775,339 @@ int store_kv_put_int(struct store *s, const char *key, int64_t value)
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, value);
         return step_done(s, st);
+}
+
+/* ---- delivery: per-sink queues, history, dead letters, alerts ---------------------------------
+ * Added after the first schema; these prepare their statements per call (they run a few times a
+ * pass, not per post) and finalize them before returning, so store_free() closes cleanly. */
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
+{
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
+        if (rc != SQLITE_OK) {
+                log_debug("Failed to prepare '%s': %s", sql, sqlite3_errmsg(s->db));
+                return sqlite_to_errno(rc) ?: -EIO;
+        }
+        return 0;
+}
+
+static int finalize_done(struct store *s, sqlite3_stmt *st)
+{
+        int r = step_done(s, st);
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_outbox_due_for_sink(struct store *s, const char *sink, int64_t now, size_t max,
+                              struct outbox_entry **ret, size_t *ret_n)
+{
+        sqlite3_stmt *st = NULL;
+        struct outbox_entry *entries = NULL;
+        size_t n = 0, allocated = 0;
+        int rc, r;
+
+        r = prepare(s,
+                    "SELECT n.id, n.kind, n.owner_id, n.post_id, n.community, n.topic, n.url, "
+                    "n.text, n.categories, n.date, n.starts_at, n.starts_at_offset, n.created, "
+                    "o.sink, o.attempts, o.next_attempt, o.last_error"
+                    " FROM outbox o JOIN notifications n ON n.id = o.notification_id"
+                    " WHERE o.state = 'pending' AND o.sink = ?1 AND o.next_attempt <= ?2"
+                    " ORDER BY o.next_attempt, n.id LIMIT ?3",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, sink, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct notification *no;
+                if (!greedy_realloc((void **)&entries, &allocated, n + 1, sizeof(*entries)) ||
+                    !(no = calloc(1, sizeof(*no)))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                *no = (struct notification){
+                        .id = sqlite3_column_int64(st, 0),
+                        .kind = column_strdup(st, 1),
+                        .owner_id = sqlite3_column_int64(st, 2),
+                        .post_id = sqlite3_column_int64(st, 3),
+                        .community = column_strdup(st, 4),
+                        .topic = column_strdup(st, 5),
+                        .url = column_strdup(st, 6),
+                        .text = column_strdup(st, 7),
+                        .categories =
+                                categories_from_json((const char *)sqlite3_column_text(st, 8)),
+                        .date = sqlite3_column_int64(st, 9),
+                        .starts_at = sqlite3_column_int64(st, 10),
+                        .starts_at_utc_offset = sqlite3_column_int(st, 11),
+                        .created = sqlite3_column_int64(st, 12),
+                };
+                entries[n++] = (struct outbox_entry){
+                        .notification = no,
+                        .sink = column_strdup(st, 13),
+                        .attempts = (unsigned)sqlite3_column_int(st, 14),
+                        .next_attempt = sqlite3_column_int64(st, 15),
+                        .last_error = column_strdup(st, 16),
+                };
+                if (!no->kind || !no->categories || !entries[n - 1].sink) {
+                        r = -ENOMEM;
+                        break;
+                }
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = sqlite_to_errno(rc) ?: -EIO;
+        sqlite3_finalize(st);
+        if (r < 0) {
+                for (size_t i = 0; i < n; i++)
+                        outbox_entry_done(&entries[i]);
+                free(entries);
+                return r;
+        }
+        *ret = entries;
+        *ret_n = n;
+        return 0;
+}
+
+int store_outbox_due_sinks(struct store *s, int64_t now, char ***ret)
+{
+        sqlite3_stmt *st = NULL;
+        char **l = NULL;
+        size_t n = 0, allocated = 0;
+        int rc = SQLITE_DONE, r;
+
+        r = prepare(
+                s,
+                "SELECT DISTINCT sink FROM outbox WHERE state = 'pending' AND next_attempt <= ?1",
+                &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, now);
+        if (!greedy_realloc((void **)&l, &allocated, 1, sizeof(char *)))
+                r = -ENOMEM;
+        else
+                l[0] = NULL;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (!greedy_realloc((void **)&l, &allocated, n + 2, sizeof(char *)) ||
+                    !(l[n] = column_strdup(st, 0))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                l[++n] = NULL;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = sqlite_to_errno(rc) ?: -EIO;
+        sqlite3_finalize(st);
+        if (r < 0) {
+                strv_free(l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+int store_outbox_defer_sink(struct store *s, const char *sink, int64_t now, int64_t next_attempt,
+                            const char *reason)
+{
+        sqlite3_stmt *st = NULL;
+        int r = prepare(s,
+                        "UPDATE outbox SET next_attempt = ?3, last_error = ?4"
+                        " WHERE state = 'pending' AND sink = ?1 AND next_attempt <= ?2",
+                        &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, sink, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, next_attempt);
+        bind_text_or_null(st, 4, reason);
+        r = finalize_done(s, st);
+        return r < 0 ? r : sqlite3_changes(s->db);
+}
+
+int store_outbox_prune(struct store *s, int64_t before)
+{
+        sqlite3_stmt *st = NULL;
+        int r, n;
+
+        r = store_begin(s);
+        if (r < 0)
+                return r;
+        r = prepare(s, "DELETE FROM outbox WHERE state = 'delivered' AND delivered_at < ?1", &st);
+        if (r >= 0) {
+                sqlite3_bind_int64(st, 1, before);
+                r = finalize_done(s, st);
+        }
+        n = r < 0 ? 0 : sqlite3_changes(s->db);
+        if (r >= 0)
+                r = prepare(s,
+                            "DELETE FROM notifications WHERE created < ?1 AND NOT EXISTS"
+                            " (SELECT 1 FROM outbox o WHERE o.notification_id = notifications.id)",
+                            &st);
+        if (r >= 0) {
+                sqlite3_bind_int64(st, 1, before);
+                r = finalize_done(s, st);
+        }
+        if (r >= 0)
+                r = store_commit(s);
+        if (r < 0) {
+                store_rollback(s);
+                return r;
+        }
+        return n;
+}
+
+int store_outbox_sink_counts(struct store *s, const char *sink, unsigned *ret_pending,
+                             unsigned *ret_delivered, unsigned *ret_dead)
+{
+        sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        r = prepare(s,
+                    "SELECT count(*) FILTER (WHERE state = 'pending'),"
+                    " count(*) FILTER (WHERE state = 'delivered'),"
+                    " count(*) FILTER (WHERE state = 'dead') FROM outbox WHERE sink = ?1",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, sink, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                *ret_pending = (unsigned)sqlite3_column_int64(st, 0);
+                *ret_delivered = (unsigned)sqlite3_column_int64(st, 1);
+                *ret_dead = (unsigned)sqlite3_column_int64(st, 2);
+        }
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW ? 0 : (sqlite_to_errno(rc) ?: -EIO);
+}
+
+void dead_letters_free(struct dead_letter *l, size_t n)
+{
+        for (size_t i = 0; l && i < n; i++) {
+                free(l[i].url);
+                free(l[i].community);
+                free(l[i].sink);
+                free(l[i].last_error);
+        }
+        free(l);
+}
+
+int store_dead_letters(struct store *s, size_t max, struct dead_letter **ret, size_t *ret_n)
+{
+        sqlite3_stmt *st = NULL;
+        struct dead_letter *l = NULL;
+        size_t n = 0, allocated = 0;
+        int rc, r;
+
+        r = prepare(s,
+                    "SELECT n.id, n.url, n.community, o.sink, o.attempts, n.created, o.last_error"
+                    " FROM outbox o JOIN notifications n ON n.id = o.notification_id"
+                    " WHERE o.state = 'dead' ORDER BY n.created DESC, n.id DESC LIMIT ?1",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (!greedy_realloc((void **)&l, &allocated, n + 1, sizeof(*l))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                l[n++] = (struct dead_letter){
+                        .notification_id = sqlite3_column_int64(st, 0),
+                        .url = column_strdup(st, 1),
+                        .community = column_strdup(st, 2),
+                        .sink = column_strdup(st, 3),
+                        .attempts = (unsigned)sqlite3_column_int(st, 4),
+                        .created = sqlite3_column_int64(st, 5),
+                        .last_error = column_strdup(st, 6),
+                };
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = sqlite_to_errno(rc) ?: -EIO;
+        sqlite3_finalize(st);
+        if (r < 0) {
+                dead_letters_free(l, n);
+                return r;
+        }
+        *ret = l;
+        *ret_n = n;
+        return 0;
+}
+
+int store_alert_get(struct store *s, const char *subject, struct alert_row *ret)
+{
+        sqlite3_stmt *st = NULL;
+        int rc, r;
+
+        r = prepare(s, "SELECT failures, alerted, since, last_error FROM alerts WHERE subject = ?1",
+                    &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, subject, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                *ret = (struct alert_row){
+                        .failures = (unsigned)sqlite3_column_int64(st, 0),
+                        .alerted = sqlite3_column_int(st, 1) != 0,
+                        .since = sqlite3_column_int64(st, 2),
+                        .last_error = column_strdup(st, 3),
+                };
+        sqlite3_finalize(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        return rc == SQLITE_ROW ? 0 : (sqlite_to_errno(rc) ?: -EIO);
+}
+
+int store_alert_put(struct store *s, const char *subject, const struct alert_row *a)
+{
+        sqlite3_stmt *st = NULL;
+        int r = prepare(s,
+                        "INSERT INTO alerts (subject, failures, alerted, since, last_error)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(subject) DO UPDATE SET"
+                        " failures = ?2, alerted = ?3, since = ?4, last_error = ?5",
+                        &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, subject, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, a->failures);
+        sqlite3_bind_int(st, 3, a->alerted);
+        sqlite3_bind_int64(st, 4, a->since);
+        bind_text_or_null(st, 5, a->last_error);
+        return finalize_done(s, st);
+}
+
+int store_alerts_active(struct store *s, char ***ret)
+{
+        sqlite3_stmt *st = NULL;
+        char **l = calloc(1, sizeof(char *));
+        size_t n = 0, allocated = 1;
+        int rc, r;
+
+        if (!l)
+                return -ENOMEM;
+        r = prepare(s, "SELECT subject FROM alerts WHERE alerted ORDER BY since", &st);
+        if (r < 0) {
+                free(l);
+                return r;
+        }
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                if (!greedy_realloc((void **)&l, &allocated, n + 2, sizeof(char *)) ||
+                    !(l[n] = column_strdup(st, 0))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                l[++n] = NULL;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = sqlite_to_errno(rc) ?: -EIO;
+        sqlite3_finalize(st);
+        if (r < 0) {
+                strv_free(l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+bool store_in_transaction(struct store *s)
+{
+        return s && s->db && !sqlite3_get_autocommit(s->db);
 }

@@ -1,0 +1,411 @@
+"""govwatchd run under the systemd protocol, on a real NOTIFY_SOCKET the test binds, and the
+outbox's promises seen from outside.
+
+What a user would notice if this fails: `systemctl start` hanging or timing out (no READY=1),
+`systemctl status` showing stale or no state, the watchdog killing a healthy daemon,
+`systemctl reload` with a typo taking the service down or a good reload not taking effect,
+`systemctl stop` cutting a notification in half or leaving a dirty store; a slow sink flooded
+with parallel sends, notifications that fail forever vanishing instead of showing as dead
+letters, history growing without bound, or no word about a wall that stopped working.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+import crash_harness
+import gwtest
+
+STATUS_RE = re.compile(r"^(\d+) communities · last sweep (never|\d\d:\d\d), (\d+) new · outbox (\d+)"
+                       r"( · (\d+) dead letters)?$")
+
+
+class NotifySocket:
+    """An AF_UNIX datagram socket like the one systemd gives a Type=notify service. A thread
+    drains it all the time, as PID 1 does: a full socket would block sd_notify()."""
+
+    count = 0
+
+    def __init__(self, workdir):
+        self.path = os.path.join(workdir, "notify-%d.sock" % NotifySocket.count)
+        NotifySocket.count += 1
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.messages = []  # (monotonic time, {key: value}, raw)
+        self.cursor = 0     # wait() and collect() consume from here
+        self.cond = threading.Condition()
+        self.closed = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.closed:
+            try:
+                raw = self.sock.recv(65536).decode()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            fields = {}
+            for line in raw.split("\n"):
+                if "=" in line:
+                    k, v = line.split("=", 1)
+                    fields[k] = v
+            with self.cond:
+                self.messages.append((time.monotonic(), fields, raw))
+                self.cond.notify_all()
+
+    def _next(self, deadline):
+        with self.cond:
+            while self.cursor >= len(self.messages):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+            self.cursor += 1
+            return self.messages[self.cursor - 1]
+
+    def wait(self, pred, timeout=30, what="a notify message"):
+        """The first message not yet consumed for which pred(fields) holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            m = self._next(deadline)
+            if m is None:
+                raise AssertionError("no %s within %d s; got: %s" %
+                                     (what, timeout, [m[2] for m in self.messages[-20:]]))
+            if pred(m[1]):
+                return m
+
+    def collect(self, seconds):
+        deadline = time.monotonic() + seconds
+        got = []
+        while True:
+            m = self._next(deadline)
+            if m is None:
+                return got
+            got.append(m)
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        self.thread.join()
+        self.sock.close()
+
+
+class Daemon:
+    """govwatchd run with NOTIFY_SOCKET; stdout and stderr in files."""
+
+    def __init__(self, workdir, config, name, env=None, watchdog_usec=None, watchdog_pid=None):
+        self.notify = NotifySocket(workdir)
+        self.stderr_path = crash_harness.log_path(workdir, name + ".log")
+        self.stdout_path = os.path.join(workdir, name + ".out")
+        e = dict(os.environ)
+        for k in ("GOVWATCH_VK_TOKEN", "CREDENTIALS_DIRECTORY", "WATCHDOG_USEC", "WATCHDOG_PID",
+                  "JOURNAL_STREAM"):
+            e.pop(k, None)
+        e["NOTIFY_SOCKET"] = self.notify.path
+        e["GOVWATCH_TEST_BACKOFF_SCALE"] = "0.02"
+        e.update(env or {})
+        cmd = [gwtest.GOVWATCHD, "--config", config, "run"]
+        if watchdog_usec:
+            # WATCHDOG_PID must be the daemon's own pid: the shell's $$ is, once it execs
+            e["WATCHDOG_USEC"] = str(watchdog_usec)
+            pid = "$$" if watchdog_pid is None else str(watchdog_pid)
+            cmd = ["/bin/sh", "-c", 'WATCHDOG_PID=%s exec "$0" "$@"' % pid] + cmd
+        with open(self.stdout_path, "w") as out, open(self.stderr_path, "a") as err:
+            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=e)
+
+    def stderr(self):
+        return gwtest.read_text(self.stderr_path)
+
+    def stdout(self):
+        return gwtest.read_text(self.stdout_path)
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.notify.close()
+        return self.proc.returncode
+
+
+def wait_for(cond, timeout=30, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Base(unittest.TestCase):
+    def setUp(self):
+        self.tmp = gwtest.TempDir()
+        self.dir = self.tmp.__enter__()
+        self.emu = gwtest.Emulator(self.dir)
+        self.state = os.path.join(self.dir, "state")
+        self.out = os.path.join(self.dir, "delivered.jsonl")
+        self.events = os.path.join(self.dir, "events.jsonl")
+        self.daemons = []
+
+    def tearDown(self):
+        for d in self.daemons:
+            if d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait()
+            d.notify.close()
+        self.emu.stop()
+        self.tmp.__exit__(None, None, None)
+
+    def config(self, sinks, watch, extra="poll_interval: 2s\n"):
+        return gwtest.write_config(self.dir, self.emu, extra + "sinks:\n" + sinks + "watch:\n" +
+                                   watch)
+
+    @staticmethod
+    def watch(communities, sinks, topic="Район"):
+        return ("  - topic: %s\n    communities: [%s]\n    categories: all\n"
+                "    uncategorized: true\n    sinks: [%s]\n" %
+                (topic, ", ".join(str(c) for c in communities), ", ".join(sinks)))
+
+    def start(self, config, name="govwatchd", **kw):
+        d = Daemon(self.dir, config, name, **kw)
+        self.daemons.append(d)
+        return d
+
+    def first_seen(self, owner_id):
+        if not os.path.exists(os.path.join(self.state, "govwatch.db")):
+            return False
+        rows = crash_harness.db_query(
+            self.state, "SELECT first_seen FROM communities WHERE owner_id = ?", (owner_id,))
+        return bool(rows and rows[0][0] > 0)
+
+    def delivered(self, path=None, kind="post"):
+        return [d for d in crash_harness.read_jsonl(path or self.out) if d.get("kind") == kind]
+
+    def assert_clean_stop(self, d):
+        rc = d.stop()
+        self.assertEqual(rc, 0, d.stderr())
+        self.assertIsNone(gwtest.sanitizer_report(d.stderr()), d.stderr())
+        # the store was closed: SQLite checkpoints and removes the WAL on the last close
+        wal = os.path.join(self.state, "govwatch.db-wal")
+        self.assertFalse(os.path.exists(wal) and os.path.getsize(wal) > 0,
+                         "store not closed cleanly (WAL left behind)")
+        self.assertEqual(crash_harness.db_query(self.state, "PRAGMA integrity_check")[0][0], "ok")
+
+
+class NotifyProtocolTest(Base):
+    def test_ready_status_stop(self):
+        config = self.config(crash_harness.hook_sink(self.dir, self.out),
+                             self.watch([-100001, -100002], ["hook"]))
+        d = self.start(config)
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+        # READY=1 comes after the config was loaded and the store opened
+        self.assertTrue(os.path.exists(os.path.join(self.state, "govwatch.db")))
+        _, f, _ = d.notify.wait(lambda f: "STATUS" in f and "last sweep never" not in f["STATUS"],
+                                what="STATUS= after the first sweep")
+        m = STATUS_RE.match(f["STATUS"])
+        self.assertIsNotNone(m, f["STATUS"])
+        self.assertEqual(m.group(1), "2")
+        wait_for(lambda: self.first_seen(-100001) and self.first_seen(-100002), what="first sight")
+
+        url = "https://vk.com/wall-100001_%d" % self.emu.add_post(-100001, "Приём граждан")
+        wait_for(lambda: any(x["url"] == url for x in self.delivered()), what="delivery")
+        # the line is kept current: the sweep that found the post said so
+        d.notify.collect(0.5)
+        news = [STATUS_RE.match(m[1]["STATUS"]) for m in d.notify.messages if "STATUS" in m[1]]
+        self.assertTrue(any(m and m.group(3) == "1" for m in news),
+                        [m[1].get("STATUS") for m in d.notify.messages])
+
+        d.proc.send_signal(signal.SIGTERM)
+        d.notify.wait(lambda f: f.get("STOPPING") == "1", what="STOPPING=1")
+        self.assert_clean_stop(d)
+
+    def test_watchdog_pings(self):
+        config = self.config(crash_harness.hook_sink(self.dir, self.out),
+                             self.watch([-100001], ["hook"]))
+        d = self.start(config, watchdog_usec=200000)
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+        got = d.notify.collect(1.5)
+        pings = [m for m in got if m[1].get("WATCHDOG") == "1"]
+        # sd-event pings at a fraction of the 200 ms interval: at least 5 in 1.5 s, evenly
+        self.assertGreaterEqual(len(pings), 5, [m[2] for m in got])
+        gaps = [b[0] - a[0] for a, b in zip(pings, pings[1:])]
+        self.assertLess(max(gaps), 0.2, gaps)
+        self.assert_clean_stop(d)
+
+        # WATCHDOG_PID of another process: the watchdog is not ours, no pings
+        d = self.start(config, name="govwatchd-other", watchdog_usec=200000, watchdog_pid=1)
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+        got = d.notify.collect(1.0)
+        self.assertFalse([m for m in got if m[1].get("WATCHDOG") == "1"])
+        self.assert_clean_stop(d)
+
+    def test_reload_broken_then_good(self):
+        out2 = os.path.join(self.dir, "delivered2.jsonl")
+        sinks = crash_harness.hook_sink(self.dir, self.out)
+        config = self.config(sinks, self.watch([-100001], ["hook"]))
+        good = gwtest.read_text(config)
+        d = self.start(config)
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+        wait_for(lambda: self.first_seen(-100001), what="first sight")
+
+        # 1. a broken file: RELOADING=1 with MONOTONIC_USEC, FILE:LINE:COL logged, READY=1,
+        #    and the running config keeps working
+        with open(config, "w") as f:
+            f.write(good.replace("poll_interval: 2s", "poll_interval: soon"))
+        line = [i for i, l in enumerate(good.splitlines(), 1) if l.startswith("poll_interval")][0]
+        before = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        d.proc.send_signal(signal.SIGHUP)
+        _, f, raw = d.notify.wait(lambda f: f.get("RELOADING") == "1", what="RELOADING=1")
+        after = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        self.assertIn("MONOTONIC_USEC", f, raw)
+        self.assertTrue(before <= int(f["MONOTONIC_USEC"]) <= after, (before, f, after))
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1 after a failed reload")
+        wait_for(lambda: re.search(r"govwatch\.yaml:%d:\d+: " % line, d.stderr()),
+                 what="FILE:LINE:COL of the error")
+        self.assertIn("keeping the running configuration", d.stderr())
+        self.assertIsNone(d.proc.poll())
+        url = "https://vk.com/wall-100001_%d" % self.emu.add_post(-100001, "После сбоя")
+        wait_for(lambda: any(x["url"] == url for x in self.delivered()), what="delivery")
+
+        # 2. a good file with a new watch entry and a new sink: both take effect
+        sinks2 = sinks + crash_harness.hook_sink(self.dir, out2, name="second")
+        with open(config, "w") as f:
+            f.write(good.split("sinks:\n")[0] + "sinks:\n" + sinks2 + "watch:\n" +
+                    self.watch([-100001], ["hook"]) +
+                    self.watch([-100002], ["second"], topic="Школа"))
+        d.proc.send_signal(signal.SIGHUP)
+        d.notify.wait(lambda f: f.get("RELOADING") == "1", what="RELOADING=1")
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1 after the reload")
+        wait_for(lambda: "Configuration reloaded" in d.stderr(), what="reload log")
+        wait_for(lambda: self.first_seen(-100002), what="first sight of the new entry")
+        url2 = "https://vk.com/wall-100002_%d" % self.emu.add_post(-100002, "Родительское собрание")
+        wait_for(lambda: any(x["url"] == url2 for x in self.delivered(out2)),
+                 what="delivery through the new sink")
+        self.assertFalse(any(x["url"] == url2 for x in self.delivered()))
+        d.proc.send_signal(signal.SIGTERM)
+        self.assert_clean_stop(d)
+
+    def test_stop_finishes_sends_in_flight(self):
+        config = self.config(crash_harness.hook_sink(self.dir, self.out, sleep_max=-2.0,
+                                                     events=self.events),
+                             self.watch([-100001], ["hook"]))
+        d = self.start(config)
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+        wait_for(lambda: self.first_seen(-100001), what="first sight")
+        url = "https://vk.com/wall-100001_%d" % self.emu.add_post(-100001, "Долгая доставка")
+        wait_for(lambda: any(e["ev"] == "start" and e["url"] == url
+                             for e in crash_harness.read_jsonl(self.events)),
+                 what="the send to start")
+        t = time.monotonic()
+        d.proc.send_signal(signal.SIGTERM)
+        d.notify.wait(lambda f: f.get("STOPPING") == "1", what="STOPPING=1")
+        self.assert_clean_stop(d)
+        self.assertGreater(time.monotonic() - t, 1.0, "did not wait for the send in flight")
+        self.assertEqual([x["url"] for x in self.delivered()], [url])
+        rows = crash_harness.db_query(self.state, "SELECT o.state FROM outbox o JOIN "
+                                                  "notifications n ON n.id = o.notification_id "
+                                                  "WHERE n.url = ?", (url,))
+        self.assertEqual(rows, [("delivered",)], "the finished send was not recorded")
+
+
+class OutboxTest(Base):
+    def test_per_sink_concurrency(self):
+        config = self.config(crash_harness.hook_sink(self.dir, self.out, sleep_max=-1.0,
+                                                     events=self.events, concurrency=2),
+                             self.watch([-100001], ["hook"]))
+        d = self.start(config)
+        wait_for(lambda: self.first_seen(-100001), what="first sight")
+        urls = {"https://vk.com/wall-100001_%d" % self.emu.add_post(-100001, "Пост %d" % i)
+                for i in range(6)}
+        wait_for(lambda: urls <= {x["url"] for x in self.delivered()}, timeout=60,
+                 what="six deliveries")
+        ev = [e for e in crash_harness.read_jsonl(self.events) if e["url"] in urls]
+        points = sorted([(e["t"], 1) for e in ev if e["ev"] == "start"] +
+                        [(e["t"], -1) for e in ev if e["ev"] == "end"], key=lambda p: (p[0], p[1]))
+        running = peak = 0
+        for _, step in points:
+            running += step
+            peak = max(peak, running)
+        self.assertEqual(peak, 2, "concurrency: 2 means two sends at once, no more, no less")
+        self.assert_clean_stop(d)
+
+    def test_expired_becomes_dead_letter_in_status(self):
+        config = self.config(crash_harness.hook_sink(self.dir, self.out, fail_rate=1.0),
+                             self.watch([-100001], ["hook"]),
+                             extra="poll_interval: 2s\nexpire: 3s\n")
+        d = self.start(config)
+        wait_for(lambda: self.first_seen(-100001), what="first sight")
+        url = "https://vk.com/wall-100001_%d" % self.emu.add_post(-100001, "Никогда не дойдёт")
+        wait_for(lambda: crash_harness.db_query(self.state, "SELECT count(*) FROM outbox WHERE "
+                                                            "state = 'dead'")[0][0] == 1,
+                 timeout=30, what="a dead letter")
+        attempts = crash_harness.db_query(self.state, "SELECT attempts FROM outbox")[0][0]
+        self.assertGreater(attempts, 1, "retried before giving up")
+        # status reads the store while the daemon runs
+        p = gwtest.govwatchd("status", config=config, check=0)
+        self.assertIn("1 dead letters", p.stdout)
+        self.assertIn(url, p.stdout)
+        self.assertIn("exited 75", p.stdout)
+        d.notify.wait(lambda f: "1 dead letters" in f.get("STATUS", ""),
+                      what="dead letters in STATUS=")
+        self.assert_clean_stop(d)
+        self.assertEqual(self.delivered(), [])
+
+    def test_history_kept_then_pruned(self):
+        config = self.config(crash_harness.hook_sink(self.dir, self.out),
+                             self.watch([-100001], ["hook"]),
+                             extra="poll_interval: 2s\nhistory: 3s\n")
+        d = self.start(config)
+        wait_for(lambda: self.first_seen(-100001), what="first sight")
+        url = "https://vk.com/wall-100001_%d" % self.emu.add_post(-100001, "История")
+        wait_for(lambda: crash_harness.db_query(
+            self.state, "SELECT count(*) FROM outbox WHERE state = 'delivered'")[0][0] == 1,
+            what="delivered row kept as history")
+        wait_for(lambda: crash_harness.db_query(
+            self.state, "SELECT (SELECT count(*) FROM outbox) + "
+                        "(SELECT count(*) FROM notifications)")[0][0] == 0,
+            timeout=30, what="history pruned")
+        time.sleep(3)  # more sweeps: the post is still known as seen, never sent again
+        self.assertEqual([x["url"] for x in self.delivered()], [url])
+        self.assert_clean_stop(d)
+
+    def test_alert_after_consecutive_failures_and_recovery(self):
+        alerts = os.path.join(self.dir, "alerts.jsonl")
+        config = self.config(crash_harness.hook_sink(self.dir, self.out) +
+                             crash_harness.hook_sink(self.dir, alerts, name="admin"),
+                             self.watch([-100001, -100002], ["hook"]),
+                             extra="poll_interval: 1s\nalerts: [admin]\n")
+        d = self.start(config)
+        wait_for(lambda: self.first_seen(-100001) and self.first_seen(-100002),
+                 what="first sight")
+        self.emu.control("community_error", {"owner_id": -100002, "error_code": 15})
+        raised = wait_for(lambda: self.delivered(alerts, kind="alert"), timeout=40,
+                          what="an alert")
+        self.assertEqual(len(raised), 1)
+        self.assertIn("VK error 15", raised[0]["text"])
+        p = gwtest.govwatchd("status", config=config, check=0)
+        self.assertIn("community:-100002", p.stdout)
+        time.sleep(3)  # failing on: still one alert
+        self.assertEqual(len(self.delivered(alerts, kind="alert")), 1)
+        self.emu.control("community_error", {"owner_id": -100002, "error_code": None})
+        wait_for(lambda: len(self.delivered(alerts, kind="alert")) == 2, timeout=30,
+                 what="the recovery alert")
+        self.assertIn("снова", self.delivered(alerts, kind="alert")[1]["text"])
+        self.assert_clean_stop(d)
+
+
+if __name__ == "__main__":
+    unittest.main()
