@@ -1189,6 +1189,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
         self.wfile.flush()
+        dump = getattr(self.server, "dump_dir", None)
+        if dump and self.path.startswith("/method/"):
+            # benchmarks compare the daemon with a bare JSON parse of exactly these bytes
+            with self.server.dump_lock:
+                self.server.dump_seq += 1
+                name = os.path.join(dump, "%06d.json" % self.server.dump_seq)
+            with open(name, "wb") as f:
+                f.write(body)
 
     def _dispatch(self):
         url = urllib.parse.urlsplit(self.path)
@@ -1343,6 +1351,8 @@ def main(argv=None):
     ap.add_argument("--rps", type=int, help="requests per second per token, 0 = unlimited")
     ap.add_argument("--daily-wall-get", type=int, help="wall.get budget, 0 = unlimited")
     ap.add_argument("--quiet", action="store_true", help="no access log on stderr")
+    ap.add_argument("--dump-responses", metavar="DIR",
+                    help="write every API answer's bytes to DIR/NNNNNN.json (for benchmarks)")
     args = ap.parse_args(argv)
 
     try:
@@ -1368,6 +1378,9 @@ def main(argv=None):
     server_class = Server6 if ":" in args.host else Server
     server = server_class((args.host, args.port), Handler)
     server.emu = emu
+    server.dump_dir = args.dump_responses
+    server.dump_lock = threading.Lock()
+    server.dump_seq = 0
     port = server.server_address[1]
     if args.port_file:
         write_port_file(args.port_file, port)
