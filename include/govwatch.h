@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http.h"
 #include "route.h"
+#include "scheduler.h"
 #include "sink.h"
 #include "source.h"
 #include "store.h"
@@ -22,7 +23,9 @@ struct target {
         char *name; /* community title or screen name, for humans */
         char *screen_name;
         unsigned backfill; /* max over its watch entries */
+        unsigned priority; /* max over its watch entries, 1..SCHEDULER_PRIORITY_MAX */
         /* per sweep */
+        uint64_t poll_usec;      /* realtime when its first page was sent, for scheduler_observe */
         struct post **collected; /* posts gathered over the pages of this sweep */
         size_t n_collected;
         size_t allocated;
@@ -45,7 +48,11 @@ struct govwatch {
         struct target *targets;
         size_t n_targets;
         bool targets_resolved;
-        bool dry_run; /* once --dry-run: record nothing, print JSON */
+        uint64_t resolve_attempted_usec; /* realtime; an incomplete resolution is retried after
+                                          * poll_interval, not every sweep */
+        struct scheduler *scheduler;     /* which wall when, and the daily wall.get budget */
+        bool scheduler_has_targets;      /* holds the watch list (else only the budget window) */
+        bool dry_run;                    /* once --dry-run: record nothing, print JSON */
         FILE *dry_run_out;
         bool ignore_quiet_hours; /* once: deliver now, whatever the hour */
         int fatal;               /* negative errno of an error that ends `once` */
@@ -54,13 +61,20 @@ struct govwatch {
         struct outbox *outbox;
         /* figures of the last sweep, for the log and STATUS= */
         int64_t last_sweep_end;
+        unsigned last_sweep_polled;
         unsigned last_sweep_new;
         unsigned last_sweep_errors;
 };
 
 /* sweep.c */
+#define SWEEP_MAX_DUE 300 /* walls one scheduled sweep polls at most (12 execute batches) */
 typedef void (*sweep_done_fn)(struct govwatch *gw, int result, void *userdata);
-int sweep_start(struct govwatch *gw, sweep_done_fn done, void *userdata);
+/* Polls owner_ids (n_ids of them), or every watched wall when owner_ids is NULL (`once`). When the
+ * watch list must be resolved first (the first sweep after start or reload), a non-NULL list is
+ * replaced by what the scheduler finds due once the walls are known. Walls that the daily budget
+ * has no room for are skipped with a warning. */
+int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, sweep_done_fn done,
+                void *userdata);
 bool sweep_running(const struct govwatch *gw);
 void sweep_abort(struct govwatch *gw);
 void targets_free(struct govwatch *gw);
@@ -84,3 +98,14 @@ uint64_t outbox_backoff_usec(unsigned attempts, uint64_t random);
 int govwatch_new(sd_event *event, struct config *conf, bool dry_run, struct govwatch **ret);
 struct govwatch *govwatch_free(struct govwatch *gw);
 int govwatch_create_sinks(struct govwatch *gw);
+/* A scheduler with conf's budget, intervals and time zone, watching nothing yet. */
+int govwatch_scheduler_new(const struct config *conf, struct scheduler **ret);
+/* Restores what the store kept into s (which should hold the watch list already): 0 also when
+ * nothing was saved; a malformed row is warned about and ignored. */
+int govwatch_scheduler_load(struct scheduler *s, struct store *store);
+/* The watch list was (re)resolved: a scheduler watching exactly gw->targets, keeping what the
+ * previous one and the store learned; warns when the budget cannot cover it. */
+int govwatch_scheduler_rebuild(struct govwatch *gw);
+/* Keeps the scheduler and the request bucket in the store: after a sweep, at reload and exit.
+ * Nothing in a dry run. */
+void govwatch_save_state(struct govwatch *gw);

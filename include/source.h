@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "store.h"
 #include "vk.h"
 
 struct source;
@@ -35,3 +36,10 @@ int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size
 /* Requests sent since creation (for figures and tests). */
 unsigned source_requests_sent(const struct source *src);
 unsigned source_pending(const struct source *src);
+
+/* VK answered error 6 or 9 anyway: empty the bucket so the next request waits a full token. */
+void source_slow_down(struct source *src);
+/* The bucket as the store keeps it (two kv integers), so that a restart does not grant a fresh
+ * burst: load after source_new (0 when nothing was saved), save after a sweep and at exit. */
+int source_load_bucket(struct source *src, struct store *store);
+int source_save_bucket(const struct source *src, struct store *store);

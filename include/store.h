@@ -11,7 +11,7 @@
 
 #include "notification.h"
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_FILENAME       "govwatch.db"
 
 struct store;
@@ -146,3 +146,8 @@ int store_alert_put(struct store *s, const char *subject, const struct alert_row
 int store_alerts_active(struct store *s, char ***ret);
 /* True while a transaction opened by store_begin() is open. */
 bool store_in_transaction(struct store *s);
+
+/* Text values that must survive restarts (what the scheduler learned, budget.h's window): 0 and
+ * a string the caller frees, or -ENOENT. */
+int store_kv_get_text(struct store *s, const char *key, char **ret);
+int store_kv_put_text(struct store *s, const char *key, const char *value);

@@ -1,5 +1,13 @@
 /* daemon.c — the event loop's owner: timers for sweeps and deliveries, signals, sd_notify.
  *
+ * When to poll is the scheduler's call (scheduler.h): the sweep timer is a CLOCK_REALTIME timer
+ * at scheduler_next_wakeup(), and each wake-up polls what scheduler_due() hands out, in execute
+ * batches. The sweep period of old (poll_interval) survives only as the longest sleep: a cheap
+ * wake-up that asks the scheduler again, so that a watch list left partly unresolved by a
+ * transient error is resolved again within that time. The first sweep after start and after a
+ * reload polls every wall, as `once` does (within the budget): that is when an admin expects to
+ * see the daemon at work, and the scheduler counts those calls like any others.
+ *
  * Nothing here blocks: a sweep and a delivery pass are asynchronous and report back through
  * callbacks; the loop only decides when to start the next one and when to stop. It speaks the
  * sd_notify protocol: READY=1 once config and store are up, STATUS= kept current, WATCHDOG=1
@@ -21,6 +29,7 @@
 #define OUTBOX_MIN_WAIT_USEC (1 * USEC_PER_SEC)  /* the store counts retries in whole seconds */
 #define STOP_TIMEOUT_USEC    (10 * USEC_PER_SEC)
 #define PRUNE_INTERVAL_USEC  USEC_PER_HOUR
+#define MIN_WAKE_GAP_USEC    (100 * USEC_PER_MSEC) /* after a wake-up that found nothing due */
 
 struct daemon {
         struct govwatch *gw;
@@ -32,7 +41,10 @@ struct daemon {
         bool reload_pending;
         int64_t sweep_started;
         uint64_t last_prune;
+        bool idle_wake;     /* the last wake-up found nothing due */
+        bool poll_all_next; /* start and reload: the next sweep polls every wall */
         int exit_code;
+        int64_t due[SWEEP_MAX_DUE];
 };
 
 /* Feeds the alert counters with what a sweep found about the token and the walls. */
@@ -81,10 +93,11 @@ int daemon_once(struct govwatch *gw)
         struct once_state st = {.sweep_started = now_seconds()};
         int r;
 
-        r = sweep_start(gw, once_swept, &st);
+        r = sweep_start(gw, NULL, 0, once_swept, &st);
         if (r < 0)
                 return log_error_errno(r, "Failed to start a sweep: %m");
         r = sd_event_loop(gw->event);
+        govwatch_save_state(gw);
         outbox_shutdown(gw);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
@@ -103,14 +116,13 @@ static size_t configured_communities(const struct config *conf)
         return n;
 }
 
-/* "58 communities · last sweep 12:04, 3 new · outbox 0". The daily quota joins this line when
- * the budget (budget.h) is wired into the sweep; until then it is not shown rather than made
- * up. */
+/* "58 communities · last sweep 12:04, 3 new · outbox 0 · quota 1234/5000": quota is the
+ * wall.get calls of the last 24 h of the daily budget. */
 static void update_status(struct daemon *d)
 {
         struct govwatch *gw = d->gw;
         unsigned pending = 0, dead = 0;
-        char when[16] = "never", dead_part[48] = "";
+        char when[16] = "never", dead_part[48] = "", quota_part[48] = "";
         size_t n = gw->targets_resolved ? gw->n_targets : configured_communities(gw->conf);
 
         if (gw->store)
@@ -123,22 +135,54 @@ static void update_status(struct daemon *d)
         }
         if (dead)
                 snprintf(dead_part, sizeof(dead_part), " · %u dead letters", dead);
+        if (gw->scheduler) {
+                struct scheduler_status ss;
+                scheduler_status(gw->scheduler, now_realtime_usec(), &ss);
+                snprintf(quota_part, sizeof(quota_part), " · quota %u/%u", ss.used, ss.limit);
+        }
         if (gw->token_invalid) {
                 (void)sd_notifyf(false,
                                  "STATUS=VK token refused (error 5): polling stopped · outbox %u%s",
                                  pending, dead_part);
                 return;
         }
-        (void)sd_notifyf(false, "STATUS=%zu communities · last sweep %s, %u new · outbox %u%s", n,
-                         when, gw->last_sweep_new, pending, dead_part);
+        (void)sd_notifyf(false, "STATUS=%zu communities · last sweep %s, %u new · outbox %u%s%s", n,
+                         when, gw->last_sweep_new, pending, dead_part, quota_part);
+}
+
+/* A realtime timer: the scheduler plans in CLOCK_REALTIME (its state outlives the process). */
+static void schedule_sweep_at(struct daemon *d, uint64_t at)
+{
+        (void)sd_event_source_set_time(d->sweep_timer, at);
+        (void)sd_event_source_set_enabled(d->sweep_timer, SD_EVENT_ONESHOT);
 }
 
 static void schedule_sweep(struct daemon *d, uint64_t delay)
 {
-        uint64_t now;
-        sd_event_now(d->gw->event, CLOCK_MONOTONIC, &now);
-        (void)sd_event_source_set_time(d->sweep_timer, now + delay);
-        (void)sd_event_source_set_enabled(d->sweep_timer, SD_EVENT_ONESHOT);
+        schedule_sweep_at(d, now_realtime_usec() + delay);
+}
+
+/* The next wake-up: when the scheduler says, at most poll_interval from now (see the top). */
+static void schedule_next_sweep(struct daemon *d)
+{
+        struct govwatch *gw = d->gw;
+        uint64_t now = now_realtime_usec(), at = now, v = 0;
+
+        if (d->stopping)
+                return;
+        if (gw->token_invalid) {
+                /* retry rarely: the admin has to fix the token */
+                (void)getrandom(&v, sizeof(v), GRND_NONBLOCK);
+                schedule_sweep(d, USEC_PER_HOUR + v % (USEC_PER_HOUR / 10));
+                return;
+        }
+        if (gw->scheduler && gw->scheduler_has_targets)
+                at = scheduler_next_wakeup(gw->scheduler, now);
+        if (at > now + gw->conf->poll_interval_usec)
+                at = now + gw->conf->poll_interval_usec;
+        if (d->idle_wake && at < now + MIN_WAKE_GAP_USEC)
+                at = now + MIN_WAKE_GAP_USEC;
+        schedule_sweep_at(d, at);
 }
 
 /* The next delivery pass: when the earliest retry is due, at least every OUTBOX_CHECK_USEC. */
@@ -214,19 +258,17 @@ static void deliver(struct daemon *d)
 static void swept(struct govwatch *gw, int result, void *userdata)
 {
         struct daemon *d = userdata;
-        uint64_t interval = gw->conf->poll_interval_usec, v = 0;
 
         if (result < 0 && result != -EACCES)
                 log_warning_errno(result, "Sweep failed: %m");
-        log_info("Sweep done: %zu communities, %u new, %u errors.", gw->n_targets,
-                 gw->last_sweep_new, gw->last_sweep_errors);
+        /* scheduled sweeps come every few seconds to minutes: only news is worth a line */
+        log_full_errno(gw->last_sweep_new || gw->last_sweep_errors ? LOG_INFO : LOG_DEBUG, 0,
+                       "Sweep done: %u of %zu communities polled, %u new, %u errors.",
+                       gw->last_sweep_polled, gw->n_targets, gw->last_sweep_new,
+                       gw->last_sweep_errors);
         sweep_alerts(gw, result, d->sweep_started);
-        if (gw->token_invalid)
-                interval = USEC_PER_HOUR; /* retry rarely: the admin has to fix the token */
-        (void)getrandom(&v, sizeof(v), GRND_NONBLOCK);
-        interval += v % (interval / 10 + 1); /* jitter */
-        if (!d->stopping)
-                schedule_sweep(d, interval);
+        govwatch_save_state(gw);
+        schedule_next_sweep(d);
         deliver(d);
         maybe_reload(d);
         update_status(d);
@@ -242,8 +284,24 @@ static int on_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 d->gw->token_invalid = false; /* give it another chance, rarely */
                 d->gw->fatal = 0;
         }
+        /* before the watch list is resolved the sweep asks the scheduler itself, afterwards */
+        size_t n = 0;
+        bool all = d->poll_all_next;
+        d->poll_all_next = false;
+        if (!all && d->gw->scheduler && d->gw->scheduler_has_targets) {
+                int r = scheduler_due(d->gw->scheduler, now_realtime_usec(), d->due,
+                                      ELEMENTSOF(d->due), &n);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to ask the scheduler what is due: %m");
+                if (n == 0 && d->gw->targets_resolved) {
+                        d->idle_wake = true;
+                        schedule_next_sweep(d);
+                        return 0;
+                }
+        }
+        d->idle_wake = false;
         d->sweep_started = now_seconds();
-        int r = sweep_start(d->gw, swept, d);
+        int r = sweep_start(d->gw, all ? NULL : d->due, n, swept, d);
         if (r < 0) {
                 log_error_errno(r, "Failed to start a sweep: %m");
                 schedule_sweep(d, d->gw->conf->poll_interval_usec);
@@ -371,6 +429,14 @@ static void apply_reload(struct daemon *d)
                 return;
         }
 
+        /* what the scheduler learned and the request bucket carry over through the store */
+        govwatch_save_state(gw);
+        if (gw->store) {
+                r = source_load_bucket(source, gw->store);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to restore the request bucket, ignoring: %m");
+        }
+
         /* swap, all at once */
         sinks_free(gw->sinks, gw->conf->n_sinks);
         gw->sinks = sinks;
@@ -388,6 +454,7 @@ static void apply_reload(struct daemon *d)
                  gw->conf->n_watch, gw->conf->n_sinks);
         (void)sd_notify(false, "READY=1");
         update_status(d);
+        d->poll_all_next = true;
         schedule_sweep(d, 0);
 }
 
@@ -411,7 +478,7 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 
 int daemon_run(struct govwatch *gw, const char *config_path)
 {
-        struct daemon d = {.gw = gw, .config_path = config_path};
+        struct daemon d = {.gw = gw, .config_path = config_path, .poll_all_next = true};
         sigset_t mask;
         int r;
 
@@ -431,7 +498,7 @@ int daemon_run(struct govwatch *gw, const char *config_path)
         else if (r > 0)
                 log_debug("Watchdog enabled.");
 
-        r = sd_event_add_time_relative(gw->event, &d.sweep_timer, CLOCK_MONOTONIC, 0, 0,
+        r = sd_event_add_time_relative(gw->event, &d.sweep_timer, CLOCK_REALTIME, 0, 0,
                                        on_sweep_timer, &d);
         if (r >= 0)
                 r = sd_event_add_time_relative(gw->event, &d.outbox_timer, CLOCK_MONOTONIC,
@@ -439,9 +506,11 @@ int daemon_run(struct govwatch *gw, const char *config_path)
         if (r < 0)
                 return log_error_errno(r, "Failed to set up timers: %m");
 
-        log_info("govwatchd %s running: %zu watch entries, %zu sinks, sweep every %" PRIu64 " s.",
+        log_info("govwatchd %s running: %zu watch entries, %zu sinks, %u wall.get calls a day, "
+                 "each community every %" PRIu64 " s .. %" PRIu64 " s.",
                  GOVWATCH_VERSION, gw->conf->n_watch, gw->conf->n_sinks,
-                 gw->conf->poll_interval_usec / USEC_PER_SEC);
+                 gw->conf->vk.daily_wall_get, gw->conf->min_interval_usec / USEC_PER_SEC,
+                 gw->conf->max_interval_usec / USEC_PER_SEC);
         (void)sd_notify(false, "READY=1");
         update_status(&d);
         /* what a previous run left queued goes now, not after the first sweep */
@@ -449,6 +518,7 @@ int daemon_run(struct govwatch *gw, const char *config_path)
 
         r = sd_event_loop(gw->event);
 
+        govwatch_save_state(gw);
         outbox_shutdown(gw);
         sd_event_source_disable_unref(d.sweep_timer);
         sd_event_source_disable_unref(d.outbox_timer);

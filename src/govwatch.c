@@ -1,6 +1,13 @@
-/* govwatch.c — building and tearing down the daemon's parts from one config snapshot. */
+/* govwatch.c — building and tearing down the daemon's parts from one config snapshot, and
+ * keeping what must outlive the process (the scheduler's learning and budget window, the request
+ * bucket) in the store. */
+#include <inttypes.h>
+#include <sys/random.h>
+
 #include "govwatch.h"
 #include "log.h"
+
+#define SCHEDULER_STATE_KEY "scheduler"
 
 static int classifier_from_config(const struct config *conf, struct classifier **ret)
 {
@@ -36,6 +43,128 @@ int govwatch_create_sinks(struct govwatch *gw)
         return 0;
 }
 
+int govwatch_scheduler_new(const struct config *conf, struct scheduler **ret)
+{
+        struct scheduler_params p;
+        int32_t offset = 0;
+        int r;
+
+        scheduler_params_default(&p);
+        p.daily_budget = conf->vk.daily_wall_get;
+        /* 2 % for paging back through bursts, as the module's default (100 of 5000) */
+        p.reserve = conf->vk.daily_wall_get / 50;
+        p.min_interval_usec = conf->min_interval_usec;
+        p.max_interval_usec = conf->max_interval_usec;
+        r = tz_utc_offset(conf->timezone, (int64_t)(now_realtime_usec() / USEC_PER_SEC), &offset);
+        if (r < 0)
+                log_warning_errno(r, "Failed to find the UTC offset of %s, assuming +3 h: %m",
+                                  strempty(conf->timezone));
+        else
+                p.utc_offset_sec = offset;
+        if (getrandom(&p.seed, sizeof(p.seed), GRND_NONBLOCK) != sizeof(p.seed))
+                p.seed = now_monotonic_usec();
+        r = scheduler_new(&p, ret);
+        if (r < 0)
+                return log_error_errno(r,
+                                       "Failed to set up the scheduler (budget %u, intervals "
+                                       "%" PRIu64 " s .. %" PRIu64 " s): %m",
+                                       p.daily_budget, p.min_interval_usec / USEC_PER_SEC,
+                                       p.max_interval_usec / USEC_PER_SEC);
+        return 0;
+}
+
+int govwatch_scheduler_load(struct scheduler *s, struct store *store)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = store_kv_get_text(store, SCHEDULER_STATE_KEY, &text);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                log_warning_errno(r, "Failed to read the scheduler's state: %s, ignoring",
+                                  store_errmsg(store));
+                return 0;
+        }
+        r = scheduler_load(s, text);
+        if (r == -EBADMSG) {
+                log_warning("The scheduler's saved state is malformed, ignoring it: the daily "
+                            "budget and posting rates start afresh.");
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to restore the scheduler's state: %m");
+        return 0;
+}
+
+static void coverage_check(struct govwatch *gw)
+{
+        bool ok = true;
+        unsigned needed = 0;
+
+        scheduler_coverage(gw->scheduler, &ok, &needed);
+        if (ok)
+                return;
+        log_warning("The daily budget of %u wall.get calls (vk.daily_wall_get, less %u kept for "
+                    "bursts) cannot poll %zu communities every %" PRIu64 " min (max_interval): "
+                    "that needs about %u calls a day. They are polled less often, most overdue "
+                    "first.",
+                    gw->conf->vk.daily_wall_get, gw->conf->vk.daily_wall_get / 50,
+                    scheduler_size(gw->scheduler), gw->conf->max_interval_usec / USEC_PER_MINUTE,
+                    needed);
+}
+
+int govwatch_scheduler_rebuild(struct govwatch *gw)
+{
+        _cleanup_scheduler_ struct scheduler *s = NULL;
+        int r;
+
+        /* what the old one learned goes through the store, the one format both understand */
+        if (gw->scheduler_has_targets)
+                govwatch_save_state(gw);
+        r = govwatch_scheduler_new(gw->conf, &s);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < gw->n_targets; i++) {
+                r = scheduler_add(s, gw->targets[i].route.owner_id, gw->targets[i].priority);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to schedule %" PRId64 ": %m",
+                                               gw->targets[i].route.owner_id);
+        }
+        if (gw->store) {
+                r = govwatch_scheduler_load(s, gw->store);
+                if (r < 0)
+                        return r;
+        }
+        scheduler_free(gw->scheduler);
+        gw->scheduler = TAKE_PTR(s);
+        gw->scheduler_has_targets = true;
+        coverage_check(gw);
+        return 0;
+}
+
+void govwatch_save_state(struct govwatch *gw)
+{
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        if (!gw->store || gw->dry_run)
+                return;
+        /* without the watch list the text would forget every community's rates */
+        if (gw->scheduler && gw->scheduler_has_targets) {
+                r = scheduler_save(gw->scheduler, &text);
+                if (r >= 0)
+                        r = store_kv_put_text(gw->store, SCHEDULER_STATE_KEY, text);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to save the scheduler's state: %s, ignoring",
+                                          r == -ENOMEM ? "out of memory" : store_errmsg(gw->store));
+        }
+        if (gw->source) {
+                r = source_save_bucket(gw->source, gw->store);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to save the request bucket: %s, ignoring",
+                                          store_errmsg(gw->store));
+        }
+}
+
 int govwatch_new(sd_event *event, struct config *conf, bool dry_run, struct govwatch **ret)
 {
         struct govwatch *gw = calloc(1, sizeof(*gw));
@@ -56,6 +185,13 @@ int govwatch_new(sd_event *event, struct config *conf, bool dry_run, struct govw
                 log_error_errno(r, "Failed to open the store in %s: %m", conf->state_dir);
                 goto fail;
         }
+        /* the budget window before the watch list is known: `status` and the timer need it */
+        r = govwatch_scheduler_new(conf, &gw->scheduler);
+        if (r < 0)
+                goto fail;
+        r = govwatch_scheduler_load(gw->scheduler, gw->store);
+        if (r < 0)
+                goto fail;
         r = http_new(event, &gw->http);
         if (r < 0) {
                 log_error_errno(r, "Failed to set up HTTP: %m");
@@ -85,6 +221,7 @@ struct govwatch *govwatch_free(struct govwatch *gw)
                 sink_free(gw->sinks[i]);
         free(gw->sinks);
         outbox_free(gw->outbox);
+        scheduler_free(gw->scheduler);
         http_free(gw->http);
         store_free(gw->store);
         classifier_free(gw->classifier);

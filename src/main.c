@@ -91,6 +91,12 @@ static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run)
         TAKE_PTR(conf);
         r = source_new(event, gw->http, gw->conf, token, &gw->source);
         explicit_bzero(token, strlen(token));
+        if (r >= 0 && gw->store) {
+                /* a restart must not grant a fresh burst of requests */
+                int k = source_load_bucket(gw->source, gw->store);
+                if (k < 0)
+                        log_warning_errno(k, "Failed to restore the request bucket, ignoring: %m");
+        }
         if (r >= 0 && !dry_run)
                 r = govwatch_create_sinks(gw);
         if (r < 0) {
@@ -259,6 +265,80 @@ static void print_alerts(struct store *store)
         }
 }
 
+struct watched {
+        int64_t owner_id;
+        unsigned priority;
+};
+
+static int watched_cmp(const void *a, const void *b)
+{
+        const struct watched *x = a, *y = b;
+        if (x->owner_id != y->owner_id)
+                return x->owner_id < y->owner_id ? -1 : 1;
+        return x->priority > y->priority ? -1 : x->priority < y->priority;
+}
+
+/* The daily wall.get budget as the daemon last saved it, and whether it covers the watch list
+ * (the communities the store can name) at max_interval. */
+static void print_quota(const struct config *conf, struct store *store)
+{
+        _cleanup_scheduler_ struct scheduler *s = NULL;
+        _cleanup_free_ struct watched *w = NULL;
+        struct scheduler_status ss;
+        size_t n = 0, total = 0;
+        unsigned needed = 0;
+        bool ok = true;
+        char b[32];
+
+        for (size_t i = 0; i < conf->n_watch; i++)
+                total += conf->watch[i].n_communities;
+        w = calloc(total + 1, sizeof(*w));
+        if (!w || govwatch_scheduler_new(conf, &s) < 0)
+                return;
+        for (size_t i = 0; i < conf->n_watch; i++)
+                for (size_t c = 0; c < conf->watch[i].n_communities; c++) {
+                        const struct community_ref *ref = &conf->watch[i].communities[c];
+                        int64_t owner_id = ref->owner_id;
+                        int p = conf->watch[i].priority;
+                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME &&
+                            store_resolved_get(store, ref->screen_name, &owner_id, NULL) < 0)
+                                continue;
+                        if (owner_id == 0)
+                                continue;
+                        w[n++] = (struct watched){
+                                .owner_id = owner_id,
+                                .priority = p < 1                        ? 1
+                                            : p > SCHEDULER_PRIORITY_MAX ? SCHEDULER_PRIORITY_MAX
+                                                                         : (unsigned)p,
+                        };
+                }
+        /* a community in several watch entries is polled for the most urgent of them */
+        qsort(w, n, sizeof(*w), watched_cmp);
+        for (size_t i = 0; i < n; i++)
+                if (i == 0 || w[i].owner_id != w[i - 1].owner_id)
+                        (void)scheduler_add(s, w[i].owner_id, w[i].priority);
+        (void)govwatch_scheduler_load(s, store);
+
+        scheduler_status(s, now_realtime_usec(), &ss);
+        printf("\nquota: %u of %u wall.get calls spent in the last 24 h, %u available now", ss.used,
+               ss.limit, ss.available);
+        if (ss.available == 0 && ss.budget_next_free != UINT64_MAX)
+                printf(" (next at %s)",
+                       ago((int64_t)(ss.budget_next_free / USEC_PER_SEC), b, sizeof(b)));
+        printf("\n");
+        scheduler_coverage(s, &ok, &needed);
+        if (ok)
+                printf("coverage: OK, %zu communities at least every %" PRIu64
+                       " min need about %u calls a day\n",
+                       scheduler_size(s), conf->max_interval_usec / USEC_PER_MINUTE, needed);
+        else
+                printf("coverage: NOT ENOUGH, %zu communities at least every %" PRIu64
+                       " min (max_interval) need about %u calls a day, more than the budget of "
+                       "%u less %u for bursts: they are polled less often\n",
+                       scheduler_size(s), conf->max_interval_usec / USEC_PER_MINUTE, needed,
+                       conf->vk.daily_wall_get, conf->vk.daily_wall_get / 50);
+}
+
 static int verb_status(void)
 {
         _cleanup_config_free_ struct config *conf = NULL;
@@ -317,16 +397,53 @@ static int verb_status(void)
         }
         print_dead_letters(store, STATUS_DEAD_LETTERS);
         print_alerts(store);
-        /* the daily wall.get quota is shown here once the budget (budget.h) is kept in the
-         * store by the sweep */
+        print_quota(conf, store);
         return 0;
 }
 
 struct resolve_state {
         sd_event *event;
+        struct source *source;
+        char **screen_names; /* asked for by screen name: may turn out to be personal pages */
         int pending;
         int failed;
 };
+
+struct resolve_user {
+        struct resolve_state *st;
+        char *name;
+};
+
+static void resolve_done_one(struct resolve_state *st)
+{
+        if (--st->pending == 0)
+                sd_event_exit(st->event, 0);
+}
+
+static void print_user(struct vk_result *res, int error_code, const char *msg, void *userdata)
+{
+        struct resolve_user *u = userdata;
+        int64_t owner_id = 0;
+        int r = -EIO;
+
+        if (res && res->calls[0].error_code == 0)
+                r = vk_resolve_parse(res->calls[0].response, &owner_id);
+        if (r >= 0)
+                printf("%" PRId64 "\t%s\t%s\n", owner_id, u->name,
+                       owner_id > 0 ? "(personal page)" : "");
+        else {
+                log_error("'%s': %s", u->name,
+                          r == -ENOENT ? "no such community or user"
+                          : res        ? strempty(res->calls[0].error_msg)
+                                       : strempty(msg));
+                u->st->failed = 1;
+        }
+        vk_result_free(res);
+        struct resolve_state *st = u->st;
+        free(u->name);
+        free(u);
+        resolve_done_one(st);
+}
 
 static void print_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
 {
@@ -334,18 +451,45 @@ static void print_groups(struct vk_result *res, int error_code, const char *msg,
         struct vk_group *g = NULL;
         size_t n = 0;
 
-        if (!res || res->calls[0].error_code != 0) {
+        /* error 100 means none of the names is a group: they may all be personal pages */
+        if (!res || (res->calls[0].error_code != 0 && res->calls[0].error_code != 100)) {
                 log_error("groups.getById failed: %s",
                           res ? res->calls[0].error_msg : strempty(msg));
                 st->failed = 1;
-        } else if (vk_groups_parse(res->calls[0].response, &g, &n) >= 0) {
-                for (size_t i = 0; i < n; i++)
-                        printf("%" PRId64 "\t%s\t%s\n", -g[i].id, g[i].screen_name, g[i].name);
+        } else {
+                if (res->calls[0].error_code == 0 &&
+                    vk_groups_parse(res->calls[0].response, &g, &n) >= 0)
+                        for (size_t i = 0; i < n; i++)
+                                printf("%" PRId64 "\t%s\t%s\n", -g[i].id, g[i].screen_name,
+                                       g[i].name);
+                for (char **name = st->screen_names; name && *name; name++) {
+                        bool found = false;
+                        for (size_t i = 0; i < n && !found; i++)
+                                found = strcasecmp(g[i].screen_name, *name) == 0;
+                        if (found)
+                                continue;
+                        struct resolve_user *u = calloc(1, sizeof(*u));
+                        if (!u || !(u->name = strdup(*name))) {
+                                free(u);
+                                st->failed = 1;
+                                continue;
+                        }
+                        u->st = st;
+                        const char *k[] = {"screen_name"};
+                        const char *v[] = {*name};
+                        if (source_call(st->source, "utils.resolveScreenName", k, v, 1, 0,
+                                        print_user, u) < 0) {
+                                free(u->name);
+                                free(u);
+                                st->failed = 1;
+                                continue;
+                        }
+                        st->pending++;
+                }
         }
         vk_groups_free(g, n);
         vk_result_free(res);
-        if (--st->pending == 0)
-                sd_event_exit(st->event, 0);
+        resolve_done_one(st);
 }
 
 static int verb_resolve(char **names, int n)
@@ -369,15 +513,23 @@ static int verb_resolve(char **names, int n)
                 }
                 if (ref.kind == COMMUNITY_REF_ID)
                         (void)strbuf_appendf(&ids, "%s%" PRId64, ids.len ? "," : "", -ref.owner_id);
-                else if (ref.kind == COMMUNITY_REF_SCREEN_NAME)
+                else if (ref.kind == COMMUNITY_REF_SCREEN_NAME) {
                         (void)strbuf_appendf(&ids, "%s%s", ids.len ? "," : "", ref.screen_name);
-                else
+                        size_t k = strv_length(st.screen_names);
+                        char **l = realloc(st.screen_names, (k + 2) * sizeof(char *));
+                        if (l) {
+                                st.screen_names = l;
+                                l[k] = strdup(ref.screen_name);
+                                l[k + 1] = NULL;
+                        }
+                } else
                         printf("%" PRId64 "\tid%" PRId64 "\t(personal page)\n", ref.owner_id,
                                ref.owner_id);
                 free(ref.screen_name);
                 free(ref.raw);
         }
         st.event = event;
+        st.source = gw->source;
         if (ids.len > 0) {
                 const char *k[] = {"group_ids"};
                 const char *v[] = {ids.buf};
@@ -389,6 +541,7 @@ static int verb_resolve(char **names, int n)
                         st.failed = 1;
         }
         strbuf_done(&ids);
+        strv_free(st.screen_names);
         govwatch_free(gw);
         sd_event_unref(event);
         return st.failed;

@@ -1,12 +1,14 @@
 /* source.c — VK API requests over curl multi, paced by a token bucket of requests a second.
  *
- * Owns the queue of requests not yet sent and the easy handles in flight. The bucket holds
- * requests_per_second tokens and refills at that rate, so a burst of N requests goes out as fast
- * as VK allows and no faster: the daemon never provokes error 6 on its own.
+ * Owns the queue of requests not yet sent and the easy handles in flight. The bucket (budget.h)
+ * holds requests_per_second tokens and refills at that rate, so a burst of N requests goes out as
+ * fast as VK allows and no faster: the daemon never provokes error 6 on its own. Its state is kept
+ * in the store by the caller (source_save_bucket), so a restart does not grant a fresh burst.
  */
 #include <math.h>
 #include <stdio.h>
 
+#include "budget.h"
 #include "log.h"
 #include "source.h"
 #include "util.h"
@@ -31,9 +33,7 @@ struct source {
         char *version;
         char *auth_header; /* "Authorization: Bearer ..." — a secret, never logged */
         uint64_t timeout_usec;
-        double rate; /* tokens a second */
-        double tokens;
-        uint64_t tokens_at; /* monotonic usec of the last refill */
+        struct token_bucket bucket; /* CLOCK_REALTIME, so that the store can keep it */
         struct request *queue_head, *queue_tail;
         struct request *in_flight;
         sd_event_source *pace_timer;
@@ -54,16 +54,6 @@ static void request_free(struct request *req)
         free(req->url);
         free(req->body);
         free(req);
-}
-
-static void refill(struct source *src, uint64_t now)
-{
-        if (now > src->tokens_at) {
-                src->tokens += (double)(now - src->tokens_at) / (double)USEC_PER_SEC * src->rate;
-                if (src->tokens > src->rate)
-                        src->tokens = src->rate < 1 ? 1 : src->rate;
-        }
-        src->tokens_at = now;
 }
 
 static void pump(struct source *src);
@@ -150,16 +140,14 @@ static int on_pace(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void pump(struct source *src)
 {
-        uint64_t now = now_monotonic_usec();
+        uint64_t now = now_realtime_usec(), wait = 0;
 
-        refill(src, now);
-        while (src->queue_head && src->tokens >= 1.0) {
+        while (src->queue_head && token_bucket_take(&src->bucket, now, &wait) >= 0) {
                 struct request *req = src->queue_head;
                 src->queue_head = req->next;
                 if (!src->queue_head)
                         src->queue_tail = NULL;
                 req->next = NULL;
-                src->tokens -= 1.0;
                 int r = start(src, req);
                 if (r < 0) {
                         char msg[128];
@@ -172,9 +160,9 @@ static void pump(struct source *src)
                 }
         }
         if (src->queue_head) {
-                /* wake when the next token is in the bucket */
-                uint64_t wait = (uint64_t)ceil((1.0 - src->tokens) / src->rate * USEC_PER_SEC);
-                (void)sd_event_source_set_time(src->pace_timer, now + wait);
+                /* wake when the next token is in the bucket (the bucket counts realtime, the
+                 * timer is monotonic: only the delay carries over) */
+                (void)sd_event_source_set_time(src->pace_timer, now_monotonic_usec() + wait);
                 (void)sd_event_source_set_enabled(src->pace_timer, SD_EVENT_ONESHOT);
         }
 }
@@ -198,9 +186,13 @@ int source_new(sd_event *event, struct http *http, const struct config *conf, co
                 return -ENOMEM;
         }
         src->timeout_usec = conf->vk.timeout_usec;
-        src->rate = conf->vk.requests_per_second > 0 ? conf->vk.requests_per_second : 3;
-        src->tokens = src->rate < 1 ? 1 : src->rate;
-        src->tokens_at = now_monotonic_usec();
+        r = token_bucket_init(&src->bucket,
+                              conf->vk.requests_per_second > 0 ? conf->vk.requests_per_second : 3,
+                              now_realtime_usec());
+        if (r < 0) {
+                source_free(src);
+                return r;
+        }
         r = sd_event_add_time(event, &src->pace_timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_pace,
                               src);
         if (r < 0) {
@@ -297,4 +289,45 @@ unsigned source_requests_sent(const struct source *src)
 unsigned source_pending(const struct source *src)
 {
         return src->pending;
+}
+
+void source_slow_down(struct source *src)
+{
+        token_bucket_drain(&src->bucket, now_realtime_usec());
+}
+
+/* kv keys: the tokens in thousandths (kv holds integers) and the time they were counted at */
+#define BUCKET_TOKENS_KEY "vk.bucket_tokens_milli"
+#define BUCKET_TIME_KEY   "vk.bucket_usec"
+
+int source_load_bucket(struct source *src, struct store *store)
+{
+        uint64_t now = now_realtime_usec();
+        int64_t milli = 0, at = 0;
+        int r;
+
+        r = store_kv_get_int(store, BUCKET_TOKENS_KEY, &milli);
+        if (r >= 0)
+                r = store_kv_get_int(store, BUCKET_TIME_KEY, &at);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r; /* never saved: a full bucket */
+        if (milli < 0 || at <= 0)
+                return -EBADMSG;
+        /* the config may have changed the rate; a clock that went back must not freeze it */
+        src->bucket.tokens = (double)milli / 1000.0;
+        if (src->bucket.tokens > src->bucket.capacity)
+                src->bucket.tokens = src->bucket.capacity;
+        src->bucket.last_usec = (uint64_t)at < now ? (uint64_t)at : now;
+        pump(src);
+        return 0;
+}
+
+int source_save_bucket(const struct source *src, struct store *store)
+{
+        /* tokens as of last_usec: the next start refills from that moment */
+        int r = store_kv_put_int(store, BUCKET_TOKENS_KEY,
+                                 (int64_t)floor(src->bucket.tokens * 1000.0));
+        if (r < 0)
+                return r;
+        return store_kv_put_int(store, BUCKET_TIME_KEY, (int64_t)src->bucket.last_usec);
 }

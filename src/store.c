@@ -141,6 +141,8 @@ static const char *const migrations[] = {
         "  since INTEGER NOT NULL DEFAULT 0,"
         "  last_error TEXT);"
         "CREATE INDEX outbox_history ON outbox (state, delivered_at);",
+        /* 2 -> 3: what the scheduler learned (one text row), beside kv's integers */
+        "CREATE TABLE kv_text (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 
 struct store {
@@ -234,7 +236,7 @@ static int user_version(struct store *s, int *ret)
 
 static int migrate(struct store *s)
 {
-        int version, r;
+        int version = 0, r;
 
         r = user_version(s, &version);
         if (r < 0)
@@ -1110,4 +1112,42 @@ int store_alerts_active(struct store *s, char ***ret)
 bool store_in_transaction(struct store *s)
 {
         return s && s->db && !sqlite3_get_autocommit(s->db);
+}
+
+/* ---- saved state as text (the scheduler) ------------------------------------------------------
+ */
+
+int store_kv_get_text(struct store *s, const char *key, char **ret)
+{
+        sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare(s, "SELECT value FROM kv_text WHERE key = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                char *v = column_strdup(st, 0);
+                r = v ? 0 : -ENOMEM;
+                if (v)
+                        *ret = v;
+        } else
+                r = rc == SQLITE_DONE ? -ENOENT : (sqlite_to_errno(rc) ?: -EIO);
+        sqlite3_finalize(st);
+        return r;
+}
+
+int store_kv_put_text(struct store *s, const char *key, const char *value)
+{
+        sqlite3_stmt *st = NULL;
+        int r = prepare(s,
+                        "INSERT INTO kv_text (key, value) VALUES (?1, ?2)"
+                        " ON CONFLICT(key) DO UPDATE SET value = ?2",
+                        &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+        return finalize_done(s, st);
 }

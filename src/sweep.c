@@ -7,9 +7,15 @@
  * "New" is decided by post id: VK numbers the posts of a wall in increasing order, so a post is
  * new when its id is above the highest id seen before. That keeps an old post that was pinned,
  * a deleted one, or an edited one from ever looking new.
+ *
+ * Which walls a sweep polls is the scheduler's choice (daemon.c asks it); the sweep tells it what
+ * went out (scheduler_record_poll when a batch is sent, record_extra for paging) and what came
+ * back (scheduler_observe with the new posts' dates), and never sends a wall.get the daily budget
+ * has no room for: error 29 is VK's verdict, never our doing.
  */
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/random.h>
 
@@ -24,6 +30,7 @@
 struct job {
         size_t target;
         unsigned offset;
+        bool counted; /* a paging call already counted by scheduler_record_extra */
 };
 
 struct batch {
@@ -46,7 +53,13 @@ struct sweep {
         unsigned retrying;  /* batches waiting on a retry timer */
         bool quota_exhausted;
         bool polling;            /* the resolve phase is over */
+        bool resolving;          /* this sweep (re)resolves the watch list */
         bool resolve_incomplete; /* a transient error kept some names unresolved */
+        bool poll_all;           /* no list given: every watched wall (`once`) */
+        int64_t *owner_ids;      /* else these */
+        size_t n_owner_ids;
+        unsigned over_budget; /* walls skipped: the daily budget had no room */
+        unsigned polled;      /* walls whose first page went out */
         unsigned new_posts;
         unsigned errors;
         int result;
@@ -130,6 +143,12 @@ static int target_add(struct govwatch *gw, int64_t owner_id, size_t watch_idx, c
         t->route.watch[t->route.n_watch++] = watch_idx;
         if (gw->conf->watch[watch_idx].backfill > t->backfill)
                 t->backfill = gw->conf->watch[watch_idx].backfill;
+        int priority = gw->conf->watch[watch_idx].priority;
+        priority = priority < 1                        ? 1
+                   : priority > SCHEDULER_PRIORITY_MAX ? SCHEDULER_PRIORITY_MAX
+                                                       : priority;
+        if ((unsigned)priority > t->priority)
+                t->priority = (unsigned)priority;
         return 0;
 }
 
@@ -532,6 +551,35 @@ static bool post_skipped(const struct govwatch *gw, const struct post *p)
         return (gw->conf->skip_ads && p->marked_as_ads) || (gw->conf->skip_donut && p->donut);
 }
 
+/* Tells the scheduler what a poll of t found: the dates of the posts new to us; on first sight
+ * the page's history (an old pinned post, out of the page's time range, left out). */
+static void observe(struct govwatch *gw, const struct target *t, bool first_sight,
+                    const bool *is_new, const bool *was_seen)
+{
+        _cleanup_free_ int64_t *dates = calloc(t->n_collected + 1, sizeof(int64_t));
+        int64_t oldest = INT64_MAX;
+        size_t n = 0;
+
+        if (!gw->scheduler || !dates)
+                return;
+        if (first_sight)
+                for (size_t i = 0; i < t->n_collected; i++)
+                        if (!t->collected[i]->is_pinned && t->collected[i]->date < oldest)
+                                oldest = t->collected[i]->date;
+        for (size_t i = 0; i < t->n_collected; i++) {
+                const struct post *p = t->collected[i];
+                if (first_sight ? oldest != INT64_MAX && p->date >= oldest
+                                : is_new[i] && !was_seen[i])
+                        dates[n++] = p->date;
+        }
+        uint64_t poll = t->poll_usec ?: now_realtime_usec();
+        int r = scheduler_observe(gw->scheduler, t->route.owner_id, poll, dates, n,
+                                  first_sight && n > 0 ? oldest : 0);
+        if (r < 0) /* a post dated in the future (VK's clock or ours): learn nothing from it */
+                log_debug("Scheduler did not take the posts of %" PRId64 ": %s", t->route.owner_id,
+                          strerror(-r));
+}
+
 /* All pages of t are in: decide what is new, record and queue in one transaction. */
 static int process_target(struct sweep *sw, struct target *t)
 {
@@ -539,7 +587,7 @@ static int process_target(struct sweep *sw, struct target *t)
         struct community_state st = {0};
         int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
         bool first_sight, in_tx = false;
-        _cleanup_free_ bool *is_new = NULL;
+        _cleanup_free_ bool *is_new = NULL, *was_seen = NULL;
         unsigned backfill_left;
         int r;
 
@@ -550,7 +598,8 @@ static int process_target(struct sweep *sw, struct target *t)
         st.owner_id = t->route.owner_id;
 
         is_new = calloc(t->n_collected + 1, sizeof(bool));
-        if (!is_new) {
+        was_seen = calloc(t->n_collected + 1, sizeof(bool));
+        if (!is_new || !was_seen) {
                 r = -ENOMEM;
                 goto out;
         }
@@ -577,10 +626,21 @@ static int process_target(struct sweep *sw, struct target *t)
                         max_id = p->id;
                         max_date = p->date;
                 }
+                /* Below the highest id seen, a post is old by construction: no row is needed
+                 * unless an edit might change its categories. On first sight only the
+                 * backfilled posts get a row; the community's last_post_id covers the rest.
+                 * This keeps a 7000-community first sweep from writing 140 000 rows. */
+                bool maybe_edit = gw->conf->resend_on_category_change && p->edited > 0;
+                if (first_sight ? !(backfill_left > 0 && !p->is_pinned)
+                                : !is_new[i] && !maybe_edit) {
+                        was_seen[i] = !first_sight;
+                        continue;
+                }
                 r = store_post_get(gw->store, p->owner_id, p->id, &old_cats, &old_edited);
                 if (r < 0 && r != -ENOENT)
                         goto out;
                 seen = r == 0;
+                was_seen[i] = seen;
 
                 if (seen) {
                         /* an edited post is not new; it is sent again only when asked and when
@@ -635,7 +695,7 @@ static int process_target(struct sweep *sw, struct target *t)
         if (!gw->dry_run) {
                 if (first_sight) {
                         st.first_seen = now;
-                        log_info("First sight of %s: %zu current posts recorded as seen, "
+                        log_info("First sight of %s: %zu current posts taken as seen, "
                                  "nothing sent%s.",
                                  t->name ?: t->screen_name ?: "a community", t->n_collected,
                                  t->backfill ? " (but the backfill)" : "");
@@ -660,6 +720,7 @@ static int process_target(struct sweep *sw, struct target *t)
                         goto out;
                 in_tx = false;
         }
+        observe(gw, t, first_sight, is_new, was_seen);
         r = 0;
 out:
         if (in_tx)
@@ -682,13 +743,34 @@ static void target_reset(struct target *t)
 
 /* ---- polling ----------------------------------------------------------------------------- */
 
-static int queue_job(struct sweep *sw, size_t target, unsigned offset)
+static int queue_job(struct sweep *sw, size_t target, unsigned offset, bool counted)
 {
         if (!greedy_realloc((void **)&sw->queue, &sw->queue_allocated, sw->n_queue + 1,
                             sizeof(struct job)))
                 return -ENOMEM;
-        sw->queue[sw->n_queue++] = (struct job){.target = target, .offset = offset};
+        sw->queue[sw->n_queue++] =
+                (struct job){.target = target, .offset = offset, .counted = counted};
         return 0;
+}
+
+static struct daily_budget *budget_of(struct govwatch *gw)
+{
+        return gw->scheduler ? scheduler_budget(gw->scheduler) : NULL;
+}
+
+/* Calls the budget lets this job make now: a first page from the planned share, a page back
+ * through a burst from the reserve too. */
+static bool job_fits(struct govwatch *gw, const struct job *j, unsigned *room_planned,
+                     unsigned *room_all)
+{
+        if (j->counted)
+                return true;
+        unsigned *room = j->offset == 0 ? room_planned : room_all;
+        if (*room == 0)
+                return false;
+        (*room_planned) -= *room_planned > 0;
+        (*room_all) -= *room_all > 0;
+        return true;
 }
 
 static void community_failed(struct sweep *sw, struct target *t, int code, const char *msg)
@@ -753,8 +835,23 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct batch *b = userdata;
         struct sweep *sw = b->sweep;
+        struct daily_budget *budget = budget_of(sw->gw);
         b->retry_timer = sd_event_source_disable_unref(b->retry_timer);
         sw->retrying--;
+        /* a resent batch costs its calls again: only if the whole budget still has them */
+        if (budget && daily_budget_available(budget, now_realtime_usec(), true) < b->n_jobs) {
+                log_warning("A batch of %zu walls is not resent: the daily wall.get budget has "
+                            "no room; they wait for the next sweep.",
+                            b->n_jobs);
+                for (size_t i = 0; i < b->n_jobs; i++) {
+                        target_reset(&sw->gw->targets[b->jobs[i].target]);
+                        sw->gw->targets[b->jobs[i].target].done = true;
+                }
+                sw->over_budget += (unsigned)b->n_jobs;
+                batch_free(b);
+                dispatch(sw);
+                return 0;
+        }
         int r = send_batch(b);
         if (r < 0) {
                 log_error_errno(r, "Failed to resend a batch: %m");
@@ -821,6 +918,17 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
                         log_warning("VK's daily wall.get limit is spent (error 29); the rest "
                                     "waits.");
                         sw->quota_exhausted = true;
+                        if (gw->scheduler)
+                                scheduler_quota_exhausted(gw->scheduler, now_realtime_usec());
+                        break;
+                case VK_ERROR_RATE:
+                        /* too fast for VK after all (another client on the token?): every
+                         * request waits a full token from now, and this batch backs off */
+                        if (gw->source)
+                                source_slow_down(gw->source);
+                        snprintf(why, sizeof(why), "VK error %d: %s", res->error_code,
+                                 res->error_msg);
+                        retry = true;
                         break;
                 default:
                         snprintf(why, sizeof(why), "VK error %d: %s", res->error_code,
@@ -843,12 +951,15 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
                             cls == VK_ERROR_OTHER)
                                 community_failed(sw, t, c->error_code, c->error_msg);
                         else if (cls == VK_ERROR_QUOTA) {
+                                if (!sw->quota_exhausted && gw->scheduler)
+                                        scheduler_quota_exhausted(gw->scheduler,
+                                                                  now_realtime_usec());
                                 sw->quota_exhausted = true;
                                 target_reset(t);
                                 t->done = true;
                         } else {
                                 /* transient inside execute: that wall alone goes around again */
-                                if (queue_job(sw, b->jobs[i].target, b->jobs[i].offset) < 0)
+                                if (queue_job(sw, b->jobs[i].target, b->jobs[i].offset, false) < 0)
                                         sw->result = -ENOMEM;
                         }
                         continue;
@@ -891,9 +1002,20 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
                 if (known && page_posts > 0 && oldest != INT64_MAX && oldest > last &&
                     (int64_t)next_offset < wall_count && t->pages < SWEEP_MAX_PAGES &&
                     page_posts >= gw->conf->vk.wall_count) {
-                        if (queue_job(sw, b->jobs[i].target, next_offset) < 0)
-                                sw->result = -ENOMEM;
-                        continue;
+                        r = gw->scheduler
+                                    ? scheduler_record_extra(gw->scheduler, now_realtime_usec(), 1)
+                                    : 0;
+                        if (r >= 0) {
+                                if (queue_job(sw, b->jobs[i].target, next_offset, true) < 0)
+                                        sw->result = -ENOMEM;
+                                continue;
+                        }
+                        /* -EDQUOT: even the reserve is spent; keep what this page has */
+                        log_warning("%s (%" PRId64 ") has more new posts than one page, but "
+                                    "the daily budget has no room to page back; older ones of "
+                                    "this burst are not seen.",
+                                    t->name ?: t->screen_name ?: "A community",
+                                    t->route.owner_id);
                 }
                 r = process_target(sw, t);
                 if (r < 0)
@@ -915,41 +1037,129 @@ static int send_batch(struct batch *b)
 {
         struct vk_wall_request reqs[VK_EXECUTE_MAX_CALLS];
         struct sweep *sw = b->sweep;
+        struct govwatch *gw = sw->gw;
 
         for (size_t i = 0; i < b->n_jobs; i++)
                 reqs[i] = (struct vk_wall_request){
-                        .owner_id = sw->gw->targets[b->jobs[i].target].route.owner_id,
-                        .count = sw->gw->conf->vk.wall_count,
+                        .owner_id = gw->targets[b->jobs[i].target].route.owner_id,
+                        .count = gw->conf->vk.wall_count,
                         .offset = b->jobs[i].offset,
                 };
-        int r = source_wall_get(sw->gw->source, reqs, b->n_jobs, on_wall_batch, b);
+        int r = source_wall_get(gw->source, reqs, b->n_jobs, on_wall_batch, b);
         if (r < 0)
                 return r;
         sw->in_flight++;
+
+        /* every inner call counts, whatever VK answers; a resent batch counts again */
+        uint64_t now = now_realtime_usec();
+        for (size_t i = 0; i < b->n_jobs && gw->scheduler; i++) {
+                struct job *j = &b->jobs[i];
+                struct target *t = &gw->targets[j->target];
+                if (j->offset == 0) {
+                        (void)scheduler_record_poll(gw->scheduler, t->route.owner_id, now);
+                        sw->polled += t->poll_usec == 0;
+                        t->poll_usec = now;
+                } else if (j->counted)
+                        j->counted = false; /* record_extra counted this first send */
+                else
+                        daily_budget_force(scheduler_budget(gw->scheduler), now, 1);
+        }
         return 0;
+}
+
+/* Resolution is done: queue the first page of every wall this sweep polls. */
+static int queue_polls(struct sweep *sw)
+{
+        struct govwatch *gw = sw->gw;
+        int r;
+
+        if (sw->resolving) {
+                r = govwatch_scheduler_rebuild(gw);
+                if (r < 0)
+                        return r;
+                if (!sw->poll_all) {
+                        /* the list was chosen before the watch list was known */
+                        free(sw->owner_ids);
+                        sw->n_owner_ids = 0;
+                        sw->owner_ids = calloc(SWEEP_MAX_DUE, sizeof(int64_t));
+                        if (!sw->owner_ids)
+                                return -ENOMEM;
+                        r = scheduler_due(gw->scheduler, now_realtime_usec(), sw->owner_ids,
+                                          SWEEP_MAX_DUE, &sw->n_owner_ids);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (size_t i = 0; i < gw->n_targets; i++) {
+                target_reset(&gw->targets[i]);
+                gw->targets[i].poll_usec = 0;
+        }
+        if (sw->poll_all) {
+                for (size_t i = 0; i < gw->n_targets; i++)
+                        if (queue_job(sw, i, 0, false) < 0)
+                                return -ENOMEM;
+                return 0;
+        }
+        for (size_t k = 0; k < sw->n_owner_ids; k++)
+                for (size_t i = 0; i < gw->n_targets; i++)
+                        if (gw->targets[i].route.owner_id == sw->owner_ids[k]) {
+                                if (queue_job(sw, i, 0, false) < 0)
+                                        return -ENOMEM;
+                                break;
+                        }
+        return 0;
+}
+
+/* The budget has no room for the job at the head of the queue: drop every job it has no room
+ * for (their walls wait for a later sweep), keep the paging calls already counted. */
+static void drop_over_budget(struct sweep *sw, unsigned *room_planned, unsigned *room_all)
+{
+        size_t kept = sw->queue_start;
+        for (size_t i = sw->queue_start; i < sw->n_queue; i++) {
+                struct job j = sw->queue[i];
+                if (job_fits(sw->gw, &j, room_planned, room_all)) {
+                        /* give the room back: dispatch takes it when it sends the job */
+                        if (!j.counted) {
+                                (*room_planned)++;
+                                (*room_all)++;
+                        }
+                        sw->queue[kept++] = j;
+                        continue;
+                }
+                target_reset(&sw->gw->targets[j.target]);
+                sw->gw->targets[j.target].done = true;
+                sw->over_budget++;
+        }
+        sw->n_queue = kept;
 }
 
 static void dispatch(struct sweep *sw)
 {
         struct govwatch *gw = sw->gw;
+        struct daily_budget *budget;
+        unsigned room_planned = UINT_MAX, room_all = UINT_MAX;
 
         if (sw->result < 0 || gw->fatal < 0 || gw->token_invalid) {
                 /* stop sending; finish once what is in flight has come back */
                 sw->n_queue = sw->queue_start = 0;
         }
         if (!sw->polling && sw->in_flight == 0 && sw->result >= 0 && !gw->token_invalid) {
-                /* resolution done: queue every wall once */
                 sw->polling = true;
-                gw->targets_resolved = !sw->resolve_incomplete;
-                for (size_t i = 0; i < gw->n_targets; i++) {
-                        target_reset(&gw->targets[i]);
-                        if (queue_job(sw, i, 0) < 0)
-                                sw->result = -ENOMEM;
-                }
+                if (sw->resolving)
+                        gw->targets_resolved = !sw->resolve_incomplete;
+                int r = queue_polls(sw);
+                if (r < 0)
+                        sw->result = r;
         }
         if (sw->quota_exhausted)
                 sw->n_queue = sw->queue_start = 0;
 
+        budget = budget_of(gw); /* after queue_polls: a rebuild replaces the scheduler */
+        if (budget) {
+                uint64_t now = now_realtime_usec();
+                room_planned = daily_budget_available(budget, now, false);
+                room_all = daily_budget_available(budget, now, true);
+        }
         while (sw->polling && sw->queue_start < sw->n_queue &&
                sw->in_flight < SWEEP_MAX_IN_FLIGHT) {
                 struct batch *b = batch_new(sw);
@@ -957,8 +1167,14 @@ static void dispatch(struct sweep *sw)
                         sw->result = -ENOMEM;
                         break;
                 }
-                while (b->n_jobs < VK_EXECUTE_MAX_CALLS && sw->queue_start < sw->n_queue)
+                while (b->n_jobs < VK_EXECUTE_MAX_CALLS && sw->queue_start < sw->n_queue &&
+                       job_fits(gw, &sw->queue[sw->queue_start], &room_planned, &room_all))
                         b->jobs[b->n_jobs++] = sw->queue[sw->queue_start++];
+                if (b->n_jobs == 0) {
+                        batch_free(b);
+                        drop_over_budget(sw, &room_planned, &room_all);
+                        continue;
+                }
                 int r = send_batch(b);
                 if (r < 0) {
                         sw->result = r;
@@ -984,10 +1200,20 @@ static int on_defer_finish(sd_event_source *s, void *userdata)
 
         if (result >= 0 && gw->token_invalid)
                 result = -EACCES;
+        if (sw->over_budget > 0 && gw->scheduler) {
+                struct scheduler_status ss;
+                scheduler_status(gw->scheduler, now_realtime_usec(), &ss);
+                log_warning("The daily wall.get budget has no room: %u communities not polled "
+                            "this time (%u of %u calls spent in the last 24 h); they are polled "
+                            "when calls free up.",
+                            sw->over_budget, ss.used, ss.limit);
+        }
         gw->last_sweep_end = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+        gw->last_sweep_polled = sw->polled;
         gw->last_sweep_new = sw->new_posts;
         gw->last_sweep_errors = sw->errors;
         sd_event_source_disable_unref(sw->defer);
+        free(sw->owner_ids);
         free(sw->queue);
         free(sw);
         gw->sweep = NULL;
@@ -1005,9 +1231,11 @@ static void sweep_finish(struct sweep *sw)
                 on_defer_finish(NULL, sw);
 }
 
-int sweep_start(struct govwatch *gw, sweep_done_fn done, void *userdata)
+int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, sweep_done_fn done,
+                void *userdata)
 {
         _cleanup_strv_free_ char **unresolved = NULL;
+        uint64_t now = now_realtime_usec();
         struct sweep *sw;
         int r;
 
@@ -1019,9 +1247,25 @@ int sweep_start(struct govwatch *gw, sweep_done_fn done, void *userdata)
         sw->gw = gw;
         sw->done = done;
         sw->userdata = userdata;
+        sw->poll_all = !owner_ids;
+        if (owner_ids && n_ids > 0) {
+                sw->owner_ids = malloc(n_ids * sizeof(int64_t));
+                if (!sw->owner_ids) {
+                        free(sw);
+                        return -ENOMEM;
+                }
+                memcpy(sw->owner_ids, owner_ids, n_ids * sizeof(int64_t));
+                sw->n_owner_ids = n_ids;
+        }
         gw->sweep = sw;
 
-        if (!gw->targets_resolved) {
+        /* a resolution that a transient error left incomplete is tried again, but not every
+         * scheduled sweep: those may come every few seconds */
+        sw->resolving = !gw->targets_resolved &&
+                        (gw->n_targets == 0 || !gw->scheduler_has_targets ||
+                         now >= gw->resolve_attempted_usec + gw->conf->poll_interval_usec);
+        if (sw->resolving) {
+                gw->resolve_attempted_usec = now;
                 targets_free(gw);
                 r = targets_from_config(gw, &unresolved);
                 if (r >= 0 && unresolved[0])
@@ -1045,6 +1289,7 @@ void sweep_abort(struct govwatch *gw)
                 batch_free(sw->batches);
         /* resolve calls in flight are freed with the source's requests */
         sd_event_source_disable_unref(sw->defer);
+        free(sw->owner_ids);
         free(sw->queue);
         free(sw);
         gw->sweep = NULL;

@@ -22,7 +22,7 @@ import crash_harness
 import gwtest
 
 STATUS_RE = re.compile(r"^(\d+) communities · last sweep (never|\d\d:\d\d), (\d+) new · outbox (\d+)"
-                       r"( · (\d+) dead letters)?$")
+                       r"( · (\d+) dead letters)?( · quota (\d+)/(\d+))?$")
 
 
 class NotifySocket:
@@ -170,8 +170,16 @@ class Base(unittest.TestCase):
         self.tmp.__exit__(None, None, None)
 
     def config(self, sinks, watch, extra="poll_interval: 2s\n"):
-        return gwtest.write_config(self.dir, self.emu, extra + "sinks:\n" + sinks + "watch:\n" +
+        # the scheduler polls a wall at most every min_interval: make it poll every 1-2 s here
+        # (with a budget that covers it)
+        extra = "min_interval: 1s\nmax_interval: 2s\n" + extra
+        path = gwtest.write_config(self.dir, self.emu, extra + "sinks:\n" + sinks + "watch:\n" +
                                    watch)
+        with open(path, encoding="utf-8") as f:
+            text = f.read().replace("vk:\n", "vk:\n  daily_wall_get: 1000000\n", 1)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return path
 
     @staticmethod
     def watch(communities, sinks, topic="Район"):

@@ -4,7 +4,9 @@ what is a config problem, and that one bad answer never loses a post or stops th
 What a user would notice if this fails: a missed post after a VK hiccup, a daemon that gives up
 on the whole watch list because one community went private, or a warning repeated every sweep.
 """
+import os
 import re
+import sqlite3
 import unittest
 
 import gwtest
@@ -121,7 +123,17 @@ class VkErrorsTest(unittest.TestCase):
         self.assertIn("limit", p.stderr.lower())
         self.assertEqual(URL_RE.findall(p.stdout), [])
         self.emu.control("clear_faults")
-        p = self.once()  # nothing was recorded as seen while paused: it all comes now
+        # paused: the next sweep does not provoke VK again while the window is spent
+        before = len(self.emu.log())
+        p = self.once()
+        self.assertEqual(self.emu.log()[before:], [], p.stderr)
+        self.assertEqual(URL_RE.findall(p.stdout), [])
+        # nothing was recorded as seen while paused: when the window frees, it all comes
+        db = sqlite3.connect(os.path.join(self.dir, "state", "govwatch.db"))
+        with db:
+            db.execute("DELETE FROM kv_text")  # forget the spent window, as a day later
+        db.close()
+        p = self.once()
         self.assert_delivered(p, ids)
 
     def test_deleted_and_edited_posts(self):
