@@ -151,3 +151,9 @@ bool store_in_transaction(struct store *s);
  * a string the caller frees, or -ENOENT. */
 int store_kv_get_text(struct store *s, const char *key, char **ret);
 int store_kv_put_text(struct store *s, const char *key, const char *value);
+
+/* Pending reminders of a community's upcoming broadcasts (notifications of kind "reminder" with
+ * starts_at after now): moved to a new start and reminder time, or, with starts_at 0, dropped.
+ * Returns how many were changed. */
+int store_reminders_move(struct store *s, int64_t owner_id, int64_t now, int64_t starts_at,
+                         int32_t starts_at_utc_offset, int64_t remind_at);

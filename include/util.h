@@ -46,6 +46,22 @@ static inline void strv_freep(char ***l)
 }
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
+static inline char **strv_copy(char *const *l)
+{
+        size_t n = 0;
+        while (l && l[n])
+                n++;
+        char **c = calloc(n + 1, sizeof(char *));
+        for (size_t i = 0; c && i < n; i++)
+                if (!(c[i] = strdup(l[i]))) {
+                        while (i > 0)
+                                free(c[--i]);
+                        free(c);
+                        return NULL;
+                }
+        return c;
+}
+
 static inline size_t strv_length(char *const *l)
 {
         size_t n = 0;

@@ -1151,3 +1151,55 @@ int store_kv_put_text(struct store *s, const char *key, const char *value)
         sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
         return finalize_done(s, st);
 }
+
+static int exec_bound(struct store *s, const char *sql, const int64_t *v, size_t n,
+                      int *ret_changes)
+{
+        sqlite3_stmt *st;
+        int rc;
+
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+                return -EIO;
+        for (size_t i = 0; i < n; i++)
+                sqlite3_bind_int64(st, (int)i + 1, v[i]);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+                return sqlite_to_errno(rc) ?: -EIO;
+        if (ret_changes)
+                *ret_changes = sqlite3_changes(s->db);
+        return 0;
+}
+
+int store_reminders_move(struct store *s, int64_t owner_id, int64_t now, int64_t starts_at,
+                         int32_t starts_at_utc_offset, int64_t remind_at)
+{
+#define PENDING_REMINDERS                                                                          \
+        "SELECT id FROM notifications WHERE kind = 'reminder' AND owner_id = ?1 AND starts_at > "  \
+        "?2"
+        int changed = 0, r;
+
+        if (starts_at == 0) {
+                const int64_t v[] = {owner_id, now};
+                r = exec_bound(s,
+                               "DELETE FROM outbox WHERE state = 'pending' AND notification_id IN "
+                               "(" PENDING_REMINDERS ")",
+                               v, ELEMENTSOF(v), &changed);
+                return r < 0 ? r : changed;
+        }
+        const int64_t v[] = {owner_id, now, remind_at, starts_at, starts_at_utc_offset};
+        r = exec_bound(s,
+                       "UPDATE outbox SET next_attempt = ?3 WHERE state = 'pending' AND "
+                       "notification_id IN (" PENDING_REMINDERS ")",
+                       v, 3, &changed);
+        if (r < 0 || changed == 0)
+                return r < 0 ? r : 0;
+        r = exec_bound(
+                s,
+                "UPDATE notifications SET starts_at = ?4, starts_at_offset = ?5, created = ?3"
+                " WHERE id IN (" PENDING_REMINDERS ") AND id IN"
+                " (SELECT notification_id FROM outbox WHERE state = 'pending')",
+                v, ELEMENTSOF(v), NULL);
+        return r < 0 ? r : changed;
+#undef PENDING_REMINDERS
+}

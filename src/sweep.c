@@ -486,6 +486,64 @@ static void print_dry_run(struct govwatch *gw, const struct notification *n, con
         json_decref(o);
 }
 
+/* A live post with a planned start gets a second notification, a reminder remind_before the
+ * start, queued now in the outbox with that time as its first attempt: durable like any other
+ * notification. A postponement ("эфир переносится") moves the pending reminder instead. */
+static int schedule_reminder(struct govwatch *gw, const struct notification *n, const char **sinks,
+                             const struct classify_result *cr, int64_t now)
+{
+        int64_t before = (int64_t)(gw->conf->remind_before_usec / USEC_PER_SEC);
+        int64_t remind_at = cr->starts_at - before;
+        char when[40];
+        int r;
+
+        if (before <= 0)
+                return 0;
+        if (cr->reschedule) {
+                r = store_reminders_move(gw->store, n->owner_id, now, cr->starts_at,
+                                         cr->starts_at_utc_offset,
+                                         remind_at > now ? remind_at : now);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        format_iso8601(cr->starts_at, cr->starts_at_utc_offset, when, sizeof(when));
+                        if (cr->starts_at)
+                                log_info("Broadcast of %s moved to %s: reminder moved.",
+                                         n->community, when);
+                        else
+                                log_info("Broadcast of %s postponed without a date: reminder "
+                                         "dropped.",
+                                         n->community);
+                        return 0;
+                }
+        }
+        if (cr->starts_at == 0 || remind_at <= now)
+                return 0; /* no start, or too close: the announcement is the reminder */
+
+        _cleanup_notification_free_ struct notification *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        *m = (struct notification){
+                .kind = strdup("reminder"),
+                .owner_id = n->owner_id,
+                .post_id = n->post_id,
+                .community = strdup(n->community),
+                .topic = strdup(n->topic),
+                .url = strdup(n->url),
+                .categories = strv_copy(n->categories),
+                .date = n->date,
+                .starts_at = cr->starts_at,
+                .starts_at_utc_offset = cr->starts_at_utc_offset,
+                .created = remind_at, /* expiry counts from when it is due, not from now */
+        };
+        if (asprintf(&m->text, "Через %" PRId64 " мин. начнётся прямой эфир.\n\n%s", before / 60,
+                     n->text) < 0)
+                m->text = NULL;
+        if (!m->kind || !m->community || !m->topic || !m->url || !m->categories || !m->text)
+                return -ENOMEM;
+        return store_outbox_add(gw->store, m, (char *const *)sinks, remind_at);
+}
+
 /* Classifies p, routes it, and queues (or, in dry-run, prints) its notification. */
 static int notify_post(struct govwatch *gw, struct target *t, const struct post *p,
                        uint64_t *ret_categories, int64_t now)
@@ -543,7 +601,14 @@ static int notify_post(struct govwatch *gw, struct target *t, const struct post 
                 return 1;
         }
         r = store_outbox_add(gw->store, n, (char *const *)sinks, now);
-        return r < 0 ? r : 1;
+        if (r < 0)
+                return r;
+        if (cr.categories & (UINT64_C(1) << CATEGORY_LIVE)) {
+                r = schedule_reminder(gw, n, sinks, &cr, now);
+                if (r < 0)
+                        return r;
+        }
+        return 1;
 }
 
 static bool post_skipped(const struct govwatch *gw, const struct post *p)
