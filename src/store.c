@@ -316,6 +316,7 @@ static int store_open_full(const char *dir, bool readonly, struct store **ret)
                 /* WAL: `status` reads while the daemon writes; NORMAL sync is durable across a
                  * process crash (the promise), only a power loss can lose the last commit. */
                 r = exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                                "PRAGMA cache_size = -1024;"
                                 "PRAGMA foreign_keys = ON;");
                 if (r >= 0)
                         r = migrate(s);
