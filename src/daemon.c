@@ -355,9 +355,22 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         return 0;
 }
 
-static void reload_failed(const char *why, const char *path)
+/* `govwatchd reload` (the units' ExecReload=) waits for this count to move: systemd 252 does not
+ * wait for READY=1 after a SIGHUP by itself. */
+static void reload_record(struct govwatch *gw, bool ok)
+{
+        int64_t n = 0;
+        (void)store_kv_get_int(gw->store, "reload_count", &n);
+        if (store_kv_put_int(gw->store, "reload_ok", ok) < 0 ||
+            store_kv_put_int(gw->store, "reload_count", n + 1) < 0)
+                log_warning("Failed to record the reload in the store: %s",
+                            store_errmsg(gw->store));
+}
+
+static void reload_failed(struct govwatch *gw, const char *why, const char *path)
 {
         log_error("Reload failed: %s; keeping the running configuration from %s.", why, path);
+        reload_record(gw, false);
         (void)sd_notify(false, "READY=1");
 }
 
@@ -386,7 +399,7 @@ static void apply_reload(struct daemon *d)
         if (r < 0) {
                 config_errors_print(&errors, d->config_path, stderr);
                 config_errors_done(&errors);
-                reload_failed("the file has errors", d->config_path);
+                reload_failed(d->gw, "the file has errors", d->config_path);
                 return;
         }
         config_errors_done(&errors);
@@ -398,13 +411,14 @@ static void apply_reload(struct daemon *d)
                                         .n_user = conf->classifier.n_user};
         r = classifier_new(&opts, &classifier, &cerr);
         if (r < 0) {
-                reload_failed(cerr ? cerr : "the classification rules do not load", d->config_path);
+                reload_failed(d->gw, cerr ? cerr : "the classification rules do not load",
+                              d->config_path);
                 return;
         }
         r = config_read_token(conf, &token);
         if (r < 0) {
                 classifier_free(classifier);
-                reload_failed("the VK token cannot be read", d->config_path);
+                reload_failed(d->gw, "the VK token cannot be read", d->config_path);
                 return;
         }
         r = source_new(gw->event, gw->http, conf, token, &source);
@@ -424,7 +438,7 @@ static void apply_reload(struct daemon *d)
                 sinks_free(sinks, conf->n_sinks);
                 source_free(source);
                 classifier_free(classifier);
-                reload_failed(r < 0 ? "a part could not be set up" : "out of memory",
+                reload_failed(d->gw, r < 0 ? "a part could not be set up" : "out of memory",
                               d->config_path);
                 return;
         }
@@ -452,6 +466,7 @@ static void apply_reload(struct daemon *d)
 
         log_info("Configuration reloaded from %s: %zu watch entries, %zu sinks.", d->config_path,
                  gw->conf->n_watch, gw->conf->n_sinks);
+        reload_record(gw, true);
         (void)sd_notify(false, "READY=1");
         update_status(d);
         d->poll_all_next = true;

@@ -30,6 +30,8 @@ static void help(void)
                "  govwatchd [OPTIONS] resolve NAME|URL...  id, screen name and title of "
                "communities\n"
                "  govwatchd [OPTIONS] status            communities, last poll, errors, outbox\n"
+               "  govwatchd [OPTIONS] reload PID        SIGHUP the daemon, wait for the new "
+               "config\n"
                "  govwatchd classify [--rules FILE] [--explain]  VK posts (JSON lines) on stdin\n\n"
                "Options:\n"
                "  -c, --config FILE  configuration (default %s)\n"
@@ -547,6 +549,50 @@ static int verb_resolve(char **names, int n)
         return st.failed;
 }
 
+/* ExecReload= helper: SIGHUP the daemon and wait until it has re-read its config (it counts
+ * reloads in the store), so `systemctl reload` returns when the new config is in place and fails
+ * when the file was refused. systemd 252 has no Type=notify-reload to do this for us. */
+static int verb_reload(const char *pid_arg)
+{
+        _cleanup_config_free_ struct config *conf = NULL;
+        _cleanup_store_free_ struct store *store = NULL;
+        int64_t before = 0, after = 0, ok = 0;
+        char *end;
+        int r;
+
+        errno = 0;
+        long pid = strtol(pid_arg, &end, 10);
+        if (errno != 0 || *end || pid <= 1) {
+                log_error("'%s' is not a process id.", pid_arg);
+                return 2;
+        }
+        if (load_config(&conf) < 0)
+                return 1; /* the daemon would refuse it too, and keep running as it is */
+        r = store_open_readonly(conf->state_dir, &store);
+        if (r < 0) {
+                log_error_errno(r, "Failed to open the store in %s: %m", conf->state_dir);
+                return 1;
+        }
+        (void)store_kv_get_int(store, "reload_count", &before);
+        if (kill((pid_t)pid, SIGHUP) < 0) {
+                log_error_errno(errno, "Failed to signal process %ld: %m", pid);
+                return 1;
+        }
+        for (unsigned i = 0; i < 900; i++) { /* 90 s */
+                struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
+                if (store_kv_get_int(store, "reload_count", &after) >= 0 && after != before) {
+                        (void)store_kv_get_int(store, "reload_ok", &ok);
+                        if (!ok)
+                                log_error("govwatchd refused the new configuration and keeps the "
+                                          "running one; see its log.");
+                        return ok ? 0 : 1;
+                }
+                nanosleep(&ts, NULL);
+        }
+        log_error("govwatchd did not confirm the reload within 90 s.");
+        return 1;
+}
+
 int main(int argc, char **argv)
 {
         enum { ARG_VERSION = 0x100 };
@@ -606,7 +652,8 @@ int main(int argc, char **argv)
                         arg_dry_run = true;
                 else if (streq(argv[i], "--verbose") || streq(argv[i], "-v"))
                         log_set_max_level(LOG_DEBUG);
-                else if (!streq(verb, "resolve") && !streq(verb, "test-sink")) {
+                else if (!streq(verb, "resolve") && !streq(verb, "test-sink") &&
+                         !streq(verb, "reload")) {
                         log_error("Unexpected argument '%s' for %s.", argv[i], verb);
                         return 2;
                 }
@@ -631,6 +678,12 @@ int main(int argc, char **argv)
                         r = 2;
                 } else
                         r = verb_test_sink(argv[optind]);
+        } else if (streq(verb, "reload")) {
+                if (optind >= argc) {
+                        log_error("reload needs the daemon's process id.");
+                        r = 2;
+                } else
+                        r = verb_reload(argv[optind]);
         } else if (streq(verb, "resolve")) {
                 int n = 0;
                 char *names[argc];
