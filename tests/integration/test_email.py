@@ -323,7 +323,8 @@ class PostFlowTest(EmailTestBase):
             self.assertIn("https://vk.com/wall-100001_%d" % post_id, body)
         # every row was delivered by that one message
         db = sqlite3.connect(os.path.join(self.dir, "state", "govwatch.db"))
-        states = [s for (s,) in db.execute("SELECT state FROM outbox")]
+        states = [s for (s,) in db.execute("SELECT o.state FROM outbox o JOIN notifications n "
+                                           "ON n.id = o.notification_id WHERE n.kind = 'post'")]
         db.close()
         self.assertEqual(states, ["delivered"] * 3)
 
