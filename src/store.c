@@ -584,18 +584,13 @@ void outbox_entry_done(struct outbox_entry *e)
         *e = (struct outbox_entry){0};
 }
 
-int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_entry **ret,
-                     size_t *ret_n)
+/* Steps a statement whose columns are those of STMT_OUTBOX_DUE into outbox entries. */
+static int read_outbox_rows(sqlite3_stmt *st, struct outbox_entry **ret, size_t *ret_n)
 {
-        sqlite3_stmt *st = stmt(s, STMT_OUTBOX_DUE);
         struct outbox_entry *entries = NULL;
         size_t n = 0, allocated = 0;
         int rc, r = 0;
 
-        if (!st)
-                return -EIO;
-        sqlite3_bind_int64(st, 1, now);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct notification *no;
                 if (!greedy_realloc((void **)&entries, &allocated, n + 1, sizeof(*entries))) {
@@ -637,7 +632,6 @@ int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_ent
         }
         if (r == 0 && rc != SQLITE_DONE)
                 r = sqlite_to_errno(rc) ?: -EIO;
-        sqlite3_reset(st);
         if (r < 0) {
                 for (size_t i = 0; i < n; i++)
                         outbox_entry_done(&entries[i]);
@@ -647,6 +641,21 @@ int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_ent
         *ret = entries;
         *ret_n = n;
         return 0;
+}
+
+int store_outbox_due(struct store *s, int64_t now, size_t max, struct outbox_entry **ret,
+                     size_t *ret_n)
+{
+        sqlite3_stmt *st = stmt(s, STMT_OUTBOX_DUE);
+        int r;
+
+        if (!st)
+                return -EIO;
+        sqlite3_bind_int64(st, 1, now);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+        r = read_outbox_rows(st, ret, ret_n);
+        sqlite3_reset(st);
+        return r;
 }
 
 int store_outbox_delivered(struct store *s, int64_t notification_id, const char *sink, int64_t now)
@@ -805,9 +814,7 @@ int store_outbox_due_for_sink(struct store *s, const char *sink, int64_t now, si
                               struct outbox_entry **ret, size_t *ret_n)
 {
         sqlite3_stmt *st = NULL;
-        struct outbox_entry *entries = NULL;
-        size_t n = 0, allocated = 0;
-        int rc, r;
+        int r;
 
         r = prepare(s,
                     "SELECT n.id, n.kind, n.owner_id, n.post_id, n.community, n.topic, n.url, "
@@ -822,53 +829,9 @@ int store_outbox_due_for_sink(struct store *s, const char *sink, int64_t now, si
         sqlite3_bind_text(st, 1, sink, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 2, now);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct notification *no;
-                if (!greedy_realloc((void **)&entries, &allocated, n + 1, sizeof(*entries)) ||
-                    !(no = calloc(1, sizeof(*no)))) {
-                        r = -ENOMEM;
-                        break;
-                }
-                *no = (struct notification){
-                        .id = sqlite3_column_int64(st, 0),
-                        .kind = column_strdup(st, 1),
-                        .owner_id = sqlite3_column_int64(st, 2),
-                        .post_id = sqlite3_column_int64(st, 3),
-                        .community = column_strdup(st, 4),
-                        .topic = column_strdup(st, 5),
-                        .url = column_strdup(st, 6),
-                        .text = column_strdup(st, 7),
-                        .categories =
-                                categories_from_json((const char *)sqlite3_column_text(st, 8)),
-                        .date = sqlite3_column_int64(st, 9),
-                        .starts_at = sqlite3_column_int64(st, 10),
-                        .starts_at_utc_offset = sqlite3_column_int(st, 11),
-                        .created = sqlite3_column_int64(st, 12),
-                };
-                entries[n++] = (struct outbox_entry){
-                        .notification = no,
-                        .sink = column_strdup(st, 13),
-                        .attempts = (unsigned)sqlite3_column_int(st, 14),
-                        .next_attempt = sqlite3_column_int64(st, 15),
-                        .last_error = column_strdup(st, 16),
-                };
-                if (!no->kind || !no->categories || !entries[n - 1].sink) {
-                        r = -ENOMEM;
-                        break;
-                }
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-                r = sqlite_to_errno(rc) ?: -EIO;
+        r = read_outbox_rows(st, ret, ret_n);
         sqlite3_finalize(st);
-        if (r < 0) {
-                for (size_t i = 0; i < n; i++)
-                        outbox_entry_done(&entries[i]);
-                free(entries);
-                return r;
-        }
-        *ret = entries;
-        *ret_n = n;
-        return 0;
+        return r;
 }
 
 int store_outbox_due_sinks(struct store *s, int64_t now, char ***ret)
