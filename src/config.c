@@ -1086,13 +1086,21 @@ static void parse_table(struct loader *l, const struct setting *table, size_t n_
 
 /* ---- checks on single values ------------------------------------------------------------- */
 
-static const char *check_http_url(const char *v, char *buf, size_t size)
+/* "SCHEME://host..." or "SCHEMEs://host..." (http/https, smtp/smtps). */
+static const char *check_url(const char *v, const char *scheme, char *buf, size_t size)
 {
-        const char *rest = strncasecmp(v, "https://", 8) == 0  ? v + 8
-                           : strncasecmp(v, "http://", 7) == 0 ? v + 7
-                                                               : NULL;
+        size_t l = strlen(scheme);
+        const char *rest = NULL;
+
+        if (strncasecmp(v, scheme, l) == 0) {
+                if (strncmp(v + l, "s://", 4) == 0)
+                        rest = v + l + 4;
+                else if (strncmp(v + l, "://", 3) == 0)
+                        rest = v + l + 3;
+        }
         if (!rest) {
-                snprintf(buf, size, "expected an http:// or https:// URL, got '%s'", QUOTE(v));
+                snprintf(buf, size, "expected an %s:// or %ss:// URL, got '%s'", scheme, scheme,
+                         QUOTE(v));
                 return buf;
         }
         if (*rest == '\0' || *rest == '/') {
@@ -1102,20 +1110,14 @@ static const char *check_http_url(const char *v, char *buf, size_t size)
         return NULL;
 }
 
+static const char *check_http_url(const char *v, char *buf, size_t size)
+{
+        return check_url(v, "http", buf, size);
+}
+
 static const char *check_smtp_url(const char *v, char *buf, size_t size)
 {
-        const char *rest = strncasecmp(v, "smtps://", 8) == 0  ? v + 8
-                           : strncasecmp(v, "smtp://", 7) == 0 ? v + 7
-                                                               : NULL;
-        if (!rest) {
-                snprintf(buf, size, "expected an smtp:// or smtps:// URL, got '%s'", QUOTE(v));
-                return buf;
-        }
-        if (*rest == '\0' || *rest == '/') {
-                snprintf(buf, size, "no host in URL '%s'", QUOTE(v));
-                return buf;
-        }
-        return NULL;
+        return check_url(v, "smtp", buf, size);
 }
 
 static const char *check_address(const char *v, char *buf, size_t size)
