@@ -834,24 +834,13 @@ int store_outbox_due_for_sink(struct store *s, const char *sink, int64_t now, si
         return r;
 }
 
-int store_outbox_due_sinks(struct store *s, int64_t now, char ***ret)
+/* Steps st (then finalizes it) into a NULL-terminated list of its first column's strings. */
+static int read_strv(sqlite3_stmt *st, char ***ret)
 {
-        sqlite3_stmt *st = NULL;
-        char **l = NULL;
-        size_t n = 0, allocated = 0;
-        int rc = SQLITE_DONE, r;
+        char **l = calloc(1, sizeof(char *));
+        size_t n = 0, allocated = 1;
+        int rc = SQLITE_DONE, r = l ? 0 : -ENOMEM;
 
-        r = prepare(
-                s,
-                "SELECT DISTINCT sink FROM outbox WHERE state = 'pending' AND next_attempt <= ?1",
-                &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, now);
-        if (!greedy_realloc((void **)&l, &allocated, 1, sizeof(char *)))
-                r = -ENOMEM;
-        else
-                l[0] = NULL;
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 if (!greedy_realloc((void **)&l, &allocated, n + 2, sizeof(char *)) ||
                     !(l[n] = column_strdup(st, 0))) {
@@ -869,6 +858,19 @@ int store_outbox_due_sinks(struct store *s, int64_t now, char ***ret)
         }
         *ret = l;
         return 0;
+}
+
+int store_outbox_due_sinks(struct store *s, int64_t now, char ***ret)
+{
+        sqlite3_stmt *st = NULL;
+        int r = prepare(
+                s,
+                "SELECT DISTINCT sink FROM outbox WHERE state = 'pending' AND next_attempt <= ?1",
+                &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, now);
+        return read_strv(st, ret);
 }
 
 int store_outbox_defer_sink(struct store *s, const char *sink, int64_t now, int64_t next_attempt,
@@ -1043,34 +1045,10 @@ int store_alert_put(struct store *s, const char *subject, const struct alert_row
 int store_alerts_active(struct store *s, char ***ret)
 {
         sqlite3_stmt *st = NULL;
-        char **l = calloc(1, sizeof(char *));
-        size_t n = 0, allocated = 1;
-        int rc, r;
-
-        if (!l)
-                return -ENOMEM;
-        r = prepare(s, "SELECT subject FROM alerts WHERE alerted ORDER BY since", &st);
-        if (r < 0) {
-                free(l);
+        int r = prepare(s, "SELECT subject FROM alerts WHERE alerted ORDER BY since", &st);
+        if (r < 0)
                 return r;
-        }
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                if (!greedy_realloc((void **)&l, &allocated, n + 2, sizeof(char *)) ||
-                    !(l[n] = column_strdup(st, 0))) {
-                        r = -ENOMEM;
-                        break;
-                }
-                l[++n] = NULL;
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-                r = sqlite_to_errno(rc) ?: -EIO;
-        sqlite3_finalize(st);
-        if (r < 0) {
-                strv_free(l);
-                return r;
-        }
-        *ret = l;
-        return 0;
+        return read_strv(st, ret);
 }
 
 bool store_in_transaction(struct store *s)
