@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "notification.h"
 #include "rules.h"
 #include "timeparse.h"
 
@@ -579,12 +580,7 @@ int classifier_classify(const struct classifier *c, const struct post *p,
 
 void classify_result_starts_at(const struct classify_result *r, char *buf, size_t size)
 {
-        if (r->starts_at == 0) {
-                if (size > 0)
-                        buf[0] = '\0';
-                return;
-        }
-        timeparse_format_iso8601(r->starts_at, r->starts_at_utc_offset, buf, size);
+        format_iso8601(r->starts_at, r->starts_at_utc_offset, buf, size);
 }
 
 static void print_tokens(const struct tokens *t, uint32_t first, uint32_t last, FILE *f)

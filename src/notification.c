@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "notification.h"
+#include "timeparse.h"
 
 struct notification *notification_free(struct notification *n)
 {
@@ -19,20 +20,15 @@ struct notification *notification_free(struct notification *n)
         return NULL;
 }
 
+/* 0 means "unknown" in notifications; the formatting itself is timeparse's. */
 void format_iso8601(int64_t t, int32_t utc_offset, char *buf, size_t size)
 {
-        struct tm tm;
-        time_t local = (time_t)(t + utc_offset);
-        int off = utc_offset < 0 ? -utc_offset : utc_offset;
-
-        if (t == 0 || !gmtime_r(&local, &tm)) {
+        if (t == 0) {
                 if (size > 0)
                         buf[0] = '\0';
                 return;
         }
-        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 utc_offset < 0 ? '-' : '+', off / 3600, (off % 3600) / 60);
+        timeparse_format_iso8601(t, utc_offset, buf, size);
 }
 
 char *notification_to_json(const struct notification *n)
