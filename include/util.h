@@ -26,6 +26,27 @@
                 _ptr_;                                                                             \
         })
 
+/* Singly linked lists threaded through a `next` member (systemd's LIST_* habit, minus the
+ * back pointers): append at the tail, remove wherever it is. */
+#define LIST_APPEND(head, item)                                                                    \
+        do {                                                                                       \
+                __typeof__(item) *_p_ = &(head);                                                   \
+                while (*_p_)                                                                       \
+                        _p_ = &(*_p_)->next;                                                       \
+                (item)->next = NULL;                                                               \
+                *_p_ = (item);                                                                     \
+        } while (0)
+
+#define LIST_REMOVE(head, item)                                                                    \
+        do {                                                                                       \
+                for (__typeof__(item) *_p_ = &(head); *_p_; _p_ = &(*_p_)->next)                   \
+                        if (*_p_ == (item)) {                                                      \
+                                *_p_ = (item)->next;                                               \
+                                (item)->next = NULL;                                               \
+                                break;                                                             \
+                        }                                                                          \
+        } while (0)
+
 static inline void freep(void *p)
 {
         free(*(void **)p);

@@ -104,25 +104,6 @@ static void request_complete(struct desktop_request *req, enum sink_result resul
         done(s, result, 0, detail, userdata);
 }
 
-static void list_remove(struct desktop_request **head, struct desktop_request *req)
-{
-        for (struct desktop_request **p = head; *p; p = &(*p)->next)
-                if (*p == req) {
-                        *p = req->next;
-                        req->next = NULL;
-                        return;
-                }
-}
-
-static void list_append(struct desktop_request **head, struct desktop_request *req)
-{
-        struct desktop_request **p = head;
-        while (*p)
-                p = &(*p)->next;
-        req->next = NULL;
-        *p = req;
-}
-
 static void actions_forget_all(struct desktop_sink *d)
 {
         for (size_t i = 0; i < ELEMENTSOF(d->actions); i++) {
@@ -369,7 +350,7 @@ static int on_notify_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         char detail[256];
         uint32_t id = 0;
 
-        list_remove(&d->in_flight, req);
+        LIST_REMOVE(d->in_flight, req);
         if (e) {
                 snprintf(detail, sizeof(detail), "notification server: %s: %s", strempty(e->name),
                          strempty(e->message));
@@ -432,7 +413,7 @@ static int notify(struct desktop_sink *d, struct desktop_request *req)
         r = sd_bus_call_async(d->bus, NULL, m, on_notify_reply, req, call_timeout(d));
         if (r < 0)
                 return r;
-        list_append(&d->in_flight, req);
+        LIST_APPEND(d->in_flight, req);
         return 0;
 }
 
@@ -701,7 +682,7 @@ static int desktop_send(struct sink *s, const struct notification *n, sink_done_
                 }
         }
         if (d->state == DESKTOP_WAITING_CAPS) {
-                list_append(&d->waiting, req);
+                LIST_APPEND(d->waiting, req);
                 return 0;
         }
         r = notify(d, req);

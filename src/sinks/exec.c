@@ -74,25 +74,6 @@ static void job_free(struct exec_job *j)
         free(j);
 }
 
-static void list_remove(struct exec_job **head, struct exec_job *j)
-{
-        for (struct exec_job **p = head; *p; p = &(*p)->next)
-                if (*p == j) {
-                        *p = j->next;
-                        j->next = NULL;
-                        return;
-                }
-}
-
-static void list_append(struct exec_job **head, struct exec_job *j)
-{
-        struct exec_job **p = head;
-        while (*p)
-                p = &(*p)->next;
-        j->next = NULL;
-        *p = j;
-}
-
 static const char *command_name(const struct exec_sink *e)
 {
         return e->conf && e->conf->command && e->conf->command[0] ? e->conf->command[0] : "(none)";
@@ -210,7 +191,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata
         enum sink_result result;
         char detail[256];
 
-        list_remove(&e->running, j);
+        LIST_REMOVE(e->running, j);
         e->n_running--;
         if (j->timed_out) {
                 result = SINK_TRY_LATER;
@@ -344,7 +325,7 @@ static void job_start(struct exec_job *j)
         }
         log_debug("Exec sink %s: started %s (pid %d).", e->sink.name, e->conf->command[0],
                   (int)j->pid);
-        list_append(&e->running, j);
+        LIST_APPEND(e->running, j);
         e->n_running++;
 
         r = sd_event_add_child(e->event, &j->child_source, j->pid, WEXITED, on_child_exit, j);
@@ -354,7 +335,7 @@ static void job_start(struct exec_job *j)
                                 (int)j->pid);
                 (void)kill(-j->pid, SIGKILL);
                 (void)waitpid(j->pid, NULL, 0);
-                list_remove(&e->running, j);
+                LIST_REMOVE(e->running, j);
                 e->n_running--;
                 job_complete(j, SINK_TRY_LATER, "cannot watch the child process");
                 return;
@@ -445,7 +426,7 @@ static int exec_send(struct sink *s, const struct notification *n, sink_done_fn 
         j->input[j->input_len - 1] = '\n';
         j->input[j->input_len] = '\0';
 
-        list_append(&e->queued, j);
+        LIST_APPEND(e->queued, j);
         start_queued(e);
         return 0;
 }
