@@ -1278,12 +1278,14 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(fault["delay"])
         kind = fault["kind"] if fault else None
 
-        status, error_code, answer = 200, None, None
+        # The answer is decided, and the request logged, before a byte of it is
+        # sent: a client that has read its answer finds the request in the log.
+        status, error_code, send = 200, None, None
         if kind == "http500":
             status = fault["status"]
-            self._send(status, HTML_500.encode(), "text/html")
+            send = (status, HTML_500.encode(), "text/html")
         elif kind == "malformed":
-            self._send(200, HTML_MALFORMED.encode(), "text/html; charset=utf-8")
+            send = (200, HTML_MALFORMED.encode(), "text/html; charset=utf-8")
         else:
             with emu.lock:
                 if kind == "vk_error":
@@ -1294,18 +1296,12 @@ class Handler(BaseHTTPRequestHandler):
                     error_code = answer["error"]["error_code"]
                     emu.errors[error_code] += 1
             data = emu.encode(answer)
-            if kind == "truncated":
-                self._send(200, data[:len(data) // 2])
-            elif kind == "disconnect":
-                self._send(200, data[:len(data) // 2], announce=len(data), close=True)
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            if kind in ("truncated", "disconnect"):
+                send = (200, data[:len(data) // 2])
             elif kind == "bom":
-                self._send(200, b"\xef\xbb\xbf" + data)
+                send = (200, b"\xef\xbb\xbf" + data)
             else:
-                self._send(200, data)
+                send = (200, data)
 
         inner = [{"method": c["method"], "error_code": c["error_code"],
                   "params": {k: emu.redact(v) for k, v in c["params"].items()}}
@@ -1313,6 +1309,15 @@ class Handler(BaseHTTPRequestHandler):
         record.update({"inner_calls": info["inner_calls"], "inner": inner, "status": status,
                        "error_code": error_code, "fault": kind})
         emu.append_log(record)
+
+        if kind == "disconnect":
+            self._send(*send, announce=len(data), close=True)
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        else:
+            self._send(*send)
         emu.say("%s %s -> %d%s%s%s" % (
             self.command, url.path, status,
             " inner=%d" % info["inner_calls"] if method == "execute" else "",
