@@ -5,6 +5,7 @@
  * debug: the caller says what failed and on which object.
  */
 #include <jansson.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -1080,18 +1081,55 @@ int store_kv_get_text(struct store *s, const char *key, char **ret)
         return r;
 }
 
+/* The value is written in place: bound as text, SQLite would copy it once more into the row's
+ * record, and the scheduler's state for thousands of communities is megabytes. The row gets a
+ * zeroblob of the value's size (never materialised), then the bytes through incremental blob I/O,
+ * all in one savepoint. Reads see the same text; typeof(value) says blob. */
 int store_kv_put_text(struct store *s, const char *key, const char *value)
 {
+        size_t n = strlen(value);
         sqlite3_stmt *st = NULL;
-        int r = prepare(s,
-                        "INSERT INTO kv_text (key, value) VALUES (?1, ?2)"
-                        " ON CONFLICT(key) DO UPDATE SET value = ?2",
-                        &st);
+        sqlite3_blob *blob = NULL;
+        sqlite3_int64 rowid = 0;
+        int r, rc;
+
+        if (n > INT_MAX)
+                return -E2BIG;
+        r = exec_sql(s, "SAVEPOINT kv_put_text");
         if (r < 0)
                 return r;
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
-        return finalize_done(s, st);
+        r = prepare(s,
+                    "INSERT INTO kv_text (key, value) VALUES (?1, zeroblob(?2))"
+                    " ON CONFLICT(key) DO UPDATE SET value = zeroblob(?2) RETURNING rowid",
+                    &st);
+        if (r >= 0) {
+                sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+                sqlite3_bind_int64(st, 2, (sqlite3_int64)n);
+                rc = sqlite3_step(st);
+                if (rc == SQLITE_ROW) {
+                        rowid = sqlite3_column_int64(st, 0);
+                        rc = sqlite3_step(st);
+                }
+                if (rc != SQLITE_DONE)
+                        r = sqlite_to_errno(rc) ?: -EIO;
+                sqlite3_finalize(st);
+        }
+        if (r >= 0 && n > 0) {
+                rc = sqlite3_blob_open(s->db, "main", "kv_text", "value", rowid, 1, &blob);
+                if (rc == SQLITE_OK)
+                        rc = sqlite3_blob_write(blob, value, (int)n, 0);
+                if (rc != SQLITE_OK)
+                        r = sqlite_to_errno(rc) ?: -EIO;
+                rc = sqlite3_blob_close(blob);
+                if (r >= 0 && rc != SQLITE_OK)
+                        r = sqlite_to_errno(rc) ?: -EIO;
+        }
+        if (r < 0) {
+                log_debug("SQLite: %s", sqlite3_errmsg(s->db));
+                (void)exec_sql(s, "ROLLBACK TO kv_put_text; RELEASE kv_put_text");
+                return r;
+        }
+        return exec_sql(s, "RELEASE kv_put_text");
 }
 
 static int exec_bound(struct store *s, const char *sql, const int64_t *v, size_t n,

@@ -169,6 +169,32 @@ static void test_resolved_and_kv(void **state)
         assert_int_equal(store_kv_put_int(s, "quota", 4121), 0);
         assert_int_equal(store_kv_get_int(s, "quota", &v), 0);
         assert_true(v == 4121);
+
+        /* text written in place (the scheduler's state is megabytes): what was put is what is
+         * read, on insert, on update to a shorter value, empty, and after a reopen */
+        size_t big = 3 * 1024 * 1024 + 17;
+        _cleanup_free_ char *text = malloc(big + 1);
+        assert_non_null(text);
+        for (size_t i = 0; i < big; i++)
+                text[i] = (char)('a' + i % 26);
+        text[big] = '\0';
+        char *got = NULL;
+        assert_int_equal(store_kv_get_text(s, "scheduler", &got), -ENOENT);
+        assert_int_equal(store_kv_put_text(s, "scheduler", text), 0);
+        assert_int_equal(store_kv_get_text(s, "scheduler", &got), 0);
+        assert_int_equal(strlen(got), big);
+        assert_memory_equal(got, text, big);
+        free(got);
+        assert_int_equal(store_kv_put_text(s, "scheduler", "scheduler 1\nglobal 2"), 0);
+        assert_int_equal(store_kv_put_text(s, "other", ""), 0);
+        s = store_free(s);
+        assert_int_equal(store_open(dir, &s), 0);
+        assert_int_equal(store_kv_get_text(s, "scheduler", &got), 0);
+        assert_string_equal(got, "scheduler 1\nglobal 2");
+        free(got);
+        assert_int_equal(store_kv_get_text(s, "other", &got), 0);
+        assert_string_equal(got, "");
+        free(got);
         s = store_free(s);
         remove_dir(dir);
 }
