@@ -29,9 +29,11 @@ int source_call(struct source *src, const char *method, const char *const *keys,
                 const char *const *values, size_t n_params, size_t n_calls, source_done_fn done,
                 void *userdata);
 
-/* execute with up to 25 wall.get calls. */
+/* execute with up to 25 wall.get calls. each() gets the answer of every call that succeeded
+ * while the answer is parsed, with userdata (vk_result_parse_each), before done() gets the
+ * result; its calls[].response are NULL. */
 int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size_t n,
-                    source_done_fn done, void *userdata);
+                    vk_call_fn each, source_done_fn done, void *userdata);
 
 /* Requests sent since creation (for figures and tests). */
 unsigned source_requests_sent(const struct source *src);

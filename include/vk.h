@@ -69,6 +69,19 @@ static inline void vk_result_freep(struct vk_result **r)
 int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_result **ret,
                     const char **ret_reason);
 
+/* vk_result_parse for an execute answer (n_calls > 0) that hands the response of each call that
+ * succeeded to each(), once and in order, instead of keeping it: calls[i].response stays NULL.
+ * An answer in VK's usual shape, {"response":[...],...}, is parsed one call at a time, each call's
+ * tree released when each() returns, so memory holds one wall's tree rather than the whole
+ * answer's (25 walls of 20 posts: 0.5 MB of text, 2.5 MB as one tree); any other shape is parsed
+ * whole first. The answers accepted are the same, but for a second "response" key. A negative
+ * return of each() fails the parse with it. Before a failure, or a top-level "error" at the end of
+ * the answer, each() may have been called: use what it kept only for calls whose error_code is 0,
+ * and only when the parse succeeded. */
+typedef int (*vk_call_fn)(size_t i, const json_t *response, void *userdata);
+int vk_result_parse_each(const char *body, size_t size, size_t n_calls, vk_call_fn each,
+                         void *userdata, struct vk_result **ret, const char **ret_reason);
+
 struct vk_group {
         int64_t id; /* positive group id; owner_id is -id */
         char *screen_name;

@@ -22,6 +22,7 @@ struct request {
         CURL *easy;
         struct curl_slist *headers;
         struct http_buffer response;
+        vk_call_fn each; /* execute of wall.get: each call's answer, as it is parsed */
         source_done_fn done;
         void *userdata;
 };
@@ -88,8 +89,11 @@ static void on_done(CURL *easy, CURLcode result, void *userdata)
                 snprintf(msg, sizeof(msg), "HTTP status %ld", status);
                 code = VK_ERROR_CODE_HTTP;
         } else {
-                int r = vk_result_parse(req->response.data ? req->response.data : "",
-                                        req->response.size, req->n_calls, &res, &reason);
+                const char *body = req->response.data ? req->response.data : "";
+                int r = req->each ? vk_result_parse_each(body, req->response.size, req->n_calls,
+                                                         req->each, req->userdata, &res, &reason)
+                                  : vk_result_parse(body, req->response.size, req->n_calls, &res,
+                                                    &reason);
                 if (r < 0) {
                         snprintf(msg, sizeof(msg), "%s", reason ? reason : strerror(-r));
                         code = VK_ERROR_CODE_MALFORMED;
@@ -229,9 +233,9 @@ struct source *source_free(struct source *src)
         return NULL;
 }
 
-int source_call(struct source *src, const char *method, const char *const *keys,
-                const char *const *values, size_t n_params, size_t n_calls, source_done_fn done,
-                void *userdata)
+static int call(struct source *src, const char *method, const char *const *keys,
+                const char *const *values, size_t n_params, size_t n_calls, vk_call_fn each,
+                source_done_fn done, void *userdata)
 {
         const char *k[8], *v[8];
         struct request *req;
@@ -251,6 +255,7 @@ int source_call(struct source *src, const char *method, const char *const *keys,
                 return -ENOMEM;
         req->src = src;
         req->n_calls = n_calls;
+        req->each = each;
         req->done = done;
         req->userdata = userdata;
         r = vk_form_body(k, v, n_params + 1, &req->body);
@@ -269,8 +274,15 @@ int source_call(struct source *src, const char *method, const char *const *keys,
         return 0;
 }
 
+int source_call(struct source *src, const char *method, const char *const *keys,
+                const char *const *values, size_t n_params, size_t n_calls, source_done_fn done,
+                void *userdata)
+{
+        return call(src, method, keys, values, n_params, n_calls, NULL, done, userdata);
+}
+
 int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size_t n,
-                    source_done_fn done, void *userdata)
+                    vk_call_fn each, source_done_fn done, void *userdata)
 {
         _cleanup_free_ char *code = NULL;
         int r = vk_execute_code_wall_get(reqs, n, &code);
@@ -278,7 +290,7 @@ int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size
                 return r;
         const char *k[] = {"code"};
         const char *v[] = {code};
-        return source_call(src, "execute", k, v, 1, n, done, userdata);
+        return call(src, "execute", k, v, 1, n, each, done, userdata);
 }
 
 unsigned source_requests_sent(const struct source *src)

@@ -40,6 +40,10 @@ struct batch {
         size_t n_jobs;
         unsigned attempts;
         sd_event_source *retry_timer;
+        /* the answer, read while it is parsed (on_wall_json): posts, not JSON trees */
+        struct wall *walls[VK_EXECUTE_MAX_CALLS];
+        int wall_result[VK_EXECUTE_MAX_CALLS];
+        const char *wall_reason[VK_EXECUTE_MAX_CALLS];
 };
 
 struct sweep {
@@ -885,6 +889,15 @@ static struct batch *batch_new(struct sweep *sw)
         return b;
 }
 
+static void batch_drop_walls(struct batch *b)
+{
+        for (size_t i = 0; i < VK_EXECUTE_MAX_CALLS; i++) {
+                b->walls[i] = wall_free(b->walls[i]);
+                b->wall_result[i] = 0;
+                b->wall_reason[i] = NULL;
+        }
+}
+
 static void batch_free(struct batch *b)
 {
         if (b->prev)
@@ -894,6 +907,7 @@ static void batch_free(struct batch *b)
         if (b->next)
                 b->next->prev = b->prev;
         sd_event_source_disable_unref(b->retry_timer);
+        batch_drop_walls(b);
         free(b);
 }
 
@@ -961,6 +975,21 @@ static void retry_batch(struct batch *b, const char *why)
                 return;
         }
         sw->retrying++;
+}
+
+/* One wall's answer, while the batch's answer is parsed: only its posts are kept, so that a
+ * batch never holds the JSON tree of 25 walls at once. Whether they count is on_wall_batch's to
+ * decide, once the whole answer has been read. */
+static int on_wall_json(size_t i, const json_t *response, void *userdata)
+{
+        struct batch *b = userdata;
+
+        if (i >= b->n_jobs)
+                return -EBADMSG;
+        b->walls[i] = wall_free(b->walls[i]);
+        b->wall_reason[i] = NULL;
+        b->wall_result[i] = wall_from_json(response, &b->walls[i], &b->wall_reason[i]);
+        return 0;
 }
 
 static void on_wall_batch(struct vk_result *res, int error_code, const char *msg, void *userdata)
@@ -1032,7 +1061,13 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
                         }
                         continue;
                 }
-                r = wall_from_json(c->response, &w, &reason);
+                w = TAKE_PTR(b->walls[i]);
+                r = b->wall_result[i];
+                reason = b->wall_reason[i];
+                if (r >= 0 && !w) {
+                        r = -EBADMSG;
+                        reason = "no answer for this call";
+                }
                 if (r < 0) {
                         log_warning("Answer for %" PRId64 " is malformed (%s), skipping it.",
                                     t->route.owner_id, reason ? reason : strerror(-r));
@@ -1094,6 +1129,7 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
 
 done:
         vk_result_free(res);
+        batch_drop_walls(b);
         if (retry)
                 retry_batch(b, why);
         else
@@ -1113,7 +1149,8 @@ static int send_batch(struct batch *b)
                         .count = gw->conf->vk.wall_count,
                         .offset = b->jobs[i].offset,
                 };
-        int r = source_wall_get(gw->source, reqs, b->n_jobs, on_wall_batch, b);
+        batch_drop_walls(b);
+        int r = source_wall_get(gw->source, reqs, b->n_jobs, on_wall_json, on_wall_batch, b);
         if (r < 0)
                 return r;
         sw->in_flight++;

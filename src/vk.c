@@ -132,12 +132,158 @@ static int error_from_json(const json_t *err, int *ret_code, char **ret_msg)
         return *ret_msg ? 0 : -ENOMEM;
 }
 
-int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_result **ret,
-                    const char **ret_reason)
+/* A top-level "error": every call failed with it. */
+static int take_top_level_error(struct vk_result *res, const json_t *error, const char **ret_reason)
 {
-        struct vk_result *res;
+        int r = error_from_json(error, &res->error_code, &res->error_msg);
+        if (r < 0) {
+                *ret_reason = "answer has an \"error\" without an integer error_code";
+                return r == -ENOMEM ? r : -EBADMSG;
+        }
+        for (size_t i = 0; i < res->n_calls; i++) {
+                res->calls[i].error_code = res->error_code;
+                res->calls[i].error_msg = strdup(res->error_msg);
+                if (!res->calls[i].error_msg)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Each failed call (a false in "response") takes the next entry of "execute_errors". */
+static int take_execute_errors(struct vk_result *res, const bool *failed, const json_t *errors)
+{
+        size_t next_error = 0;
+
+        for (size_t i = 0; i < res->n_calls; i++) {
+                struct vk_call_result *c = &res->calls[i];
+                if (!failed[i])
+                        continue;
+                const json_t *e = json_array_get(errors, next_error++);
+                if (!e || error_from_json(e, &c->error_code, &c->error_msg) < 0) {
+                        /* a false without its error: treat it as VK's internal error, retried */
+                        c->error_code = 10;
+                        free(c->error_msg);
+                        c->error_msg = strdup("call failed without an execute_errors entry");
+                        if (!c->error_msg)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+static const char not_json[] = "answer is not valid JSON (truncated or not JSON at all)";
+static const char wrong_count[] = "execute answer does not have one entry per call";
+
+static size_t skip_space(const char *s, size_t size, size_t pos)
+{
+        while (pos < size && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r'))
+                pos++;
+        return pos;
+}
+
+/* The position after tok and the white space before it, or 0 when tok is not next. */
+static size_t skip_token(const char *s, size_t size, size_t pos, const char *tok)
+{
+        size_t n = strlen(tok);
+        pos = skip_space(s, size, pos);
+        return size - pos >= n && memcmp(s + pos, tok, n) == 0 ? pos + n : 0;
+}
+
+/* VK's usual execute answer, {"response":[...],"execute_errors":[...]}, from just after its '[':
+ * each entry of the array is parsed alone and handed to each() (or marked failed) before the next
+ * is read, and what follows the array is parsed as an object of its own, returned in ret_rest.
+ * Accepts exactly what a parse of the whole answer accepts, but for a second "response" key. */
+static int parse_streamed(const char *body, size_t size, size_t pos, struct vk_result *res,
+                          bool *failed, vk_call_fn each, void *userdata, json_t **ret_rest,
+                          const char **ret_reason)
+{
+        json_error_t jerr;
+        json_t *rest;
+        size_t n = 0, p;
+
+        if ((p = skip_token(body, size, pos, "]")))
+                pos = p;
+        else
+                for (;;) {
+                        int r = 0;
+
+                        if (n == res->n_calls) {
+                                *ret_reason = wrong_count;
+                                return -EBADMSG;
+                        }
+                        json_t *v = json_loadb(body + pos, size - pos,
+                                               JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr);
+                        if (!v || jerr.position <= 0 || (size_t)jerr.position > size - pos) {
+                                json_decref(v);
+                                *ret_reason = not_json;
+                                return -EBADMSG;
+                        }
+                        pos += (size_t)jerr.position;
+                        if (json_is_false(v))
+                                failed[n] = true;
+                        else
+                                r = each(n, v, userdata);
+                        json_decref(v);
+                        if (r < 0)
+                                return r;
+                        n++;
+                        if ((p = skip_token(body, size, pos, ","))) {
+                                pos = p;
+                                continue;
+                        }
+                        if (!(p = skip_token(body, size, pos, "]"))) {
+                                *ret_reason = not_json;
+                                return -EBADMSG;
+                        }
+                        pos = p;
+                        break;
+                }
+        if (n != res->n_calls) {
+                *ret_reason = wrong_count;
+                return -EBADMSG;
+        }
+
+        if ((p = skip_token(body, size, pos, "}"))) {
+                if (skip_space(body, size, p) != size) {
+                        *ret_reason = not_json;
+                        return -EBADMSG;
+                }
+                rest = json_object();
+                if (!rest)
+                        return -ENOMEM;
+        } else if ((p = skip_token(body, size, pos, ",")) && skip_token(body, size, p, "\"")) {
+                /* ,"execute_errors":[...]} is an object once its comma is a brace */
+                _cleanup_free_ char *obj = malloc(size - p + 1);
+                if (!obj)
+                        return -ENOMEM;
+                obj[0] = '{';
+                memcpy(obj + 1, body + p, size - p);
+                rest = json_loadb(obj, size - p + 1, 0, &jerr);
+                if (!rest) {
+                        *ret_reason = not_json;
+                        return -EBADMSG;
+                }
+        } else {
+                *ret_reason = not_json;
+                return -EBADMSG;
+        }
+        if (json_object_get(rest, "response")) {
+                json_decref(rest);
+                *ret_reason = "answer has two \"response\" keys";
+                return -EBADMSG;
+        }
+        *ret_rest = rest;
+        return 0;
+}
+
+static int parse(const char *body, size_t size, size_t n_calls, vk_call_fn each, void *userdata,
+                 struct vk_result **ret, const char **ret_reason)
+{
+        _cleanup_(vk_result_freep) struct vk_result *res = NULL;
+        _cleanup_free_ bool *failed = NULL;
         json_error_t jerr;
         const json_t *response, *error;
+        size_t n = n_calls > 0 ? n_calls : 1, pos;
         int r;
 
         /* real VK answers sometimes start with a UTF-8 BOM, which jansson rejects */
@@ -149,89 +295,102 @@ int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_res
         res = calloc(1, sizeof(*res));
         if (!res)
                 return -ENOMEM;
+        res->calls = calloc(n, sizeof(struct vk_call_result));
+        failed = calloc(n, sizeof(bool));
+        if (!res->calls || !failed)
+                return -ENOMEM;
+        res->n_calls = n;
+
+        if (each && n_calls > 0 && (pos = skip_token(body, size, 0, "{")) &&
+            (pos = skip_token(body, size, pos, "\"response\"")) &&
+            (pos = skip_token(body, size, pos, ":")) && (pos = skip_token(body, size, pos, "["))) {
+                r = parse_streamed(body, size, pos, res, failed, each, userdata, &res->root,
+                                   ret_reason);
+                if (r < 0)
+                        return r;
+                error = json_object_get(res->root, "error");
+                if (error) {
+                        r = take_top_level_error(res, error, ret_reason);
+                        if (r < 0)
+                                return r;
+                } else {
+                        r = take_execute_errors(res, failed,
+                                                json_object_get(res->root, "execute_errors"));
+                        if (r < 0)
+                                return r;
+                }
+                *ret = TAKE_PTR(res);
+                return 0;
+        }
+
         res->root = json_loadb(body, size, 0, &jerr);
         if (!res->root) {
-                vk_result_free(res);
-                *ret_reason = "answer is not valid JSON (truncated or not JSON at all)";
+                *ret_reason = not_json;
                 return -EBADMSG;
         }
         if (!json_is_object(res->root)) {
-                vk_result_free(res);
                 *ret_reason = "answer is not a JSON object";
                 return -EBADMSG;
         }
 
-        size_t n = n_calls > 0 ? n_calls : 1;
-        res->calls = calloc(n, sizeof(struct vk_call_result));
-        if (!res->calls) {
-                vk_result_free(res);
-                return -ENOMEM;
-        }
-        res->n_calls = n;
-
         error = json_object_get(res->root, "error");
         response = json_object_get(res->root, "response");
         if (error) {
-                r = error_from_json(error, &res->error_code, &res->error_msg);
-                if (r < 0) {
-                        vk_result_free(res);
-                        *ret_reason = "answer has an \"error\" without an integer error_code";
-                        return r == -ENOMEM ? r : -EBADMSG;
-                }
-                for (size_t i = 0; i < n; i++) {
-                        res->calls[i].error_code = res->error_code;
-                        res->calls[i].error_msg = strdup(res->error_msg);
-                        if (!res->calls[i].error_msg) {
-                                vk_result_free(res);
-                                return -ENOMEM;
-                        }
-                }
-                *ret = res;
+                r = take_top_level_error(res, error, ret_reason);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(res);
                 return 0;
         }
         if (!response) {
-                vk_result_free(res);
                 *ret_reason = "answer has neither \"response\" nor \"error\"";
                 return -EBADMSG;
         }
 
         if (n_calls == 0) {
                 res->calls[0].response = (json_t *)response;
-                *ret = res;
+                *ret = TAKE_PTR(res);
                 return 0;
         }
 
         /* execute: an array of per-call values, or null when every call failed */
-        const json_t *errors = json_object_get(res->root, "execute_errors");
-        size_t next_error = 0;
         if (!json_is_null(response) &&
             (!json_is_array(response) || json_array_size(response) != n_calls)) {
-                vk_result_free(res);
-                *ret_reason = "execute answer does not have one entry per call";
+                *ret_reason = wrong_count;
                 return -EBADMSG;
         }
         for (size_t i = 0; i < n_calls; i++) {
-                const json_t *v = json_is_null(response) ? NULL : json_array_get(response, i);
-                struct vk_call_result *c = &res->calls[i];
+                json_t *v = json_is_null(response) ? NULL : json_array_get(response, i);
 
-                if (v && !json_is_false(v)) {
-                        c->response = (json_t *)v;
-                        continue;
-                }
-                const json_t *e = json_array_get(errors, next_error++);
-                if (!e || error_from_json(e, &c->error_code, &c->error_msg) < 0) {
-                        /* a false without its error: treat it as VK's internal error, retried */
-                        c->error_code = 10;
-                        free(c->error_msg);
-                        c->error_msg = strdup("call failed without an execute_errors entry");
-                        if (!c->error_msg) {
-                                vk_result_free(res);
-                                return -ENOMEM;
-                        }
+                if (!v || json_is_false(v))
+                        failed[i] = true;
+                else if (!each)
+                        res->calls[i].response = v;
+                else {
+                        r = each(i, v, userdata);
+                        if (r < 0)
+                                return r;
                 }
         }
-        *ret = res;
+        r = take_execute_errors(res, failed, json_object_get(res->root, "execute_errors"));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(res);
         return 0;
+}
+
+int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_result **ret,
+                    const char **ret_reason)
+{
+        return parse(body, size, n_calls, NULL, NULL, ret, ret_reason);
+}
+
+int vk_result_parse_each(const char *body, size_t size, size_t n_calls, vk_call_fn each,
+                         void *userdata, struct vk_result **ret, const char **ret_reason)
+{
+        if (n_calls == 0 || !each)
+                return -EINVAL;
+        return parse(body, size, n_calls, each, userdata, ret, ret_reason);
 }
 
 void vk_groups_free(struct vk_group *g, size_t n)

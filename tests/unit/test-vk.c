@@ -97,6 +97,209 @@ static void test_execute_mixed(void **state)
         res = vk_result_free(res);
 }
 
+/* what each() was given, kept beyond the parse */
+struct kept {
+        json_t *responses[8];
+        size_t n_each;
+        int fail_at;   /* each() fails with -ENOMEM at this call; -1 never */
+        long live_max; /* jansson allocations alive while each() ran, at most */
+};
+
+static long jansson_live;
+
+static void *counting_malloc(size_t size)
+{
+        jansson_live++;
+        return malloc(size);
+}
+
+static void counting_free(void *p)
+{
+        if (p)
+                jansson_live--;
+        free(p);
+}
+
+static int keep(size_t i, const json_t *response, void *userdata)
+{
+        struct kept *k = userdata;
+        if (k->fail_at >= 0 && i == (size_t)k->fail_at)
+                return -ENOMEM;
+        assert_true(i < ELEMENTSOF(k->responses));
+        assert_null(k->responses[i]); /* once per call */
+        k->responses[i] = json_deep_copy(response);
+        k->n_each++;
+        return 0;
+}
+
+static int measure(size_t i, const json_t *response, void *userdata)
+{
+        struct kept *k = userdata;
+        if (jansson_live > k->live_max)
+                k->live_max = jansson_live;
+        k->n_each++;
+        return 0;
+}
+
+static void kept_done(struct kept *k)
+{
+        for (size_t i = 0; i < ELEMENTSOF(k->responses); i++)
+                json_decref(k->responses[i]);
+}
+
+static void test_execute_each_same_as_whole(void **state)
+{
+        /* the answers read one call at a time are read as a parse of the whole would read them:
+         * otherwise a wall would be taken from the wrong call, or a broken answer half used */
+        static const struct {
+                const char *body;
+                size_t n_calls;
+        } cases[] = {
+                {"\xEF\xBB\xBF{\"response\":[{\"count\":1,\"items\":[]},false,false],"
+                 "\"execute_errors\":[{\"method\":\"wall.get\",\"error_code\":18,\"error_msg\":"
+                 "\"User was deleted or banned\"},{\"error_code\":15,\"error_msg\":\"Access\"}]}",
+                 3},
+                {" \n{ \"response\" : [ {\"a\":\"],\\\"x{\"} ,\r\n false\t] , \"execute_errors\" : "
+                 "[ {\"error_code\":15,\"error_msg\":\"Access denied\"} ] } \n",
+                 2},
+                {"{\"response\":[{\"text\":\"Добро \\u043f\",\"n\":[[1,[2]],{}]}]}", 1},
+                {"{\"response\":[1,\"s\",null,true]}", 4},
+                {"{\"response\":[false]}", 1},
+                {"{\"response\":[{},false],\"execute_errors\":{\"error_code\":1}}", 2},
+                {"{\"response\":[{}],\"execute_errors\":[],\"error\":{\"error_code\":6,"
+                 "\"error_msg\":\"Too many requests per second\"}}",
+                 1},
+                {"{\"error\":{\"error_code\":5,\"error_msg\":\"User authorization failed\"}}", 2},
+                {"{\"response\":null,\"execute_errors\":[{\"error_code\":18,\"error_msg\":\"x\"}]}",
+                 1},
+                {"{\"execute_errors\":[{\"error_code\":15,\"error_msg\":\"x\"}],"
+                 "\"response\":[false,{}]}",
+                 2},
+                /* broken: every one of them must fail, whichever way it is read */
+                {"{\"response\":[{\"count\":0,\"items\":[]}]}", 2},
+                {"{\"response\":[{},{},{}]}", 2},
+                {"{\"response\":[]}", 1},
+                {"{\"response\":[{}],}", 1},
+                {"{\"response\":[{}]} x", 1},
+                {"{\"response\":[{}]", 1},
+                {"{\"response\":[{},", 2},
+                {"{\"response\":[{\"a\":1}{\"b\":2}]}", 2},
+                {"{\"response\":[{}],\"execute_errors\":[]", 1},
+                {"{\"response\":[{}],\"execute_errors\":[]}}", 1},
+                {"{\"response\":[tru]}", 1},
+                {"{\"response\":[{}] \"x\":1}", 1},
+                {"", 1},
+                {"[1]", 1},
+        };
+        for (size_t c = 0; c < ELEMENTSOF(cases); c++) {
+                const char *body = cases[c].body;
+                size_t size = strlen(body);
+                struct vk_result *whole = NULL, *each = NULL;
+                const char *reason_whole = NULL, *reason_each = NULL;
+                struct kept k = {.fail_at = -1};
+
+                int rw = vk_result_parse(body, size, cases[c].n_calls, &whole, &reason_whole);
+                int re = vk_result_parse_each(body, size, cases[c].n_calls, keep, &k, &each,
+                                              &reason_each);
+                if (re != rw)
+                        fail_msg("case %zu: whole %d (%s), each %d (%s)", c, rw,
+                                 strempty(reason_whole), re, strempty(reason_each));
+                if (rw < 0) {
+                        assert_non_null(reason_each);
+                        kept_done(&k);
+                        continue;
+                }
+                assert_int_equal(each->error_code, whole->error_code);
+                assert_int_equal(each->n_calls, whole->n_calls);
+                size_t n_ok = 0;
+                for (size_t i = 0; i < whole->n_calls; i++) {
+                        assert_null(each->calls[i].response);
+                        assert_int_equal(each->calls[i].error_code, whole->calls[i].error_code);
+                        assert_string_equal(strempty(each->calls[i].error_msg),
+                                            strempty(whole->calls[i].error_msg));
+                        if (whole->calls[i].error_code != 0)
+                                continue;
+                        n_ok++;
+                        assert_non_null(k.responses[i]);
+                        assert_true(json_equal(k.responses[i], whole->calls[i].response));
+                }
+                if (whole->error_code == 0)
+                        assert_int_equal(k.n_each, n_ok);
+                vk_result_free(whole);
+                vk_result_free(each);
+                kept_done(&k);
+        }
+
+        /* a NUL after the answer is not white space */
+        const char nul[] = "{\"response\":[{}]}";
+        struct vk_result *res = NULL;
+        const char *reason = NULL;
+        struct kept k = {.fail_at = -1};
+        assert_int_equal(vk_result_parse(nul, sizeof(nul), 1, &res, &reason), -EBADMSG);
+        assert_int_equal(vk_result_parse_each(nul, sizeof(nul), 1, keep, &k, &res, &reason),
+                         -EBADMSG);
+        kept_done(&k);
+
+        /* a second "response" is refused rather than guessed at */
+        const char *twice = "{\"response\":[{}],\"response\":[{\"a\":1}]}";
+        k = (struct kept){.fail_at = -1};
+        assert_int_equal(vk_result_parse_each(twice, strlen(twice), 1, keep, &k, &res, &reason),
+                         -EBADMSG);
+        kept_done(&k);
+
+        /* each() failing fails the parse with its error */
+        const char *two = "{\"response\":[{\"a\":1},{\"b\":2}]}";
+        k = (struct kept){.fail_at = 1};
+        assert_int_equal(vk_result_parse_each(two, strlen(two), 2, keep, &k, &res, &reason),
+                         -ENOMEM);
+        assert_null(res);
+        kept_done(&k);
+        assert_int_equal(vk_result_parse_each(two, strlen(two), 0, keep, &k, &res, &reason),
+                         -EINVAL);
+}
+
+static void test_execute_each_one_tree_at_a_time(void **state)
+{
+        /* 25 walls of 20 posts: while one is handed over, the other 24 are not in memory as
+         * JSON. If they were, a sweep's peak would carry a 2.5 MB tree per answer. */
+        struct strbuf body = {0}, one = {0};
+        assert_true(strbuf_puts(&one, "{\"count\":20,\"items\":[") >= 0);
+        for (int p = 0; p < 20; p++)
+                assert_true(strbuf_appendf(&one,
+                                           "%s{\"id\":%d,\"owner_id\":-1,\"date\":1,\"text\":"
+                                           "\"t\",\"likes\":{\"count\":1},\"views\":"
+                                           "{\"count\":2}}",
+                                           p ? "," : "", p + 1) >= 0);
+        assert_true(strbuf_puts(&one, "]}") >= 0);
+        assert_true(strbuf_puts(&body, "{\"response\":[") >= 0);
+        for (int w = 0; w < 25; w++)
+                assert_true(strbuf_appendf(&body, "%s%s", w ? "," : "", one.buf) >= 0);
+        assert_true(strbuf_puts(&body, "],\"execute_errors\":[]}") >= 0);
+
+        json_set_alloc_funcs(counting_malloc, counting_free);
+        jansson_live = 0;
+        json_t *alone = json_loads(one.buf, 0, NULL);
+        long per_wall = jansson_live;
+        json_decref(alone);
+        assert_true(per_wall > 100);
+
+        struct vk_result *res = NULL;
+        const char *reason = NULL;
+        struct kept k = {.fail_at = -1};
+        jansson_live = 0;
+        assert_int_equal(vk_result_parse_each(body.buf, body.len, 25, measure, &k, &res, &reason),
+                         0);
+        json_set_alloc_funcs(malloc, free);
+        assert_int_equal(k.n_each, 25);
+        if (k.live_max > 2 * per_wall)
+                fail_msg("%ld jansson allocations alive while one wall of %ld was handed over",
+                         k.live_max, per_wall);
+        vk_result_free(res);
+        kept_done(&k);
+        strbuf_done(&body);
+        strbuf_done(&one);
+}
+
 static void test_groups_and_resolve(void **state)
 {
         json_t *r = json_loads("{\"groups\":[{\"id\":210000101,\"name\":\"Администрация\","
@@ -130,9 +333,13 @@ static void test_groups_and_resolve(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_execute_code),       cmocka_unit_test(test_form_body),
-                cmocka_unit_test(test_error_classes),      cmocka_unit_test(test_execute_mixed),
+                cmocka_unit_test(test_execute_code),
+                cmocka_unit_test(test_form_body),
+                cmocka_unit_test(test_error_classes),
+                cmocka_unit_test(test_execute_mixed),
                 cmocka_unit_test(test_groups_and_resolve),
+                cmocka_unit_test(test_execute_each_same_as_whole),
+                cmocka_unit_test(test_execute_each_one_tree_at_a_time),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
