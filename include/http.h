@@ -30,6 +30,7 @@ struct http_buffer {
         size_t allocated;
         size_t cap;
         bool overflowed;
+        CURL *easy; /* for the announced length */
 };
 /* Sets CURLOPT_WRITEFUNCTION/WRITEDATA on easy to fill buf. */
 void http_buffer_attach(CURL *easy, struct http_buffer *buf, size_t cap);

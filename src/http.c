@@ -219,6 +219,18 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
                 buf->overflowed = true;
                 return CURL_WRITEFUNC_ERROR;
         }
+        if (!buf->data) {
+                /* the announced size in one allocation: growing by doubling, a 0.5 MB answer
+                 * would cost 1 MB and a copy at every step (a compressed one grows from here) */
+                curl_off_t length = -1;
+                if (curl_easy_getinfo(buf->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) ==
+                            CURLE_OK &&
+                    length > 0 && (uint64_t)length < buf->cap && (size_t)length >= n) {
+                        buf->data = malloc((size_t)length + 1);
+                        if (buf->data)
+                                buf->allocated = (size_t)length + 1;
+                }
+        }
         if (!greedy_realloc((void **)&buf->data, &buf->allocated, buf->size + n + 1, 1))
                 return CURL_WRITEFUNC_ERROR;
         memcpy(buf->data + buf->size, ptr, n);
@@ -230,6 +242,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 void http_buffer_attach(CURL *easy, struct http_buffer *buf, size_t cap)
 {
         buf->cap = cap;
+        buf->easy = easy;
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, buf);
 }
