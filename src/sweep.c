@@ -16,6 +16,9 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <sys/random.h>
 
@@ -1322,6 +1325,12 @@ static int on_defer_finish(sd_event_source *s, void *userdata)
         free(sw->queue);
         free(sw);
         gw->sweep = NULL;
+#ifdef __GLIBC__
+        /* the answers the sweep read are free now, in holes glibc keeps: give them back, so that
+         * the daemon idles small and what comes next (saving the scheduler's megabytes of state)
+         * is not added on top of them */
+        malloc_trim(0);
+#endif
         if (done)
                 done(gw, result, ud);
         return 0;
