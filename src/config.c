@@ -1066,7 +1066,7 @@ static void parse_table(struct loader *l, const struct setting *table, size_t n_
                                 s = &table[j];
                 if (s && type_bit && s->valid_for && !(s->valid_for & type_bit)) {
                         error_at(l, k->mark, "key '%s' is not valid for sink type '%s'", s->key,
-                                 type_name);
+                                 strempty(type_name));
                         continue;
                 }
                 if (s)
