@@ -7,12 +7,20 @@
  * after its time. Prints mean / p95 post→detection latency, quota used, and the ratios to round
  * robin.
  *
- *   bench-schedsim [--seed N] [--communities N] [--days N] [--quota Q]
+ * Walls have a past: the simulated daemon starts with an empty store at a moment when every wall
+ * already shows its recent posts, and its first sweep sees them as the real one does (a page of
+ * COUNT_SMALL posts, handed to the scheduler as history, nothing notified). Those earlier posts
+ * are generated (--history-days, 30 by default) or, for a trace file, are the trace's first
+ * --history-days (1 by default); latency is measured for the posts after the start only, the same
+ * posts for every poller. --history-days 0 starts from bare walls.
+ *
+ *   bench-schedsim [--seed N] [--communities N] [--days N] [--quota Q] [--history-days N]
  *                  [--rates lognormal|pareto|uniform] [--shape diurnal|flat|night|mixed]
  *                  [--trace FILE]   (CSV owner_id,unix_time per post; header optional)
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <time.h>
@@ -31,9 +39,10 @@ struct trace {
         size_t n_comm;
         int64_t *owner;    /* per community */
         double *true_rate; /* per community × 24: posts an hour by local hour; NULL: unknown */
-        int64_t **post;    /* per community, sorted post times (unix seconds) */
+        int64_t **post;    /* per community, sorted post times (unix seconds), history included */
         size_t *n_post;
-        int64_t t0, t_end;
+        size_t *first;             /* per community: its first post at or after t0 (measured) */
+        int64_t t_hist, t0, t_end; /* history from t_hist; the daemon starts at t0 */
 };
 
 struct result {
@@ -117,10 +126,11 @@ static double rate_at(const struct gen_community *g, int64_t t) /* posts a secon
         return g->daily / 86400 * gen_profile(g, lh) * weekday_factor(t);
 }
 
-static int generate(struct trace *tr, size_t n_comm, unsigned days, enum rates rates,
-                    enum shape shape)
+static int generate(struct trace *tr, size_t n_comm, unsigned days, unsigned history_days,
+                    enum rates rates, enum shape shape)
 {
         tr->n_comm = n_comm;
+        tr->t_hist = DEFAULT_T0 - (int64_t)history_days * 86400;
         tr->t0 = DEFAULT_T0;
         tr->t_end = DEFAULT_T0 + (int64_t)days * 86400;
         tr->owner = calloc(n_comm, sizeof(*tr->owner));
@@ -173,7 +183,7 @@ static int generate(struct trace *tr, size_t n_comm, unsigned days, enum rates r
                 double lmax = g.daily / 86400 * peak * 1.01;
                 size_t allocated = 0, n = 0;
                 int64_t *p = NULL;
-                for (double t = (double)tr->t0;;) {
+                for (double t = (double)tr->t_hist;;) {
                         t += -log(rnd_unit()) / lmax;
                         if (t >= (double)tr->t_end)
                                 break;
@@ -203,7 +213,7 @@ static int cmp_row(const void *a, const void *b)
         return (x->t > y->t) - (x->t < y->t);
 }
 
-static int read_trace(struct trace *tr, const char *path)
+static int read_trace(struct trace *tr, const char *path, unsigned history_days)
 {
         FILE *f = fopen(path, "re");
         if (!f)
@@ -268,15 +278,21 @@ static int read_trace(struct trace *tr, const char *path)
                         tr->post[k][j] = rows[i++].t;
         }
         free(rows);
-        tr->t0 = tmin - 1;
+        tr->t_hist = tmin - 1;
+        tr->t0 = tr->t_hist + (int64_t)history_days * 86400;
         tr->t_end = tmax + 1;
+        if (tr->t0 >= tr->t_end) {
+                fprintf(stderr, "%s: the trace spans %.1f days, no more than --history-days %u\n",
+                        path, (double)(tr->t_end - tr->t_hist) / 86400, history_days);
+                return -EINVAL;
+        }
 
         /* No true rates for a real trace: the oracle gets each community's empirical hourly
          * rate over the whole trace (it has seen the future). */
         tr->true_rate = calloc(n_comm * 24, sizeof(double));
         if (!tr->true_rate)
                 return -ENOMEM;
-        double days = (double)(tr->t_end - tr->t0) / 86400;
+        double days = (double)(tr->t_end - tr->t_hist) / 86400;
         days = days < 1 ? 1 : days;
         for (size_t k = 0; k < n_comm; k++)
                 for (size_t j = 0; j < tr->n_post[k]; j++) {
@@ -286,14 +302,48 @@ static int read_trace(struct trace *tr, const char *path)
         return 0;
 }
 
+/* The trace as CSV, history included, for --trace to replay (or for another tool to read). */
+static int write_trace(const struct trace *tr, const char *path)
+{
+        FILE *f = fopen(path, "we");
+        if (!f)
+                return -errno;
+        fputs("owner_id,unix_time\n", f);
+        for (size_t i = 0; i < tr->n_comm; i++)
+                for (size_t j = 0; j < tr->n_post[i]; j++)
+                        fprintf(f, "%" PRId64 ",%" PRId64 "\n", tr->owner[i], tr->post[i][j]);
+        if (fclose(f) != 0)
+                return -errno;
+        return 0;
+}
+
 static void trace_done(struct trace *tr)
 {
         for (size_t i = 0; i < tr->n_comm; i++)
                 free(tr->post[i]);
         free(tr->post);
         free(tr->n_post);
+        free(tr->first);
         free(tr->owner);
         free(tr->true_rate);
+}
+
+/* Where each community's measured posts begin, and how many there are in all. */
+static int trace_split(struct trace *tr, size_t *ret_measured)
+{
+        size_t total = 0;
+        tr->first = calloc(tr->n_comm ? tr->n_comm : 1, sizeof(size_t));
+        if (!tr->first)
+                return -ENOMEM;
+        for (size_t i = 0; i < tr->n_comm; i++) {
+                size_t k = 0;
+                while (k < tr->n_post[i] && tr->post[i][k] < tr->t0)
+                        k++;
+                tr->first[i] = k;
+                total += tr->n_post[i] - k;
+        }
+        *ret_measured = total;
+        return 0;
 }
 
 /* ---- accounting ---------------------------------------------------------------------------- */
@@ -437,7 +487,7 @@ static int run_scheduler(const struct trace *tr, unsigned quota, uint64_t seed, 
                         if (r < 0)
                                 return r;
                 }
-                total += tr->n_post[i];
+                total += tr->n_post[i] - tr->first[i];
         }
         bool ok;
         unsigned needed;
@@ -447,9 +497,11 @@ static int run_scheduler(const struct trace *tr, unsigned quota, uint64_t seed, 
                         needed, quota - p.reserve);
 
         _cleanup_free_ size_t *next = calloc(tr->n_comm, sizeof(size_t));
+        _cleanup_free_ bool *seen = calloc(tr->n_comm, sizeof(bool));
         _cleanup_free_ int64_t *dates = calloc(COUNT_LOSSLESS, sizeof(int64_t));
-        if (!next || !dates)
+        if (!next || !seen || !dates)
                 return -ENOMEM;
+        memcpy(next, tr->first, tr->n_comm * sizeof(size_t));
         clock_t c0 = clock();
         uint64_t t = (uint64_t)tr->t0 * USEC_PER_SEC;
         /* Go on past the end until every post is found, but not for ever. */
@@ -479,8 +531,22 @@ static int run_scheduler(const struct trace *tr, unsigned quota, uint64_t seed, 
                                 if (r >= 0)
                                         r = acct_detect(&a, tr->post[i], tr->n_post[i], &next[i], t,
                                                         dates, &nd);
+                                int64_t since = 0;
+                                if (r >= 0 && !seen[i]) {
+                                        /* first sight: the page is history, as sweep.c's
+                                         * observe() passes it */
+                                        nd = next[i] < COUNT_SMALL ? next[i] : COUNT_SMALL;
+                                        for (size_t j = 0; j < nd; j++)
+                                                dates[j] = tr->post[i][next[i] - nd + j];
+                                        /* a short page is the whole wall as far as the
+                                         * trace knows: it was there from t_hist on */
+                                        since = nd == COUNT_SMALL ? dates[0]
+                                                : nd > 0          ? tr->t_hist
+                                                                  : 0;
+                                        seen[i] = true;
+                                }
                                 if (r >= 0)
-                                        r = scheduler_observe(s, ids[k], t, dates, nd, 0);
+                                        r = scheduler_observe(s, ids[k], t, dates, nd, since);
                                 if (r < 0)
                                         return r;
                                 detected += a.n_lat - before;
@@ -504,8 +570,8 @@ static int run_round_robin(const struct trace *tr, unsigned quota, struct result
         int r = 0;
 
         for (size_t i = 0; i < tr->n_comm && r >= 0; i++) {
-                size_t next = 0;
-                total += tr->n_post[i];
+                size_t next = tr->first[i];
+                total += tr->n_post[i] - next;
                 for (uint64_t t = t0 + interval * i / tr->n_comm;
                      r >= 0 && (t < t_end || next < tr->n_post[i]); t += interval) {
                         if (t < t_end)
@@ -537,7 +603,10 @@ static void usage(FILE *f)
 {
         fprintf(f, "usage: bench-schedsim [--seed N] [--communities N] [--days N] [--quota Q]\n"
                    "                      [--rates lognormal|pareto|uniform]\n"
-                   "                      [--shape diurnal|flat|night|mixed] [--trace FILE]\n");
+                   "                      [--shape diurnal|flat|night|mixed] [--trace FILE]\n"
+                   "                      [--write-trace FILE]  (the generated trace as CSV)\n"
+                   "                      [--history-days N]  (walls' past before the start:\n"
+                   "                       30 generated, 1 of a trace; 0 for bare walls)\n");
 }
 
 int main(int argc, char **argv)
@@ -550,14 +619,17 @@ int main(int argc, char **argv)
                 {"rates", required_argument, NULL, 'r'},
                 {"shape", required_argument, NULL, 'p'},
                 {"trace", required_argument, NULL, 't'},
+                {"history-days", required_argument, NULL, 'H'},
+                {"write-trace", required_argument, NULL, 'w'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         uint64_t seed = 1;
-        unsigned long n_comm = 300, days = 7, quota = 5000;
+        unsigned long n_comm = 300, days = 7, quota = 5000, history_days = ULONG_MAX;
         enum rates rates = RATES_LOGNORMAL;
         enum shape shape = SHAPE_DIURNAL;
-        const char *trace_file = NULL, *rates_s = "lognormal", *shape_s = "diurnal";
+        const char *trace_file = NULL, *write_file = NULL, *rates_s = "lognormal",
+                   *shape_s = "diurnal";
         int c;
 
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
@@ -602,6 +674,12 @@ int main(int argc, char **argv)
                 case 't':
                         trace_file = optarg;
                         break;
+                case 'w':
+                        write_file = optarg;
+                        break;
+                case 'H':
+                        history_days = strtoul(optarg, &end, 10);
+                        break;
                 case 'h':
                         usage(stdout);
                         return 0;
@@ -614,7 +692,10 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
-        if (n_comm == 0 || days == 0 || quota < 2 || n_comm > 1000000 || days > 365) {
+        if (history_days == ULONG_MAX)
+                history_days = trace_file ? 1 : 30;
+        if (n_comm == 0 || days == 0 || quota < 2 || n_comm > 1000000 || days > 365 ||
+            history_days > 365) {
                 usage(stderr);
                 return 2;
         }
@@ -625,31 +706,46 @@ int main(int argc, char **argv)
         if (getenv("SCHEDSIM_DEBUG"))
                 log_set_max_level(LOG_DEBUG); /* the scheduler's refits on stderr */
         if (trace_file) {
-                r = read_trace(&tr, trace_file);
+                r = read_trace(&tr, trace_file, (unsigned)history_days);
                 if (r < 0) {
                         fprintf(stderr, "cannot read trace %s: %s\n", trace_file, strerror(-r));
                         return 1;
                 }
         } else {
-                r = generate(&tr, n_comm, (unsigned)days, rates, shape);
+                r = generate(&tr, n_comm, (unsigned)days, (unsigned)history_days, rates, shape);
                 if (r < 0) {
                         fprintf(stderr, "cannot generate trace: %s\n", strerror(-r));
                         return 1;
                 }
         }
+        if (write_file) {
+                r = write_trace(&tr, write_file);
+                if (r < 0) {
+                        fprintf(stderr, "cannot write %s: %s\n", write_file, strerror(-r));
+                        trace_done(&tr);
+                        return 1;
+                }
+        }
         size_t total = 0, busiest = 0;
+        r = trace_split(&tr, &total);
+        if (r < 0) {
+                fprintf(stderr, "cannot split the trace: %s\n", strerror(-r));
+                trace_done(&tr);
+                return 1;
+        }
         for (size_t i = 0; i < tr.n_comm; i++) {
-                total += tr.n_post[i];
-                busiest = tr.n_post[i] > busiest ? tr.n_post[i] : busiest;
+                size_t n = tr.n_post[i] - tr.first[i];
+                busiest = n > busiest ? n : busiest;
         }
         double span = (double)(tr.t_end - tr.t0) / 86400;
         if (trace_file)
-                printf("trace %s: %zu communities, %zu posts over %.2f days\n", trace_file,
-                       tr.n_comm, total, span);
+                printf("trace %s: %zu communities, %zu posts over %.2f days after %lu days of "
+                       "history\n",
+                       trace_file, tr.n_comm, total, span, history_days);
         else
-                printf("generated: seed %" PRIu64 ", %zu communities, %lu days, rates %s, shape %s:"
-                       " %zu posts\n",
-                       seed, tr.n_comm, days, rates_s, shape_s, total);
+                printf("generated: seed %" PRIu64 ", %zu communities, %lu days after %lu days of "
+                       "history, rates %s, shape %s: %zu posts\n",
+                       seed, tr.n_comm, days, history_days, rates_s, shape_s, total);
         printf("%.1f posts a day; busiest community %.1f a day; quota %lu wall.get a day, "
                "round robin every %.1f min\n",
                total / span, busiest / span, quota, (double)tr.n_comm * 1440 / quota);
