@@ -4,9 +4,12 @@
  * at scheduler_next_wakeup(), and each wake-up polls what scheduler_due() hands out, in execute
  * batches. The sweep period of old (poll_interval) survives only as the longest sleep: a cheap
  * wake-up that asks the scheduler again, so that a watch list left partly unresolved by a
- * transient error is resolved again within that time. The first sweep after start and after a
- * reload polls every wall, as `once` does (within the budget): that is when an admin expects to
- * see the daemon at work, and the scheduler counts those calls like any others.
+ * transient error is resolved again within that time. A start or a reload spends no call of its
+ * own: the scheduler, whose state the store keeps across both, decides as always. Its first sweep
+ * resolves the watch list (names the store has not cached cost groups.getById, never wall.get)
+ * and then polls only what is due: communities never polled (an empty store, or new in the watch
+ * list after a reload: first sight) and those whose time has come. Restarting or reloading a
+ * 7000-community daemon thus costs no sweep of the daily budget; `once` alone polls every wall.
  *
  * Nothing here blocks: a sweep and a delivery pass are asynchronous and report back through
  * callbacks; the loop only decides when to start the next one and when to stop. It speaks the
@@ -41,8 +44,7 @@ struct daemon {
         bool reload_pending;
         int64_t sweep_started;
         uint64_t last_prune;
-        bool idle_wake;     /* the last wake-up found nothing due */
-        bool poll_all_next; /* start and reload: the next sweep polls every wall */
+        bool idle_wake; /* the last wake-up found nothing due */
         int exit_code;
         int64_t due[SWEEP_MAX_DUE];
 };
@@ -284,11 +286,10 @@ static int on_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
                 d->gw->token_invalid = false; /* give it another chance, rarely */
                 d->gw->fatal = 0;
         }
-        /* before the watch list is resolved the sweep asks the scheduler itself, afterwards */
+        /* before the watch list is resolved (start, reload) the sweep asks the scheduler itself,
+         * once the walls are known */
         size_t n = 0;
-        bool all = d->poll_all_next;
-        d->poll_all_next = false;
-        if (!all && d->gw->scheduler && d->gw->scheduler_has_targets) {
+        if (d->gw->scheduler && d->gw->scheduler_has_targets) {
                 int r = scheduler_due(d->gw->scheduler, now_realtime_usec(), d->due,
                                       ELEMENTSOF(d->due), &n);
                 if (r < 0)
@@ -301,7 +302,7 @@ static int on_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
         }
         d->idle_wake = false;
         d->sweep_started = now_seconds();
-        int r = sweep_start(d->gw, all ? NULL : d->due, n, swept, d);
+        int r = sweep_start(d->gw, d->due, n, swept, d);
         if (r < 0) {
                 log_error_errno(r, "Failed to start a sweep: %m");
                 schedule_sweep(d, d->gw->conf->poll_interval_usec);
@@ -469,7 +470,7 @@ static void apply_reload(struct daemon *d)
         reload_record(gw, true);
         (void)sd_notify(false, "READY=1");
         update_status(d);
-        d->poll_all_next = true;
+        /* resolves the new watch list; the scheduler makes communities new to it due at once */
         schedule_sweep(d, 0);
 }
 
@@ -493,7 +494,7 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 
 int daemon_run(struct govwatch *gw, const char *config_path)
 {
-        struct daemon d = {.gw = gw, .config_path = config_path, .poll_all_next = true};
+        struct daemon d = {.gw = gw, .config_path = config_path};
         sigset_t mask;
         int r;
 

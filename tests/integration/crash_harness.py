@@ -165,7 +165,9 @@ def run(n_kills, workdir, seed=None, log=print, poll_interval="2s", post_every=(
             "    categories: all\n"
             "    uncategorized: true\n"
             "    sinks: [hook]\n" % ", ".join(str(c) for c in COMMUNITIES))
-    config = gwtest.write_config(workdir, emu, body)
+    # every wall due every 1-2 s: a restarted instance polls what its predecessor's saved
+    # schedule says is due, and the walls must keep coming due for the posts to be found
+    config = gwtest.write_config(workdir, emu, body, fast_polling=True)
     stderr_path = log_path(workdir, "crash-%d.log" % seed)
     expected = []
     kills = []  # {pid, t, mode, in_flight}
@@ -212,12 +214,18 @@ def run(n_kills, workdir, seed=None, log=print, poll_interval="2s", post_every=(
                 mode = rnd.choices(["random", "sweep", "reload"], [5, 2, 3])[0]
                 if mode == "sweep":
                     # this instance's first VK request hangs: the kill lands inside its sweep
+                    requests = emu.control("stats")["requests"]
                     emu.control("fault", {"kind": "delay", "delay": 1.5, "count": 1})
                 proc = start_daemon(config, stderr_path)
             else:
                 mode = "random"  # the first-sight instance, already running
             if mode == "sweep":
-                time.sleep(rnd.uniform(0.2, 1.2))
+                # it is sent when the first wall falls due, not necessarily at start: the
+                # emulator counts it before it starts to hang
+                deadline = time.time() + 10
+                while emu.control("stats")["requests"] == requests and time.time() < deadline:
+                    time.sleep(0.02)
+                time.sleep(rnd.uniform(0.1, 1.1))
             elif mode == "reload":
                 time.sleep(rnd.uniform(0.3, 2.5))
                 proc.send_signal(signal.SIGHUP)

@@ -80,15 +80,25 @@ class Emulator:
         self.stderr.close()
 
 
-def write_config(workdir, emulator, body, name="govwatch.yaml"):
-    """A config with the vk/state_dir header pointing at emulator, then body (YAML text)."""
+# `run` polls a wall only when the scheduler finds it due, at start and after a reload too: with
+# the defaults (2 min .. 6 h) a wall `once` just polled is not due again within a test. This makes
+# every wall due every 1-2 s, with a budget that covers it.
+FAST_POLLING = "min_interval: 1s\nmax_interval: 2s\n"
+
+
+def write_config(workdir, emulator, body, name="govwatch.yaml", fast_polling=False):
+    """A config with the vk/state_dir header pointing at emulator, then body (YAML text);
+    fast_polling: FAST_POLLING and a daily budget that covers it."""
     path = os.path.join(workdir, name)
     header = (
         "vk:\n"
         "  api_url: %s\n"
         "  token_file: %s\n"
         "  requests_per_second: 20\n"
-        "state_dir: %s\n" % (emulator.api_url, emulator.token_file, os.path.join(workdir, "state")))
+        "%s"
+        "state_dir: %s\n%s" % (emulator.api_url, emulator.token_file,
+                                "  daily_wall_get: 1000000\n" if fast_polling else "",
+                                os.path.join(workdir, "state"), FAST_POLLING if fast_polling else ""))
     with open(path, "w", encoding="utf-8") as f:
         f.write(header + body)
     return path

@@ -157,7 +157,8 @@ class DesktopTest(unittest.TestCase):
         emu = self.start(gwtest.Emulator(self.dir))
         bus = self.start(ds.PrivateBus(self.dir))
         self.start(ds.NotifyServer(self.dir, bus, invoke_action="default"))
-        config = gwtest.write_config(self.dir, emu, sink_config(bus.address))
+        # the wall `once` has just polled must fall due again for `run` to find the post
+        config = gwtest.write_config(self.dir, emu, sink_config(bus.address), fast_polling=True)
         self.govwatchd("once", config=config, check=0)
         post = emu.add_post(-100001, "Прямой эфир с главой района сегодня в 18:00")
 

@@ -415,5 +415,104 @@ class OutboxTest(Base):
         self.assert_clean_stop(d)
 
 
+class FirstSweepTest(Base):
+    """A restart or a reload spends no wall.get of its own: the scheduler's state, kept in the
+    store, decides what is polled. What a regional operator would notice if this fails: every
+    restart and every `systemctl reload` (to add one community) burning a whole sweep of the
+    daily quota — 7000 calls against a budget of 5000."""
+
+    MIN_INTERVAL = 10  # seconds: what "right away" must stay well within
+
+    def config_slow(self, communities):
+        path = self.config(crash_harness.hook_sink(self.dir, self.out),
+                           self.watch(communities, ["hook"]))
+        text = gwtest.read_text(path)
+        fast = "min_interval: 1s\nmax_interval: 2s\n"
+        self.assertIn(fast, text)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(fast, "min_interval: %ds\nmax_interval: %ds\n"
+                                 % (self.MIN_INTERVAL, self.MIN_INTERVAL + 2)))
+        return path
+
+    def wall_gets(self):
+        """{owner_id: [emulator time of each wall.get of its first page]}, execute's inner
+        calls included, from the emulator's request log."""
+        polls = {}
+        for e in self.emu.log():
+            calls = e.get("inner") or []
+            if e["method"] == "wall.get":
+                calls = [e]
+            for c in calls:
+                if c["method"] == "wall.get" and int(c["params"].get("offset") or 0) == 0:
+                    polls.setdefault(int(c["params"]["owner_id"]), []).append(e["t"])
+        return polls
+
+    def assert_within_min_interval(self, first):
+        # a later poll would be the scheduler's due one, not the restart's or reload's
+        self.assertLess(time.time(), min(t[0] for t in first.values()) + self.MIN_INTERVAL - 1,
+                        "too slow to tell a poll at start or reload from a due one")
+
+    def test_restart_polls_only_what_is_due(self):
+        walls = [-100001, -100002, -100003]
+        config = self.config_slow(walls)
+        d = self.start(config)
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+        wait_for(lambda: all(self.first_seen(w) for w in walls), what="first sight")
+        first = self.wall_gets()
+        # an empty store: every wall is new, and polled at once
+        self.assertEqual(sorted(first), sorted(walls))
+        self.assertTrue(all(len(t) == 1 for t in first.values()), first)
+        self.assert_clean_stop(d)
+
+        d = self.start(config, name="govwatchd-restarted")
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1 after the restart")
+        # the first sweep of the new instance is over (it resolved the watch list) ...
+        d.notify.wait(lambda f: "STATUS" in f and "last sweep never" not in f["STATUS"],
+                      what="STATUS= after the first sweep of the restarted daemon")
+        time.sleep(2)  # ... and a few wake-ups more
+        self.assertIsNone(d.proc.poll(), d.stderr())
+        polls = self.wall_gets()
+        self.assert_within_min_interval(first)
+        self.assertEqual(polls, first, "walls polled a moment ago were polled again at start")
+
+        # the restored schedule goes on: each wall again once min_interval has passed
+        wait_for(lambda: all(len(self.wall_gets().get(w, [])) >= 2 for w in walls),
+                 timeout=self.MIN_INTERVAL + 20, what="the due polls after the restart")
+        polls = self.wall_gets()
+        for w in walls:
+            self.assertGreater(polls[w][1] - polls[w][0], self.MIN_INTERVAL - 1, polls)
+        self.assert_clean_stop(d)
+
+    def test_reload_polls_the_new_community_only(self):
+        config = self.config_slow([-100001, -100002])
+        d = self.start(config)
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+        wait_for(lambda: self.first_seen(-100001) and self.first_seen(-100002),
+                 what="first sight")
+        first = self.wall_gets()
+        self.assertEqual(sorted(first), [-100002, -100001])
+
+        text = gwtest.read_text(config)
+        with open(config, "w", encoding="utf-8") as f:
+            f.write(text.replace("[-100001, -100002]", "[-100001, -100002, -100003]"))
+        reloaded = time.time()
+        p = gwtest.govwatchd("reload", str(d.proc.pid), config=config, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # the new community: first sight at once
+        wait_for(lambda: -100003 in self.wall_gets(), timeout=5,
+                 what="the community added by the reload to be polled")
+        wait_for(lambda: self.first_seen(-100003), what="first sight of the new community")
+        time.sleep(1)
+        polls = self.wall_gets()
+        self.assertIsNone(d.proc.poll(), d.stderr())
+        self.assert_within_min_interval(first)
+        self.assertLess(polls[-100003][0] - reloaded, 5, polls)
+        # the old ones: not polled again because of the reload
+        self.assertEqual({w: polls[w] for w in first}, first,
+                         "a reload polled communities that were not due")
+        self.assertEqual(len(polls[-100003]), 1, polls)
+        self.assert_clean_stop(d)
+
+
 if __name__ == "__main__":
     unittest.main()

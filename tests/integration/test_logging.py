@@ -143,13 +143,16 @@ class LoggingTest(unittest.TestCase):
         self.gw("--verbose", "test-sink", "hook")
         self.gw("--verbose", "resolve", "test_admin", "https://vk.com/club100002", "nosuchname")
         self.gw("status")
-        # the daemon, with a reload and a stop, verbose
+        # the daemon, with a reload and a stop, verbose; its walls fall due within the run, so it
+        # polls them, finds the post and fails to mail it, as `once` did
+        run_config = gwtest.write_config(self.dir, self.emu, self.body, name="run.yaml",
+                                         fast_polling=True)
         err = os.path.join(self.dir, "run.err")
         with open(err, "w") as e:
-            p = subprocess.Popen([gwtest.GOVWATCHD, "-v", "--config", self.config, "run"],
+            p = subprocess.Popen([gwtest.GOVWATCHD, "-v", "--config", run_config, "run"],
                                  stdout=subprocess.PIPE, stderr=e, env=self.env, text=True)
             time.sleep(1.5)
-            self.emu.add_post(-100002, "Запись к врачу")
+            post = self.emu.add_post(-100002, "Запись к врачу")
             time.sleep(2.5)
             p.send_signal(signal.SIGHUP)
             time.sleep(1.5)
@@ -157,6 +160,7 @@ class LoggingTest(unittest.TestCase):
             out, _ = p.communicate(timeout=30)
         self.outputs.append(("run", out + gwtest.read_text(err)))
         self.assertEqual(p.returncode, 0, gwtest.read_text(err))
+        self.assertIn("https://vk.com/wall-100002_%d" % post, out, gwtest.read_text(err))
         # the token in the environment instead of a file
         env = dict(self.env, GOVWATCH_VK_TOKEN=self.token)
         cfg = gwtest.write_config(self.dir, self.emu, self.body, name="envtoken.yaml")
