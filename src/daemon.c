@@ -8,8 +8,9 @@
  * own: the scheduler, whose state the store keeps across both, decides as always. Its first sweep
  * resolves the watch list (names the store has not cached cost groups.getById, never wall.get)
  * and then polls only what is due: communities never polled (an empty store, or new in the watch
- * list after a reload: first sight) and those whose time has come. Restarting or reloading a
- * 7000-community daemon thus costs no sweep of the daily budget; `once` alone polls every wall.
+ * list after a reload: first sight) and those whose time has come, and after a start the walls
+ * whose poll a stop interrupted (sweep.c). Restarting or reloading a 7000-community daemon thus
+ * costs no sweep of the daily budget; `once` alone polls every wall.
  *
  * Nothing here blocks: a sweep and a delivery pass are asynchronous and report back through
  * callbacks; the loop only decides when to start the next one and when to stop. It speaks the
@@ -346,8 +347,8 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
                                          STOP_TIMEOUT_USEC, 0, on_stop_timeout, d);
         /* sends in flight may finish; no new ones start */
         outbox_set_draining(d->gw, true);
-        /* a sweep in progress is abandoned: whatever it committed is safe, the rest is seen
-         * again next time */
+        /* a sweep in progress is abandoned: whatever it committed is safe, the walls it was
+         * polling are noted and polled at the next start */
         if (sweep_running(d->gw)) {
                 d->gw->source = source_free(d->gw->source);
                 sweep_abort(d->gw);

@@ -12,6 +12,10 @@
  * went out (scheduler_record_poll when a batch is sent, record_extra for paging) and what came
  * back (scheduler_observe with the new posts' dates), and never sends a wall.get the daily budget
  * has no room for: error 29 is VK's verdict, never our doing.
+ *
+ * A stop abandons a sweep in progress. The walls whose poll had gone out count as polled for the
+ * scheduler, yet nothing of their answer was recorded: sweep_abort notes them in the store, and
+ * the first sweep of the next start polls them whether due or not (take_interrupted).
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -29,6 +33,8 @@
 #define SWEEP_MAX_PAGES     5 /* a burst of more than 5 pages in one interval is a flood */
 #define SWEEP_MAX_ATTEMPTS  4 /* per batch, for transient errors */
 #define SWEEP_MAX_IN_FLIGHT 2 /* execute requests at once; the bucket paces them anyway */
+#define INTERRUPTED_KEY     "sweep.interrupted" /* kv_text: "walls" then " <owner_id>"... */
+#define INTERRUPTED_NONE    "walls"
 
 struct job {
         size_t target;
@@ -1175,6 +1181,85 @@ static int send_batch(struct batch *b)
         return 0;
 }
 
+static bool is_target(const struct govwatch *gw, int64_t owner_id)
+{
+        for (size_t i = 0; i < gw->n_targets; i++)
+                if (gw->targets[i].route.owner_id == owner_id)
+                        return true;
+        return false;
+}
+
+static bool owner_ids_contain(const int64_t *ids, size_t n, int64_t owner_id)
+{
+        for (size_t i = 0; i < n; i++)
+                if (ids[i] == owner_id)
+                        return true;
+        return false;
+}
+
+static bool has_interrupted_prefix(const char *text)
+{
+        return strncmp(text, INTERRUPTED_NONE, strlen(INTERRUPTED_NONE)) == 0;
+}
+
+/* The walls a stop interrupted (sweep_abort) go first into this sweep's list, still watched
+ * ones once each; the note is cleared. `once` polls every wall anyway. */
+static int take_interrupted(struct sweep *sw)
+{
+        struct govwatch *gw = sw->gw;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ int64_t *ids = NULL;
+        size_t n = 0;
+        int r;
+
+        if (!gw->store || gw->dry_run)
+                return 0;
+        r = store_kv_get_text(gw->store, INTERRUPTED_KEY, &text);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                log_warning("Failed to read which polls the last stop interrupted: %s, ignoring",
+                            store_errmsg(gw->store));
+                return 0;
+        }
+        if (streq(text, INTERRUPTED_NONE))
+                return 0;
+        if (!sw->poll_all) {
+                ids = calloc(strlen(text) / 2 + sw->n_owner_ids + 1, sizeof(int64_t));
+                if (!ids)
+                        return -ENOMEM;
+                const char *p =
+                        has_interrupted_prefix(text) ? text + strlen(INTERRUPTED_NONE) : NULL;
+                while (p && *p == ' ') {
+                        char *end;
+                        errno = 0;
+                        long long id = strtoll(p + 1, &end, 10);
+                        if (end == p + 1 || errno != 0) {
+                                log_debug("Malformed note of interrupted polls: '%s'", text);
+                                break;
+                        }
+                        p = end;
+                        if (is_target(gw, id) && !owner_ids_contain(ids, n, id))
+                                ids[n++] = id;
+                }
+                if (n > 0)
+                        log_info("Polling %zu communities again whose poll the last stop "
+                                 "interrupted.",
+                                 n);
+                for (size_t i = 0; i < sw->n_owner_ids; i++)
+                        if (!owner_ids_contain(ids, n, sw->owner_ids[i]))
+                                ids[n++] = sw->owner_ids[i];
+                free(sw->owner_ids);
+                sw->owner_ids = TAKE_PTR(ids);
+                sw->n_owner_ids = n;
+        }
+        r = store_kv_put_text(gw->store, INTERRUPTED_KEY, INTERRUPTED_NONE);
+        if (r < 0)
+                log_warning("Failed to clear the note of interrupted polls: %s, ignoring",
+                            store_errmsg(gw->store));
+        return 0;
+}
+
 /* Resolution is done: queue the first page of every wall this sweep polls. */
 static int queue_polls(struct sweep *sw)
 {
@@ -1197,6 +1282,9 @@ static int queue_polls(struct sweep *sw)
                         if (r < 0)
                                 return r;
                 }
+                r = take_interrupted(sw);
+                if (r < 0)
+                        return r;
         }
         for (size_t i = 0; i < gw->n_targets; i++) {
                 target_reset(&gw->targets[i]);
@@ -1391,14 +1479,46 @@ int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, swe
         return 0;
 }
 
+/* Notes the walls whose poll went out in the sweep being abandoned and did not finish, added to
+ * what the note holds already (a start that was stopped before it took it). */
+static void save_interrupted(struct govwatch *gw)
+{
+        _cleanup_free_ char *old = NULL;
+        struct strbuf sb = {0};
+        size_t n = 0;
+        int r;
+
+        if (!gw->store || gw->dry_run)
+                return;
+        r = store_kv_get_text(gw->store, INTERRUPTED_KEY, &old);
+        r = strbuf_puts(&sb, r >= 0 && has_interrupted_prefix(old) ? old : INTERRUPTED_NONE);
+        for (size_t i = 0; r >= 0 && i < gw->n_targets; i++) {
+                const struct target *t = &gw->targets[i];
+                if (t->poll_usec == 0 || t->done)
+                        continue;
+                r = strbuf_appendf(&sb, " %" PRId64, t->route.owner_id);
+                n++;
+        }
+        if (r >= 0 && n > 0)
+                r = store_kv_put_text(gw->store, INTERRUPTED_KEY, sb.buf);
+        if (r < 0)
+                log_warning("Failed to note %zu interrupted polls: %s; they are polled when due.",
+                            n, r == -ENOMEM ? "out of memory" : store_errmsg(gw->store));
+        else if (n > 0)
+                log_debug("%zu polls interrupted, polled again at the next start.", n);
+        strbuf_done(&sb);
+}
+
 /* Drops a sweep in progress without calling its callback: for shutdown. The source must be
  * freed first so that no request still points at a batch. Walls half collected are forgotten;
- * nothing was recorded for them, so the next sweep sees them again. */
+ * nothing was recorded for them, and the next start polls them again (save_interrupted). */
 void sweep_abort(struct govwatch *gw)
 {
         struct sweep *sw = gw->sweep;
         if (!sw)
                 return;
+        if (sw->polling)
+                save_interrupted(gw);
         while (sw->batches)
                 batch_free(sw->batches);
         /* resolve calls in flight are freed with the source's requests */

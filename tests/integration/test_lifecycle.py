@@ -513,6 +513,29 @@ class FirstSweepTest(Base):
         self.assertEqual(len(polls[-100003]), 1, polls)
         self.assert_clean_stop(d)
 
+    def test_restart_polls_what_a_stop_interrupted(self):
+        walls = [-100001, -100002]
+        config = self.config_slow(walls)
+        # the first wall.get batch hangs, and the daemon is stopped while it waits: the scheduler
+        # has counted both walls as polled, but nothing of them was seen
+        self.emu.control("fault", {"kind": "delay", "delay": 3, "method": "execute", "count": 1})
+        d = self.start(config)
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+        wait_for(lambda: self.emu.control("stats")["per_method"].get("execute", 0) >= 1,
+                 what="the batch to be sent")
+        sent = time.time()
+        self.assert_clean_stop(d)
+        self.assertFalse([w for w in walls if self.first_seen(w)])
+
+        d = self.start(config, name="govwatchd-restarted")
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1 after the restart")
+        wait_for(lambda: all(self.first_seen(w) for w in walls), timeout=5,
+                 what="first sight of the walls whose poll the stop interrupted")
+        self.assertLess(time.time(), sent + self.MIN_INTERVAL - 1,
+                        "too slow to tell a poll at start from a due one")
+        self.assertIn("whose poll the last stop interrupted", d.stderr())
+        self.assert_clean_stop(d)
+
 
 if __name__ == "__main__":
     unittest.main()
