@@ -17,7 +17,9 @@
  * so that it works from an empty store. It polls a community when the expected total latency of its
  * not yet seen posts, ∫ λ(u)·(t-u) du since the last poll, reaches θ/priority; for a constant rate
  * this is the square-root allocation (polls ∝ √(rate·priority)), and it follows the day: often at
- * noon, rarely at 4 am. θ is solved so the expected polls a day fill the budget (less the reserve),
+ * noon, rarely at 4 am. Waiting past a soft deadline (a fraction of round robin's interval) costs
+ * more, so that the quieter walls do not make a long tail. θ is solved so the expected polls a day
+ * fill the budget (less the reserve),
  * within [min_interval, max_interval] per community, with ± jitter on every interval. The budget is
  * a hard limit on top: due() never hands out more polls than the rolling 24 h window has left.
  */

@@ -19,8 +19,13 @@
  * Deciding. Polling at t a community last polled at l finds its unseen posts, which waited in total
  * L(t) = ∫_l^t λ(u)(t-u) du. Poll when L reaches θ/priority: with a constant rate this is the
  * interval √(2θ/(λ·priority)), the square-root law that minimises mean latency for a fixed number
- * of polls, and with an hourly λ it polls often at busy hours and rarely at quiet ones. θ is solved
- * by bisection so the expected polls a day (each hour's rate clamped to [1/max_interval,
+ * of polls, and with an hourly λ it polls often at busy hours and rarely at quiet ones. The square
+ * root alone starves the middle: a wall posting twice a day waits hours so that a busy one is
+ * polled every few minutes, and those posts make the long tail. So a post that has waited past a
+ * soft deadline X costs LATE_WEIGHT times more for every further minute: the cost is
+ * L(t) + β·L(t - X), where L(t - X) is exactly the waiting beyond X. X is DEADLINE_FACTOR of round
+ * robin's interval at the same budget, the wait every post would see without us. θ is solved by
+ * bisection so the expected polls a day (each hour's rate clamped to [1/max_interval,
  * 1/min_interval]) fill the planned budget. When even max_interval is too often for the budget, the
  * interval is stretched equally for all (round robin), so the budget is spread over the day rather
  * than spent at once.
@@ -42,13 +47,13 @@
 #define SHAPE_KAPPA       2.0        /* a community's own rhythm: pseudo-posts per hour bin */
 #define BUDGET_FILL       0.98       /* plan a little under the cap: estimates are estimates */
 #define SEC_PER_HOUR      3600.0
-/* D, the wait from which the cost of waiting grows quadratically, as a fraction of round robin's
- * interval at the same budget (see threshold_interval). ∞ would be the pure square-root law, which
- * minimises the mean alone; a short D gives up a little of the mean for a shorter tail (seed 1 of
- * bench-schedsim: mean 0.36× → 0.38× of round robin's, p95 0.63× → 0.61×; replayed traces with a
- * day of history: p95 0.75× → 0.72× on average, 0.5 → 0.1): a resident minds the post found hours
- * late more than the one found a minute sooner. */
-#define TAIL_FACTOR 0.1
+/* The soft deadline: X as a fraction of round robin's interval, and β, what a minute past X costs
+ * on top of the minute itself. β = 0 would be the pure square-root law, which minimises the mean
+ * alone; this gives up a little of the mean for a much shorter tail (bench-schedsim, seed 1: mean
+ * 0.36× → 0.40× of round robin's, p95 0.63× → 0.56×): a resident minds the post found hours late
+ * more than the one found a minute sooner. */
+#define DEADLINE_FACTOR 0.3
+#define LATE_WEIGHT     10.0
 
 struct community {
         int64_t owner_id;
@@ -73,7 +78,7 @@ struct scheduler {
         double shape[H];         /* pooled diurnal shape, mean 1 */
         double mean_rate;        /* pooled posts an hour of one community */
         double theta;            /* waiting cost per priority unit; INFINITY: max_interval */
-        double tail_scale_h;     /* D: waits much longer than this cost quadratically */
+        double deadline_h;       /* X: a post waiting longer costs LATE_WEIGHT more a minute */
         double floor_interval_h; /* the longest interval: max_interval, or longer without cover */
         uint64_t fitted_at;      /* 0: refit at the next chance */
         uint64_t rng;
@@ -120,7 +125,7 @@ int scheduler_new(const struct scheduler_params *p, struct scheduler **ret)
                 return -ENOMEM;
         s->p = *p;
         s->rng = p->seed;
-        s->tail_scale_h = TAIL_FACTOR * (double)p->max_interval_usec / USEC_PER_HOUR;
+        s->deadline_h = DEADLINE_FACTOR * (double)p->max_interval_usec / USEC_PER_HOUR;
         (void)daily_budget_init(&s->budget, p->daily_budget, p->reserve);
         for (size_t h = 0; h < H; h++)
                 s->shape[h] = 1;
@@ -261,70 +266,68 @@ static void fit_community(const struct scheduler *s, struct community *c)
         }
 }
 
-/* The smallest x ≥ 0 with a3·x³ + a2·x² + a1·x ≥ need (all ≥ 0), given that hi reaches it: Newton
- * from the right on a convex increasing function never overshoots. */
-static double solve_cubic(double a3, double a2, double a1, double need, double hi)
+/* L: the total waiting (post-hours) of the posts of the dur hours after last_sec, at their end. */
+static double waiting(const struct scheduler *s, const struct community *c, double last_sec,
+                      double dur)
 {
-        double x = hi;
-        for (unsigned it = 0; it < 50; it++) {
-                double f = ((a3 * x + a2) * x + a1) * x - need;
-                double d = (3 * a3 * x + 2 * a2) * x + a1;
-                if (f <= need * 1e-6 || d <= 0)
-                        break;
-                x -= f / d;
+        double lt = local_sec(s, last_sec), elapsed = 0, posts = 0, total = 0;
+        while (elapsed < dur) {
+                double boundary = (floor(lt / SEC_PER_HOUR) + 1) * SEC_PER_HOUR;
+                double seg = (boundary - lt) / SEC_PER_HOUR;
+                if (seg > dur - elapsed)
+                        seg = dur - elapsed;
+                double lambda = c->rate[hour_of_local(lt)];
+                total += posts * seg + lambda * seg * seg / 2;
+                posts += lambda * seg;
+                elapsed += seg;
+                lt = boundary;
         }
-        return x > 0 ? x : 0;
+        return total;
 }
 
-/* Interval (hours) after which a community polled at last_sec has run up θ/priority of waiting
- * cost, at most floor_interval_h. A post that has waited w costs w + w²/(2D): the square-root law
- * while intervals are short against D, flatter (cube root) for the quiet ones whose long intervals
- * would otherwise make the tail. Λ, L, M are the zeroth, first and second moments of the waiting of
- * the unseen posts; the cost is L + M/(2D). */
+/* The cost of polling tau hours after last_sec: L(τ) + β·L(τ - X). */
+static double cost(const struct scheduler *s, const struct community *c, double last_sec,
+                   double tau)
+{
+        double v = waiting(s, c, last_sec, tau);
+        if (tau > s->deadline_h)
+                v += LATE_WEIGHT * waiting(s, c, last_sec, tau - s->deadline_h);
+        return v;
+}
+
+/* Interval (hours) after which a community polled at last_sec has run up θ/priority of cost, at
+ * most floor_interval_h. The cost grows with τ, so bisection finds it (to a second). */
 static double threshold_interval(const struct scheduler *s, const struct community *c,
                                  double last_sec)
 {
         double limit = s->floor_interval_h;
         if (isinf(s->theta))
                 return limit;
-        double target = s->theta / c->priority, inv_d = 1 / s->tail_scale_h;
-        double lt = local_sec(s, last_sec), elapsed = 0, Lambda = 0, L = 0, M = 0;
-        while (elapsed < limit) {
-                double boundary = (floor(lt / SEC_PER_HOUR) + 1) * SEC_PER_HOUR;
-                double seg = (boundary - lt) / SEC_PER_HOUR;
-                if (seg > limit - elapsed)
-                        seg = limit - elapsed;
-                double lambda = c->rate[hour_of_local(lt)];
-                double a1 = Lambda + L * inv_d, a2 = lambda / 2 + Lambda * inv_d / 2,
-                       a3 = lambda * inv_d / 6, need = target - L - M * inv_d / 2;
-                if (((a3 * seg + a2) * seg + a1) * seg >= need)
-                        return elapsed + solve_cubic(a3, a2, a1, need, seg);
-                M += 2 * L * seg + Lambda * seg * seg + lambda * seg * seg * seg / 3;
-                L += Lambda * seg + lambda * seg * seg / 2;
-                Lambda += lambda * seg;
-                elapsed += seg;
-                lt = boundary;
+        double target = s->theta / c->priority;
+        if (cost(s, c, last_sec, limit) < target)
+                return limit;
+        double lo = 0, hi = limit;
+        while (hi - lo > 1 / SEC_PER_HOUR) {
+                double mid = (lo + hi) / 2;
+                if (cost(s, c, last_sec, mid) >= target)
+                        hi = mid;
+                else
+                        lo = mid;
         }
-        return limit;
+        return hi;
 }
 
 /* The interval of a constant rate λ (posts an hour) for cost target k, in closed form (it runs
- * for every community and hour at every step of solving θ): with u = τ/D and z = k/(λD²), solve
- * u²/2 + u³/6 = z, i.e. v³ - 3v + 2 - 6z = 0 with v = u + 1. */
+ * for every community and hour at every step of solving θ): λτ²/2 = k while τ ≤ X, else
+ * λ(τ² + β(τ - X)²)/2 = k, the larger root. */
 static double constant_interval(const struct scheduler *s, double lambda, double k)
 {
         if (!(lambda > 0))
                 return INFINITY;
-        double d = s->tail_scale_h, z = k / (lambda * d * d), v;
-        if (z < 1e-9)
-                return d * sqrt(2 * z); /* the square-root law, without cancellation */
-        if (z < 2.0 / 3)
-                v = 2 * cos(acos(3 * z - 1) / 3); /* three real roots: the largest */
-        else {
-                double r = sqrt(3 * z * (3 * z - 2));
-                v = cbrt(3 * z - 1 + r) + cbrt(3 * z - 1 - r);
-        }
-        return d * (v - 1);
+        double x = s->deadline_h, b = LATE_WEIGHT, q = 2 * k / lambda;
+        if (q <= x * x)
+                return sqrt(q);
+        return (b * x + sqrt((1 + b) * q - b * x * x)) / (1 + b);
 }
 
 static uint64_t hours_to_usec(double h)
@@ -436,7 +439,7 @@ static void solve_theta(struct scheduler *s, uint64_t now)
                 return;
         }
         /* D: round robin's interval at this budget, the wait every post would see without us */
-        s->tail_scale_h = TAIL_FACTOR * s->n * 24 / target;
+        s->deadline_h = DEADLINE_FACTOR * s->n * 24 / target;
         headroom_get(s, now, &hr);
         /* The smallest θ (most polls) that fits; θ → ∞ is every community at max_interval.
          * Start from the last θ: it rarely moves by more than a factor of two. */

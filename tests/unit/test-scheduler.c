@@ -174,10 +174,7 @@ static void test_first_sight_and_bounds(void **state)
 
         drive(s, &w, &t, T0 + 3 * USEC_PER_DAY);
         assert_true(w.min_gap[0] >= 2 * USEC_PER_MINUTE);
-        print_message("flood gaps %.1f .. %.1f s\n", w.min_gap[0] / 1e6, w.max_gap[0] / 1e6);
-        /* about min_interval: the tail cost keeps a little for the silent wall, whose rate is
-         * never quite known to be zero */
-        assert_true(w.max_gap[0] <= 2 * USEC_PER_MINUTE * 11 / 10);
+        assert_true(w.max_gap[0] <= 2 * USEC_PER_MINUTE + USEC_PER_SEC);
         assert_true(w.max_gap[1] <= 6 * USEC_PER_HOUR);
         assert_true(w.min_gap[1] >= 2 * USEC_PER_MINUTE);
         print_message("polls in 3 days: flood %u, silent %u\n", w.polls[0], w.polls[1]);
@@ -187,8 +184,9 @@ static void test_first_sight_and_bounds(void **state)
 
 static void test_allocation_and_priority(void **state)
 {
-        /* Equal priority: busier communities are polled more, but sub-linearly (square-root law:
-         * 16× the posts, about 4× the polls). Equal rates: priority 10 is polled more than 1. */
+        /* Equal priority: busier communities are polled more, but sub-linearly (square-root law
+         * at most: 16× the posts, at most about 4× the polls). Equal rates: priority 10 is polled
+         * more than 1. */
         _cleanup_scheduler_ struct scheduler *s = new_scheduler(600, 0.1);
         struct world w = {};
         uint64_t t = T0;
@@ -210,9 +208,10 @@ static void test_allocation_and_priority(void **state)
                 "polls in 3 days: 2/d %.0f, 4/d %.0f, 16/d %.0f, 64/d %.0f, 16/d prio 10 %.0f\n",
                 p2, p4, p16, p64, p16hi);
         assert_true(p16 > 1.3 * p4 && p64 > 1.3 * p16);
-        /* 16× the posts: √16 = 4× the polls by the square-root law, a little less with the tail
-         * term and the max_interval floor; 16× would be proportional */
-        assert_true(p64 / p4 > 2.5 && p64 / p4 < 8);
+        /* 16× the posts: √16 = 4× the polls by the square-root law, fewer where the soft
+         * deadline holds the quieter ones in (about 2.4× here) and the max_interval floor; 16×
+         * would be proportional, 1× round robin */
+        assert_true(p64 / p4 > 1.8 && p64 / p4 < 8);
         assert_true(p16hi > 1.5 * p16);
         assert_true(p4 >= p2);
         free(w.poll_times);
@@ -330,8 +329,8 @@ static void test_learning_from_empty(void **state)
         assert_int_equal(scheduler_interval(s, w.id[0], T0 + 3 * USEC_PER_DAY + 21 * USEC_PER_HOUR,
                                             &iv_night),
                          0);
-        print_message("intervals: noon %.1f min, 9 pm %.1f min\n", iv_noon / 6e7, iv_night / 6e7);
-        /* a rate 4× lower: between the cube-root (1.59×) and square-root (2×) laws */
+        print_message("intervals: 9 am %.1f min, 9 pm %.1f min\n", iv_noon / 6e7, iv_night / 6e7);
+        /* a rate 4× lower: 2× by the square-root law, less where the deadline holds it in */
         assert_true(iv_noon * 3 / 2 < iv_night);
         unsigned before0 = w.polls[0], before1 = w.polls[1];
         drive(s, &w, &t, T0 + 5 * USEC_PER_DAY);
