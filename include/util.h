@@ -129,6 +129,12 @@ void *greedy_realloc(void **array, size_t *allocated, size_t need, size_t elem);
 /* Parses durations like "90s", "5m", "1h", "2d", "1h30m", "250ms"; bare numbers are seconds. */
 int parse_duration_usec(const char *s, uint64_t *ret);
 
+/* A duration for people, exact to the millisecond: "45 s", "2 min", "6 h", "1 h 30 min",
+ * "2 d 3 h", "1 s 500 ms"; "0 s", and "N µs" below a millisecond. Returns buf, which
+ * FORMAT_DURATION_MAX bytes always hold. */
+#define FORMAT_DURATION_MAX 64
+char *format_duration(char *buf, size_t size, uint64_t usec);
+
 /* Appends to a growing string buffer; all-or-nothing. */
 struct strbuf {
         char *buf;

@@ -523,11 +523,13 @@ int daemon_run(struct govwatch *gw, const char *config_path)
         if (r < 0)
                 return log_error_errno(r, "Failed to set up timers: %m");
 
+        char min[FORMAT_DURATION_MAX], max[FORMAT_DURATION_MAX];
         log_info("govwatchd %s running: %zu watch entries, %zu sinks, %u wall.get calls a day, "
-                 "each community every %" PRIu64 " s .. %" PRIu64 " s.",
+                 "each community every %s .. %s.",
                  GOVWATCH_VERSION, gw->conf->n_watch, gw->conf->n_sinks,
-                 gw->conf->vk.daily_wall_get, gw->conf->min_interval_usec / USEC_PER_SEC,
-                 gw->conf->max_interval_usec / USEC_PER_SEC);
+                 gw->conf->vk.daily_wall_get,
+                 format_duration(min, sizeof(min), gw->conf->min_interval_usec),
+                 format_duration(max, sizeof(max), gw->conf->max_interval_usec));
         (void)sd_notify(false, "READY=1");
         update_status(&d);
         /* what a previous run left queued goes now, not after the first sweep */

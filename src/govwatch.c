@@ -64,12 +64,15 @@ int govwatch_scheduler_new(const struct config *conf, struct scheduler **ret)
         if (getrandom(&p.seed, sizeof(p.seed), GRND_NONBLOCK) != sizeof(p.seed))
                 p.seed = now_monotonic_usec();
         r = scheduler_new(&p, ret);
-        if (r < 0)
+        if (r < 0) {
+                char min[FORMAT_DURATION_MAX], max[FORMAT_DURATION_MAX];
                 return log_error_errno(r,
                                        "Failed to set up the scheduler (budget %u, intervals "
-                                       "%" PRIu64 " s .. %" PRIu64 " s): %m",
-                                       p.daily_budget, p.min_interval_usec / USEC_PER_SEC,
-                                       p.max_interval_usec / USEC_PER_SEC);
+                                       "%s .. %s): %m",
+                                       p.daily_budget,
+                                       format_duration(min, sizeof(min), p.min_interval_usec),
+                                       format_duration(max, sizeof(max), p.max_interval_usec));
+        }
         return 0;
 }
 
@@ -99,17 +102,17 @@ static void coverage_check(struct govwatch *gw)
 {
         bool ok = true;
         unsigned needed = 0;
+        char every[FORMAT_DURATION_MAX];
 
         scheduler_coverage(gw->scheduler, &ok, &needed);
         if (ok)
                 return;
         log_warning("The daily budget of %u wall.get calls (vk.daily_wall_get, less %u kept for "
-                    "bursts) cannot poll %zu communities every %" PRIu64 " min (max_interval): "
-                    "that needs about %u calls a day. They are polled less often, most overdue "
-                    "first.",
+                    "bursts) cannot poll %zu communities every %s (max_interval): that needs "
+                    "about %u calls a day. They are polled less often, most overdue first.",
                     gw->conf->vk.daily_wall_get, gw->conf->vk.daily_wall_get / 50,
-                    scheduler_size(gw->scheduler), gw->conf->max_interval_usec / USEC_PER_MINUTE,
-                    needed);
+                    scheduler_size(gw->scheduler),
+                    format_duration(every, sizeof(every), gw->conf->max_interval_usec), needed);
 }
 
 int govwatch_scheduler_rebuild(struct govwatch *gw)

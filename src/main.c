@@ -290,7 +290,7 @@ static void print_quota(const struct config *conf, struct store *store)
         size_t n = 0, total = 0;
         unsigned needed = 0;
         bool ok = true;
-        char b[32];
+        char b[32], every[FORMAT_DURATION_MAX];
 
         for (size_t i = 0; i < conf->n_watch; i++)
                 total += conf->watch[i].n_communities;
@@ -329,16 +329,17 @@ static void print_quota(const struct config *conf, struct store *store)
                        ago((int64_t)(ss.budget_next_free / USEC_PER_SEC), b, sizeof(b)));
         printf("\n");
         scheduler_coverage(s, &ok, &needed);
+        format_duration(every, sizeof(every), conf->max_interval_usec);
         if (ok)
-                printf("coverage: OK, %zu communities at least every %" PRIu64
-                       " min need about %u calls a day\n",
-                       scheduler_size(s), conf->max_interval_usec / USEC_PER_MINUTE, needed);
+                printf("coverage: OK, %zu communities at least every %s need about %u calls a "
+                       "day\n",
+                       scheduler_size(s), every, needed);
         else
-                printf("coverage: NOT ENOUGH, %zu communities at least every %" PRIu64
-                       " min (max_interval) need about %u calls a day, more than the budget of "
-                       "%u less %u for bursts: they are polled less often\n",
-                       scheduler_size(s), conf->max_interval_usec / USEC_PER_MINUTE, needed,
-                       conf->vk.daily_wall_get, conf->vk.daily_wall_get / 50);
+                printf("coverage: NOT ENOUGH, %zu communities at least every %s (max_interval) "
+                       "need about %u calls a day, more than the budget of %u less %u for "
+                       "bursts: they are polled less often\n",
+                       scheduler_size(s), every, needed, conf->vk.daily_wall_get,
+                       conf->vk.daily_wall_get / 50);
 }
 
 static int verb_status(void)

@@ -1,5 +1,6 @@
 /* util.c — small helpers shared by every stage: time, files, durations, string buffers. */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -144,6 +145,42 @@ int parse_duration_usec(const char *s, uint64_t *ret)
         }
         *ret = total;
         return 0;
+}
+
+char *format_duration(char *buf, size_t size, uint64_t usec)
+{
+        static const struct {
+                const char *name;
+                uint64_t usec;
+        } units[] = {
+                {"d", USEC_PER_DAY}, {"h", USEC_PER_HOUR},  {"min", USEC_PER_MINUTE},
+                {"s", USEC_PER_SEC}, {"ms", USEC_PER_MSEC},
+        };
+        size_t len = 0;
+
+        if (size == 0)
+                return buf;
+        buf[0] = '\0';
+        if (usec == 0) {
+                snprintf(buf, size, "0 s");
+                return buf;
+        }
+        if (usec < USEC_PER_MSEC) {
+                snprintf(buf, size, "%" PRIu64 " µs", usec);
+                return buf;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units) && len < size; i++) {
+                uint64_t n = usec / units[i].usec;
+                if (n == 0)
+                        continue;
+                usec %= units[i].usec;
+                int k = snprintf(buf + len, size - len, "%s%" PRIu64 " %s", len ? " " : "", n,
+                                 units[i].name);
+                if (k < 0)
+                        break;
+                len += (size_t)k;
+        }
+        return buf;
 }
 
 int strbuf_append(struct strbuf *sb, const char *s, size_t len)

@@ -95,6 +95,8 @@ class QuotaTest(unittest.TestCase):
         p = gwtest.govwatchd("status", config=config, check=0)
         self.assertIn("quota: 10 of 10 wall.get calls", p.stdout)
         self.assertIn("coverage:", p.stdout)
+        # 6 walls every 6 h (the default max_interval) need 24 calls a day, more than 10
+        self.assertIn("at least every 6 h (max_interval) need about 24 calls a day", p.stdout)
 
     def test_too_many_requests_is_retried(self):
         # (c) one top-level error 6: the batch backs off, is sent again, the sweep completes

@@ -1,0 +1,72 @@
+/* test-util.c — the small shared helpers (src/util.c). A failure here shows in every message that
+ * names a duration: "every 0 min" for an interval of 45 s, or a figure that is not the configured
+ * one. */
+#include "test-helpers.h"
+
+static const char *fmt(uint64_t usec)
+{
+        static char buf[FORMAT_DURATION_MAX];
+        return format_duration(buf, sizeof(buf), usec);
+}
+
+static void test_format_duration(void **state)
+{
+        assert_string_equal(fmt(0), "0 s");
+        assert_string_equal(fmt(45 * USEC_PER_SEC), "45 s");
+        assert_string_equal(fmt(2 * USEC_PER_MINUTE), "2 min");
+        assert_string_equal(fmt(6 * USEC_PER_HOUR), "6 h");
+        assert_string_equal(fmt(USEC_PER_HOUR + 30 * USEC_PER_MINUTE), "1 h 30 min");
+        assert_string_equal(fmt(90 * USEC_PER_SEC), "1 min 30 s");
+        assert_string_equal(fmt(2 * USEC_PER_DAY + 3 * USEC_PER_HOUR), "2 d 3 h");
+        assert_string_equal(fmt(7 * USEC_PER_DAY), "7 d");
+        assert_string_equal(fmt(USEC_PER_DAY + 1 * USEC_PER_SEC), "1 d 1 s");
+        assert_string_equal(fmt(1500 * USEC_PER_MSEC), "1 s 500 ms");
+        assert_string_equal(fmt(250 * USEC_PER_MSEC), "250 ms");
+        /* below the millisecond, which config durations never are: still not "0 s" */
+        assert_string_equal(fmt(7), "7 µs");
+        /* the microseconds under a millisecond are dropped, not rounded into a wrong figure */
+        assert_string_equal(fmt(USEC_PER_MINUTE + 999), "1 min");
+}
+
+static void test_format_duration_parses_back(void **state)
+{
+        /* what a config says comes out as the same amount */
+        static const struct {
+                const char *config, *shown;
+        } cases[] = {
+                {"45s", "45 s"},         {"2m", "2 min"}, {"6h", "6 h"},
+                {"1h30m", "1 h 30 min"}, {"2d", "2 d"},   {"250ms", "250 ms"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t usec;
+                assert_int_equal(parse_duration_usec(cases[i].config, &usec), 0);
+                assert_string_equal(fmt(usec), cases[i].shown);
+        }
+}
+
+static void test_format_duration_small_buffers(void **state)
+{
+        char buf[8];
+
+        /* cut, always terminated, never past the end */
+        memset(buf, 'x', sizeof(buf));
+        format_duration(buf, sizeof(buf), USEC_PER_HOUR + 30 * USEC_PER_MINUTE);
+        assert_string_equal(buf, "1 h 30 ");
+        format_duration(buf, 1, USEC_PER_HOUR);
+        assert_string_equal(buf, "");
+        assert_ptr_equal(format_duration(buf, 0, USEC_PER_HOUR), buf);
+        /* the longest there is fits FORMAT_DURATION_MAX */
+        char big[FORMAT_DURATION_MAX];
+        format_duration(big, sizeof(big), UINT64_MAX);
+        assert_string_equal(big, "213503982 d 8 h 1 min 49 s 551 ms");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_format_duration),
+                cmocka_unit_test(test_format_duration_parses_back),
+                cmocka_unit_test(test_format_duration_small_buffers),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
