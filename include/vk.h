@@ -11,6 +11,8 @@
 
 #define VK_EXECUTE_MAX_CALLS 25
 #define VK_GETBYID_MAX       500
+#define VK_USERS_GET_MAX     500 /* users.get takes 1000; batched like groups.getById */
+#define VK_USER_NAME_MAX     256 /* bytes of a person's name kept; VK's are far shorter */
 
 /* What an error code means for the poller (DESIGN.md, "Errors to tell apart"). */
 enum vk_error_class {
@@ -91,6 +93,21 @@ struct vk_group {
 /* groups.getById's response: {"groups":[...]} (5.199) or a bare array (older versions). */
 int vk_groups_parse(const json_t *response, struct vk_group **ret, size_t *ret_n);
 void vk_groups_free(struct vk_group *g, size_t n);
+
+struct vk_user {
+        int64_t id;              /* positive: the owner_id of the personal page */
+        char *name;              /* "First Last" as one line of text; NULL when deactivated */
+        const char *deactivated; /* NULL, "deleted", "banned" or "deactivated" (another value) */
+};
+/* users.get's response (5.199): a bare array of users. An entry without a positive integer id is
+ * skipped, and so is an active user without first_name and last_name strings or a deactivated
+ * that is not a string: the caller treats an id missing from the answer as one VK did not name.
+ * A deactivated user has no name (VK puts "DELETED" there). Control characters, line and
+ * paragraph separators become spaces, bidi controls are dropped, runs of spaces shrink to one and
+ * the name is cut to VK_USER_NAME_MAX bytes on a character boundary: it is untrusted text that
+ * ends up in log lines, status tables and notification titles. */
+int vk_users_parse(const json_t *response, struct vk_user **ret, size_t *ret_n);
+void vk_users_free(struct vk_user *u, size_t n);
 
 /* utils.resolveScreenName's response: {"object_id":N,"type":"group"|"user"|...}, or [] when
  * the name is unknown (-ENOENT). Returns the owner_id (negative for groups). */

@@ -441,6 +441,136 @@ int vk_groups_parse(const json_t *response, struct vk_group **ret, size_t *ret_n
         return 0;
 }
 
+/* Length of the UTF-8 sequence at p (left > 0 bytes there), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+        size_t n = p[0] < 0x80             ? 1
+                   : (p[0] & 0xE0) == 0xC0 ? 2
+                   : (p[0] & 0xF0) == 0xE0 ? 3
+                   : (p[0] & 0xF8) == 0xF0 ? 4
+                                           : 0;
+        if (n == 0 || n > left || (n == 2 && p[0] < 0xC2))
+                return 0;
+        for (size_t i = 1; i < n; i++)
+                if ((p[i] & 0xC0) != 0x80)
+                        return 0;
+        return n;
+}
+
+/* A person's name being put together from untrusted parts: one line, single spaces. */
+struct name_buf {
+        char buf[VK_USER_NAME_MAX + 1];
+        size_t len;
+        bool full;
+};
+
+static void name_put(struct name_buf *nb, const char *s, size_t n)
+{
+        if (nb->full || n > VK_USER_NAME_MAX - nb->len) {
+                nb->full = true; /* cut on a character boundary */
+                return;
+        }
+        memcpy(nb->buf + nb->len, s, n);
+        nb->len += n;
+        nb->buf[nb->len] = '\0';
+}
+
+static void name_append(struct name_buf *nb, const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        size_t left = strlen(s);
+
+        while (left > 0 && !nb->full) {
+                size_t n = utf8_len(p, left);
+                bool space = false, drop = false;
+
+                if (n == 1)
+                        space = p[0] <= 0x20 || p[0] == 0x7f;
+                else if (n == 2 && p[0] == 0xC2)
+                        space = p[1] <= 0xA0; /* C1 controls, no-break space */
+                else if (n == 3 && p[0] == 0xE2 && p[1] == 0x80) {
+                        space = p[2] == 0xA8 || p[2] == 0xA9;  /* line, paragraph separator */
+                        drop = p[2] == 0x8E || p[2] == 0x8F || /* LRM, RLM */
+                               (p[2] >= 0xAA && p[2] <= 0xAE); /* embeddings, overrides */
+                } else if (n == 3 && p[0] == 0xE2 && p[1] == 0x81)
+                        drop = p[2] >= 0xA6 && p[2] <= 0xA9; /* isolates */
+
+                if (n == 0)
+                        name_put(nb, "\xEF\xBF\xBD", 3);
+                else if (space) {
+                        if (nb->len > 0 && nb->buf[nb->len - 1] != ' ')
+                                name_put(nb, " ", 1);
+                } else if (!drop)
+                        name_put(nb, (const char *)p, n);
+                n = n ? n : 1;
+                p += n;
+                left -= n;
+        }
+}
+
+void vk_users_free(struct vk_user *u, size_t n)
+{
+        for (size_t i = 0; u && i < n; i++)
+                free(u[i].name);
+        free(u);
+}
+
+int vk_users_parse(const json_t *response, struct vk_user **ret, size_t *ret_n)
+{
+        struct vk_user *u = NULL;
+        size_t n = 0;
+
+        if (!json_is_array(response))
+                return -EBADMSG;
+        if (json_array_size(response) > 0) {
+                u = calloc(json_array_size(response), sizeof(*u));
+                if (!u)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; i < json_array_size(response); i++) {
+                const json_t *o = json_array_get(response, i);
+                const json_t *id = json_object_get(o, "id");
+                const json_t *first = json_object_get(o, "first_name");
+                const json_t *last = json_object_get(o, "last_name");
+                const json_t *deactivated = json_object_get(o, "deactivated");
+                struct name_buf nb = {.len = 0};
+
+                if (!json_is_integer(id) || json_integer_value(id) <= 0)
+                        continue;
+                if (deactivated && !json_is_null(deactivated)) {
+                        if (!json_is_string(deactivated))
+                                continue;
+                        const char *d = json_string_value(deactivated);
+                        u[n++] = (struct vk_user){
+                                .id = (int64_t)json_integer_value(id),
+                                .deactivated = streq(d, "deleted")  ? "deleted"
+                                               : streq(d, "banned") ? "banned"
+                                                                    : "deactivated",
+                        };
+                        continue;
+                }
+                if (!json_is_string(first) || !json_is_string(last))
+                        continue;
+                name_append(&nb, json_string_value(first));
+                if (nb.len > 0 && nb.buf[nb.len - 1] != ' ')
+                        name_put(&nb, " ", 1);
+                name_append(&nb, json_string_value(last));
+                while (nb.len > 0 && nb.buf[nb.len - 1] == ' ')
+                        nb.buf[--nb.len] = '\0';
+                if (nb.len == 0)
+                        continue;
+                u[n].id = (int64_t)json_integer_value(id);
+                u[n].name = strdup(nb.buf);
+                if (!u[n++].name) {
+                        vk_users_free(u, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = u;
+        *ret_n = n;
+        return 0;
+}
+
 int vk_resolve_parse(const json_t *response, int64_t *ret_owner_id)
 {
         if (json_is_array(response))

@@ -330,6 +330,160 @@ static void test_groups_and_resolve(void **state)
         json_decref(r);
 }
 
+static json_t *users_json(const char *text)
+{
+        json_error_t e;
+        json_t *r = json_loads(text, 0, &e);
+        if (!r)
+                fail_msg("bad test JSON: %s", e.text);
+        return r;
+}
+
+/* users.get as VK 5.199 answers it: a bare array, in request order */
+static void test_users_names(void **state)
+{
+        json_t *r = users_json("[{\"id\":5000001,\"first_name\":\"Вениамин\","
+                               "\"last_name\":\"Кондратьев\",\"can_access_closed\":true,"
+                               "\"is_closed\":false},{\"id\":210000901,\"first_name\":\"Глава\","
+                               "\"last_name\":\"Северского района\",\"can_access_closed\":false,"
+                               "\"is_closed\":true},{\"id\":7,\"first_name\":\"Ольга\","
+                               "\"last_name\":\"\"}]");
+        struct vk_user *u = NULL;
+        size_t n = 0;
+        assert_int_equal(vk_users_parse(r, &u, &n), 0);
+        assert_int_equal(n, 3);
+        assert_true(u[0].id == 5000001);
+        assert_string_equal(u[0].name, "Вениамин Кондратьев");
+        assert_null(u[0].deactivated);
+        assert_true(u[1].id == 210000901);
+        assert_string_equal(u[1].name, "Глава Северского района");
+        assert_string_equal(u[2].name, "Ольга"); /* no trailing space for an empty last name */
+        vk_users_free(u, n);
+        json_decref(r);
+
+        r = users_json("[]");
+        assert_int_equal(vk_users_parse(r, &u, &n), 0);
+        assert_int_equal(n, 0);
+        vk_users_free(u, n);
+        json_decref(r);
+}
+
+/* a deleted or banned page: kept, so the caller can tell it from one VK did not answer for */
+static void test_users_deactivated(void **state)
+{
+        json_t *r = users_json("[{\"id\":3,\"first_name\":\"DELETED\",\"last_name\":\"\","
+                               "\"deactivated\":\"deleted\"},{\"id\":4,\"first_name\":\"Иван\","
+                               "\"last_name\":\"Иванов\",\"deactivated\":\"banned\"},"
+                               "{\"id\":5,\"deactivated\":\"frozen\"},"
+                               "{\"id\":6,\"first_name\":\"A\",\"last_name\":\"B\","
+                               "\"deactivated\":null}]");
+        struct vk_user *u = NULL;
+        size_t n = 0;
+        assert_int_equal(vk_users_parse(r, &u, &n), 0);
+        assert_int_equal(n, 4);
+        assert_string_equal(u[0].deactivated, "deleted");
+        assert_null(u[0].name); /* never "DELETED" as somebody's name */
+        assert_string_equal(u[1].deactivated, "banned");
+        assert_null(u[1].name);
+        assert_string_equal(u[2].deactivated, "deactivated");
+        assert_null(u[3].deactivated);
+        assert_string_equal(u[3].name, "A B");
+        vk_users_free(u, n);
+        json_decref(r);
+}
+
+static void test_users_malformed(void **state)
+{
+        static const char *const not_arrays[] = {
+                "{\"items\":[]}", "{\"count\":1,\"items\":[{\"id\":1}]}", "null", "\"x\"", "5",
+        };
+        struct vk_user *u = NULL;
+        size_t n = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(not_arrays); i++) {
+                json_t *r = json_loads(not_arrays[i], JSON_DECODE_ANY, NULL);
+                assert_non_null(r);
+                u = (struct vk_user *)0x1;
+                assert_int_equal(vk_users_parse(r, &u, &n), -EBADMSG);
+                assert_ptr_equal(u, (struct vk_user *)0x1); /* untouched on failure */
+                json_decref(r);
+        }
+        assert_int_equal(vk_users_parse(NULL, &u, &n), -EBADMSG);
+
+        /* every entry here is unusable; the one good entry at the end survives them */
+        json_t *r = users_json(
+                "[1,null,\"id5\",[],{},{\"id\":\"5\",\"first_name\":\"A\",\"last_name\":\"B\"},"
+                "{\"id\":0,\"first_name\":\"A\",\"last_name\":\"B\"},"
+                "{\"id\":-5,\"first_name\":\"A\",\"last_name\":\"B\"},"
+                "{\"id\":5.5,\"first_name\":\"A\",\"last_name\":\"B\"},"
+                "{\"id\":8,\"last_name\":\"B\"},{\"id\":9,\"first_name\":\"A\"},"
+                "{\"id\":10,\"first_name\":1,\"last_name\":\"B\"},"
+                "{\"id\":11,\"first_name\":\"A\",\"last_name\":null},"
+                "{\"id\":12,\"first_name\":[\"A\"],\"last_name\":{\"B\":1}},"
+                "{\"id\":13,\"first_name\":\" \",\"last_name\":\"\\t\\n\"},"
+                "{\"id\":14,\"first_name\":\"A\",\"last_name\":\"B\",\"deactivated\":1},"
+                "{\"id\":15,\"first_name\":\"Ok\",\"last_name\":\"Fine\"}]");
+        assert_int_equal(vk_users_parse(r, &u, &n), 0);
+        assert_int_equal(n, 1);
+        assert_true(u[0].id == 15);
+        assert_string_equal(u[0].name, "Ok Fine");
+        vk_users_free(u, n);
+        json_decref(r);
+}
+
+static void assert_clean_line(const char *s)
+{
+        const unsigned char *p = (const unsigned char *)s;
+        for (size_t i = 0; p[i]; i++) {
+                if (p[i] < 0x20 || p[i] == 0x7f)
+                        fail_msg("control byte 0x%02x at %zu in '%s'", p[i], i, s);
+                if (p[i] == 0xC2 && p[i + 1] >= 0x80 && p[i + 1] < 0xA0)
+                        fail_msg("C1 control at %zu in '%s'", i, s);
+                if (p[i] == 0xE2 && p[i + 1] == 0x80 && p[i + 2] >= 0xA8 && p[i + 2] <= 0xAE)
+                        fail_msg("separator or bidi control at %zu in '%s'", i, s);
+        }
+        assert_true(s[0] != ' ' && (!s[0] || s[strlen(s) - 1] != ' '));
+}
+
+/* Names are untrusted: a newline would forge a log line, ESC would drive a terminal, a bidi
+ * override would turn the name around in a notification. */
+static void test_users_hostile_names(void **state)
+{
+        json_t *r = users_json(
+                "[{\"id\":1,\"first_name\":\"Иван\\n<13>govwatchd: token=\","
+                "\"last_name\":\"\\u001b[31mПетров\\u0007\\u007f\"},"
+                "{\"id\":2,\"first_name\":\"\\u202eвонаВ\\u2066\",\"last_name\":\"\\u2028Пётр"
+                "\\u0085\\u00a0 \\u200fСидоров\\r\\n\"},"
+                "{\"id\":3,\"first_name\":\"\\t\\t\",\"last_name\":\"  Оле́г  \"}]");
+        struct vk_user *u = NULL;
+        size_t n = 0;
+        assert_int_equal(vk_users_parse(r, &u, &n), 0);
+        assert_int_equal(n, 3);
+        assert_string_equal(u[0].name, "Иван <13>govwatchd: token= [31mПетров");
+        assert_string_equal(u[1].name, "вонаВ Пётр Сидоров");
+        assert_string_equal(u[2].name, "Оле́г"); /* a combining accent is a letter's, kept */
+        for (size_t i = 0; i < n; i++)
+                assert_clean_line(u[i].name);
+        vk_users_free(u, n);
+        json_decref(r);
+
+        /* a name the size of a post is cut, on a character boundary */
+        struct strbuf sb = {0};
+        assert_int_equal(strbuf_puts(&sb, "[{\"id\":1,\"first_name\":\""), 0);
+        for (int i = 0; i < 5000; i++)
+                assert_int_equal(strbuf_puts(&sb, "€"), 0); /* 3 bytes */
+        assert_int_equal(strbuf_puts(&sb, "\",\"last_name\":\"X\"}]"), 0);
+        r = users_json(sb.buf);
+        assert_int_equal(vk_users_parse(r, &u, &n), 0);
+        assert_int_equal(n, 1);
+        assert_true(strlen(u[0].name) <= VK_USER_NAME_MAX);
+        assert_int_equal(strlen(u[0].name) % 3, 0);
+        assert_int_equal(strlen(u[0].name), VK_USER_NAME_MAX / 3 * 3);
+        vk_users_free(u, n);
+        json_decref(r);
+        strbuf_done(&sb);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -338,6 +492,10 @@ int main(void)
                 cmocka_unit_test(test_error_classes),
                 cmocka_unit_test(test_execute_mixed),
                 cmocka_unit_test(test_groups_and_resolve),
+                cmocka_unit_test(test_users_names),
+                cmocka_unit_test(test_users_deactivated),
+                cmocka_unit_test(test_users_malformed),
+                cmocka_unit_test(test_users_hostile_names),
                 cmocka_unit_test(test_execute_each_same_as_whole),
                 cmocka_unit_test(test_execute_each_one_tree_at_a_time),
         };
