@@ -305,6 +305,40 @@ class BasicScenarioTest(unittest.TestCase):
         self.assertEqual(self.emu.api("utils.resolveScreenName", {"screen_name": "nobody_here"}),
                          {"response": []})
 
+    def test_users_get(self):
+        # the shape of users.get 5.199: a bare array, in request order, unknown ids left out
+        r = self.emu.api("users.get", {"user_ids": "test_banned_official,5000001,99999999,"
+                                                   "id5000002"})
+        self.assertEqual(r["response"], [
+            {"id": 5000003, "first_name": "Заблокированный", "last_name": "Чиновник",
+             "deactivated": "banned"},
+            {"id": 5000001, "first_name": "Тестовый", "last_name": "Чиновник",
+             "can_access_closed": True, "is_closed": False},
+            {"id": 5000002, "first_name": "DELETED", "last_name": "", "deactivated": "deleted"},
+        ])
+        self.assertEqual(self.emu.api("users.get", {"user_id": "5000001"})["response"][0]["id"],
+                         5000001)
+        # a deactivated page's wall answers 18, as VK's does
+        self.assertEqual(self.error(self.emu.api("wall.get", {"owner_id": 5000002}))
+                         ["error_code"], 18)
+        # an id list VK cannot read is refused whole
+        for bad in ("-5000001", "5000001,abc!", "0", "5000001;5000002", "test_admin",
+                    "nobody_here", "id 5000001"):
+            err = self.error(self.emu.api("users.get", {"user_ids": bad}))
+            self.assertEqual((bad, err["error_code"], err["error_msg"]),
+                             (bad, 113, "Invalid user id"))
+        too_many = ",".join(str(5000000 + i) for i in range(1001))
+        self.assertEqual(self.error(self.emu.api("users.get", {"user_ids": too_many}))
+                         ["error_code"], 100)
+        self.assertEqual(len(self.emu.api("users.get", {"user_ids": too_many[:-8]})
+                             ["response"]), 3)
+        # inside execute as well
+        r = self.emu.api("execute", {"code": execute_code(
+            "API.users.get({user_ids:\"5000001\"})", "API.users.get({user_ids:\"x!\"})")})
+        self.assertEqual(r["response"][0][0]["first_name"], "Тестовый")
+        self.assertIs(r["response"][1], False)
+        self.assertEqual(r["execute_errors"][0]["error_code"], 113)
+
     # -- limits -----------------------------------------------------------------
     def test_requests_per_second_limit(self):
         self.emu.control("set_limits", {"rps": 2})
@@ -521,6 +555,12 @@ class LifecycleTest(unittest.TestCase):
                                   text=True, timeout=10)
             self.assertEqual(proc.returncode, 2)
             self.assertIn("communities[0]", proc.stderr)
+            path = self.write(tmp, "bad3.json", {"token": "x", "users": [
+                {"id": 5, "first_name": "A", "last_name": "B", "deactivated": "frozen"}]})
+            proc = subprocess.run([PYTHON, VKEMU, "--scenario", path], capture_output=True,
+                                  text=True, timeout=10)
+            self.assertEqual(proc.returncode, 2)
+            self.assertIn("users[0]: \"deactivated\"", proc.stderr)
 
     def test_timeline_posts_appear_on_time_with_relative_dates(self):
         scenario = {

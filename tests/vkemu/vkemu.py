@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """vkemu - a VK API emulator for govwatch tests and demos.
 
-It answers /method/{execute, wall.get, groups.getById, utils.resolveScreenName}
+It answers /method/{execute, wall.get, groups.getById, utils.resolveScreenName,
+users.get}
 in the shapes the real API (5.199) uses - see /work/shared/vk-fixtures - from a
 scenario file, and offers /_control/ so that a test can change the world while
 the daemon runs (add posts, break a community, inject faults, tighten limits)
@@ -45,6 +46,12 @@ API behaviour (what a client sees)
     names omitted; none known -> error 100; more than 500 -> error 100.  Fields
     asked in `fields` are added when the scenario community has them.
   * utils.resolveScreenName: {"object_id","type":"group"|"user"}, unknown -> [].
+  * users.get: user_ids (ids, screen names, id<N>) or user_id; a bare array in
+    request order: {"id","first_name","last_name","can_access_closed","is_closed"},
+    or for a deactivated user {"id","first_name","last_name","deactivated"} (a
+    deleted one is named "DELETED" ""). Unknown numeric ids are left out; an id
+    that is not a positive number or a user's screen name -> error 113 "Invalid
+    user id" for the whole call; more than 1000 -> error 100; none asked -> [].
   * execute: the VKScript in `code` is not run; vkemu finds every API.<method>({..})
     call (outside strings and comments), in order, parses its object literal
     (quoted or bare keys, numbers, strings, true/false/null, nested arrays and
@@ -78,7 +85,9 @@ Scenario file (JSON)
        "posts": [POST, ...]}
     ],
     "users": [{"id": 5000001, "screen_name": "x", "first_name": "..",
-               "last_name": "..", "error": 30, "posts": [POST, ...]}],
+               "last_name": "..", "is_closed": false,
+               "deactivated": "deleted",         # or "banned"; wall.get -> 18
+               "error": 30, "posts": [POST, ...]}],
     "timeline": [
       {"at": 5, "owner_id": -123, "post": POST},           # add (default action)
       {"at": 9, "owner_id": -123, "action": "edit", "id": 7, "text": "..."},
@@ -157,6 +166,7 @@ REDACTED = "<redacted>"
 MAX_EXECUTE_CALLS = 25
 MAX_WALL_GET_COUNT = 100
 MAX_GROUP_IDS = 500
+MAX_USER_IDS = 1000
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 # Messages as VK words them where the wording is known (checked against public
@@ -679,6 +689,14 @@ class Emulator:
                     for field in ("first_name", "last_name"):
                         if not isinstance(info.get(field), str):
                             raise ScenarioError("%s: \"%s\" (string) is required" % (where, field))
+                    if not isinstance(info.setdefault("is_closed", False), bool):
+                        raise ScenarioError("%s: \"is_closed\" must be true or false" % where)
+                    if info.get("deactivated") not in (None, "deleted", "banned"):
+                        raise ScenarioError("%s: \"deactivated\" must be deleted or banned"
+                                            % where)
+                    if info.get("deactivated"):
+                        # VK answers wall.get of such a page with 18
+                        info.setdefault("error", 18)
                 if info.get("error") is not None and not isinstance(info["error"], int):
                     raise ScenarioError("%s: \"error\" must be a VK error code" % where)
                 wall = Wall(owner, info)
@@ -914,10 +932,51 @@ class Emulator:
             return []
         return {"object_id": abs(owner), "type": "user" if owner > 0 else "group"}
 
+    @staticmethod
+    def render_user(info):
+        out = {"id": info["id"]}
+        if info.get("deactivated") == "deleted":
+            out.update({"first_name": "DELETED", "last_name": "",
+                        "deactivated": "deleted"})
+        elif info.get("deactivated"):
+            out.update({"first_name": info["first_name"], "last_name": info["last_name"],
+                        "deactivated": info["deactivated"]})
+        else:
+            out.update({"first_name": info["first_name"], "last_name": info["last_name"],
+                        "can_access_closed": not info["is_closed"],
+                        "is_closed": info["is_closed"]})
+        return out
+
+    def m_users_get(self, params):
+        raw = params.get("user_ids")
+        if raw is None:
+            raw = params.get("user_id", "")
+        wanted = [x.strip() for x in raw.split(",") if x.strip()]
+        if len(wanted) > MAX_USER_IDS:
+            raise param_error("user_ids is too long, maximum is %d" % MAX_USER_IDS)
+        users = []
+        for item in wanted:
+            if item.isascii() and item.isdigit():
+                owner = int(item)
+                if owner == 0:
+                    raise VkError(113)
+            elif re.fullmatch(r"[A-Za-z0-9_.]+", item):
+                owner = self.resolve_name(item)
+                if owner is None or owner < 0:
+                    raise VkError(113)
+            else:
+                # "-5", "5;6", "id 5": VK refuses the whole list
+                raise VkError(113)
+            wall = self.walls.get(owner)
+            if wall is not None:
+                users.append(self.render_user(wall.info))
+        return users
+
     INNER_METHODS = {
         "wall.get": m_wall_get,
         "groups.getById": m_groups_get_by_id,
         "utils.resolveScreenName": m_resolve_screen_name,
+        "users.get": m_users_get,
     }
 
     def m_execute(self, params, info):
