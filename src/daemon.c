@@ -6,7 +6,8 @@
  * wake-up that asks the scheduler again, so that a watch list left partly unresolved by a
  * transient error is resolved again within that time. A start or a reload spends no call of its
  * own: the scheduler, whose state the store keeps across both, decides as always. Its first sweep
- * resolves the watch list (names the store has not cached cost groups.getById, never wall.get)
+ * resolves the watch list (names the store has not cached cost groups.getById, and users.get for
+ * personal pages, never wall.get)
  * and then polls only what is due: communities never polled (an empty store, or new in the watch
  * list after a reload: first sight) and those whose time has come, and after a start the walls
  * whose poll a stop interrupted (sweep.c). Restarting or reloading a 7000-community daemon thus

@@ -404,10 +404,19 @@ static int verb_status(void)
         return 0;
 }
 
+/* A personal page, named by users.get once every other call has come back. */
+struct resolve_page {
+        int64_t id;
+        char *name; /* as asked for: a screen name or id<N> */
+};
+
 struct resolve_state {
         sd_event *event;
         struct source *source;
         char **screen_names; /* asked for by screen name: may turn out to be personal pages */
+        struct resolve_page *pages;
+        size_t n_pages;
+        bool pages_asked;
         int pending;
         int failed;
 };
@@ -417,9 +426,99 @@ struct resolve_user {
         char *name;
 };
 
+struct resolve_users_call {
+        struct resolve_state *st;
+        size_t start, n; /* of st->pages */
+};
+
+static int resolve_page_add(struct resolve_state *st, int64_t id, const char *name)
+{
+        struct resolve_page *p = realloc(st->pages, (st->n_pages + 1) * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        st->pages = p;
+        if (!(p[st->n_pages].name = strdup(name)))
+                return -ENOMEM;
+        p[st->n_pages++].id = id;
+        return 0;
+}
+
+static void print_users(struct vk_result *res, int error_code, const char *msg, void *userdata)
+{
+        struct resolve_users_call *c = userdata;
+        struct resolve_state *st = c->st;
+        struct vk_user *u = NULL;
+        size_t n = 0;
+
+        if (!res || res->calls[0].error_code != 0) {
+                log_error("users.get failed: %s", res ? res->calls[0].error_msg : strempty(msg));
+                st->failed = 1;
+        } else if (vk_users_parse(res->calls[0].response, &u, &n) < 0) {
+                log_error("users.get answered in an unexpected shape");
+                st->failed = 1;
+        } else
+                for (size_t k = c->start; k < c->start + c->n; k++) {
+                        const struct resolve_page *p = &st->pages[k];
+                        const struct vk_user *user = NULL;
+                        for (size_t i = 0; i < n && !user; i++)
+                                if (u[i].id == p->id)
+                                        user = &u[i];
+                        if (user && !user->deactivated) {
+                                printf("%" PRId64 "\t%s\t%s\n", p->id, p->name, user->name);
+                                continue;
+                        }
+                        if (user)
+                                log_error("'%s': personal page %" PRId64 " is %s on VK", p->name,
+                                          p->id, user->deactivated);
+                        else
+                                log_error("'%s': VK did not name personal page %" PRId64, p->name,
+                                          p->id);
+                        st->failed = 1;
+                }
+        vk_users_free(u, n);
+        vk_result_free(res);
+        free(c);
+        if (--st->pending == 0)
+                sd_event_exit(st->event, 0);
+}
+
+/* users.get for the personal pages met so far, VK_USERS_GET_MAX a call. */
+static void ask_users(struct resolve_state *st)
+{
+        st->pages_asked = true;
+        for (size_t start = 0; start < st->n_pages; start += VK_USERS_GET_MAX) {
+                size_t n = st->n_pages - start < VK_USERS_GET_MAX ? st->n_pages - start
+                                                                  : VK_USERS_GET_MAX;
+                struct resolve_users_call *c = calloc(1, sizeof(*c));
+                struct strbuf ids = {0};
+                int r = c ? 0 : -ENOMEM;
+                for (size_t k = start; r >= 0 && k < start + n; k++)
+                        r = strbuf_appendf(&ids, "%s%" PRId64, k > start ? "," : "",
+                                           st->pages[k].id);
+                if (r >= 0) {
+                        *c = (struct resolve_users_call){.st = st, .start = start, .n = n};
+                        const char *k[] = {"user_ids"};
+                        const char *v[] = {ids.buf};
+                        r = source_call(st->source, "users.get", k, v, 1, 0, print_users, c);
+                }
+                strbuf_done(&ids);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to ask VK for the names of personal pages: %m");
+                        free(c);
+                        st->failed = 1;
+                        continue;
+                }
+                st->pending++;
+        }
+}
+
 static void resolve_done_one(struct resolve_state *st)
 {
-        if (--st->pending == 0)
+        if (--st->pending > 0)
+                return;
+        if (!st->pages_asked && st->n_pages > 0)
+                ask_users(st);
+        if (st->pending == 0)
                 sd_event_exit(st->event, 0);
 }
 
@@ -431,9 +530,13 @@ static void print_user(struct vk_result *res, int error_code, const char *msg, v
 
         if (res && res->calls[0].error_code == 0)
                 r = vk_resolve_parse(res->calls[0].response, &owner_id);
-        if (r >= 0)
-                printf("%" PRId64 "\t%s\t%s\n", owner_id, u->name,
-                       owner_id > 0 ? "(personal page)" : "");
+        if (r >= 0 && owner_id > 0) {
+                if (resolve_page_add(u->st, owner_id, u->name) < 0) {
+                        log_oom();
+                        u->st->failed = 1;
+                }
+        } else if (r >= 0)
+                printf("%" PRId64 "\t%s\t\n", owner_id, u->name);
         else {
                 log_error("'%s': %s", u->name,
                           r == -ENOENT ? "no such community or user"
@@ -525,26 +628,37 @@ static int verb_resolve(char **names, int n)
                                 l[k] = strdup(ref.screen_name);
                                 l[k + 1] = NULL;
                         }
-                } else
-                        printf("%" PRId64 "\tid%" PRId64 "\t(personal page)\n", ref.owner_id,
-                               ref.owner_id);
+                } else {
+                        char name[32];
+                        snprintf(name, sizeof(name), "id%" PRId64, ref.owner_id);
+                        if (resolve_page_add(&st, ref.owner_id, name) < 0) {
+                                log_oom();
+                                st.failed = 1;
+                        }
+                }
                 free(ref.screen_name);
                 free(ref.raw);
         }
         st.event = event;
         st.source = gw->source;
+        st.pending = 1; /* this function's own, dropped once the first calls are out */
         if (ids.len > 0) {
                 const char *k[] = {"group_ids"};
                 const char *v[] = {ids.buf};
-                st.pending = 1;
                 r = source_call(gw->source, "groups.getById", k, v, 1, 0, print_groups, &st);
                 if (r >= 0)
-                        (void)sd_event_loop(event);
+                        st.pending++;
                 else
                         st.failed = 1;
         }
+        resolve_done_one(&st);
+        if (st.pending > 0)
+                (void)sd_event_loop(event);
         strbuf_done(&ids);
         strv_free(st.screen_names);
+        for (size_t i = 0; i < st.n_pages; i++)
+                free(st.pages[i].name);
+        free(st.pages);
         govwatch_free(gw);
         sd_event_unref(event);
         return st.failed;

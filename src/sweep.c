@@ -68,6 +68,7 @@ struct sweep {
         bool polling;            /* the resolve phase is over */
         bool resolving;          /* this sweep (re)resolves the watch list */
         bool resolve_incomplete; /* a transient error kept some names unresolved */
+        bool users_asked;        /* users.get went out for the unnamed personal pages */
         bool poll_all;           /* no list given: every watched wall (`once`) */
         int64_t *owner_ids;      /* else these */
         size_t n_owner_ids;
@@ -202,8 +203,31 @@ static int strv_add_unique(char ***l, size_t *n, const char *s)
         return 0;
 }
 
+/* The key a personal page's name is cached under, whatever the watch list calls it. */
+static int user_key(int64_t owner_id, char **ret)
+{
+        return asprintf(ret, "id%" PRId64, owner_id) < 0 ? -ENOMEM : 0;
+}
+
+static int user_name_cached(struct govwatch *gw, int64_t owner_id, char **ret_name)
+{
+        _cleanup_free_ char *key = NULL;
+        int64_t cached_id = 0;
+        int r = user_key(owner_id, &key);
+        if (r < 0)
+                return r;
+        r = store_resolved_get(gw->store, key, &cached_id, ret_name);
+        if (r >= 0 && (cached_id != owner_id || !*ret_name)) {
+                free(*ret_name);
+                *ret_name = NULL;
+                return -ENOENT;
+        }
+        return r;
+}
+
 /* Resolution, first step: everything the cache knows. Returns the names still to look up
- * (NULL-terminated, may be empty): screen names, and group ids whose title is unknown. */
+ * (NULL-terminated, may be empty): screen names, and group ids whose title is unknown. Personal
+ * pages whose name the cache does not know become targets without one: name_users asks. */
 static int targets_from_config(struct govwatch *gw, char ***ret_unresolved)
 {
         _cleanup_strv_free_ char **unresolved = calloc(1, sizeof(char *));
@@ -237,6 +261,12 @@ static int targets_from_config(struct govwatch *gw, char ***ret_unresolved)
                                                 continue;
                                         owner_id = ref->owner_id;
                                 }
+                        }
+                        /* a personal page's name is cached under id<N> (name_users) */
+                        if (owner_id > 0 && !title && gw->store) {
+                                r = user_name_cached(gw, owner_id, &title);
+                                if (r < 0 && r != -ENOENT)
+                                        return r;
                         }
                         r = target_add(gw, owner_id, w, title,
                                        ref->kind == COMMUNITY_REF_SCREEN_NAME ? ref->screen_name
@@ -299,12 +329,15 @@ struct resolve_call {
         struct sweep *sweep;
         char *screen_name; /* for utils.resolveScreenName; NULL for groups.getById */
         char **names;      /* for groups.getById */
+        int64_t *user_ids; /* for users.get */
+        size_t n_user_ids;
 };
 
 static void resolve_call_free(struct resolve_call *rc)
 {
         free(rc->screen_name);
         strv_free(rc->names);
+        free(rc->user_ids);
         free(rc);
 }
 
@@ -436,6 +469,172 @@ static int resolve_names(struct sweep *sw, char **names)
                         if (rc)
                                 resolve_call_free(rc);
                         return r;
+                }
+                sw->in_flight++;
+        }
+        return 0;
+}
+
+/* Personal pages are named by users.get, once every other resolution call has come back: by
+ * then every page is a target, whichever way the watch list wrote it. */
+
+static struct target *target_of(struct govwatch *gw, int64_t owner_id)
+{
+        for (size_t i = 0; i < gw->n_targets; i++)
+                if (gw->targets[i].route.owner_id == owner_id)
+                        return &gw->targets[i];
+        return NULL;
+}
+
+/* A page VK says is deleted or banned: said once for each watch-list entry that names it, and
+ * not polled, since its wall.get would only spend the daily budget on error 18. A reload or a
+ * restart asks again. */
+static void user_deactivated(struct sweep *sw, struct target *t, const char *state)
+{
+        struct govwatch *gw = sw->gw;
+        int64_t owner_id = t->route.owner_id;
+
+        for (size_t w = 0; w < gw->conf->n_watch; w++) {
+                const struct watch_conf *wc = &gw->conf->watch[w];
+                for (size_t c = 0; c < wc->n_communities; c++) {
+                        const struct community_ref *ref = &wc->communities[c];
+                        if ((ref->kind == COMMUNITY_REF_USER_ID && ref->owner_id == owner_id) ||
+                            (ref->kind == COMMUNITY_REF_SCREEN_NAME && t->screen_name &&
+                             streq(ref->screen_name, t->screen_name)))
+                                log_warning("%s:%u:%u: personal page '%s' (id %" PRId64 ") is %s "
+                                            "on VK, skipping it",
+                                            gw->conf->path, ref->mark.line, ref->mark.column,
+                                            ref->raw, owner_id, state);
+                }
+        }
+        sw->errors++;
+        free(t->route.watch);
+        free(t->name);
+        free(t->screen_name);
+        free(t->collected);
+        size_t i = (size_t)(t - gw->targets);
+        memmove(t, t + 1, (gw->n_targets - i - 1) * sizeof(*t));
+        gw->n_targets--;
+}
+
+static int user_named(struct govwatch *gw, struct target *t, const char *name)
+{
+        char *n = strdup(name);
+        if (!n)
+                return -ENOMEM;
+        free(t->name);
+        t->name = n;
+        if (!gw->store || gw->dry_run)
+                return 0;
+
+        /* under id<N>, and under the screen name like a group's title */
+        _cleanup_free_ char *key = NULL;
+        int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+        int r = user_key(t->route.owner_id, &key);
+        if (r < 0)
+                return r;
+        r = store_resolved_put(gw->store, key, t->route.owner_id, name, now);
+        if (r >= 0 && t->screen_name)
+                r = store_resolved_put(gw->store, t->screen_name, t->route.owner_id, name, now);
+        if (r < 0)
+                log_warning_errno(
+                        r, "Failed to cache the name of personal page %" PRId64 ": %s, ignoring",
+                        t->route.owner_id, store_errmsg(gw->store));
+        return 0;
+}
+
+static void on_users(struct vk_result *res, int error_code, const char *msg, void *userdata)
+{
+        struct resolve_call *rc = userdata;
+        struct sweep *sw = rc->sweep;
+        struct govwatch *gw = sw->gw;
+        struct vk_user *users = NULL;
+        size_t n_users = 0;
+        int code = res ? res->calls[0].error_code : error_code;
+
+        sw->in_flight--;
+        if (res && res->error_code == 5) {
+                token_refused(gw, res);
+                goto out;
+        }
+        if (!res || vk_error_class_of(code) == VK_ERROR_TRANSIENT ||
+            vk_error_class_of(code) == VK_ERROR_RATE) {
+                log_warning("Failed to get the names of %zu personal pages (%s); will retry next "
+                            "sweep.",
+                            rc->n_user_ids, res ? strempty(res->calls[0].error_msg) : msg);
+                sw->resolve_incomplete = true;
+                goto out;
+        }
+        if (code != 0) {
+                log_warning("VK refused to name %zu personal pages (error %d: %s); they are "
+                            "polled without their names.",
+                            rc->n_user_ids, code, strempty(res->calls[0].error_msg));
+                goto out;
+        }
+        if (vk_users_parse(res->calls[0].response, &users, &n_users) < 0) {
+                log_warning("users.get answered in an unexpected shape, ignoring");
+                goto out;
+        }
+        for (size_t k = 0; k < rc->n_user_ids; k++) {
+                struct target *t = target_of(gw, rc->user_ids[k]);
+                const struct vk_user *u = NULL;
+                for (size_t i = 0; i < n_users && !u; i++)
+                        if (users[i].id == rc->user_ids[k])
+                                u = &users[i];
+                if (!t)
+                        continue;
+                if (!u)
+                        log_debug("users.get did not name personal page %" PRId64 ", ignoring",
+                                  rc->user_ids[k]);
+                else if (u->deactivated)
+                        user_deactivated(sw, t, u->deactivated);
+                else {
+                        int r = user_named(gw, t, u->name);
+                        if (r < 0)
+                                sw->result = r;
+                }
+        }
+out:
+        vk_users_free(users, n_users);
+        vk_result_free(res);
+        resolve_call_free(rc);
+        dispatch(sw);
+}
+
+/* users.get for every personal page still without a name, VK_USERS_GET_MAX a call. */
+static int name_users(struct sweep *sw)
+{
+        struct govwatch *gw = sw->gw;
+        size_t i = 0;
+
+        while (i < gw->n_targets) {
+                struct strbuf ids = {0};
+                struct resolve_call *rc = calloc(1, sizeof(*rc));
+                int r = rc ? 0 : -ENOMEM;
+
+                if (r >= 0 && !(rc->user_ids = calloc(VK_USERS_GET_MAX, sizeof(int64_t))))
+                        r = -ENOMEM;
+                for (; r >= 0 && i < gw->n_targets && rc->n_user_ids < VK_USERS_GET_MAX; i++) {
+                        const struct target *t = &gw->targets[i];
+                        if (t->route.owner_id <= 0 || t->name)
+                                continue;
+                        r = strbuf_appendf(&ids, "%s%" PRId64, ids.len ? "," : "",
+                                           t->route.owner_id);
+                        rc->user_ids[rc->n_user_ids++] = t->route.owner_id;
+                }
+                if (r >= 0 && rc->n_user_ids > 0) {
+                        rc->sweep = sw;
+                        const char *k[] = {"user_ids"};
+                        const char *v[] = {ids.buf};
+                        r = source_call(gw->source, "users.get", k, v, 1, 0, on_users, rc);
+                }
+                strbuf_done(&ids);
+                if (r < 0 || !rc->n_user_ids) {
+                        if (rc)
+                                resolve_call_free(rc);
+                        if (r < 0)
+                                return r;
+                        continue;
                 }
                 sw->in_flight++;
         }
@@ -1338,6 +1537,13 @@ static void dispatch(struct sweep *sw)
         if (sw->result < 0 || gw->fatal < 0 || gw->token_invalid) {
                 /* stop sending; finish once what is in flight has come back */
                 sw->n_queue = sw->queue_start = 0;
+        }
+        if (!sw->polling && sw->in_flight == 0 && sw->result >= 0 && !gw->token_invalid &&
+            sw->resolving && !sw->users_asked) {
+                sw->users_asked = true;
+                int r = name_users(sw);
+                if (r < 0)
+                        sw->result = r;
         }
         if (!sw->polling && sw->in_flight == 0 && sw->result >= 0 && !gw->token_invalid) {
                 sw->polling = true;

@@ -1,10 +1,14 @@
 """`govwatchd resolve` and resolution of the watch list: every way people write a community
 address (vk.com, vk.ru, m.vk.com URLs, screen names, club/public/event ids, negative ids,
 personal pages) ends at the right wall, and names that don't exist are reported with their line.
+Personal pages are named by users.get: the person's name, not their screen name or id.
 
-What a user would notice if this fails: a community in their watch list silently never polled.
+What a user would notice if this fails: a community in their watch list silently never polled,
+or a pop-up from "kondratyev_vi" or "id5000001" where they expect "Вениамин Кондратьев".
 """
+import json
 import re
+import shutil
 import unittest
 
 import gwtest
@@ -32,6 +36,65 @@ class ResolveTest(unittest.TestCase):
         self.assertEqual(by_id[-100002][1], "test_school")
         self.assertIn(-100003, by_id)
         self.assertIn(5000001, by_id, "a personal page resolves to its user id:\n" + p.stdout)
+        self.assertEqual(by_id[5000001][1:], ["test_official", "Тестовый Чиновник"], p.stdout)
+
+    def test_resolve_verb_names_personal_pages(self):
+        config = gwtest.write_config(self.dir, self.emu, "sinks:\n  s: {type: console}\n")
+        p = gwtest.govwatchd("resolve", "https://vk.com/id5000001", "5000001", config=config,
+                             check=0)
+        self.assertEqual(p.stdout.splitlines(), ["5000001\tid5000001\tТестовый Чиновник"] * 2,
+                         p.stdout)
+        # one users.get for both, on the request bucket like any call
+        self.assertEqual([e["method"] for e in self.emu.log()], ["users.get"])
+        p = gwtest.govwatchd("resolve", "test_former_official", "id5000003", "test_official",
+                             config=config, check=1)
+        self.assertEqual(p.stdout, "5000001\ttest_official\tТестовый Чиновник\n")
+        self.assertIn("'test_former_official': personal page 5000002 is deleted on VK", p.stderr)
+        self.assertIn("'id5000003': personal page 5000003 is banned on VK", p.stderr)
+
+    def test_personal_page_notifications_carry_the_persons_name(self):
+        for ref in ("test_official", "https://vk.com/id5000001"):
+            with self.subTest(ref=ref):
+                shutil.rmtree(self.dir + "/state", ignore_errors=True)
+                before = len(self.emu.log())
+                body = ("sinks:\n  screen: {type: console}\n"
+                        "watch:\n  - topic: T\n    communities: [\"%s\"]\n"
+                        "    categories: all\n    sinks: [screen]\n" % ref)
+                config = gwtest.write_config(self.dir, self.emu, body)
+                gwtest.govwatchd("once", config=config, check=0)
+                post = self.emu.add_post(5000001, "Прямой эфир с жителями сегодня в 18:00")
+                p = gwtest.govwatchd("once", "--dry-run", config=config, check=0)
+                lines = [json.loads(line) for line in p.stdout.splitlines()]
+                self.assertEqual([(n["id"], n["community"]) for n in lines],
+                                 [(post, "Тестовый Чиновник")], p.stdout + p.stderr)
+                p = gwtest.govwatchd("once", config=config, check=0)
+                self.assertIn("Тестовый Чиновник [", p.stdout, p.stdout + p.stderr)
+                self.assertIn("https://vk.com/wall5000001_%d" % post, p.stdout)
+                self.assertNotIn("test_official", p.stdout)
+                self.assertNotIn("id5000001", p.stdout)
+                self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
+                # asked once, on the first run; the name is cached in the store after that
+                methods = [e["method"] for e in self.emu.log()[before:]]
+                self.assertEqual(methods.count("users.get"), 1, methods)
+
+    def test_deleted_and_banned_personal_pages_are_reported_and_skipped(self):
+        body = ("sinks:\n  s: {type: console}\n"
+                "watch:\n"
+                "  - topic: T\n"
+                "    communities: [test_admin, test_former_official, 5000003]\n"
+                "    sinks: [s]\n")
+        config = gwtest.write_config(self.dir, self.emu, body)
+        p = gwtest.govwatchd("once", config=config, check=0)
+        self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
+        self.assertIn("%s:10:31: personal page 'test_former_official' (id 5000002) is deleted "
+                      "on VK, skipping it" % config, p.stderr)
+        self.assertIn("%s:10:53: personal page '5000003' (id 5000003) is banned on VK, "
+                      "skipping it" % config, p.stderr)
+        # their walls cost no wall.get (they would only answer 18); the rest is polled
+        polled = [int(c["params"]["owner_id"]) for e in self.emu.log() for c in e["inner"]
+                  if c["method"] == "wall.get"]
+        self.assertEqual(polled, [-100001], polled)
+        self.assertIn("First sight of Администрация тестового района", p.stderr)
 
     def test_unresolvable_name_reported_with_line(self):
         body = ("sinks:\n  s: {type: console}\n"
