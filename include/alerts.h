@@ -31,9 +31,12 @@ struct alert_counter {
         int64_t since;     /* unix time of the first failure of this run; 0 when healthy */
 };
 
-/* Consecutive failures before an alert: a wall 3 sweeps in a row, the token at once (error 5
- * stops all polling), a sink 5 sends in a row. */
-unsigned alert_threshold(enum alert_kind kind);
+struct config;
+
+/* Consecutive failures before an alert: the token at once (error 5 stops all polling); a wall and
+ * a sink after the config's alert_after (by default 3 sweeps and 5 sends in a row; conf NULL: the
+ * defaults). */
+unsigned alert_threshold(const struct config *conf, enum alert_kind kind);
 
 /* Feeds one result to the counter and says what to tell. Pure. A failure below the threshold, a
  * failure after the alert went out and a success without an alert all give ALERT_NONE. */

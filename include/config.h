@@ -114,6 +114,10 @@ struct config {
         uint64_t history_keep_usec;     /* default 30d */
         char **alerts;                  /* sink names for alerts about the daemon itself */
         struct {
+                unsigned community; /* failed polls of one wall in a row (default 3) */
+                unsigned sink;      /* failed sends of one sink in a row (default 5) */
+        } alert_after;
+        struct {
                 char *rules_file; /* NULL: default rules */
                 struct classify_user_category *user;
                 size_t n_user;

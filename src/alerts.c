@@ -13,15 +13,15 @@
 #include "govwatch.h"
 #include "log.h"
 
-unsigned alert_threshold(enum alert_kind kind)
+unsigned alert_threshold(const struct config *conf, enum alert_kind kind)
 {
         switch (kind) {
         case ALERT_COMMUNITY:
-                return 3;
+                return conf && conf->alert_after.community ? conf->alert_after.community : 3;
         case ALERT_TOKEN:
                 return 1;
         case ALERT_SINK:
-                return 5;
+                return conf && conf->alert_after.sink ? conf->alert_after.sink : 5;
         default:
                 return 3;
         }
@@ -145,7 +145,7 @@ static int record(struct govwatch *gw, enum alert_kind kind, int64_t owner_id, c
         }
         struct alert_counter c = {
                 .failures = row.failures, .alerted = row.alerted, .since = row.since};
-        enum alert_action action = alert_step(&c, ok, alert_threshold(kind), now);
+        enum alert_action action = alert_step(&c, ok, alert_threshold(gw->conf, kind), now);
         if (!ok) {
                 free(row.last_error);
                 row.last_error = detail ? strdup(detail) : NULL;

@@ -1948,6 +1948,15 @@ static const struct setting vk_settings[] = {
          .min = 1, .max = 100},
 };
 
+static const struct setting alert_after_settings[] = {
+        {S("community", SETTING_UINT, CONF_OFF(alert_after.community), "3",
+           "failed polls of one community in a row (a refused token alerts at once)"),
+         .min = 1},
+        {S("sink", SETTING_UINT, CONF_OFF(alert_after.sink), "5",
+           "failed sends of one sink in a row"),
+         .min = 1},
+};
+
 static const struct setting classifier_settings[] = {
         {S("rules", SETTING_PATH, CONF_OFF(classifier.rules_file), NULL,
            "rules file (default: the installed rules)")},
@@ -1991,6 +2000,8 @@ static const struct setting config_settings[] = {
         {S("alerts", SETTING_CUSTOM, CONF_OFF(alerts), NULL,
            "sinks told about the daemon's own failures"),
          .parse = parse_alerts},
+        {S("alert_after", SETTING_SECTION, 0, NULL, "failures in a row before an alert"),
+         .sub = alert_after_settings, .n_sub = ELEMENTSOF(alert_after_settings)},
         {S("watch", SETTING_CUSTOM, 0, NULL, "list of {topic, communities, sinks, ...}"),
          .parse = parse_watch},
 };

@@ -49,10 +49,10 @@ static void test_thresholds(void **state)
 {
         struct alert_counter c = {0};
         /* the token: error 5 stops all polling, so the first failure alerts */
-        assert_int_equal(alert_threshold(ALERT_TOKEN), 1);
-        assert_int_equal(alert_step(&c, false, alert_threshold(ALERT_TOKEN), 1), ALERT_RAISE);
-        assert_true(alert_threshold(ALERT_COMMUNITY) > 1);
-        assert_true(alert_threshold(ALERT_SINK) > 1);
+        assert_int_equal(alert_threshold(NULL, ALERT_TOKEN), 1);
+        assert_int_equal(alert_step(&c, false, alert_threshold(NULL, ALERT_TOKEN), 1), ALERT_RAISE);
+        assert_true(alert_threshold(NULL, ALERT_COMMUNITY) > 1);
+        assert_true(alert_threshold(NULL, ALERT_SINK) > 1);
         /* a threshold of 0 means 1, never "never" */
         c = (struct alert_counter){0};
         assert_int_equal(alert_step(&c, false, 0, 1), ALERT_RAISE);
@@ -196,7 +196,7 @@ static void test_sink_alert_skips_the_failing_sink(void **state)
         struct govwatch *gw = &f->gw;
         int r = 0;
 
-        for (unsigned i = 0; i < alert_threshold(ALERT_SINK); i++)
+        for (unsigned i = 0; i < alert_threshold(gw->conf, ALERT_SINK); i++)
                 r = alerts_sink_result(gw, "mail", false, "connection refused");
         assert_int_equal(r, 1);
         /* told through the other alert sink, not through the one that is down */
@@ -206,6 +206,38 @@ static void test_sink_alert_skips_the_failing_sink(void **state)
         assert_int_equal(alerts_sink_result(gw, "mail", true, NULL), 1);
         assert_int_equal(queued(f, "screen", NULL), 2);
         assert_int_equal(queued(f, "mail", NULL), 1);
+}
+
+static void test_alert_after_from_config(void **state)
+{
+        struct fixture *f = *state;
+        struct config_errors errors = {0};
+        struct config *conf = NULL, *saved = f->gw.conf;
+        char text[sizeof(CONFIG) + 64];
+        int n = snprintf(text, sizeof(text), "%salert_after: {community: 1, sink: 2}\n", CONFIG);
+
+        assert_int_equal(alert_threshold(saved, ALERT_COMMUNITY), 3);
+        assert_int_equal(alert_threshold(saved, ALERT_SINK), 5);
+        assert_int_equal(config_load_string("a.yaml", text, (size_t)n, &conf, &errors), 0);
+        config_errors_done(&errors);
+        assert_int_equal(alert_threshold(conf, ALERT_COMMUNITY), 1);
+        assert_int_equal(alert_threshold(conf, ALERT_SINK), 2);
+        assert_int_equal(alert_threshold(conf, ALERT_TOKEN), 1);
+
+        /* the daemon counts by the config it runs with: one failed poll is enough now */
+        f->gw.conf = conf;
+        assert_int_equal(alerts_community_result(&f->gw, -9, "Поликлиника", false, 18, "Blocked"),
+                         1);
+        assert_int_equal(alerts_sink_result(&f->gw, "mail", false, "refused"), 0);
+        assert_int_equal(alerts_sink_result(&f->gw, "mail", false, "refused"), 1);
+        f->gw.conf = saved;
+        config_free(conf);
+
+        /* 0 is refused: it would mean "never" or "always" */
+        n = snprintf(text, sizeof(text), "%salert_after: {sink: 0}\n", CONFIG);
+        assert_true(config_load_string("b.yaml", text, (size_t)n, &conf, &errors) < 0);
+        assert_true(errors.n_errors > 0);
+        config_errors_done(&errors);
 }
 
 static void test_token_and_dry_run(void **state)
@@ -234,6 +266,7 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_sink_alert_skips_the_failing_sink, setup,
                                                 teardown),
+                cmocka_unit_test_setup_teardown(test_alert_after_from_config, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_token_and_dry_run, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
