@@ -50,7 +50,7 @@
 /* The soft deadline: X as a fraction of round robin's interval, and β, what a minute past X costs
  * on top of the minute itself. β = 0 would be the pure square-root law, which minimises the mean
  * alone; this gives up a little of the mean for a much shorter tail (bench-schedsim, seed 1: mean
- * 0.36× → 0.40× of round robin's, p95 0.63× → 0.56×): a resident minds the post found hours late
+ * 0.36× → 0.40× of round robin's, p95 0.63× → 0.55×): a resident minds the post found hours late
  * more than the one found a minute sooner. */
 #define DEADLINE_FACTOR 0.3
 #define LATE_WEIGHT     10.0
@@ -658,6 +658,10 @@ int scheduler_observe(struct scheduler *s, int64_t owner_id, uint64_t poll_usec,
                 c->complete_until = poll_usec;
         fit_community(s, c);
         plan(s, c);
+        /* A first page tells more than hours of polling: θ, fitted to what was known before,
+         * would leave the budget idle (or overspend it) until the next periodic refit. */
+        if (history)
+                s->fitted_at = 0;
         return 0;
 }
 

@@ -364,6 +364,37 @@ static void test_history_on_first_sight(void **state)
         assert_int_equal(scheduler_observe(s, -6, T0, dates, 20, 0), -ENOENT);
 }
 
+static void test_first_sweep_replans_at_once(void **state)
+{
+        /* Six quiet walls (4 posts in 20 days each) and a budget of 5000: round robin could poll
+         * each every 1.8 min. What the first sweep's pages show must change the plan at once,
+         * not at the next periodic refit, or the budget lies idle and new posts wait. */
+        _cleanup_scheduler_ struct scheduler *s = NULL;
+        struct scheduler_params p;
+        int64_t ids[25], dates[4];
+        int64_t now_sec = (int64_t)(T0 / USEC_PER_SEC);
+        size_t n;
+
+        scheduler_params_default(&p);
+        p.min_interval_usec = 10 * USEC_PER_SEC; /* the demo's: the budget decides, not this */
+        p.seed = 7;
+        assert_int_equal(scheduler_new(&p, &s), 0);
+        for (int i = 0; i < 6; i++)
+                assert_int_equal(scheduler_add(s, -1 - i, 1), 0);
+        assert_int_equal(scheduler_due(s, T0, ids, 25, &n), 0);
+        assert_int_equal(n, 6);
+        for (int k = 0; k < 4; k++) /* 2, 6, 12 and 20 days ago */
+                dates[k] = now_sec - (k + 1) * (k + 2) * 86400;
+        for (size_t i = 0; i < n; i++) {
+                assert_int_equal(scheduler_record_poll(s, ids[i], T0), 0);
+                assert_int_equal(scheduler_observe(s, ids[i], T0, dates, 4, dates[3]), 0);
+        }
+        uint64_t next = scheduler_next_wakeup(s, T0);
+        print_message("next poll after the first sweep: %.1f min\n",
+                      (double)(next - T0) / USEC_PER_MINUTE);
+        assert_true(next <= T0 + 2 * USEC_PER_MINUTE + 10 * USEC_PER_SEC);
+}
+
 static void test_jitter_bounds(void **state)
 {
         /* Known constant rates: each interval is the planned one × (1 ± 0.2), and they vary. */
@@ -490,6 +521,7 @@ int main(void)
                 cmocka_unit_test(test_coverage_warning),
                 cmocka_unit_test(test_learning_from_empty),
                 cmocka_unit_test(test_history_on_first_sight),
+                cmocka_unit_test(test_first_sweep_replans_at_once),
                 cmocka_unit_test(test_jitter_bounds),
                 cmocka_unit_test(test_quota_exhausted),
                 cmocka_unit_test(test_state_round_trip),
