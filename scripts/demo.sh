@@ -35,9 +35,10 @@ sed -e "s|@API_URL@|http://127.0.0.1:$(cat "$work/port")/method|" \
     conf/demo.yaml.in >"$work/govwatch.yaml"
 
 cat <<MSG
-govwatch demo: a VK emulator with five Seversky district communities runs on
-127.0.0.1:$(cat "$work/port"). govwatchd reads them every 10 seconds; the first sweep records
-what is already there, then new posts arrive over about a minute. Ctrl-C stops the demo.
+govwatch demo: a VK emulator with five Seversky district communities and the district head's
+own page runs on 127.0.0.1:$(cat "$work/port"). govwatchd's first sweep records what is already
+there; new posts arrive over about a minute, and the scheduler (every wall at most every 10 s,
+5000 calls a day) finds them within a few minutes. Ctrl-C stops the demo.
 
 MSG
 "$build/govwatchd" --config "$work/govwatch.yaml" run
