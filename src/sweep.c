@@ -111,17 +111,20 @@ static void token_refused(struct govwatch *gw, const struct vk_result *res)
 
 /* ---- targets ----------------------------------------------------------------------------- */
 
+static void target_done(struct target *t)
+{
+        free(t->route.watch);
+        free(t->name);
+        free(t->screen_name);
+        for (size_t j = 0; j < t->n_collected; j++)
+                post_free(t->collected[j]);
+        free(t->collected);
+}
+
 void targets_free(struct govwatch *gw)
 {
-        for (size_t i = 0; i < gw->n_targets; i++) {
-                struct target *t = &gw->targets[i];
-                free(t->route.watch);
-                free(t->name);
-                free(t->screen_name);
-                for (size_t j = 0; j < t->n_collected; j++)
-                        post_free(t->collected[j]);
-                free(t->collected);
-        }
+        for (size_t i = 0; i < gw->n_targets; i++)
+                target_done(&gw->targets[i]);
         free(gw->targets);
         gw->targets = NULL;
         gw->n_targets = 0;
@@ -508,10 +511,7 @@ static void user_deactivated(struct sweep *sw, struct target *t, const char *sta
                 }
         }
         sw->errors++;
-        free(t->route.watch);
-        free(t->name);
-        free(t->screen_name);
-        free(t->collected);
+        target_done(t);
         size_t i = (size_t)(t - gw->targets);
         memmove(t, t + 1, (gw->n_targets - i - 1) * sizeof(*t));
         gw->n_targets--;
