@@ -60,6 +60,7 @@ struct sweep {
         sweep_done_fn done;
         void *userdata;
         struct batch *batches;
+        struct resolve_call *resolve_calls; /* in flight, so an abort can free them */
         struct job *queue;
         size_t n_queue, queue_start, queue_allocated;
         unsigned in_flight; /* requests outstanding (resolve or wall batches) */
@@ -329,6 +330,7 @@ static void report_unresolvable(struct govwatch *gw, const char *screen_name, co
 }
 
 struct resolve_call {
+        struct resolve_call *next, *prev; /* the sweep's calls in flight (resolve_call_send) */
         struct sweep *sweep;
         char *screen_name; /* for utils.resolveScreenName; NULL for groups.getById */
         char **names;      /* for groups.getById */
@@ -338,10 +340,39 @@ struct resolve_call {
 
 static void resolve_call_free(struct resolve_call *rc)
 {
+        if (rc->prev)
+                rc->prev->next = rc->next;
+        else if (rc->sweep && rc->sweep->resolve_calls == rc)
+                rc->sweep->resolve_calls = rc->next;
+        if (rc->next)
+                rc->next->prev = rc->prev;
         free(rc->screen_name);
         strv_free(rc->names);
         free(rc->user_ids);
         free(rc);
+}
+
+/* Sends method(key=value) for rc->sweep, which counts the call and keeps rc until done() frees
+ * it, or until sweep_abort, which frees what the source's requests still point at. Both before
+ * source_call: a request that cannot start is answered inside it. On failure rc is the caller's
+ * to free. */
+static int resolve_call_send(struct resolve_call *rc, const char *method, const char *key,
+                             const char *value, source_done_fn done)
+{
+        struct sweep *sw = rc->sweep;
+        const char *k[] = {key};
+        const char *v[] = {value};
+
+        rc->prev = NULL;
+        rc->next = sw->resolve_calls;
+        if (rc->next)
+                rc->next->prev = rc;
+        sw->resolve_calls = rc;
+        sw->in_flight++;
+        int r = source_call(sw->gw->source, method, k, v, 1, 0, done, rc);
+        if (r < 0)
+                sw->in_flight--;
+        return r;
 }
 
 static void on_resolve_one(struct vk_result *res, int error_code, const char *msg, void *userdata)
@@ -384,16 +415,11 @@ static int resolve_one(struct sweep *sw, const char *screen_name)
                 return -ENOMEM;
         }
         rc->sweep = sw;
-        const char *k[] = {"screen_name"};
-        const char *v[] = {screen_name};
-        int r = source_call(sw->gw->source, "utils.resolveScreenName", k, v, 1, 0, on_resolve_one,
-                            rc);
-        if (r < 0) {
+        int r = resolve_call_send(rc, "utils.resolveScreenName", "screen_name", screen_name,
+                                  on_resolve_one);
+        if (r < 0)
                 resolve_call_free(rc);
-                return r;
-        }
-        sw->in_flight++;
-        return 0;
+        return r;
 }
 
 static void on_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
@@ -462,10 +488,8 @@ static int resolve_names(struct sweep *sw, char **names)
                 }
                 if (r >= 0) {
                         rc->sweep = sw;
-                        const char *k[] = {"group_ids"};
-                        const char *v[] = {ids.buf};
-                        r = source_call(sw->gw->source, "groups.getById", k, v, 1, 0, on_groups,
-                                        rc);
+                        r = resolve_call_send(rc, "groups.getById", "group_ids", ids.buf,
+                                              on_groups);
                 }
                 strbuf_done(&ids);
                 if (r < 0) {
@@ -473,7 +497,6 @@ static int resolve_names(struct sweep *sw, char **names)
                                 resolve_call_free(rc);
                         return r;
                 }
-                sw->in_flight++;
         }
         return 0;
 }
@@ -624,9 +647,7 @@ static int name_users(struct sweep *sw)
                 }
                 if (r >= 0 && rc->n_user_ids > 0) {
                         rc->sweep = sw;
-                        const char *k[] = {"user_ids"};
-                        const char *v[] = {ids.buf};
-                        r = source_call(gw->source, "users.get", k, v, 1, 0, on_users, rc);
+                        r = resolve_call_send(rc, "users.get", "user_ids", ids.buf, on_users);
                 }
                 strbuf_done(&ids);
                 if (r < 0 || !rc->n_user_ids) {
@@ -634,9 +655,7 @@ static int name_users(struct sweep *sw)
                                 resolve_call_free(rc);
                         if (r < 0)
                                 return r;
-                        continue;
                 }
-                sw->in_flight++;
         }
         return 0;
 }
@@ -1727,7 +1746,9 @@ void sweep_abort(struct govwatch *gw)
                 save_interrupted(gw);
         while (sw->batches)
                 batch_free(sw->batches);
-        /* resolve calls in flight are freed with the source's requests */
+        /* the source freed its requests, not what they pointed at */
+        while (sw->resolve_calls)
+                resolve_call_free(sw->resolve_calls);
         sd_event_source_disable_unref(sw->defer);
         free(sw->owner_ids);
         free(sw->queue);

@@ -537,5 +537,19 @@ class FirstSweepTest(Base):
         self.assert_clean_stop(d)
 
 
+    def test_stop_while_names_are_resolved(self):
+        # the first sweep of an empty store names the watch list (groups.getById) before it
+        # polls anything; a stop while that call is out frees what the call was for (a leak
+        # the sanitizer build reports as an exit status of 1)
+        config = self.config_slow([-100001, -100002])
+        self.emu.control("fault", {"kind": "delay", "delay": 3, "method": "groups.getById",
+                                   "count": 1})
+        d = self.start(config)
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1")
+        wait_for(lambda: self.emu.control("stats")["per_method"].get("groups.getById", 0) >= 1,
+                 what="groups.getById to be sent")
+        self.assert_clean_stop(d)
+        self.assertFalse([w for w in (-100001, -100002) if self.first_seen(w)])
+
 if __name__ == "__main__":
     unittest.main()
