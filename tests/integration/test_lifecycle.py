@@ -8,12 +8,15 @@ What a user would notice if this fails: `systemctl start` hanging or timing out 
 with parallel sends, notifications that fail forever vanishing instead of showing as dead
 letters, history growing without bound, or no word about a wall that stopped working.
 """
+import fcntl
 import json
 import os
 import re
 import signal
 import socket
+import struct
 import subprocess
+import termios
 import threading
 import time
 import unittest
@@ -238,6 +241,63 @@ class NotifyProtocolTest(Base):
 
         d.proc.send_signal(signal.SIGTERM)
         d.notify.wait(lambda f: f.get("STOPPING") == "1", what="STOPPING=1")
+        self.assert_clean_stop(d)
+
+    def start_held_in_setup(self, config, name):
+        """A daemon held inside its start-up, before its event loop runs: its token file is a
+        FIFO that the test keeps open, so the daemon, having read the token, waits for the end
+        of the file. Returns the daemon and a function that lets it go on."""
+        fifo = os.path.join(self.dir, "vk-token-" + name)
+        os.mkfifo(fifo, 0o600)
+        fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # never blocks; holds a write end open
+        os.write(fd, (self.emu.token + "\n").encode())
+        held = os.path.join(self.dir, name + ".yaml")
+        with open(held, "w", encoding="utf-8") as f:
+            f.write(gwtest.read_text(config).replace(self.emu.token_file, fifo))
+        d = self.start(held, name=name)
+
+        def unread():
+            return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+        # the FIFO is empty once the daemon has read the token: it now waits for EOF, in setup
+        wait_for(lambda: d.proc.poll() is not None or unread() == 0, what="the token to be read")
+        self.assertIsNone(d.proc.poll(), d.stderr())
+
+        def let_go():
+            # a plain file for any later read (a reload), then EOF for the read in progress
+            plain = fifo + ".plain"
+            with open(plain, "w") as f:
+                f.write(self.emu.token + "\n")
+            os.chmod(plain, 0o600)
+            os.rename(plain, fifo)
+            os.close(fd)
+        return d, let_go
+
+    def test_signals_during_start(self):
+        # `systemctl stop`, Ctrl-C or `govwatchd reload PID` while the daemon is still loading
+        # its config and opening its store: the signal waits for the event loop, it does not
+        # kill the daemon (SIGTERM's and SIGHUP's default action)
+        config = self.config(crash_harness.hook_sink(self.dir, self.out),
+                             self.watch([-100001], ["hook"]))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            d, let_go = self.start_held_in_setup(config, "govwatchd-" + sig.name)
+            d.proc.send_signal(sig)
+            let_go()
+            try:
+                rc = d.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                rc = None
+            self.assertEqual(rc, 0, "%s during start-up:\n%s" % (sig.name, d.stderr()))
+            self.assertIn("Received %s, stopping" % sig.name, d.stderr())
+            self.assert_clean_stop(d)
+
+        d, let_go = self.start_held_in_setup(config, "govwatchd-SIGHUP")
+        d.proc.send_signal(signal.SIGHUP)
+        let_go()
+        d.notify.wait(lambda f: f.get("RELOADING") == "1", what="RELOADING=1")
+        d.notify.wait(lambda f: f.get("READY") == "1", what="READY=1 after the reload")
+        self.assertIsNone(d.proc.poll(), "SIGHUP during start-up:\n" + d.stderr())
+        wait_for(lambda: "Configuration reloaded" in d.stderr(), what="reload log")
         self.assert_clean_stop(d)
 
     def test_watchdog_pings(self):
