@@ -250,7 +250,24 @@ def run(n_kills, workdir, seed=None, log=print, poll_interval="2s", post_every=(
 
         # the last run: clean, drains everything, stops on SIGTERM
         final_err = log_path(workdir, "crash-%d-final.log" % seed)
+        # appended to: a rerun with this seed in a shared $GOVWATCH_TEST_LOG_DIR finds its own
+        final_from = os.path.getsize(final_err) if os.path.exists(final_err) else 0
         proc = start_daemon(config, final_err)
+        # the clean stop checked below is a running daemon's: a SIGTERM before its main() runs
+        # (the loader, the sanitizer's start-up) kills any process. With every post delivered
+        # already, the loop below would send it at once.
+        deadline = time.time() + 60
+        while True:
+            with open(final_err, "rb") as f:
+                f.seek(final_from)
+                if b" running: " in f.read():
+                    break
+            if proc.poll() is not None:
+                raise RuntimeError("the final govwatchd exited early:\n" +
+                                   gwtest.read_text(final_err))
+            if time.time() > deadline:
+                raise RuntimeError("the final govwatchd did not start within 60 s")
+            time.sleep(0.05)
         want = set(expected)
         deadline = time.time() + 90
         while time.time() < deadline:
