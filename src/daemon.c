@@ -494,17 +494,23 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
         return 0;
 }
 
-int daemon_run(struct govwatch *gw, const char *config_path)
+void daemon_block_signals(void)
 {
-        struct daemon d = {.gw = gw, .config_path = config_path};
         sigset_t mask;
-        int r;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
         sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
+int daemon_run(struct govwatch *gw, const char *config_path)
+{
+        struct daemon d = {.gw = gw, .config_path = config_path};
+        int r;
+
+        daemon_block_signals(); /* already, when main did it before setup */
 
         if ((r = sd_event_add_signal(gw->event, NULL, SIGTERM, on_stop_signal, &d)) < 0 ||
             (r = sd_event_add_signal(gw->event, NULL, SIGINT, on_stop_signal, &d)) < 0 ||

@@ -129,18 +129,9 @@ static int verb_run(void)
 {
         sd_event *event = NULL;
         struct govwatch *gw = NULL;
-        sigset_t mask;
 
-        /* The event loop handles these (daemon_run). Blocked from the start, not only once the
-         * loop is set up: a SIGTERM (systemctl stop, a shutdown) or SIGHUP (govwatchd reload)
-         * that comes while the config is loaded and the store opened waits for the loop instead
-         * of killing the daemon, their default action. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-
+        /* before setup: systemctl stop or govwatchd reload during start-up must not kill us */
+        daemon_block_signals();
         int r = setup(&event, &gw, false);
         if (r < 0)
                 return 1;
