@@ -1,26 +1,36 @@
 /* classify-eval.c — scores the classifier on a labelled corpus and measures its speed.
  *
- *   bench-classify-eval [--rules FILE] [--timezone ZONE] [--errors] [--seconds S]
- *                       POSTS.jsonl LABELS.jsonl
+ *   bench-classify-eval [--rules FILE] [--model FILE] [--timezone ZONE] [--split SPLIT]
+ *                       [--errors] [--seconds S] CORPUS.jsonl
+ *   bench-classify-eval [...] POSTS.jsonl LABELS.jsonl
  *
- * The corpus format is ../shared/corpus/LABELS.md's: posts and {"id","labels"} lines in the same
- * order. Prints per-category precision/recall/F1, micro-F1, for each category its false positives
- * (with the labels those posts really had) and false negatives (with what was predicted instead),
- * and throughput: posts a second on one core (thread CPU time), over repeated passes.
+ * CORPUS.jsonl is corpus.h's format (a post with its "labels" a line; data/corpus/posts.jsonl);
+ * POSTS + LABELS is ../shared/corpus/LABELS.md's pair of files. --split train|dev|test|all picks
+ * the shipped corpus's fixed split (default: all); --real keeps real texts only. For the rules
+ * alone and for rules with the model it prints per-category precision/recall/F1, micro-F1 and the
+ * exact-match rate; for the combination also the confusions (FP: the post's real labels; FN: what
+ * was predicted instead), start times found for live posts whose text states one ("start_time"),
+ * throughput (posts a second on one core, thread CPU time, over repeated passes) and peak RSS.
  * --errors lists every misclassified post.
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "classify.h"
+#include "corpus.h"
+#include "model.h"
 #include "util.h"
 
 struct item {
         struct post *post;
         uint64_t gold;
+        const char *start_time; /* "HH:MM" stated in the text, or NULL */
+        int start_day;          /* day of month stated, 0: none */
+        const char *source;
 };
 
 static double thread_cpu_seconds(void)
@@ -35,6 +45,12 @@ static double wall_seconds(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long peak_rss_kib(void)
+{
+        struct rusage ru;
+        return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 }
 
 static int read_lines(const char *path, json_t ***ret, size_t *ret_n)
@@ -97,25 +113,258 @@ static double f1(double p, double r)
         return p + r > 0 ? 2 * p * r / (p + r) : 0;
 }
 
+struct counts {
+        size_t tp[CATEGORY_MAX], fp[CATEGORY_MAX], fn[CATEGORY_MAX];
+        size_t fp_with[CATEGORY_MAX][CATEGORY_MAX + 1], fn_with[CATEGORY_MAX][CATEGORY_MAX + 1];
+        size_t exact, n;
+        size_t starts_stated, starts_found, starts_right;
+};
+
+static void count(struct counts *k, size_t n_cat, uint64_t g, uint64_t p)
+{
+        k->n++;
+        k->exact += g == p;
+        for (size_t c = 0; c < n_cat; c++) {
+                uint64_t bit = UINT64_C(1) << c;
+                if ((g & bit) && (p & bit))
+                        k->tp[c]++;
+                else if (p & bit) {
+                        k->fp[c]++;
+                        if (!(g & ~bit))
+                                k->fp_with[c][CATEGORY_MAX]++;
+                        for (size_t o = 0; o < n_cat; o++)
+                                if (o != c && (g & (UINT64_C(1) << o)))
+                                        k->fp_with[c][o]++;
+                } else if (g & bit) {
+                        k->fn[c]++;
+                        if (!(p & ~bit))
+                                k->fn_with[c][CATEGORY_MAX]++;
+                        for (size_t o = 0; o < n_cat; o++)
+                                if (o != c && (p & (UINT64_C(1) << o)))
+                                        k->fn_with[c][o]++;
+                }
+        }
+}
+
+static void print_table(const struct classifier *c, const struct counts *k, const char *title)
+{
+        size_t n_cat = classifier_n_categories(c);
+        printf("%s\n%-12s %5s %5s %5s %9s %7s %7s\n", title, "category", "TP", "FP", "FN",
+               "precision", "recall", "F1");
+        size_t stp = 0, sfp = 0, sfn = 0;
+        for (size_t i = 0; i < n_cat; i++) {
+                if (k->tp[i] + k->fp[i] + k->fn[i] == 0 && i >= _CATEGORY_BUILTIN_MAX)
+                        continue;
+                double p = k->tp[i] + k->fp[i] ? (double)k->tp[i] / (double)(k->tp[i] + k->fp[i])
+                                               : 1.0;
+                double rc = k->tp[i] + k->fn[i] ? (double)k->tp[i] / (double)(k->tp[i] + k->fn[i])
+                                                : 1.0;
+                printf("%-12s %5zu %5zu %5zu %9.3f %7.3f %7.3f\n",
+                       classifier_category_name(c, (unsigned)i), k->tp[i], k->fp[i], k->fn[i], p,
+                       rc, f1(p, rc));
+                stp += k->tp[i];
+                sfp += k->fp[i];
+                sfn += k->fn[i];
+        }
+        double mp = stp + sfp ? (double)stp / (double)(stp + sfp) : 1.0;
+        double mr = stp + sfn ? (double)stp / (double)(stp + sfn) : 1.0;
+        printf("%-12s %5zu %5zu %5zu %9.3f %7.3f %7.3f\n", "micro", stp, sfp, sfn, mp, mr,
+               f1(mp, mr));
+        printf("exact match: %zu/%zu posts (%.3f)\n", k->exact, k->n,
+               k->n ? (double)k->exact / (double)k->n : 0.0);
+}
+
+static void print_confusions(const struct classifier *c, const struct counts *k)
+{
+        size_t n_cat = classifier_n_categories(c);
+        printf("confusion (FP: the post's real labels; FN: what was predicted instead):\n");
+        for (size_t i = 0; i < n_cat; i++) {
+                if (k->fp[i] + k->fn[i] == 0)
+                        continue;
+                printf("  %-10s FP %zu", classifier_category_name(c, (unsigned)i), k->fp[i]);
+                if (k->fp[i]) {
+                        printf(" [");
+                        if (k->fp_with[i][CATEGORY_MAX])
+                                printf(" none:%zu", k->fp_with[i][CATEGORY_MAX]);
+                        for (size_t o = 0; o < n_cat; o++)
+                                if (k->fp_with[i][o])
+                                        printf(" %s:%zu", classifier_category_name(c, (unsigned)o),
+                                               k->fp_with[i][o]);
+                        printf(" ]");
+                }
+                printf("  FN %zu", k->fn[i]);
+                if (k->fn[i]) {
+                        printf(" [");
+                        if (k->fn_with[i][CATEGORY_MAX])
+                                printf(" none:%zu", k->fn_with[i][CATEGORY_MAX]);
+                        for (size_t o = 0; o < n_cat; o++)
+                                if (k->fn_with[i][o])
+                                        printf(" %s:%zu", classifier_category_name(c, (unsigned)o),
+                                               k->fn_with[i][o]);
+                        printf(" ]");
+                }
+                printf("\n");
+        }
+}
+
+/* Whether the start found is the one the text states: same local hour and minute, same day of
+ * the month when the text names one. */
+static bool start_right(const struct classify_result *res, const struct item *it)
+{
+        if (res->starts_at == 0)
+                return false;
+        time_t local = (time_t)(res->starts_at + res->starts_at_utc_offset);
+        struct tm tm;
+        gmtime_r(&local, &tm);
+        char hm[8];
+        snprintf(hm, sizeof(hm), "%02d:%02d", tm.tm_hour, tm.tm_min);
+        return streq(hm, it->start_time) && (it->start_day == 0 || it->start_day == tm.tm_mday);
+}
+
+static int evaluate(const struct classifier *c, const struct item *items, size_t n, bool errors,
+                    struct counts *k)
+{
+        size_t n_cat = classifier_n_categories(c);
+        *k = (struct counts){0};
+        for (size_t i = 0; i < n; i++) {
+                struct classify_result res;
+                int r = classifier_classify(c, items[i].post, &res);
+                if (r < 0) {
+                        fprintf(stderr, "post %" PRId64 ": %s\n", items[i].post->id, strerror(-r));
+                        return r;
+                }
+                uint64_t g = items[i].gold, p = res.categories;
+                count(k, n_cat, g, p);
+                if ((g & (UINT64_C(1) << CATEGORY_LIVE)) && items[i].start_time) {
+                        k->starts_stated++;
+                        k->starts_found += res.starts_at != 0;
+                        k->starts_right += start_right(&res, &items[i]);
+                }
+                if (errors && g != p) {
+                        printf("MISS id=%" PRId64 " gold=", items[i].post->id);
+                        print_mask(c, g, stdout);
+                        printf(" predicted=");
+                        print_mask(c, p, stdout);
+                        printf(" %s\n", items[i].source ? items[i].source : "");
+                }
+        }
+        return 0;
+}
+
+static int load_items(const struct classifier *c, int argc, char **argv, const char *split,
+                      bool real_only, struct item **ret, size_t *ret_n, json_t ***ret_json,
+                      size_t *ret_n_json)
+{
+        json_t **posts_json = NULL, **labels_json = NULL;
+        size_t n_posts = 0, n_labels = 0;
+        bool pair = argc == 2;
+        if (read_lines(argv[0], &posts_json, &n_posts) < 0 ||
+            (pair && read_lines(argv[1], &labels_json, &n_labels) < 0))
+                return -EINVAL;
+        if (pair && n_posts != n_labels) {
+                fprintf(stderr, "%zu posts but %zu label lines\n", n_posts, n_labels);
+                return -EINVAL;
+        }
+        struct item *items = calloc(n_posts + 1, sizeof(*items));
+        size_t n = 0;
+        if (!items)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_posts; i++) {
+                json_t *o = posts_json[i];
+                const json_t *lab = pair ? labels_json[i] : o;
+                const char *text = json_string_value(json_object_get(o, "text"));
+                if (!pair) {
+                        if (strcmp(split, "all") != 0 &&
+                            !streq(corpus_split_names[corpus_split_of(text ? text : "")], split))
+                                continue;
+                        if (real_only &&
+                            streq_ptr(json_string_value(json_object_get(o, "origin")), "synthetic"))
+                                continue;
+                        if (!json_is_integer(json_object_get(o, "owner_id")))
+                                json_object_set_new(o, "owner_id", json_integer(0));
+                }
+                struct item *it = &items[n];
+                const char *reason = NULL;
+                int r = post_from_json(o, &it->post, &reason);
+                if (r < 0) {
+                        fprintf(stderr, "%s: post %zu: %s\n", argv[0], i + 1,
+                                reason ? reason : strerror(-r));
+                        return r;
+                }
+                json_int_t id = json_integer_value(json_object_get(lab, "id"));
+                if (pair && id != it->post->id) {
+                        fprintf(stderr,
+                                "line %zu: labels for id %" JSON_INTEGER_FORMAT ", post id %" PRId64
+                                "\n",
+                                i + 1, id, it->post->id);
+                        return -EINVAL;
+                }
+                size_t k;
+                json_t *name;
+                json_array_foreach(json_object_get(lab, "labels"), k, name)
+                {
+                        int idx = classifier_category_index(c, json_string_value(name));
+                        if (idx < 0) {
+                                fprintf(stderr, "line %zu: unknown category \"%s\"\n", i + 1,
+                                        json_string_value(name));
+                                return -EINVAL;
+                        }
+                        it->gold |= UINT64_C(1) << idx;
+                }
+                it->start_time = json_string_value(json_object_get(o, "start_time"));
+                it->start_day = (int)json_integer_value(json_object_get(o, "start_day"));
+                it->source = json_string_value(json_object_get(o, "source"));
+                n++;
+        }
+        for (size_t i = 0; i < n_labels; i++)
+                json_decref(labels_json[i]);
+        free(labels_json);
+        *ret = items;
+        *ret_n = n;
+        *ret_json = posts_json;
+        *ret_n_json = n_posts;
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option options[] = {
-                {"rules", required_argument, NULL, 'r'}, {"timezone", required_argument, NULL, 't'},
-                {"errors", no_argument, NULL, 'e'},      {"seconds", required_argument, NULL, 's'},
-                {"help", no_argument, NULL, 'h'},        {},
+                {"rules", required_argument, NULL, 'r'},
+                {"model", required_argument, NULL, 'm'},
+                {"timezone", required_argument, NULL, 't'},
+                {"split", required_argument, NULL, 'S'},
+                {"real", no_argument, NULL, 'R'},
+                {"errors", no_argument, NULL, 'e'},
+                {"no-model", no_argument, NULL, 'M'},
+                {"seconds", required_argument, NULL, 's'},
+                {"help", no_argument, NULL, 'h'},
+                {},
         };
         struct classify_options opts = {0};
-        bool show_errors = false;
+        const char *split = "all";
+        bool show_errors = false, real_only = false;
         double min_seconds = 1.0;
         int opt;
 
-        while ((opt = getopt_long(argc, argv, "r:t:es:h", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "r:m:t:S:RMes:h", options, NULL)) >= 0) {
                 switch (opt) {
                 case 'r':
                         opts.rules_file = optarg;
                         break;
+                case 'm':
+                        opts.model_file = optarg;
+                        break;
                 case 't':
                         opts.timezone = optarg;
+                        break;
+                case 'S':
+                        split = optarg;
+                        break;
+                case 'R':
+                        real_only = true;
+                        break;
+                case 'M':
+                        opts.no_model = true;
                         break;
                 case 'e':
                         show_errors = true;
@@ -125,176 +374,75 @@ int main(int argc, char **argv)
                         break;
                 default:
                         fprintf(stderr,
-                                "usage: %s [--rules FILE] [--timezone ZONE] [--errors] "
-                                "[--seconds S] POSTS.jsonl LABELS.jsonl\n",
+                                "usage: %s [--rules FILE] [--model FILE|--no-model] [--timezone "
+                                "ZONE] "
+                                "[--split train|dev|test|all] [--real] [--errors] [--seconds S] "
+                                "CORPUS.jsonl | POSTS.jsonl LABELS.jsonl\n",
                                 argv[0]);
                         return opt == 'h' ? 0 : 2;
                 }
         }
-        if (argc - optind != 2) {
-                fprintf(stderr, "usage: %s [--rules FILE] POSTS.jsonl LABELS.jsonl\n", argv[0]);
+        if (argc - optind != 1 && argc - optind != 2) {
+                fprintf(stderr, "usage: %s [OPTIONS] CORPUS.jsonl | POSTS.jsonl LABELS.jsonl\n",
+                        argv[0]);
                 return 2;
         }
 
-        struct classifier *c = NULL;
+        struct classifier *rules = NULL, *c = NULL;
         char *error = NULL;
-        int r = classifier_new(&opts, &c, &error);
+        struct classify_options rules_opts = opts;
+        rules_opts.no_model = true;
+        int r = classifier_new(&rules_opts, &rules, &error);
         if (r < 0) {
                 fprintf(stderr, "rules: %s\n", error ? error : strerror(-r));
                 free(error);
                 return 1;
         }
-
-        json_t **posts_json = NULL, **labels_json = NULL;
-        size_t n_posts = 0, n_labels = 0;
-        if (read_lines(argv[optind], &posts_json, &n_posts) < 0 ||
-            read_lines(argv[optind + 1], &labels_json, &n_labels) < 0)
+        struct item *items = NULL;
+        json_t **json = NULL;
+        size_t n = 0, n_json = 0;
+        if (load_items(rules, argc - optind, argv + optind, split, real_only, &items, &n, &json,
+                       &n_json) < 0)
                 return 1;
-        if (n_posts != n_labels) {
-                fprintf(stderr, "%zu posts but %zu label lines\n", n_posts, n_labels);
+        long rss_rules = peak_rss_kib();
+        r = classifier_new(&opts, &c, &error);
+        if (r < 0) {
+                fprintf(stderr, "model: %s\n", error ? error : strerror(-r));
+                free(error);
                 return 1;
         }
+        if (!classifier_model(c))
+                printf("(no model found: both tables are the rules alone)\n");
 
-        size_t n_cat = classifier_n_categories(c);
-        struct item *items = calloc(n_posts, sizeof(*items));
-        if (!items)
+        size_t bytes = 0;
+        for (size_t i = 0; i < n; i++)
+                bytes += strlen(items[i].post->text);
+        printf("%zu posts (split %s%s), %.0f bytes of text on average\n\n", n, split,
+               real_only ? ", real texts" : "", n ? (double)bytes / (double)n : 0.0);
+
+        struct counts k_rules, k;
+        if (evaluate(rules, items, n, false, &k_rules) < 0 ||
+            evaluate(c, items, n, show_errors, &k) < 0)
                 return 1;
-        for (size_t i = 0; i < n_posts; i++) {
-                const char *reason = NULL;
-                r = post_from_json(posts_json[i], &items[i].post, &reason);
-                if (r < 0) {
-                        fprintf(stderr, "%s: post %zu: %s\n", argv[optind], i + 1,
-                                reason ? reason : strerror(-r));
-                        return 1;
-                }
-                json_t *l = json_object_get(labels_json[i], "labels");
-                json_int_t id = json_integer_value(json_object_get(labels_json[i], "id"));
-                if (id != items[i].post->id) {
-                        fprintf(stderr,
-                                "line %zu: labels for id %" JSON_INTEGER_FORMAT ", post id %" PRId64
-                                "\n",
-                                i + 1, id, items[i].post->id);
-                        return 1;
-                }
-                size_t k;
-                json_t *name;
-                json_array_foreach(l, k, name)
-                {
-                        int idx = classifier_category_index(c, json_string_value(name));
-                        if (idx < 0) {
-                                fprintf(stderr, "line %zu: unknown category \"%s\"\n", i + 1,
-                                        json_string_value(name));
-                                return 1;
-                        }
-                        items[i].gold |= UINT64_C(1) << idx;
-                }
-        }
-
-        /* quality */
-        size_t tp[CATEGORY_MAX] = {0}, fp[CATEGORY_MAX] = {0}, fn[CATEGORY_MAX] = {0};
-        size_t fp_with[CATEGORY_MAX][CATEGORY_MAX + 1] = {{0}},
-                                                    fn_with[CATEGORY_MAX][CATEGORY_MAX + 1] = {{0}};
-        size_t exact = 0;
-        for (size_t i = 0; i < n_posts; i++) {
-                struct classify_result res;
-                r = classifier_classify(c, items[i].post, &res);
-                if (r < 0) {
-                        fprintf(stderr, "post %" PRId64 ": %s\n", items[i].post->id, strerror(-r));
-                        return 1;
-                }
-                uint64_t g = items[i].gold, p = res.categories;
-                exact += g == p;
-                for (size_t k = 0; k < n_cat; k++) {
-                        uint64_t bit = UINT64_C(1) << k;
-                        if ((g & bit) && (p & bit))
-                                tp[k]++;
-                        else if (p & bit) {
-                                fp[k]++;
-                                if (!(g & ~bit))
-                                        fp_with[k][CATEGORY_MAX]++;
-                                for (size_t o = 0; o < n_cat; o++)
-                                        if (o != k && (g & (UINT64_C(1) << o)))
-                                                fp_with[k][o]++;
-                        } else if (g & bit) {
-                                fn[k]++;
-                                if (!(p & ~bit))
-                                        fn_with[k][CATEGORY_MAX]++;
-                                for (size_t o = 0; o < n_cat; o++)
-                                        if (o != k && (p & (UINT64_C(1) << o)))
-                                                fn_with[k][o]++;
-                        }
-                }
-                if (show_errors && g != p) {
-                        char when[40];
-                        classify_result_starts_at(&res, when, sizeof(when));
-                        printf("MISS id=%" PRId64 " gold=", items[i].post->id);
-                        print_mask(c, g, stdout);
-                        printf(" predicted=");
-                        print_mask(c, p, stdout);
-                        printf("\n");
-                }
-        }
-
-        printf("%-12s %5s %5s %5s %9s %7s %7s\n", "category", "TP", "FP", "FN", "precision",
-               "recall", "F1");
-        size_t stp = 0, sfp = 0, sfn = 0;
-        for (size_t k = 0; k < n_cat; k++) {
-                if (tp[k] + fp[k] + fn[k] == 0 && k >= _CATEGORY_BUILTIN_MAX)
-                        continue;
-                double p = tp[k] + fp[k] ? (double)tp[k] / (double)(tp[k] + fp[k]) : 1.0;
-                double rc = tp[k] + fn[k] ? (double)tp[k] / (double)(tp[k] + fn[k]) : 1.0;
-                printf("%-12s %5zu %5zu %5zu %9.3f %7.3f %7.3f\n", classifier_category_name(c, k),
-                       tp[k], fp[k], fn[k], p, rc, f1(p, rc));
-                stp += tp[k];
-                sfp += fp[k];
-                sfn += fn[k];
-        }
-        double mp = stp + sfp ? (double)stp / (double)(stp + sfp) : 1.0;
-        double mr = stp + sfn ? (double)stp / (double)(stp + sfn) : 1.0;
-        printf("%-12s %5zu %5zu %5zu %9.3f %7.3f %7.3f\n", "micro", stp, sfp, sfn, mp, mr,
-               f1(mp, mr));
-        printf("exact match: %zu/%zu posts\n\nconfusion (FP: the post's real labels; FN: what was "
-               "predicted instead):\n",
-               exact, n_posts);
-        for (size_t k = 0; k < n_cat; k++) {
-                if (fp[k] + fn[k] == 0)
-                        continue;
-                printf("  %-10s FP %zu", classifier_category_name(c, k), fp[k]);
-                if (fp[k]) {
-                        printf(" [");
-                        if (fp_with[k][CATEGORY_MAX])
-                                printf(" none:%zu", fp_with[k][CATEGORY_MAX]);
-                        for (size_t o = 0; o < n_cat; o++)
-                                if (fp_with[k][o])
-                                        printf(" %s:%zu", classifier_category_name(c, o),
-                                               fp_with[k][o]);
-                        printf(" ]");
-                }
-                printf("  FN %zu", fn[k]);
-                if (fn[k]) {
-                        printf(" [");
-                        if (fn_with[k][CATEGORY_MAX])
-                                printf(" none:%zu", fn_with[k][CATEGORY_MAX]);
-                        for (size_t o = 0; o < n_cat; o++)
-                                if (fn_with[k][o])
-                                        printf(" %s:%zu", classifier_category_name(c, o),
-                                               fn_with[k][o]);
-                        printf(" ]");
-                }
-                printf("\n");
-        }
+        print_table(rules, &k_rules, "rules alone:");
+        printf("\n");
+        print_table(c, &k, "rules + model:");
+        print_confusions(c, &k);
+        printf("start times: %zu of %zu live posts that state one found, %zu of them the stated "
+               "time\n",
+               k.starts_found, k.starts_stated, k.starts_right);
 
         /* speed: whole passes over the corpus until min_seconds of CPU time */
         size_t passes = 0, done = 0;
         double cpu0 = thread_cpu_seconds(), wall0 = wall_seconds(), cpu = 0;
         uint64_t sink = 0;
-        while (n_posts > 0 && (passes < 3 || cpu < min_seconds)) {
-                for (size_t i = 0; i < n_posts; i++) {
+        while (n > 0 && (passes < 3 || cpu < min_seconds)) {
+                for (size_t i = 0; i < n; i++) {
                         struct classify_result res;
                         (void)classifier_classify(c, items[i].post, &res);
                         sink += res.categories;
                 }
-                done += n_posts;
+                done += n;
                 passes++;
                 cpu = thread_cpu_seconds() - cpu0;
         }
@@ -303,15 +451,42 @@ int main(int argc, char **argv)
                "%.2f s wall)%s\n",
                cpu > 0 ? (double)done / cpu : 0.0, passes, done, cpu, wall,
                sink == UINT64_MAX ? " " : "");
+        long rss = peak_rss_kib();
+        printf("peak RSS: %.1f MB (%ld KiB); %.1f MB with the rules alone, before the model "
+               "was loaded\n",
+               (double)rss * 1024 / 1e6, rss, (double)rss_rules * 1024 / 1e6);
 
-        for (size_t i = 0; i < n_posts; i++) {
-                post_free(items[i].post);
-                json_decref(posts_json[i]);
-                json_decref(labels_json[i]);
+        if (argc - optind == 1) {
+                /* training as the build and the daemon do it, on the same file */
+                struct corpus co = {0};
+                if (classifier_read_corpus(rules, &co, argv[optind], true, &error) < 0) {
+                        fprintf(stderr, "%s\n", error ? error : "out of memory");
+                        return 1;
+                }
+                size_t used = 0;
+                for (size_t i = 0; i < co.n; i++)
+                        used += co.v[i].split != SPLIT_TEST;
+                struct classify_model *m = NULL;
+                double t0 = thread_cpu_seconds();
+                r = classifier_train(rules, &co, NULL, &m);
+                double t = thread_cpu_seconds() - t0;
+                if (r < 0) {
+                        fprintf(stderr, "training failed: %s\n", strerror(-r));
+                        return 1;
+                }
+                printf("training: %.2f s CPU for %zu examples (train + dev; 5 folds and the "
+                       "final model)\n",
+                       t, used);
+                model_free(m);
+                corpus_done(&co);
         }
+        for (size_t i = 0; i < n; i++)
+                post_free(items[i].post);
+        for (size_t i = 0; i < n_json; i++)
+                json_decref(json[i]);
         free(items);
-        free(posts_json);
-        free(labels_json);
+        free(json);
+        classifier_free(rules);
         classifier_free(c);
         return 0;
 }

@@ -6,7 +6,8 @@
 #
 #   1. bench/sweep-7000.sh       7000 communities against the emulator: requests, CPU, peak RSS
 #   2. bench-schedsim            7-day replay, 300 communities: the README's table of traces
-#   3. bench-classify-eval       the classifier on ../shared/corpus (when it is there)
+#   3. bench-classify-eval       the classifier on data/corpus's test split (real texts, then the
+#                                synthetic ones) and on ../shared/corpus (when it is there)
 #   4. bench/crash-long.sh       SIGKILLs while posts arrive: nothing lost (-n 100; 20 with --quick)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,11 +34,15 @@ for args in "--seed 1" "--seed 2" "--seed 3" "--shape night" "--shape mixed" "--
         "$build/bench-schedsim" $args | grep -E '^(generated|latency|round|govwatch|oracle|targets)'
 done
 
+section "classifier on the test split of data/corpus, real texts (bench-classify-eval)"
+"$build/bench-classify-eval" --split test --real data/corpus/posts.jsonl
+section "classifier on the test split of data/corpus, all (real and synthetic) posts"
+"$build/bench-classify-eval" --split test --seconds 0.2 data/corpus/posts.jsonl |
+        sed -n '/^rules + model/,/^exact match/p'
 corpus=../shared/corpus
 if [ -r "$corpus/dev-posts.jsonl" ]; then
-        section "classifier on the development corpus (bench-classify-eval)"
-        "$build/bench-classify-eval" "$corpus/dev-posts.jsonl" "$corpus/dev-labels.jsonl" |
-                grep -vE '^  (FP|FN) '
+        section "classifier on ../shared/corpus/dev-* (bench-classify-eval)"
+        "$build/bench-classify-eval" "$corpus/dev-posts.jsonl" "$corpus/dev-labels.jsonl"
 fi
 
 section "SIGKILL harness, $kills kills (bench/crash-long.sh)"

@@ -41,6 +41,17 @@ struct classify_options {
         const char *timezone;   /* IANA name for reading times in text; NULL: Europe/Moscow */
         const struct classify_user_category *user;
         size_t n_user;
+
+        /* The learned model beside the rules (model.h). Without example files: model_file, or the
+         * installed/built model, or none when there is none (rules alone). With example files
+         * (an admin's labelled posts, corpus.h's format): a model trained on the shipped corpus
+         * (corpus_file, NULL: the installed one) plus them, cached as cache_dir/model.bin and
+         * reused while its inputs are the same. */
+        bool no_model;
+        const char *model_file;
+        const char *corpus_file;
+        char *const *example_files; /* NULL-terminated, or NULL */
+        const char *cache_dir;      /* NULL: train every time, cache nothing */
 };
 
 struct classifier;
@@ -56,12 +67,14 @@ struct classify_result {
         bool reschedule;
 };
 
-/* Loads rules. On a rule-file error, -EINVAL and a message "FILE:LINE:COL: ..." in *ret_error
- * (newly allocated) when ret_error is not NULL. */
+/* Loads rules (and the model). On a rule-file error, -EINVAL and a message "FILE:LINE:COL: ..." in
+ * *ret_error (newly allocated) when ret_error is not NULL. */
 int classifier_new(const struct classify_options *opts, struct classifier **ret, char **ret_error);
 struct classifier *classifier_free(struct classifier *c);
 
 size_t classifier_n_categories(const struct classifier *c);
+/* The category names, classifier_n_categories() of them, built-ins first. */
+char *const *classifier_category_names(const struct classifier *c);
 const char *classifier_category_name(const struct classifier *c, unsigned idx);
 int classifier_category_index(const struct classifier *c, const char *name); /* or -ENOENT */
 
@@ -85,6 +98,53 @@ int classifier_explain(const struct classifier *c, const struct post *p, FILE *f
 /* Where the default rules file is, first found of: $GOVWATCH_RULES, ../share/govwatch/rules.yaml
  * next to the executable, GOVWATCH_PKGDATADIR, the source tree's data/rules.yaml. */
 int classifier_default_rules_path(char **ret);
+/* Likewise for the model built from the corpus (model.bin; $GOVWATCH_MODEL, next to the executable
+ * in a build tree) and for the corpus itself (corpus.jsonl; $GOVWATCH_CORPUS,
+ * data/corpus/posts.jsonl in the source tree). -ENOENT when there is none. */
+int classifier_default_model_path(char **ret);
+int classifier_default_corpus_path(char **ret);
+
+/* The model in use, NULL when the rules decide alone. */
+struct classify_model;
+const struct classify_model *classifier_model(const struct classifier *c);
+/* Whether the model trained from example files came from the cache; *ret_cache_error: a negative
+ * errno when it was trained now and could not be saved there, else 0. */
+bool classifier_model_cached(const struct classifier *c, int *ret_cache_error);
+
+/* For training (train.c): reads p as classify does, with the rules alone, and fills f with its
+ * features. ret_scores (one per category): the rules' score over the category's threshold;
+ * ret_rules: the categories the rules assign; ret_sure: those a sure rule assigns whatever the
+ * model says; ret_vetoed: those a veto rule forbids.
+ *
+ * How rules and model combine (chosen by training, README): a category is assigned when no veto
+ * rule matched and either sigmoid(a * model logit + b * rules' score + c) reaches the model's
+ * threshold, or a sure rule matched (a live video; a phrase or regex of the admin's config). */
+struct features;
+int classifier_read_features(const struct classifier *c, const struct post *p, struct features *f,
+                             double *ret_scores, uint64_t *ret_rules, uint64_t *ret_sure,
+                             uint64_t *ret_vetoed);
+
+/* Trains a model for c's categories on corpus (train.c): on the train split, picks
+ * each category's threshold on the dev split, then retrains on train + dev. The test split is
+ * never read. report, when not NULL, gets the dev figures. */
+struct corpus;
+struct train_options {
+        double C;               /* inverse regularisation; 0: the default */
+        double positive_weight; /* 0: the default */
+        FILE *report;
+};
+int classifier_train(const struct classifier *c, const struct corpus *corpus,
+                     const struct train_options *o, struct classify_model **ret);
+/* The key a model trained by c on a corpus with corpus->key is stored under: the corpus, the
+ * feature version and every rule (thresholds are chosen for rules and model together). */
+uint64_t classifier_training_key(const struct classifier *c, uint64_t corpus_key);
+
+/* corpus_read() with c's categories as the labels allowed. */
+int classifier_read_corpus(const struct classifier *c, struct corpus *co, const char *path,
+                           bool split_by_hash, char **ret_error);
+
+/* govwatchd train ...: writes a model file (classify_cli.c). */
+int verb_train(int argc, char **argv);
 
 /* govwatchd classify [--rules FILE] [--explain] [--timezone ZONE]: VK post objects (JSON lines) on
  * stdin, {"owner_id","id","categories","starts_at"} lines on stdout; --explain writes the rules

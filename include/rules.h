@@ -49,7 +49,10 @@ struct rule {
         enum rule_kind kind;
         int category; /* index, or RULE_CATEGORY_RESCHEDULE */
         double weight;
-        bool veto; /* a match clears the category whatever the score */
+        bool veto;        /* a match clears the category whatever the score */
+        bool sure;        /* a match assigns the category whatever the model says (no veto
+                           * permitting): what LABELS.md defines, and an admin's own phrases */
+        bool from_config; /* an admin's phrase, regex or exclusion */
         enum rule_signal signal;
         void *regex;  /* pcre2_code * */
         char *source; /* the phrase(s), signal name or regex as written: for --explain */

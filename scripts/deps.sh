@@ -6,7 +6,7 @@ set -euo pipefail
 GOVWATCH_BUILD_PACKAGES=(
         build-essential cmake pkg-config
         libcurl4-openssl-dev libjansson-dev libyaml-dev libsystemd-dev libsqlite3-dev
-        libstemmer-dev libutf8proc-dev libpcre2-dev
+        libstemmer-dev libutf8proc-dev libpcre2-dev liblinear-dev
         python3 ca-certificates
 )
 GOVWATCH_TEST_PACKAGES=(

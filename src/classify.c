@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "corpus.h"
+#include "model.h"
 #include "notification.h"
 #include "rules.h"
 #include "timeparse.h"
@@ -49,12 +51,21 @@ struct scratch {
         struct time_match times[MAX_TIMES];
         size_t n_times;
         uint32_t signals;
+        struct features f;
+        double probability[CATEGORY_MAX];       /* rules and model combined; -1: no model */
+        double model_probability[CATEGORY_MAX]; /* the model's own, for --explain */
+        bool rules_only;                        /* classifier_read_features: the rules' verdict */
+        uint64_t rules_mask, veto_mask, sure_mask;
 };
 
 struct classifier {
         struct ruleset *rs;
         struct tz *tz;
         struct scratch *s; /* mutable scratch behind a const classifier */
+        struct classify_model *model;
+        int8_t model_index[CATEGORY_MAX]; /* category -> the model's category, -1: none */
+        bool model_cached;                /* trained from examples earlier, loaded from the cache */
+        int model_cache_error;            /* saving the trained model to the cache failed: -errno */
 };
 
 int category_builtin_from_name(const char *name)
@@ -70,51 +81,72 @@ static bool file_readable(const char *path)
         return access(path, R_OK) == 0;
 }
 
-int classifier_default_rules_path(char **ret)
+/* The first readable of: $env, ../share/govwatch/NAME next to the executable, the executable's own
+ * directory (a build tree) when in_build_tree, GOVWATCH_PKGDATADIR/NAME, the source tree's
+ * source_path. */
+static int default_data_path(const char *env_name, const char *name, bool in_build_tree,
+                             const char *source_path, char **ret)
 {
-        const char *env = getenv("GOVWATCH_RULES");
-        char *p;
+        const char *env = getenv(env_name);
+        struct strbuf sb = {0};
 
-        if (env && env[0]) {
-                p = strdup(env);
-                goto found;
-        }
+        if (env && env[0])
+                return (*ret = strdup(env)) ? 0 : -ENOMEM;
 
         char exe[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n > 0) {
-                exe[n] = '\0';
-                char *slash = strrchr(exe, '/');
-                if (slash) {
-                        *slash = '\0';
-                        struct strbuf sb = {0};
-                        if (strbuf_appendf(&sb, "%s/../share/govwatch/rules.yaml", exe) < 0)
+        char *slash = n > 0 ? memrchr(exe, '/', (size_t)n) : NULL;
+        if (slash) {
+                *slash = '\0';
+                if (strbuf_appendf(&sb, "%s/../share/govwatch/%s", exe, name) < 0)
+                        return -ENOMEM;
+                if (file_readable(sb.buf))
+                        goto found;
+                sb.len = 0;
+                if (in_build_tree) {
+                        if (strbuf_appendf(&sb, "%s/%s", exe, name) < 0)
                                 return -ENOMEM;
-                        if (file_readable(sb.buf)) {
-                                p = sb.buf;
+                        if (file_readable(sb.buf))
                                 goto found;
-                        }
-                        strbuf_done(&sb);
+                        sb.len = 0;
                 }
         }
 #ifdef GOVWATCH_PKGDATADIR
-        if (file_readable(GOVWATCH_PKGDATADIR "/rules.yaml")) {
-                p = strdup(GOVWATCH_PKGDATADIR "/rules.yaml");
+        if (strbuf_appendf(&sb, "%s/%s", GOVWATCH_PKGDATADIR, name) < 0)
+                return -ENOMEM;
+        if (file_readable(sb.buf))
                 goto found;
-        }
+        sb.len = 0;
 #endif
 #ifdef GOVWATCH_SOURCE_DIR
-        if (file_readable(GOVWATCH_SOURCE_DIR "/data/rules.yaml")) {
-                p = strdup(GOVWATCH_SOURCE_DIR "/data/rules.yaml");
-                goto found;
+        if (source_path) {
+                if (strbuf_appendf(&sb, "%s/%s", GOVWATCH_SOURCE_DIR, source_path) < 0)
+                        return -ENOMEM;
+                if (file_readable(sb.buf))
+                        goto found;
         }
 #endif
+        strbuf_done(&sb);
         return -ENOENT;
 found:
-        if (!p)
-                return -ENOMEM;
-        *ret = p;
+        *ret = sb.buf;
         return 0;
+}
+
+int classifier_default_rules_path(char **ret)
+{
+        return default_data_path("GOVWATCH_RULES", "rules.yaml", false, "data/rules.yaml", ret);
+}
+
+int classifier_default_model_path(char **ret)
+{
+        return default_data_path("GOVWATCH_MODEL", "model.bin", true, NULL, ret);
+}
+
+int classifier_default_corpus_path(char **ret)
+{
+        return default_data_path("GOVWATCH_CORPUS", "corpus.jsonl", false,
+                                 "data/corpus/posts.jsonl", ret);
 }
 
 static _printf_(2, 3) void set_error(char **ret_error, const char *fmt, ...)
@@ -141,6 +173,7 @@ static int add_user_category(struct ruleset *rs, const struct classify_user_cate
         if (c < 0)
                 return c;
         double weight = rs->thresholds[c]; /* one user phrase is enough on its own */
+        size_t first_rule = rs->n_rules;
         for (size_t i = 0; u->phrases && u->phrases[i]; i++) {
                 snprintf(origin, sizeof(origin), "config: category %s, phrase %zu", u->name, i + 1);
                 r = ruleset_add_phrase(rs, c, u->phrases[i], weight, false, true, origin,
@@ -161,6 +194,107 @@ static int add_user_category(struct ruleset *rs, const struct classify_user_cate
                 if (r < 0)
                         return r;
         }
+        for (size_t i = first_rule; i < rs->n_rules; i++) {
+                rs->rules[i].from_config = true;
+                rs->rules[i].sure = !rs->rules[i].veto; /* the admin's word is final */
+        }
+        return 0;
+}
+
+static void attach_model(struct classifier *c, struct classify_model *m)
+{
+        for (size_t k = 0; k < CATEGORY_MAX; k++) {
+                c->model_index[k] = -1;
+                for (size_t j = 0; m && k < c->rs->n_categories && j < m->n_categories; j++)
+                        if (streq(m->names[j], c->rs->category_names[k]))
+                                c->model_index[k] = (int8_t)j;
+        }
+        model_free(c->model);
+        c->model = m;
+}
+
+static int model_from_file(struct classifier *c, const struct classify_options *opts,
+                           char **ret_error)
+{
+        _cleanup_free_ char *path = NULL;
+        int r;
+        if (opts->model_file) {
+                if (!(path = strdup(opts->model_file)))
+                        return -ENOMEM;
+        } else if ((r = classifier_default_model_path(&path)) < 0)
+                return r == -ENOENT ? 0 : r; /* no model anywhere: the rules decide alone */
+        struct classify_model *m = NULL;
+        r = model_load(path, &m, ret_error);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+        attach_model(c, m);
+        return 0;
+}
+
+/* What a model trained here depends on besides the examples: the features and every rule (the
+ * thresholds are chosen for the rules and the model together). */
+uint64_t classifier_training_key(const struct classifier *c, uint64_t corpus_key)
+{
+        const struct ruleset *rs = c->rs;
+        uint64_t key = corpus_key;
+        uint32_t version = MODEL_FEATURE_VERSION;
+        key = model_key(key, &version, sizeof(version));
+        for (size_t k = 0; k < rs->n_categories; k++) {
+                key = model_key(key, rs->category_names[k], strlen(rs->category_names[k]) + 1);
+                key = model_key(key, &rs->thresholds[k], sizeof(double));
+        }
+        for (size_t i = 0; i < rs->n_rules; i++) {
+                const struct rule *rule = &rs->rules[i];
+                key = model_key(key, rule->source, strlen(rule->source) + 1);
+                key = model_key(key, &rule->category, sizeof(rule->category));
+                key = model_key(key, &rule->weight, sizeof(rule->weight));
+                key = model_key(key, &rule->veto, sizeof(rule->veto));
+        }
+        return key;
+}
+
+static int model_from_examples(struct classifier *c, const struct classify_options *opts,
+                               char **ret_error)
+{
+        _cleanup_free_ char *corpus_path = NULL, *cache = NULL;
+        _cleanup_(corpus_done) struct corpus corpus = {0};
+        struct classify_model *m = NULL;
+        int r;
+
+        if (opts->corpus_file) {
+                if (!(corpus_path = strdup(opts->corpus_file)))
+                        return -ENOMEM;
+        } else if ((r = classifier_default_corpus_path(&corpus_path)) < 0) {
+                set_error(ret_error, "the shipped corpus (corpus.jsonl) to train on is not found");
+                return r;
+        }
+        r = classifier_read_corpus(c, &corpus, corpus_path, true, ret_error);
+        for (size_t i = 0; r >= 0 && opts->example_files[i]; i++)
+                r = classifier_read_corpus(c, &corpus, opts->example_files[i], false, ret_error);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EINVAL;
+        uint64_t key = classifier_training_key(c, corpus.key);
+
+        if (opts->cache_dir) {
+                if (asprintf(&cache, "%s/model.bin", opts->cache_dir) < 0)
+                        return -ENOMEM;
+                if (model_load(cache, &m, NULL) >= 0 && m->key == key &&
+                    m->n_categories == c->rs->n_categories) {
+                        c->model_cached = true;
+                        attach_model(c, m);
+                        return 0;
+                }
+                m = model_free(m);
+        }
+        r = classifier_train(c, &corpus, NULL, &m);
+        if (r < 0) {
+                set_error(ret_error, "training on the examples failed: %s", strerror(-r));
+                return r;
+        }
+        m->key = key;
+        if (cache)
+                c->model_cache_error = model_save(m, cache);
+        attach_model(c, m);
         return 0;
 }
 
@@ -177,6 +311,7 @@ static struct scratch *scratch_free(struct scratch *s)
         free(s->hits);
         if (s->md)
                 pcre2_match_data_free(s->md);
+        features_done(&s->f);
         free(s);
         return NULL;
 }
@@ -186,6 +321,7 @@ struct classifier *classifier_free(struct classifier *c)
         if (!c)
                 return NULL;
         ruleset_free(c->rs);
+        model_free(c->model);
         tz_free(c->tz);
         scratch_free(c->s);
         free(c);
@@ -260,6 +396,16 @@ int classifier_new(const struct classify_options *opts, struct classifier **ret,
                 if (!c->s->md)
                         return -ENOMEM;
         }
+        r = features_init(&c->s->f, false);
+        if (r < 0)
+                return r;
+        if (!opts->no_model) {
+                r = opts->example_files && opts->example_files[0]
+                            ? model_from_examples(c, opts, ret_error)
+                            : model_from_file(c, opts, ret_error);
+                if (r < 0)
+                        return r;
+        }
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -267,6 +413,18 @@ int classifier_new(const struct classify_options *opts, struct classifier **ret,
 size_t classifier_n_categories(const struct classifier *c)
 {
         return c->rs->n_categories;
+}
+
+char *const *classifier_category_names(const struct classifier *c)
+{
+        return c->rs->category_names;
+}
+
+int classifier_read_corpus(const struct classifier *c, struct corpus *co, const char *path,
+                           bool split_by_hash, char **ret_error)
+{
+        return corpus_read(co, path, c->rs->category_names, c->rs->n_categories, split_by_hash,
+                           ret_error);
 }
 
 const char *classifier_category_name(const struct classifier *c, unsigned idx)
@@ -488,9 +646,30 @@ static int64_t video_start_time(const struct post *p)
 struct scores {
         double score[CATEGORY_MAX];
         bool veto[CATEGORY_MAX];
+        bool sure[CATEGORY_MAX]; /* a sure rule matched (rules.h) */
         double reschedule;
         bool reschedule_veto;
 };
+
+/* The model's features: the words and signals (model.c), and what the rules made of the post,
+ * so the model learns how far to trust each category's rules, their negative cues included. */
+static int extract_features(const struct classifier *c, const struct post *p,
+                            const struct scores *sc, struct features *f)
+{
+        const struct ruleset *rs = c->rs;
+        const struct scratch *s = c->s;
+        int r = features_extract(f, &s->t, s->signals, p);
+        for (size_t k = 0; r >= 0 && k < rs->n_categories; k++) {
+                const char *band = sc->veto[k]                                ? "veto"
+                                   : sc->score[k] >= rs->thresholds[k] - 1e-9 ? "yes"
+                                   : sc->score[k] > 1e-9                      ? "some"
+                                   : sc->score[k] < -1e-9                     ? "against"
+                                                                              : NULL;
+                if (band)
+                        r = features_add(f, 'R', rs->category_names[k], band);
+        }
+        return r;
+}
 
 static int classify_internal(const struct classifier *c, const struct post *p, const struct tz *tz,
                              struct classify_result *ret, struct scores *sc)
@@ -532,13 +711,39 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
                 } else {
                         sc->score[rule->category] += rule->weight;
                         sc->veto[rule->category] |= rule->veto;
+                        sc->sure[rule->category] |= rule->sure;
                 }
         }
 
+        bool use_model = c->model && !s->rules_only;
+        if (use_model && (r = extract_features(c, p, sc, &s->f)) < 0)
+                return r;
         struct classify_result res = {0};
-        for (size_t k = 0; k < rs->n_categories; k++)
-                if (!sc->veto[k] && sc->score[k] >= rs->thresholds[k] - 1e-9)
-                        res.categories |= UINT64_C(1) << k;
+        s->rules_mask = s->veto_mask = s->sure_mask = 0;
+        for (size_t k = 0; k < rs->n_categories; k++) {
+                uint64_t bit = UINT64_C(1) << k;
+                bool yes = sc->score[k] >= rs->thresholds[k] - 1e-9;
+                if (yes)
+                        s->rules_mask |= bit;
+                if (sc->veto[k])
+                        s->veto_mask |= bit;
+                if (sc->sure[k])
+                        s->sure_mask |= bit;
+                s->probability[k] = -1;
+                int m = use_model ? c->model_index[k] : -1;
+                if (m >= 0) {
+                        /* the model and the rules' score, combined as training decided; a sure
+                         * rule (a live video, an admin's own phrase) decides alone */
+                        s->model_probability[k] =
+                                model_probability(model_logit(c->model, &s->f, (size_t)m));
+                        s->probability[k] = model_combine(c->model, (size_t)m,
+                                                          model_logit(c->model, &s->f, (size_t)m),
+                                                          sc->score[k] / rs->thresholds[k]);
+                        yes = sc->sure[k] || s->probability[k] >= c->model->threshold[m];
+                }
+                if (yes && !sc->veto[k])
+                        res.categories |= bit;
+        }
 
         if (res.categories & (UINT64_C(1) << CATEGORY_LIVE)) {
                 res.reschedule =
@@ -578,6 +783,41 @@ int classifier_classify(const struct classifier *c, const struct post *p,
         return classifier_classify_tz(c, p, NULL, ret);
 }
 
+const struct classify_model *classifier_model(const struct classifier *c)
+{
+        return c->model;
+}
+
+bool classifier_model_cached(const struct classifier *c, int *ret_cache_error)
+{
+        if (ret_cache_error)
+                *ret_cache_error = c->model_cache_error;
+        return c->model_cached;
+}
+
+int classifier_read_features(const struct classifier *c, const struct post *p, struct features *f,
+                             double *ret_scores, uint64_t *ret_rules, uint64_t *ret_sure,
+                             uint64_t *ret_vetoed)
+{
+        struct scratch *s = c->s;
+        struct classify_result res;
+        struct scores sc;
+        s->rules_only = true;
+        int r = classify_internal(c, p, NULL, &res, &sc);
+        s->rules_only = false;
+        if (r < 0)
+                return r;
+        r = extract_features(c, p, &sc, f);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < c->rs->n_categories; k++)
+                ret_scores[k] = sc.score[k] / c->rs->thresholds[k];
+        *ret_rules = s->rules_mask;
+        *ret_sure = s->sure_mask;
+        *ret_vetoed = s->veto_mask;
+        return 0;
+}
+
 void classify_result_starts_at(const struct classify_result *r, char *buf, size_t size)
 {
         format_iso8601(r->starts_at, r->starts_at_utc_offset, buf, size);
@@ -589,15 +829,64 @@ static void print_tokens(const struct tokens *t, uint32_t first, uint32_t last, 
                 fprintf(f, "%s%s", i > first ? " " : "", token_text(t, &t->v[i]));
 }
 
+/* The model's probability per category beside its threshold, and for each category it assigns
+ * (or nearly does) the features that pushed hardest. */
+static void explain_model(const struct classifier *c, FILE *f)
+{
+        const struct scratch *s = c->s;
+        if (!c->model) {
+                fprintf(f, "  model: none (rules alone)\n");
+                return;
+        }
+        fprintf(f, "  model (words -> with the rules / threshold):");
+        for (size_t k = 0; k < c->rs->n_categories; k++) {
+                int m = c->model_index[k];
+                if (m >= 0)
+                        fprintf(f, " %s %.2f->%.2f/%.2f%s", c->rs->category_names[k],
+                                s->model_probability[k], s->probability[k], c->model->threshold[m],
+                                s->probability[k] >= c->model->threshold[m] ? " yes" : "");
+        }
+        fprintf(f, "\n");
+        for (size_t k = 0; k < c->rs->n_categories; k++) {
+                int m = c->model_index[k];
+                if (m < 0 || (s->probability[k] < c->model->threshold[m] / 2 &&
+                              s->model_probability[k] < c->model->threshold[m] / 2))
+                        continue;
+                /* the five strongest features for k, by selection: n is small */
+                size_t top[5], n_top = 0;
+                for (size_t i = 0; i < s->f.n; i++) {
+                        double w = model_feature_weight(c->model, &s->f, i, (size_t)m);
+                        size_t at = n_top;
+                        while (at > 0 &&
+                               model_feature_weight(c->model, &s->f, top[at - 1], (size_t)m) < w)
+                                at--;
+                        if (at >= ELEMENTSOF(top))
+                                continue;
+                        if (n_top < ELEMENTSOF(top))
+                                n_top++;
+                        memmove(top + at + 1, top + at, (n_top - at - 1) * sizeof(size_t));
+                        top[at] = i;
+                }
+                fprintf(f, "    %s by", c->rs->category_names[k]);
+                for (size_t i = 0; i < n_top; i++)
+                        fprintf(f, "%s \"%s\" %+.2f", i ? "," : "", features_name(&s->f, top[i]),
+                                model_feature_weight(c->model, &s->f, top[i], (size_t)m));
+                fprintf(f, "\n");
+        }
+}
+
 int classifier_explain(const struct classifier *c, const struct post *p, FILE *f,
                        struct classify_result *ret)
 {
         const struct ruleset *rs = c->rs;
         const struct scratch *s = c->s;
         struct scores sc;
+        c->s->f.names = true;
         int r = classify_internal(c, p, NULL, ret, &sc);
-        if (r < 0)
+        if (r < 0) {
+                c->s->f.names = false;
                 return r;
+        }
 
         fprintf(f, "post %" PRId64 "_%" PRId64 ":\n  read:", p->owner_id, p->id);
         size_t shown = 0;
@@ -635,7 +924,11 @@ int classifier_explain(const struct classifier *c, const struct post *p, FILE *f
                         if (rule->category != k)
                                 continue;
                         const struct hit *h = &s->where[s->hits[i]];
-                        fprintf(f, "    %s%+.2f ", rule->veto ? "veto " : "", rule->weight);
+                        fprintf(f, "    %s%+.2f ",
+                                rule->veto   ? "veto "
+                                : rule->sure ? "sure "
+                                             : "",
+                                rule->weight);
                         if (h->first != UINT32_MAX) {
                                 fprintf(f, "\"");
                                 print_tokens(&s->t, h->first, h->last, f);
@@ -657,6 +950,8 @@ int classifier_explain(const struct classifier *c, const struct post *p, FILE *f
                         fprintf(f, "\n");
                 }
         }
+        explain_model(c, f);
+        c->s->f.names = false;
         char buf[40];
         classify_result_starts_at(ret, buf, sizeof(buf));
         fprintf(f, "  starts_at: %s%s\n", buf[0] ? buf : "null",

@@ -10,15 +10,21 @@
 #include <stdio.h>
 
 #include "classify.h"
+#include "corpus.h"
+#include "model.h"
 #include "timeparse.h"
 
 static void help(void)
 {
-        printf("govwatchd classify [--rules FILE] [--timezone ZONE] [--explain]\n\n"
+        printf("govwatchd classify [--rules FILE] [--model FILE|--no-model] [--examples FILE]...\n"
+               "                   [--timezone ZONE] [--explain]\n\n"
                "Reads VK post objects (JSON lines) on stdin and prints one line a post:\n"
                "  {\"owner_id\":..,\"id\":..,\"categories\":[..],\"starts_at\":\"ISO "
                "8601\"|null}\n\n"
                "  --rules FILE      rules instead of the installed rules.yaml\n"
+               "  --model FILE      model instead of the installed model.bin\n"
+               "  --no-model        the rules alone\n"
+               "  --examples FILE   train on the shipped corpus plus these labelled posts\n"
                "  --timezone ZONE   IANA zone for times in the text (default " TIMEZONE_DEFAULT
                ")\n"
                "  --explain         write the rules that fired and their scores to stderr\n");
@@ -95,20 +101,37 @@ int verb_classify(int argc, char **argv)
 {
         static const struct option options[] = {
                 {"rules", required_argument, NULL, 'r'},
+                {"model", required_argument, NULL, 'm'},
+                {"no-model", no_argument, NULL, 'M'},
+                {"examples", required_argument, NULL, 'x'},
                 {"timezone", required_argument, NULL, 't'},
                 {"explain", no_argument, NULL, 'e'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         struct classify_options opts = {0};
+        _cleanup_free_ char **examples = calloc(argc + 1, sizeof(char *));
+        size_t n_examples = 0;
         bool explain = false;
         int opt;
 
+        if (!examples)
+                return 1;
+        opts.example_files = examples;
         optind = 0; /* restart getopt: main() may have used it on the global options */
-        while ((opt = getopt_long(argc, argv, "+r:t:eh", options, NULL)) >= 0) {
+        while ((opt = getopt_long(argc, argv, "+r:m:Mx:t:eh", options, NULL)) >= 0) {
                 switch (opt) {
                 case 'r':
                         opts.rules_file = optarg;
+                        break;
+                case 'm':
+                        opts.model_file = optarg;
+                        break;
+                case 'M':
+                        opts.no_model = true;
+                        break;
+                case 'x':
+                        examples[n_examples++] = optarg;
                         break;
                 case 't':
                         opts.timezone = optarg;
@@ -176,5 +199,124 @@ int verb_classify(int argc, char **argv)
                 fprintf(stderr, "classify: failed to write to stdout\n");
                 return 1;
         }
+        return status;
+}
+
+static void train_help(void)
+{
+        printf("govwatchd train [--rules FILE] [--corpus FILE] [--examples FILE]... --out FILE\n\n"
+               "Trains the classifier's model on the corpus (default: the shipped one) plus the\n"
+               "examples: on the train split, thresholds chosen on the dev split, then on both.\n"
+               "The test split is never read. Deterministic: the same inputs give the same "
+               "file.\n\n"
+               "  --rules FILE      rules instead of the installed rules.yaml\n"
+               "  --corpus FILE     labelled posts with the fixed split (data/corpus/posts.jsonl)\n"
+               "  --examples FILE   more labelled posts, all for training\n"
+               "  --out FILE        where to write the model\n"
+               "  --report          print the dev split's figures on stderr\n");
+}
+
+int verb_train(int argc, char **argv)
+{
+        static const struct option options[] = {
+                {"rules", required_argument, NULL, 'r'},
+                {"corpus", required_argument, NULL, 'c'},
+                {"examples", required_argument, NULL, 'x'},
+                {"out", required_argument, NULL, 'o'},
+                {"report", no_argument, NULL, 'R'},
+                {"help", no_argument, NULL, 'h'},
+                {"C", required_argument, NULL, 'C'},
+                {"positive-weight", required_argument, NULL, 'P'},
+                {},
+        };
+        struct classify_options opts = {.no_model = true};
+        _cleanup_free_ char **examples = calloc(argc + 1, sizeof(char *));
+        _cleanup_free_ char *corpus_path = NULL, *error = NULL;
+        const char *out = NULL;
+        size_t n_examples = 0;
+        bool report = false;
+        struct train_options to = {0};
+        int opt, r;
+
+        if (!examples)
+                return 1;
+        optind = 0;
+        while ((opt = getopt_long(argc, argv, "+r:c:x:o:RhC:P:", options, NULL)) >= 0) {
+                switch (opt) {
+                case 'C':
+                        to.C = atof(optarg);
+                        break;
+                case 'P':
+                        to.positive_weight = atof(optarg);
+                        break;
+                case 'r':
+                        opts.rules_file = optarg;
+                        break;
+                case 'c':
+                        free(corpus_path);
+                        if (!(corpus_path = strdup(optarg)))
+                                return 1;
+                        break;
+                case 'x':
+                        examples[n_examples++] = optarg;
+                        break;
+                case 'o':
+                        out = optarg;
+                        break;
+                case 'R':
+                        report = true;
+                        break;
+                case 'h':
+                        train_help();
+                        return 0;
+                default:
+                        return 2;
+                }
+        }
+        if (optind < argc || !out) {
+                fprintf(stderr,
+                        optind < argc ? "train: unexpected argument '%s'\n"
+                                      : "train: --out FILE is needed%s\n",
+                        optind < argc ? argv[optind] : "");
+                return 2;
+        }
+        if (!corpus_path && (r = classifier_default_corpus_path(&corpus_path)) < 0) {
+                fprintf(stderr, "train: the shipped corpus is not found; name it with --corpus\n");
+                return 1;
+        }
+
+        struct classifier *c = NULL;
+        r = classifier_new(&opts, &c, &error);
+        if (r < 0) {
+                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
+                return 1;
+        }
+        struct corpus corpus = {0};
+        struct classify_model *m = NULL;
+        int status = 1;
+        r = classifier_read_corpus(c, &corpus, corpus_path, true, &error);
+        for (size_t i = 0; r >= 0 && i < n_examples; i++)
+                r = classifier_read_corpus(c, &corpus, examples[i], false, &error);
+        if (r < 0) {
+                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
+                goto out;
+        }
+        to.report = report ? stderr : NULL;
+        r = classifier_train(c, &corpus, &to, &m);
+        if (r < 0) {
+                fprintf(stderr, "train: %s\n", strerror(-r));
+                goto out;
+        }
+        m->key = classifier_training_key(c, corpus.key);
+        r = model_save(m, out);
+        if (r < 0) {
+                fprintf(stderr, "train: failed to write %s: %s\n", out, strerror(-r));
+                goto out;
+        }
+        status = 0;
+out:
+        model_free(m);
+        corpus_done(&corpus);
+        classifier_free(c);
         return status;
 }

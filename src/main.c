@@ -32,7 +32,8 @@ static void help(void)
                "  govwatchd [OPTIONS] status            communities, last poll, errors, outbox\n"
                "  govwatchd [OPTIONS] reload PID        SIGHUP the daemon, wait for the new "
                "config\n"
-               "  govwatchd classify [--rules FILE] [--explain]  VK posts (JSON lines) on stdin\n\n"
+               "  govwatchd classify [--rules FILE] [--explain]  VK posts (JSON lines) on stdin\n"
+               "  govwatchd train --out FILE            the classifier's model from the corpus\n\n"
                "Options:\n"
                "  -c, --config FILE  configuration (default %s)\n"
                "  -n, --dry-run      with once: record nothing, print notifications as JSON\n"
@@ -734,6 +735,8 @@ int main(int argc, char **argv)
         for (int i = 1; i < argc; i++) {
                 if (streq(argv[i], "classify"))
                         return verb_classify(argc - i, argv + i);
+                if (streq(argv[i], "train"))
+                        return verb_train(argc - i, argv + i);
                 if (argv[i][0] != '-')
                         break;
                 if ((streq(argv[i], "-c") || streq(argv[i], "--config")) && i + 1 < argc)

@@ -638,8 +638,8 @@ static yaml_node_t *mapping_get(struct loader *l, const yaml_node_t *n, const ch
 
 static int load_rule(struct loader *l, int category, const yaml_node_t *n, bool unless_negated)
 {
-        static const char *const keys[] = {"phrase", "phrases",        "signal", "weight", "veto",
-                                           "gap",    "unless_negated", "note",   NULL};
+        static const char *const keys[] = {"phrase", "phrases", "signal",         "weight", "veto",
+                                           "sure",   "gap",     "unless_negated", "note",   NULL};
         struct ruleset *rs = l->rs;
         char origin[512];
         int r;
@@ -650,12 +650,18 @@ static int load_rule(struct loader *l, int category, const yaml_node_t *n, bool 
         node_origin(l, n, origin, sizeof(origin));
 
         double weight = 1.0, gap = 0;
-        bool veto = false;
+        bool veto = false, sure = false;
         yaml_node_t *v;
         if ((v = mapping_get(l, n, "weight")) && (r = parse_number(l, v, &weight)) < 0)
                 return r;
         if ((v = mapping_get(l, n, "veto")) && (r = parse_bool(l, v, &veto)) < 0)
                 return r;
+        if ((v = mapping_get(l, n, "sure")) && (r = parse_bool(l, v, &sure)) < 0)
+                return r;
+        if (sure && (veto || weight <= 0))
+                return node_error(l, n,
+                                  "a sure rule assigns its category: it needs a positive "
+                                  "weight and no veto");
         if ((v = mapping_get(l, n, "unless_negated")) &&
             (r = parse_bool(l, v, &unless_negated)) < 0)
                 return r;
@@ -680,6 +686,7 @@ static int load_rule(struct loader *l, int category, const yaml_node_t *n, bool 
                 if (r < 0)
                         return r;
                 rs->rules[r].signal = (enum rule_signal)sig;
+                rs->rules[r].sure = sure;
                 return 0;
         }
 
@@ -714,6 +721,7 @@ static int load_rule(struct loader *l, int category, const yaml_node_t *n, bool 
         strbuf_done(&source);
         if (rule < 0)
                 return rule;
+        rs->rules[rule].sure = sure;
         for (size_t i = 0; i < n_list; i++) {
                 char where[512];
                 node_origin(l, list[i], where, sizeof(where));

@@ -24,17 +24,35 @@ static char *default_rules(void)
         return sb.buf;
 }
 
-static struct classifier *new_classifier(const struct classify_user_category *user, size_t n_user)
+/* The rules alone: most tests here are about what the rules mean (morphology, negation, gaps,
+ * signals), which must not depend on what the model learned. */
+static struct classifier *new_classifier_opts(const struct classify_user_category *user,
+                                              size_t n_user, bool with_model)
 {
         _cleanup_free_ char *path = default_rules();
-        struct classify_options opts = {.rules_file = path, .user = user, .n_user = n_user};
+        struct classify_options opts = {
+                .rules_file = path, .user = user, .n_user = n_user, .no_model = !with_model};
         struct classifier *c = NULL;
         char *error = NULL;
         int r = classifier_new(&opts, &c, &error);
         if (r < 0)
                 fail_msg("classifier_new: %s", error ? error : strerror(-r));
         free(error);
+        if (with_model && !classifier_model(c))
+                fail_msg("no model.bin beside the test binary: the build makes it");
         return c;
+}
+
+static struct classifier *new_classifier(const struct classify_user_category *user, size_t n_user)
+{
+        return new_classifier_opts(user, n_user, false);
+}
+
+/* The classifier as the daemon runs it: rules and the model built from data/corpus. */
+static struct classifier *new_full_classifier(const struct classify_user_category *user,
+                                              size_t n_user)
+{
+        return new_classifier_opts(user, n_user, true);
 }
 
 static struct post *post_json(const char *json)
@@ -264,6 +282,68 @@ static void test_user_categories(void **state)
         free(error);
 }
 
+/* What the rules promise holds with the model beside them: a sure rule assigns its category
+ * whatever the model says, a veto clears it, an admin's phrase is decisive; and the model does
+ * not undo the plainest posts of each category. */
+static void test_with_model(void **state)
+{
+        char *civic_phrases[] = {"субботник", NULL};
+        char *live_exclude[] = {"радио", NULL};
+        struct classify_user_category user[] = {
+                {.name = "civic", .phrases = civic_phrases},
+                {.name = "live", .exclude = live_exclude},
+        };
+        struct classifier *c = new_full_classifier(user, ELEMENTSOF(user));
+        struct classify_result res;
+
+        /* an upcoming live video with no words at all: live (sure), with its start */
+        struct post *p = post_json("{\"id\":2,\"owner_id\":-1,\"date\":" DATE ",\"text\":\"\","
+                                   "\"attachments\":[{\"type\":\"video\",\"video\":{\"id\":1,"
+                                   "\"owner_id\":-1,\"live\":1,\"upcoming\":1,"
+                                   "\"live_start_time\":1773219600}}]}");
+        assert_int_equal(classifier_classify(c, p, &res), 0);
+        assert_int_equal(res.categories, BIT(CATEGORY_LIVE));
+        assert_int_equal(res.starts_at, 1773219600);
+        post_free(p);
+
+        /* "Прямой эфир" over a finished video: a recording (veto), whatever the words */
+        p = post_json("{\"id\":3,\"owner_id\":-1,\"date\":" DATE
+                      ",\"text\":\"Прямой эфир с главой района\","
+                      "\"attachments\":[{\"type\":\"video\",\"video\":{\"id\":1,\"owner_id\":-1,"
+                      "\"live\":1,\"live_status\":\"finished\"}}]}");
+        assert_int_equal(categories_of(c, p) & BIT(CATEGORY_LIVE), 0);
+        post_free(p);
+
+        /* an open poll: civic (sure) */
+        p = post_json("{\"id\":4,\"owner_id\":-1,\"date\":" DATE ",\"text\":\"\","
+                      "\"attachments\":[{\"type\":\"poll\",\"poll\":{\"id\":1,\"question\":\"Где "
+                      "поставить лавочки?\",\"closed\":false}}]}");
+        assert_true(categories_of(c, p) & BIT(CATEGORY_CIVIC));
+        post_free(p);
+
+        /* the admin's phrase decides; the admin's exclusion vetoes */
+        assert_text(c, "В субботу общегородской субботник", BIT(CATEGORY_CIVIC));
+        struct post *q = post_text("Глава выйдет в прямой эфир районного радио завтра в 9:00");
+        assert_int_equal(categories_of(c, q) & BIT(CATEGORY_LIVE), 0);
+        post_free(q);
+
+        /* the plainest post of each category */
+        assert_text(c, "Завтра в 18:00 прямой эфир с главой района. Задавайте вопросы!",
+                    BIT(CATEGORY_LIVE));
+        assert_text(c, "Записаться к врачу можно через Госуслуги или по единому номеру 122.",
+                    BIT(CATEGORY_SERVICE));
+        assert_text(c, "С 1 мая меняется расписание автобусов маршрута №12.",
+                    BIT(CATEGORY_SCHEDULE));
+        assert_text(c, "12 марта с 9 до 16 ч. плановое отключение электроэнергии на ул. Ленина.",
+                    BIT(CATEGORY_OUTAGE));
+        assert_text(c, "Штормовое предупреждение! Ожидается ветер до 30 м/с.",
+                    BIT(CATEGORY_EMERGENCY));
+        assert_text(c, "Примите участие в опросе о благоустройстве парка до 30 марта!",
+                    BIT(CATEGORY_CIVIC));
+        assert_text(c, "С Днём учителя! Спасибо за ваш труд.", 0);
+        classifier_free(c);
+}
+
 static int write_rules(const char *text, char path[static 64])
 {
         snprintf(path, 64, "/tmp/test-classify-XXXXXX");
@@ -421,7 +501,7 @@ static void test_dev_corpus(void **state)
                 {102, 1788447600}, {118, 1792065600}, {123, 1793206800}, {125, 1794481200},
                 {133, 1796900400},
         };
-        struct classifier *c = new_classifier(NULL, 0);
+        struct classifier *c = new_full_classifier(NULL, 0);
         char *pl = NULL, *ll = NULL;
         size_t pcap = 0, lcap = 0, tp = 0, fp = 0, fn = 0, starts_ok = 0;
         while (getline(&pl, &pcap, pf) > 0 && getline(&ll, &lcap, lf) > 0) {
@@ -464,6 +544,7 @@ int main(void)
                 cmocka_unit_test(test_attachments_and_reposts),
                 cmocka_unit_test(test_start_time_and_reschedule),
                 cmocka_unit_test(test_user_categories),
+                cmocka_unit_test(test_with_model),
                 cmocka_unit_test(test_rule_file),
                 cmocka_unit_test(test_default_rules_path),
                 cmocka_unit_test(test_hostile_input),

@@ -1,0 +1,589 @@
+/* model.c — the classifier's learned half: hashed features, linear models, model files.
+ *
+ * A post is read once (classify.c, with normalize.c); its tokens become binary features hashed
+ * into MODEL_DIMS buckets — stems, stem bigrams within a sentence, character 4-grams of the folded
+ * words (they carry what the stemmer drops: "теплоснабжени", "электроэнерги"), the post's signals
+ * and links to service sites — scaled to unit length. Each category is one linear SVM over them
+ * (LIBLINEAR's L2-loss dual solver: on the corpus as good as logistic regression and three times
+ * faster to train), whose score a small logistic regression per category turns, together with
+ * the rules' score, into a probability (model_fit_stack). The dual solver's random order comes
+ * from rand() seeded alike every time, so the same examples give the same model, bit for bit.
+ * Weights are kept as floats, bucket major, so scoring a post touches one cache line per feature
+ * for all categories at once.
+ */
+#include <fcntl.h>
+#include <linear.h>
+#include <math.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "rules.h"
+
+#define MODEL_MAGIC "GWMODEL\n"
+#define NGRAM       4
+
+uint64_t model_key(uint64_t key, const void *data, size_t size)
+{
+        const unsigned char *p = data;
+        for (size_t i = 0; i < size; i++) {
+                key ^= p[i];
+                key *= UINT64_C(0x100000001b3);
+        }
+        return key;
+}
+
+/* ---- features ---- */
+
+int features_init(struct features *f, bool names)
+{
+        *f = (struct features){.names = names};
+        f->seen = calloc(MODEL_DIMS / 64, sizeof(uint64_t));
+        return f->seen ? 0 : -ENOMEM;
+}
+
+void features_done(struct features *f)
+{
+        free(f->idx);
+        free(f->seen);
+        free(f->name_off);
+        strbuf_done(&f->name_text);
+        *f = (struct features){0};
+}
+
+static void features_clear(struct features *f)
+{
+        for (size_t i = 0; i < f->n; i++)
+                f->seen[f->idx[i] / 64] &= ~(UINT64_C(1) << (f->idx[i] % 64));
+        f->n = 0;
+        f->name_text.len = 0;
+}
+
+static uint32_t bucket(char kind, const char *a, size_t a_len, const char *b, size_t b_len)
+{
+        uint64_t h = model_key(MODEL_KEY_INIT, &kind, 1);
+        h = model_key(h, a, a_len);
+        if (b) {
+                h = model_key(h, " ", 1);
+                h = model_key(h, b, b_len);
+        }
+        h ^= h >> 29; /* FNV's low bits mix poorly on short keys */
+        h *= UINT64_C(0xbf58476d1ce4e5b9);
+        h ^= h >> 32;
+        return (uint32_t)h & (MODEL_DIMS - 1);
+}
+
+static int add(struct features *f, char kind, const char *a, size_t a_len, const char *b,
+               size_t b_len)
+{
+        uint32_t h = bucket(kind, a, a_len, b, b_len);
+        uint64_t bit = UINT64_C(1) << (h % 64);
+        if (f->seen[h / 64] & bit)
+                return 0;
+        if (!greedy_realloc((void **)&f->idx, &f->allocated, f->n + 1, sizeof(uint32_t)))
+                return -ENOMEM;
+        if (f->names) {
+                if (!greedy_realloc((void **)&f->name_off, &f->allocated_names, f->n + 1,
+                                    sizeof(uint32_t)))
+                        return -ENOMEM;
+                f->name_off[f->n] = (uint32_t)f->name_text.len;
+                if (strbuf_appendf(&f->name_text, "%c:%.*s%s%.*s", kind, (int)a_len, a,
+                                   b ? " " : "", b ? (int)b_len : 0, b ? b : "") < 0 ||
+                    strbuf_append(&f->name_text, "", 1) < 0)
+                        return -ENOMEM;
+        }
+        f->seen[h / 64] |= bit;
+        f->idx[f->n++] = h;
+        return 0;
+}
+
+/* Character n-grams of "<word>" by code point: a word of fewer letters is one feature. */
+static int add_ngrams(struct features *f, const char *word, size_t len)
+{
+        char buf[256];
+        if (len + 2 > sizeof(buf))
+                return 0;
+        buf[0] = '<';
+        memcpy(buf + 1, word, len);
+        buf[len + 1] = '>';
+        size_t n = len + 2;
+        size_t starts[sizeof(buf) + 1], n_starts = 0;
+        for (size_t i = 0; i < n; i++)
+                if (((unsigned char)buf[i] & 0xc0) != 0x80)
+                        starts[n_starts++] = i;
+        starts[n_starts] = n;
+        if (n_starts <= NGRAM)
+                return add(f, 'C', buf, n, NULL, 0);
+        for (size_t i = 0; i + NGRAM <= n_starts; i++) {
+                int r = add(f, 'C', buf + starts[i], starts[i + NGRAM] - starts[i], NULL, 0);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int features_add(struct features *f, char kind, const char *a, const char *b)
+{
+        return add(f, kind, a, strlen(a), b, b ? strlen(b) : 0);
+}
+
+static const char *const service_links[] = {
+        "gosuslugi.ru", /* Госуслуги, the feedback platform pos.gosuslugi.ru included */
+        "vk.com/app",   /* VK mini apps: запись к врачу, ЖКХ, ... */
+        "vk.com/video", "vkvideo.ru", "mos.ru", "nalog.gov.ru", "sfr.gov.ru",
+};
+
+static int add_links(struct features *f, const struct post *p)
+{
+        for (const struct post *q = p; q; q = q == p ? p->repost : NULL) {
+                for (size_t i = 0; i < ELEMENTSOF(service_links); i++)
+                        if (q->text && strstr(q->text, service_links[i])) {
+                                int r = add(f, 'L', service_links[i], strlen(service_links[i]),
+                                            NULL, 0);
+                                if (r < 0)
+                                        return r;
+                        }
+                for (size_t i = 0; i < q->n_attachments; i++) {
+                        const char *type = q->attachments[i].type;
+                        if (!type)
+                                continue;
+                        int r = add(f, 'A', type, strlen(type), NULL, 0);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+int features_extract(struct features *f, const struct tokens *t, uint32_t signals,
+                     const struct post *p)
+{
+        int r;
+        features_clear(f);
+
+        const char *prev = NULL;
+        size_t prev_len = 0;
+        uint32_t prev_sentence = UINT32_MAX;
+        for (size_t i = 0; i < t->n; i++) {
+                const struct token *k = &t->v[i];
+                const char *unit;
+                size_t unit_len;
+                if (k->kind == TOKEN_PUNCT)
+                        continue;
+                if (k->kind == TOKEN_WORD) {
+                        unit = token_stem(t, k);
+                        unit_len = k->stem_len;
+                        if ((r = add(f, 'W', unit, unit_len, NULL, 0)) < 0 ||
+                            (r = add_ngrams(f, token_text(t, k), k->len)) < 0)
+                                return r;
+                } else {
+                        unit = "#";
+                        unit_len = 1;
+                }
+                if (prev && prev_sentence == k->sentence &&
+                    (r = add(f, 'B', prev, prev_len, unit, unit_len)) < 0)
+                        return r;
+                prev = unit;
+                prev_len = unit_len;
+                prev_sentence = k->sentence;
+        }
+        for (unsigned s = 0; s < _SIGNAL_MAX; s++)
+                if (signals & (1u << s)) {
+                        const char *name = rule_signal_to_string(s);
+                        if ((r = add(f, 'S', name, strlen(name), NULL, 0)) < 0)
+                                return r;
+                }
+        return add_links(f, p);
+}
+
+/* ---- scoring ---- */
+
+static double scale(const struct features *f)
+{
+        return f->n > 0 ? 1.0 / sqrt((double)f->n) : 0.0;
+}
+
+double model_logit(const struct classify_model *m, const struct features *f, size_t k)
+{
+        double sum = 0;
+        size_t K = m->n_categories;
+        for (size_t i = 0; i < f->n; i++)
+                sum += m->w[(size_t)f->idx[i] * K + k];
+        return m->bias[k] + sum * scale(f);
+}
+
+double model_feature_weight(const struct classify_model *m, const struct features *f, size_t i,
+                            size_t k)
+{
+        return m->w[(size_t)f->idx[i] * m->n_categories + k] * scale(f);
+}
+
+double model_combine(const struct classify_model *m, size_t k, double logit, double rules)
+{
+        const float *st = &m->stack[MODEL_STACK * k];
+        rules = rules < -3 ? -3 : rules > 3 ? 3 : rules;
+        return model_probability(st[0] * logit + st[1] * rules + st[2] * (rules < 0 ? rules : 0) +
+                                 st[3]);
+}
+
+struct classify_model *model_free(struct classify_model *m)
+{
+        if (!m)
+                return NULL;
+        strv_free(m->names);
+        free(m->bias);
+        free(m->threshold);
+        free(m->stack);
+        free(m->w);
+        free(m);
+        return NULL;
+}
+
+static int model_alloc(size_t n_categories, struct classify_model **ret)
+{
+        _cleanup_(model_freep) struct classify_model *m = calloc(1, sizeof(*m));
+        if (!m || n_categories == 0 || n_categories > MODEL_MAX_CATEGORIES)
+                return m ? -EINVAL : -ENOMEM;
+        m->feature_version = MODEL_FEATURE_VERSION;
+        m->hash_bits = MODEL_HASH_BITS;
+        m->n_categories = n_categories;
+        m->names = calloc(n_categories + 1, sizeof(char *));
+        m->bias = calloc(n_categories, sizeof(float));
+        m->threshold = calloc(n_categories, sizeof(float));
+        m->stack = calloc(MODEL_STACK * n_categories, sizeof(float));
+        m->w = calloc((size_t)MODEL_DIMS * n_categories, sizeof(float));
+        if (!m->names || !m->bias || !m->threshold || !m->stack || !m->w)
+                return -ENOMEM;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+/* ---- training ---- */
+
+static void quiet(const char *s)
+{
+        (void)s;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+        const struct feature_node *x = a, *y = b;
+        return (x->index > y->index) - (x->index < y->index);
+}
+
+int model_train(char *const *names, size_t n_categories, const struct features *const *xs,
+                const uint64_t *labels, size_t n, double C, double positive_weight,
+                struct classify_model **ret)
+{
+        _cleanup_(model_freep) struct classify_model *m = NULL;
+        int r = model_alloc(n_categories, &m);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < n_categories; k++)
+                if (!(m->names[k] = strdup(names[k])))
+                        return -ENOMEM;
+        if (n == 0 || n > INT32_MAX)
+                return -EINVAL;
+
+        /* LIBLINEAR's solver works on dense vectors as long as the feature space: give it only
+         * the buckets these examples use, numbered densely, and scatter the weights back */
+        _cleanup_free_ uint32_t *column = calloc(MODEL_DIMS, sizeof(uint32_t));
+        _cleanup_free_ uint32_t *bucket_of = NULL;
+        size_t total = 0, n_columns = 0;
+        if (!column)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                total += xs[i]->n + 2;
+                for (size_t j = 0; j < xs[i]->n; j++)
+                        column[xs[i]->idx[j]] = 1;
+        }
+        bucket_of = calloc(MODEL_DIMS, sizeof(uint32_t));
+        if (!bucket_of)
+                return -ENOMEM;
+        for (uint32_t h = 0; h < MODEL_DIMS; h++)
+                if (column[h]) {
+                        bucket_of[n_columns] = h;
+                        column[h] = (uint32_t)++n_columns; /* LIBLINEAR counts from 1 */
+                }
+
+        /* one problem, shared by every category: x rows with a bias node, y swapped per run */
+        _cleanup_free_ struct feature_node *space = calloc(total, sizeof(*space));
+        _cleanup_free_ struct feature_node **x = calloc(n, sizeof(*x));
+        _cleanup_free_ double *y = calloc(n, sizeof(double));
+        if (!space || !x || !y)
+                return -ENOMEM;
+        struct feature_node *node = space;
+        for (size_t i = 0; i < n; i++) {
+                x[i] = node;
+                double v = scale(xs[i]);
+                for (size_t j = 0; j < xs[i]->n; j++)
+                        *node++ = (struct feature_node){(int)column[xs[i]->idx[j]], v};
+                /* columns follow bucket order: rows sorted by bucket (train.c's) stay sorted */
+                for (size_t j = 1; j < xs[i]->n; j++)
+                        if (x[i][j - 1].index > x[i][j].index) {
+                                qsort(x[i], xs[i]->n, sizeof(*node), cmp_node);
+                                break;
+                        }
+                *node++ = (struct feature_node){(int)n_columns + 1, 1.0};
+                *node++ = (struct feature_node){-1, 0};
+        }
+        struct problem prob = {.l = (int)n, .n = (int)n_columns + 1, .y = y, .x = x, .bias = 1.0};
+        int weight_label[] = {+1};
+        double weight[] = {positive_weight};
+        struct parameter param = {
+                .solver_type = L2R_L2LOSS_SVC_DUAL,
+                .eps = 0.1, /* LIBLINEAR's default for its dual solvers */
+                .C = C,
+                .nr_weight = 1,
+                .weight_label = weight_label,
+                .weight = weight,
+        };
+        set_print_string_function(quiet);
+
+        for (size_t k = 0; k < n_categories; k++) {
+                size_t positives = 0;
+                for (size_t i = 0; i < n; i++) {
+                        bool pos = labels[i] & (UINT64_C(1) << k);
+                        y[i] = pos ? +1 : -1;
+                        positives += pos;
+                }
+                m->n_positives += positives;
+                m->threshold[k] = 0.5f;
+                m->stack[MODEL_STACK * k] = 1.0f; /* the model alone until model_fit_stack */
+                if (positives == 0 || positives == n) {
+                        m->bias[k] = positives ? 30.0f : -30.0f;
+                        continue;
+                }
+                const char *err = check_parameter(&prob, &param);
+                if (err)
+                        return -EINVAL;
+                /* the dual solver visits examples in a random order from rand(): the same seed
+                 * before every run makes the model a function of its examples alone (nothing
+                 * else in govwatchd draws from rand()) */
+                srand(1);
+                struct model *lm = train(&prob, &param);
+                if (!lm)
+                        return -ENOMEM;
+                /* w is for lm->label[0]; the first example's label decides which that is */
+                double sign = lm->label[0] == +1 ? 1.0 : -1.0;
+                for (size_t j = 0; j < n_columns; j++)
+                        m->w[(size_t)bucket_of[j] * n_categories + k] = (float)(sign * lm->w[j]);
+                m->bias[k] = (float)(sign * lm->w[n_columns] * prob.bias);
+                free_and_destroy_model(&lm);
+        }
+        m->n_examples = n;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+/* One fit of stack[] for category k; against false: without the min(rules, 0) input. */
+static int fit_stack(float *st, const double *logit, const double *rules, const bool *gold,
+                     size_t n, bool against)
+{
+        _cleanup_free_ struct feature_node *space = calloc(5 * n, sizeof(*space));
+        _cleanup_free_ struct feature_node **x = calloc(n, sizeof(*x));
+        _cleanup_free_ double *y = calloc(n, sizeof(double));
+        if (!space || !x || !y)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                double r = rules[i] < -3 ? -3 : rules[i] > 3 ? 3 : rules[i];
+                x[i] = &space[5 * i];
+                x[i][0] = (struct feature_node){1, logit[i]};
+                x[i][1] = (struct feature_node){2, r};
+                x[i][2] = (struct feature_node){3, against && r < 0 ? r : 0};
+                x[i][3] = (struct feature_node){4, 1.0};
+                x[i][4] = (struct feature_node){-1, 0};
+                y[i] = gold[i] ? +1 : -1;
+        }
+        struct problem prob = {.l = (int)n, .n = 4, .y = y, .x = x, .bias = 1.0};
+        struct parameter param = {.solver_type = L2R_LR, .eps = 0.001, .C = 10.0};
+        set_print_string_function(quiet);
+        if (check_parameter(&prob, &param))
+                return -EINVAL;
+        struct model *lm = train(&prob, &param);
+        if (!lm)
+                return -ENOMEM;
+        double sign = lm->label[0] == +1 ? 1.0 : -1.0;
+        for (size_t j = 0; j < MODEL_STACK; j++)
+                st[j] = (float)(sign * lm->w[j]);
+        free_and_destroy_model(&lm);
+        return 0;
+}
+
+int model_fit_stack(struct classify_model *m, size_t k, const double *logit, const double *rules,
+                    const bool *gold, size_t n)
+{
+        size_t positives = 0;
+        for (size_t i = 0; i < n; i++)
+                positives += gold[i];
+        float *st = &m->stack[MODEL_STACK * k];
+        if (positives == 0 || positives == n) {
+                /* nothing to learn: the model alone, as trained */
+                memset(st, 0, MODEL_STACK * sizeof(float));
+                st[0] = 1;
+                return 0;
+        }
+        /* Monotone, as evidence should be: the rules' evidence for a category never lowers its
+         * probability, evidence against never raises it. A fit that says otherwise has learned
+         * the labellers' noise; fit again without that input. */
+        int r = fit_stack(st, logit, rules, gold, n, true);
+        if (r >= 0 && st[2] < 0)
+                r = fit_stack(st, logit, rules, gold, n, false);
+        if (r >= 0 && st[1] < 0)
+                st[1] = 0;
+        return r;
+}
+
+/* ---- files ---- */
+
+struct model_header {
+        char magic[8];
+        uint32_t feature_version;
+        uint32_t hash_bits;
+        uint64_t key;
+        uint32_t n_categories;
+        uint32_t names_size; /* NUL-terminated names, back to back */
+        uint64_t n_examples;
+        uint64_t n_positives;
+};
+
+int model_save(const struct classify_model *m, const char *path)
+{
+        struct model_header h = {
+                .feature_version = m->feature_version,
+                .hash_bits = m->hash_bits,
+                .key = m->key,
+                .n_categories = (uint32_t)m->n_categories,
+                .n_examples = m->n_examples,
+                .n_positives = m->n_positives,
+        };
+        memcpy(h.magic, MODEL_MAGIC, sizeof(h.magic));
+        for (size_t k = 0; k < m->n_categories; k++)
+                h.names_size += (uint32_t)strlen(m->names[k]) + 1;
+
+        struct strbuf tmp = {0};
+        if (strbuf_appendf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+                return -ENOMEM;
+        int r = 0;
+        FILE *f = fopen(tmp.buf, "we");
+        if (!f) {
+                r = -errno;
+                goto out;
+        }
+        fwrite(&h, sizeof(h), 1, f);
+        for (size_t k = 0; k < m->n_categories; k++)
+                fwrite(m->names[k], strlen(m->names[k]) + 1, 1, f);
+        fwrite(m->bias, sizeof(float), m->n_categories, f);
+        fwrite(m->threshold, sizeof(float), m->n_categories, f);
+        fwrite(m->stack, sizeof(float), MODEL_STACK * m->n_categories, f);
+        fwrite(m->w, sizeof(float), (size_t)MODEL_DIMS * m->n_categories, f);
+        if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0)
+                r = -(errno ? errno : EIO);
+        if (fclose(f) != 0 && r == 0)
+                r = -errno;
+        if (r == 0 && rename(tmp.buf, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlink(tmp.buf);
+out:
+        strbuf_done(&tmp);
+        return r;
+}
+
+static int load_error(char **ret_error, const char *path, const char *what)
+{
+        if (ret_error) {
+                free(*ret_error);
+                if (asprintf(ret_error, "%s: %s", path, what) < 0)
+                        *ret_error = NULL;
+        }
+        return -EBADMSG;
+}
+
+/* Read straight into the model's arrays: a whole-file buffer beside them would double the
+ * classifier's peak memory for nothing. */
+int model_load(const char *path, struct classify_model **ret, char **ret_error)
+{
+        _cleanup_(model_freep) struct classify_model *m = NULL;
+        _cleanup_free_ char *names = NULL;
+        struct model_header h;
+        struct stat st;
+        int r;
+
+        FILE *f = fopen(path, "re");
+        if (!f) {
+                r = -errno;
+                if (ret_error && asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                return r;
+        }
+        if (fstat(fileno(f), &st) < 0 || fread(&h, sizeof(h), 1, f) != 1) {
+                r = load_error(ret_error, path, "not a govwatch model (too short)");
+                goto out;
+        }
+        if (memcmp(h.magic, MODEL_MAGIC, sizeof(h.magic)) != 0) {
+                r = load_error(ret_error, path, "not a govwatch model");
+                goto out;
+        }
+        if (h.feature_version != MODEL_FEATURE_VERSION || h.hash_bits != MODEL_HASH_BITS) {
+                load_error(ret_error, path, "a model of another version of govwatch");
+                r = -ESTALE;
+                goto out;
+        }
+        if (h.n_categories == 0 || h.n_categories > MODEL_MAX_CATEGORIES || h.names_size > 65536 ||
+            (uint64_t)st.st_size !=
+                    sizeof(h) + h.names_size +
+                            (2 + (uint64_t)MODEL_DIMS) * h.n_categories * sizeof(float) +
+                            MODEL_STACK * h.n_categories * sizeof(float)) {
+                r = load_error(ret_error, path, "truncated or corrupt model");
+                goto out;
+        }
+        r = model_alloc(h.n_categories, &m);
+        names = malloc(h.names_size + 1);
+        if (r < 0 || !names) {
+                r = r < 0 ? r : -ENOMEM;
+                goto out;
+        }
+        m->key = h.key;
+        m->n_examples = h.n_examples;
+        m->n_positives = h.n_positives;
+        if (fread(names, 1, h.names_size, f) != h.names_size ||
+            fread(m->bias, sizeof(float), h.n_categories, f) != h.n_categories ||
+            fread(m->threshold, sizeof(float), h.n_categories, f) != h.n_categories ||
+            fread(m->stack, sizeof(float), MODEL_STACK * h.n_categories, f) !=
+                    MODEL_STACK * h.n_categories ||
+            fread(m->w, sizeof(float), (size_t)MODEL_DIMS * h.n_categories, f) !=
+                    (size_t)MODEL_DIMS * h.n_categories) {
+                r = load_error(ret_error, path, "truncated model");
+                goto out;
+        }
+        names[h.names_size] = '\0';
+        const char *p = names, *end = names + h.names_size;
+        for (size_t k = 0; k < h.n_categories; k++) {
+                const char *nul = memchr(p, '\0', (size_t)(end - p));
+                if (!nul || nul == p) {
+                        r = load_error(ret_error, path, "corrupt category names");
+                        goto out;
+                }
+                if (!(m->names[k] = strdup(p))) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                p = nul + 1;
+        }
+        for (size_t k = 0; k < h.n_categories; k++)
+                if (p != end || !isfinite(m->bias[k]) || !isfinite(m->stack[MODEL_STACK * k]) ||
+                    !isfinite(m->stack[MODEL_STACK * k + 1]) ||
+                    !isfinite(m->stack[MODEL_STACK * k + 2]) ||
+                    !isfinite(m->stack[MODEL_STACK * k + 3]) ||
+                    !(m->threshold[k] > 0 && m->threshold[k] <= 1)) {
+                        r = load_error(ret_error, path, "corrupt model values");
+                        goto out;
+                }
+        *ret = TAKE_PTR(m);
+        r = 0;
+out:
+        fclose(f);
+        return r;
+}
