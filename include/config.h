@@ -121,6 +121,7 @@ struct config {
                 char *rules_file; /* NULL: default rules */
                 struct classify_user_category *user;
                 size_t n_user;
+                char **examples; /* an admin's labelled posts (corpus.h), NULL: none */
         } classifier;
         struct sink_conf *sinks;
         size_t n_sinks;

@@ -98,6 +98,9 @@ uint64_t outbox_backoff_usec(unsigned attempts, uint64_t random);
 int govwatch_new(sd_event *event, struct config *conf, bool dry_run, struct govwatch **ret);
 struct govwatch *govwatch_free(struct govwatch *gw);
 int govwatch_create_sinks(struct govwatch *gw);
+/* The classifier conf asks for: rules, user categories and the model (trained on conf's example
+ * files, cached in state_dir). Logs what model it uses; on failure *ret_error says why. */
+int govwatch_classifier_new(const struct config *conf, struct classifier **ret, char **ret_error);
 /* A scheduler with conf's budget, intervals and time zone, watching nothing yet. */
 int govwatch_scheduler_new(const struct config *conf, struct scheduler **ret);
 /* Restores what the store kept into s (which should hold the watch list already): 0 also when

@@ -26,6 +26,7 @@
 #include <pcre2.h>
 
 #include "config.h"
+#include "corpus.h"
 #include "mail.h"
 #include "util.h"
 
@@ -1963,6 +1964,9 @@ static const struct setting classifier_settings[] = {
         {S("categories", SETTING_CUSTOM, 0, NULL,
            "{NAME: {phrases, regex, exclude}}: adds to a built-in category or defines a new one"),
          .parse = parse_user_categories},
+        {S("examples", SETTING_STRV, CONF_OFF(classifier.examples), NULL,
+           "labelled posts of your own (JSON lines, the corpus format) the model also learns "
+           "from")},
 };
 
 static const struct setting config_settings[] = {
@@ -2107,6 +2111,44 @@ static bool duration_node_ok(const struct node *n)
                (n->kind == NODE_SCALAR && parse_duration_usec(n->scalar, &u) >= 0);
 }
 
+/* An example file is read as the classifier will read it at start: a bad line is reported here,
+ * as FILE:LINE inside the message, not when the daemon starts. */
+static void check_examples(struct loader *l, const struct node *root)
+{
+        struct config *c = l->c;
+        const struct node *v = map_get(map_get(root, "classifier", NULL), "examples", NULL);
+        if (!c->classifier.examples || !v)
+                return;
+        for (size_t i = 0; c->classifier.examples[i]; i++) {
+                const struct node *it =
+                        v->kind == NODE_SEQUENCE && i < v->n_items ? v->items[i] : v;
+                char *path = resolve_path(l, c->classifier.examples[i]);
+                if (!path) {
+                        l->oom = true;
+                        return;
+                }
+                free(c->classifier.examples[i]);
+                c->classifier.examples[i] = path;
+
+                struct corpus corpus = {0};
+                _cleanup_free_ char *error = NULL;
+                int r = corpus_read(&corpus, path, c->category_names,
+                                    strv_length(c->category_names), false, &error);
+                if (r == -ENOMEM)
+                        l->oom = true;
+                else if (r < 0) {
+                        /* name the file as the config does, not by the path it resolved to */
+                        const char *msg = error ? error : strerror(-r);
+                        size_t len = strlen(path);
+                        bool prefixed = error && strncmp(error, path, len) == 0;
+                        error_at(l, it->mark, "classifier.examples: %s%s",
+                                 prefixed ? it->scalar : "", prefixed ? msg + len : msg);
+                } else if (corpus.n == 0)
+                        error_at(l, it->mark, "classifier.examples: %s has no examples", path);
+                corpus_done(&corpus);
+        }
+}
+
 static void check_intervals(struct loader *l, const struct node *root)
 {
         struct config *c = l->c;
@@ -2222,6 +2264,7 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
                             "at the top level", 1, NULL);
                 apply_state_directory(&l, root);
                 check_intervals(&l, root);
+                check_examples(&l, root);
                 check_token_source(&l, root);
         }
         free(l.dir);
@@ -2275,6 +2318,7 @@ struct config *config_free(struct config *c)
         free(c->timezone);
         strv_free(c->alerts);
         free(c->classifier.rules_file);
+        strv_free(c->classifier.examples);
         for (size_t i = 0; i < c->classifier.n_user; i++) {
                 struct classify_user_category *u = &c->classifier.user[i];
                 free(u->name);

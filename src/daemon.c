@@ -408,14 +408,9 @@ static void apply_reload(struct daemon *d)
         config_errors_done(&errors);
 
         /* build every new part before touching the old ones, so a failure changes nothing */
-        struct classify_options opts = {.rules_file = conf->classifier.rules_file,
-                                        .timezone = conf->timezone,
-                                        .user = conf->classifier.user,
-                                        .n_user = conf->classifier.n_user};
-        r = classifier_new(&opts, &classifier, &cerr);
+        r = govwatch_classifier_new(conf, &classifier, &cerr);
         if (r < 0) {
-                reload_failed(d->gw, cerr ? cerr : "the classification rules do not load",
-                              d->config_path);
+                reload_failed(d->gw, cerr ? cerr : "the classifier does not load", d->config_path);
                 return;
         }
         r = config_read_token(conf, &token);

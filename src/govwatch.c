@@ -6,22 +6,43 @@
 
 #include "govwatch.h"
 #include "log.h"
+#include "model.h"
 
 #define SCHEDULER_STATE_KEY "scheduler"
 
-static int classifier_from_config(const struct config *conf, struct classifier **ret)
+int govwatch_classifier_new(const struct config *conf, struct classifier **ret, char **ret_error)
 {
         struct classify_options opts = {
                 .rules_file = conf->classifier.rules_file,
                 .timezone = conf->timezone,
                 .user = conf->classifier.user,
                 .n_user = conf->classifier.n_user,
+                .example_files = conf->classifier.examples,
+                .cache_dir = conf->state_dir,
         };
-        _cleanup_free_ char *error = NULL;
-        int r = classifier_new(&opts, ret, &error);
+        struct classifier *c = NULL;
+        int r = classifier_new(&opts, &c, ret_error);
         if (r < 0)
-                return log_error_errno(r, "Failed to load classification rules: %s",
-                                       error ? error : strerror(-r));
+                return r;
+
+        const struct classify_model *m = classifier_model(c);
+        int cache_error = 0;
+        bool cached = classifier_model_cached(c, &cache_error);
+        if (!m)
+                log_warning("No classifier model found (model.bin); the rules decide alone.");
+        else if (conf->classifier.examples && cached)
+                log_info("Classifier model for %zu examples, yours included, loaded from "
+                         "%s/model.bin.",
+                         m->n_examples, conf->state_dir);
+        else if (conf->classifier.examples)
+                log_info("Classifier model trained on %zu examples, yours included.",
+                         m->n_examples);
+        if (cache_error < 0)
+                log_warning_errno(cache_error,
+                                  "Failed to save the trained model in %s, it will be trained "
+                                  "again at the next start: %m",
+                                  conf->state_dir);
+        *ret = c;
         return 0;
 }
 
@@ -180,12 +201,17 @@ int govwatch_new(sd_event *event, struct config *conf, bool dry_run, struct govw
         gw->dry_run = dry_run;
         gw->dry_run_out = stdout;
 
-        r = classifier_from_config(conf, &gw->classifier);
-        if (r < 0)
-                goto fail;
         r = store_open(conf->state_dir, &gw->store);
         if (r < 0) {
                 log_error_errno(r, "Failed to open the store in %s: %m", conf->state_dir);
+                goto fail;
+        }
+        /* after the store: a model trained on the admin's examples is cached in state_dir */
+        _cleanup_free_ char *error = NULL;
+        r = govwatch_classifier_new(conf, &gw->classifier, &error);
+        if (r < 0) {
+                log_error_errno(r, "Failed to load the classifier: %s",
+                                error ? error : strerror(-r));
                 goto fail;
         }
         /* the budget window before the watch list is known: `status` and the timer need it */

@@ -104,8 +104,9 @@ def write_config(workdir, emulator, body, name="govwatch.yaml", fast_polling=Fal
     return path
 
 
-def govwatchd(*args, config=None, timeout=120, env=None, check=None):
-    """Runs govwatchd to completion; returns the CompletedProcess (text mode)."""
+def govwatchd(*args, config=None, timeout=120, env=None, check=None, input_text=None):
+    """Runs govwatchd to completion (input_text on its stdin); returns the CompletedProcess
+    (text mode)."""
     cmd = [GOVWATCHD]
     if config:
         cmd += ["--config", config]
@@ -115,7 +116,8 @@ def govwatchd(*args, config=None, timeout=120, env=None, check=None):
     e.pop("CREDENTIALS_DIRECTORY", None)
     if env:
         e.update(env)
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e,
+                       input=input_text)
     if check is not None and p.returncode != check:
         raise AssertionError("govwatchd %s exited %d, expected %d\nstdout:\n%s\nstderr:\n%s" %
                              (" ".join(args), p.returncode, check, p.stdout, p.stderr))
