@@ -4,7 +4,8 @@
  * and the reading of dates and times from tokens (normalize.h). The post's own date is "now":
  * "завтра" is the day after the post, a date without a year is the next such date (or one up to
  * 30 days back, for a late recap), a time without a date that already passed by more than an hour
- * is tomorrow's. Never logs, never touches the TZ environment.
+ * is tomorrow's; a post without a date (0: a text from elsewhere) takes a date as written.
+ * Never logs, never touches the TZ environment.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -436,14 +437,21 @@ static bool read_time(const struct tokens *t, size_t i, int *ret_hour, int *ret_
         int h = number_at(t, i), m = 0;
         size_t next = i + 1;
         bool ok = false;
+        bool dash = i + 1 < t->n && token_is_punct(t, &t->v[i + 1], '-');
         if (tight(t, i) && i + 2 < t->n &&
-            (token_is_punct(t, &t->v[i + 1], ':') || token_is_punct(t, &t->v[i + 1], '.')) &&
+            (token_is_punct(t, &t->v[i + 1], ':') || token_is_punct(t, &t->v[i + 1], '.') ||
+             dash) &&
             tight(t, i + 1) && is_number(t, i + 2) && t->v[i + 2].len == 2) {
                 bool colon = token_is_punct(t, &t->v[i + 1], ':');
-                /* "12.00" is a time after в/с/до or before ч; "05.12" alone is a date */
-                if (colon || preceded_by_time_preposition(t, i) || is_word(t, i + 3, "ч") ||
-                    is_word(t, i + 3, "час") || is_word(t, i + 3, "часов") ||
-                    (i > 0 && token_is_punct(t, &t->v[i - 1], '-'))) {
+                bool hours_after = is_word(t, i + 3, "ч") || is_word(t, i + 3, "час") ||
+                                   is_word(t, i + 3, "часов");
+                /* "12.00" is a time after в/с/до or before ч; "05.12" alone is a date; "12-00"
+                 * is one only where a time must be ("в 12-00", "12-00 ч."), "10-12" a range */
+                const char *mm = token_text(t, &t->v[i + 2]);
+                bool whole = mm[0] == '0' || streq(mm, "30");
+                if (dash ? whole && (is_word(t, i - 1, "в") || hours_after)
+                         : colon || preceded_by_time_preposition(t, i) || hours_after ||
+                                    (i > 0 && token_is_punct(t, &t->v[i - 1], '-'))) {
                         m = number_at(t, i + 2);
                         next = i + 3;
                         ok = m <= 59;
@@ -461,6 +469,12 @@ static bool read_time(const struct tokens *t, size_t i, int *ret_hour, int *ret_
                         }
                 } else if (is_word(t, i + 1, "утра") || is_word(t, i + 1, "дня") ||
                            is_word(t, i + 1, "вечера") || is_word(t, i + 1, "ночи")) {
+                        ok = true;
+                } else if ((is_word(t, i - 1, "с") || is_word(t, i - 1, "со")) &&
+                           is_word(t, i + 1, "до") && is_number(t, i + 2) && t->v[i + 2].len <= 2 &&
+                           (is_word(t, i + 3, "ч") || is_word(t, i + 3, "час") ||
+                            is_word(t, i + 3, "часа") || is_word(t, i + 3, "часов"))) {
+                        /* "с 14 до 15 часов": the hours are named once, after the range */
                         ok = true;
                 }
         }
@@ -548,6 +562,8 @@ static int64_t resolve(const struct tz *tz, int64_t post_date, const struct date
                 if (dc->year > 0)
                         return tz_from_civil(tz, dc->year, dc->month, dc->day, h, m, ret_off);
                 t = tz_from_civil(tz, now.year, dc->month, dc->day, h, m, ret_off);
+                if (post_date <= 0)
+                        return t; /* no post date to be near: the date as written */
                 if (t < post_date - 30 * 86400)
                         t = tz_from_civil(tz, now.year + 1, dc->month, dc->day, h, m, ret_off);
                 else if (t > post_date + 335 * 86400)

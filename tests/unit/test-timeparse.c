@@ -64,6 +64,11 @@ static void test_formats(void **state)
         assert_start("10.12.2026 в 14.00", post, "2026-12-10T14:00:00+03:00");
         assert_start("В пятницу, 20 марта, в 12:00 — встреча", post, "2026-03-20T12:00:00+03:00");
         assert_start("в 17:00 в пятницу", post, "2026-03-13T17:00:00+03:00");
+        /* as press offices write it: "12-00", hours named once after a range */
+        assert_start("В четверг первый эфир, в 12-00 часов", post, "2026-03-12T12:00:00+03:00");
+        assert_start("Эфир 14 марта с 14 до 15 часов", post, "2026-03-14T14:00:00+03:00");
+        assert_start("Звонок главе пройдёт 14 августа с 9 до 10 часов.", post,
+                     "2026-08-14T09:00:00+03:00");
 }
 
 static void test_ranges_and_non_times(void **state)
@@ -78,6 +83,17 @@ static void test_ranges_and_non_times(void **state)
         assert_start("В 9:00 эфир", msk(2026, 3, 10, 20, 0), "2026-03-11T09:00:00+03:00");
         /* the same weekday as the post, later that day, is today */
         assert_start("Во вторник в 18:00", post, "2026-03-10T18:00:00+03:00");
+        /* dashes between numbers are ranges, not "12-00" times */
+        assert_start("Дети 10-12 лет, с 10-15 мая, дома 3-30", post, NULL);
+        assert_start("с 14 до 15", post, NULL); /* of what? days, years, minutes */
+        assert_start("с 5 до 7 лет", post, NULL);
+}
+
+static void test_unknown_post_date(void **state)
+{
+        /* a post with no date (a text from elsewhere): a date is taken as written */
+        assert_start("Смотрите трансляцию 22 декабря в 13:00", 0, "1970-12-22T13:00:00+03:00");
+        assert_start("28 декабря в 8 часов вечера", 0, "1970-12-28T20:00:00+03:00");
 }
 
 static void test_month_and_year_boundaries(void **state)
@@ -134,6 +150,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_formats),
                 cmocka_unit_test(test_ranges_and_non_times),
+                cmocka_unit_test(test_unknown_post_date),
                 cmocka_unit_test(test_month_and_year_boundaries),
                 cmocka_unit_test(test_time_zones),
                 cmocka_unit_test(test_civil),
