@@ -432,25 +432,31 @@ int main(int argc, char **argv)
                "time\n",
                k.starts_found, k.starts_stated, k.starts_right);
 
-        /* speed: whole passes over the corpus until min_seconds of CPU time */
-        size_t passes = 0, done = 0;
-        double cpu0 = thread_cpu_seconds(), wall0 = wall_seconds(), cpu = 0;
-        uint64_t sink = 0;
-        while (n > 0 && (passes < 3 || cpu < min_seconds)) {
-                for (size_t i = 0; i < n; i++) {
-                        struct classify_result res;
-                        (void)classifier_classify(c, items[i].post, &res);
-                        sink += res.categories;
+        /* speed: whole passes over the corpus until min_seconds of CPU time, rules alone (the
+         * classifier before the model) and rules with the model */
+        printf("\n");
+        for (int with_model = 0; with_model < 2; with_model++) {
+                const struct classifier *cl = with_model ? c : rules;
+                size_t passes = 0, done = 0;
+                double cpu0 = thread_cpu_seconds(), wall0 = wall_seconds(), cpu = 0;
+                uint64_t sink = 0;
+                while (n > 0 && (passes < 3 || cpu < min_seconds)) {
+                        for (size_t i = 0; i < n; i++) {
+                                struct classify_result res;
+                                (void)classifier_classify(cl, items[i].post, &res);
+                                sink += res.categories;
+                        }
+                        done += n;
+                        passes++;
+                        cpu = thread_cpu_seconds() - cpu0;
                 }
-                done += n;
-                passes++;
-                cpu = thread_cpu_seconds() - cpu0;
+                double wall = wall_seconds() - wall0;
+                printf("throughput, %s: %.0f posts/s on one core (%zu passes, %zu posts, %.2f s "
+                       "CPU, %.2f s wall)%s\n",
+                       with_model ? "rules + model" : "rules alone  ",
+                       cpu > 0 ? (double)done / cpu : 0.0, passes, done, cpu, wall,
+                       sink == UINT64_MAX ? " " : "");
         }
-        double wall = wall_seconds() - wall0;
-        printf("\nthroughput: %.0f posts/s on one core (%zu passes, %zu posts, %.2f s CPU, "
-               "%.2f s wall)%s\n",
-               cpu > 0 ? (double)done / cpu : 0.0, passes, done, cpu, wall,
-               sink == UINT64_MAX ? " " : "");
         long rss = peak_rss_kib();
         printf("peak RSS: %.1f MB (%ld KiB); %.1f MB with the rules alone, before the model "
                "was loaded\n",
