@@ -9,7 +9,7 @@ n=${1:-7000}
 govwatch_install_missing "${GOVWATCH_BUILD_PACKAGES[@]}" time curl
 build=${GOVWATCH_BENCH_BUILD:-build-bench}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target govwatchd bench-parse-json >/dev/null
+cmake --build "$build" -j"$(nproc)" --target govwatchd model bench-parse-json >/dev/null
 
 work=$(mktemp -d /tmp/govwatch-bench.XXXXXX)
 emu=

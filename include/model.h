@@ -19,7 +19,7 @@
 
 /* Bump when features change: a model of another version is retrained, never misread. */
 #define MODEL_FEATURE_VERSION 1
-#define MODEL_HASH_BITS       18
+#define MODEL_HASH_BITS       17
 #define MODEL_DIMS            (UINT32_C(1) << MODEL_HASH_BITS)
 #define MODEL_MAX_CATEGORIES  64
 #define MODEL_STACK           4
