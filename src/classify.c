@@ -734,10 +734,9 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
                 if (m >= 0) {
                         /* the model and the rules' score, combined as training decided; a sure
                          * rule (a live video, an admin's own phrase) decides alone */
-                        s->model_probability[k] =
-                                model_probability(model_logit(c->model, &s->f, (size_t)m));
-                        s->probability[k] = model_combine(c->model, (size_t)m,
-                                                          model_logit(c->model, &s->f, (size_t)m),
+                        double logit = model_logit(c->model, &s->f, (size_t)m);
+                        s->model_probability[k] = model_probability(logit);
+                        s->probability[k] = model_combine(c->model, (size_t)m, logit,
                                                           sc->score[k] / rs->thresholds[k]);
                         yes = sc->sure[k] || s->probability[k] >= c->model->threshold[m];
                 }

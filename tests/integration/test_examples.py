@@ -122,7 +122,7 @@ class ExamplesOnceTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn('"outage"', p.stdout)
         self.assertRegex(p.stderr, r"model \(words -> with the rules / threshold\):.* "
-                                   r"outage 0\.\d\d->0\.\d\d/0\.\d\d yes")
+                                   r"outage \d\.\d\d->\d\.\d\d/\d\.\d\d yes")
         self.assertRegex(p.stderr, r'outage by "[^"]+" \+\d')
 
 
