@@ -9,7 +9,7 @@ govwatch_install_missing "${GOVWATCH_BUILD_PACKAGES[@]}"
 
 build=${GOVWATCH_BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$build" -j"$(nproc)" --target govwatchd >/dev/null
+cmake --build "$build" -j"$(nproc)" --target govwatchd model >/dev/null
 
 work=$(mktemp -d /tmp/govwatch-demo.XXXXXX)
 emu_pid=
