@@ -480,7 +480,7 @@ int main(int argc, char **argv)
                         fprintf(stderr, "training failed: %s\n", strerror(-r));
                         return 1;
                 }
-                printf("training: %.2f s CPU for %zu examples (train + dev; 5 folds and the "
+                printf("training: %.2f s CPU for %zu examples (train + dev; 3 folds and the "
                        "final model)\n",
                        t, used);
                 model_free(m);

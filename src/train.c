@@ -22,7 +22,7 @@
 
 #define TRAIN_C               2.0
 #define TRAIN_POSITIVE_WEIGHT 2.0
-#define TRAIN_FOLDS           5
+#define TRAIN_FOLDS           3 /* 5 were no better on dev (0.874 both), and 30 % slower */
 #define THRESHOLD_MIN         0.03
 #define THRESHOLD_STEP        0.01
 #define THRESHOLD_STEPS       95 /* 0.03 .. 0.97 */
@@ -213,8 +213,7 @@ int classifier_train(const struct classifier *c, const struct corpus *co,
                         goto out;
                 for (size_t i = 0; i < co->n; i++)
                         if (rx[i].used && rx[i].fold == fold)
-                                for (size_t k = 0; k < K; k++)
-                                        rx[i].logit[k] = model_logit(m, &rx[i].f, k);
+                                model_logits(m, &rx[i].f, rx[i].logit);
                 m = model_free(m);
         }
 
