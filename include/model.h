@@ -76,6 +76,8 @@ static inline void model_freep(struct classify_model **m)
 /* The score of category k for features f, by the words alone (an SVM margin: > 0 leans yes;
  * model_probability() of it is only a rough probability, model_combine calibrates it). */
 double model_logit(const struct classify_model *m, const struct features *f, size_t k);
+/* model_logit() of every category at once, into ret[n_categories]: one pass over f. */
+void model_logits(const struct classify_model *m, const struct features *f, double *ret);
 /* The combined probability of category k: the model's logit and the rules' score over their
  * threshold (model.h's stack). */
 double model_combine(const struct classify_model *m, size_t k, double logit, double rules);

@@ -718,6 +718,9 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
         bool use_model = c->model && !s->rules_only;
         if (use_model && (r = extract_features(c, p, sc, &s->f)) < 0)
                 return r;
+        double logits[MODEL_MAX_CATEGORIES];
+        if (use_model)
+                model_logits(c->model, &s->f, logits);
         struct classify_result res = {0};
         s->rules_mask = s->veto_mask = s->sure_mask = 0;
         for (size_t k = 0; k < rs->n_categories; k++) {
@@ -734,7 +737,7 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
                 if (m >= 0) {
                         /* the model and the rules' score, combined as training decided; a sure
                          * rule (a live video, an admin's own phrase) decides alone */
-                        double logit = model_logit(c->model, &s->f, (size_t)m);
+                        double logit = logits[m];
                         s->model_probability[k] = model_probability(logit);
                         s->probability[k] = model_combine(c->model, (size_t)m, logit,
                                                           sc->score[k] / rs->thresholds[k]);

@@ -213,6 +213,21 @@ double model_logit(const struct classify_model *m, const struct features *f, siz
         return m->bias[k] + sum * scale(f);
 }
 
+void model_logits(const struct classify_model *m, const struct features *f, double *ret)
+{
+        size_t K = m->n_categories;
+        double sum[MODEL_MAX_CATEGORIES] = {0};
+        /* one pass: a feature's K weights share a cache line, the model is bigger than L2 */
+        for (size_t i = 0; i < f->n; i++) {
+                const float *w = &m->w[(size_t)f->idx[i] * K];
+                for (size_t k = 0; k < K; k++)
+                        sum[k] += w[k];
+        }
+        double sc = scale(f);
+        for (size_t k = 0; k < K; k++)
+                ret[k] = m->bias[k] + sum[k] * sc;
+}
+
 double model_feature_weight(const struct classify_model *m, const struct features *f, size_t i,
                             size_t k)
 {
