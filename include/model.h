@@ -18,11 +18,15 @@
 #include "post.h"
 
 /* Bump when features change: a model of another version is retrained, never misread. */
-#define MODEL_FEATURE_VERSION 1
+#define MODEL_FEATURE_VERSION 2
 #define MODEL_HASH_BITS       17
 #define MODEL_DIMS            (UINT32_C(1) << MODEL_HASH_BITS)
 #define MODEL_MAX_CATEGORIES  64
-#define MODEL_STACK           4
+#define MODEL_STACK           5
+/* The model's extra category: "the post belongs to some category", learned from every labelled
+ * post, which tells an announcement from a report better than each category's own examples
+ * can. Not a name a config can give a category. */
+#define MODEL_ANY "*any"
 
 struct features {
         uint32_t *idx; /* distinct buckets, in the order first seen */
@@ -58,11 +62,13 @@ struct classify_model {
         float *bias;      /* n_categories */
         float *threshold; /* probability at or above which a category is assigned */
         /* how the model and the rules combine, per category: the probability compared with the
-         * threshold is sigmoid(s[0] * model logit + s[1] * rules + s[2] * min(rules, 0) + s[3]),
-         * rules being the rules' score over their threshold, clamped to [-3, 3]: evidence against
-         * (a recap, a drill) may weigh more than evidence for */
+         * threshold is sigmoid(s[0] * model logit + s[1] * rules + s[2] * min(rules, 0) +
+         * s[3] * the MODEL_ANY logit + s[4]), rules being the rules' score over their threshold,
+         * clamped to [-3, 3]: evidence against (a recap, a drill) may weigh more than evidence
+         * for */
         float *stack;       /* 3 per category */
         float *w;           /* [bucket * n_categories + category] */
+        int any;            /* index of MODEL_ANY, -1: none */
         size_t n_positives; /* of the examples it was trained on (for `status` and tests) */
         size_t n_examples;
 };
@@ -80,7 +86,8 @@ double model_logit(const struct classify_model *m, const struct features *f, siz
 void model_logits(const struct classify_model *m, const struct features *f, double *ret);
 /* The combined probability of category k: the model's logit and the rules' score over their
  * threshold (model.h's stack). */
-double model_combine(const struct classify_model *m, size_t k, double logit, double rules);
+double model_combine(const struct classify_model *m, size_t k, double logit, double rules,
+                     double logit_any);
 static inline double model_probability(double logit)
 {
         return logit >= 0 ? 1.0 / (1.0 + __builtin_exp(-logit))
@@ -103,7 +110,7 @@ int model_train(char *const *names, size_t n_categories, const struct features *
  * scores) and rules[i], monotone in both (evidence for never lowers the probability)
  * (LIBLINEAR, lightly regularised), over out-of-fold logits. */
 int model_fit_stack(struct classify_model *m, size_t k, const double *logit, const double *rules,
-                    const bool *gold, size_t n);
+                    const double *logit_any, const bool *gold, size_t n);
 
 /* Binary file, host byte order, with a magic, the feature version and the key: a cache or a
  * build product. model_load fails with -EBADMSG (and *ret_error) on a file it can't trust, with

@@ -278,8 +278,7 @@ static int model_from_examples(struct classifier *c, const struct classify_optio
         if (opts->cache_dir) {
                 if (asprintf(&cache, "%s/model.bin", opts->cache_dir) < 0)
                         return -ENOMEM;
-                if (model_load(cache, &m, NULL) >= 0 && m->key == key &&
-                    m->n_categories == c->rs->n_categories) {
+                if (model_load(cache, &m, NULL) >= 0 && m->key == key) {
                         c->model_cached = true;
                         attach_model(c, m);
                         return 0;
@@ -739,8 +738,9 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
                          * rule (a live video, an admin's own phrase) decides alone */
                         double logit = logits[m];
                         s->model_probability[k] = model_probability(logit);
-                        s->probability[k] = model_combine(c->model, (size_t)m, logit,
-                                                          sc->score[k] / rs->thresholds[k]);
+                        s->probability[k] = model_combine(
+                                c->model, (size_t)m, logit, sc->score[k] / rs->thresholds[k],
+                                c->model->any >= 0 ? logits[c->model->any] : 0);
                         yes = sc->sure[k] || s->probability[k] >= c->model->threshold[m];
                 }
                 if (yes && !sc->veto[k])
@@ -848,6 +848,9 @@ static void explain_model(const struct classifier *c, FILE *f)
                                 s->model_probability[k], s->probability[k], c->model->threshold[m],
                                 s->probability[k] >= c->model->threshold[m] ? " yes" : "");
         }
+        if (c->model->any >= 0)
+                fprintf(f, " (some category: %.2f)",
+                        model_probability(model_logit(c->model, &s->f, (size_t)c->model->any)));
         fprintf(f, "\n");
         for (size_t k = 0; k < c->rs->n_categories; k++) {
                 int m = c->model_index[k];

@@ -234,12 +234,13 @@ double model_feature_weight(const struct classify_model *m, const struct feature
         return m->w[(size_t)f->idx[i] * m->n_categories + k] * scale(f);
 }
 
-double model_combine(const struct classify_model *m, size_t k, double logit, double rules)
+double model_combine(const struct classify_model *m, size_t k, double logit, double rules,
+                     double logit_any)
 {
         const float *st = &m->stack[MODEL_STACK * k];
         rules = rules < -3 ? -3 : rules > 3 ? 3 : rules;
         return model_probability(st[0] * logit + st[1] * rules + st[2] * (rules < 0 ? rules : 0) +
-                                 st[3]);
+                                 st[3] * logit_any + st[4]);
 }
 
 struct classify_model *model_free(struct classify_model *m)
@@ -263,6 +264,7 @@ static int model_alloc(size_t n_categories, struct classify_model **ret)
         m->feature_version = MODEL_FEATURE_VERSION;
         m->hash_bits = MODEL_HASH_BITS;
         m->n_categories = n_categories;
+        m->any = -1;
         m->names = calloc(n_categories + 1, sizeof(char *));
         m->bias = calloc(n_categories, sizeof(float));
         m->threshold = calloc(n_categories, sizeof(float));
@@ -272,6 +274,14 @@ static int model_alloc(size_t n_categories, struct classify_model **ret)
                 return -ENOMEM;
         *ret = TAKE_PTR(m);
         return 0;
+}
+
+static void find_any(struct classify_model *m)
+{
+        m->any = -1;
+        for (size_t k = 0; k < m->n_categories; k++)
+                if (streq(m->names[k], MODEL_ANY))
+                        m->any = (int)k;
 }
 
 /* ---- training ---- */
@@ -298,6 +308,7 @@ int model_train(char *const *names, size_t n_categories, const struct features *
         for (size_t k = 0; k < n_categories; k++)
                 if (!(m->names[k] = strdup(names[k])))
                         return -ENOMEM;
+        find_any(m);
         if (n == 0 || n > INT32_MAX)
                 return -EINVAL;
 
@@ -392,26 +403,28 @@ int model_train(char *const *names, size_t n_categories, const struct features *
         return 0;
 }
 
-/* One fit of stack[] for category k; against false: without the min(rules, 0) input. */
-static int fit_stack(float *st, const double *logit, const double *rules, const bool *gold,
-                     size_t n, bool against)
+/* One fit of stack[] for category k; against, any false: without the min(rules, 0) input, the
+ * MODEL_ANY input. */
+static int fit_stack(float *st, const double *logit, const double *rules, const double *logit_any,
+                     const bool *gold, size_t n, bool against, bool any)
 {
-        _cleanup_free_ struct feature_node *space = calloc(5 * n, sizeof(*space));
+        _cleanup_free_ struct feature_node *space = calloc(6 * n, sizeof(*space));
         _cleanup_free_ struct feature_node **x = calloc(n, sizeof(*x));
         _cleanup_free_ double *y = calloc(n, sizeof(double));
         if (!space || !x || !y)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 double r = rules[i] < -3 ? -3 : rules[i] > 3 ? 3 : rules[i];
-                x[i] = &space[5 * i];
+                x[i] = &space[6 * i];
                 x[i][0] = (struct feature_node){1, logit[i]};
                 x[i][1] = (struct feature_node){2, r};
                 x[i][2] = (struct feature_node){3, against && r < 0 ? r : 0};
-                x[i][3] = (struct feature_node){4, 1.0};
-                x[i][4] = (struct feature_node){-1, 0};
+                x[i][3] = (struct feature_node){4, any && logit_any ? logit_any[i] : 0};
+                x[i][4] = (struct feature_node){5, 1.0};
+                x[i][5] = (struct feature_node){-1, 0};
                 y[i] = gold[i] ? +1 : -1;
         }
-        struct problem prob = {.l = (int)n, .n = 4, .y = y, .x = x, .bias = 1.0};
+        struct problem prob = {.l = (int)n, .n = 5, .y = y, .x = x, .bias = 1.0};
         struct parameter param = {.solver_type = L2R_LR, .eps = 0.001, .C = 10.0};
         set_print_string_function(quiet);
         if (check_parameter(&prob, &param))
@@ -427,7 +440,7 @@ static int fit_stack(float *st, const double *logit, const double *rules, const 
 }
 
 int model_fit_stack(struct classify_model *m, size_t k, const double *logit, const double *rules,
-                    const bool *gold, size_t n)
+                    const double *logit_any, const bool *gold, size_t n)
 {
         size_t positives = 0;
         for (size_t i = 0; i < n; i++)
@@ -442,9 +455,13 @@ int model_fit_stack(struct classify_model *m, size_t k, const double *logit, con
         /* Monotone, as evidence should be: the rules' evidence for a category never lowers its
          * probability, evidence against never raises it. A fit that says otherwise has learned
          * the labellers' noise; fit again without that input. */
-        int r = fit_stack(st, logit, rules, gold, n, true);
-        if (r >= 0 && st[2] < 0)
-                r = fit_stack(st, logit, rules, gold, n, false);
+        bool against = true, any = logit_any != NULL;
+        int r = fit_stack(st, logit, rules, logit_any, gold, n, against, any);
+        while (r >= 0 && ((against && st[2] < 0) || (any && st[3] < 0))) {
+                against = against && st[2] >= 0;
+                any = any && st[3] >= 0;
+                r = fit_stack(st, logit, rules, logit_any, gold, n, against, any);
+        }
         if (r >= 0 && st[1] < 0)
                 st[1] = 0;
         return r;
@@ -587,6 +604,7 @@ int model_load(const char *path, struct classify_model **ret, char **ret_error)
                 }
                 p = nul + 1;
         }
+        find_any(m);
         for (size_t k = 0; k < h.n_categories; k++)
                 if (p != end || !isfinite(m->bias[k]) || !isfinite(m->stack[MODEL_STACK * k]) ||
                     !isfinite(m->stack[MODEL_STACK * k + 1]) ||
