@@ -168,12 +168,49 @@ static void test_save_load(void **state)
         model_free(m);
 }
 
+/* The combination of model and rules is monotone: whatever the data, evidence for a category
+ * never lowers its probability and evidence against never raises it. */
+static void test_stack_is_monotone(void **state)
+{
+        make_problem();
+        struct classify_model *m = train_problem();
+        enum { N = 300 };
+        double logit[N], rules[N], any[N];
+        bool gold[N];
+        for (size_t i = 0; i < N; i++) {
+                logit[i] = (double)((int)(i % 21) - 10) / 4; /* -2.5 .. 2.5 */
+                gold[i] = logit[i] + (double)((int)(i * 7 % 5) - 2) / 2 > 0;
+                /* rules that point the wrong way: high when the label is no */
+                rules[i] = gold[i] ? -1.5 : 1.5;
+                any[i] = logit[i];
+        }
+        assert_int_equal(model_fit_stack(m, 0, logit, rules, any, gold, N), 0);
+        const float *st = &m->stack[0];
+        assert_true(st[0] > 0);  /* the model's score counts for */
+        assert_true(st[1] >= 0); /* the rules' evidence for never lowers the probability */
+        assert_true(st[2] >= 0); /* evidence against never raises it */
+        assert_true(st[3] >= 0);
+        for (double r = -3; r < 3; r += 0.5)
+                assert_true(model_combine(m, 0, 0.5, r + 0.5, 0.5) >=
+                            model_combine(m, 0, 0.5, r, 0.5));
+
+        /* rules that agree with the labels get weight */
+        for (size_t i = 0; i < N; i++)
+                rules[i] = gold[i] ? 1.5 : -1.5;
+        assert_int_equal(model_fit_stack(m, 1, logit, rules, any, gold, N), 0);
+        assert_true(m->stack[MODEL_STACK + 1] + m->stack[MODEL_STACK + 2] > 0.5);
+        assert_true(model_combine(m, 1, 0, 1.5, 0) > 0.5);
+        assert_true(model_combine(m, 1, 0, -1.5, 0) < 0.5);
+        model_free(m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_features),
                 cmocka_unit_test(test_learns_and_is_deterministic),
                 cmocka_unit_test(test_save_load),
+                cmocka_unit_test(test_stack_is_monotone),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
