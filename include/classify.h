@@ -117,16 +117,18 @@ bool classifier_model_cached(const struct classifier *c, int *ret_cache_error);
  * model says; ret_vetoed: those a veto rule forbids.
  *
  * How rules and model combine (chosen by training, README): a category is assigned when no veto
- * rule matched and either sigmoid(a * model logit + b * rules' score + c) reaches the model's
- * threshold, or a sure rule matched (a live video; a phrase or regex of the admin's config). */
+ * rule matched and either the combined probability (model.h's stack: the category's model score,
+ * the rules' score and the "some category" score) reaches the model's threshold, or a sure rule
+ * matched (a live video; a phrase or regex of the admin's config). */
 struct features;
 int classifier_read_features(const struct classifier *c, const struct post *p, struct features *f,
                              double *ret_scores, uint64_t *ret_rules, uint64_t *ret_sure,
                              uint64_t *ret_vetoed);
 
-/* Trains a model for c's categories on corpus (train.c): on the train split, picks
- * each category's threshold on the dev split, then retrains on train + dev. The test split is
- * never read. report, when not NULL, gets the dev figures. */
+/* Trains a model for c's categories on corpus's train and dev splits (train.c): how rules and
+ * model combine and each category's threshold are chosen on out-of-fold scores; the model is
+ * stored under classifier_training_key(). The test split is never read. report, when not NULL,
+ * gets the out-of-fold figures. */
 struct corpus;
 struct train_options {
         double C;               /* inverse regularisation; 0: the default */
@@ -142,6 +144,10 @@ uint64_t classifier_training_key(const struct classifier *c, uint64_t corpus_key
 /* corpus_read() with c's categories as the labels allowed. */
 int classifier_read_corpus(const struct classifier *c, struct corpus *co, const char *path,
                            bool split_by_hash, char **ret_error);
+/* What training reads: the corpus with its fixed split, then example_files (NULL-terminated,
+ * may be NULL), every post of which is a training one. */
+int classifier_read_training_set(const struct classifier *c, const char *corpus_path,
+                                 char *const *example_files, struct corpus *co, char **ret_error);
 
 /* govwatchd train ...: writes a model file (classify_cli.c). */
 int verb_train(int argc, char **argv);

@@ -249,6 +249,7 @@ uint64_t classifier_training_key(const struct classifier *c, uint64_t corpus_key
                 key = model_key(key, &rule->category, sizeof(rule->category));
                 key = model_key(key, &rule->weight, sizeof(rule->weight));
                 key = model_key(key, &rule->veto, sizeof(rule->veto));
+                key = model_key(key, &rule->sure, sizeof(rule->sure));
         }
         return key;
 }
@@ -268,9 +269,7 @@ static int model_from_examples(struct classifier *c, const struct classify_optio
                 set_error(ret_error, "the shipped corpus (corpus.jsonl) to train on is not found");
                 return r;
         }
-        r = classifier_read_corpus(c, &corpus, corpus_path, true, ret_error);
-        for (size_t i = 0; r >= 0 && opts->example_files[i]; i++)
-                r = classifier_read_corpus(c, &corpus, opts->example_files[i], false, ret_error);
+        r = classifier_read_training_set(c, corpus_path, opts->example_files, &corpus, ret_error);
         if (r < 0)
                 return r == -ENOMEM ? r : -EINVAL;
         uint64_t key = classifier_training_key(c, corpus.key);
@@ -290,7 +289,6 @@ static int model_from_examples(struct classifier *c, const struct classify_optio
                 set_error(ret_error, "training on the examples failed: %s", strerror(-r));
                 return r;
         }
-        m->key = key;
         if (cache)
                 c->model_cache_error = model_save(m, cache);
         attach_model(c, m);
@@ -424,6 +422,15 @@ int classifier_read_corpus(const struct classifier *c, struct corpus *co, const 
 {
         return corpus_read(co, path, c->rs->category_names, c->rs->n_categories, split_by_hash,
                            ret_error);
+}
+
+int classifier_read_training_set(const struct classifier *c, const char *corpus_path,
+                                 char *const *example_files, struct corpus *co, char **ret_error)
+{
+        int r = classifier_read_corpus(c, co, corpus_path, true, ret_error);
+        for (size_t i = 0; r >= 0 && example_files && example_files[i]; i++)
+                r = classifier_read_corpus(c, co, example_files[i], false, ret_error);
+        return r;
 }
 
 const char *classifier_category_name(const struct classifier *c, unsigned idx)

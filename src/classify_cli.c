@@ -205,15 +205,16 @@ int verb_classify(int argc, char **argv)
 static void train_help(void)
 {
         printf("govwatchd train [--rules FILE] [--corpus FILE] [--examples FILE]... --out FILE\n\n"
-               "Trains the classifier's model on the corpus (default: the shipped one) plus the\n"
-               "examples: on the train split, thresholds chosen on the dev split, then on both.\n"
-               "The test split is never read. Deterministic: the same inputs give the same "
-               "file.\n\n"
+               "Trains the classifier's model on the corpus's train and dev splits (default: the\n"
+               "shipped corpus) plus the examples; how rules and model combine, and the\n"
+               "thresholds, are chosen on out-of-fold scores. The test split is never read.\n"
+               "Deterministic: the same inputs give the same file.\n\n"
                "  --rules FILE      rules instead of the installed rules.yaml\n"
                "  --corpus FILE     labelled posts with the fixed split (data/corpus/posts.jsonl)\n"
                "  --examples FILE   more labelled posts, all for training\n"
                "  --out FILE        where to write the model\n"
-               "  --report          print the dev split's figures on stderr\n");
+               "  --report          print the out-of-fold figures on stderr\n"
+               "  --C N, --positive-weight N   the SVM's regularisation and positive cost\n");
 }
 
 int verb_train(int argc, char **argv)
@@ -294,9 +295,7 @@ int verb_train(int argc, char **argv)
         struct corpus corpus = {0};
         struct classify_model *m = NULL;
         int status = 1;
-        r = classifier_read_corpus(c, &corpus, corpus_path, true, &error);
-        for (size_t i = 0; r >= 0 && i < n_examples; i++)
-                r = classifier_read_corpus(c, &corpus, examples[i], false, &error);
+        r = classifier_read_training_set(c, corpus_path, examples, &corpus, &error);
         if (r < 0) {
                 fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
                 goto out;
@@ -307,7 +306,6 @@ int verb_train(int argc, char **argv)
                 fprintf(stderr, "train: %s\n", strerror(-r));
                 goto out;
         }
-        m->key = classifier_training_key(c, corpus.key);
         r = model_save(m, out);
         if (r < 0) {
                 fprintf(stderr, "train: failed to write %s: %s\n", out, strerror(-r));

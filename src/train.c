@@ -36,7 +36,6 @@ struct read_example {
         uint64_t rules, sure, vetoed;
         unsigned fold;
         bool used; /* train or dev split */
-        float *p;  /* out-of-fold combined probability per category */
 };
 
 static double f1_of(size_t tp, size_t fp, size_t fn)
@@ -127,7 +126,6 @@ static int pick(struct classify_model *m, size_t k, struct read_example *rx,
                 bool is = co->v[i].labels & bit, rule = rx[i].rules & bit, sure = rx[i].sure & bit,
                      veto = rx[i].vetoed & bit;
                 double p = model_combine(m, k, rx[i].logit[k], rx[i].score[k], rx[i].logit[m->any]);
-                rx[i].p[k] = (float)p;
                 positives += is;
                 tally_add(&rules, is, rule && !veto);
                 for (size_t s = 0; s < THRESHOLD_STEPS; s++)
@@ -190,8 +188,7 @@ int classifier_train(const struct classifier *c, const struct corpus *co,
                         continue;
                 rx[i].score = calloc(K, sizeof(double));
                 rx[i].logit = calloc(K + 1, sizeof(double)); /* and MODEL_ANY's */
-                rx[i].p = calloc(K, sizeof(float));
-                if (!rx[i].score || !rx[i].logit || !rx[i].p) {
+                if (!rx[i].score || !rx[i].logit) {
                         r = -ENOMEM;
                         goto out;
                 }
@@ -218,8 +215,10 @@ int classifier_train(const struct classifier *c, const struct corpus *co,
                 goto out;
         for (unsigned fold = 0; fold < TRAIN_FOLDS; fold++) {
                 r = train_without(c, rx, co, fold, o, &m);
-                if (r == -ENODATA)
-                        continue; /* every example is in this fold: it predicts nothing */
+                if (r == -ENODATA) {
+                        r = 0; /* every example is in this fold: it predicts nothing */
+                        continue;
+                }
                 if (r < 0)
                         goto out;
                 for (size_t i = 0; i < co->n; i++)
@@ -240,13 +239,13 @@ int classifier_train(const struct classifier *c, const struct corpus *co,
                 fprintf(o->report, "  micro F1 %.3f (C %g, positive weight %g)\n",
                         f1_of(micro.tp, micro.fp, micro.fn), o->C > 0 ? o->C : TRAIN_C,
                         o->positive_weight > 0 ? o->positive_weight : TRAIN_POSITIVE_WEIGHT);
+        final->key = classifier_training_key(c, co->key);
         *ret = TAKE_PTR(final);
 out:
         for (size_t i = 0; rx && i < co->n; i++) {
                 free(rx[i].f.idx);
                 free(rx[i].score);
                 free(rx[i].logit);
-                free(rx[i].p);
         }
         free(rx);
         model_free(m);

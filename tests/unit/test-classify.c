@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "classify.h"
+#include "model.h"
 #include "rules.h"
 #include "timeparse.h"
 #include "util.h"
@@ -340,6 +341,33 @@ static void test_with_model(void **state)
         classifier_free(c);
 }
 
+/* Training on an admin's handful of examples: a fold that holds every example predicts nothing,
+ * and must not fail the training (the last fold used to leave its -ENODATA behind). */
+static void test_training_tiny_corpus(void **state)
+{
+        /* FNV-1a puts this text in the train split and in the last of the three folds */
+        static const char line[] =
+                "{\"text\": \"Завтра отключат воду, дом 0\", \"labels\": [\"outage\"]}\n";
+        char corpus[] = "/tmp/test-classify-corpus-XXXXXX";
+        int fd = mkstemp(corpus);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+        close(fd);
+        char *examples[] = {corpus, NULL};
+        _cleanup_free_ char *rules = default_rules();
+        struct classify_options opts = {
+                .rules_file = rules, .corpus_file = corpus, .example_files = examples};
+        struct classifier *c = NULL;
+        char *error = NULL;
+        int r = classifier_new(&opts, &c, &error);
+        if (r < 0)
+                fail_msg("classifier_new: %s", error ? error : strerror(-r));
+        assert_non_null(classifier_model(c));
+        assert_int_equal(classifier_model(c)->n_examples, 2);
+        classifier_free(c);
+        unlink(corpus);
+}
+
 static int write_rules(const char *text, char path[static 64])
 {
         snprintf(path, 64, "/tmp/test-classify-XXXXXX");
@@ -541,6 +569,7 @@ int main(void)
                 cmocka_unit_test(test_start_time_and_reschedule),
                 cmocka_unit_test(test_user_categories),
                 cmocka_unit_test(test_with_model),
+                cmocka_unit_test(test_training_tiny_corpus),
                 cmocka_unit_test(test_rule_file),
                 cmocka_unit_test(test_default_rules_path),
                 cmocka_unit_test(test_hostile_input),
