@@ -839,7 +839,8 @@ static void print_tokens(const struct tokens *t, uint32_t first, uint32_t last, 
 }
 
 /* The model's probability per category beside its threshold, and for each category it assigns
- * (or nearly does) the features that pushed hardest. */
+ * (or nearly does: half the threshold) the features that pushed hardest. The words' own
+ * probability is an SVM margin through a sigmoid, about 0.2 for no: only the combined one says. */
 static void explain_model(const struct classifier *c, FILE *f)
 {
         const struct scratch *s = c->s;
@@ -861,8 +862,7 @@ static void explain_model(const struct classifier *c, FILE *f)
         fprintf(f, "\n");
         for (size_t k = 0; k < c->rs->n_categories; k++) {
                 int m = c->model_index[k];
-                if (m < 0 || (s->probability[k] < c->model->threshold[m] / 2 &&
-                              s->model_probability[k] < c->model->threshold[m] / 2))
+                if (m < 0 || s->probability[k] < c->model->threshold[m] / 2)
                         continue;
                 /* the five strongest features for k, by selection: n is small */
                 size_t top[5], n_top = 0;
