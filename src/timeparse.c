@@ -590,10 +590,9 @@ size_t timeparse_tokens(const struct tokens *t, int64_t post_date, const struct 
                 int h, m;
                 int64_t rel;
 
-                if (date.kind != DATE_NONE && date.sentence != t->v[i].sentence &&
-                    t->v[i].sentence > date.sentence + 1)
-                        date.kind = DATE_NONE; /* a date carries into the next sentence only */
-
+                /* a date holds until the next one: "17 сентября глава проведет прямую линию.
+                 * ... Начало трансляции в 18:00" (measured on the corpus' train and dev splits:
+                 * 115 of 151 stated starts right when a date held for one sentence, 134 now) */
                 if (read_date(t, i, &d, &next)) {
                         date = d;
                         i = next;

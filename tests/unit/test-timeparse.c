@@ -69,6 +69,12 @@ static void test_formats(void **state)
         assert_start("Эфир 14 марта с 14 до 15 часов", post, "2026-03-14T14:00:00+03:00");
         assert_start("Звонок главе пройдёт 14 августа с 9 до 10 часов.", post,
                      "2026-08-14T09:00:00+03:00");
+        /* a date holds until the next one, however many sentences lie between */
+        assert_start("17 сентября глава проведет прямую линию в соцсети. Вопросов много. Ответим "
+                     "на них. Начало трансляции в 18:00.",
+                     post, "2026-09-17T18:00:00+03:00");
+        assert_start("17 сентября собрание. 20 сентября эфир. Вопросы принимаем. Начало в 18:00.",
+                     post, "2026-09-20T18:00:00+03:00");
 }
 
 static void test_ranges_and_non_times(void **state)
