@@ -763,16 +763,19 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
                         res.starts_at_utc_offset = tz_offset_at(tz, v);
                 } else {
                         /* an announcement's first time to come; a postponement's last one (the
-                         * new time follows the old) */
-                        for (size_t i = 0; i < s->n_times; i++) {
-                                const struct time_match *m =
-                                        &s->times[res.reschedule ? s->n_times - 1 - i : i];
-                                if (m->at >= date - 3600) {
-                                        res.starts_at = m->at;
-                                        res.starts_at_utc_offset = m->utc_offset;
-                                        break;
+                         * new time follows the old). A time that comes with its date wins over
+                         * one without: a headline's "Начало в 12:00" before "18 января в 12:00" */
+                        for (int dated = 1; dated >= 0 && !res.starts_at; dated--)
+                                for (size_t i = 0; i < s->n_times; i++) {
+                                        const struct time_match *m =
+                                                &s->times[res.reschedule ? s->n_times - 1 - i : i];
+                                        if (m->at >= date - 3600 &&
+                                            (!dated || (m->flags & TIME_MATCH_DATE))) {
+                                                res.starts_at = m->at;
+                                                res.starts_at_utc_offset = m->utc_offset;
+                                                break;
+                                        }
                                 }
-                        }
                 }
         }
         *ret = res;

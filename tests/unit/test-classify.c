@@ -235,6 +235,15 @@ static void test_start_time_and_reschedule(void **state)
         assert_string_equal(buf, "2026-03-12T19:00:00+03:00");
         post_free(p);
 
+        /* a headline's time without its date gives way to the time stated with one */
+        p = post_text("Начало – в 12 часов.\nВ четверг, 12 марта, прямой эфир с главой района. "
+                      "Трансляция начнется в 12:00.");
+        assert_int_equal(classifier_classify(c, p, &res), 0);
+        assert_true(res.categories & BIT(CATEGORY_LIVE));
+        classify_result_starts_at(&res, buf, sizeof(buf));
+        assert_string_equal(buf, "2026-03-12T12:00:00+03:00");
+        post_free(p);
+
         /* a community in another zone */
         struct tz *ekb = NULL;
         assert_int_equal(tz_load("Asia/Yekaterinburg", &ekb), 0);
