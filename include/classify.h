@@ -76,6 +76,8 @@ size_t classifier_n_categories(const struct classifier *c);
 /* The category names, classifier_n_categories() of them, built-ins first. */
 char *const *classifier_category_names(const struct classifier *c);
 const char *classifier_category_name(const struct classifier *c, unsigned idx);
+/* How many needless notifications one missed post of the category is worth (rules' miss_cost). */
+double classifier_category_miss_cost(const struct classifier *c, unsigned idx);
 int classifier_category_index(const struct classifier *c, const char *name); /* or -ENOENT */
 
 /* Not thread-safe: a classifier keeps scratch buffers (one classifier per thread). */

@@ -76,6 +76,7 @@ struct rule_phrase {
 struct ruleset {
         char **category_names; /* n_categories, built-ins first */
         double *thresholds;
+        double *miss_costs; /* per category: a missed post weighs as many needless ones */
         size_t n_categories;
         double reschedule_threshold;
 

@@ -242,6 +242,7 @@ uint64_t classifier_training_key(const struct classifier *c, uint64_t corpus_key
         for (size_t k = 0; k < rs->n_categories; k++) {
                 key = model_key(key, rs->category_names[k], strlen(rs->category_names[k]) + 1);
                 key = model_key(key, &rs->thresholds[k], sizeof(double));
+                key = model_key(key, &rs->miss_costs[k], sizeof(double));
         }
         for (size_t i = 0; i < rs->n_rules; i++) {
                 const struct rule *rule = &rs->rules[i];
@@ -436,6 +437,11 @@ int classifier_read_training_set(const struct classifier *c, const char *corpus_
 const char *classifier_category_name(const struct classifier *c, unsigned idx)
 {
         return idx < c->rs->n_categories ? c->rs->category_names[idx] : NULL;
+}
+
+double classifier_category_miss_cost(const struct classifier *c, unsigned idx)
+{
+        return idx < c->rs->n_categories ? c->rs->miss_costs[idx] : 1.0;
 }
 
 int classifier_category_index(const struct classifier *c, const char *name)

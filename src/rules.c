@@ -103,6 +103,7 @@ struct ruleset *ruleset_free(struct ruleset *rs)
                 free(rs->category_names[i]);
         free(rs->category_names);
         free(rs->thresholds);
+        free(rs->miss_costs);
         for (size_t i = 0; i < rs->n_rules; i++) {
                 free(rs->rules[i].source);
                 free(rs->rules[i].origin);
@@ -145,10 +146,15 @@ int ruleset_category(struct ruleset *rs, const char *name, bool create)
         if (!th)
                 return -ENOMEM;
         rs->thresholds = th;
+        double *mc = realloc(rs->miss_costs, (rs->n_categories + 1) * sizeof(double));
+        if (!mc)
+                return -ENOMEM;
+        rs->miss_costs = mc;
         names[rs->n_categories] = strdup(name);
         if (!names[rs->n_categories])
                 return -ENOMEM;
         th[rs->n_categories] = 1.0;
+        mc[rs->n_categories] = 1.0;
         return (int)rs->n_categories++;
 }
 
@@ -735,8 +741,8 @@ static int load_rule(struct loader *l, int category, const yaml_node_t *n, bool 
 
 static int load_rule_block(struct loader *l, int category, const yaml_node_t *n, const char *what)
 {
-        static const char *const keys[] = {"threshold", "unless_negated", "description", "rules",
-                                           NULL};
+        static const char *const keys[] = {"threshold",   "miss_cost", "unless_negated",
+                                           "description", "rules",     NULL};
         int r = check_mapping(l, n, what, keys);
         if (r < 0)
                 return r;
@@ -752,6 +758,16 @@ static int load_rule_block(struct loader *l, int category, const yaml_node_t *n,
                         l->rs->reschedule_threshold = th;
                 else
                         l->rs->thresholds[category] = th;
+        }
+        if ((v = mapping_get(l, n, "miss_cost"))) {
+                double cost;
+                if ((r = parse_number(l, v, &cost)) < 0)
+                        return r;
+                if (category == RULE_CATEGORY_RESCHEDULE)
+                        return node_error(l, v, "miss_cost is for categories, not reschedule");
+                if (!(cost >= 0.1 && cost <= 10))
+                        return node_error(l, v, "miss_cost must be between 0.1 and 10");
+                l->rs->miss_costs[category] = cost;
         }
         if ((v = mapping_get(l, n, "unless_negated")) &&
             (r = parse_bool(l, v, &unless_negated)) < 0)

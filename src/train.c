@@ -38,9 +38,16 @@ struct read_example {
         bool used; /* train or dev split */
 };
 
+/* F-beta with beta^2 = miss_cost: a missed post weighs as much as miss_cost needless ones. */
+static double fbeta_of(size_t tp, size_t fp, size_t fn, double miss_cost)
+{
+        double w = (1.0 + miss_cost) * (double)tp;
+        return tp ? w / (w + miss_cost * (double)fn + (double)fp) : 0.0;
+}
+
 static double f1_of(size_t tp, size_t fp, size_t fn)
 {
-        return tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0.0;
+        return fbeta_of(tp, fp, fn, 1.0);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -95,10 +102,12 @@ static void tally_add(struct tally *t, bool gold, bool yes)
         t->fn += gold && !yes;
 }
 
-/* Step 4 for category k: how rules and model combine, then the threshold; micro[] sums the
- * chosen decisions' counts for the report. */
+/* Step 4 for category k: how rules and model combine, then the threshold that maximises
+ * F-beta for the category's miss cost (F1 for 1); micro[] sums the chosen decisions' counts for
+ * the report. */
 static int pick(struct classify_model *m, size_t k, struct read_example *rx,
-                const struct corpus *co, FILE *report, const char *name, struct tally *micro)
+                const struct corpus *co, FILE *report, const char *name, double miss_cost,
+                struct tally *micro)
 {
         struct tally rules = {0}, t[THRESHOLD_STEPS] = {{0}};
         uint64_t bit = UINT64_C(1) << k;
@@ -139,11 +148,11 @@ static int pick(struct classify_model *m, size_t k, struct read_example *rx,
         double best = -1;
         size_t first = 0, last = 0;
         for (size_t s = 0; s < THRESHOLD_STEPS; s++) {
-                double f1 = f1_of(t[s].tp, t[s].fp, t[s].fn);
-                if (f1 > best + 1e-12) {
-                        best = f1;
+                double f = fbeta_of(t[s].tp, t[s].fp, t[s].fn, miss_cost);
+                if (f > best + 1e-12) {
+                        best = f;
                         first = last = s;
-                } else if (f1 > best - 1e-12 && last + 1 == s)
+                } else if (f > best - 1e-12 && last + 1 == s)
                         last = s;
         }
         size_t s = (first + last) / 2;
@@ -155,9 +164,10 @@ static int pick(struct classify_model *m, size_t k, struct read_example *rx,
         if (report)
                 fprintf(report,
                         "  %-10s %4zu positives  rules alone F1 %.3f  combined F1 %.3f (P %zu/%zu, "
-                        "R %zu/%zu) at %.2f; %.2f x model %+.2f x rules %+.2f x against\n",
-                        name, positives, f1_of(rules.tp, rules.fp, rules.fn), best, c->tp,
-                        c->tp + c->fp, c->tp, positives, (double)m->threshold[k],
+                        "R %zu/%zu) at %.2f%s; %.2f x model %+.2f x rules %+.2f x against\n",
+                        name, positives, f1_of(rules.tp, rules.fp, rules.fn),
+                        f1_of(c->tp, c->fp, c->fn), c->tp, c->tp + c->fp, c->tp, positives,
+                        (double)m->threshold[k], miss_cost != 1.0 ? " (a miss costs more)" : "",
                         (double)m->stack[MODEL_STACK * k], (double)m->stack[MODEL_STACK * k + 1],
                         (double)m->stack[MODEL_STACK * k + 2]);
         return 0;
@@ -232,7 +242,7 @@ int classifier_train(const struct classifier *c, const struct corpus *co,
                 fprintf(o->report, "train + dev, %u-fold out-of-fold predictions:\n", TRAIN_FOLDS);
         for (size_t k = 0; k < K && r >= 0; k++)
                 r = pick(final, k, rx, co, o->report, classifier_category_name(c, (unsigned)k),
-                         &micro);
+                         classifier_category_miss_cost(c, (unsigned)k), &micro);
         if (r < 0)
                 goto out;
         if (o->report)

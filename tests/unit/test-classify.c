@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -377,6 +378,70 @@ static void test_training_tiny_corpus(void **state)
         unlink(corpus);
 }
 
+static int write_rules(const char *text, char path[static 64]);
+
+/* The threshold training picks for "outage" when a missed post is worth miss_cost needless ones,
+ * on posts of which a third are clear cuts, a third clearly none, and a third alike, only one in
+ * three of them a cut. */
+static double outage_threshold(const char *miss_cost)
+{
+        static const char *const streets[] = {"Ленина",  "Мира",   "Садовой", "Лесной", "Школьной",
+                                              "Полевой", "Речной", "Зеленой", "Новой",  "Горной"};
+        static const char *const what[] = {"рисунков", "чтецов", "поделок", "фотографий"};
+        char rules[64], corpus[] = "/tmp/test-classify-cost-XXXXXX";
+        char text[256];
+        snprintf(text, sizeof(text), "version: 1\ncategories:\n  outage:\n    miss_cost: %s\n",
+                 miss_cost);
+        write_rules(text, rules);
+        int fd = mkstemp(corpus);
+        assert_true(fd >= 0);
+        FILE *f = fdopen(fd, "w");
+        assert_non_null(f);
+        for (unsigned i = 0; i < 120; i++) {
+                const char *street = streets[i % 10], *other = streets[(i / 10) % 10];
+                if (i % 3 == 0)
+                        fprintf(f,
+                                "{\"text\": \"Внимание! Завтра отключат холодную воду на улице "
+                                "%s и улице %s\", \"labels\": [\"outage\"]}\n",
+                                street, other);
+                else if (i % 3 == 1)
+                        fprintf(f,
+                                "{\"text\": \"Поздравляем победителей конкурса %s с улицы %s и "
+                                "улицы %s\", \"labels\": []}\n",
+                                what[i % 4], street, other);
+                else
+                        fprintf(f,
+                                "{\"text\": \"Жители улицы %s и улицы %s говорят о воде\", "
+                                "\"labels\": [%s]}\n",
+                                street, other, i % 9 == 2 ? "\"outage\"" : "");
+        }
+        assert_int_equal(fclose(f), 0);
+        char *examples[] = {corpus, NULL};
+        struct classify_options opts = {
+                .rules_file = rules, .corpus_file = corpus, .example_files = examples};
+        struct classifier *c = NULL;
+        char *error = NULL;
+        int r = classifier_new(&opts, &c, &error);
+        if (r < 0)
+                fail_msg("classifier_new: %s", error ? error : strerror(-r));
+        int k = classifier_category_index(c, "outage");
+        assert_true(k >= 0);
+        assert_float_equal(classifier_category_miss_cost(c, (unsigned)k), atof(miss_cost), 1e-9);
+        double threshold = classifier_model(c)->threshold[k];
+        classifier_free(c);
+        unlink(corpus);
+        unlink(rules);
+        return threshold;
+}
+
+static void test_miss_cost(void **state)
+{
+        /* alike posts are kept out when a miss weighs one needless post, let in at nine */
+        double even = outage_threshold("1"), recall = outage_threshold("9");
+        if (!(recall < even))
+                fail_msg("threshold %.2f for miss_cost 9, %.2f for 1", recall, even);
+}
+
 static int write_rules(const char *text, char path[static 64])
 {
         snprintf(path, 64, "/tmp/test-classify-XXXXXX");
@@ -457,6 +522,9 @@ static void test_rule_file(void **state)
                            "either exact");
         assert_rules_error("categories:\n  live:\n    rules:\n      - signal: telepathy\n", "4:17",
                            "unknown signal");
+        assert_rules_error("categories:\n  live:\n    miss_cost: 0\n", "3:16",
+                           "between 0.1 and 10");
+        assert_rules_error("reschedule:\n  miss_cost: 2\n", "2:14", "for categories");
         assert_rules_error("categories:\n  live:\n    threshold: many\n", "3:16",
                            "expected a number");
         assert_rules_error("categories: [\n", "2:1", "");
@@ -579,6 +647,7 @@ int main(void)
                 cmocka_unit_test(test_user_categories),
                 cmocka_unit_test(test_with_model),
                 cmocka_unit_test(test_training_tiny_corpus),
+                cmocka_unit_test(test_miss_cost),
                 cmocka_unit_test(test_rule_file),
                 cmocka_unit_test(test_default_rules_path),
                 cmocka_unit_test(test_hostile_input),
