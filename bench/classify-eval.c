@@ -221,8 +221,71 @@ static bool start_right(const struct classify_result *res, const struct item *it
         return streq(hm, it->start_time) && (it->start_day == 0 || it->start_day == tm.tm_mday);
 }
 
+/* splitmix64: a fixed sequence, so the intervals are the same on every run */
+static uint64_t next_random(uint64_t *s)
+{
+        uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+        return z ^ (z >> 31);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+        return (x > y) - (x < y);
+}
+
+/* F1 of category c (all of them for c < 0) over gold[i], pred[i] */
+static double f1_of_sample(const uint64_t *gold, const uint64_t *pred, const size_t *pick, size_t n,
+                           int c)
+{
+        size_t tp = 0, fp = 0, fn = 0;
+        uint64_t mask = c < 0 ? ~UINT64_C(0) : UINT64_C(1) << c;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t g = gold[pick[i]] & mask, p = pred[pick[i]] & mask;
+                tp += (size_t)__builtin_popcountll(g & p);
+                fp += (size_t)__builtin_popcountll(p & ~g);
+                fn += (size_t)__builtin_popcountll(g & ~p);
+        }
+        return tp ? 2.0 * (double)tp / (double)(2 * tp + fp + fn) : 0.0;
+}
+
+/* 95% bootstrap intervals of micro-F1 and each category's F1: how much the figures could move
+ * on another sample of as many posts from the same sources */
+static int print_intervals(const struct classifier *c, const uint64_t *gold, const uint64_t *pred,
+                           size_t n)
+{
+        enum { ROUNDS = 1000 };
+        size_t n_cat = classifier_n_categories(c);
+        _cleanup_free_ size_t *pick = calloc(n + 1, sizeof(size_t));
+        _cleanup_free_ double *f = calloc(ROUNDS, sizeof(double));
+        if (!pick || !f)
+                return -ENOMEM;
+        printf("95%% bootstrap intervals (%d resamples of the %zu posts):", ROUNDS, n);
+        for (int cat = -1; cat < (int)n_cat; cat++) {
+                uint64_t any = 0;
+                for (size_t i = 0; cat >= 0 && i < n; i++)
+                        any |= (gold[i] | pred[i]) & (UINT64_C(1) << cat);
+                if (cat >= 0 && !any)
+                        continue;
+                uint64_t seed = 1;
+                for (int b = 0; b < ROUNDS; b++) {
+                        for (size_t i = 0; i < n; i++)
+                                pick[i] = (size_t)(next_random(&seed) % n);
+                        f[b] = f1_of_sample(gold, pred, pick, n, cat);
+                }
+                qsort(f, ROUNDS, sizeof(double), cmp_double);
+                printf(" %s %.3f-%.3f",
+                       cat < 0 ? "micro" : classifier_category_name(c, (unsigned)cat),
+                       f[ROUNDS / 40], f[ROUNDS - 1 - ROUNDS / 40]);
+        }
+        printf("\n");
+        return 0;
+}
+
 static int evaluate(const struct classifier *c, const struct item *items, size_t n, bool errors,
-                    struct counts *k)
+                    struct counts *k, uint64_t *ret_pred)
 {
         size_t n_cat = classifier_n_categories(c);
         *k = (struct counts){0};
@@ -234,11 +297,27 @@ static int evaluate(const struct classifier *c, const struct item *items, size_t
                         return r;
                 }
                 uint64_t g = items[i].gold, p = res.categories;
+                if (ret_pred)
+                        ret_pred[i] = p;
                 count(k, n_cat, g, p);
                 if ((g & (UINT64_C(1) << CATEGORY_LIVE)) && items[i].start_time) {
                         k->starts_stated++;
                         k->starts_found += res.starts_at != 0;
-                        k->starts_right += start_right(&res, &items[i]);
+                        bool right = start_right(&res, &items[i]);
+                        k->starts_right += right;
+                        if (errors && !right) {
+                                char found[32] = "-";
+                                if (res.starts_at) {
+                                        time_t local =
+                                                (time_t)(res.starts_at + res.starts_at_utc_offset);
+                                        struct tm tm;
+                                        gmtime_r(&local, &tm);
+                                        strftime(found, sizeof(found), "%d %H:%M", &tm);
+                                }
+                                printf("START id=%" PRId64 " stated=%d %s found=%s %s\n",
+                                       items[i].post->id, items[i].start_day, items[i].start_time,
+                                       found, items[i].source ? items[i].source : "");
+                        }
                 }
                 if (errors && g != p) {
                         printf("MISS id=%" PRId64 " gold=", items[i].post->id);
@@ -421,12 +500,20 @@ int main(int argc, char **argv)
                real_only ? ", real texts" : "", n ? (double)bytes / (double)n : 0.0);
 
         struct counts k_rules, k;
-        if (evaluate(rules, items, n, false, &k_rules) < 0 ||
-            evaluate(c, items, n, show_errors, &k) < 0)
+        _cleanup_free_ uint64_t *gold = calloc(n + 1, sizeof(uint64_t));
+        _cleanup_free_ uint64_t *pred = calloc(n + 1, sizeof(uint64_t));
+        if (!gold || !pred)
+                return 1;
+        for (size_t i = 0; i < n; i++)
+                gold[i] = items[i].gold;
+        if (evaluate(rules, items, n, false, &k_rules, NULL) < 0 ||
+            evaluate(c, items, n, show_errors, &k, pred) < 0)
                 return 1;
         print_table(rules, &k_rules, "rules alone:");
         printf("\n");
         print_table(c, &k, "rules + model:");
+        if (n > 0 && print_intervals(c, gold, pred, n) < 0)
+                return 1;
         print_confusions(c, &k);
         printf("start times: %zu of %zu live posts that state one found, %zu of them the stated "
                "time\n",
@@ -483,7 +570,23 @@ int main(int argc, char **argv)
                 printf("training: %.2f s CPU for %zu examples (train + dev; 3 folds and the "
                        "final model)\n",
                        t, used);
-                model_free(m);
+                m = model_free(m);
+                /* and on the first 1000 of them: the yardstick */
+                size_t kept = 0;
+                for (size_t i = 0; i < co.n; i++)
+                        if (co.v[i].split != SPLIT_TEST && ++kept > 1000)
+                                co.v[i].split = SPLIT_TEST;
+                if (used > 1000) {
+                        t0 = thread_cpu_seconds();
+                        r = classifier_train(rules, &co, NULL, &m);
+                        t = thread_cpu_seconds() - t0;
+                        if (r < 0) {
+                                fprintf(stderr, "training failed: %s\n", strerror(-r));
+                                return 1;
+                        }
+                        printf("training: %.2f s CPU for the first 1000 of them\n", t);
+                        model_free(m);
+                }
                 corpus_done(&co);
         }
         for (size_t i = 0; i < n; i++)
