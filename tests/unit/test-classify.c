@@ -353,6 +353,21 @@ static void test_with_model(void **state)
 
 /* Training on an admin's handful of examples: a fold that holds every example predicts nothing,
  * and must not fail the training (the last fold used to leave its -ENODATA behind). */
+/* A classifier trained with rules on corpus, read both as the corpus and as examples. */
+static struct classifier *train_on(const char *rules, char *corpus)
+{
+        char *examples[] = {corpus, NULL};
+        struct classify_options opts = {
+                .rules_file = rules, .corpus_file = corpus, .example_files = examples};
+        struct classifier *c = NULL;
+        char *error = NULL;
+        int r = classifier_new(&opts, &c, &error);
+        if (r < 0)
+                fail_msg("classifier_new: %s", error ? error : strerror(-r));
+        assert_non_null(classifier_model(c));
+        return c;
+}
+
 static void test_training_tiny_corpus(void **state)
 {
         /* FNV-1a puts this text in the train split and in the last of the three folds */
@@ -363,16 +378,8 @@ static void test_training_tiny_corpus(void **state)
         assert_true(fd >= 0);
         assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
         close(fd);
-        char *examples[] = {corpus, NULL};
         _cleanup_free_ char *rules = default_rules();
-        struct classify_options opts = {
-                .rules_file = rules, .corpus_file = corpus, .example_files = examples};
-        struct classifier *c = NULL;
-        char *error = NULL;
-        int r = classifier_new(&opts, &c, &error);
-        if (r < 0)
-                fail_msg("classifier_new: %s", error ? error : strerror(-r));
-        assert_non_null(classifier_model(c));
+        struct classifier *c = train_on(rules, corpus);
         assert_int_equal(classifier_model(c)->n_examples, 2);
         classifier_free(c);
         unlink(corpus);
@@ -416,14 +423,7 @@ static double outage_threshold(const char *miss_cost)
                                 street, other, i % 9 == 2 ? "\"outage\"" : "");
         }
         assert_int_equal(fclose(f), 0);
-        char *examples[] = {corpus, NULL};
-        struct classify_options opts = {
-                .rules_file = rules, .corpus_file = corpus, .example_files = examples};
-        struct classifier *c = NULL;
-        char *error = NULL;
-        int r = classifier_new(&opts, &c, &error);
-        if (r < 0)
-                fail_msg("classifier_new: %s", error ? error : strerror(-r));
+        struct classifier *c = train_on(rules, corpus);
         int k = classifier_category_index(c, "outage");
         assert_true(k >= 0);
         assert_float_equal(classifier_category_miss_cost(c, (unsigned)k), atof(miss_cost), 1e-9);
