@@ -66,7 +66,7 @@ struct classify_model {
          * s[3] * the MODEL_ANY logit + s[4]), rules being the rules' score over their threshold,
          * clamped to [-3, 3]: evidence against (a recap, a drill) may weigh more than evidence
          * for */
-        float *stack;       /* 3 per category */
+        float *stack;       /* MODEL_STACK per category */
         float *w;           /* [bucket * n_categories + category] */
         int any;            /* index of MODEL_ANY, -1: none */
         size_t n_positives; /* of the examples it was trained on (for `status` and tests) */

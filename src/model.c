@@ -234,11 +234,17 @@ double model_feature_weight(const struct classify_model *m, const struct feature
         return m->w[(size_t)f->idx[i] * m->n_categories + k] * scale(f);
 }
 
+/* The rules' score over their threshold as the combination takes it (model.h). */
+static double clamp_rules(double rules)
+{
+        return rules < -3 ? -3 : rules > 3 ? 3 : rules;
+}
+
 double model_combine(const struct classify_model *m, size_t k, double logit, double rules,
                      double logit_any)
 {
         const float *st = &m->stack[MODEL_STACK * k];
-        rules = rules < -3 ? -3 : rules > 3 ? 3 : rules;
+        rules = clamp_rules(rules);
         return model_probability(st[0] * logit + st[1] * rules + st[2] * (rules < 0 ? rules : 0) +
                                  st[3] * logit_any + st[4]);
 }
@@ -414,7 +420,7 @@ static int fit_stack(float *st, const double *logit, const double *rules, const 
         if (!space || !x || !y)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
-                double r = rules[i] < -3 ? -3 : rules[i] > 3 ? 3 : rules[i];
+                double r = clamp_rules(rules[i]);
                 x[i] = &space[6 * i];
                 x[i][0] = (struct feature_node){1, logit[i]};
                 x[i][1] = (struct feature_node){2, r};
@@ -605,15 +611,16 @@ int model_load(const char *path, struct classify_model **ret, char **ret_error)
                 p = nul + 1;
         }
         find_any(m);
+        bool finite = p == end;
         for (size_t k = 0; k < h.n_categories; k++)
-                if (p != end || !isfinite(m->bias[k]) || !isfinite(m->stack[MODEL_STACK * k]) ||
-                    !isfinite(m->stack[MODEL_STACK * k + 1]) ||
-                    !isfinite(m->stack[MODEL_STACK * k + 2]) ||
-                    !isfinite(m->stack[MODEL_STACK * k + 3]) ||
-                    !(m->threshold[k] > 0 && m->threshold[k] <= 1)) {
-                        r = load_error(ret_error, path, "corrupt model values");
-                        goto out;
-                }
+                finite = finite && isfinite(m->bias[k]) && m->threshold[k] > 0 &&
+                         m->threshold[k] <= 1;
+        for (size_t j = 0; j < MODEL_STACK * h.n_categories; j++)
+                finite = finite && isfinite(m->stack[j]);
+        if (!finite) {
+                r = load_error(ret_error, path, "corrupt model values");
+                goto out;
+        }
         *ret = TAKE_PTR(m);
         r = 0;
 out:

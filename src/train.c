@@ -10,8 +10,8 @@
  *      through can outvote the words) and the logit of MODEL_ANY, the model of "some category"
  *      trained on every labelled post (it tells an announcement from a report better than one
  *      category's examples can: on dev 0.879 -> 0.887 micro-F1), then the probability
- *      threshold that maximises F1, in the middle of the best plateau so that it does not
- *      balance on one post.
+ *      threshold that maximises F1 (F-beta for a category with a miss_cost), in the middle of
+ *      the best plateau so that it does not balance on one post.
  * The test split is never read: it is what the figures in the README are measured on.
  * Everything is a pure function of the examples, in their order (model.c seeds LIBLINEAR's
  * random order alike every time), so the same inputs give the same model, bit for bit.

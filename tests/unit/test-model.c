@@ -2,6 +2,7 @@
  * what it is shown, that the same examples give the same model bit for bit (the shipped model is
  * rebuilt from the corpus, never trusted as a blob), and that a damaged model file is refused
  * rather than misread. */
+#include <math.h>
 #include <unistd.h>
 
 #include "model.h"
@@ -161,6 +162,14 @@ static void test_save_load(void **state)
         fwrite(data, 1, size, f);
         fclose(f);
         assert_int_equal(model_load(path, &l, &error), -ESTALE);
+        free(error);
+        error = NULL;
+
+        /* every input of the combination is checked, its constant too */
+        m->stack[MODEL_STACK - 1] = NAN;
+        assert_int_equal(model_save(m, path), 0);
+        assert_int_equal(model_load(path, &l, &error), -EBADMSG);
+        assert_non_null(strstr(error, "corrupt model values"));
         free(error);
 
         assert_int_equal(model_load("/nonexistent/model.bin", &l, NULL), -ENOENT);
