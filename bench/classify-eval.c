@@ -174,51 +174,48 @@ static void print_table(const struct classifier *c, const struct counts *k, cons
                k->n ? (double)k->exact / (double)k->n : 0.0);
 }
 
+/* " FP 3 [ none:2 civic:1 ]": how many, and with which other labels */
+static void print_errors(const struct classifier *c, const char *what, size_t count,
+                         const size_t with[CATEGORY_MAX + 1])
+{
+        printf("%s %zu", what, count);
+        if (!count)
+                return;
+        printf(" [");
+        if (with[CATEGORY_MAX])
+                printf(" none:%zu", with[CATEGORY_MAX]);
+        for (size_t o = 0; o < classifier_n_categories(c); o++)
+                if (with[o])
+                        printf(" %s:%zu", classifier_category_name(c, (unsigned)o), with[o]);
+        printf(" ]");
+}
+
 static void print_confusions(const struct classifier *c, const struct counts *k)
 {
-        size_t n_cat = classifier_n_categories(c);
         printf("confusion (FP: the post's real labels; FN: what was predicted instead):\n");
-        for (size_t i = 0; i < n_cat; i++) {
+        for (size_t i = 0; i < classifier_n_categories(c); i++) {
                 if (k->fp[i] + k->fn[i] == 0)
                         continue;
-                printf("  %-10s FP %zu", classifier_category_name(c, (unsigned)i), k->fp[i]);
-                if (k->fp[i]) {
-                        printf(" [");
-                        if (k->fp_with[i][CATEGORY_MAX])
-                                printf(" none:%zu", k->fp_with[i][CATEGORY_MAX]);
-                        for (size_t o = 0; o < n_cat; o++)
-                                if (k->fp_with[i][o])
-                                        printf(" %s:%zu", classifier_category_name(c, (unsigned)o),
-                                               k->fp_with[i][o]);
-                        printf(" ]");
-                }
-                printf("  FN %zu", k->fn[i]);
-                if (k->fn[i]) {
-                        printf(" [");
-                        if (k->fn_with[i][CATEGORY_MAX])
-                                printf(" none:%zu", k->fn_with[i][CATEGORY_MAX]);
-                        for (size_t o = 0; o < n_cat; o++)
-                                if (k->fn_with[i][o])
-                                        printf(" %s:%zu", classifier_category_name(c, (unsigned)o),
-                                               k->fn_with[i][o]);
-                        printf(" ]");
-                }
+                printf("  %-10s", classifier_category_name(c, (unsigned)i));
+                print_errors(c, " FP", k->fp[i], k->fp_with[i]);
+                print_errors(c, "  FN", k->fn[i], k->fn_with[i]);
                 printf("\n");
         }
 }
 
 /* Whether the start found is the one the text states: same local hour and minute, same day of
  * the month when the text names one. */
-static bool start_right(const struct classify_result *res, const struct item *it)
+static bool start_right(const struct classify_result *res, const struct item *it,
+                        struct tm *ret_local)
 {
         if (res->starts_at == 0)
                 return false;
         time_t local = (time_t)(res->starts_at + res->starts_at_utc_offset);
-        struct tm tm;
-        gmtime_r(&local, &tm);
+        gmtime_r(&local, ret_local);
         char hm[8];
-        snprintf(hm, sizeof(hm), "%02d:%02d", tm.tm_hour, tm.tm_min);
-        return streq(hm, it->start_time) && (it->start_day == 0 || it->start_day == tm.tm_mday);
+        snprintf(hm, sizeof(hm), "%02d:%02d", ret_local->tm_hour, ret_local->tm_min);
+        return streq(hm, it->start_time) &&
+               (it->start_day == 0 || it->start_day == ret_local->tm_mday);
 }
 
 /* splitmix64: a fixed sequence, so the intervals are the same on every run */
@@ -303,17 +300,13 @@ static int evaluate(const struct classifier *c, const struct item *items, size_t
                 if ((g & (UINT64_C(1) << CATEGORY_LIVE)) && items[i].start_time) {
                         k->starts_stated++;
                         k->starts_found += res.starts_at != 0;
-                        bool right = start_right(&res, &items[i]);
+                        struct tm local;
+                        bool right = start_right(&res, &items[i], &local);
                         k->starts_right += right;
                         if (errors && !right) {
                                 char found[32] = "-";
-                                if (res.starts_at) {
-                                        time_t local =
-                                                (time_t)(res.starts_at + res.starts_at_utc_offset);
-                                        struct tm tm;
-                                        gmtime_r(&local, &tm);
-                                        strftime(found, sizeof(found), "%d %H:%M", &tm);
-                                }
+                                if (res.starts_at)
+                                        strftime(found, sizeof(found), "%d %H:%M", &local);
                                 printf("START id=%" PRId64 " stated=%d %s found=%s %s\n",
                                        items[i].post->id, items[i].start_day, items[i].start_time,
                                        found, items[i].source ? items[i].source : "");
