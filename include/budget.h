@@ -1,4 +1,4 @@
-/* budget.h — the two VK limits as arithmetic: a token bucket for requests a second and a rolling
+/* budget.h — the two VK limits as arithmetic: a sliding window of requests a second and a rolling
  * 24-hour budget of wall.get calls. Pure: every function takes the clock as an argument, nothing
  * here sleeps, logs or reads a clock.
  *
@@ -8,7 +8,8 @@
  * them VK uses: every calendar day is such an interval. It costs nothing in steady state, because a
  * scheduler that repeats a daily pattern frees each call exactly when it wants to spend it again.
  *
- * Times are CLOCK_REALTIME microseconds so the state survives a restart (the store keeps it).
+ * The daily budget's times are CLOCK_REALTIME microseconds so that it survives a restart (the store
+ * keeps it); the rate window's are the caller's clock, converted when saved and loaded.
  */
 #pragma once
 
@@ -17,24 +18,70 @@
 
 #include "util.h"
 
-/* ---- requests a second -------------------------------------------------------------------- */
+/* ---- requests a second ------------------------------------------------------------------- */
 
-/* N tokens, refilled continuously at N a second (config vk.requests_per_second). */
-struct token_bucket {
-        double capacity;
-        double per_usec; /* refill rate */
-        double tokens;   /* available now (at last_usec) */
-        uint64_t last_usec;
+/* A sliding window log: the times of the last N departures. One more request may leave when, with
+ * it, no window of window_usec holds more than N: at the N-th newest departure + window_usec +
+ * margin_usec. A token bucket cannot promise that: full at N and refilled at N a second, it lets
+ * 2N requests start within one second, and VK's "3 requests a second" is only safe read as "in
+ * any second".
+ *
+ * Rates that are not whole (config vk.requests_per_second):
+ *   rate ≥ 1: N = floor(rate) in any 1 s. 2.5 acts as 2: VK counts whole requests, and three in
+ *             one second would be more than 2.5.
+ *   rate < 1: one request in any 1/rate seconds. 0.5 is one every 2 s; below one a day acts as
+ *             one a day.
+ * Rates above RATE_WINDOW_MAX act as RATE_WINDOW_MAX (no VK token is allowed that many).
+ *
+ * The margin (RATE_WINDOW_MARGIN_USEC): the caller stamps a departure when the request is written
+ * to an established connection, but VK counts arrivals. Two requests N apart may cross the network
+ * with different delays (other connections, queues on the way): a few ms on a quiet line, tens on
+ * a busy one. 50 ms absorbs that for 5 % of the throughput at 3 a second (3 every 1.05 s).
+ *
+ * A request the caller has handed over but not yet seen leave (connecting, TLS handshake) is
+ * "unsent": it counts as leaving now or later, so while unsent requests alone fill the window the
+ * next one waits for one of them to leave (rate_window_next says UINT64_MAX).
+ *
+ * Times are any one clock's microseconds (the source uses CLOCK_MONOTONIC); only save and load
+ * convert to CLOCK_REALTIME, so that the store carries the window to the next process. A clock
+ * that went back never shortens a wait: departures "in the future" count as just now.
+ */
+#define RATE_WINDOW_MAX         100
+#define RATE_WINDOW_MARGIN_USEC (50 * USEC_PER_MSEC)
+
+struct rate_window {
+        unsigned limit;       /* N: departures allowed in any window */
+        uint64_t window_usec; /* 1 s, longer for rates below one a second */
+        uint64_t margin_usec;
+        unsigned unsent;               /* taken, departure not yet seen */
+        unsigned n;                    /* departures in log[], at most limit */
+        uint64_t log[RATE_WINDOW_MAX]; /* the newest n departures, oldest first */
 };
 
-/* per_second > 0; the bucket starts full. -EINVAL otherwise. */
-int token_bucket_init(struct token_bucket *b, double per_second, uint64_t now_usec);
-/* Takes one token: 0, or -EAGAIN and *ret_wait_usec = how long until one is there (may be NULL). */
-int token_bucket_take(struct token_bucket *b, uint64_t now_usec, uint64_t *ret_wait_usec);
-/* How long until a token is available; 0 when one is now. */
-uint64_t token_bucket_wait_usec(const struct token_bucket *b, uint64_t now_usec);
-/* VK said error 6 or 9 anyway: empty the bucket so the next request waits a full token. */
-void token_bucket_drain(struct token_bucket *b, uint64_t now_usec);
+/* per_second > 0 and finite; -EINVAL otherwise. The window starts empty. */
+int rate_window_init(struct rate_window *w, double per_second);
+/* The earliest time ≥ now at which one more request may leave; UINT64_MAX while unsent requests
+ * fill the window. */
+uint64_t rate_window_next(const struct rate_window *w, uint64_t now_usec);
+/* Takes a departure now, as unsent: 0, or -EAGAIN and *ret_at = rate_window_next() (may be NULL).
+ */
+int rate_window_take(struct rate_window *w, uint64_t now_usec, uint64_t *ret_at);
+/* A request taken before left at at_usec: it is no longer unsent. */
+void rate_window_sent(struct rate_window *w, uint64_t at_usec);
+/* A request left at at_usec that was not taken (the HTTP library sent one again). */
+void rate_window_record(struct rate_window *w, uint64_t at_usec);
+/* VK said error 6 or 9 anyway: as if N requests had just left, so the next waits a whole window. */
+void rate_window_slow_down(struct rate_window *w, uint64_t now_usec);
+
+/* One line of text ("window 1 REALTIME_USEC ..."), the departures still inside the window as of
+ * now (unsent ones as now), in CLOCK_REALTIME. Caller frees *ret. */
+int rate_window_save(const struct rate_window *w, uint64_t now_usec, uint64_t now_realtime_usec,
+                     char **ret);
+/* Adds what _save wrote (in another process, maybe with another rate) to the window, in this
+ * clock; a time after now_realtime (the clock went back since) counts as now. -EBADMSG on
+ * malformed text, and then *w is unchanged. */
+int rate_window_load(struct rate_window *w, const char *text, uint64_t now_usec,
+                     uint64_t now_realtime_usec);
 
 /* ---- wall.get calls a day ------------------------------------------------------------------ */
 

@@ -54,6 +54,7 @@ struct govwatch {
         bool scheduler_has_targets;      /* holds the watch list (else only the budget window) */
         bool dry_run;                    /* once --dry-run: record nothing, print JSON */
         FILE *dry_run_out;
+        bool preview_all;        /* once --dry-run --all: every current post as if new */
         bool ignore_quiet_hours; /* once: deliver now, whatever the hour */
         int fatal;               /* negative errno of an error that ends `once` */
         bool token_invalid;
@@ -109,6 +110,6 @@ int govwatch_scheduler_load(struct scheduler *s, struct store *store);
 /* The watch list was (re)resolved: a scheduler watching exactly gw->targets, keeping what the
  * previous one and the store learned; warns when the budget cannot cover it. */
 int govwatch_scheduler_rebuild(struct govwatch *gw);
-/* Keeps the scheduler and the request bucket in the store: after a sweep, at reload and exit.
+/* Keeps the scheduler and the VK request window in the store: after a sweep, at reload and exit.
  * Nothing in a dry run. */
 void govwatch_save_state(struct govwatch *gw);

@@ -1,7 +1,8 @@
-/* source.h — the VK API client: sends requests over http.c, paced by a token bucket.
+/* source.h — the VK API client: sends requests over http.c, paced by a sliding window.
  *
- * The token goes in "Authorization: Bearer" and nowhere else: not in the URL, not in the body,
- * not in a log line. Requests wait in a FIFO until the bucket has a token; nothing sleeps.
+ * Every VK request of every verb goes through here. The token goes in "Authorization: Bearer" and
+ * nowhere else: not in the URL, not in the body, not in a log line. Requests wait in a FIFO until
+ * the window (budget.h) lets one more leave; nothing sleeps.
  */
 #pragma once
 
@@ -39,9 +40,13 @@ int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size
 unsigned source_requests_sent(const struct source *src);
 unsigned source_pending(const struct source *src);
 
-/* VK answered error 6 or 9 anyway: empty the bucket so the next request waits a full token. */
+/* VK answered error 6 or 9 anyway: the next request waits a whole window from now. The source
+ * does this itself for a top-level error 6 or 9; callers may add it for an inner one. */
 void source_slow_down(struct source *src);
-/* The bucket as the store keeps it (two kv integers), so that a restart does not grant a fresh
- * burst: load after source_new (0 when nothing was saved), save after a sweep and at exit. */
-int source_load_bucket(struct source *src, struct store *store);
-int source_save_bucket(const struct source *src, struct store *store);
+/* The window of recent departures as the store keeps it (kv text "vk.request_window", realtime),
+ * so that back-to-back processes together keep to the limit. Load after source_new, before the
+ * first request (0 when nothing was saved, -EBADMSG when the saved text is malformed: then the
+ * window starts empty); from then on source_free saves it back to that store if any request left
+ * since. source_save_pace saves now (after a sweep, before a reload swaps sources). */
+int source_load_pace(struct source *src, struct store *store);
+int source_save_pace(struct source *src, struct store *store);

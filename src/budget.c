@@ -1,4 +1,5 @@
-/* budget.c — token bucket and rolling daily budget (see budget.h for why a rolling window).
+/* budget.c — the sliding window of requests a second and the rolling daily budget (budget.h says
+ * why windows and not buckets).
  *
  * Owns only arithmetic on the structs it is given. Never reads a clock, never logs, never sleeps:
  * the caller passes the time, and the tests drive it with a fake one.
@@ -7,64 +8,175 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "budget.h"
 
-int token_bucket_init(struct token_bucket *b, double per_second, uint64_t now_usec)
+/* ---- requests a second ---------------------------------------------------------------------- */
+
+int rate_window_init(struct rate_window *w, double per_second)
 {
-        if (!b || !(per_second > 0) || !isfinite(per_second))
+        if (!w || !(per_second > 0) || !isfinite(per_second))
                 return -EINVAL;
-        /* Fewer than one token a second still needs room for one request. */
-        double cap = per_second < 1 ? 1 : per_second;
-        *b = (struct token_bucket){
-                .capacity = cap,
-                .per_usec = per_second / (double)USEC_PER_SEC,
-                .tokens = cap,
-                .last_usec = now_usec,
-        };
+        /* the epsilon keeps a rate written as 3 from becoming 2.999… and then 2 */
+        double whole = floor(per_second + 1e-9);
+        *w = (struct rate_window){.margin_usec = RATE_WINDOW_MARGIN_USEC};
+        if (whole >= 1) {
+                w->limit = whole > RATE_WINDOW_MAX ? RATE_WINDOW_MAX : (unsigned)whole;
+                w->window_usec = USEC_PER_SEC;
+        } else {
+                double usec = ceil((double)USEC_PER_SEC / per_second);
+                w->limit = 1;
+                w->window_usec = usec > (double)USEC_PER_DAY ? USEC_PER_DAY : (uint64_t)usec;
+        }
         return 0;
 }
 
-static void token_bucket_refill(struct token_bucket *b, uint64_t now_usec)
+/* A departure recorded "after" now means the clock went back: it counts as now, so that it holds
+ * the window for one window from here rather than for as long as the clock was set back. The log
+ * stays sorted: only its newest entries can be after now. */
+static void settle(struct rate_window *w, uint64_t now_usec)
 {
-        /* A clock that went back refills nothing, and does not move last_usec back either. */
-        if (now_usec <= b->last_usec)
-                return;
-        b->tokens += (double)(now_usec - b->last_usec) * b->per_usec;
-        if (b->tokens > b->capacity)
-                b->tokens = b->capacity;
-        b->last_usec = now_usec;
+        for (unsigned i = w->n; i > 0 && w->log[i - 1] > now_usec; i--)
+                w->log[i - 1] = now_usec;
 }
 
-uint64_t token_bucket_wait_usec(const struct token_bucket *b, uint64_t now_usec)
+uint64_t rate_window_next(const struct rate_window *w, uint64_t now_usec)
 {
-        struct token_bucket t = *b;
-        token_bucket_refill(&t, now_usec);
-        if (t.tokens >= 1)
-                return 0;
-        /* Round up: waking a microsecond early would find the bucket still short. */
-        return (uint64_t)ceil((1 - t.tokens) / t.per_usec) +
-               (now_usec < b->last_usec ? b->last_usec - now_usec : 0);
+        if (w->unsent >= w->limit)
+                return UINT64_MAX;
+        /* With the new one, no more than limit may be inside the window: the unsent, and the
+         * newest log entries; so the k-th newest must have left it. */
+        unsigned k = w->limit - w->unsent;
+        if (w->n < k)
+                return now_usec;
+        uint64_t oldest = w->log[w->n - k];
+        if (oldest > now_usec)
+                oldest = now_usec;
+        uint64_t at = oldest + w->window_usec + w->margin_usec;
+        return at > now_usec ? at : now_usec;
 }
 
-int token_bucket_take(struct token_bucket *b, uint64_t now_usec, uint64_t *ret_wait_usec)
+int rate_window_take(struct rate_window *w, uint64_t now_usec, uint64_t *ret_at)
 {
-        token_bucket_refill(b, now_usec);
-        if (b->tokens >= 1) {
-                b->tokens -= 1;
-                if (ret_wait_usec)
-                        *ret_wait_usec = 0;
-                return 0;
+        settle(w, now_usec);
+        uint64_t at = rate_window_next(w, now_usec);
+        if (at > now_usec) {
+                if (ret_at)
+                        *ret_at = at;
+                return -EAGAIN;
         }
-        if (ret_wait_usec)
-                *ret_wait_usec = token_bucket_wait_usec(b, now_usec);
-        return -EAGAIN;
+        w->unsent++;
+        if (ret_at)
+                *ret_at = now_usec;
+        return 0;
 }
 
-void token_bucket_drain(struct token_bucket *b, uint64_t now_usec)
+/* Appends a departure, as the newest: one stamped before the newest (a clock that went back)
+ * counts as that, later being the safe side. Only the newest limit are kept: older ones can no
+ * longer hold back anything. */
+static void record(struct rate_window *w, uint64_t at_usec)
 {
-        token_bucket_refill(b, now_usec);
-        b->tokens = 0;
+        if (w->n > 0 && at_usec < w->log[w->n - 1])
+                at_usec = w->log[w->n - 1];
+        if (w->n == w->limit) {
+                memmove(w->log, w->log + 1, (w->n - 1) * sizeof(w->log[0]));
+                w->n--;
+        }
+        w->log[w->n++] = at_usec;
+}
+
+void rate_window_sent(struct rate_window *w, uint64_t at_usec)
+{
+        if (w->unsent > 0)
+                w->unsent--;
+        record(w, at_usec);
+}
+
+void rate_window_record(struct rate_window *w, uint64_t at_usec)
+{
+        record(w, at_usec);
+}
+
+void rate_window_slow_down(struct rate_window *w, uint64_t now_usec)
+{
+        settle(w, now_usec);
+        for (unsigned i = 0; i < w->limit; i++)
+                record(w, now_usec);
+}
+
+int rate_window_save(const struct rate_window *w, uint64_t now_usec, uint64_t now_realtime_usec,
+                     char **ret)
+{
+        struct strbuf sb = {};
+        int r = strbuf_appendf(&sb, "window 1");
+
+        for (unsigned i = 0; r >= 0 && i < w->n; i++) {
+                uint64_t t = w->log[i] < now_usec ? w->log[i] : now_usec;
+                uint64_t age = now_usec - t;
+                if (t + w->window_usec + w->margin_usec <= now_usec)
+                        continue; /* out of the window: holds nothing back any more */
+                r = strbuf_appendf(&sb, " %" PRIu64,
+                                   age < now_realtime_usec ? now_realtime_usec - age : 0);
+        }
+        /* requests on their way: they may leave any moment now */
+        for (unsigned i = 0; r >= 0 && i < w->unsent; i++)
+                r = strbuf_appendf(&sb, " %" PRIu64, now_realtime_usec);
+        if (r < 0) {
+                strbuf_done(&sb);
+                return r;
+        }
+        *ret = sb.buf;
+        return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return x < y ? -1 : x > y;
+}
+
+int rate_window_load(struct rate_window *w, const char *text, uint64_t now_usec,
+                     uint64_t now_realtime_usec)
+{
+        /* what a window of RATE_WINDOW_MAX plus as many unsent can have written, then our own */
+        uint64_t times[3 * RATE_WINDOW_MAX];
+        unsigned version, n = 0;
+        int consumed = 0;
+
+        if (!text || sscanf(text, "window %u%n", &version, &consumed) != 1 || version != 1)
+                return -EBADMSG;
+        for (const char *p = text + consumed; *p;) {
+                uint64_t t;
+                int used = 0;
+                if (*p != ' ')
+                        return -EBADMSG;
+                while (*p == ' ')
+                        p++;
+                if (!*p)
+                        break;
+                if (*p < '0' || *p > '9' || sscanf(p, "%" SCNu64 "%n", &t, &used) != 1 ||
+                    used <= 0 || n == 2 * RATE_WINDOW_MAX)
+                        return -EBADMSG;
+                times[n++] = t;
+                p += used;
+        }
+
+        struct rate_window merged = *w;
+        for (unsigned i = 0; i < n; i++) {
+                /* into this clock; later than now only if the clock went back since: now */
+                uint64_t age = times[i] < now_realtime_usec ? now_realtime_usec - times[i] : 0;
+                times[i] = age < now_usec ? now_usec - age : 0;
+        }
+        for (unsigned i = 0; i < w->n; i++)
+                times[n++] = w->log[i];
+        qsort(times, n, sizeof(times[0]), cmp_u64);
+        merged.n = 0;
+        for (unsigned i = n > w->limit ? n - w->limit : 0; i < n; i++)
+                merged.log[merged.n++] = times[i];
+        *w = merged;
+        return 0;
 }
 
 /* ---- daily budget --------------------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /* govwatch.c — building and tearing down the daemon's parts from one config snapshot, and
  * keeping what must outlive the process (the scheduler's learning and budget window, the request
- * bucket) in the store. */
+ * window of VK requests) in the store. */
 #include <inttypes.h>
 #include <sys/random.h>
 
@@ -182,9 +182,9 @@ void govwatch_save_state(struct govwatch *gw)
                                           r == -ENOMEM ? "out of memory" : store_errmsg(gw->store));
         }
         if (gw->source) {
-                r = source_save_bucket(gw->source, gw->store);
+                r = source_save_pace(gw->source, gw->store);
                 if (r < 0)
-                        log_warning_errno(r, "Failed to save the request bucket: %s, ignoring",
+                        log_warning_errno(r, "Failed to save the VK request window: %s, ignoring",
                                           store_errmsg(gw->store));
         }
 }

@@ -142,7 +142,9 @@ int http_new(sd_event *event, struct http **ret)
                 http_free(h);
                 return -ENOMEM;
         }
-        r = sd_event_add_time(event, &h->timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_timer, h);
+        /* curl's timeouts start requests: the default accuracy (250 ms) would bunch them */
+        r = sd_event_add_time(event, &h->timer, CLOCK_MONOTONIC, UINT64_MAX, USEC_PER_MSEC,
+                              on_timer, h);
         if (r < 0) {
                 http_free(h);
                 return r;

@@ -1,11 +1,15 @@
-/* source.c — VK API requests over curl multi, paced by a token bucket of requests a second.
+/* source.c — VK API requests over curl multi, paced by a sliding window of requests a second.
  *
- * Owns the queue of requests not yet sent and the easy handles in flight. The bucket (budget.h)
- * holds requests_per_second tokens and refills at that rate, so a burst of N requests goes out as
- * fast as VK allows and no faster: the daemon never provokes error 6 on its own. Its state is kept
- * in the store by the caller (source_save_bucket), so a restart does not grant a fresh burst.
+ * Owns the queue of requests not yet sent and the easy handles in flight. The window (budget.h)
+ * paces the moment a request *leaves*, which is what VK counts: a request takes its place when it
+ * is handed to curl, and is stamped when curl is about to write it on an established connection
+ * (CURLOPT_PREREQFUNCTION), after DNS, TCP and TLS, however long they took. Until then it holds
+ * its place as "leaving now or later". The pace timer is precise to a millisecond: sd-event's
+ * default 250 ms accuracy bunched requests that were spaced in the queue. So no second ever
+ * carries more than vk.requests_per_second requests, and the daemon never provokes error 6 on its
+ * own. The window goes to the store (source_load_pace), so back-to-back processes keep to it
+ * together.
  */
-#include <math.h>
 #include <stdio.h>
 
 #include "budget.h"
@@ -23,6 +27,7 @@ struct request {
         struct curl_slist *headers;
         struct http_buffer response;
         vk_call_fn each; /* execute of wall.get: each call's answer, as it is parsed */
+        bool left;       /* curl has started to write it: counted in the window at that time */
         source_done_fn done;
         void *userdata;
 };
@@ -34,7 +39,9 @@ struct source {
         char *version;
         char *auth_header; /* "Authorization: Bearer ..." — a secret, never logged */
         uint64_t timeout_usec;
-        struct token_bucket bucket; /* CLOCK_REALTIME, so that the store can keep it */
+        struct rate_window window; /* CLOCK_MONOTONIC; the store keeps it in CLOCK_REALTIME */
+        struct store *store;       /* where source_free saves the window; not owned */
+        bool window_changed;       /* since it was loaded or saved */
         struct request *queue_head, *queue_tail;
         struct request *in_flight;
         sd_event_source *pace_timer;
@@ -57,7 +64,44 @@ static void request_free(struct request *req)
         free(req);
 }
 
+/* 1 ms: a departure must not wait for sd-event to batch its wake-up with others */
+#define PACE_TIMER_ACCURACY_USEC USEC_PER_MSEC
+/* kv text in the store */
+#define REQUEST_WINDOW_KEY "vk.request_window"
+
 static void pump(struct source *src);
+
+/* The pump runs from the pace timer when it cannot run now (inside curl's callbacks). */
+static void pace_at(struct source *src, uint64_t at_usec)
+{
+        (void)sd_event_source_set_time(src->pace_timer, at_usec);
+        (void)sd_event_source_set_enabled(src->pace_timer, SD_EVENT_ONESHOT);
+}
+
+static void request_left(struct request *req, uint64_t at_usec)
+{
+        struct source *src = req->src;
+        if (req->left)
+                rate_window_record(&src->window, at_usec); /* curl sent it again */
+        else
+                rate_window_sent(&src->window, at_usec);
+        req->left = true;
+        src->window_changed = true;
+}
+
+/* curl is about to write the request on a connection that is ready: it leaves now. The place it
+ * held as "unsent" becomes a time, which may let the next one go. */
+static int on_prereq(void *userdata, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+        struct request *req = userdata;
+        uint64_t now = now_monotonic_usec();
+
+        request_left(req, now);
+        if (req->src->queue_head)
+                pace_at(req->src, now);
+        return CURL_PREREQFUNC_OK;
+}
 
 static void on_done(CURL *easy, CURLcode result, void *userdata)
 {
@@ -76,6 +120,10 @@ static void on_done(CURL *easy, CURLcode result, void *userdata)
                         break;
                 }
         src->pending--;
+        /* it never reached the point of being written (no connection): count it anyway, as the
+         * safe side, now that its time is known */
+        if (!req->left)
+                request_left(req, now_monotonic_usec());
 
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         if (result != CURLE_OK) {
@@ -98,7 +146,9 @@ static void on_done(CURL *easy, CURLcode result, void *userdata)
                         snprintf(msg, sizeof(msg), "%s", reason ? reason : strerror(-r));
                         code = VK_ERROR_CODE_MALFORMED;
                         res = NULL;
-                }
+                } else if (vk_error_class_of(res->error_code) == VK_ERROR_RATE)
+                        /* VK counts more than we do (another client on the token?) */
+                        source_slow_down(src);
         }
         /* the easy handle is finished; free it before calling back so the callback may queue */
         curl_easy_cleanup(req->easy);
@@ -126,6 +176,8 @@ static int start(struct source *src, struct request *req)
         curl_easy_setopt(req->easy, CURLOPT_HTTPHEADER, req->headers);
         curl_easy_setopt(req->easy, CURLOPT_POSTFIELDS, req->body);
         curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(req->body));
+        curl_easy_setopt(req->easy, CURLOPT_PREREQFUNCTION, on_prereq);
+        curl_easy_setopt(req->easy, CURLOPT_PREREQDATA, req);
         http_buffer_attach(req->easy, &req->response, 32 * 1024 * 1024);
         r = http_add(src->http, req->easy, on_done, req);
         if (r < 0)
@@ -144,9 +196,9 @@ static int on_pace(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void pump(struct source *src)
 {
-        uint64_t now = now_realtime_usec(), wait = 0;
+        uint64_t now = now_monotonic_usec(), at = UINT64_MAX;
 
-        while (src->queue_head && token_bucket_take(&src->bucket, now, &wait) >= 0) {
+        while (src->queue_head && rate_window_take(&src->window, now, &at) >= 0) {
                 struct request *req = src->queue_head;
                 src->queue_head = req->next;
                 if (!src->queue_head)
@@ -159,16 +211,14 @@ static void pump(struct source *src)
                         source_done_fn done = req->done;
                         void *ud = req->userdata;
                         src->pending--;
+                        request_left(req, now); /* gives its place back, counted */
                         request_free(req);
                         done(NULL, VK_ERROR_CODE_TRANSPORT, msg, ud);
                 }
         }
-        if (src->queue_head) {
-                /* wake when the next token is in the bucket (the bucket counts realtime, the
-                 * timer is monotonic: only the delay carries over) */
-                (void)sd_event_source_set_time(src->pace_timer, now_monotonic_usec() + wait);
-                (void)sd_event_source_set_enabled(src->pace_timer, SD_EVENT_ONESHOT);
-        }
+        /* UINT64_MAX: requests handed to curl fill the window; the first to leave wakes us */
+        if (src->queue_head && at != UINT64_MAX)
+                pace_at(src, at);
 }
 
 int source_new(sd_event *event, struct http *http, const struct config *conf, const char *token,
@@ -190,20 +240,20 @@ int source_new(sd_event *event, struct http *http, const struct config *conf, co
                 return -ENOMEM;
         }
         src->timeout_usec = conf->vk.timeout_usec;
-        r = token_bucket_init(&src->bucket,
-                              conf->vk.requests_per_second > 0 ? conf->vk.requests_per_second : 3,
-                              now_realtime_usec());
+        r = rate_window_init(&src->window,
+                             conf->vk.requests_per_second > 0 ? conf->vk.requests_per_second : 3);
         if (r < 0) {
                 source_free(src);
                 return r;
         }
-        r = sd_event_add_time(event, &src->pace_timer, CLOCK_MONOTONIC, UINT64_MAX, 0, on_pace,
-                              src);
+        r = sd_event_add_time(event, &src->pace_timer, CLOCK_MONOTONIC, UINT64_MAX,
+                              PACE_TIMER_ACCURACY_USEC, on_pace, src);
         if (r < 0) {
                 source_free(src);
                 return r;
         }
         (void)sd_event_source_set_enabled(src->pace_timer, SD_EVENT_OFF);
+        (void)sd_event_source_set_description(src->pace_timer, "vk-pace");
         *ret = src;
         return 0;
 }
@@ -212,6 +262,12 @@ struct source *source_free(struct source *src)
 {
         if (!src)
                 return NULL;
+        /* before the requests in flight go: those not yet written may still be, any moment */
+        if (src->store && src->window_changed) {
+                int r = source_save_pace(src, src->store);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to save the VK request window, ignoring: %m");
+        }
         while (src->queue_head) {
                 struct request *req = src->queue_head;
                 src->queue_head = req->next;
@@ -305,41 +361,37 @@ unsigned source_pending(const struct source *src)
 
 void source_slow_down(struct source *src)
 {
-        token_bucket_drain(&src->bucket, now_realtime_usec());
+        rate_window_slow_down(&src->window, now_monotonic_usec());
+        src->window_changed = true;
 }
 
-/* kv keys: the tokens in thousandths (kv holds integers) and the time they were counted at */
-#define BUCKET_TOKENS_KEY "vk.bucket_tokens_milli"
-#define BUCKET_TIME_KEY   "vk.bucket_usec"
-
-int source_load_bucket(struct source *src, struct store *store)
+int source_load_pace(struct source *src, struct store *store)
 {
-        uint64_t now = now_realtime_usec();
-        int64_t milli = 0, at = 0;
+        _cleanup_free_ char *text = NULL;
         int r;
 
-        r = store_kv_get_int(store, BUCKET_TOKENS_KEY, &milli);
-        if (r >= 0)
-                r = store_kv_get_int(store, BUCKET_TIME_KEY, &at);
+        src->store = store;
+        r = store_kv_get_text(store, REQUEST_WINDOW_KEY, &text);
+        if (r == -ENOENT)
+                return 0; /* never saved: nothing left recently */
         if (r < 0)
-                return r == -ENOENT ? 0 : r; /* never saved: a full bucket */
-        if (milli < 0 || at <= 0)
-                return -EBADMSG;
-        /* the config may have changed the rate; a clock that went back must not freeze it */
-        src->bucket.tokens = (double)milli / 1000.0;
-        if (src->bucket.tokens > src->bucket.capacity)
-                src->bucket.tokens = src->bucket.capacity;
-        src->bucket.last_usec = (uint64_t)at < now ? (uint64_t)at : now;
-        pump(src);
+                return r;
+        r = rate_window_load(&src->window, text, now_monotonic_usec(), now_realtime_usec());
+        if (r < 0)
+                return r;
+        pump(src); /* requests queued before the load wait as they should now */
         return 0;
 }
 
-int source_save_bucket(const struct source *src, struct store *store)
+int source_save_pace(struct source *src, struct store *store)
 {
-        /* tokens as of last_usec: the next start refills from that moment */
-        int r = store_kv_put_int(store, BUCKET_TOKENS_KEY,
-                                 (int64_t)floor(src->bucket.tokens * 1000.0));
+        _cleanup_free_ char *text = NULL;
+        int r = rate_window_save(&src->window, now_monotonic_usec(), now_realtime_usec(), &text);
         if (r < 0)
                 return r;
-        return store_kv_put_int(store, BUCKET_TIME_KEY, (int64_t)src->bucket.last_usec);
+        r = store_kv_put_text(store, REQUEST_WINDOW_KEY, text);
+        if (r < 0)
+                return r;
+        src->window_changed = false;
+        return 0;
 }
