@@ -13,7 +13,7 @@
 
 #include "classify.h"
 
-#define CONFIG_DEFAULT_PATH "/etc/govwatch/govwatch.yaml"
+#define CONFIG_DEFAULT_PATH GOVWATCH_CONFIG_DEFAULT_PATH /* CMake: sysconfdir/govwatch/... */
 
 struct conf_mark {
         unsigned line;   /* 1-based */
@@ -169,3 +169,32 @@ ssize_t config_find_sink(const struct config *c, const char *name);
 /* Reads the VK token: vk.token_file, else $GOVWATCH_VK_TOKEN, else
  * $CREDENTIALS_DIRECTORY/vk-token. Never logs the value. */
 int config_read_token(const struct config *c, char **ret);
+
+/* One key of the file, as the loader's own tables describe it: for the man page, govwatch.yaml(5),
+ * which is generated from these at build time so that no key goes undocumented. */
+enum config_key_kind {
+        CONFIG_KEY_VALUE,   /* a value: a string, a number, a list of strings, ... */
+        CONFIG_KEY_SECTION, /* a mapping of fixed keys, which follow it: vk, classifier */
+        CONFIG_KEY_MAP,     /* NAME: {...} for any name, its keys follow as "sinks.NAME.url" */
+        CONFIG_KEY_LIST,    /* a list of mappings, its keys follow as "watch[].topic" */
+};
+
+struct config_key {
+        const char *path; /* "vk.api_url", "sinks.NAME.url", "watch[].topic" */
+        enum config_key_kind kind;
+        const char *type;          /* "string", "path", "boolean", "whole number", "number",
+                                    * "duration", "list of strings", "one word"; NULL: see the
+                                    * description */
+        const char *default_value; /* as written in the file; NULL: none */
+        const char *description;
+        const char *const *values; /* "one word": the words allowed, NULL-terminated */
+        const char *only_for;      /* sink keys: the types that know it ("email, webhook"); NULL */
+        const char *required_for;  /* NULL: optional; "": required; or the sink types needing it */
+        bool positive;             /* numbers and durations: must be > 0 */
+        uint64_t min, max;         /* whole numbers; max 0: no upper bound */
+};
+/* Returns < 0 to stop the walk with that value. key and its strings live for the call only. */
+typedef int (*config_key_fn)(const struct config_key *key, void *userdata);
+/* Calls fn for every key config_load() accepts, in the order of its tables, a section (or map, or
+ * list) before its own keys. 0 when every key was visited. */
+int config_keys_foreach(config_key_fn fn, void *userdata);

@@ -1,18 +1,22 @@
 #!/bin/bash
 # Installs the Debian 12 packages govwatch needs to build, run and test, when missing.
-# Sourced by demo.sh and test.sh; usable alone: scripts/deps.sh [build|test]
+# Sourced by demo.sh, test.sh and package.sh; usable alone: scripts/deps.sh [build|test|package]
 set -euo pipefail
 
 GOVWATCH_BUILD_PACKAGES=(
         build-essential cmake pkg-config
         libcurl4-openssl-dev libjansson-dev libyaml-dev libsystemd-dev libsqlite3-dev
         libstemmer-dev libutf8proc-dev libpcre2-dev liblinear-dev
-        python3 ca-certificates
+        python3 ca-certificates scdoc
+)
+# scripts/package.sh: dpkg-buildpackage with debhelper, and lintian
+GOVWATCH_PACKAGE_PACKAGES=(
+        debhelper dpkg-dev fakeroot lintian systemd
 )
 GOVWATCH_TEST_PACKAGES=(
         libcmocka-dev clang-format sqlite3 openssl
         python3-aiosmtpd dbus dunst xvfb xauth python3-dbus python3-gi libnotify-bin
-        systemd
+        systemd man-db bash-completion git "${GOVWATCH_PACKAGE_PACKAGES[@]}"
 )
 
 govwatch_install_missing() {
@@ -35,6 +39,7 @@ govwatch_install_missing() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
         case "${1:-test}" in
         build) govwatch_install_missing "${GOVWATCH_BUILD_PACKAGES[@]}" ;;
+        package) govwatch_install_missing "${GOVWATCH_BUILD_PACKAGES[@]}" "${GOVWATCH_PACKAGE_PACKAGES[@]}" ;;
         *) govwatch_install_missing "${GOVWATCH_BUILD_PACKAGES[@]}" "${GOVWATCH_TEST_PACKAGES[@]}" ;;
         esac
 fi
