@@ -10,6 +10,8 @@
 #include "util.h"
 
 void log_setup(void);              /* decides on prefixes from $JOURNAL_STREAM */
+bool log_to_journal(void);         /* stderr is the journal's stream ($JOURNAL_STREAM) */
+bool log_fd_is_journal(int fd);    /* fd is the journal's stream */
 void log_set_max_level(int level); /* LOG_INFO by default; --verbose gives LOG_DEBUG */
 int log_get_max_level(void);
 
@@ -31,3 +33,16 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_error_errno(e, ...)   log_full_errno(LOG_ERR, e, __VA_ARGS__)
 
 #define log_oom() log_error_errno(ENOMEM, "Out of memory.")
+
+/* One entry with fields ("KEY=value", NULL-terminated, at most 16; VK text is fine in values)
+ * through sd-journal when stderr is the journal; elsewhere the message alone, like log_info().
+ * Priority is level's. Returns 0. */
+int log_struct_internal(int level, const char *const *fields, const char *file, int line,
+                        const char *fmt, ...) _printf_(5, 6);
+#define log_struct(level, fields, ...)                                                             \
+        log_struct_internal(level, fields, __FILE__, __LINE__, __VA_ARGS__)
+
+/* The entry itself, on the journal's native socket: message, priority, SYSLOG_IDENTIFIER,
+ * CODE_FILE/CODE_LINE (file may be NULL), fields. sd_journal_sendv()'s result. */
+int journal_send(int level, const char *message, const char *const *fields, const char *file,
+                 int line);

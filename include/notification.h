@@ -14,13 +14,14 @@ struct notification {
         char *kind; /* "post", "reminder", "test", "alert" */
         int64_t owner_id;
         int64_t post_id;
-        char *community;   /* the community's name (or screen name, or id) */
-        char *topic;       /* the watch entry's topic */
-        char *url;         /* https://vk.com/wall<owner>_<id> */
-        char *text;        /* the post's text (the reposted text for a repost) */
-        char **categories; /* NULL-terminated category names */
-        int64_t date;      /* post date, unix time */
-        int64_t starts_at; /* planned broadcast start, 0 if none */
+        char *community;         /* the community's name (or screen name, or id) */
+        char *topic;             /* the watch entry's topic */
+        char *url;               /* https://vk.com/wall<owner>_<id> */
+        char *text;              /* the post's text (the reposted text for a repost) */
+        char **categories;       /* NULL-terminated category names */
+        int64_t date;            /* post date, unix time */
+        int32_t date_utc_offset; /* seconds east of UTC in the configured zone at date */
+        int64_t starts_at;       /* planned broadcast start, 0 if none */
         int32_t starts_at_utc_offset;
         int64_t created; /* when it was queued, unix time */
 };
@@ -34,6 +35,16 @@ static inline void notification_freep(struct notification **n)
 
 /* The notification as one JSON object (exec stdin, webhook body, --dry-run lines use parts). */
 char *notification_to_json(const struct notification *n);
+/* The same with "title" and "body" as a sink rendered them (exec stdin, webhook body). */
+char *notification_to_json_rendered(const struct notification *n, const char *title,
+                                    const char *body);
+
+/* The journal fields of a notification, "KEY=value" (GOVWATCH_KIND, GOVWATCH_COMMUNITY,
+ * GOVWATCH_OWNER_ID, GOVWATCH_POST (its URL), GOVWATCH_POST_ID, GOVWATCH_CATEGORIES,
+ * GOVWATCH_TOPIC), NULL-terminated; strv_free() it. And the priority its entry deserves: an
+ * emergency is a warning, anything else level. NULL on OOM. */
+char **notification_journal_fields(const struct notification *n);
+int notification_priority(const struct notification *n, int level);
 
 /* "2026-11-28T18:00:00+03:00" into buf (at least 32 bytes); "" when t is 0. */
 void format_iso8601(int64_t t, int32_t utc_offset, char *buf, size_t size);

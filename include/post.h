@@ -47,6 +47,9 @@ struct post {
         char *post_type;     /* "post", "copy", "reply", ... */
         char *text;          /* never NULL after parsing ("" when absent) */
         struct post *repost; /* copy_history[0], the reposted original; NULL if not a repost */
+        char *owner_name;    /* the name of owner_id's community or page, from an extended
+                              * answer's "groups"/"profiles" (reposted originals only); NULL when
+                              * VK did not name it */
         struct attachment *attachments;
         size_t n_attachments;
 };
@@ -66,11 +69,17 @@ static inline void post_freep(struct post **p)
  * empty comment, both joined otherwise. Returned string is newly allocated. */
 char *post_effective_text(const struct post *p);
 
+/* The text a notification tells: the post's own text; for a repost, its comment (if any), then
+ * "Репост из «NAME»:" and the reposted text with its attachments' titles, NAME being the original
+ * owner's owner_name or, unnamed, club<N>/id<N>. Returned string is newly allocated. */
+char *post_notification_text(const struct post *p);
+
 /* "https://vk.com/wall-123_456" into buf (at least 64 bytes). */
 void post_url(int64_t owner_id, int64_t id, char *buf, size_t size);
 
 /* A wall.get answer: {"count": N, "items": [...]} (also a bare array of posts, the legacy shape).
- */
+ * With extended=1 the answer also has "groups" and "profiles": the names of every owner it
+ * mentions, which name the communities that reposted originals came from (post.owner_name). */
 struct wall {
         int64_t count;
         struct post **posts;

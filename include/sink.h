@@ -39,6 +39,10 @@ struct sink_ops {
         int (*send)(struct sink *s, const struct notification *n, sink_done_fn done,
                     void *userdata);
         void (*free)(struct sink *s);
+        /* The title and body this type of sink would show for n with these settings, as plain
+         * text before its medium's escaping: what send() delivers, and what a preview prints. */
+        int (*render)(const struct sink_conf *conf, const struct notification *n, char **ret_title,
+                      char **ret_body);
 };
 
 /* Every sink starts with this header; backends embed it first and add their own state. */
@@ -59,6 +63,14 @@ const struct sink_ops *sink_ops_find(const char *type);
 extern const char *const sink_type_names[];
 
 int sink_create(const struct sink_conf *conf, const struct sink_context *ctx, struct sink **ret);
+/* The title and body from the sink's templates (conf may be NULL), else these defaults; the body
+ * cut at body_max_bytes (0: whole). What most render() implementations are. */
+int sink_render_templates(const struct sink_conf *conf, const struct notification *n,
+                          const char *default_title, const char *default_body,
+                          size_t body_max_bytes, char **ret_title, char **ret_body);
+/* The sink type's render() for conf; -EOPNOTSUPP for a type this build does not know. */
+int sink_render(const struct sink_conf *conf, const struct notification *n, char **ret_title,
+                char **ret_body);
 struct sink *sink_free(struct sink *s);
 static inline int sink_send(struct sink *s, const struct notification *n, sink_done_fn done,
                             void *userdata)

@@ -11,7 +11,7 @@
 
 #include "notification.h"
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_FILENAME       "govwatch.db"
 
 struct store;

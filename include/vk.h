@@ -39,7 +39,8 @@ struct vk_wall_request {
         unsigned offset;
 };
 
-/* VKScript for one execute: "return [API.wall.get({...}),...];" (1..25 calls). */
+/* VKScript for one execute: "return [API.wall.get({...}),...];" (1..25 calls), each with
+ * extended=1 so that the answer names the communities reposted originals came from. */
 int vk_execute_code_wall_get(const struct vk_wall_request *reqs, size_t n, char **ret);
 
 /* Form body "code=...&v=..." (percent-encoded). */

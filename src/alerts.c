@@ -196,6 +196,8 @@ static int record(struct govwatch *gw, enum alert_kind kind, int64_t owner_id, c
                         .date = now,
                         .created = now,
                 };
+                if (tz_utc_offset(gw->conf->timezone, now, &n.date_utc_offset) < 0)
+                        n.date_utc_offset = 0;
                 r = store_outbox_add(gw->store, &n, to, now);
         }
         if (own_tx) {

@@ -1,6 +1,9 @@
 /* notification.c — the notification object: freeing and its JSON form. */
+#include <inttypes.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "notification.h"
@@ -33,6 +36,12 @@ void format_iso8601(int64_t t, int32_t utc_offset, char *buf, size_t size)
 
 char *notification_to_json(const struct notification *n)
 {
+        return notification_to_json_rendered(n, NULL, NULL);
+}
+
+char *notification_to_json_rendered(const struct notification *n, const char *title,
+                                    const char *body)
+{
         json_t *o = json_object(), *cats = json_array();
         char starts[40], date[40];
         char *s = NULL;
@@ -42,7 +51,7 @@ char *notification_to_json(const struct notification *n)
         for (char **c = n->categories; c && *c; c++)
                 json_array_append_new(cats, json_string(*c));
         format_iso8601(n->starts_at, n->starts_at_utc_offset, starts, sizeof(starts));
-        format_iso8601(n->date, 0, date, sizeof(date));
+        format_iso8601(n->date, n->date_utc_offset, date, sizeof(date));
         json_object_set_new(o, "kind", json_string(strempty(n->kind)));
         json_object_set_new(o, "owner_id", json_integer(n->owner_id));
         json_object_set_new(o, "id", json_integer(n->post_id));
@@ -56,9 +65,60 @@ char *notification_to_json(const struct notification *n)
         json_object_set_new(o, "text", text ? text : json_string(""));
         json_object_set_new(o, "date", n->date ? json_string(date) : json_null());
         json_object_set_new(o, "starts_at", n->starts_at ? json_string(starts) : json_null());
+        /* rendered text went through render_template, which keeps UTF-8 valid */
+        if (title)
+                json_object_set_new(o, "title", json_string(title));
+        if (body)
+                json_object_set_new(o, "body", json_string(body));
         s = json_dumps(o, JSON_COMPACT);
 out:
         json_decref(cats);
         json_decref(o);
         return s;
+}
+
+/* asprintf() that leaves NULL behind on failure (glibc leaves *ret undefined). */
+static int field(char **ret, const char *fmt, ...) _printf_(2, 3);
+static int field(char **ret, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(ret, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                *ret = NULL;
+        return r;
+}
+
+char **notification_journal_fields(const struct notification *n)
+{
+        _cleanup_free_ char *cats = NULL;
+        struct strbuf sb = {0};
+        char **l = calloc(8, sizeof(char *));
+        int r = l ? 0 : -ENOMEM;
+
+        for (char **c = n->categories; r >= 0 && c && *c; c++)
+                r = strbuf_appendf(&sb, "%s%s", c == n->categories ? "" : ",", *c);
+        if (r >= 0)
+                r = strbuf_append(&sb, "", 0);
+        cats = sb.buf;
+        if (r < 0 || field(&l[0], "GOVWATCH_KIND=%s", n->kind ? n->kind : "post") < 0 ||
+            field(&l[1], "GOVWATCH_COMMUNITY=%s", strempty(n->community)) < 0 ||
+            field(&l[2], "GOVWATCH_OWNER_ID=%" PRId64, n->owner_id) < 0 ||
+            field(&l[3], "GOVWATCH_POST=%s", strempty(n->url)) < 0 ||
+            field(&l[4], "GOVWATCH_POST_ID=%" PRId64, n->post_id) < 0 ||
+            field(&l[5], "GOVWATCH_CATEGORIES=%s", strempty(cats)) < 0 ||
+            field(&l[6], "GOVWATCH_TOPIC=%s", strempty(n->topic)) < 0) {
+                strv_free(l);
+                return NULL;
+        }
+        return l;
+}
+
+int notification_priority(const struct notification *n, int level)
+{
+        for (char **c = n->categories; c && *c; c++)
+                if (streq(*c, "emergency"))
+                        return LOG_WARNING < level ? LOG_WARNING : level;
+        return level;
 }

@@ -209,6 +209,7 @@ struct post *post_free(struct post *p)
                 attachment_done(&p->attachments[i]);
         free(p->attachments);
         post_free(p->repost);
+        free(p->owner_name);
         free(p->post_type);
         free(p->text);
         free(p);
@@ -250,9 +251,69 @@ char *post_effective_text(const struct post *p)
         return sb.buf;
 }
 
+char *post_notification_text(const struct post *p)
+{
+        struct strbuf sb = {0}, original = {0};
+        const struct post *o = p->repost;
+        char fallback[32];
+        int r;
+
+        if (!o)
+                return strdup(p->text);
+        r = append_post_text(&original, o);
+        if (r >= 0 && !o->owner_name)
+                snprintf(fallback, sizeof(fallback), "%s%" PRId64, o->owner_id < 0 ? "club" : "id",
+                         o->owner_id < 0 ? -o->owner_id : o->owner_id);
+        if (r >= 0)
+                r = strbuf_appendf(&sb, "%s%sРепост из «%s»:%s%s", p->text,
+                                   p->text[0] ? "\n\n" : "",
+                                   o->owner_name ? o->owner_name : fallback,
+                                   original.len ? "\n" : "", original.len ? original.buf : "");
+        strbuf_done(&original);
+        if (r >= 0)
+                r = strbuf_append(&sb, "", 0);
+        if (r < 0) {
+                strbuf_done(&sb);
+                return NULL;
+        }
+        return sb.buf;
+}
+
 void post_url(int64_t owner_id, int64_t id, char *buf, size_t size)
 {
         snprintf(buf, size, "https://vk.com/wall%" PRId64 "_%" PRId64, owner_id, id);
+}
+
+/* The name an extended answer gives owner_id: a group's "name" (id = -owner_id), a profile's
+ * "first_name last_name". NULL when absent or not a string: a name is a courtesy, never required.
+ */
+static char *extended_owner_name(const json_t *response, int64_t owner_id)
+{
+        const json_t *list = json_object_get(response, owner_id < 0 ? "groups" : "profiles");
+        size_t i;
+        json_t *o;
+
+        json_array_foreach(list, i, o)
+        {
+                const json_t *id = json_object_get(o, "id");
+                if (!json_is_integer(id) ||
+                    json_integer_value(id) != (owner_id < 0 ? -owner_id : owner_id))
+                        continue;
+                if (owner_id < 0) {
+                        const char *name = json_string_value(json_object_get(o, "name"));
+                        return name && name[0] ? strdup(name) : NULL;
+                }
+                const char *first = json_string_value(json_object_get(o, "first_name"));
+                const char *last = json_string_value(json_object_get(o, "last_name"));
+                char *name = NULL;
+                if (!first || !first[0])
+                        return NULL;
+                if (asprintf(&name, "%s%s%s", first, last && last[0] ? " " : "", strempty(last)) <
+                    0)
+                        return NULL;
+                return name;
+        }
+        return NULL;
 }
 
 int wall_from_json(const json_t *response, struct wall **ret, const char **ret_reason)
@@ -297,6 +358,8 @@ int wall_from_json(const json_t *response, struct wall **ret, const char **ret_r
                         w->n_skipped++;
                         continue;
                 }
+                if (p->repost && json_is_object(response))
+                        p->repost->owner_name = extended_owner_name(response, p->repost->owner_id);
                 w->posts[w->n_posts++] = p;
         }
         *ret = w;

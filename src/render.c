@@ -229,18 +229,18 @@ static int append_categories(struct strbuf *sb, char *const *categories)
         return r;
 }
 
-/* "28.11.2026 18:00": how Russian readers write a date. The post date is shown in the
- * process's local time zone (the notification carries no offset for it); a broadcast start
- * in the offset the classifier read it in. */
-static int append_time(struct strbuf *sb, int64_t t, bool local, int32_t utc_offset)
+/* "28.11.2026 18:00": how Russian readers write a date. Both the post date and a broadcast's
+ * start are shown in the configured zone (the offsets the notification carries), never the
+ * host's, so the two read alike. */
+static int append_time(struct strbuf *sb, int64_t t, int32_t utc_offset)
 {
         struct tm tm;
-        time_t tt = (time_t)(local ? t : t + utc_offset);
+        time_t tt = (time_t)(t + utc_offset);
         char buf[64];
 
         if (t == 0)
                 return 0;
-        if (!(local ? localtime_r(&tt, &tm) : gmtime_r(&tt, &tm)))
+        if (!gmtime_r(&tt, &tm))
                 return 0;
         size_t n = strftime(buf, sizeof(buf), "%d.%m.%Y %H:%M", &tm);
         return strbuf_append(sb, buf, n);
@@ -268,9 +268,9 @@ static int append_placeholder(struct strbuf *sb, enum placeholder ph, const stru
         case PH_EXCERPT:
                 return append_excerpt(sb, n->text);
         case PH_DATE:
-                return append_time(sb, n->date, true, 0);
+                return append_time(sb, n->date, n->date_utc_offset);
         case PH_STARTS_AT:
-                return append_time(sb, n->starts_at, false, n->starts_at_utc_offset);
+                return append_time(sb, n->starts_at, n->starts_at_utc_offset);
         case _PH_MAX:
                 break;
         }

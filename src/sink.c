@@ -1,5 +1,6 @@
 /* sink.c — the registry of sink types and the generic create/free. */
 #include "sink.h"
+#include "render.h"
 
 static const struct sink_ops *const sink_registry[] = {
         &sink_console_ops, &sink_desktop_ops, &sink_email_ops, &sink_exec_ops, &sink_webhook_ops,
@@ -28,6 +29,33 @@ const struct sink_ops *sink_ops_find(const char *type)
                 if (streq(sink_registry[i]->type, type))
                         return sink_registry[i];
         return NULL;
+}
+
+int sink_render_templates(const struct sink_conf *conf, const struct notification *n,
+                          const char *default_title, const char *default_body,
+                          size_t body_max_bytes, char **ret_title, char **ret_body)
+{
+        _cleanup_free_ char *title = NULL, *body = NULL;
+        int r = render_template(conf && conf->template_title ? conf->template_title : default_title,
+                                n, 0, &title);
+        if (r >= 0)
+                r = render_template(conf && conf->template_body ? conf->template_body
+                                                                : default_body,
+                                    n, body_max_bytes, &body);
+        if (r < 0)
+                return r;
+        *ret_title = TAKE_PTR(title);
+        *ret_body = TAKE_PTR(body);
+        return 0;
+}
+
+int sink_render(const struct sink_conf *conf, const struct notification *n, char **ret_title,
+                char **ret_body)
+{
+        const struct sink_ops *ops = sink_ops_find(conf->type);
+        if (!ops)
+                return -EOPNOTSUPP;
+        return ops->render(conf, n, ret_title, ret_body);
 }
 
 int sink_create(const struct sink_conf *conf, const struct sink_context *ctx, struct sink **ret)

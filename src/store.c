@@ -63,14 +63,14 @@ static const char *const stmt_sql[_STMT_MAX] = {
                           " ON CONFLICT(owner_id, id) DO UPDATE SET edited = ?4, categories = ?5",
         [STMT_NOTIFICATION_ADD] =
                 "INSERT INTO notifications (kind, owner_id, post_id, community, topic, url, text,"
-                " categories, date, starts_at, starts_at_offset, created)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                " categories, date, starts_at, starts_at_offset, created, date_offset)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         [STMT_OUTBOX_ADD] = "INSERT OR IGNORE INTO outbox (notification_id, sink, state, attempts,"
                             " next_attempt) VALUES (?1, ?2, 'pending', 0, ?3)",
         [STMT_OUTBOX_DUE] =
                 "SELECT n.id, n.kind, n.owner_id, n.post_id, n.community, n.topic, n.url, n.text,"
                 " n.categories, n.date, n.starts_at, n.starts_at_offset, n.created, o.sink,"
-                " o.attempts, o.next_attempt, o.last_error"
+                " o.attempts, o.next_attempt, o.last_error, n.date_offset"
                 " FROM outbox o JOIN notifications n ON n.id = o.notification_id"
                 " WHERE o.state = 'pending' AND o.next_attempt <= ?1"
                 " ORDER BY o.next_attempt, n.id LIMIT ?2",
@@ -144,6 +144,9 @@ static const char *const migrations[] = {
         "CREATE INDEX outbox_history ON outbox (state, delivered_at);",
         /* 2 -> 3: what the scheduler learned (one text row), beside kv's integers */
         "CREATE TABLE kv_text (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+        /* 3 -> 4: the post date's offset from UTC in the configured zone, so that a post's time
+         * and a broadcast's start are shown in the same zone */
+        "ALTER TABLE notifications ADD COLUMN date_offset INTEGER NOT NULL DEFAULT 0;",
 };
 
 struct store {
@@ -558,6 +561,7 @@ int store_outbox_add(struct store *s, struct notification *n, char *const *sinks
         sqlite3_bind_int64(st, 10, n->starts_at);
         sqlite3_bind_int(st, 11, n->starts_at_utc_offset);
         sqlite3_bind_int64(st, 12, n->created);
+        sqlite3_bind_int(st, 13, n->date_utc_offset);
         r = step_done(s, st);
         if (r < 0)
                 return r;
@@ -618,6 +622,7 @@ static int read_outbox_rows(sqlite3_stmt *st, struct outbox_entry **ret, size_t 
                         .starts_at = sqlite3_column_int64(st, 10),
                         .starts_at_utc_offset = sqlite3_column_int(st, 11),
                         .created = sqlite3_column_int64(st, 12),
+                        .date_utc_offset = sqlite3_column_int(st, 17),
                 };
                 entries[n++] = (struct outbox_entry){
                         .notification = no,
@@ -820,7 +825,7 @@ int store_outbox_due_for_sink(struct store *s, const char *sink, int64_t now, si
         r = prepare(s,
                     "SELECT n.id, n.kind, n.owner_id, n.post_id, n.community, n.topic, n.url, "
                     "n.text, n.categories, n.date, n.starts_at, n.starts_at_offset, n.created, "
-                    "o.sink, o.attempts, o.next_attempt, o.last_error"
+                    "o.sink, o.attempts, o.next_attempt, o.last_error, n.date_offset"
                     " FROM outbox o JOIN notifications n ON n.id = o.notification_id"
                     " WHERE o.state = 'pending' AND o.sink = ?1 AND o.next_attempt <= ?2"
                     " ORDER BY o.next_attempt, n.id LIMIT ?3",

@@ -24,7 +24,6 @@
 #include <malloc.h>
 #endif
 #include <stdio.h>
-#include <sys/random.h>
 
 #include "govwatch.h"
 #include "log.h"
@@ -32,7 +31,7 @@
 
 #define SWEEP_MAX_PAGES     5 /* a burst of more than 5 pages in one interval is a flood */
 #define SWEEP_MAX_ATTEMPTS  4 /* per batch, for transient errors */
-#define SWEEP_MAX_IN_FLIGHT 2 /* execute requests at once; the bucket paces them anyway */
+#define SWEEP_MAX_IN_FLIGHT 2 /* execute requests at once; the limiter paces them anyway */
 #define INTERRUPTED_KEY     "sweep.interrupted" /* kv_text: "walls" then " <owner_id>"... */
 #define INTERRUPTED_NONE    "walls"
 
@@ -90,14 +89,6 @@ void sweep_mark_new(struct post *const *posts, size_t n, int64_t last_post_id, b
 {
         for (size_t i = 0; i < n; i++)
                 ret_new[i] = posts[i]->id > last_post_id;
-}
-
-static uint64_t random_u64(void)
-{
-        uint64_t v = 0;
-        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
-                v = now_monotonic_usec() * UINT64_C(6364136223846793005);
-        return v;
 }
 
 static void token_refused(struct govwatch *gw, const struct vk_result *res)
@@ -695,19 +686,40 @@ static int category_names(const struct govwatch *gw, uint64_t mask, char ***ret)
         return 0;
 }
 
+/* One JSON line a notification: where it would go, and how each of its sinks would show it
+ * ("title"/"body" of the first sink at the top, every sink's under "rendered"). */
 static void print_dry_run(struct govwatch *gw, const struct notification *n, const char **sinks)
 {
-        json_t *o = json_object(), *cats = json_array(), *sk = json_array();
+        json_t *o = json_object(), *cats = json_array(), *sk = json_array(),
+               *rendered = json_object();
+        char starts[40];
+
         for (char **c = n->categories; c && *c; c++)
                 json_array_append_new(cats, json_string(*c));
-        for (const char **s = sinks; s && *s; s++)
+        for (const char **s = sinks; s && *s; s++) {
+                ssize_t i = config_find_sink(gw->conf, *s);
+                _cleanup_free_ char *title = NULL, *body = NULL;
                 json_array_append_new(sk, json_string(*s));
+                if (i < 0 || sink_render(&gw->conf->sinks[i], n, &title, &body) < 0)
+                        continue;
+                json_object_set_new(rendered, *s,
+                                    json_pack("{s:s, s:s}", "title", title, "body", body));
+        }
+        format_iso8601(n->starts_at, n->starts_at_utc_offset, starts, sizeof(starts));
         json_object_set_new(o, "owner_id", json_integer(n->owner_id));
         json_object_set_new(o, "id", json_integer(n->post_id));
         json_object_set_new(o, "url", json_string(n->url));
         json_object_set_new(o, "community", json_string(n->community));
+        json_object_set_new(o, "topic", json_string(n->topic));
         json_object_set_new(o, "categories", cats);
+        json_object_set_new(o, "starts_at", n->starts_at ? json_string(starts) : json_null());
         json_object_set_new(o, "sinks", sk);
+        json_t *first = sinks && sinks[0] ? json_object_get(rendered, sinks[0]) : NULL;
+        if (first) {
+                json_object_set(o, "title", json_object_get(first, "title"));
+                json_object_set(o, "body", json_object_get(first, "body"));
+        }
+        json_object_set_new(o, "rendered", rendered);
         char *line = json_dumps(o, JSON_COMPACT);
         if (line) {
                 fprintf(gw->dry_run_out, "%s\n", line);
@@ -763,6 +775,7 @@ static int schedule_reminder(struct govwatch *gw, const struct notification *n, 
                 .url = strdup(n->url),
                 .categories = strv_copy(n->categories),
                 .date = n->date,
+                .date_utc_offset = n->date_utc_offset,
                 .starts_at = cr->starts_at,
                 .starts_at_utc_offset = cr->starts_at_utc_offset,
                 .created = remind_at, /* expiry counts from when it is due, not from now */
@@ -773,6 +786,20 @@ static int schedule_reminder(struct govwatch *gw, const struct notification *n, 
         if (!m->kind || !m->community || !m->topic || !m->url || !m->categories || !m->text)
                 return -ENOMEM;
         return store_outbox_add(gw->store, m, (char *const *)sinks, remind_at);
+}
+
+/* One journal entry a new post, with fields to find it by (journalctl GOVWATCH_OWNER_ID=-123);
+ * an emergency at warning priority. */
+static void log_queued(const struct notification *n, int n_sinks)
+{
+        _cleanup_strv_free_ char **fields = notification_journal_fields(n);
+        struct strbuf cats = {0};
+        for (char **c = n->categories; c && *c; c++)
+                (void)strbuf_appendf(&cats, "%s%s", c == n->categories ? "" : ", ", *c);
+        log_struct(notification_priority(n, LOG_INFO), (const char *const *)fields,
+                   "New post %s of %s [%s] queued for %d %s.", n->url, n->community,
+                   cats.buf ? cats.buf : "", n_sinks, plural((unsigned)n_sinks, "sink", "sinks"));
+        strbuf_done(&cats);
 }
 
 /* Classifies p, routes it, and queues (or, in dry-run, prints) its notification. */
@@ -807,9 +834,11 @@ static int notify_post(struct govwatch *gw, struct target *t, const struct post 
         n->community = strdup(t->name ? t->name : t->screen_name ? t->screen_name : "");
         n->topic = strdup(strempty(topic));
         n->url = strdup(url);
-        /* a repost with no comment of its own is told by the reposted text */
-        n->text = strdup(p->text[0] || !p->repost ? p->text : p->repost->text);
+        /* a repost: the comment, then the reposted text and where it came from */
+        n->text = post_notification_text(p);
         n->date = p->date;
+        if (tz_utc_offset(gw->conf->timezone, p->date, &n->date_utc_offset) < 0)
+                n->date_utc_offset = 0; /* the zone was checked on load: not reached */
         n->starts_at = cr.starts_at;
         n->starts_at_utc_offset = cr.starts_at_utc_offset;
         n->created = now;
@@ -834,6 +863,7 @@ static int notify_post(struct govwatch *gw, struct target *t, const struct post 
         r = store_outbox_add(gw->store, n, (char *const *)sinks, now);
         if (r < 0)
                 return r;
+        log_queued(n, n_sinks);
         if (cr.categories & (UINT64_C(1) << CATEGORY_LIVE)) {
                 r = schedule_reminder(gw, n, sinks, &cr, now);
                 if (r < 0)
@@ -926,6 +956,18 @@ static int process_target(struct sweep *sw, struct target *t)
                  * unless an edit might change its categories. On first sight only the
                  * backfilled posts get a row; the community's last_post_id covers the rest.
                  * This keeps a 7000-community first sweep from writing 140 000 rows. */
+                if (gw->preview_all) {
+                        /* a preview of what the walls hold now: seen or not, first sight or
+                         * not (dry-run only, so nothing is recorded either way) */
+                        if (post_skipped(gw, p))
+                                continue;
+                        r = notify_post(gw, t, p, &cats, now);
+                        if (r < 0)
+                                goto out;
+                        if (r > 0)
+                                sw->new_posts++;
+                        continue;
+                }
                 bool maybe_edit = gw->conf->resend_on_category_change && p->edited > 0;
                 if (first_sight ? !(backfill_left > 0 && !p->is_pinned)
                                 : !is_new[i] && !maybe_edit) {
@@ -1149,9 +1191,9 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
         sw->retrying--;
         /* a resent batch costs its calls again: only if the whole budget still has them */
         if (budget && daily_budget_available(budget, now_realtime_usec(), true) < b->n_jobs) {
-                log_warning("A batch of %zu walls is not resent: the daily wall.get budget has "
+                log_warning("A batch of %zu %s is not resent: the daily wall.get budget has "
                             "no room; they wait for the next sweep.",
-                            b->n_jobs);
+                            b->n_jobs, plural(b->n_jobs, "wall", "walls"));
                 for (size_t i = 0; i < b->n_jobs; i++) {
                         target_reset(&sw->gw->targets[b->jobs[i].target]);
                         sw->gw->targets[b->jobs[i].target].done = true;
@@ -1178,9 +1220,9 @@ static void retry_batch(struct batch *b, const char *why)
 
         b->attempts++;
         if (b->attempts >= SWEEP_MAX_ATTEMPTS) {
-                log_warning("A batch of %zu walls failed %u times (%s); they wait for the next "
+                log_warning("A batch of %zu %s failed %u times (%s); they wait for the next "
                             "sweep.",
-                            b->n_jobs, b->attempts, why);
+                            b->n_jobs, plural(b->n_jobs, "wall", "walls"), b->attempts, why);
                 for (size_t i = 0; i < b->n_jobs; i++) {
                         target_reset(&sw->gw->targets[b->jobs[i].target]);
                         sw->gw->targets[b->jobs[i].target].done = true;
@@ -1247,7 +1289,7 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
                         break;
                 case VK_ERROR_RATE:
                         /* too fast for VK after all (another client on the token?): every
-                         * request waits a full token from now, and this batch backs off */
+                         * request waits a full window from now, and this batch backs off */
                         if (gw->source)
                                 source_slow_down(gw->source);
                         snprintf(why, sizeof(why), "VK error %d: %s", res->error_code,
@@ -1461,9 +1503,8 @@ static int take_interrupted(struct sweep *sw)
                                 ids[n++] = id;
                 }
                 if (n > 0)
-                        log_info("Polling %zu communities again whose poll the last stop "
-                                 "interrupted.",
-                                 n);
+                        log_info("Polling %zu %s again whose poll the last stop interrupted.", n,
+                                 plural(n, "community", "communities"));
                 for (size_t i = 0; i < sw->n_owner_ids; i++)
                         if (!owner_ids_contain(ids, n, sw->owner_ids[i]))
                                 ids[n++] = sw->owner_ids[i];
@@ -1624,10 +1665,10 @@ static int on_defer_finish(sd_event_source *s, void *userdata)
         if (sw->over_budget > 0 && gw->scheduler) {
                 struct scheduler_status ss;
                 scheduler_status(gw->scheduler, now_realtime_usec(), &ss);
-                log_warning("The daily wall.get budget has no room: %u communities not polled "
-                            "this time (%u of %u calls spent in the last 24 h); they are polled "
-                            "when calls free up.",
-                            sw->over_budget, ss.used, ss.limit);
+                log_warning("The daily wall.get budget has no room: %u %s not polled this time "
+                            "(%u of %u calls spent in the last 24 h); polled when calls free up.",
+                            sw->over_budget, plural(sw->over_budget, "community", "communities"),
+                            ss.used, ss.limit);
         }
         gw->last_sweep_end = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
         gw->last_sweep_polled = sw->polled;

@@ -67,7 +67,7 @@ int vk_execute_code_wall_get(const struct vk_wall_request *reqs, size_t n, char 
                 unsigned count = reqs[i].count == 0 ? 1 : reqs[i].count > 100 ? 100 : reqs[i].count;
                 r = strbuf_appendf(&sb,
                                    "%sAPI.wall.get({\"owner_id\":%" PRId64
-                                   ",\"count\":%u,\"offset\":%u})",
+                                   ",\"count\":%u,\"offset\":%u,\"extended\":1})",
                                    i ? "," : "", reqs[i].owner_id, count, reqs[i].offset);
         }
         if (r >= 0)

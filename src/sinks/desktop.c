@@ -580,6 +580,25 @@ static int cut_chars(char **s, size_t max_chars)
         return 0;
 }
 
+static int desktop_render(const struct sink_conf *conf, const struct notification *n,
+                          char **ret_title, char **ret_body)
+{
+        _cleanup_free_ char *summary = NULL, *body = NULL;
+        int r = sink_render_templates(conf, n, RENDER_DEFAULT_TITLE, RENDER_DEFAULT_BODY, 0,
+                                      &summary, &body);
+        if (r >= 0) {
+                one_line(summary);
+                r = cut_chars(&summary, SUMMARY_MAX_CHARS);
+        }
+        if (r >= 0)
+                r = cut_chars(&body, conf && conf->max_length ? conf->max_length : BODY_MAX_CHARS);
+        if (r < 0)
+                return r;
+        *ret_title = TAKE_PTR(summary);
+        *ret_body = TAKE_PTR(body);
+        return 0;
+}
+
 static int request_new(struct desktop_sink *d, const struct notification *n,
                        struct desktop_request **ret)
 {
@@ -591,20 +610,7 @@ static int request_new(struct desktop_sink *d, const struct notification *n,
         if (!req)
                 return -ENOMEM;
         req->desktop = d;
-        r = render_template(conf && conf->template_title ? conf->template_title
-                                                         : RENDER_DEFAULT_TITLE,
-                            n, 0, &req->summary);
-        if (r >= 0)
-                r = render_template(conf && conf->template_body ? conf->template_body
-                                                                : RENDER_DEFAULT_BODY,
-                                    n, 0, &req->body);
-        if (r >= 0) {
-                one_line(req->summary);
-                r = cut_chars(&req->summary, SUMMARY_MAX_CHARS);
-        }
-        if (r >= 0)
-                r = cut_chars(&req->body,
-                              conf && conf->max_length ? conf->max_length : BODY_MAX_CHARS);
+        r = desktop_render(conf, n, &req->summary, &req->body);
         if (r >= 0 && n->url && !(req->url = strdup(n->url)))
                 r = -ENOMEM;
         if (r < 0) {
@@ -709,4 +715,5 @@ const struct sink_ops sink_desktop_ops = {
         .create = desktop_create,
         .send = desktop_send,
         .free = desktop_free,
+        .render = desktop_render,
 };

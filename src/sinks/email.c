@@ -267,6 +267,14 @@ static void email_start(struct email_sink *e, const char *subject, const char *b
                                  conf->password_file, strerror(-r));
                         goto fail;
                 }
+                /* the unit's fallback for a missing smtp-password credential is an empty one */
+                if (password[0] == '\0') {
+                        snprintf(detail, sizeof(detail),
+                                 "password_file %s is empty (the service's smtp-password "
+                                 "credential is empty when its file is missing)",
+                                 conf->password_file);
+                        goto fail;
+                }
         }
 
         for (char **a = e->rcpt_addrs; *a; a++) {
@@ -334,11 +342,11 @@ fail:
 
 /* The body template for one notification (also one digest entry): the whole text, then where
  * it comes from. A broadcast's start gets its own line only when there is one. */
-static const char *body_template(const struct email_sink *e, const struct notification *n,
+static const char *body_template(const struct sink_conf *conf, const struct notification *n,
                                  bool digest)
 {
-        if (e->conf->template_body)
-                return e->conf->template_body;
+        if (conf->template_body)
+                return conf->template_body;
         if (digest)
                 return n->starts_at ? "{community}, {date}\n{text}\nНачало: {starts_at}\n{url}"
                                     : "{community}, {date}\n{text}\n{url}";
@@ -348,32 +356,29 @@ static const char *body_template(const struct email_sink *e, const struct notifi
                               "{category}\nТема: {topic}\n";
 }
 
-static size_t body_max(const struct email_sink *e)
+static size_t body_max(const struct sink_conf *conf)
 {
-        return e->conf->max_length > 0 ? e->conf->max_length : BODY_DEFAULT_MAX;
+        return conf->max_length > 0 ? conf->max_length : BODY_DEFAULT_MAX;
 }
 
-static int render_subject(const struct email_sink *e, const struct notification *n, char **ret)
+/* The subject's text (before header encoding) and the body of one mail. */
+static int email_render(const struct sink_conf *conf, const struct notification *n,
+                        char **ret_title, char **ret_body)
 {
-        _cleanup_free_ char *title = NULL;
-        int r = render_template(e->conf->template_title ? e->conf->template_title
-                                                        : RENDER_DEFAULT_TITLE,
-                                n, 0, &title);
-        if (r < 0)
-                return r;
-        return mail_header_text(title, SUBJECT_MAX_BYTES, ret);
+        return sink_render_templates(conf, n, RENDER_DEFAULT_TITLE, body_template(conf, n, false),
+                                     body_max(conf), ret_title, ret_body);
 }
 
 static int send_now(struct email_sink *e, const struct notification *n, sink_done_fn done,
                     void *userdata)
 {
-        _cleanup_free_ char *subject = NULL, *body = NULL;
+        _cleanup_free_ char *title = NULL, *subject = NULL, *body = NULL;
         struct waiter *w;
         int r;
 
-        r = render_subject(e, n, &subject);
+        r = email_render(e->conf, n, &title, &body);
         if (r >= 0)
-                r = render_template(body_template(e, n, false), n, body_max(e), &body);
+                r = mail_header_text(title, SUBJECT_MAX_BYTES, &subject);
         if (r < 0)
                 return log_warning_errno(r, "Sink %s: cannot render the notification: %m",
                                          e->sink.name);
@@ -516,7 +521,7 @@ static int digest_add(struct email_sink *e, const struct notification *n, sink_d
 
         if (e->n_batch >= DIGEST_MAX_ENTRIES)
                 return -ENOBUFS; /* the outbox answers "try later" */
-        r = render_template(body_template(e, n, true), n, body_max(e), &text);
+        r = render_template(body_template(e->conf, n, true), n, body_max(e->conf), &text);
         if (r < 0)
                 return log_warning_errno(r, "Sink %s: cannot render the notification: %m",
                                          e->sink.name);
@@ -657,4 +662,5 @@ const struct sink_ops sink_email_ops = {
         .create = email_create,
         .send = email_send,
         .free = email_free,
+        .render = email_render,
 };

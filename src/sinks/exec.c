@@ -121,10 +121,16 @@ static int env_add(char ***env, size_t *n, const char *key, const char *value, s
         return 0;
 }
 
-static int build_env(const struct exec_sink *e, const struct notification *n, char ***ret)
+static int exec_render(const struct sink_conf *conf, const struct notification *n, char **ret_title,
+                       char **ret_body)
+{
+        return sink_render_templates(conf, n, RENDER_DEFAULT_TITLE, RENDER_DEFAULT_BODY,
+                                     ENV_BODY_MAX_BYTES, ret_title, ret_body);
+}
+
+static int build_env(const struct notification *n, const char *title, const char *body, char ***ret)
 {
         _cleanup_strv_free_ char **env = NULL;
-        _cleanup_free_ char *title = NULL, *body = NULL;
         struct strbuf cats = {0};
         char num[32], starts[40], date[40];
         size_t len = 0;
@@ -139,14 +145,6 @@ static int build_env(const struct exec_sink *e, const struct notification *n, ch
         }
         for (char **c = n->categories; c && *c && r >= 0; c++)
                 r = strbuf_appendf(&cats, "%s%s", c == n->categories ? "" : ",", *c);
-        if (r >= 0)
-                r = render_template(e->conf && e->conf->template_title ? e->conf->template_title
-                                                                       : RENDER_DEFAULT_TITLE,
-                                    n, 0, &title);
-        if (r >= 0)
-                r = render_template(e->conf && e->conf->template_body ? e->conf->template_body
-                                                                      : RENDER_DEFAULT_BODY,
-                                    n, ENV_BODY_MAX_BYTES, &body);
         format_iso8601(n->starts_at, n->starts_at_utc_offset, starts, sizeof(starts));
         format_iso8601(n->date, 0, date, sizeof(date));
         if (r >= 0)
@@ -401,7 +399,7 @@ static int exec_send(struct sink *s, const struct notification *n, sink_done_fn 
 {
         struct exec_sink *e = (struct exec_sink *)s;
         struct exec_job *j = calloc(1, sizeof(*j));
-        _cleanup_free_ char *json = NULL;
+        _cleanup_free_ char *json = NULL, *title = NULL, *body = NULL;
         int r;
 
         if (!j)
@@ -410,8 +408,11 @@ static int exec_send(struct sink *s, const struct notification *n, sink_done_fn 
         j->input_fd = -1;
         j->done = done;
         j->userdata = userdata;
-        json = notification_to_json(n);
-        r = json ? build_env(e, n, &j->env) : -ENOMEM;
+        r = exec_render(e->conf, n, &title, &body);
+        if (r >= 0) {
+                json = notification_to_json_rendered(n, title, body);
+                r = json ? build_env(n, title, body, &j->env) : -ENOMEM;
+        }
         if (r >= 0) {
                 j->input_len = strlen(json) + 1;
                 j->input = malloc(j->input_len + 1);
@@ -467,4 +468,5 @@ const struct sink_ops sink_exec_ops = {
         .create = exec_create,
         .send = exec_send,
         .free = exec_free,
+        .render = exec_render,
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "render.h"
 #include "sink.h"
 
 #define RESPONSE_CAP      (64 * 1024) /* only read for the log */
@@ -144,13 +145,22 @@ static void on_done(CURL *easy, CURLcode code, void *userdata)
         done(&w->sink, result, retry_after_usec, detail, ud);
 }
 
+/* The body of the POST is the notification's JSON with these two as "title" and "body". */
+static int webhook_render(const struct sink_conf *conf, const struct notification *n,
+                          char **ret_title, char **ret_body)
+{
+        return sink_render_templates(conf, n, RENDER_DEFAULT_TITLE, RENDER_DEFAULT_BODY,
+                                     conf->max_length, ret_title, ret_body);
+}
+
 static int webhook_send(struct sink *s, const struct notification *n, sink_done_fn done,
                         void *userdata)
 {
         struct webhook_sink *w = (struct webhook_sink *)s;
         const struct sink_conf *conf = w->conf;
+        _cleanup_free_ char *title = NULL, *text = NULL;
         struct webhook_request *q;
-        int r = -ENOMEM;
+        int r;
 
         q = calloc(1, sizeof(*q));
         if (!q)
@@ -158,7 +168,11 @@ static int webhook_send(struct sink *s, const struct notification *n, sink_done_
         q->sink = w;
         q->done = done;
         q->userdata = userdata;
-        q->body = notification_to_json(n);
+        r = webhook_render(conf, n, &title, &text);
+        if (r < 0)
+                goto fail;
+        r = -ENOMEM;
+        q->body = notification_to_json_rendered(n, title, text);
         if (!q->body)
                 goto fail;
         struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -238,4 +252,5 @@ const struct sink_ops sink_webhook_ops = {
         .create = webhook_create,
         .send = webhook_send,
         .free = webhook_free,
+        .render = webhook_render,
 };

@@ -113,6 +113,59 @@ class OnceTest(unittest.TestCase):
         p = self.once()
         self.assertEqual(urls(p.stdout), ["https://vk.com/wall-100001_%d" % new])
 
+    def test_repost_carries_the_original_and_its_source(self):
+        # District pages repost the emergency services' warnings with a comment of their own:
+        # the comment alone ("be careful!") would be an empty alert. The shape is VK's
+        # (copy_history, extended=1 names the source, as in vk-fixtures/wall.get-extended-...).
+        self.once()
+        warning = ("Экстренное предупреждение: 7 июня ожидается усиление ветра до 25 м/с, "
+                   "ливни, град. Возможны отключения электроэнергии.")
+        new = self.emu.add_post(-100001, "Будьте внимательны и осторожны!", copy_history=[
+            {"id": 77, "owner_id": -100003, "from_id": -100003, "date": 1717398000,
+             "text": warning}])
+        p = self.once("--dry-run")
+        lines = [json.loads(line) for line in p.stdout.splitlines()]
+        self.assertEqual([n["id"] for n in lines], [new], p.stdout)
+        body = lines[0]["body"]
+        self.assertIn("Будьте внимательны и осторожны!", body)
+        self.assertIn("Репост из «ГБУЗ «Тестовая ЦРБ»»:", body)
+        self.assertIn("Экстренное предупреждение", body)
+        self.assertLess(body.index("Будьте внимательны"), body.index("Экстренное"))
+        self.assertIn("emergency", lines[0]["categories"])
+        # the console sink of a real run says the same
+        p = self.once()
+        self.assertIn("Репост из «ГБУЗ «Тестовая ЦРБ»»:", p.stdout)
+        self.assertIn("Экстренное предупреждение", p.stdout)
+        # a source VK does not name (not in the answer's "groups") is told by its id
+        other = self.emu.add_post(-100001, "", copy_history=[
+            {"id": 5, "owner_id": -100099, "date": 1717398000, "text": warning}])
+        p = self.once("--dry-run")
+        lines = [json.loads(line) for line in p.stdout.splitlines()]
+        self.assertEqual([n["id"] for n in lines], [other], p.stdout)
+        # (the console's body is an excerpt, on one line)
+        self.assertRegex(lines[0]["body"], r"^Репост из «club100099»:\s+Экстренное")
+
+    def test_preview_all_shows_current_posts_and_records_nothing(self):
+        # a new admin's first look: what would the walls' current posts produce?
+        p = self.once("--dry-run", "--all")
+        lines = [json.loads(line) for line in p.stdout.splitlines()]
+        self.assertGreaterEqual(len(lines), 5, p.stdout + p.stderr)
+        for n in lines:
+            self.assertEqual(n["sinks"], ["screen"])
+            self.assertEqual(n["url"], "https://vk.com/wall%d_%d" % (n["owner_id"], n["id"]))
+            self.assertTrue(n["title"].startswith(n["community"]), n)
+            self.assertIn(n["url"], n["body"])
+            self.assertEqual(n["rendered"]["screen"], {"title": n["title"], "body": n["body"]})
+        # the clinic's "запись к врачу" repost is among them, categories in the title in Russian
+        clinic = [n for n in lines if n["owner_id"] == -100001 and n["id"] == 2]
+        self.assertEqual(len(clinic), 1, p.stdout)
+        self.assertIn("Услуги", clinic[0]["title"])
+        # nothing was recorded: the first real run is still a first sight and sends nothing
+        self.assertEqual(urls(self.once().stdout), [])
+        # --all alone would send the whole wall: refused
+        p = self.once("--all", check=2)
+        self.assertIn("--all needs --dry-run", p.stderr)
+
     def test_wire_hygiene(self):
         self.once()
         self.emu.add_post(-100001, "Плановое отключение воды")

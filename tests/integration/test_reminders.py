@@ -72,7 +72,7 @@ class RemindersTest(unittest.TestCase):
         # a new process (a restart) delivers it when it is due, once
         time.sleep(max(0, start - 60 - time.time()) + 0.5)
         p = self.once()
-        self.assertIn("(reminder)", p.stdout)
+        self.assertIn("(напоминание)", p.stdout)
         self.assertIn("Через 1 мин. начнётся прямой эфир", p.stdout)
         p = self.once()
         self.assertNotIn("(reminder)", p.stdout)

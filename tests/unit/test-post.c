@@ -46,6 +46,44 @@ static void test_wall_get_repost_copy_history(void **state)
         assert_int_equal(p->repost->id, 93530);
         assert_int_equal(p->repost->n_attachments, 1);
         assert_int_equal(p->repost->attachments[0].kind, ATTACHMENT_PHOTO);
+        /* extended=1: "groups" names the community the original came from */
+        assert_string_equal(p->repost->owner_name, "Корпорация Зла");
+        assert_null(p->owner_name);
+        /* a repost without a comment of its own still says where it came from */
+        _cleanup_free_ char *text = post_notification_text(p);
+        assert_string_equal(text, "Репост из «Корпорация Зла»:");
+}
+
+/* The comment first, then the original and its source: nothing of either is dropped. */
+static void test_notification_text_repost(void **state)
+{
+        const char *answer =
+                "{\"count\":1,\"items\":[{\"id\":7,\"owner_id\":-1,\"date\":1,"
+                "\"text\":\"Будьте внимательны!\",\"copy_history\":[{\"id\":5,\"owner_id\":-2,"
+                "\"date\":1,\"text\":\"Штормовое предупреждение\",\"attachments\":[{\"type\":"
+                "\"link\",\"link\":{\"title\":\"Подробнее\"}}]}]},{\"id\":6,\"owner_id\":-1,"
+                "\"date\":1,\"text\":\"\",\"copy_history\":[{\"id\":9,\"owner_id\":77,"
+                "\"date\":1,\"text\":\"Эфир в 18:00\"}]},{\"id\":4,\"owner_id\":-1,\"date\":1,"
+                "\"text\":\"Своё\"}],\"groups\":[{\"id\":2,\"name\":\"МЧС\"},{\"id\":\"x\"}],"
+                "\"profiles\":[{\"id\":76,\"first_name\":\"Не\"}]}";
+        json_error_t err;
+        json_t *root = json_loads(answer, 0, &err);
+        assert_non_null(root);
+        struct wall *w = NULL;
+        const char *reason = NULL;
+        assert_int_equal(wall_from_json(root, &w, &reason), 0);
+        json_decref(root);
+        assert_int_equal(w->n_posts, 3);
+
+        _cleanup_free_ char *a = post_notification_text(w->posts[0]);
+        assert_string_equal(a, "Будьте внимательны!\n\nРепост из «МЧС»:\nШтормовое "
+                               "предупреждение\nПодробнее");
+        /* a page VK did not name: its id, which is also its address */
+        _cleanup_free_ char *b = post_notification_text(w->posts[1]);
+        assert_string_equal(b, "Репост из «id77»:\nЭфир в 18:00");
+        _cleanup_free_ char *c = post_notification_text(w->posts[2]);
+        assert_string_equal(c, "Своё");
+        wall_free(w);
 }
 
 static void test_wall_get_repost_with_poll(void **state)
@@ -298,6 +336,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_wall_get_repost_copy_history),
+                cmocka_unit_test(test_notification_text_repost),
                 cmocka_unit_test(test_wall_get_repost_with_poll),
                 cmocka_unit_test(test_wall_get_ads_mojibake),
                 cmocka_unit_test(test_wall_getbyid_donut_escaped),

@@ -88,6 +88,15 @@ static void test_every_placeholder(void **state)
         assert_string_equal(s, "Северский район|Администрация района|ЧС и предупреждения|"
                                "https://vk.com/wall-100001_42|28.11.2025 15:00|28.11.2025 18:00|"
                                "Прямой эфир с главой района сегодня в 18:00");
+
+        /* the post's time in the configured zone, like the start, whatever the host's TZ */
+        setenv("TZ", "America/New_York", 1);
+        tzset();
+        n.date_utc_offset = 3 * 3600;
+        _cleanup_free_ char *z = render("{date} / {starts_at}", &n, 0);
+        assert_string_equal(z, "28.11.2025 18:00 / 28.11.2025 18:00");
+        setenv("TZ", "UTC", 1);
+        tzset();
 }
 
 static void test_missing_values(void **state)

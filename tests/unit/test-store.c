@@ -1,5 +1,6 @@
 /* test-store.c — the SQLite store on a real file. A failure here means a post could be seen
  * twice, a notification lost between "seen" and "queued", or a restart could forget state. */
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -207,10 +208,68 @@ static void test_unwritable(void **state)
         assert_null(s);
 }
 
+/* A store written by the previous schema (3) is migrated on open, and what it had queued keeps
+ * its meaning: the post's date offset defaults to 0 (UTC), as it was shown before. */
+static void test_migration_from_schema_3(void **state)
+{
+        _cleanup_free_ char *dir = make_dir();
+        _cleanup_free_ char *path = NULL;
+        struct store *s = NULL;
+        sqlite3 *db = NULL;
+        char *cats[] = {"live", NULL};
+        struct notification n = {.kind = "post",
+                                 .owner_id = -1,
+                                 .post_id = 7,
+                                 .url = "u",
+                                 .text = "t",
+                                 .categories = cats,
+                                 .date = 100,
+                                 .created = 100,
+                                 .date_utc_offset = 3 * 3600};
+
+        assert_int_equal(store_open(dir, &s), 0);
+        assert_int_equal(store_outbox_add(s, &n, (char *[]){"screen", NULL}, 100), 0);
+        s = store_free(s);
+        /* back to schema 3: no date_offset column */
+        assert_true(asprintf(&path, "%s/%s", dir, STORE_FILENAME) > 0);
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db,
+                                      "ALTER TABLE notifications DROP COLUMN date_offset;"
+                                      "PRAGMA user_version = 3;",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+        sqlite3_close(db);
+
+        assert_int_equal(store_open(dir, &s), 0);
+        struct outbox_entry *e = NULL;
+        size_t k = 0;
+        assert_int_equal(store_outbox_due(s, 200, 10, &e, &k), 0);
+        assert_int_equal(k, 1);
+        assert_int_equal(e[0].notification->post_id, 7);
+        assert_int_equal(e[0].notification->date_utc_offset, 0);
+        for (size_t i = 0; i < k; i++)
+                outbox_entry_done(&e[i]);
+        free(e);
+        /* and the new column is written from now on */
+        n.post_id = 8;
+        assert_int_equal(store_outbox_add(s, &n, (char *[]){"screen", NULL}, 100), 0);
+        assert_int_equal(store_outbox_due(s, 200, 10, &e, &k), 0);
+        assert_int_equal(k, 2);
+        for (size_t i = 0; i < k; i++) {
+                if (e[i].notification->post_id == 8)
+                        assert_int_equal(e[i].notification->date_utc_offset, 3 * 3600);
+                outbox_entry_done(&e[i]);
+        }
+        free(e);
+        s = store_free(s);
+        remove_dir(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_schema_and_reopen),
+                cmocka_unit_test(test_migration_from_schema_3),
                 cmocka_unit_test(test_outbox_cycle),
                 cmocka_unit_test(test_resolved_and_kv),
                 cmocka_unit_test(test_unwritable),

@@ -13,8 +13,8 @@ static void test_execute_code(void **state)
         _cleanup_free_ char *code = NULL;
         assert_int_equal(vk_execute_code_wall_get(reqs, 2, &code), 0);
         assert_string_equal(code, "return [API.wall.get({\"owner_id\":-210000101,\"count\":20,"
-                                  "\"offset\":0}),API.wall.get({\"owner_id\":5000001,"
-                                  "\"count\":100,\"offset\":40})];");
+                                  "\"offset\":0,\"extended\":1}),API.wall.get({\"owner_id\":"
+                                  "5000001,\"count\":100,\"offset\":40,\"extended\":1})];");
         struct vk_wall_request many[26] = {0};
         char *c = NULL;
         assert_int_equal(vk_execute_code_wall_get(many, 26, &c), -EINVAL);
