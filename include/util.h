@@ -96,6 +96,13 @@ static inline bool streq(const char *a, const char *b)
         return strcmp(a, b) == 0;
 }
 
+/* s after prefix, or NULL when s does not start with it. */
+static inline const char *startswith(const char *s, const char *prefix)
+{
+        size_t n = strlen(prefix);
+        return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
 static inline bool streq_ptr(const char *a, const char *b)
 {
         if (!a || !b)
@@ -155,4 +162,28 @@ static inline void strbuf_done(struct strbuf *sb)
 
 /* Offset from UTC (seconds east) of the IANA zone tz at unix time t; tz NULL: the process's
  * local zone. Not thread-safe (swaps $TZ); govwatchd is single-threaded. */
+/* 64 random bits for jitter (never for secrets): getrandom(), or the clock if it would block. */
+uint64_t random_u64(void);
+
+/* English: one for 1, many otherwise ("1 sink", "2 sinks"). */
+static inline const char *plural(unsigned long long n, const char *one, const char *many)
+{
+        return n == 1 ? one : many;
+}
+/* Russian: one for 1, 21, 31…; few for 2–4, 22–24…; many for 0, 5–20, 25–30… ("1 минута",
+ * "2 минуты", "5 минут", "11 минут"). */
+static inline const char *plural_ru(unsigned long long n, const char *one, const char *few,
+                                    const char *many)
+{
+        unsigned long long m100 = n % 100, m10 = n % 10;
+        if (m100 >= 11 && m100 <= 14)
+                return many;
+        return m10 == 1 ? one : m10 >= 2 && m10 <= 4 ? few : many;
+}
+
+/* Optimal string alignment distance between two short names (SIZE_MAX past 64 bytes). */
+size_t edit_distance(const char *a, const char *b);
+/* The candidate (NULL-terminated list) a typo of word most likely meant, for "did you mean";
+ * NULL when none is near enough. */
+const char *closest_name(const char *word, const char *const *candidates);
 int tz_utc_offset(const char *tz, int64_t t, int32_t *ret);

@@ -16,8 +16,9 @@
 
 static void help(void)
 {
-        printf("govwatchd classify [--rules FILE] [--model FILE|--no-model] [--examples FILE]...\n"
-               "                   [--timezone ZONE] [--explain]\n\n"
+        printf("Usage: govwatchd classify [--rules FILE] [--model FILE|--no-model] [--examples "
+               "FILE]...\n"
+               "                          [--timezone ZONE] [--explain]\n\n"
                "Reads VK post objects (JSON lines) on stdin and prints one line a post:\n"
                "  {\"owner_id\":..,\"id\":..,\"categories\":[..],\"starts_at\":\"ISO "
                "8601\"|null}\n\n"
@@ -204,7 +205,8 @@ int verb_classify(int argc, char **argv)
 
 static void train_help(void)
 {
-        printf("govwatchd train [--rules FILE] [--corpus FILE] [--examples FILE]... --out FILE\n\n"
+        printf("Usage: govwatchd train [--rules FILE] [--corpus FILE] [--examples FILE]... --out "
+               "FILE\n\n"
                "Trains the classifier's model on the corpus's train and dev splits (default: the\n"
                "shipped corpus) plus the examples; how rules and model combine, and the\n"
                "thresholds, are chosen on out-of-fold scores. The test split is never read.\n"

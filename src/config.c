@@ -267,33 +267,6 @@ static const char *node_describe(const struct node *n, char *buf, size_t size)
 }
 #define DESCRIBE(n) node_describe((n), (char[80]){0}, 80)
 
-/* Optimal string alignment distance, for "did you mean". Names are short. */
-static size_t edit_distance(const char *a, const char *b)
-{
-        size_t la = strlen(a), lb = strlen(b);
-        if (la > 64 || lb > 64)
-                return SIZE_MAX;
-        size_t d[65][65];
-        for (size_t i = 0; i <= la; i++)
-                d[i][0] = i;
-        for (size_t j = 0; j <= lb; j++)
-                d[0][j] = j;
-        for (size_t i = 1; i <= la; i++)
-                for (size_t j = 1; j <= lb; j++) {
-                        size_t cost = a[i - 1] != b[j - 1];
-                        size_t best = d[i - 1][j] + 1;
-                        if (d[i][j - 1] + 1 < best)
-                                best = d[i][j - 1] + 1;
-                        if (d[i - 1][j - 1] + cost < best)
-                                best = d[i - 1][j - 1] + cost;
-                        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                            d[i - 2][j - 2] + 1 < best)
-                                best = d[i - 2][j - 2] + 1;
-                        d[i][j] = best;
-                }
-        return d[la][lb];
-}
-
 struct suggest {
         const char *word;
         const char *best;
@@ -1721,6 +1694,18 @@ static void parse_sink(struct loader *l, const struct node *key, const struct no
                          "the command must start with an absolute path (no shell, no $PATH "
                          "search), got '%s'",
                          QUOTE(sink->command[0]));
+        } else if (sink->command && sink->command[0]) {
+                /* as the service will see it: a program that is not there fails every send */
+                struct stat st;
+                size_t n;
+                const struct node *const *items = node_items(&command, &n);
+                int r = stat(sink->command[0], &st) < 0      ? -errno
+                        : S_ISDIR(st.st_mode)                ? -EISDIR
+                        : access(sink->command[0], X_OK) < 0 ? -errno
+                                                             : 0;
+                if (r < 0)
+                        error_at(l, mark_of(n > 0 ? items[0] : command), "cannot run '%s': %s",
+                                 QUOTE(sink->command[0]), strerror(-r));
         }
 }
 
@@ -1938,7 +1923,8 @@ static const struct setting vk_settings[] = {
         {S("version", SETTING_STRING, CONF_OFF(vk.version), "5.199", "VK API version"),
          .check = check_version},
         {S("requests_per_second", SETTING_DOUBLE, CONF_OFF(vk.requests_per_second), "3",
-           "token bucket: N requests, refilled at N a second"),
+           "VK requests in any one second (a sliding window): 2.5 acts as 2; below 1, one "
+           "request every 1/N s (0.5: one every 2 s); above 100 acts as 100"),
          .positive = true},
         {S("daily_wall_get", SETTING_UINT, CONF_OFF(vk.daily_wall_get), "5000",
            "wall.get calls a day, execute's inner calls included"),
@@ -2080,8 +2066,7 @@ static int check_readable_file(const char *path)
 
 static void check_token_source(struct loader *l, const struct node *root)
 {
-        const struct node *vk_key = NULL;
-        const struct node *vk = map_get(root, "vk", &vk_key);
+        const struct node *vk = map_get(root, "vk", NULL);
         struct config *c = l->c;
 
         if (!c->vk.token_file && !node_is_null(map_get(vk, "token_file", NULL)))
@@ -2094,14 +2079,9 @@ static void check_token_source(struct loader *l, const struct node *root)
                                  QUOTE(v ? v->scalar : c->vk.token_file), strerror(-r));
                 return;
         }
-        if (env_set("GOVWATCH_VK_TOKEN"))
-                return;
-        _cleanup_free_ char *cred = NULL;
-        if (credentials_token_path(&cred) == 0 && access(cred, R_OK) == 0)
-                return;
-        error_at(l, vk_key ? vk_key->mark : (struct conf_mark){1, 1},
-                 "no VK token: set vk.token_file, $GOVWATCH_VK_TOKEN or the vk-token credential "
-                 "($CREDENTIALS_DIRECTORY/vk-token)");
+        /* Neither token_file nor $GOVWATCH_VK_TOKEN: the token is the service's credential,
+         * which only the service sees. That is no fault of the file; `run` and `once` say so
+         * when they find no token, and check-config notes it. */
 }
 
 static bool duration_node_ok(const struct node *n)
@@ -2405,4 +2385,134 @@ int config_read_token(const struct config *c, char **ret)
                         return -EBADMSG;
         *ret = TAKE_PTR(token);
         return 0;
+}
+
+/* ---- the key reference: every key the loader accepts, for the man page ------------------- */
+
+static const char *key_type_name(const struct setting *s)
+{
+        switch (s->type) {
+        case SETTING_STRING:
+                return "string";
+        case SETTING_PATH:
+                return "path";
+        case SETTING_BOOL:
+                return "boolean";
+        case SETTING_UINT:
+        case SETTING_INT:
+        case SETTING_SIZE:
+                return "whole number";
+        case SETTING_DOUBLE:
+                return "number";
+        case SETTING_DURATION:
+                return "duration";
+        case SETTING_STRV:
+                return "list of strings";
+        case SETTING_ENUM:
+                return "one word";
+        case SETTING_SECTION:
+        case SETTING_CUSTOM:
+                break;
+        }
+        return NULL;
+}
+
+/* The sink types named by a FOR() mask, "email, webhook"; "" for every type. */
+static const char *key_sink_types(unsigned mask, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        buf[0] = '\0';
+        if (mask == FOR_ALL)
+                return buf;
+        for (size_t t = 0; t < _SINK_TYPE_MAX; t++)
+                if (mask & FOR(t)) {
+                        int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+                                         sink_type_names[t]);
+                        if (n < 0 || (size_t)n >= size - len)
+                                break;
+                        len += (size_t)n;
+                }
+        return buf;
+}
+
+/* The tables behind the keys whose parser is their own (a mapping of names, a list). */
+static bool key_nested_table(const struct setting *s, enum config_key_kind *ret_kind,
+                             const char **ret_infix, const struct setting **ret_table,
+                             size_t *ret_n)
+{
+        if (s->type == SETTING_SECTION) {
+                *ret_kind = CONFIG_KEY_SECTION;
+                *ret_infix = ".";
+                *ret_table = s->sub;
+                *ret_n = s->n_sub;
+        } else if (s->parse == parse_sinks) {
+                *ret_kind = CONFIG_KEY_MAP;
+                *ret_infix = ".NAME.";
+                *ret_table = sink_settings;
+                *ret_n = ELEMENTSOF(sink_settings);
+        } else if (s->parse == parse_user_categories) {
+                *ret_kind = CONFIG_KEY_MAP;
+                *ret_infix = ".NAME.";
+                *ret_table = user_category_settings;
+                *ret_n = ELEMENTSOF(user_category_settings);
+        } else if (s->parse == parse_watch) {
+                *ret_kind = CONFIG_KEY_LIST;
+                *ret_infix = "[].";
+                *ret_table = watch_settings;
+                *ret_n = ELEMENTSOF(watch_settings);
+        } else
+                return false;
+        return true;
+}
+
+static int keys_walk(const struct setting *table, size_t n, const char *prefix, bool in_sink,
+                     config_key_fn fn, void *userdata)
+{
+        for (size_t i = 0; i < n; i++) {
+                const struct setting *s = &table[i];
+                char path[160], only[96], req[96];
+                const struct setting *sub = NULL;
+                const char *infix = NULL;
+                size_t n_sub = 0;
+                int r;
+
+                r = snprintf(path, sizeof(path), "%s%s", prefix, s->key);
+                if (r < 0 || (size_t)r >= sizeof(path))
+                        return -ENAMETOOLONG;
+                struct config_key key = {
+                        .path = path,
+                        .kind = CONFIG_KEY_VALUE,
+                        .type = key_type_name(s),
+                        .default_value = s->default_value,
+                        .description = s->description,
+                        .values = s->enum_values,
+                        .positive = s->positive,
+                        .min = s->min,
+                        .max = s->max,
+                };
+                if (in_sink && s->valid_for)
+                        key.only_for = key_sink_types(s->valid_for, only, sizeof(only));
+                if (s->required_for)
+                        key.required_for =
+                                in_sink ? key_sink_types(s->required_for, req, sizeof(req)) : "";
+                bool nested = key_nested_table(s, &key.kind, &infix, &sub, &n_sub);
+                r = fn(&key, userdata);
+                if (r < 0)
+                        return r;
+                if (!nested)
+                        continue;
+                r = snprintf(path, sizeof(path), "%s%s%s", prefix, s->key, infix);
+                if (r < 0 || (size_t)r >= sizeof(path))
+                        return -ENAMETOOLONG;
+                r = keys_walk(sub, n_sub, path, sub == sink_settings, fn, userdata);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int config_keys_foreach(config_key_fn fn, void *userdata)
+{
+        return keys_walk(config_settings, ELEMENTSOF(config_settings), "", false, fn, userdata);
 }

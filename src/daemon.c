@@ -21,7 +21,6 @@
  */
 #include <signal.h>
 #include <stdio.h>
-#include <sys/random.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
@@ -86,7 +85,8 @@ static void once_swept(struct govwatch *gw, int result, void *userdata)
         struct once_state *st = userdata;
 
         st->result = result;
-        log_info("Sweep done: %u new, %u errors.", gw->last_sweep_new, gw->last_sweep_errors);
+        log_info("Sweep done: %u new, %u %s.", gw->last_sweep_new, gw->last_sweep_errors,
+                 plural(gw->last_sweep_errors, "error", "errors"));
         sweep_alerts(gw, result, st->sweep_started);
         if (outbox_deliver(gw, once_delivered, NULL) < 0)
                 sd_event_exit(gw->event, 0);
@@ -150,8 +150,9 @@ static void update_status(struct daemon *d)
                                  pending, dead_part);
                 return;
         }
-        (void)sd_notifyf(false, "STATUS=%zu communities · last sweep %s, %u new · outbox %u%s%s", n,
-                         when, gw->last_sweep_new, pending, dead_part, quota_part);
+        (void)sd_notifyf(false, "STATUS=%zu %s · last sweep %s, %u new · outbox %u%s%s", n,
+                         plural(n, "community", "communities"), when, gw->last_sweep_new, pending,
+                         dead_part, quota_part);
 }
 
 /* A realtime timer: the scheduler plans in CLOCK_REALTIME (its state outlives the process). */
@@ -170,14 +171,13 @@ static void schedule_sweep(struct daemon *d, uint64_t delay)
 static void schedule_next_sweep(struct daemon *d)
 {
         struct govwatch *gw = d->gw;
-        uint64_t now = now_realtime_usec(), at = now, v = 0;
+        uint64_t now = now_realtime_usec(), at = now;
 
         if (d->stopping)
                 return;
         if (gw->token_invalid) {
                 /* retry rarely: the admin has to fix the token */
-                (void)getrandom(&v, sizeof(v), GRND_NONBLOCK);
-                schedule_sweep(d, USEC_PER_HOUR + v % (USEC_PER_HOUR / 10));
+                schedule_sweep(d, USEC_PER_HOUR + random_u64() % (USEC_PER_HOUR / 10));
                 return;
         }
         if (gw->scheduler && gw->scheduler_has_targets)
@@ -267,9 +267,10 @@ static void swept(struct govwatch *gw, int result, void *userdata)
                 log_warning_errno(result, "Sweep failed: %m");
         /* scheduled sweeps come every few seconds to minutes: only news is worth a line */
         log_full_errno(gw->last_sweep_new || gw->last_sweep_errors ? LOG_INFO : LOG_DEBUG, 0,
-                       "Sweep done: %u of %zu communities polled, %u new, %u errors.",
-                       gw->last_sweep_polled, gw->n_targets, gw->last_sweep_new,
-                       gw->last_sweep_errors);
+                       "Sweep done: %u of %zu %s polled, %u new, %u %s.", gw->last_sweep_polled,
+                       gw->n_targets, plural(gw->n_targets, "community", "communities"),
+                       gw->last_sweep_new, gw->last_sweep_errors,
+                       plural(gw->last_sweep_errors, "error", "errors"));
         sweep_alerts(gw, result, d->sweep_started);
         govwatch_save_state(gw);
         schedule_next_sweep(d);
@@ -441,12 +442,13 @@ static void apply_reload(struct daemon *d)
                 return;
         }
 
-        /* what the scheduler learned and the request bucket carry over through the store */
+        /* what the scheduler learned and the VK request window carry over through the store */
         govwatch_save_state(gw);
         if (gw->store) {
-                r = source_load_bucket(source, gw->store);
+                r = source_load_pace(source, gw->store);
                 if (r < 0)
-                        log_warning_errno(r, "Failed to restore the request bucket, ignoring: %m");
+                        log_warning_errno(r,
+                                          "Failed to restore the VK request window, ignoring: %m");
         }
 
         /* swap, all at once */
@@ -462,8 +464,9 @@ static void apply_reload(struct daemon *d)
         gw->token_invalid = false; /* the admin may have put a new token in place */
         gw->fatal = 0;
 
-        log_info("Configuration reloaded from %s: %zu watch entries, %zu sinks.", d->config_path,
-                 gw->conf->n_watch, gw->conf->n_sinks);
+        log_info("Configuration reloaded from %s: %zu %s, %zu %s.", d->config_path,
+                 gw->conf->n_watch, plural(gw->conf->n_watch, "watch entry", "watch entries"),
+                 gw->conf->n_sinks, plural(gw->conf->n_sinks, "sink", "sinks"));
         reload_record(gw, true);
         (void)sd_notify(false, "READY=1");
         update_status(d);
@@ -526,10 +529,11 @@ int daemon_run(struct govwatch *gw, const char *config_path)
                 return log_error_errno(r, "Failed to set up timers: %m");
 
         char min[FORMAT_DURATION_MAX], max[FORMAT_DURATION_MAX];
-        log_info("govwatchd %s running: %zu watch entries, %zu sinks, %u wall.get calls a day, "
+        log_info("govwatchd %s running: %zu %s, %zu %s, %u wall.get calls a day, "
                  "each community every %s .. %s.",
-                 GOVWATCH_VERSION, gw->conf->n_watch, gw->conf->n_sinks,
-                 gw->conf->vk.daily_wall_get,
+                 GOVWATCH_VERSION, gw->conf->n_watch,
+                 plural(gw->conf->n_watch, "watch entry", "watch entries"), gw->conf->n_sinks,
+                 plural(gw->conf->n_sinks, "sink", "sinks"), gw->conf->vk.daily_wall_get,
                  format_duration(min, sizeof(min), gw->conf->min_interval_usec),
                  format_duration(max, sizeof(max), gw->conf->max_interval_usec));
         (void)sd_notify(false, "READY=1");

@@ -16,33 +16,156 @@
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
 static bool arg_dry_run;
+static bool arg_all;
 
-static void help(void)
+/* ---- verbs and their help -------------------------------------------------------------- */
+
+enum {
+        OPT_DRY_RUN = 1 << 0, /* once */
+        OPT_ALL = 1 << 1,     /* once --dry-run */
+};
+
+struct verb {
+        const char *name;
+        const char *args;       /* synopsis after the verb */
+        const char *summary;    /* one line for the overview */
+        const char *help;       /* the verb's own page: what it does, its options, exit status */
+        int min_args, max_args; /* positional arguments; max -1: any number */
+        unsigned options;
+        int (*run)(char **args, int n);
+        bool own_options; /* parses everything after the verb itself (classify, train) */
+};
+
+static const struct verb *verb_find(const char *name);
+
+static int run_run(char **args, int n);
+static int run_once(char **args, int n);
+static int run_check_config(char **args, int n);
+static int run_test_sink(char **args, int n);
+static int run_resolve(char **args, int n);
+static int run_status(char **args, int n);
+static int run_reload(char **args, int n);
+static int run_help(char **args, int n);
+
+static const struct verb verbs[] = {
+        {"run", "", "the daemon (the default verb)",
+         "Polls the watch list on the scheduler's timers and delivers new posts through the\n"
+         "outbox until SIGTERM or SIGINT. SIGHUP (systemctl reload) re-reads the configuration "
+         "and\n"
+         "keeps the running one when the new file is refused. Talks to systemd with sd_notify\n"
+         "(READY, RELOADING, STATUS, WATCHDOG) when $NOTIFY_SOCKET is set.\n",
+         0, 0, 0, run_run, false},
+        {"once", "[--dry-run [--all]]", "one sweep over the watch list, deliver, exit",
+         "Polls every watched community now (ignoring saved schedules and quiet hours), queues\n"
+         "and delivers what is new, and exits 0 once the sweep is complete, even when some\n"
+         "communities were unavailable (reported on stderr). Exit 1 for a configuration error,\n"
+         "a refused token or a store failure.\n\n"
+         "  -n, --dry-run  record nothing and send nothing: print each notification a real run\n"
+         "                 would send as one JSON line on stdout (owner_id, id, url, community,\n"
+         "                 topic, categories, starts_at, sinks, and title and body as each sink\n"
+         "                 would render them)\n"
+         "      --all      with --dry-run: a preview of the walls' current posts, as if every\n"
+         "                 one of them were new (what a new watch list would produce)\n",
+         0, 0, OPT_DRY_RUN | OPT_ALL, run_once, false},
+        {"check-config", "", "validate the config; errors as FILE:LINE:COL",
+         "Loads the configuration as the daemon would and exits 0, or prints every error as\n"
+         "FILE:LINE:COL: message on stderr and exits 1. Says where the VK token would come\n"
+         "from; a token kept only in the service's credential is noted, not an error.\n",
+         0, 0, 0, run_check_config, false},
+        {"test-sink", "NAME", "send one test notification through a sink",
+         "Sends one test notification through the sink NAME of the configuration, now and\n"
+         "outside the outbox, and prints what the sink answered. Exit 0 when it accepted.\n",
+         1, 1, 0, run_test_sink, false},
+        {"resolve", "NAME|URL|ID...", "id, screen name and title of communities and pages",
+         "Asks VK about each argument and prints one line per argument, in the order given:\n"
+         "OWNER_ID<TAB>SCREEN_NAME<TAB>TITLE. Accepts what the watch list accepts: addresses\n"
+         "(https://vk.com/name), screen names, club123/public123/event123, id123, -123 and 123.\n"
+         "Exit 1 when any of them could not be resolved (the reason is on stderr).\n",
+         1, -1, 0, run_resolve, false},
+        {"status", "", "communities, last poll, errors, outbox, quota",
+         "Reads the store (without disturbing a running daemon) and prints every watched\n"
+         "community with its last poll and error, the outbox, dead letters, active alerts and\n"
+         "the daily wall.get quota.\n",
+         0, 0, 0, run_status, false},
+        {"reload", "PID", "SIGHUP the daemon and wait for its new config",
+         "Sends SIGHUP to the daemon PID and waits until it has counted the reload in its store.\n"
+         "Exit 0 when the new configuration is in place, 1 when the daemon refused it (it keeps\n"
+         "the running one). The unit's ExecReload= uses it.\n",
+         1, 1, 0, run_reload, false},
+        {"classify", "[--rules FILE] [--explain] ...",
+         "VK posts (JSON lines) on stdin, categories out", NULL, 0, -1, 0, NULL, true},
+        {"train", "--out FILE [--corpus FILE]...", "the classifier's model from the corpus", NULL,
+         0, -1, 0, NULL, true},
+        {"help", "[VERB]", "this overview, or one verb's help",
+         "Prints the overview of all verbs, or the help of VERB (as VERB --help does).\n", 0, 1, 0,
+         run_help, false},
+};
+
+static const struct verb *verb_find(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+static void help_overview(void)
 {
         printf("govwatchd — watch Russian government communities on VK and notify residents\n\n"
-               "Usage:\n"
-               "  govwatchd [OPTIONS] [run]             the daemon (the default verb)\n"
-               "  govwatchd [OPTIONS] once [--dry-run]  one sweep over the watch list, deliver, "
-               "exit\n"
-               "  govwatchd [OPTIONS] check-config      validate the config; errors as "
-               "FILE:LINE:COL\n"
-               "  govwatchd [OPTIONS] test-sink NAME    send one test notification through a sink\n"
-               "  govwatchd [OPTIONS] resolve NAME|URL...  id, screen name and title of "
-               "communities\n"
-               "  govwatchd [OPTIONS] status            communities, last poll, errors, outbox\n"
-               "  govwatchd [OPTIONS] reload PID        SIGHUP the daemon, wait for the new "
-               "config\n"
-               "  govwatchd classify [--rules FILE] [--explain]  VK posts (JSON lines) on stdin\n"
-               "  govwatchd train --out FILE            the classifier's model from the corpus\n\n"
-               "Options:\n"
+               "Usage: govwatchd [OPTIONS] [VERB [ARGS...]]\n\nVerbs:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                char left[64];
+                snprintf(left, sizeof(left), "%s %s", verbs[i].name, verbs[i].args);
+                printf("  %-36s %s\n", left, verbs[i].summary);
+        }
+        printf("\nOptions:\n"
                "  -c, --config FILE  configuration (default %s)\n"
-               "  -n, --dry-run      with once: record nothing, print notifications as JSON\n"
                "  -v, --verbose      debug logging\n"
-               "  -h, --help         this help\n"
+               "  -h, --help         this help; VERB --help or help VERB: that verb's\n"
                "      --version      print the version\n\n"
                "The VK token is read from vk.token_file, $GOVWATCH_VK_TOKEN or\n"
-               "$CREDENTIALS_DIRECTORY/vk-token; never pass it on the command line.\n",
+               "$CREDENTIALS_DIRECTORY/vk-token; never pass it on the command line.\n"
+               "See govwatchd(8) and govwatch.yaml(5).\n",
                CONFIG_DEFAULT_PATH);
+}
+
+static int help_verb(const struct verb *v)
+{
+        if (v->own_options) {
+                char *argv[] = {(char *)v->name, (char *)"--help", NULL};
+                return streq(v->name, "classify") ? verb_classify(2, argv) : verb_train(2, argv);
+        }
+        printf("Usage: govwatchd [--config FILE] %s%s%s\n\n%s — %s.\n\n%s", v->name,
+               v->args[0] ? " " : "", v->args, v->name, v->summary, v->help);
+        return 0;
+}
+
+/* "Unknown verb 'onse'; did you mean 'once'?" */
+static void unknown_verb(const char *name)
+{
+        const char *names[ELEMENTSOF(verbs) + 1];
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                names[i] = verbs[i].name;
+        names[ELEMENTSOF(verbs)] = NULL;
+        const char *near = closest_name(name, names);
+        if (near)
+                log_error("Unknown verb '%s'; did you mean '%s'? See govwatchd help.", name, near);
+        else
+                log_error("Unknown verb '%s'; see govwatchd help.", name);
+}
+
+static int run_help(char **args, int n)
+{
+        if (n == 0) {
+                help_overview();
+                return 0;
+        }
+        const struct verb *v = verb_find(args[0]);
+        if (!v) {
+                unknown_verb(args[0]);
+                return 2;
+        }
+        return help_verb(v);
 }
 
 static int load_config(struct config **ret)
@@ -58,13 +181,35 @@ static int load_config(struct config **ret)
         return 0;
 }
 
-static int verb_check_config(void)
+static int run_check_config(char **args, int n)
 {
         _cleanup_config_free_ struct config *conf = NULL;
+        _cleanup_free_ char *token = NULL;
+        int r;
+
         if (load_config(&conf) < 0)
                 return 1;
-        fprintf(stderr, "%s: OK (%zu watch entries, %zu sinks)\n", arg_config, conf->n_watch,
-                conf->n_sinks);
+        /* where the token comes from is part of the setup, but a token kept in the service's
+         * credential is out of sight here: a note, not an error */
+        r = config_read_token(conf, &token);
+        if (token)
+                explicit_bzero(token, strlen(token));
+        if (r == -ENOKEY)
+                log_notice(
+                        "No VK token visible here (no vk.token_file, no $GOVWATCH_VK_TOKEN, no "
+                        "$CREDENTIALS_DIRECTORY/vk-token). That is right when the service reads "
+                        "it from its vk-token credential (LoadCredential= in govwatchd.service); "
+                        "`once`, `resolve` and `test-sink` run by hand need one of the others.");
+        else if (r < 0) {
+                log_error_errno(r, "Failed to read the VK token: %s",
+                                r == -ENODATA   ? "the token is empty"
+                                : r == -EBADMSG ? "the token has spaces or non-ASCII characters"
+                                                : strerror(-r));
+                return 1;
+        }
+        fprintf(stderr, "%s: OK (%zu %s, %zu %s)\n", arg_config, conf->n_watch,
+                plural(conf->n_watch, "watch entry", "watch entries"), conf->n_sinks,
+                plural(conf->n_sinks, "sink", "sinks"));
         return 0;
 }
 
@@ -81,6 +226,9 @@ static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run)
         if (r < 0)
                 return r;
         r = config_read_token(conf, &token);
+        if (r == -ENOKEY)
+                return log_error_errno(r, "No VK token: set vk.token_file or $GOVWATCH_VK_TOKEN, "
+                                          "or run as the service with its vk-token credential.");
         if (r < 0)
                 return log_error_errno(r, "Failed to read the VK token: %m");
         r = sd_event_default(&event);
@@ -96,9 +244,10 @@ static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run)
         explicit_bzero(token, strlen(token));
         if (r >= 0 && gw->store) {
                 /* a restart must not grant a fresh burst of requests */
-                int k = source_load_bucket(gw->source, gw->store);
+                int k = source_load_pace(gw->source, gw->store);
                 if (k < 0)
-                        log_warning_errno(k, "Failed to restore the request bucket, ignoring: %m");
+                        log_warning_errno(k,
+                                          "Failed to restore the VK request window, ignoring: %m");
         }
         if (r >= 0 && !dry_run)
                 r = govwatch_create_sinks(gw);
@@ -112,7 +261,7 @@ static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run)
         return 0;
 }
 
-static int verb_once(void)
+static int run_once(char **args, int n)
 {
         sd_event *event = NULL;
         struct govwatch *gw = NULL;
@@ -120,13 +269,14 @@ static int verb_once(void)
         if (r < 0)
                 return 1;
         gw->ignore_quiet_hours = true; /* DESIGN.md: once delivers now, whatever the hour */
+        gw->preview_all = arg_all;
         r = daemon_once(gw);
         govwatch_free(gw);
         sd_event_unref(event);
         return r < 0 ? 1 : 0;
 }
 
-static int verb_run(void)
+static int run_run(char **args, int n)
 {
         sd_event *event = NULL;
         struct govwatch *gw = NULL;
@@ -172,7 +322,15 @@ static int verb_test_sink(const char *name)
                 return 1;
         ssize_t idx = config_find_sink(gw->conf, name);
         if (idx < 0) {
-                log_error("No sink named '%s' in %s.", name, arg_config);
+                _cleanup_free_ const char **names = calloc(gw->conf->n_sinks + 1, sizeof(char *));
+                for (size_t i = 0; names && i < gw->conf->n_sinks; i++)
+                        names[i] = gw->conf->sinks[i].name;
+                const char *near = names ? closest_name(name, names) : NULL;
+                if (near)
+                        log_error("No sink named '%s' in %s; did you mean '%s'?", name, arg_config,
+                                  near);
+                else
+                        log_error("No sink named '%s' in %s.", name, arg_config);
                 goto out;
         }
         if (!gw->sinks[idx]) {
@@ -248,8 +406,9 @@ static void print_dead_letters(struct store *store, size_t max)
                 return;
         printf("\ndead letters (newest %zu):\n", n);
         for (size_t i = 0; i < n; i++)
-                printf("  %s  %-10s %s  after %u attempts: %s\n", ago(l[i].created, b, sizeof(b)),
+                printf("  %s  %-10s %s  after %u %s: %s\n", ago(l[i].created, b, sizeof(b)),
                        strempty(l[i].sink), strempty(l[i].url), l[i].attempts,
+                       plural(l[i].attempts, "attempt", "attempts"),
                        l[i].last_error ? l[i].last_error : "-");
         dead_letters_free(l, n);
 }
@@ -346,7 +505,7 @@ static void print_quota(const struct config *conf, struct store *store)
                        conf->vk.daily_wall_get / 50);
 }
 
-static int verb_status(void)
+static int run_status(char **args, int n)
 {
         _cleanup_config_free_ struct config *conf = NULL;
         _cleanup_store_free_ struct store *store = NULL;
@@ -408,264 +567,295 @@ static int verb_status(void)
         return 0;
 }
 
-/* A personal page, named by users.get once every other call has come back. */
-struct resolve_page {
-        int64_t id;
-        char *name; /* as asked for: a screen name or id<N> */
+/* ---- resolve ------------------------------------------------------------------------------
+ *
+ * Every input gets one answer line, in the order given: ids (-1, club1, public1, id1, 1),
+ * addresses and screen names alike. groups.getById names communities and screen names first;
+ * a screen name it does not know goes to utils.resolveScreenName (it may be a personal page);
+ * personal pages are named by users.get last. Every request goes through the source's limiter.
+ */
+struct resolve_entry {
+        const char *input;
+        struct community_ref ref;
+        bool parsed;
+        int64_t owner_id; /* 0 until known */
+        char *screen_name;
+        char *title;
+        char *error; /* why it has no answer */
 };
 
 struct resolve_state {
         sd_event *event;
         struct source *source;
-        char **screen_names; /* asked for by screen name: may turn out to be personal pages */
-        struct resolve_page *pages;
-        size_t n_pages;
-        bool pages_asked;
+        struct resolve_entry *entries;
+        size_t n_entries;
+        unsigned phase; /* 0 groups.getById, 1 utils.resolveScreenName, 2 users.get, 3 done */
         int pending;
-        int failed;
 };
 
-struct resolve_user {
+struct resolve_call {
         struct resolve_state *st;
-        char *name;
+        size_t start, n; /* users.get: of entries; resolveScreenName: the one entry */
 };
 
-struct resolve_users_call {
-        struct resolve_state *st;
-        size_t start, n; /* of st->pages */
-};
+static void resolve_next_phase(struct resolve_state *st);
 
-static int resolve_page_add(struct resolve_state *st, int64_t id, const char *name)
+static void entry_fail(struct resolve_entry *e, const char *why)
 {
-        struct resolve_page *p = realloc(st->pages, (st->n_pages + 1) * sizeof(*p));
-        if (!p)
-                return -ENOMEM;
-        st->pages = p;
-        if (!(p[st->n_pages].name = strdup(name)))
-                return -ENOMEM;
-        p[st->n_pages++].id = id;
-        return 0;
+        if (!e->error)
+                e->error = strdup(why);
 }
 
-static void print_users(struct vk_result *res, int error_code, const char *msg, void *userdata)
+static void resolve_call_done(struct resolve_state *st)
 {
-        struct resolve_users_call *c = userdata;
+        if (--st->pending == 0)
+                resolve_next_phase(st);
+}
+
+static const char *call_error(const struct vk_result *res, const char *msg)
+{
+        return res ? strempty(res->calls[0].error_msg) : strempty(msg);
+}
+
+static void on_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
+{
+        struct resolve_call *c = userdata;
         struct resolve_state *st = c->st;
-        struct vk_user *u = NULL;
+        struct vk_group *g = NULL;
         size_t n = 0;
 
-        if (!res || res->calls[0].error_code != 0) {
-                log_error("users.get failed: %s", res ? res->calls[0].error_msg : strempty(msg));
-                st->failed = 1;
-        } else if (vk_users_parse(res->calls[0].response, &u, &n) < 0) {
-                log_error("users.get answered in an unexpected shape");
-                st->failed = 1;
-        } else
-                for (size_t k = c->start; k < c->start + c->n; k++) {
-                        const struct resolve_page *p = &st->pages[k];
-                        const struct vk_user *user = NULL;
-                        for (size_t i = 0; i < n && !user; i++)
-                                if (u[i].id == p->id)
-                                        user = &u[i];
-                        if (user && !user->deactivated) {
-                                printf("%" PRId64 "\t%s\t%s\n", p->id, p->name, user->name);
+        /* error 100: none of them is a group (they may all be personal pages) */
+        if (!res || (res->calls[0].error_code != 0 && res->calls[0].error_code != 100)) {
+                for (size_t i = 0; i < st->n_entries; i++)
+                        if (st->entries[i].parsed &&
+                            st->entries[i].ref.kind != COMMUNITY_REF_USER_ID)
+                                entry_fail(&st->entries[i], call_error(res, msg));
+        } else if (res->calls[0].error_code == 0 &&
+                   vk_groups_parse(res->calls[0].response, &g, &n) < 0) {
+                for (size_t i = 0; i < st->n_entries; i++)
+                        entry_fail(&st->entries[i],
+                                   "groups.getById answered in an unexpected shape");
+        }
+        for (size_t k = 0; k < n; k++)
+                for (size_t i = 0; i < st->n_entries; i++) {
+                        struct resolve_entry *e = &st->entries[i];
+                        bool match = e->ref.kind == COMMUNITY_REF_ID
+                                             ? -e->ref.owner_id == g[k].id
+                                             : e->ref.kind == COMMUNITY_REF_SCREEN_NAME &&
+                                                       strcasecmp(e->ref.screen_name,
+                                                                  strempty(g[k].screen_name)) == 0;
+                        if (!match || !e->parsed || e->owner_id != 0)
                                 continue;
-                        }
-                        if (user)
-                                log_error("'%s': personal page %" PRId64 " is %s on VK", p->name,
-                                          p->id, user->deactivated);
-                        else
-                                log_error("'%s': VK did not name personal page %" PRId64, p->name,
-                                          p->id);
-                        st->failed = 1;
+                        e->owner_id = -g[k].id;
+                        e->screen_name = strdup(strempty(g[k].screen_name));
+                        e->title = strdup(strempty(g[k].name));
                 }
-        vk_users_free(u, n);
+        vk_groups_free(g, n);
         vk_result_free(res);
         free(c);
-        if (--st->pending == 0)
-                sd_event_exit(st->event, 0);
+        resolve_call_done(st);
 }
 
-/* users.get for the personal pages met so far, VK_USERS_GET_MAX a call. */
-static void ask_users(struct resolve_state *st)
+static void on_screen_name(struct vk_result *res, int error_code, const char *msg, void *userdata)
 {
-        st->pages_asked = true;
-        for (size_t start = 0; start < st->n_pages; start += VK_USERS_GET_MAX) {
-                size_t n = st->n_pages - start < VK_USERS_GET_MAX ? st->n_pages - start
-                                                                  : VK_USERS_GET_MAX;
-                struct resolve_users_call *c = calloc(1, sizeof(*c));
-                struct strbuf ids = {0};
-                int r = c ? 0 : -ENOMEM;
-                for (size_t k = start; r >= 0 && k < start + n; k++)
-                        r = strbuf_appendf(&ids, "%s%" PRId64, k > start ? "," : "",
-                                           st->pages[k].id);
-                if (r >= 0) {
-                        *c = (struct resolve_users_call){.st = st, .start = start, .n = n};
-                        const char *k[] = {"user_ids"};
-                        const char *v[] = {ids.buf};
-                        r = source_call(st->source, "users.get", k, v, 1, 0, print_users, c);
-                }
-                strbuf_done(&ids);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to ask VK for the names of personal pages: %m");
-                        free(c);
-                        st->failed = 1;
-                        continue;
-                }
-                st->pending++;
-        }
-}
-
-static void resolve_done_one(struct resolve_state *st)
-{
-        if (--st->pending > 0)
-                return;
-        if (!st->pages_asked && st->n_pages > 0)
-                ask_users(st);
-        if (st->pending == 0)
-                sd_event_exit(st->event, 0);
-}
-
-static void print_user(struct vk_result *res, int error_code, const char *msg, void *userdata)
-{
-        struct resolve_user *u = userdata;
+        struct resolve_call *c = userdata;
+        struct resolve_entry *e = &c->st->entries[c->start];
         int64_t owner_id = 0;
         int r = -EIO;
 
         if (res && res->calls[0].error_code == 0)
                 r = vk_resolve_parse(res->calls[0].response, &owner_id);
-        if (r >= 0 && owner_id > 0) {
-                if (resolve_page_add(u->st, owner_id, u->name) < 0) {
-                        log_oom();
-                        u->st->failed = 1;
-                }
-        } else if (r >= 0)
-                printf("%" PRId64 "\t%s\t\n", owner_id, u->name);
-        else {
-                log_error("'%s': %s", u->name,
-                          r == -ENOENT ? "no such community or user"
-                          : res        ? strempty(res->calls[0].error_msg)
-                                       : strempty(msg));
-                u->st->failed = 1;
-        }
+        if (r >= 0) {
+                e->owner_id = owner_id;
+                e->screen_name = strdup(e->ref.screen_name);
+        } else
+                entry_fail(e, r == -ENOENT ? "no such community or user" : call_error(res, msg));
         vk_result_free(res);
-        struct resolve_state *st = u->st;
-        free(u->name);
-        free(u);
-        resolve_done_one(st);
+        struct resolve_state *st = c->st;
+        free(c);
+        resolve_call_done(st);
 }
 
-static void print_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
+static void on_users(struct vk_result *res, int error_code, const char *msg, void *userdata)
 {
-        struct resolve_state *st = userdata;
-        struct vk_group *g = NULL;
+        struct resolve_call *c = userdata;
+        struct resolve_state *st = c->st;
+        struct vk_user *u = NULL;
         size_t n = 0;
+        const char *why = NULL;
 
-        /* error 100 means none of the names is a group: they may all be personal pages */
-        if (!res || (res->calls[0].error_code != 0 && res->calls[0].error_code != 100)) {
-                log_error("groups.getById failed: %s",
-                          res ? res->calls[0].error_msg : strempty(msg));
-                st->failed = 1;
-        } else {
-                if (res->calls[0].error_code == 0 &&
-                    vk_groups_parse(res->calls[0].response, &g, &n) >= 0)
-                        for (size_t i = 0; i < n; i++)
-                                printf("%" PRId64 "\t%s\t%s\n", -g[i].id, g[i].screen_name,
-                                       g[i].name);
-                for (char **name = st->screen_names; name && *name; name++) {
-                        bool found = false;
-                        for (size_t i = 0; i < n && !found; i++)
-                                found = strcasecmp(g[i].screen_name, *name) == 0;
-                        if (found)
-                                continue;
-                        struct resolve_user *u = calloc(1, sizeof(*u));
-                        if (!u || !(u->name = strdup(*name))) {
-                                free(u);
-                                st->failed = 1;
-                                continue;
+        if (!res || res->calls[0].error_code != 0)
+                why = call_error(res, msg);
+        else if (vk_users_parse(res->calls[0].response, &u, &n) < 0)
+                why = "users.get answered in an unexpected shape";
+        for (size_t i = c->start; i < c->start + c->n; i++) {
+                struct resolve_entry *e = &st->entries[i];
+                const struct vk_user *user = NULL;
+                if (e->owner_id <= 0 || e->title || e->error)
+                        continue;
+                for (size_t k = 0; k < n && !user; k++)
+                        if (u[k].id == e->owner_id)
+                                user = &u[k];
+                if (why)
+                        entry_fail(e, why);
+                else if (!user)
+                        entry_fail(e, "VK did not name this personal page");
+                else if (user->deactivated) {
+                        char b[96];
+                        snprintf(b, sizeof(b), "personal page %" PRId64 " is %s on VK", e->owner_id,
+                                 user->deactivated);
+                        entry_fail(e, b);
+                } else
+                        e->title = strdup(strempty(user->name));
+        }
+        vk_users_free(u, n);
+        vk_result_free(res);
+        free(c);
+        resolve_call_done(st);
+}
+
+static int resolve_send(struct resolve_state *st, const char *method, const char *key,
+                        const char *value, size_t start, size_t n, source_done_fn done)
+{
+        struct resolve_call *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        *c = (struct resolve_call){.st = st, .start = start, .n = n};
+        const char *k[] = {key};
+        const char *v[] = {value};
+        int r = source_call(st->source, method, k, v, 1, 0, done, c);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        st->pending++;
+        return 0;
+}
+
+/* Sends the calls of the next phase that has any; the loop ends when none is left. */
+static void resolve_next_phase(struct resolve_state *st)
+{
+        while (st->pending == 0 && st->phase < 3) {
+                unsigned phase = st->phase++;
+                for (size_t i = 0; i < st->n_entries;) {
+                        struct resolve_entry *e = &st->entries[i];
+                        struct strbuf ids = {0};
+                        size_t start = i, n = 0;
+                        const char *method = NULL, *key = NULL;
+                        int r = 0;
+
+                        /* group ids and names in batches of VK_GETBYID_MAX; users likewise */
+                        for (; i < st->n_entries && n < VK_GETBYID_MAX; i++) {
+                                e = &st->entries[i];
+                                bool wanted =
+                                        e->parsed && !e->error &&
+                                        (phase == 0   ? e->ref.kind != COMMUNITY_REF_USER_ID
+                                         : phase == 1 ? e->ref.kind == COMMUNITY_REF_SCREEN_NAME &&
+                                                                e->owner_id == 0
+                                                      : e->owner_id > 0 && !e->title);
+                                if (!wanted)
+                                        continue;
+                                if (phase == 1) {
+                                        r = resolve_send(st, "utils.resolveScreenName",
+                                                         "screen_name", e->ref.screen_name, i, 1,
+                                                         on_screen_name);
+                                        if (r < 0)
+                                                entry_fail(e, strerror(-r));
+                                        continue;
+                                }
+                                if (e->ref.kind == COMMUNITY_REF_SCREEN_NAME)
+                                        r = strbuf_appendf(&ids, "%s%s", n ? "," : "",
+                                                           e->ref.screen_name);
+                                else
+                                        r = strbuf_appendf(&ids, "%s%" PRId64, n ? "," : "",
+                                                           e->owner_id > 0 ? e->owner_id
+                                                                           : -e->ref.owner_id);
+                                n++;
                         }
-                        u->st = st;
-                        const char *k[] = {"screen_name"};
-                        const char *v[] = {*name};
-                        if (source_call(st->source, "utils.resolveScreenName", k, v, 1, 0,
-                                        print_user, u) < 0) {
-                                free(u->name);
-                                free(u);
-                                st->failed = 1;
-                                continue;
+                        if (phase == 0) {
+                                method = "groups.getById";
+                                key = "group_ids";
+                        } else if (phase == 2) {
+                                method = "users.get";
+                                key = "user_ids";
                         }
-                        st->pending++;
+                        if (method && n > 0 && r >= 0)
+                                r = resolve_send(st, method, key, ids.buf, start, i - start,
+                                                 phase == 0 ? on_groups : on_users);
+                        strbuf_done(&ids);
+                        if (r < 0)
+                                for (size_t k = start; k < i; k++)
+                                        entry_fail(&st->entries[k], strerror(-r));
                 }
         }
-        vk_groups_free(g, n);
-        vk_result_free(res);
-        resolve_done_one(st);
+        if (st->pending == 0)
+                sd_event_exit(st->event, 0);
 }
 
 static int verb_resolve(char **names, int n)
 {
         sd_event *event = NULL;
         struct govwatch *gw = NULL;
-        struct strbuf ids = {0};
         struct resolve_state st = {0};
-        int r;
+        int failed = 0;
 
-        r = setup(&event, &gw, true);
-        if (r < 0)
+        if (setup(&event, &gw, true) < 0)
                 return 1;
-        for (int i = 0; i < n; i++) {
-                struct community_ref ref;
-                const char *reason;
-                if (community_ref_parse(names[i], &ref, &reason) < 0) {
-                        log_error("'%s' is not a community reference: %s", names[i], reason);
-                        st.failed = 1;
-                        continue;
-                }
-                if (ref.kind == COMMUNITY_REF_ID)
-                        (void)strbuf_appendf(&ids, "%s%" PRId64, ids.len ? "," : "", -ref.owner_id);
-                else if (ref.kind == COMMUNITY_REF_SCREEN_NAME) {
-                        (void)strbuf_appendf(&ids, "%s%s", ids.len ? "," : "", ref.screen_name);
-                        size_t k = strv_length(st.screen_names);
-                        char **l = realloc(st.screen_names, (k + 2) * sizeof(char *));
-                        if (l) {
-                                st.screen_names = l;
-                                l[k] = strdup(ref.screen_name);
-                                l[k + 1] = NULL;
-                        }
-                } else {
-                        char name[32];
-                        snprintf(name, sizeof(name), "id%" PRId64, ref.owner_id);
-                        if (resolve_page_add(&st, ref.owner_id, name) < 0) {
-                                log_oom();
-                                st.failed = 1;
-                        }
-                }
-                free(ref.screen_name);
-                free(ref.raw);
-        }
         st.event = event;
         st.source = gw->source;
-        st.pending = 1; /* this function's own, dropped once the first calls are out */
-        if (ids.len > 0) {
-                const char *k[] = {"group_ids"};
-                const char *v[] = {ids.buf};
-                r = source_call(gw->source, "groups.getById", k, v, 1, 0, print_groups, &st);
-                if (r >= 0)
-                        st.pending++;
-                else
-                        st.failed = 1;
+        st.entries = calloc((size_t)n, sizeof(*st.entries));
+        if (!st.entries) {
+                log_oom();
+                goto out;
         }
-        resolve_done_one(&st);
+        st.n_entries = (size_t)n;
+        for (int i = 0; i < n; i++) {
+                struct resolve_entry *e = &st.entries[i];
+                const char *reason;
+                e->input = names[i];
+                if (community_ref_parse(names[i], &e->ref, &reason) < 0) {
+                        char b[160];
+                        snprintf(b, sizeof(b), "not a community reference: %s", reason);
+                        entry_fail(e, b);
+                        continue;
+                }
+                e->parsed = true;
+                /* a personal page's id is known; users.get names it */
+                if (e->ref.kind == COMMUNITY_REF_USER_ID) {
+                        e->owner_id = e->ref.owner_id;
+                        if (asprintf(&e->screen_name, "id%" PRId64, e->owner_id) < 0)
+                                e->screen_name = NULL;
+                }
+        }
+        resolve_next_phase(&st);
         if (st.pending > 0)
                 (void)sd_event_loop(event);
-        strbuf_done(&ids);
-        strv_free(st.screen_names);
-        for (size_t i = 0; i < st.n_pages; i++)
-                free(st.pages[i].name);
-        free(st.pages);
+
+        for (size_t i = 0; i < st.n_entries; i++) {
+                struct resolve_entry *e = &st.entries[i];
+                if (!e->error && e->owner_id == 0)
+                        entry_fail(e, "no such community");
+                if (e->error) {
+                        log_error("'%s': %s", e->input, e->error);
+                        failed = 1;
+                } else if (e->owner_id < 0 || e->title)
+                        printf("%" PRId64 "\t%s\t%s\n", e->owner_id,
+                               e->screen_name ? e->screen_name : e->input, strempty(e->title));
+                else
+                        printf("%" PRId64 "\t%s\t\n", e->owner_id, e->input);
+        }
+        fflush(stdout);
+out:
+        for (size_t i = 0; i < st.n_entries; i++) {
+                community_ref_done(&st.entries[i].ref);
+                free(st.entries[i].screen_name);
+                free(st.entries[i].title);
+                free(st.entries[i].error);
+        }
+        free(st.entries);
         govwatch_free(gw);
         sd_event_unref(event);
-        return st.failed;
+        return failed || !st.entries ? 1 : 0;
 }
 
 /* ExecReload= helper: SIGHUP the daemon and wait until it has re-read its config (it counts
@@ -712,16 +902,47 @@ static int verb_reload(const char *pid_arg)
         return 1;
 }
 
+static int run_test_sink(char **args, int n)
+{
+        return verb_test_sink(args[0]);
+}
+
+static int run_resolve(char **args, int n)
+{
+        return verb_resolve(args, n);
+}
+
+static int run_reload(char **args, int n)
+{
+        return verb_reload(args[0]);
+}
+
+/* A negative number after `resolve` is a community id, not an option. */
+static bool is_number(const char *s)
+{
+        if (*s == '-')
+                s++;
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (*s < '0' || *s > '9')
+                        return false;
+        return true;
+}
+
 int main(int argc, char **argv)
 {
         enum { ARG_VERSION = 0x100 };
         static const struct option options[] = {
-                {"config", required_argument, NULL, 'c'},    {"dry-run", no_argument, NULL, 'n'},
-                {"verbose", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, ARG_VERSION}, {},
+                {"config", required_argument, NULL, 'c'},
+                {"verbose", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
+                {"dry-run", no_argument, NULL, 'n'},
+                {"version", no_argument, NULL, ARG_VERSION},
+                {},
         };
-        const char *verb;
-        int c, r;
+        const struct verb *verb;
+        int c, r, n_args = 0;
 
         log_setup();
         /* SIGCHLD is blocked so that sd-event can reap exec sinks' children; SIGPIPE ignored so
@@ -731,95 +952,92 @@ int main(int argc, char **argv)
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
-        /* "classify" has its own options; hand it everything after the verb */
-        for (int i = 1; i < argc; i++) {
-                if (streq(argv[i], "classify"))
-                        return verb_classify(argc - i, argv + i);
-                if (streq(argv[i], "train"))
-                        return verb_train(argc - i, argv + i);
-                if (argv[i][0] != '-')
-                        break;
-                if ((streq(argv[i], "-c") || streq(argv[i], "--config")) && i + 1 < argc)
-                        i++;
-        }
 
-        /* "+" stops at the verb so that its own arguments (resolve NAME...) are left alone,
-         * except --dry-run which may follow "once" */
-        while ((c = getopt_long(argc, argv, "+c:nvh", options, NULL)) >= 0) {
+        /* Options before the verb; "+" stops at the verb, whose arguments are its own. */
+        while ((c = getopt_long(argc, argv, "+c:vhn", options, NULL)) >= 0) {
                 switch (c) {
                 case 'c':
                         arg_config = optarg;
-                        break;
-                case 'n':
-                        arg_dry_run = true;
                         break;
                 case 'v':
                         log_set_max_level(LOG_DEBUG);
                         break;
                 case 'h':
-                        help();
+                        help_overview();
                         return 0;
+                case 'n': /* "govwatchd --dry-run once" reads as well as "once --dry-run" */
+                        arg_dry_run = true;
+                        break;
                 case ARG_VERSION:
                         printf("govwatchd %s\n", GOVWATCH_VERSION);
                         return 0;
                 default:
+                        log_error("See govwatchd --help.");
                         return 2;
                 }
         }
-        verb = optind < argc ? argv[optind++] : "run";
-        /* options after the verb: once --dry-run, -v */
-        for (int i = optind; i < argc; i++) {
-                if (streq(argv[i], "--dry-run") || streq(argv[i], "-n"))
-                        arg_dry_run = true;
-                else if (streq(argv[i], "--verbose") || streq(argv[i], "-v"))
-                        log_set_max_level(LOG_DEBUG);
-                else if (!streq(verb, "resolve") && !streq(verb, "test-sink") &&
-                         !streq(verb, "reload")) {
-                        log_error("Unexpected argument '%s' for %s.", argv[i], verb);
-                        return 2;
-                }
-        }
-        if (arg_dry_run && !streq(verb, "once")) {
-                log_error("--dry-run only applies to once.");
+        const char *name = optind < argc ? argv[optind++] : "run";
+        verb = verb_find(name);
+        if (!verb) {
+                unknown_verb(name);
                 return 2;
         }
+        if (verb->own_options)
+                return streq(verb->name, "classify")
+                               ? verb_classify(argc - optind + 1, argv + optind - 1)
+                               : verb_train(argc - optind + 1, argv + optind - 1);
 
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (streq(verb, "run"))
-                r = verb_run();
-        else if (streq(verb, "once"))
-                r = verb_once();
-        else if (streq(verb, "check-config"))
-                r = verb_check_config();
-        else if (streq(verb, "status"))
-                r = verb_status();
-        else if (streq(verb, "test-sink")) {
-                if (optind >= argc) {
-                        log_error("test-sink needs a sink name.");
-                        r = 2;
-                } else
-                        r = verb_test_sink(argv[optind]);
-        } else if (streq(verb, "reload")) {
-                if (optind >= argc) {
-                        log_error("reload needs the daemon's process id.");
-                        r = 2;
-                } else
-                        r = verb_reload(argv[optind]);
-        } else if (streq(verb, "resolve")) {
-                int n = 0;
-                char *names[argc];
-                for (int i = optind; i < argc; i++)
-                        if (argv[i][0] != '-')
-                                names[n++] = argv[i];
-                if (n == 0) {
-                        log_error("resolve needs at least one name or URL.");
-                        r = 2;
-                } else
-                        r = verb_resolve(names, n);
-        } else {
-                log_error("Unknown verb '%s'; see --help.", verb);
-                r = 2;
+        /* The verb's options and arguments, in any order; "--" ends the options. */
+        char **args = calloc((size_t)argc + 1, sizeof(char *));
+        if (!args)
+                return log_oom(), 1;
+        bool options_end = false;
+        for (int i = optind; i < argc; i++) {
+                const char *a = argv[i];
+                if (options_end || a[0] != '-' || a[1] == '\0' ||
+                    (streq(verb->name, "resolve") && is_number(a))) {
+                        args[n_args++] = argv[i];
+                        continue;
+                }
+                if (streq(a, "--"))
+                        options_end = true;
+                else if (streq(a, "--help") || streq(a, "-h")) {
+                        free(args);
+                        return help_verb(verb);
+                } else if (streq(a, "--verbose") || streq(a, "-v"))
+                        log_set_max_level(LOG_DEBUG);
+                else if ((streq(a, "--config") || streq(a, "-c")) && i + 1 < argc)
+                        arg_config = argv[++i];
+                else if (startswith(a, "--config="))
+                        arg_config = a + strlen("--config=");
+                else if ((verb->options & OPT_DRY_RUN) && (streq(a, "--dry-run") || streq(a, "-n")))
+                        arg_dry_run = true;
+                else if ((verb->options & OPT_ALL) && streq(a, "--all"))
+                        arg_all = true;
+                else {
+                        log_error("Unknown option '%s' for %s; see govwatchd %s --help.", a,
+                                  verb->name, verb->name);
+                        free(args);
+                        return 2;
+                }
         }
-        curl_global_cleanup();
+        r = 2;
+        if (arg_dry_run && !(verb->options & OPT_DRY_RUN))
+                log_error("--dry-run only applies to once.");
+        else if (arg_all && !arg_dry_run)
+                log_error("--all needs --dry-run: it previews every current post and sends "
+                          "nothing.");
+        else if (n_args < verb->min_args)
+                log_error("%s needs %s; see govwatchd %s --help.", verb->name, verb->args,
+                          verb->name);
+        else if (verb->max_args >= 0 && n_args > verb->max_args)
+                log_error("%s takes %s%s; see govwatchd %s --help.", verb->name,
+                          verb->max_args ? "only " : "no arguments", verb->args, verb->name);
+        else {
+                curl_global_init(CURL_GLOBAL_DEFAULT);
+                r = verb->run(args, n_args);
+                curl_global_cleanup();
+        }
+        free(args);
         return r;
 }

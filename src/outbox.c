@@ -10,7 +10,6 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
-#include <sys/random.h>
 
 #include "alerts.h"
 #include "govwatch.h"
@@ -185,9 +184,7 @@ static void schedule_refill(struct outbox *o)
 static int64_t retry_at(struct outbox *o, const struct outbox_entry *e, uint64_t retry_after_usec,
                         int64_t now)
 {
-        uint64_t v = 0;
-        (void)getrandom(&v, sizeof(v), GRND_NONBLOCK);
-        uint64_t delay = outbox_backoff_usec(e->attempts, v);
+        uint64_t delay = outbox_backoff_usec(e->attempts, random_u64());
         if (retry_after_usec > delay)
                 delay = retry_after_usec;
         delay = (uint64_t)((double)delay * o->backoff_scale);
@@ -234,9 +231,10 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
                 if (gw->conf->outbox_expire_usec > 0 &&
                     now - e->notification->created >=
                             (int64_t)(gw->conf->outbox_expire_usec / USEC_PER_SEC)) {
-                        log_warning("Giving up on %s for sink %s after %u attempts (%s): moved "
-                                    "to dead letters.",
+                        log_warning("Giving up on %s for sink %s after %u %s (%s): moved to "
+                                    "dead letters.",
                                     e->notification->url, e->sink, e->attempts + 1,
+                                    plural(e->attempts + 1, "attempt", "attempts"),
                                     strempty(detail));
                         r = store_outbox_dead(gw->store, e->notification->id, e->sink, detail);
                         break;
@@ -382,8 +380,9 @@ static void park_orphans(struct outbox *o, int64_t now)
                 const char *why = i < 0 ? "sink not configured" : "sink type not available";
                 int n = store_outbox_defer_sink(gw->store, *name, now, now + ORPHAN_RETRY_SEC, why);
                 if (n > 0)
-                        log_warning("%d notifications are queued for sink '%s' (%s); keeping them.",
-                                    n, *name, why);
+                        log_warning("%d %s queued for sink '%s' (%s); keeping %s.", n,
+                                    plural((unsigned)n, "notification is", "notifications are"),
+                                    *name, why, plural((unsigned)n, "it", "them"));
         }
 }
 

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -239,4 +240,55 @@ int tz_utc_offset(const char *tz, int64_t t, int32_t *ret)
                 return -EINVAL;
         *ret = (int32_t)tm.tm_gmtoff;
         return 0;
+}
+
+/* Optimal string alignment distance, for "did you mean". Names are short. */
+size_t edit_distance(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b);
+        if (la > 64 || lb > 64)
+                return SIZE_MAX;
+        size_t d[65][65];
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = i;
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= la; i++)
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t cost = a[i - 1] != b[j - 1];
+                        size_t best = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < best)
+                                best = d[i][j - 1] + 1;
+                        if (d[i - 1][j - 1] + cost < best)
+                                best = d[i - 1][j - 1] + cost;
+                        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                            d[i - 2][j - 2] + 1 < best)
+                                best = d[i - 2][j - 2] + 1;
+                        d[i][j] = best;
+                }
+        return d[la][lb];
+}
+
+const char *closest_name(const char *word, const char *const *candidates)
+{
+        const char *best = NULL;
+        size_t best_d = SIZE_MAX;
+        for (const char *const *c = candidates; c && *c; c++) {
+                size_t d = edit_distance(word, *c);
+                /* a two-letter word is within 2 of every short name: only real near-misses */
+                if (d <= 2 && d < strlen(word) && d < best_d) {
+                        best = *c;
+                        best_d = d;
+                }
+        }
+        return best;
+}
+
+/* Jitter, not secrets: the kernel's pool when it answers at once, else the clock. */
+uint64_t random_u64(void)
+{
+        uint64_t v = 0;
+        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+                v = now_monotonic_usec() * UINT64_C(6364136223846793005);
+        return v;
 }

@@ -182,11 +182,19 @@ class ExecTest(unittest.TestCase):
         self.assertFalse(alive(rec["child"]), "the program's child outlived the timeout")
 
     def test_missing_binary_is_rejected_clearly(self):
+        # check-config (and so the service's start) says so, with the line
         missing = os.path.join(self.dir, "no-such-hook")
-        p = self.run_sink(self.config("  hook: {type: exec, command: [%s, --json]}\n" % missing))
-        self.assertNotEqual(p.returncode, 0)
-        self.assertRegex(p.stdout, r"^hook: rejected: cannot run .*no-such-hook: "
+        config = self.config("  hook: {type: exec, command: [%s, --json]}\n" % missing)
+        p = gwtest.govwatchd("check-config", config=config, check=1)
+        self.assertRegex(p.stderr, r":\d+:\d+: cannot run '.*no-such-hook': "
                                    r"No such file or directory")
+        not_executable = os.path.join(self.dir, "not-executable")
+        with open(not_executable, "w") as f:
+            f.write("#!/bin/sh\n")
+        os.chmod(not_executable, 0o644)
+        p = gwtest.govwatchd("check-config", check=1, config=self.config(
+            "  hook: {type: exec, command: [%s]}\n" % not_executable))
+        self.assertIn("cannot run '%s': Permission denied" % not_executable, p.stderr)
 
     def test_real_posts_big_text_no_shell(self):
         """Through `once`: a 200 KB post (more than a pipe holds) arrives whole on stdin; a

@@ -38,6 +38,24 @@ class ResolveTest(unittest.TestCase):
         self.assertIn(5000001, by_id, "a personal page resolves to its user id:\n" + p.stdout)
         self.assertEqual(by_id[5000001][1:], ["test_official", "Тестовый Чиновник"], p.stdout)
 
+    def test_resolve_verb_every_form_in_order(self):
+        # ids as the watch list writes them (the demo config uses -210000104), mixed with names
+        # and addresses: one line each, in the order given; a bad one is reported, not dropped
+        config = gwtest.write_config(self.dir, self.emu, "sinks:\n  s: {type: console}\n")
+        p = gwtest.govwatchd("resolve", "-100002", "test_admin", "club100003", "5000001",
+                             "no_such_public", "https://vk.com/public100001", "id5000001",
+                             config=config, check=1)
+        self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
+        ids = [int(line.split("\t")[0]) for line in p.stdout.splitlines()]
+        self.assertEqual(ids, [-100002, -100001, -100003, 5000001, -100001, 5000001], p.stdout)
+        self.assertIn("'no_such_public': no such community or user", p.stderr)
+        # alone, an id is enough (it was "resolve needs at least one name or URL")
+        p = gwtest.govwatchd("resolve", "-100002", config=config, check=0)
+        self.assertRegex(p.stdout, r"^-100002\ttest_school\t\S[^\t]*\n$")
+        # an option is still an option
+        p = gwtest.govwatchd("resolve", "--frobnicate", config=config, check=2)
+        self.assertIn("Unknown option '--frobnicate' for resolve", p.stderr)
+
     def test_resolve_verb_names_personal_pages(self):
         config = gwtest.write_config(self.dir, self.emu, "sinks:\n  s: {type: console}\n")
         p = gwtest.govwatchd("resolve", "https://vk.com/id5000001", "5000001", config=config,

@@ -337,7 +337,7 @@ static void test_full_file_values(void **state)
         assert_int_equal(s->timeout_usec, USEC_PER_MINUTE);
 
         s = &c->sinks[config_find_sink(c, "hook")];
-        assert_string_equal(s->command[0], "/usr/local/bin/forward");
+        assert_string_equal(s->command[0], "/bin/cat");
         assert_string_equal(s->command[1], "--json");
         assert_null(s->command[2]);
 
@@ -577,14 +577,21 @@ static void test_token(void **state)
 
 static void test_token_source_from_credentials(void **state)
 {
-        /* A config with no token_file is fine under systemd's LoadCredential=. */
+        /* A config with no token_file is fine under systemd's LoadCredential=, and also where
+         * the credential is out of sight (check-config as root outside the service): the file is
+         * not at fault; reading the token is what fails, with its own error. */
         setenv("CREDENTIALS_DIRECTORY", "tests/config", 1);
         struct config *c = load_ok(MINIMAL);
+        char *token = NULL;
+        assert_int_equal(config_read_token(c, &token), 0);
+        free(token);
+        token = NULL;
         config_free(c);
         clean_environment();
-        _cleanup_free_ char *e = load_bad(MINIMAL);
-        assert_string_equal(e, "test.yaml:1:1: no VK token: set vk.token_file, $GOVWATCH_VK_TOKEN "
-                               "or the vk-token credential ($CREDENTIALS_DIRECTORY/vk-token)\n");
+        c = load_ok(MINIMAL);
+        assert_int_equal(config_read_token(c, &token), -ENOKEY);
+        assert_null(token);
+        config_free(c);
 }
 
 static void test_state_directory(void **state)

@@ -61,10 +61,45 @@ static void test_format_duration_small_buffers(void **state)
         assert_string_equal(big, "213503982 d 8 h 1 min 49 s 551 ms");
 }
 
+static void test_plurals(void **state)
+{
+        assert_string_equal(plural(1, "sink", "sinks"), "sink");
+        assert_string_equal(plural(0, "sink", "sinks"), "sinks");
+        assert_string_equal(plural(2, "sink", "sinks"), "sinks");
+        /* Russian: 1, 21, 101 one; 2-4, 22-24 few; 0, 5-20, 25-30, 111-114 many */
+        static const struct {
+                unsigned long long n;
+                const char *want;
+        } ru[] = {
+                {0, "минут"},  {1, "минута"},   {2, "минуты"},  {4, "минуты"},  {5, "минут"},
+                {11, "минут"}, {12, "минут"},   {14, "минут"},  {21, "минута"}, {22, "минуты"},
+                {25, "минут"}, {101, "минута"}, {111, "минут"}, {112, "минут"}, {1004, "минуты"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(ru); i++)
+                assert_string_equal(plural_ru(ru[i].n, "минута", "минуты", "минут"), ru[i].want);
+}
+
+static void test_closest_name(void **state)
+{
+        const char *const verbs[] = {"run", "once", "check-config", "status", NULL};
+        assert_string_equal(closest_name("onse", verbs), "once");
+        assert_string_equal(closest_name("chek-config", verbs), "check-config");
+        assert_string_equal(closest_name("sttaus", verbs), "status"); /* a transposition */
+        assert_null(closest_name("frobnicate", verbs));
+        /* a two-letter word is within 2 of everything short: only a one-letter slip counts */
+        assert_string_equal(closest_name("ru", verbs), "run");
+        assert_null(closest_name("xu", verbs));
+        assert_null(closest_name("once", NULL));
+        assert_int_equal(edit_distance("", "abc"), 3);
+        assert_int_equal(edit_distance("abc", "abc"), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_format_duration),
+                cmocka_unit_test(test_plurals),
+                cmocka_unit_test(test_closest_name),
                 cmocka_unit_test(test_format_duration_parses_back),
                 cmocka_unit_test(test_format_duration_small_buffers),
         };
