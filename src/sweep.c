@@ -780,7 +780,9 @@ static int schedule_reminder(struct govwatch *gw, const struct notification *n, 
                 .starts_at_utc_offset = cr->starts_at_utc_offset,
                 .created = remind_at, /* expiry counts from when it is due, not from now */
         };
-        if (asprintf(&m->text, "Через %" PRId64 " мин. начнётся прямой эфир.\n\n%s", before / 60,
+        /* "через" takes the accusative: 1 минуту, 2 минуты, 5 минут */
+        if (asprintf(&m->text, "Через %" PRId64 " %s начнётся прямой эфир.\n\n%s", before / 60,
+                     plural_ru((unsigned long long)(before / 60), "минуту", "минуты", "минут"),
                      n->text) < 0)
                 m->text = NULL;
         if (!m->kind || !m->community || !m->topic || !m->url || !m->categories || !m->text)

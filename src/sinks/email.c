@@ -429,15 +429,6 @@ static int digest_entry_cmp(const void *a, const void *b)
 }
 
 /* Russian plural of "запись": 1 запись, 2 записи, 5 записей, 21 запись, 11 записей. */
-static const char *records_word(size_t n)
-{
-        if (n % 10 == 1 && n % 100 != 11)
-                return "запись";
-        if (n % 10 >= 2 && n % 10 <= 4 && (n % 100 < 12 || n % 100 > 14))
-                return "записи";
-        return "записей";
-}
-
 static int digest_compose(struct digest_entry *entries, size_t n, char **ret_subject,
                           char **ret_body)
 {
@@ -445,7 +436,8 @@ static int digest_compose(struct digest_entry *entries, size_t n, char **ret_sub
         int r;
 
         qsort(entries, n, sizeof(*entries), digest_entry_cmp);
-        r = strbuf_appendf(&subject, "Сводка: %zu %s", n, records_word(n));
+        r = strbuf_appendf(&subject, "Сводка: %zu %s", n,
+                           plural_ru(n, "запись", "записи", "записей"));
         for (size_t i = 0; i < n && r >= 0; i++) {
                 const struct digest_entry *d = &entries[i];
                 bool new_topic = i == 0 || !streq(d->topic, entries[i - 1].topic);

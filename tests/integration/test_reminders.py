@@ -73,7 +73,7 @@ class RemindersTest(unittest.TestCase):
         time.sleep(max(0, start - 60 - time.time()) + 0.5)
         p = self.once()
         self.assertIn("(напоминание)", p.stdout)
-        self.assertIn("Через 1 мин. начнётся прямой эфир", p.stdout)
+        self.assertIn("Через 1 минуту начнётся прямой эфир", p.stdout)
         p = self.once()
         self.assertNotIn("(reminder)", p.stdout)
 

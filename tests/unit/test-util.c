@@ -77,6 +77,9 @@ static void test_plurals(void **state)
         };
         for (size_t i = 0; i < ELEMENTSOF(ru); i++)
                 assert_string_equal(plural_ru(ru[i].n, "минута", "минуты", "минут"), ru[i].want);
+        /* the digest's subject and the reminder use it: "Сводка: 21 запись", "через 3 минуты" */
+        assert_string_equal(plural_ru(21, "запись", "записи", "записей"), "запись");
+        assert_string_equal(plural_ru(13, "запись", "записи", "записей"), "записей");
 }
 
 static void test_closest_name(void **state)
