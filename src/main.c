@@ -213,8 +213,9 @@ static int run_check_config(char **args, int n)
         return 0;
 }
 
-/* Builds the whole pipeline; conf is handed over to the govwatch object. */
-static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run)
+/* Builds the whole pipeline; conf is handed over to the govwatch object. Without vk (test-sink)
+ * there is no VK source, and no token is needed. */
+static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run, bool vk)
 {
         _cleanup_config_free_ struct config *conf = NULL;
         _cleanup_free_ char *token = NULL;
@@ -225,7 +226,7 @@ static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run)
         r = load_config(&conf);
         if (r < 0)
                 return r;
-        r = config_read_token(conf, &token);
+        r = vk ? config_read_token(conf, &token) : 0;
         if (r == -ENOKEY)
                 return log_error_errno(r, "No VK token: set vk.token_file or $GOVWATCH_VK_TOKEN, "
                                           "or run as the service with its vk-token credential.");
@@ -240,9 +241,11 @@ static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run)
                 return r;
         }
         TAKE_PTR(conf);
-        r = source_new(event, gw->http, gw->conf, token, &gw->source);
-        explicit_bzero(token, strlen(token));
-        if (r >= 0 && gw->store) {
+        if (vk) {
+                r = source_new(event, gw->http, gw->conf, token, &gw->source);
+                explicit_bzero(token, strlen(token));
+        }
+        if (r >= 0 && gw->source && gw->store) {
                 /* a restart must not grant a fresh burst of requests */
                 int k = source_load_pace(gw->source, gw->store);
                 if (k < 0)
@@ -265,7 +268,7 @@ static int run_once(char **args, int n)
 {
         sd_event *event = NULL;
         struct govwatch *gw = NULL;
-        int r = setup(&event, &gw, arg_dry_run);
+        int r = setup(&event, &gw, arg_dry_run, true);
         if (r < 0)
                 return 1;
         gw->ignore_quiet_hours = true; /* DESIGN.md: once delivers now, whatever the hour */
@@ -283,7 +286,7 @@ static int run_run(char **args, int n)
 
         /* before setup: systemctl stop or govwatchd reload during start-up must not kill us */
         daemon_block_signals();
-        int r = setup(&event, &gw, false);
+        int r = setup(&event, &gw, false, true);
         if (r < 0)
                 return 1;
         r = daemon_run(gw, arg_config);
@@ -317,7 +320,7 @@ static int verb_test_sink(const char *name)
         char *cats[] = {"live", NULL};
         int r, ret = 1;
 
-        r = setup(&event, &gw, false);
+        r = setup(&event, &gw, false, false); /* a sink test asks VK nothing */
         if (r < 0)
                 return 1;
         ssize_t idx = config_find_sink(gw->conf, name);
@@ -799,7 +802,7 @@ static int verb_resolve(char **names, int n)
         struct resolve_state st = {0};
         int failed = 0;
 
-        if (setup(&event, &gw, true) < 0)
+        if (setup(&event, &gw, true, true) < 0)
                 return 1;
         st.event = event;
         st.source = gw->source;

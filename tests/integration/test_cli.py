@@ -109,9 +109,12 @@ class CliTest(unittest.TestCase):
                     check=1)
         self.assertIn("spaces or non-ASCII", p.stderr)
         self.assertNotIn("ab c", p.stderr)
-        # the verbs that talk to VK say what is missing
+        # the verbs that talk to VK say what is missing; a sink test needs no token
         p = self.gw("once", config=config, check=1)
         self.assertIn("No VK token: set vk.token_file or $GOVWATCH_VK_TOKEN", p.stderr)
+        p = self.gw("test-sink", "b", config=config)
+        self.assertIn("b: accepted", p.stdout)
+        self.assertIn("Проверка уведомлений govwatch", p.stdout)
 
 
 if __name__ == "__main__":
