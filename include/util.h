@@ -183,7 +183,20 @@ static inline const char *plural_ru(unsigned long long n, const char *one, const
 
 /* Optimal string alignment distance between two short names (SIZE_MAX past 64 bytes). */
 size_t edit_distance(const char *a, const char *b);
-/* The candidate (NULL-terminated list) a typo of word most likely meant, for "did you mean";
- * NULL when none is near enough. */
+/* The items joined by sep ("" for none); NULL on OOM. */
+char *strv_join(char *const *l, const char *sep);
+
+/* "Did you mean": offer each candidate; best is the nearest near-miss of word, or NULL. */
+struct suggest {
+        const char *word;
+        const char *best;
+        size_t distance;
+};
+#define SUGGEST_INIT(w)                                                                            \
+        {                                                                                          \
+                .word = (w), .distance = SIZE_MAX                                                  \
+        }
+void suggest_consider(struct suggest *s, const char *candidate);
+/* The same over a NULL-terminated list. */
 const char *closest_name(const char *word, const char *const *candidates);
 int tz_utc_offset(const char *tz, int64_t t, int32_t *ret);

@@ -267,22 +267,6 @@ static const char *node_describe(const struct node *n, char *buf, size_t size)
 }
 #define DESCRIBE(n) node_describe((n), (char[80]){0}, 80)
 
-struct suggest {
-        const char *word;
-        const char *best;
-        size_t distance;
-};
-
-static void suggest_consider(struct suggest *s, const char *candidate)
-{
-        size_t d = edit_distance(s->word, candidate);
-        /* A two-letter word is within 2 of every short key: suggest only real near-misses. */
-        if (d <= 2 && d < strlen(s->word) && d < s->distance) {
-                s->best = candidate;
-                s->distance = d;
-        }
-}
-
 /* ---- building the tree from events ------------------------------------------------------- */
 
 static void syntax_error(struct loader *l, const yaml_parser_t *p, const char *data, size_t size)
@@ -1047,7 +1031,7 @@ static void parse_table(struct loader *l, const struct setting *table, size_t n_
                 if (s)
                         continue;
 
-                struct suggest sg = {.word = k->scalar, .distance = SIZE_MAX};
+                struct suggest sg = SUGGEST_INIT(k->scalar);
                 for (size_t j = 0; j < n_table; j++)
                         if (!type_bit || !table[j].valid_for || (table[j].valid_for & type_bit))
                                 suggest_consider(&sg, table[j].key);
@@ -1217,7 +1201,7 @@ static void check_placeholders(struct loader *l, const struct node *value)
                 char name[33];
                 memcpy(name, p + 1, n);
                 name[n] = '\0';
-                struct suggest sg = {.word = name, .distance = SIZE_MAX};
+                struct suggest sg = SUGGEST_INIT(name);
                 bool known = false;
                 for (size_t i = 0; i < ELEMENTSOF(template_placeholders); i++) {
                         known = known || streq(name, template_placeholders[i]);
@@ -1249,7 +1233,7 @@ static void parse_template(struct loader *l, const struct setting *s, const stru
                         continue;
                 bool title = streq(k->scalar, "title");
                 if (!title && !streq(k->scalar, "body")) {
-                        struct suggest sg = {.word = k->scalar, .distance = SIZE_MAX};
+                        struct suggest sg = SUGGEST_INIT(k->scalar);
                         suggest_consider(&sg, "title");
                         suggest_consider(&sg, "body");
                         if (sg.best)
@@ -1337,7 +1321,7 @@ static void parse_quiet_hours(struct loader *l, const struct setting *s, const s
 static void error_unknown_category(struct loader *l, const struct node *item,
                                    const char *const *names, size_t n_names)
 {
-        struct suggest sg = {.word = item->scalar, .distance = SIZE_MAX};
+        struct suggest sg = SUGGEST_INIT(item->scalar);
         for (size_t i = 0; i < n_names; i++)
                 suggest_consider(&sg, names[i]);
         if (sg.best) {
@@ -1504,7 +1488,7 @@ static void parse_watch_categories(struct loader *l, const struct setting *s,
 static void error_unknown_sink(struct loader *l, const struct node *item, const char *where)
 {
         const struct config *c = l->c;
-        struct suggest sg = {.word = item->scalar, .distance = SIZE_MAX};
+        struct suggest sg = SUGGEST_INIT(item->scalar);
         for (size_t i = 0; i < c->n_sinks; i++)
                 suggest_consider(&sg, c->sinks[i].name);
         if (sg.best) {
@@ -1643,7 +1627,7 @@ static void parse_sink(struct loader *l, const struct node *key, const struct no
                                 type_name = sink_type_names[t];
                         }
                 if (!type_bit) {
-                        struct suggest sg = {.word = type->scalar, .distance = SIZE_MAX};
+                        struct suggest sg = SUGGEST_INIT(type->scalar);
                         for (size_t t = 0; t < _SINK_TYPE_MAX; t++)
                                 suggest_consider(&sg, sink_type_names[t]);
                         if (sg.best)

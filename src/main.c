@@ -36,8 +36,6 @@ struct verb {
         bool own_options; /* parses everything after the verb itself (classify, train) */
 };
 
-static const struct verb *verb_find(const char *name);
-
 static int run_run(char **args, int n);
 static int run_once(char **args, int n);
 static int run_check_config(char **args, int n);
@@ -325,13 +323,12 @@ static int verb_test_sink(const char *name)
                 return 1;
         ssize_t idx = config_find_sink(gw->conf, name);
         if (idx < 0) {
-                _cleanup_free_ const char **names = calloc(gw->conf->n_sinks + 1, sizeof(char *));
-                for (size_t i = 0; names && i < gw->conf->n_sinks; i++)
-                        names[i] = gw->conf->sinks[i].name;
-                const char *near = names ? closest_name(name, names) : NULL;
-                if (near)
+                struct suggest sg = SUGGEST_INIT(name);
+                for (size_t i = 0; i < gw->conf->n_sinks; i++)
+                        suggest_consider(&sg, gw->conf->sinks[i].name);
+                if (sg.best)
                         log_error("No sink named '%s' in %s; did you mean '%s'?", name, arg_config,
-                                  near);
+                                  sg.best);
                 else
                         log_error("No sink named '%s' in %s.", name, arg_config);
                 goto out;
@@ -735,6 +732,22 @@ static int resolve_send(struct resolve_state *st, const char *method, const char
         return 0;
 }
 
+/* Whether phase asks about e: 0 groups.getById for ids and names, 1 utils.resolveScreenName for
+ * names it did not know, 2 users.get for the personal pages met so far. */
+static bool resolve_wanted(const struct resolve_entry *e, unsigned phase)
+{
+        if (!e->parsed || e->error)
+                return false;
+        switch (phase) {
+        case 0:
+                return e->ref.kind != COMMUNITY_REF_USER_ID;
+        case 1:
+                return e->ref.kind == COMMUNITY_REF_SCREEN_NAME && e->owner_id == 0;
+        default:
+                return e->owner_id > 0 && !e->title;
+        }
+}
+
 /* Sends the calls of the next phase that has any; the loop ends when none is left. */
 static void resolve_next_phase(struct resolve_state *st)
 {
@@ -750,13 +763,7 @@ static void resolve_next_phase(struct resolve_state *st)
                         /* group ids and names in batches of VK_GETBYID_MAX; users likewise */
                         for (; i < st->n_entries && n < VK_GETBYID_MAX; i++) {
                                 e = &st->entries[i];
-                                bool wanted =
-                                        e->parsed && !e->error &&
-                                        (phase == 0   ? e->ref.kind != COMMUNITY_REF_USER_ID
-                                         : phase == 1 ? e->ref.kind == COMMUNITY_REF_SCREEN_NAME &&
-                                                                e->owner_id == 0
-                                                      : e->owner_id > 0 && !e->title);
-                                if (!wanted)
+                                if (!resolve_wanted(e, phase))
                                         continue;
                                 if (phase == 1) {
                                         r = resolve_send(st, "utils.resolveScreenName",

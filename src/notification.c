@@ -92,22 +92,15 @@ static int field(char **ret, const char *fmt, ...)
 
 char **notification_journal_fields(const struct notification *n)
 {
-        _cleanup_free_ char *cats = NULL;
-        struct strbuf sb = {0};
+        _cleanup_free_ char *cats = strv_join(n->categories, ",");
         char **l = calloc(8, sizeof(char *));
-        int r = l ? 0 : -ENOMEM;
 
-        for (char **c = n->categories; r >= 0 && c && *c; c++)
-                r = strbuf_appendf(&sb, "%s%s", c == n->categories ? "" : ",", *c);
-        if (r >= 0)
-                r = strbuf_append(&sb, "", 0);
-        cats = sb.buf;
-        if (r < 0 || field(&l[0], "GOVWATCH_KIND=%s", n->kind ? n->kind : "post") < 0 ||
+        if (!l || !cats || field(&l[0], "GOVWATCH_KIND=%s", n->kind ? n->kind : "post") < 0 ||
             field(&l[1], "GOVWATCH_COMMUNITY=%s", strempty(n->community)) < 0 ||
             field(&l[2], "GOVWATCH_OWNER_ID=%" PRId64, n->owner_id) < 0 ||
             field(&l[3], "GOVWATCH_POST=%s", strempty(n->url)) < 0 ||
             field(&l[4], "GOVWATCH_POST_ID=%" PRId64, n->post_id) < 0 ||
-            field(&l[5], "GOVWATCH_CATEGORIES=%s", strempty(cats)) < 0 ||
+            field(&l[5], "GOVWATCH_CATEGORIES=%s", cats) < 0 ||
             field(&l[6], "GOVWATCH_TOPIC=%s", strempty(n->topic)) < 0) {
                 strv_free(l);
                 return NULL;

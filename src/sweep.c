@@ -795,13 +795,10 @@ static int schedule_reminder(struct govwatch *gw, const struct notification *n, 
 static void log_queued(const struct notification *n, int n_sinks)
 {
         _cleanup_strv_free_ char **fields = notification_journal_fields(n);
-        struct strbuf cats = {0};
-        for (char **c = n->categories; c && *c; c++)
-                (void)strbuf_appendf(&cats, "%s%s", c == n->categories ? "" : ", ", *c);
+        _cleanup_free_ char *cats = strv_join(n->categories, ", ");
         log_struct(notification_priority(n, LOG_INFO), (const char *const *)fields,
-                   "New post %s of %s [%s] queued for %d %s.", n->url, n->community,
-                   cats.buf ? cats.buf : "", n_sinks, plural((unsigned)n_sinks, "sink", "sinks"));
-        strbuf_done(&cats);
+                   "New post %s of %s [%s] queued for %d %s.", n->url, n->community, strempty(cats),
+                   n_sinks, plural((unsigned)n_sinks, "sink", "sinks"));
 }
 
 /* Classifies p, routes it, and queues (or, in dry-run, prints) its notification. */

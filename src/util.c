@@ -269,19 +269,35 @@ size_t edit_distance(const char *a, const char *b)
         return d[la][lb];
 }
 
+void suggest_consider(struct suggest *s, const char *candidate)
+{
+        size_t d = edit_distance(s->word, candidate);
+        /* a two-letter word is within 2 of every short name: suggest only real near-misses */
+        if (d <= 2 && d < strlen(s->word) && d < s->distance) {
+                s->best = candidate;
+                s->distance = d;
+        }
+}
+
 const char *closest_name(const char *word, const char *const *candidates)
 {
-        const char *best = NULL;
-        size_t best_d = SIZE_MAX;
-        for (const char *const *c = candidates; c && *c; c++) {
-                size_t d = edit_distance(word, *c);
-                /* a two-letter word is within 2 of every short name: only real near-misses */
-                if (d <= 2 && d < strlen(word) && d < best_d) {
-                        best = *c;
-                        best_d = d;
-                }
+        struct suggest s = SUGGEST_INIT(word);
+        for (const char *const *c = candidates; c && *c; c++)
+                suggest_consider(&s, *c);
+        return s.best;
+}
+
+char *strv_join(char *const *l, const char *sep)
+{
+        struct strbuf sb = {0};
+        int r = strbuf_append(&sb, "", 0);
+        for (char *const *p = l; r >= 0 && p && *p; p++)
+                r = strbuf_appendf(&sb, "%s%s", p == l ? "" : sep, *p);
+        if (r < 0) {
+                strbuf_done(&sb);
+                return NULL;
         }
-        return best;
+        return sb.buf;
 }
 
 /* Jitter, not secrets: the kernel's pool when it answers at once, else the clock. */

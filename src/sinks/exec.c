@@ -131,10 +131,10 @@ static int exec_render(const struct sink_conf *conf, const struct notification *
 static int build_env(const struct notification *n, const char *title, const char *body, char ***ret)
 {
         _cleanup_strv_free_ char **env = NULL;
-        struct strbuf cats = {0};
+        _cleanup_free_ char *cats = strv_join(n->categories, ",");
         char num[32], starts[40], date[40];
         size_t len = 0;
-        int r = 0;
+        int r = cats ? 0 : -ENOMEM;
 
         for (size_t i = 0; i < ELEMENTSOF(inherited_env) && r >= 0; i++) {
                 const char *v = getenv(inherited_env[i]);
@@ -143,10 +143,8 @@ static int build_env(const struct notification *n, const char *title, const char
                 else if (streq(inherited_env[i], "PATH"))
                         r = env_add(&env, &len, "PATH", "/usr/local/bin:/usr/bin:/bin", 0);
         }
-        for (char **c = n->categories; c && *c && r >= 0; c++)
-                r = strbuf_appendf(&cats, "%s%s", c == n->categories ? "" : ",", *c);
         format_iso8601(n->starts_at, n->starts_at_utc_offset, starts, sizeof(starts));
-        format_iso8601(n->date, 0, date, sizeof(date));
+        format_iso8601(n->date, n->date_utc_offset, date, sizeof(date));
         if (r >= 0)
                 r = env_add(&env, &len, "GOVWATCH_KIND", n->kind, 0);
         if (r >= 0)
@@ -162,7 +160,7 @@ static int build_env(const struct notification *n, const char *title, const char
         if (r >= 0)
                 r = env_add(&env, &len, "GOVWATCH_POST_ID", num, 0);
         if (r >= 0)
-                r = env_add(&env, &len, "GOVWATCH_CATEGORIES", cats.buf, 0);
+                r = env_add(&env, &len, "GOVWATCH_CATEGORIES", cats, 0);
         if (r >= 0)
                 r = env_add(&env, &len, "GOVWATCH_DATE", date, 0);
         if (r >= 0)
@@ -173,7 +171,6 @@ static int build_env(const struct notification *n, const char *title, const char
                 r = env_add(&env, &len, "GOVWATCH_TITLE", title, 0);
         if (r >= 0)
                 r = env_add(&env, &len, "GOVWATCH_BODY", body, 0);
-        strbuf_done(&cats);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(env);

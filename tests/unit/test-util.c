@@ -93,8 +93,24 @@ static void test_closest_name(void **state)
         assert_string_equal(closest_name("ru", verbs), "run");
         assert_null(closest_name("xu", verbs));
         assert_null(closest_name("once", NULL));
+        /* the incremental form gives the same answer */
+        struct suggest sg = SUGGEST_INIT("sttaus");
+        for (size_t i = 0; verbs[i]; i++)
+                suggest_consider(&sg, verbs[i]);
+        assert_string_equal(sg.best, "status");
         assert_int_equal(edit_distance("", "abc"), 3);
         assert_int_equal(edit_distance("abc", "abc"), 0);
+}
+
+static void test_strv_join(void **state)
+{
+        char *cats[] = {"live", "service", NULL}, *none[] = {NULL};
+        _cleanup_free_ char *a = strv_join(cats, ", ");
+        _cleanup_free_ char *b = strv_join(none, ",");
+        _cleanup_free_ char *c = strv_join(NULL, ",");
+        assert_string_equal(a, "live, service");
+        assert_string_equal(b, "");
+        assert_string_equal(c, "");
 }
 
 int main(void)
@@ -103,6 +119,7 @@ int main(void)
                 cmocka_unit_test(test_format_duration),
                 cmocka_unit_test(test_plurals),
                 cmocka_unit_test(test_closest_name),
+                cmocka_unit_test(test_strv_join),
                 cmocka_unit_test(test_format_duration_parses_back),
                 cmocka_unit_test(test_format_duration_small_buffers),
         };
