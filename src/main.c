@@ -350,6 +350,9 @@ static int verb_test_sink(const char *name)
                 .date = (int64_t)time(NULL),
                 .created = (int64_t)time(NULL),
         };
+        /* shown in the configured zone, as every post is */
+        if (tz_utc_offset(gw->conf->timezone, n.date, &n.date_utc_offset) < 0)
+                n.date_utc_offset = 0;
         st.event = event;
         r = sink_send(gw->sinks[idx], &n, test_sink_done, &st);
         if (r < 0) {

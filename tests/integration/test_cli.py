@@ -7,6 +7,7 @@ nothing useful, or a config check that fails for a token it cannot be expected t
 """
 import os
 import re
+import time
 import unittest
 
 import gwtest
@@ -112,9 +113,15 @@ class CliTest(unittest.TestCase):
         # the verbs that talk to VK say what is missing; a sink test needs no token
         p = self.gw("once", config=config, check=1)
         self.assertIn("No VK token: set vk.token_file or $GOVWATCH_VK_TOKEN", p.stderr)
+        moscow = lambda: time.strftime("%d.%m.%Y %H:", time.gmtime(time.time() + 3 * 3600))
+        before = moscow()
         p = self.gw("test-sink", "b", config=config)
+        after = moscow()
         self.assertIn("b: accepted", p.stdout)
         self.assertIn("Проверка уведомлений govwatch", p.stdout)
+        # its time in the configured zone (Europe/Moscow by default, UTC+3), not the host's
+        first = p.stdout.splitlines()[0]
+        self.assertTrue(before in first or after in first, (before, after, first))
 
 
 if __name__ == "__main__":
