@@ -81,6 +81,10 @@ static inline void normalizer_freep(struct normalizer **nz)
  * separators. */
 int normalizer_add(struct normalizer *nz, const char *s, size_t len, struct tokens *t);
 
+/* For tests: how many code points the link stripping has read so far, in all calls. It is
+ * linear in the text (at most 5 per code point): a hostile text cannot make it rescan. */
+size_t normalizer_link_steps(const struct normalizer *nz);
+
 /* Stem of one folded word; the result lives until the next call. */
 const char *normalizer_stem(struct normalizer *nz, const char *word, size_t len, size_t *ret_len);
 

@@ -3,7 +3,8 @@
  * Owns: UTF-8 repair, NFC (utf8proc, only when combining marks are present: the fast path for
  * ordinary text is a single pass), case folding and ё -> е, the VK markup that is not prose
  * (links, [club1|mentions], @mentions, #CamelCaseHashtags), sentence breaks, negation marks and
- * Snowball stems. Never logs, never trusts a byte: any input yields tokens, never a crash.
+ * Snowball stems. Never logs, never trusts a byte: any input yields tokens, never a crash, and
+ * in time linear in its length (no step rescans the text: see strip_links).
  */
 #include <libstemmer.h>
 #include <limits.h>
@@ -18,6 +19,7 @@ struct normalizer {
         struct strbuf scratch;
         struct strbuf word;
         bool word_lower_short; /* current word was written in lower case, <= 3 letters */
+        size_t link_steps;     /* code points strip_links() has read, for tests */
 };
 
 void tokens_reset(struct tokens *t)
@@ -292,35 +294,6 @@ static bool ascii_word_char(int32_t cp)
                (is_digit(cp) || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') || cp == '_');
 }
 
-/* Length of a link starting at i (http://..., www...., vk.com/club1, t.me/x), or 0. */
-static size_t link_length(const int32_t *cps, size_t n, size_t i)
-{
-        size_t end = i;
-        bool scheme = false, dot_before_slash = false, slash = false, ascii = true;
-        while (end < n && !is_space(cps[end]) && cps[end] != ')' && cps[end] != ']' &&
-               cps[end] != 0xbb && cps[end] != '"') {
-                if (cps[end] == ':' && end + 2 < n && cps[end + 1] == '/' && cps[end + 2] == '/')
-                        scheme = true;
-                if (cps[end] == '/')
-                        slash = true;
-                if (cps[end] == '.' && !slash && end > i && end + 1 < n &&
-                    ascii_word_char(cps[end + 1]))
-                        dot_before_slash = true;
-                if (!slash && cps[end] >= 0x80)
-                        ascii = false;
-                end++;
-        }
-        size_t len = end - i;
-        if (scheme)
-                return len;
-        if (len > 4 && (cps[i] | 0x20) == 'w' && (cps[i + 1] | 0x20) == 'w' &&
-            (cps[i + 2] | 0x20) == 'w' && cps[i + 3] == '.')
-                return len;
-        if (slash && dot_before_slash && ascii)
-                return len;
-        return 0;
-}
-
 static bool is_upper(int32_t cp)
 {
         return utf8proc_isupper(cp);
@@ -527,7 +500,37 @@ static int tokenize(struct normalizer *nz, const char *s, size_t len, struct tok
         return 0;
 }
 
-/* Links are cut out before tokenising: "https://vk.com/x" would otherwise read as words. */
+/* A link runs to the first of these (or to the end of the text). */
+static bool ends_link(int32_t cp)
+{
+        return is_space(cp) || cp == ')' || cp == ']' || cp == 0xbb /* » */ || cp == '"';
+}
+
+/* A link starts at the beginning of the text or right after one of these. */
+static bool opens_link(int32_t cp)
+{
+        return is_space(cp) || cp == '(' || cp == 0xab /* « */ || cp == ':';
+}
+
+/* Links are cut out before tokenising: "https://vk.com/x" would otherwise read as words.
+ *
+ * A "word" is a run of characters up to a space, ')', ']', '»' or '"'. A link starts where a link
+ * may start (see opens_link) and always runs to the end of its word; the first start in a word
+ * whose rest of the word is a link wins, and that rest becomes one space. The rest is a link
+ * when it (a) holds "://" anywhere, (b) is "www." and more, or (c) holds a '/' and, before the
+ * first '/', only ASCII and a dot followed by a letter or digit, after the start: vk.com/club1.
+ *
+ * Hostile text is full of starts ("((((((/", "::::/"), so each start must not rescan its word:
+ * this is one pass, left to right, with O(1) state per word, reading each code point once (and
+ * at most four ahead of it):
+ * (a) if any start's rest holds "://", so does the first start's: one flag, "://" seen since the
+ *     word's first start;
+ * (b) is settled at the start itself, four characters ahead;
+ * (c) the starts still waiting for their first '/' share it; of them only the earliest after the
+ *     last non-ASCII character can pass (a later one has a subset of its dots), so one candidate
+ *     and "a dot seen after it" settle (c) when the '/' comes.
+ * The text is copied out as it is read and cut back to the winning start at the end of the word.
+ * nz->link_steps counts the code points read, so that a test can prove the bound. */
 static int strip_links(struct normalizer *nz, const char *s, size_t len, struct strbuf *out)
 {
         size_t n;
@@ -535,26 +538,79 @@ static int strip_links(struct normalizer *nz, const char *s, size_t len, struct 
         int r = decode(nz, s, len, &n, &marks);
         if (r < 0)
                 return r;
+        const int32_t *cps = nz->cps;
+        /* state of the current word; *_out: where a start's text begins in out */
+        bool in_word = false, has_first = false, scheme = false;
+        bool has_candidate = false, candidate_dot = false; /* for (c) */
+        size_t first_out = 0, candidate_out = 0, link_out = SIZE_MAX;
+
         out->len = 0;
-        for (size_t i = 0; i < n;) {
-                bool boundary = i == 0 || is_space(nz->cps[i - 1]) || nz->cps[i - 1] == '(' ||
-                                nz->cps[i - 1] == 0xab || nz->cps[i - 1] == ':';
-                size_t l = boundary ? link_length(nz->cps, n, i) : 0;
-                if (l > 0) {
-                        if ((r = strbuf_append(out, " ", 1)) < 0)
-                                return r;
-                        i += l;
-                        continue;
+        for (size_t i = 0; i <= n; i++) {
+                nz->link_steps++;
+                if (i == n || ends_link(cps[i])) {
+                        size_t cut = scheme ? first_out : link_out;
+                        if (in_word && cut != SIZE_MAX) {
+                                out->len = cut;
+                                if ((r = strbuf_append(out, " ", 1)) < 0)
+                                        return r;
+                        }
+                        in_word = has_first = scheme = has_candidate = false;
+                        link_out = SIZE_MAX;
+                        if (i == n)
+                                break;
+                } else {
+                        int32_t cp = cps[i];
+                        /* what cp means to the (c) candidate, a start before it */
+                        if (has_candidate && cp == '.' && i + 1 < n) {
+                                nz->link_steps++;
+                                if (ascii_word_char(cps[i + 1]))
+                                        candidate_dot = true;
+                        }
+                        if (has_candidate && cp >= 0x80) {
+                                has_candidate = false;
+                        } else if (has_candidate && cp == '/') {
+                                if (candidate_dot && candidate_out < link_out)
+                                        link_out = candidate_out;
+                                has_candidate = false;
+                        }
+                        if (i == 0 || opens_link(cps[i - 1])) { /* a start */
+                                if (!has_first) {
+                                        has_first = true;
+                                        first_out = out->len;
+                                }
+                                if ((cp | 0x20) == 'w' && i + 4 < n) {
+                                        nz->link_steps += 4;
+                                        if ((cps[i + 1] | 0x20) == 'w' &&
+                                            (cps[i + 2] | 0x20) == 'w' && cps[i + 3] == '.' &&
+                                            !ends_link(cps[i + 4]) && out->len < link_out)
+                                                link_out = out->len;
+                                }
+                                if (!has_candidate && cp < 0x80 && cp != '/') {
+                                        has_candidate = true;
+                                        candidate_dot = false;
+                                        candidate_out = out->len;
+                                }
+                        }
+                        if (has_first && cp == ':' && i + 2 < n) {
+                                nz->link_steps += 2;
+                                if (cps[i + 1] == '/' && cps[i + 2] == '/')
+                                        scheme = true;
+                        }
+                        in_word = true;
                 }
                 utf8proc_uint8_t b[4];
-                utf8proc_ssize_t k = utf8proc_encode_char(nz->cps[i], b);
+                utf8proc_ssize_t k = utf8proc_encode_char(cps[i], b);
                 if ((r = strbuf_append(out, (const char *)b, (size_t)k)) < 0)
                         return r;
-                i++;
         }
         if (!out->buf)
                 return strbuf_append(out, "", 0);
         return 0;
+}
+
+size_t normalizer_link_steps(const struct normalizer *nz)
+{
+        return nz->link_steps;
 }
 
 static bool may_contain_link(const char *s, size_t len)

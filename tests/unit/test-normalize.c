@@ -70,6 +70,55 @@ static void test_links_mentions_emoji(void **state)
         assert_reads("🔴 LIVE\xe2\xa0\x80\xe2\xa0\x80эфир ☎️ 112", "live эфир 112");
 }
 
+static void test_links_where_they_start(void **state)
+{
+        /* a link may start after a space, '(', '«' or ':', and runs to the end of its word */
+        assert_reads("текст ((((vk.com/x", "текст");
+        assert_reads("сайт «www.site.ru» тут", "сайт тут");
+        assert_reads("ww.x/y", "");
+        assert_reads("адрес:https://x.ru/a?b=c конец", "конец");
+        /* not links: Cyrillic before the '/', no dot before it, "www." alone */
+        assert_reads("я.б/в и а.b/я", "я . б / в и а . b / я");
+        assert_reads("(а(b/c", "( а ( b / c");
+        assert_reads("www.", "www .");
+}
+
+/* Link stripping reads each character a bounded number of times. A word full of places where a
+ * link may start ("((((…(/x", "::::…:/x") once made it rescan the rest of the word at each of
+ * them: a post of 100 000 '(' took 17 s, stalling the daemon's loop. The work is counted
+ * (normalizer_link_steps), not timed: at most 5 reads a character, and twice the text, twice
+ * the work. */
+static void test_links_linear(void **state)
+{
+        static const char *const units[] = {"(", ":", "«", "(w", "(a.", "(я", "(:/", "( "};
+        for (size_t u = 0; u < ELEMENTSOF(units); u++) {
+                size_t steps[2];
+                for (int k = 0; k < 2; k++) {
+                        size_t reps = (size_t)20000 << k, chars = 0;
+                        struct strbuf sb = {0};
+                        struct tokens t = {0};
+                        for (size_t i = 0; i < reps; i++)
+                                assert_int_equal(strbuf_puts(&sb, units[u]), 0);
+                        assert_int_equal(strbuf_puts(&sb, "/x"), 0);
+                        for (size_t i = 0; i < sb.len; i++)
+                                chars += ((unsigned char)sb.buf[i] & 0xC0) != 0x80;
+                        size_t before = normalizer_link_steps(nz);
+                        assert_int_equal(normalizer_add(nz, sb.buf, sb.len, &t), 0);
+                        steps[k] = normalizer_link_steps(nz) - before;
+                        if (steps[k] < chars || steps[k] > 5 * (chars + 1))
+                                fail_msg("\"%s\" x %zu: %zu reads for %zu characters", units[u],
+                                         reps, steps[k], chars);
+                        if (streq(units[u], "(")) /* read, not cut: each '(', '/' and x */
+                                assert_int_equal(t.n, reps + 2);
+                        tokens_done(&t);
+                        strbuf_done(&sb);
+                }
+                if (steps[1] > 2 * steps[0] + 16)
+                        fail_msg("\"%s\": %zu reads for 20000, %zu for 40000", units[u], steps[0],
+                                 steps[1]);
+        }
+}
+
 static void test_numbers_and_times(void **state)
 {
         assert_reads("в 18:00, 05.12 и 12.00", "в 18 : 00 , 05 . 12 и 12 . 00");
@@ -135,6 +184,8 @@ int main(void)
                 cmocka_unit_test(test_invalid_utf8),
                 cmocka_unit_test(test_hashtags),
                 cmocka_unit_test(test_links_mentions_emoji),
+                cmocka_unit_test(test_links_where_they_start),
+                cmocka_unit_test(test_links_linear),
                 cmocka_unit_test(test_numbers_and_times),
                 cmocka_unit_test(test_stems),
                 cmocka_unit_test(test_negation_and_sentences),
