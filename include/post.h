@@ -10,6 +10,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* VK timestamps are read only within [VK_TIME_MIN, VK_TIME_MAX): VK began in 2006, and a value
+ * outside is a broken or hostile answer. One rule: a post whose "date" is out of range is refused
+ * as malformed (a "date" that is absent, 0 or not a number means none, as for a text from
+ * elsewhere); an optional time out of range (live_start_time, edited, a poll's end_date) is read
+ * as absent (0). Later stages add hours or days to these and print them: bounded here, none of
+ * that can overflow or announce a start in the year -219246529. */
+#define VK_TIME_MIN INT64_C(946684800)  /* 2000-01-01T00:00:00Z */
+#define VK_TIME_MAX INT64_C(4102444800) /* 2100-01-01T00:00:00Z */
+
+/* The most UTF-8 a post's text may hold, and the most its attachments' titles and descriptions
+ * may hold together; beyond it the text is cut at a character boundary and the post marked
+ * text_truncated. VK caps a post at 16384 characters, at most 4 bytes each: 64 KiB holds any real
+ * post, while a hostile answer's megabytes never reach the normaliser, which needs about 26 bytes
+ * of memory a byte of text. So a post (with its repost) puts at most 4 * POST_TEXT_MAX bytes
+ * before the classifier. */
+#define POST_TEXT_MAX 65536
+
 enum attachment_kind {
         ATTACHMENT_OTHER,
         ATTACHMENT_PHOTO,
@@ -29,23 +46,25 @@ struct attachment {
         bool live;               /* "live": 1 */
         bool upcoming;           /* "upcoming": 1 */
         char *live_status;       /* "started", "finished", "failed", ... ; NULL when absent */
-        int64_t live_start_time; /* unix time, 0 when absent */
+        int64_t live_start_time; /* unix time, 0 when absent or out of range */
         /* poll only */
         bool poll_closed;
-        int64_t poll_end_date; /* 0 when open-ended */
+        int64_t poll_end_date; /* 0 when open-ended (or out of range) */
 };
 
 struct post {
         int64_t owner_id; /* negative for communities, positive for users */
         int64_t id;
         int64_t from_id;
-        int64_t date;   /* unix time */
-        int64_t edited; /* unix time of the last edit, 0 if never */
+        int64_t date;   /* unix time in [VK_TIME_MIN, VK_TIME_MAX), 0 when VK gave none */
+        int64_t edited; /* unix time of the last edit, 0 if never (or out of range) */
         bool is_pinned;
         bool marked_as_ads;
         bool donut;          /* donut-only (paid subscribers) post */
         char *post_type;     /* "post", "copy", "reply", ... */
         char *text;          /* never NULL after parsing ("" when absent) */
+        bool text_truncated; /* its text, its attachments' texts or its repost's were cut to
+                              * POST_TEXT_MAX: the caller may log it */
         struct post *repost; /* copy_history[0], the reposted original; NULL if not a repost */
         char *owner_name;    /* the name of owner_id's community or page, from an extended
                               * answer's "groups"/"profiles" (reposted originals only); NULL when
@@ -55,7 +74,8 @@ struct post {
 };
 
 /* Parses one post object. -EBADMSG with a reason in ret_reason (static string) when the object
- * lacks an integer id or owner_id; every other field is optional. */
+ * lacks an integer id or owner_id, or its "date" is outside [VK_TIME_MIN, VK_TIME_MAX); every
+ * other field is optional. */
 int post_from_json(const json_t *obj, struct post **ret, const char **ret_reason);
 
 struct post *post_free(struct post *p);
@@ -85,6 +105,7 @@ struct wall {
         struct post **posts;
         size_t n_posts;
         size_t n_skipped; /* items that were not valid posts (logged at debug by the caller) */
+        const char *skip_reason; /* why the first of them was refused (static); NULL if none */
 };
 int wall_from_json(const json_t *response, struct wall **ret, const char **ret_reason);
 struct wall *wall_free(struct wall *w);

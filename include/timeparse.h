@@ -15,6 +15,12 @@
 
 #define TIMEZONE_DEFAULT "Europe/Moscow"
 
+/* The instants this file computes with: years 1 to 9999. Every function takes any int64_t, and
+ * none overflows: a time outside is held to the nearer end (tz_to_civil,
+ * timeparse_format_iso8601), and a post date outside reads no start time (timeparse_tokens). */
+#define TIMEPARSE_TIME_MIN INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */
+#define TIMEPARSE_TIME_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
 struct tz;
 
 /* name NULL: Europe/Moscow. -EINVAL for a malformed name, -ENOENT for an unknown zone. */
@@ -34,8 +40,10 @@ struct civil_time {
         int hour, minute, second;
         int weekday; /* 0 Monday .. 6 Sunday */
 };
+/* t outside [TIMEPARSE_TIME_MIN, TIMEPARSE_TIME_MAX] reads as the nearer end. */
 void tz_to_civil(const struct tz *tz, int64_t t, struct civil_time *ret);
-/* Local wall-clock time -> unix time (the earlier one when a time repeats). */
+/* Local wall-clock time -> unix time (the earlier one when a time repeats). Fields out of their
+ * range carry over (the 32nd is the 1st of the next month), for any int. */
 int64_t tz_from_civil(const struct tz *tz, int year, int month, int day, int hour, int minute,
                       int32_t *ret_offset);
 
@@ -53,7 +61,7 @@ struct time_match {
 
 /* Finds start times (a time of day, with the date it belongs to; ends of ranges such as
  * "до 17:00" are skipped) in tokens [0, t->n). Returns how many were written to out (at most
- * max), in text order. */
+ * max), in text order; none when post_date is outside [TIMEPARSE_TIME_MIN, TIMEPARSE_TIME_MAX]. */
 size_t timeparse_tokens(const struct tokens *t, int64_t post_date, const struct tz *tz,
                         struct time_match *out, size_t max);
 
@@ -61,5 +69,6 @@ size_t timeparse_tokens(const struct tokens *t, int64_t post_date, const struct 
 int timeparse_text(const char *text, int64_t post_date, const struct tz *tz,
                    struct time_match *ret);
 
-/* "2026-12-05T17:00:00+03:00" into buf (at least 32 bytes). */
+/* "2026-12-05T17:00:00+03:00" into buf (at least 32 bytes). The local time is held to
+ * [TIMEPARSE_TIME_MIN, TIMEPARSE_TIME_MAX], so the year always has four digits. */
 void timeparse_format_iso8601(int64_t t, int32_t utc_offset, char *buf, size_t size);

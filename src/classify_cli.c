@@ -4,8 +4,12 @@
  * line, is accepted too). stdout: {"owner_id":..,"id":..,"categories":[..],"starts_at":..} a post.
  * A malformed line is reported on stderr as "stdin:LINE: reason" and skipped; the exit status is
  * then 1. --explain writes the rules that fired, with their scores, to stderr.
+ * Input is held to the daemon's bounds: a line to the size of one VK answer (VK_ANSWER_MAX_BYTES,
+ * longer ones are refused unread), a post's text to POST_TEXT_MAX (post.c cuts it; a note on
+ * stderr says so, and the post is still classified).
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 
@@ -13,6 +17,7 @@
 #include "corpus.h"
 #include "model.h"
 #include "timeparse.h"
+#include "vk.h"
 
 static void help(void)
 {
@@ -69,6 +74,11 @@ static int classify_one(const struct classifier *c, const json_t *obj, bool expl
                         reason ? reason : strerror(-r));
                 return r;
         }
+        if (p->text_truncated)
+                fprintf(stderr,
+                        "stdin:%zu: post %" PRId64 "_%" PRId64 ": text longer than %d bytes, "
+                        "classifying its first %d bytes\n",
+                        lineno, p->owner_id, p->id, POST_TEXT_MAX, POST_TEXT_MAX);
         r = explain ? classifier_explain(c, p, stderr, &res) : classifier_classify(c, p, &res);
         if (r < 0) {
                 fprintf(stderr, "stdin:%zu: failed to classify: %s\n", lineno, strerror(-r));
@@ -96,6 +106,35 @@ static int classify_value(const struct classifier *c, const json_t *v, bool expl
                         ret = r;
         }
         return ret;
+}
+
+/* One line of f without its newline into *buf (NUL-terminated): its length; -E2BIG when it is
+ * longer than max (what lies past max is read and dropped, never stored); -ENODATA at the end. */
+static ssize_t read_line(FILE *f, size_t max, char **buf, size_t *allocated)
+{
+        size_t len = 0;
+        bool too_long = false;
+        int ch;
+
+        while ((ch = getc_unlocked(f)) != EOF && ch != '\n') {
+                if (len >= max) {
+                        too_long = true;
+                        continue;
+                }
+                if (len + 2 > *allocated && !greedy_realloc((void **)buf, allocated, len + 2, 1))
+                        return -ENOMEM;
+                (*buf)[len++] = (char)ch;
+        }
+        if (ch == EOF && ferror(f))
+                return -EIO;
+        if (ch == EOF && len == 0 && !too_long)
+                return -ENODATA;
+        if (too_long)
+                return -E2BIG;
+        if (!greedy_realloc((void **)buf, allocated, len + 1, 1))
+                return -ENOMEM;
+        (*buf)[len] = '\0';
+        return (ssize_t)len;
 }
 
 int verb_classify(int argc, char **argv)
@@ -164,8 +203,24 @@ int verb_classify(int argc, char **argv)
         size_t allocated = 0, lineno = 0;
         ssize_t n;
         int status = 0;
-        while ((n = getline(&line, &allocated, stdin)) >= 0) {
+        for (;;) {
+                n = read_line(stdin, VK_ANSWER_MAX_BYTES, &line, &allocated);
+                if (n == -ENODATA)
+                        break;
                 lineno++;
+                if (n == -E2BIG) {
+                        fprintf(stderr,
+                                "stdin:%zu: line longer than %zu bytes (the largest VK answer "
+                                "govwatch reads), skipping it\n",
+                                lineno, VK_ANSWER_MAX_BYTES);
+                        status = 1;
+                        continue;
+                }
+                if (n < 0) {
+                        fprintf(stderr, "classify: failed to read stdin: %s\n", strerror((int)-n));
+                        status = 1;
+                        break;
+                }
                 size_t len = (size_t)n;
                 while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
                                    line[len - 1] == ' ' || line[len - 1] == '\t'))
@@ -175,6 +230,13 @@ int verb_classify(int argc, char **argv)
                         start = 3; /* a UTF-8 BOM */
                 if (len <= start)
                         continue;
+                /* jansson would stop at it and blame the end of the file */
+                if (memchr(line + start, '\0', len - start)) {
+                        fprintf(stderr, "stdin:%zu: line contains a NUL byte, skipping it\n",
+                                lineno);
+                        status = 1;
+                        continue;
+                }
                 json_error_t err;
                 json_t *v = json_loadb(line + start, len - start, 0, &err);
                 if (!v) {

@@ -2,7 +2,9 @@
  *
  * Owns nothing but the posts it returns. Tolerant of VK's variations (missing keys, booleans as
  * 0/1 or true/false, the legacy bare-array shape); strict only about what identifies a post: an
- * integer id and owner_id (64-bit, read as json_int_t, never truncated).
+ * integer id and owner_id (64-bit, read as json_int_t, never truncated), and a date VK could have
+ * written. It is where hostile sizes and times stop: text is cut to POST_TEXT_MAX and times are
+ * held to [VK_TIME_MIN, VK_TIME_MAX) (post.h), so the stages after it need not check again.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,6 +36,35 @@ static int64_t json_int64_or(const json_t *v, int64_t fallback)
         return fallback;
 }
 
+/* The rule for an optional time: in [VK_TIME_MIN, VK_TIME_MAX), or absent (0). */
+static int64_t json_time_or_absent(const json_t *v)
+{
+        int64_t t = json_int64_or(v, 0);
+        return t >= VK_TIME_MIN && t < VK_TIME_MAX ? t : 0;
+}
+
+/* Copies a text of at most *budget bytes, cut at a character boundary (JSON strings are UTF-8),
+ * and takes what it kept from *budget; *truncated tells a cut. */
+static int dup_text(const json_t *v, size_t *budget, bool *truncated, char **ret)
+{
+        *ret = NULL;
+        if (!json_is_string(v))
+                return 0;
+        const char *s = json_string_value(v);
+        size_t len = json_string_length(v);
+        if (len > *budget) {
+                len = *budget;
+                while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+                        len--;
+                *truncated = true;
+        }
+        *ret = strndup(s, len);
+        if (!*ret)
+                return -ENOMEM;
+        *budget -= len;
+        return 0;
+}
+
 static int dup_string(const json_t *v, char **ret)
 {
         *ret = NULL;
@@ -59,7 +90,9 @@ static const struct {
         {"link", ATTACHMENT_LINK},   {"doc", ATTACHMENT_DOC},     {"article", ATTACHMENT_ARTICLE},
 };
 
-static int attachment_from_json(const json_t *obj, struct attachment *a)
+/* *budget: bytes of title and description the post's attachments may still hold. */
+static int attachment_from_json(const json_t *obj, struct attachment *a, size_t *budget,
+                                bool *truncated)
 {
         const json_t *type = json_object_get(obj, "type");
         int r;
@@ -83,10 +116,12 @@ static int attachment_from_json(const json_t *obj, struct attachment *a)
         case ATTACHMENT_VIDEO:
                 a->live = json_truthy(json_object_get(body, "live"));
                 a->upcoming = json_truthy(json_object_get(body, "upcoming"));
-                a->live_start_time = json_int64_or(json_object_get(body, "live_start_time"), 0);
+                a->live_start_time = json_time_or_absent(json_object_get(body, "live_start_time"));
                 if ((r = dup_string(json_object_get(body, "live_status"), &a->live_status)) < 0 ||
-                    (r = dup_string(json_object_get(body, "title"), &a->title)) < 0 ||
-                    (r = dup_string(json_object_get(body, "description"), &a->description)) < 0)
+                    (r = dup_text(json_object_get(body, "title"), budget, truncated, &a->title)) <
+                            0 ||
+                    (r = dup_text(json_object_get(body, "description"), budget, truncated,
+                                  &a->description)) < 0)
                         return r;
                 /* "type":"live" on the video object itself means a stream too */
                 const json_t *vtype = json_object_get(body, "type");
@@ -95,16 +130,18 @@ static int attachment_from_json(const json_t *obj, struct attachment *a)
                 break;
         case ATTACHMENT_POLL:
                 a->poll_closed = json_truthy(json_object_get(body, "closed"));
-                a->poll_end_date = json_int64_or(json_object_get(body, "end_date"), 0);
-                r = dup_string(json_object_get(body, "question"), &a->title);
+                a->poll_end_date = json_time_or_absent(json_object_get(body, "end_date"));
+                r = dup_text(json_object_get(body, "question"), budget, truncated, &a->title);
                 if (r < 0)
                         return r;
                 break;
         case ATTACHMENT_LINK:
         case ATTACHMENT_ARTICLE:
         case ATTACHMENT_DOC:
-                if ((r = dup_string(json_object_get(body, "title"), &a->title)) < 0 ||
-                    (r = dup_string(json_object_get(body, "description"), &a->description)) < 0)
+                if ((r = dup_text(json_object_get(body, "title"), budget, truncated, &a->title)) <
+                            0 ||
+                    (r = dup_text(json_object_get(body, "description"), budget, truncated,
+                                  &a->description)) < 0)
                         return r;
                 break;
         default:
@@ -118,6 +155,8 @@ static int post_from_json_depth(const json_t *obj, unsigned depth, struct post *
 {
         _cleanup_post_free_ struct post *p = NULL;
         const json_t *id, *owner_id, *v;
+        size_t text_budget = POST_TEXT_MAX, attachments_budget = POST_TEXT_MAX;
+        int64_t date = 0;
         int r;
 
         if (!json_is_object(obj)) {
@@ -134,6 +173,12 @@ static int post_from_json_depth(const json_t *obj, unsigned depth, struct post *
                 *ret_reason = "post has no integer id and owner_id";
                 return -EBADMSG;
         }
+        /* absent, 0 or not a number: no date (a text from elsewhere); else a date VK can send */
+        v = json_object_get(obj, "date");
+        if (v && (date = json_int64_or(v, 0)) != 0 && (date < VK_TIME_MIN || date >= VK_TIME_MAX)) {
+                *ret_reason = "post date is out of range (before 2000 or from 2100 on)";
+                return -EBADMSG;
+        }
 
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -141,8 +186,8 @@ static int post_from_json_depth(const json_t *obj, unsigned depth, struct post *
         p->id = (int64_t)json_integer_value(id);
         p->owner_id = (int64_t)json_integer_value(owner_id);
         p->from_id = json_int64_or(json_object_get(obj, "from_id"), p->owner_id);
-        p->date = json_int64_or(json_object_get(obj, "date"), 0);
-        p->edited = json_int64_or(json_object_get(obj, "edited"), 0);
+        p->date = date;
+        p->edited = json_time_or_absent(json_object_get(obj, "edited"));
         p->is_pinned = json_truthy(json_object_get(obj, "is_pinned"));
         p->marked_as_ads = json_truthy(json_object_get(obj, "marked_as_ads"));
         v = json_object_get(obj, "donut");
@@ -150,10 +195,10 @@ static int post_from_json_depth(const json_t *obj, unsigned depth, struct post *
 
         if ((r = dup_string(json_object_get(obj, "post_type"), &p->post_type)) < 0)
                 return r;
-        v = json_object_get(obj, "text");
-        p->text = json_is_string(v) ? strndup(json_string_value(v), json_string_length(v))
-                                    : strdup("");
-        if (!p->text)
+        if ((r = dup_text(json_object_get(obj, "text"), &text_budget, &p->text_truncated,
+                          &p->text)) < 0)
+                return r;
+        if (!p->text && !(p->text = strdup("")))
                 return -ENOMEM;
 
         v = json_object_get(obj, "attachments");
@@ -164,7 +209,8 @@ static int post_from_json_depth(const json_t *obj, unsigned depth, struct post *
                         return -ENOMEM;
                 for (size_t i = 0; i < n; i++) {
                         r = attachment_from_json(json_array_get(v, i),
-                                                 &p->attachments[p->n_attachments]);
+                                                 &p->attachments[p->n_attachments],
+                                                 &attachments_budget, &p->text_truncated);
                         if (r == -ENOMEM) {
                                 attachment_done(&p->attachments[p->n_attachments]);
                                 return r;
@@ -186,6 +232,8 @@ static int post_from_json_depth(const json_t *obj, unsigned depth, struct post *
                 if (r == -ENOMEM)
                         return r;
                 /* an unreadable repost leaves a post without repost content, not an error */
+                if (p->repost && p->repost->text_truncated)
+                        p->text_truncated = true;
         }
 
         *ret = TAKE_PTR(p);
@@ -355,7 +403,8 @@ int wall_from_json(const json_t *response, struct wall **ret, const char **ret_r
                         return r;
                 }
                 if (r < 0) {
-                        w->n_skipped++;
+                        if (w->n_skipped++ == 0)
+                                w->skip_reason = reason;
                         continue;
                 }
                 if (p->repost && json_is_object(response))

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "render.h"
+#include "timeparse.h"
 
 #define ELLIPSIS        "…"
 #define ELLIPSIS_LEN    (sizeof(ELLIPSIS) - 1)
@@ -231,15 +232,16 @@ static int append_categories(struct strbuf *sb, char *const *categories)
 
 /* "28.11.2026 18:00": how Russian readers write a date. Both the post date and a broadcast's
  * start are shown in the configured zone (the offsets the notification carries), never the
- * host's, so the two read alike. */
+ * host's, so the two read alike. A time beyond years 1..9999 is left out like an absent one:
+ * post.c never lets VK's through, and this keeps the sum below from overflowing. */
 static int append_time(struct strbuf *sb, int64_t t, int32_t utc_offset)
 {
         struct tm tm;
-        time_t tt = (time_t)(t + utc_offset);
         char buf[64];
 
-        if (t == 0)
+        if (t == 0 || t < TIMEPARSE_TIME_MIN || t > TIMEPARSE_TIME_MAX)
                 return 0;
+        time_t tt = (time_t)(t + utc_offset);
         if (!gmtime_r(&tt, &tm))
                 return 0;
         size_t n = strftime(buf, sizeof(buf), "%d.%m.%Y %H:%M", &tm);

@@ -232,6 +232,14 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
         *y = (int)(yy + (*m <= 2));
 }
 
+/* Held to the range the arithmetic here is made for: +-a day more cannot overflow. */
+static int64_t clamp_time(int64_t t)
+{
+        return t < TIMEPARSE_TIME_MIN   ? TIMEPARSE_TIME_MIN
+               : t > TIMEPARSE_TIME_MAX ? TIMEPARSE_TIME_MAX
+                                        : t;
+}
+
 static int64_t floor_div(int64_t a, int64_t b)
 {
         return a / b - (a % b != 0 && (a < 0) != (b < 0));
@@ -239,7 +247,8 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 void tz_to_civil(const struct tz *tz, int64_t t, struct civil_time *ret)
 {
-        int64_t local = t + tz_offset_at(tz, t);
+        t = clamp_time(t);
+        int64_t local = clamp_time(t + tz_offset_at(tz, t));
         int64_t days = floor_div(local, 86400);
         int64_t secs = local - days * 86400;
         civil_from_days(days, &ret->year, &ret->month, &ret->day);
@@ -254,7 +263,7 @@ int64_t tz_from_civil(const struct tz *tz, int year, int month, int day, int hou
 {
         /* normalise day overflow (the 32nd of a month is the 1st of the next) via day numbers */
         int64_t naive = days_from_civil(year, (unsigned)month, 1) * 86400 +
-                        (int64_t)(day - 1) * 86400 + hour * 3600 + minute * 60;
+                        ((int64_t)day - 1) * 86400 + (int64_t)hour * 3600 + (int64_t)minute * 60;
         int32_t off = tz_offset_at(tz, naive - tz_offset_at(tz, naive));
         int64_t t = naive - off;
         int32_t off2 = tz_offset_at(tz, t);
@@ -269,12 +278,12 @@ int64_t tz_from_civil(const struct tz *tz, int year, int month, int day, int hou
 
 void timeparse_format_iso8601(int64_t t, int32_t utc_offset, char *buf, size_t size)
 {
-        int64_t local = t + utc_offset;
+        int64_t local = clamp_time(clamp_time(t) + utc_offset);
         int64_t days = floor_div(local, 86400);
         int64_t secs = local - days * 86400;
         int y, m, d;
         civil_from_days(days, &y, &m, &d);
-        int32_t a = utc_offset < 0 ? -utc_offset : utc_offset;
+        int64_t a = utc_offset < 0 ? -(int64_t)utc_offset : utc_offset; /* INT32_MIN too */
         snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, m, d, (int)(secs / 3600),
                  (int)(secs / 60 % 60), (int)(secs % 60), utc_offset < 0 ? '-' : '+',
                  (int)(a / 3600), (int)(a / 60 % 60));
@@ -583,6 +592,10 @@ size_t timeparse_tokens(const struct tokens *t, int64_t post_date, const struct 
 {
         struct date_ctx date = {.kind = DATE_NONE};
         size_t n_out = 0;
+
+        /* post.c holds VK's dates to 2000..2100; this keeps any caller's arithmetic in range */
+        if (post_date < TIMEPARSE_TIME_MIN || post_date > TIMEPARSE_TIME_MAX)
+                return 0;
 
         for (size_t i = 0; i < t->n && n_out < max;) {
                 struct date_ctx d;

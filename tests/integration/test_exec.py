@@ -197,8 +197,9 @@ class ExecTest(unittest.TestCase):
         self.assertIn("cannot run '%s': Permission denied" % not_executable, p.stderr)
 
     def test_real_posts_big_text_no_shell(self):
-        """Through `once`: a 200 KB post (more than a pipe holds) arrives whole on stdin; a
-        program that ignores stdin is fine too; shell syntax in a post stays text."""
+        """Through `once`: a 360 KB post arrives cut to POST_TEXT_MAX (64 KiB, more than a real VK
+        post can hold) at a character boundary, and its JSON (more than a pipe holds) arrives whole
+        on stdin; a program that ignores stdin is fine too; shell syntax in a post stays text."""
         self.emu = gwtest.Emulator(self.dir)
         ignore_out = os.path.join(self.dir, "ignore-out.json")
         sinks = (self.hook_sink() +
@@ -217,7 +218,9 @@ class ExecTest(unittest.TestCase):
         n = json.loads(rec["stdin"])
         self.assertEqual(n["id"], post)
         self.assertEqual(n["url"], "https://vk.com/wall-100001_%d" % post)
-        self.assertEqual(n["text"].rstrip(), text.rstrip())
+        cut = text.encode()[:65536].decode(errors="ignore")
+        self.assertGreater(len(rec["stdin"].encode()), 65536)
+        self.assertEqual(n["text"].rstrip(), cut.rstrip())
         self.assertEqual(rec["env"]["GOVWATCH_POST_ID"], str(post))
         self.assertEqual(rec["env"]["GOVWATCH_OWNER_ID"], "-100001")
         self.assertIn("outage", rec["env"]["GOVWATCH_CATEGORIES"].split(","))

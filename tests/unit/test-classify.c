@@ -16,6 +16,7 @@
 #include "rules.h"
 #include "timeparse.h"
 #include "util.h"
+#include "vk.h"
 
 static char *default_rules(void)
 {
@@ -209,6 +210,49 @@ static void test_attachments_and_reposts(void **state)
                       "\"id\":9,\"owner_id\":-2,\"date\":1773120000,\"text\":\"Аварийное "
                       "отключение! Без воды остались дома по ул. Садовой.\"}]}");
         assert_int_equal(categories_of(c, p), BIT(CATEGORY_OUTAGE));
+        post_free(p);
+        classifier_free(c);
+}
+
+/* VK marks an upcoming broadcast either way: "type":"live" with "upcoming":1 and no "live", or
+ * "live":1 on a "type":"video". Both are a live broadcast starting at live_start_time; a start
+ * time no VK answer can hold is absent, never a reminder in another millennium. */
+static void test_live_variants_and_wild_times(void **state)
+{
+        static const char *const videos[] = {
+                "\"type\":\"live\",\"upcoming\":1",
+                "\"type\":\"video\",\"live\":1,\"upcoming\":1",
+                "\"live\":1",
+        };
+        struct classifier *c = new_classifier(NULL, 0);
+        struct classify_result res;
+        char buf[40];
+
+        for (size_t i = 0; i < ELEMENTSOF(videos); i++) {
+                _cleanup_free_ char *json = NULL;
+                assert_true(asprintf(&json,
+                                     "{\"id\":2,\"owner_id\":-1,\"date\":" DATE
+                                     ",\"text\":\"\",\"attachments\":[{\"type\":\"video\","
+                                     "\"video\":{\"id\":1,\"owner_id\":-1,\"title\":\"Встреча "
+                                     "с жителями\",%s,\"live_start_time\":1773219600}}]}",
+                                     videos[i]) > 0);
+                struct post *p = post_json(json);
+                assert_int_equal(classifier_classify(c, p, &res), 0);
+                if (res.categories != BIT(CATEGORY_LIVE))
+                        fail_msg("%s: categories %#" PRIx64, videos[i], res.categories);
+                classify_result_starts_at(&res, buf, sizeof(buf));
+                assert_string_equal(buf, "2026-03-11T12:00:00+03:00");
+                post_free(p);
+        }
+
+        struct post *p = post_json(
+                "{\"id\":3,\"owner_id\":-1,\"date\":" DATE
+                ",\"text\":\"Прямой эфир\",\"attachments\":[{\"type\":\"video\",\"video\":{"
+                "\"type\":\"live\",\"upcoming\":1,\"live_start_time\":9223372036854775000}}]}");
+        assert_int_equal(classifier_classify(c, p, &res), 0);
+        assert_int_equal(res.categories, BIT(CATEGORY_LIVE));
+        classify_result_starts_at(&res, buf, sizeof(buf));
+        assert_string_equal(buf, "");
         post_free(p);
         classifier_free(c);
 }
@@ -575,6 +619,92 @@ static void test_hostile_input(void **state)
         classifier_free(c);
 }
 
+static char *read_back(int fd, const char *path)
+{
+        char *data = NULL;
+        size_t size;
+        close(fd);
+        assert_int_equal(read_full_file(path, 1024 * 1024, false, &data, &size), 0);
+        unlink(path);
+        return data;
+}
+
+/* `govwatchd classify` on input, its stdout and stderr in files: the exit status. */
+static int run_classify_cli(const char *input, size_t len, char **ret_out, char **ret_err)
+{
+        char in[] = "/tmp/test-classify-in-XXXXXX", out[] = "/tmp/test-classify-out-XXXXXX",
+             err[] = "/tmp/test-classify-err-XXXXXX";
+        int fd_in = mkstemp(in), fd_out = mkstemp(out), fd_err = mkstemp(err);
+        assert_true(fd_in >= 0 && fd_out >= 0 && fd_err >= 0);
+        unlink(in);
+        for (size_t done = 0; done < len;) {
+                ssize_t k = write(fd_in, input + done, len - done);
+                assert_true(k > 0);
+                done += (size_t)k;
+        }
+        assert_int_equal(lseek(fd_in, 0, SEEK_SET), 0);
+
+        _cleanup_free_ char *rules = default_rules();
+        char *argv[] = {"classify", "--rules", rules, "--no-model", NULL};
+        int saved[3] = {dup(0), dup(1), dup(2)};
+        fflush(stdout);
+        fflush(stderr);
+        assert_true(dup2(fd_in, 0) == 0 && dup2(fd_out, 1) == 1 && dup2(fd_err, 2) == 2);
+        clearerr(stdin);
+        int status = verb_classify(4, argv);
+        fflush(stdout);
+        fflush(stderr);
+        for (int i = 0; i < 3; i++) {
+                dup2(saved[i], i);
+                close(saved[i]);
+        }
+        clearerr(stdin);
+        close(fd_in);
+        *ret_out = read_back(fd_out, out);
+        *ret_err = read_back(fd_err, err);
+        return status;
+}
+
+/* `classify` holds its input to the daemon's bounds, and says where a line went wrong: a NUL
+ * byte is named as such (jansson alone blamed "the end of file"), a post's text is read to
+ * POST_TEXT_MAX with a note, a line longer than the largest VK answer is skipped unread, and
+ * the lines after each are read as usual. */
+static void test_cli_bounds(void **state)
+{
+        struct strbuf in = {0};
+        static const char nul_line[] = "{\"id\":1,\"owner_id\":-1}\0x\n";
+        assert_int_equal(strbuf_append(&in, nul_line, sizeof(nul_line) - 1), 0);
+        assert_int_equal(strbuf_puts(&in, "{\"id\":2,\"owner_id\":-1,\"date\":" DATE
+                                          ",\"text\":\"Прямой эфир сегодня в 18:00 "),
+                         0);
+        for (size_t i = 0; i < POST_TEXT_MAX; i++)
+                assert_int_equal(strbuf_puts(&in, "a"), 0);
+        assert_int_equal(strbuf_puts(&in, "\"}\n"), 0);
+        for (size_t i = 0; i <= VK_ANSWER_MAX_BYTES; i++)
+                assert_int_equal(strbuf_append(&in, " ", 1), 0);
+        assert_int_equal(strbuf_puts(&in, "\n{\"id\":4,\"owner_id\":-1,\"date\":" DATE
+                                          ",\"text\":\"Завтра в 12.00 — прямой эфир с главой\"}\n"
+                                          "{\"id\":5,\"owner_id\":-1,\"date\":"
+                                          "9223372036854775000}\n"),
+                         0);
+        _cleanup_free_ char *out = NULL, *err = NULL;
+        int status = run_classify_cli(in.buf, in.len, &out, &err);
+        strbuf_done(&in);
+
+        assert_int_equal(status, 1);
+        assert_string_equal(out, "{\"owner_id\":-1,\"id\":2,\"categories\":[\"live\"],"
+                                 "\"starts_at\":\"2026-03-10T18:00:00+03:00\"}\n"
+                                 "{\"owner_id\":-1,\"id\":4,\"categories\":[\"live\"],"
+                                 "\"starts_at\":\"2026-03-11T12:00:00+03:00\"}\n");
+        assert_string_equal(err, "stdin:1: line contains a NUL byte, skipping it\n"
+                                 "stdin:2: post -1_2: text longer than 65536 bytes, classifying "
+                                 "its first 65536 bytes\n"
+                                 "stdin:3: line longer than 33554432 bytes (the largest VK answer "
+                                 "govwatch reads), skipping it\n"
+                                 "stdin:5: not a post: post date is out of range (before 2000 or "
+                                 "from 2100 on)\n");
+}
+
 /* The labelled dev corpus, when present beside the repository: the targets of issue 4. */
 static void test_dev_corpus(void **state)
 {
@@ -643,6 +773,7 @@ int main(void)
                 cmocka_unit_test(test_negatives),
                 cmocka_unit_test(test_each_category),
                 cmocka_unit_test(test_attachments_and_reposts),
+                cmocka_unit_test(test_live_variants_and_wild_times),
                 cmocka_unit_test(test_start_time_and_reschedule),
                 cmocka_unit_test(test_user_categories),
                 cmocka_unit_test(test_with_model),
@@ -651,6 +782,7 @@ int main(void)
                 cmocka_unit_test(test_rule_file),
                 cmocka_unit_test(test_default_rules_path),
                 cmocka_unit_test(test_hostile_input),
+                cmocka_unit_test(test_cli_bounds),
                 cmocka_unit_test(test_dev_corpus),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

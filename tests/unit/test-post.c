@@ -58,12 +58,14 @@ static void test_wall_get_repost_copy_history(void **state)
 static void test_notification_text_repost(void **state)
 {
         const char *answer =
-                "{\"count\":1,\"items\":[{\"id\":7,\"owner_id\":-1,\"date\":1,"
+                "{\"count\":1,\"items\":[{\"id\":7,\"owner_id\":-1,\"date\":1764340000,"
                 "\"text\":\"Будьте внимательны!\",\"copy_history\":[{\"id\":5,\"owner_id\":-2,"
-                "\"date\":1,\"text\":\"Штормовое предупреждение\",\"attachments\":[{\"type\":"
+                "\"date\":1764340000,\"text\":\"Штормовое "
+                "предупреждение\",\"attachments\":[{\"type\":"
                 "\"link\",\"link\":{\"title\":\"Подробнее\"}}]}]},{\"id\":6,\"owner_id\":-1,"
-                "\"date\":1,\"text\":\"\",\"copy_history\":[{\"id\":9,\"owner_id\":77,"
-                "\"date\":1,\"text\":\"Эфир в 18:00\"}]},{\"id\":4,\"owner_id\":-1,\"date\":1,"
+                "\"date\":1764340000,\"text\":\"\",\"copy_history\":[{\"id\":9,\"owner_id\":77,"
+                "\"date\":1764340000,\"text\":\"Эфир в "
+                "18:00\"}]},{\"id\":4,\"owner_id\":-1,\"date\":1764340000,"
                 "\"text\":\"Своё\"}],\"groups\":[{\"id\":2,\"name\":\"МЧС\"},{\"id\":\"x\"}],"
                 "\"profiles\":[{\"id\":76,\"first_name\":\"Не\"}]}";
         json_error_t err;
@@ -179,8 +181,8 @@ static void test_video_live_object(void **state)
         json_t *video = json_loadb(data + 3, size - 3, 0, &err);
         assert_non_null(video);
         json_t *post = json_pack("{s:I,s:I,s:I,s:s,s:[{s:s,s:o}]}", "id", (json_int_t)5, "owner_id",
-                                 (json_int_t)-1, "date", (json_int_t)1, "text", "", "attachments",
-                                 "type", "video", "video", video);
+                                 (json_int_t)-1, "date", (json_int_t)1764340000, "text", "",
+                                 "attachments", "type", "video", "video", video);
         assert_non_null(post);
         _cleanup_post_free_ struct post *p = NULL;
         assert_int_equal(post_from_json(post, &p, NULL), 0);
@@ -234,7 +236,9 @@ static void test_execute_null_with_errors(void **state)
         assert_int_equal(res->n_calls, 3);
         assert_int_equal(res->calls[0].error_code, 1);
         assert_int_equal(res->calls[1].error_code, 935);
-        assert_int_equal(res->calls[2].error_code, 15);
+        /* the last entry is about the execute itself ("method":"execute"), not the third call:
+         * that call failed without its error, VK's internal error (10), retried */
+        assert_int_equal(res->calls[2].error_code, 10);
 }
 
 static void test_groups_legacy_array(void **state)
@@ -307,6 +311,220 @@ static void test_hostile_posts(void **state)
         json_decref(o);
 }
 
+static struct post *post_of(const char *json, int expected, const char *expected_reason)
+{
+        json_error_t err;
+        json_t *o = json_loads(json, 0, &err);
+        if (!o)
+                fail_msg("bad test JSON: %s", err.text);
+        struct post *p = NULL;
+        const char *reason = NULL;
+        int r = post_from_json(o, &p, &reason);
+        json_decref(o);
+        if (r != expected)
+                fail_msg("%s: %s, expected %s", json, strerror(-r), strerror(-expected));
+        if (expected_reason)
+                assert_string_equal(reason, expected_reason);
+        return p;
+}
+
+/* A date VK could not have sent must not become a start time in the year -219246529 and a
+ * reminder at it: the post is refused (a wall keeps its other posts and says why), and an
+ * optional time out of range reads as absent. */
+static void test_times_out_of_range(void **state)
+{
+        static const char *const refused[] = {
+                "9223372036854775000", "-9223372036854775807", "\"9223372036854775000\"",
+                "946684799",           "4102444800",           "-1",
+        };
+        static const char *why = "post date is out of range (before 2000 or from 2100 on)";
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                _cleanup_free_ char *json = NULL;
+                assert_true(asprintf(&json, "{\"id\":1,\"owner_id\":-1,\"date\":%s}", refused[i]) >
+                            0);
+                assert_null(post_of(json, -EBADMSG, why));
+        }
+        /* the ends of the range, and "no date" (absent, 0, not a number) */
+        static const struct {
+                const char *date;
+                int64_t expected;
+        } kept[] = {
+                {"946684800", VK_TIME_MIN},
+                {"4102444799", VK_TIME_MAX - 1},
+                {"0", 0},
+                {"null", 0},
+                {"\"soon\"", 0},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(kept); i++) {
+                _cleanup_free_ char *json = NULL;
+                assert_true(asprintf(&json, "{\"id\":1,\"owner_id\":-1,\"date\":%s}",
+                                     kept[i].date) > 0);
+                _cleanup_post_free_ struct post *p = post_of(json, 0, NULL);
+                assert_true(p->date == kept[i].expected);
+        }
+
+        /* optional times out of range are absent; the broadcast is still a broadcast */
+        _cleanup_post_free_ struct post *p = post_of(
+                "{\"id\":1,\"owner_id\":-1,\"date\":1764340000,\"edited\":-5,\"attachments\":["
+                "{\"type\":\"video\",\"video\":{\"live\":1,\"upcoming\":1,"
+                "\"live_start_time\":9223372036854775000}},"
+                "{\"type\":\"video\",\"video\":{\"live\":1,\"live_start_time\":1764349200}},"
+                "{\"type\":\"poll\",\"poll\":{\"end_date\":-9223372036854775807}}]}",
+                0, NULL);
+        assert_true(p->date == 1764340000);
+        assert_true(p->edited == 0);
+        assert_int_equal(p->n_attachments, 3);
+        assert_true(p->attachments[0].live && p->attachments[0].upcoming);
+        assert_true(p->attachments[0].live_start_time == 0);
+        assert_true(p->attachments[1].live_start_time == 1764349200);
+        assert_true(p->attachments[2].poll_end_date == 0);
+
+        /* a repost with a wild date is dropped, the post kept */
+        _cleanup_post_free_ struct post *q =
+                post_of("{\"id\":1,\"owner_id\":-1,\"date\":1764340000,\"copy_history\":[{"
+                        "\"id\":2,\"owner_id\":-2,\"date\":9223372036854775807}]}",
+                        0, NULL);
+        assert_null(q->repost);
+
+        /* in a wall, the post is skipped with its reason and the others are kept */
+        json_t *answer = json_loads("{\"count\":3,\"items\":[{\"id\":1,\"owner_id\":-1,"
+                                    "\"date\":1764340000},{\"id\":2,\"owner_id\":-1,\"date\":"
+                                    "9223372036854775000},{\"id\":3,\"owner_id\":-1}]}",
+                                    0, NULL);
+        assert_non_null(answer);
+        struct wall *w = NULL;
+        const char *reason = NULL;
+        assert_int_equal(wall_from_json(answer, &w, &reason), 0);
+        json_decref(answer);
+        assert_int_equal(w->n_posts, 2);
+        assert_int_equal(w->n_skipped, 1);
+        assert_string_equal(w->skip_reason, why);
+        w = wall_free(w);
+}
+
+static char *repeat(const char *unit, size_t bytes)
+{
+        struct strbuf sb = {0};
+        while (sb.len + strlen(unit) <= bytes)
+                assert_int_equal(strbuf_puts(&sb, unit), 0);
+        return sb.buf;
+}
+
+static bool utf8_whole(const char *s)
+{
+        size_t len = strlen(s);
+        /* ends on a character: its last lead byte starts a sequence that fits */
+        size_t i = len;
+        while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+                i--;
+        if (i == 0)
+                return true;
+        unsigned char c = (unsigned char)s[i - 1];
+        size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        return len - (i - 1) == n;
+}
+
+/* A hostile post's megabytes never reach the normaliser (26 bytes of memory a byte): the text,
+ * and the attachments' texts together, stop at POST_TEXT_MAX, on a character, and the post says
+ * it was cut so that the daemon can log it. A real post (16384 characters at most) is whole. */
+static void test_text_cap(void **state)
+{
+        _cleanup_free_ char *exact = repeat("a", POST_TEXT_MAX);
+        _cleanup_free_ char *over = repeat("a", POST_TEXT_MAX + 10);
+        _cleanup_free_ char *odd = repeat("я", POST_TEXT_MAX + 2); /* cut inside a letter... */
+        _cleanup_free_ char *real = repeat("😀", 16384 * 4);        /* the longest VK post */
+        json_t *o;
+        struct post *p;
+        const char *reason;
+
+        memmove(odd, odd + 1, strlen(odd)); /* ...once its first byte is gone */
+        odd[0] = 'a';
+        const struct {
+                const char *text;
+                size_t len;
+                bool truncated;
+        } cases[] = {
+                {exact, POST_TEXT_MAX, false},
+                {over, POST_TEXT_MAX, true},
+                {odd, POST_TEXT_MAX - 1, true},
+                {real, 16384 * 4, false},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                o = json_pack("{s:I,s:I,s:s}", "id", (json_int_t)1, "owner_id", (json_int_t)-1,
+                              "text", cases[i].text);
+                assert_non_null(o);
+                assert_int_equal(post_from_json(o, &p, &reason), 0);
+                json_decref(o);
+                assert_int_equal(strlen(p->text), cases[i].len);
+                assert_memory_equal(p->text, cases[i].text, cases[i].len);
+                assert_true(utf8_whole(p->text));
+                assert_int_equal(p->text_truncated, cases[i].truncated);
+                p = post_free(p);
+        }
+
+        /* attachments share one budget: the second description gets what the first left */
+        _cleanup_free_ char *d40k = repeat("b", 40000);
+        o = json_pack("{s:I,s:I,s:s,s:[{s:s,s:{s:s}},{s:s,s:{s:s,s:s}}]}", "id", (json_int_t)1,
+                      "owner_id", (json_int_t)-1, "text", "эфир", "attachments", "type", "video",
+                      "video", "description", d40k, "type", "link", "link", "title", "Заголовок",
+                      "description", d40k);
+        assert_non_null(o);
+        assert_int_equal(post_from_json(o, &p, &reason), 0);
+        json_decref(o);
+        assert_int_equal(p->n_attachments, 2);
+        assert_string_equal(p->text, "эфир");
+        assert_int_equal(strlen(p->attachments[0].description), 40000);
+        assert_string_equal(p->attachments[1].title, "Заголовок");
+        assert_int_equal(strlen(p->attachments[1].description),
+                         POST_TEXT_MAX - 40000 - strlen("Заголовок"));
+        assert_true(p->text_truncated);
+        p = post_free(p);
+
+        /* a repost cut: the post says so too */
+        o = json_pack("{s:I,s:I,s:s,s:[{s:I,s:I,s:s}]}", "id", (json_int_t)1, "owner_id",
+                      (json_int_t)-1, "text", "", "copy_history", "id", (json_int_t)2, "owner_id",
+                      (json_int_t)-2, "text", over);
+        assert_non_null(o);
+        assert_int_equal(post_from_json(o, &p, &reason), 0);
+        json_decref(o);
+        assert_true(p->repost->text_truncated);
+        assert_true(p->text_truncated);
+        assert_int_equal(strlen(p->repost->text), POST_TEXT_MAX);
+        p = post_free(p);
+}
+
+/* Real VK marks an upcoming broadcast in more than one way: "type":"live" with "upcoming":1 and
+ * no "live", or "live":1 with "type":"video". Each is a live broadcast. */
+static void test_live_variants(void **state)
+{
+        _cleanup_post_free_ struct post *upcoming =
+                post_of("{\"id\":1,\"owner_id\":-1,\"date\":1764340000,\"attachments\":[{\"type\":"
+                        "\"video\",\"video\":{\"id\":7,\"type\":\"live\",\"upcoming\":1,"
+                        "\"live_start_time\":1764349200,\"title\":\"Прямая линия\"}}]}",
+                        0, NULL);
+        assert_int_equal(upcoming->n_attachments, 1);
+        assert_int_equal(upcoming->attachments[0].kind, ATTACHMENT_VIDEO);
+        assert_true(upcoming->attachments[0].live);
+        assert_true(upcoming->attachments[0].upcoming);
+        assert_true(upcoming->attachments[0].live_start_time == 1764349200);
+
+        _cleanup_post_free_ struct post *live =
+                post_of("{\"id\":2,\"owner_id\":-1,\"date\":1764340000,\"attachments\":[{\"type\":"
+                        "\"video\",\"video\":{\"id\":8,\"type\":\"video\",\"live\":1,"
+                        "\"live_status\":\"started\"}}]}",
+                        0, NULL);
+        assert_true(live->attachments[0].live);
+        assert_false(live->attachments[0].upcoming);
+        assert_string_equal(live->attachments[0].live_status, "started");
+
+        _cleanup_post_free_ struct post *both =
+                post_of("{\"id\":3,\"owner_id\":-1,\"date\":1764340000,\"attachments\":[{\"type\":"
+                        "\"video\",\"video\":{\"id\":9,\"live\":1,\"upcoming\":1,"
+                        "\"live_start_time\":1764349200}}]}",
+                        0, NULL);
+        assert_true(both->attachments[0].live && both->attachments[0].upcoming);
+}
+
 static void test_truncated_and_garbage(void **state)
 {
         static const char *const bodies[] = {
@@ -350,6 +568,9 @@ int main(void)
                 cmocka_unit_test(test_groups_legacy_array),
                 cmocka_unit_test(test_not_an_answer),
                 cmocka_unit_test(test_hostile_posts),
+                cmocka_unit_test(test_times_out_of_range),
+                cmocka_unit_test(test_text_cap),
+                cmocka_unit_test(test_live_variants),
                 cmocka_unit_test(test_truncated_and_garbage),
                 cmocka_unit_test(test_url),
         };

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <limits.h>
 
 #include "timeparse.h"
 
@@ -151,6 +152,46 @@ static void test_civil(void **state)
         assert_string_equal(buf, "1969-12-31T18:30:00-05:30");
 }
 
+/* Fuzzers and hostile answers call these with any int64_t: no overflow (UBSan aborts this test
+ * on one), times held to years 1..9999, and no start time read against a wild post date. */
+static void test_extreme_times(void **state)
+{
+        static const int64_t wild[] = {
+                INT64_MAX,     INT64_MAX - 3600,       INT64_MIN,
+                INT64_MIN + 1, TIMEPARSE_TIME_MAX + 1, TIMEPARSE_TIME_MIN - 1};
+        static const char *const texts[] = {"через 2 часа",     "завтра в 10:00",
+                                            "5 января в 17:00", "в пятницу в 12:00",
+                                            "в 18:00",          "28 декабря в 12:00"};
+        struct civil_time ct;
+        struct time_match m;
+        char buf[40];
+
+        for (size_t i = 0; i < sizeof(wild) / sizeof(wild[0]); i++) {
+                bool high = wild[i] > 0;
+                tz_to_civil(moscow, wild[i], &ct);
+                assert_int_equal(ct.year, high ? 9999 : 1);
+                assert_int_equal(ct.month, high ? 12 : 1);
+                assert_int_equal(ct.day, high ? 31 : 1);
+                for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++)
+                        assert_int_equal(timeparse_text(texts[k], wild[i], moscow, &m), -ENOENT);
+                timeparse_format_iso8601(wild[i], 3 * 3600, buf, sizeof(buf));
+                assert_string_equal(buf, high ? "9999-12-31T23:59:59+03:00"
+                                              : "0001-01-01T03:00:00+03:00");
+        }
+        /* any offset, INT32_MIN included (its negation overflows an int32_t) */
+        timeparse_format_iso8601(INT64_MAX, INT32_MAX, buf, sizeof(buf));
+        assert_string_equal(buf, "9999-12-31T23:59:59+596523:14");
+        timeparse_format_iso8601(INT64_MIN, INT32_MIN, buf, sizeof(buf));
+        assert_string_equal(buf, "0001-01-01T00:00:00-596523:14"); /* local held too */
+        /* the ends themselves are read as usual */
+        assert_start("через 2 часа", TIMEPARSE_TIME_MAX - 7200, "9999-12-31T23:59:59+03:00");
+        /* wall-clock fields out of range carry over, whatever their size */
+        int64_t t = tz_from_civil(moscow, INT_MAX, INT_MAX, INT_MAX, INT_MAX, INT_MAX, NULL);
+        int64_t u = tz_from_civil(moscow, INT_MIN, INT_MIN, INT_MIN, INT_MIN, INT_MIN, NULL);
+        assert_true(t > u);
+        assert_true(tz_from_civil(moscow, 2026, 3, 10, 24 * 30, 0, NULL) == msk(2026, 4, 9, 0, 0));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -160,6 +201,7 @@ int main(void)
                 cmocka_unit_test(test_month_and_year_boundaries),
                 cmocka_unit_test(test_time_zones),
                 cmocka_unit_test(test_civil),
+                cmocka_unit_test(test_extreme_times),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
