@@ -14,6 +14,19 @@
 #define VK_USERS_GET_MAX     500 /* users.get takes 1000; batched like groups.getById */
 #define VK_USER_NAME_MAX     256 /* bytes of a person's name kept; VK's are far shorter */
 
+/* Work bounds on one API answer, which the daemon reads on its event loop.
+ * The size: an execute of 25 wall.get of 20 posts is about 0.5 MB, of 100 posts (vk.wall_count's
+ * maximum) about 2.5 MB; a wall of long posts, reposts and attachments a few times that. 32 MiB
+ * leaves room for all of that and bounds what a broken proxy or a hostile server can make us
+ * hold and parse (a body, then a tree about five times its size). The HTTP shell stops reading
+ * past it (http_buffer_attach's cap, counted on decoded bytes, so a compressed answer cannot
+ * expand past it either) and the parsers refuse a larger body too.
+ * The depth: real answers nest 13 levels at most (an execute of wall.get with a repost's
+ * attachments); past 128 it is not VK. */
+#define VK_ANSWER_MAX_MIB   32
+#define VK_ANSWER_MAX_BYTES ((size_t)VK_ANSWER_MAX_MIB * 1024 * 1024)
+#define VK_ANSWER_DEPTH_MAX 128
+
 /* What an error code means for the poller (DESIGN.md, "Errors to tell apart"). */
 enum vk_error_class {
         VK_ERROR_NONE,
@@ -65,10 +78,13 @@ static inline void vk_result_freep(struct vk_result **r)
         *r = vk_result_free(*r);
 }
 
-/* Parses any API answer body: {"response": X} or {"error": {...}}. Strips a UTF-8 BOM.
- * For execute, pass n_calls > 0: "response" must be an array of that length (or null), false
- * entries are matched in order with "execute_errors". For a plain method pass 0: calls has one
- * entry. A body that is not JSON or has neither key gives -EBADMSG and *ret_reason. */
+/* Parses any API answer body: {"response": X} or {"error": {...}}. The JSON accepted is one
+ * object, after at most one UTF-8 BOM and before nothing but white space, holding no NUL byte,
+ * no duplicate key, at most VK_ANSWER_MAX_BYTES long and at most VK_ANSWER_DEPTH_MAX levels deep.
+ * A top-level "error" wins over "response". For execute, pass n_calls > 0: "response" must be an
+ * array of that length (or null), false entries are matched in order with the entries of
+ * "execute_errors" that are not about the execute itself ("method":"execute"). For a plain method
+ * pass 0: calls has one entry. Any other body gives -EBADMSG and *ret_reason. */
 int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_result **ret,
                     const char **ret_reason);
 
@@ -77,10 +93,11 @@ int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_res
  * An answer in VK's usual shape, {"response":[...],...}, is parsed one call at a time, each call's
  * tree released when each() returns, so memory holds one wall's tree rather than the whole
  * answer's (25 walls of 20 posts: 0.5 MB of text, 2.5 MB as one tree); any other shape is parsed
- * whole first. The answers accepted are the same, but for a second "response" key. A negative
- * return of each() fails the parse with it. Before a failure, or a top-level "error" at the end of
- * the answer, each() may have been called: use what it kept only for calls whose error_code is 0,
- * and only when the parse succeeded. */
+ * whole first. The answers accepted and the results are the same as vk_result_parse's, by
+ * construction (one front half checks the bytes, one back half rules on what was read). A
+ * negative return of each() fails the parse with it. Before a failure, or a top-level "error" at
+ * the end of the answer, each() may have been called: use what it kept only for calls whose
+ * error_code is 0, and only when the parse succeeded. */
 typedef int (*vk_call_fn)(size_t i, const json_t *response, void *userdata);
 int vk_result_parse_each(const char *body, size_t size, size_t n_calls, vk_call_fn each,
                          void *userdata, struct vk_result **ret, const char **ret_reason);

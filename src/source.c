@@ -178,7 +178,7 @@ static int start(struct source *src, struct request *req)
         curl_easy_setopt(req->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(req->body));
         curl_easy_setopt(req->easy, CURLOPT_PREREQFUNCTION, on_prereq);
         curl_easy_setopt(req->easy, CURLOPT_PREREQDATA, req);
-        http_buffer_attach(req->easy, &req->response, 32 * 1024 * 1024);
+        http_buffer_attach(req->easy, &req->response, VK_ANSWER_MAX_BYTES);
         r = http_add(src->http, req->easy, on_done, req);
         if (r < 0)
                 return r;

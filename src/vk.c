@@ -149,6 +149,22 @@ static int take_top_level_error(struct vk_result *res, const json_t *error, cons
         return 0;
 }
 
+/* The next entry of "execute_errors" from *next on that is about an inner call. Real answers
+ * end the list with one about the execute itself ({"method":"execute",...}, its code that of
+ * some inner error): it belongs to no call, and pairing it with a false would blame a wall for
+ * another's error. */
+static const json_t *next_call_error(const json_t *errors, size_t *next)
+{
+        const json_t *e;
+
+        while ((e = json_array_get(errors, (*next)++))) {
+                const json_t *method = json_object_get(e, "method");
+                if (!json_is_string(method) || !streq(json_string_value(method), "execute"))
+                        return e;
+        }
+        return NULL;
+}
+
 /* Each failed call (a false in "response") takes the next entry of "execute_errors". */
 static int take_execute_errors(struct vk_result *res, const bool *failed, const json_t *errors)
 {
@@ -158,7 +174,7 @@ static int take_execute_errors(struct vk_result *res, const bool *failed, const 
                 struct vk_call_result *c = &res->calls[i];
                 if (!failed[i])
                         continue;
-                const json_t *e = json_array_get(errors, next_error++);
+                const json_t *e = next_call_error(errors, &next_error);
                 if (!e || error_from_json(e, &c->error_code, &c->error_msg) < 0) {
                         /* a false without its error: treat it as VK's internal error, retried */
                         c->error_code = 10;
@@ -173,6 +189,63 @@ static int take_execute_errors(struct vk_result *res, const bool *failed, const 
 
 static const char not_json[] = "answer is not valid JSON (truncated or not JSON at all)";
 static const char wrong_count[] = "execute answer does not have one entry per call";
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+
+/* The JSON both readers accept, one rule by construction: whatever reaches jansson has passed
+ * answer_front() and is decoded with these flags, whole or a piece at a time. Duplicate keys are
+ * refused everywhere: VK (an associative array serialised) never sends them, and the reader of a
+ * call at a time could not tell which "response" a whole parse would have kept. */
+#define ANSWER_JSON_FLAGS JSON_REJECT_DUPLICATES
+
+/* The shared front half: what is refused before either reader looks at the answer. Strips one
+ * UTF-8 BOM (some real answers start with one; jansson refuses it). Refuses a NUL byte anywhere:
+ * JSON text never holds one, and jansson loses a NUL that ends a number or a literal (its lexer
+ * takes the pushed-back '\0' for an empty buffer), so "[1\0]" read whole but not a piece at a
+ * time. Refuses nesting deeper than VK_ANSWER_DEPTH_MAX, counted over the whole answer, so that
+ * jansson's own limit (2048 levels, counted from where each parse starts: two levels apart
+ * between the readers) is never the one that decides. Linear, one pass. */
+static int answer_front(const char **body, size_t *size, const char **ret_reason)
+{
+        const char *s = *body;
+        size_t n = *size, depth = 0;
+        bool in_string = false;
+
+        if (n > VK_ANSWER_MAX_BYTES) {
+                *ret_reason = "answer larger than " STRINGIFY(VK_ANSWER_MAX_MIB) " MiB";
+                return -EBADMSG;
+        }
+        if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+                s += 3;
+                n -= 3;
+        }
+        if (memchr(s, '\0', n)) {
+                *ret_reason = "answer holds a NUL byte";
+                return -EBADMSG;
+        }
+        for (size_t i = 0; i < n; i++) {
+                if (in_string) {
+                        if (s[i] == '\\')
+                                i++;
+                        else if (s[i] == '"')
+                                in_string = false;
+                } else if (s[i] == '"')
+                        in_string = true;
+                else if (s[i] == '[' || s[i] == '{') {
+                        if (++depth > VK_ANSWER_DEPTH_MAX) {
+                                *ret_reason =
+                                        "answer nests arrays and objects deeper than " STRINGIFY(
+                                                VK_ANSWER_DEPTH_MAX) " levels";
+                                return -EBADMSG;
+                        }
+                } else if ((s[i] == ']' || s[i] == '}') && depth > 0)
+                        depth--;
+        }
+        *body = s;
+        *size = n;
+        return 0;
+}
 
 static size_t skip_space(const char *s, size_t size, size_t pos)
 {
@@ -189,12 +262,21 @@ static size_t skip_token(const char *s, size_t size, size_t pos, const char *tok
         return size - pos >= n && memcmp(s + pos, tok, n) == 0 ? pos + n : 0;
 }
 
+/* What a reader found, for the back half (judge()) to rule on whichever reader it was. */
+struct answer {
+        json_t *root;           /* the answer, or (streamed) all of it but "response" */
+        const json_t *response; /* whole: root's "response", NULL when missing */
+        bool streamed;          /* "response" was an array, read an entry at a time */
+        size_t n_entries;       /* streamed: how many entries it had */
+};
+
 /* VK's usual execute answer, {"response":[...],"execute_errors":[...]}, from just after its '[':
  * each entry of the array is parsed alone and handed to each() (or marked failed) before the next
- * is read, and what follows the array is parsed as an object of its own, returned in ret_rest.
- * Accepts exactly what a parse of the whole answer accepts, but for a second "response" key. */
+ * is read, and what follows the array is parsed as an object of its own. Entries past n_calls
+ * are parsed and counted but not handed over: whether that is a wrong count or a top-level error
+ * is judge()'s to say, once the rest is read, as it is for a whole parse. */
 static int parse_streamed(const char *body, size_t size, size_t pos, struct vk_result *res,
-                          bool *failed, vk_call_fn each, void *userdata, json_t **ret_rest,
+                          bool *failed, vk_call_fn each, void *userdata, struct answer *a,
                           const char **ret_reason)
 {
         json_error_t jerr;
@@ -207,22 +289,22 @@ static int parse_streamed(const char *body, size_t size, size_t pos, struct vk_r
                 for (;;) {
                         int r = 0;
 
-                        if (n == res->n_calls) {
-                                *ret_reason = wrong_count;
-                                return -EBADMSG;
-                        }
                         json_t *v = json_loadb(body + pos, size - pos,
-                                               JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr);
+                                               ANSWER_JSON_FLAGS | JSON_DECODE_ANY |
+                                                       JSON_DISABLE_EOF_CHECK,
+                                               &jerr);
                         if (!v || jerr.position <= 0 || (size_t)jerr.position > size - pos) {
                                 json_decref(v);
                                 *ret_reason = not_json;
                                 return -EBADMSG;
                         }
                         pos += (size_t)jerr.position;
-                        if (json_is_false(v))
-                                failed[n] = true;
-                        else
-                                r = each(n, v, userdata);
+                        if (n < res->n_calls) {
+                                if (json_is_false(v))
+                                        failed[n] = true;
+                                else
+                                        r = each(n, v, userdata);
+                        }
                         json_decref(v);
                         if (r < 0)
                                 return r;
@@ -238,10 +320,6 @@ static int parse_streamed(const char *body, size_t size, size_t pos, struct vk_r
                         pos = p;
                         break;
                 }
-        if (n != res->n_calls) {
-                *ret_reason = wrong_count;
-                return -EBADMSG;
-        }
 
         if ((p = skip_token(body, size, pos, "}"))) {
                 if (skip_space(body, size, p) != size) {
@@ -258,7 +336,7 @@ static int parse_streamed(const char *body, size_t size, size_t pos, struct vk_r
                         return -ENOMEM;
                 obj[0] = '{';
                 memcpy(obj + 1, body + p, size - p);
-                rest = json_loadb(obj, size - p + 1, 0, &jerr);
+                rest = json_loadb(obj, size - p + 1, ANSWER_JSON_FLAGS, &jerr);
                 if (!rest) {
                         *ret_reason = not_json;
                         return -EBADMSG;
@@ -267,99 +345,61 @@ static int parse_streamed(const char *body, size_t size, size_t pos, struct vk_r
                 *ret_reason = not_json;
                 return -EBADMSG;
         }
+        /* what JSON_REJECT_DUPLICATES refuses in a whole parse */
         if (json_object_get(rest, "response")) {
                 json_decref(rest);
                 *ret_reason = "answer has two \"response\" keys";
                 return -EBADMSG;
         }
-        *ret_rest = rest;
+        *a = (struct answer){.root = rest, .streamed = true, .n_entries = n};
         return 0;
 }
 
-static int parse(const char *body, size_t size, size_t n_calls, vk_call_fn each, void *userdata,
-                 struct vk_result **ret, const char **ret_reason)
+static int parse_whole(const char *body, size_t size, struct answer *a, const char **ret_reason)
 {
-        _cleanup_(vk_result_freep) struct vk_result *res = NULL;
-        _cleanup_free_ bool *failed = NULL;
         json_error_t jerr;
-        const json_t *response, *error;
-        size_t n = n_calls > 0 ? n_calls : 1, pos;
-        int r;
+        json_t *root = json_loadb(body, size, ANSWER_JSON_FLAGS, &jerr);
 
-        /* real VK answers sometimes start with a UTF-8 BOM, which jansson rejects */
-        if (size >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
-                body += 3;
-                size -= 3;
-        }
-
-        res = calloc(1, sizeof(*res));
-        if (!res)
-                return -ENOMEM;
-        res->calls = calloc(n, sizeof(struct vk_call_result));
-        failed = calloc(n, sizeof(bool));
-        if (!res->calls || !failed)
-                return -ENOMEM;
-        res->n_calls = n;
-
-        if (each && n_calls > 0 && (pos = skip_token(body, size, 0, "{")) &&
-            (pos = skip_token(body, size, pos, "\"response\"")) &&
-            (pos = skip_token(body, size, pos, ":")) && (pos = skip_token(body, size, pos, "["))) {
-                r = parse_streamed(body, size, pos, res, failed, each, userdata, &res->root,
-                                   ret_reason);
-                if (r < 0)
-                        return r;
-                error = json_object_get(res->root, "error");
-                if (error) {
-                        r = take_top_level_error(res, error, ret_reason);
-                        if (r < 0)
-                                return r;
-                } else {
-                        r = take_execute_errors(res, failed,
-                                                json_object_get(res->root, "execute_errors"));
-                        if (r < 0)
-                                return r;
-                }
-                *ret = TAKE_PTR(res);
-                return 0;
-        }
-
-        res->root = json_loadb(body, size, 0, &jerr);
-        if (!res->root) {
+        if (!root) {
                 *ret_reason = not_json;
                 return -EBADMSG;
         }
-        if (!json_is_object(res->root)) {
+        if (!json_is_object(root)) {
+                json_decref(root);
                 *ret_reason = "answer is not a JSON object";
                 return -EBADMSG;
         }
+        *a = (struct answer){.root = root, .response = json_object_get(root, "response")};
+        return 0;
+}
 
-        error = json_object_get(res->root, "error");
-        response = json_object_get(res->root, "response");
-        if (error) {
-                r = take_top_level_error(res, error, ret_reason);
-                if (r < 0)
-                        return r;
-                *ret = TAKE_PTR(res);
-                return 0;
-        }
-        if (!response) {
+/* The shared back half: one ruling on what either reader found. A top-level "error" wins over
+ * whatever "response" holds; then "response" must be there and, for execute, an array of one
+ * entry per call (or null: every call failed). */
+static int judge(struct vk_result *res, bool *failed, const struct answer *a, size_t n_calls,
+                 vk_call_fn each, void *userdata, const char **ret_reason)
+{
+        const json_t *error = json_object_get(res->root, "error");
+        const json_t *response = a->response;
+        int r;
+
+        if (error)
+                return take_top_level_error(res, error, ret_reason);
+        if (!a->streamed && !response) {
                 *ret_reason = "answer has neither \"response\" nor \"error\"";
                 return -EBADMSG;
         }
-
         if (n_calls == 0) {
                 res->calls[0].response = (json_t *)response;
-                *ret = TAKE_PTR(res);
                 return 0;
         }
-
-        /* execute: an array of per-call values, or null when every call failed */
-        if (!json_is_null(response) &&
-            (!json_is_array(response) || json_array_size(response) != n_calls)) {
+        if (a->streamed ? a->n_entries != n_calls
+                        : !json_is_null(response) && (!json_is_array(response) ||
+                                                      json_array_size(response) != n_calls)) {
                 *ret_reason = wrong_count;
                 return -EBADMSG;
         }
-        for (size_t i = 0; i < n_calls; i++) {
+        for (size_t i = 0; !a->streamed && i < n_calls; i++) {
                 json_t *v = json_is_null(response) ? NULL : json_array_get(response, i);
 
                 if (!v || json_is_false(v))
@@ -372,7 +412,41 @@ static int parse(const char *body, size_t size, size_t n_calls, vk_call_fn each,
                                 return r;
                 }
         }
-        r = take_execute_errors(res, failed, json_object_get(res->root, "execute_errors"));
+        return take_execute_errors(res, failed, json_object_get(res->root, "execute_errors"));
+}
+
+static int parse(const char *body, size_t size, size_t n_calls, vk_call_fn each, void *userdata,
+                 struct vk_result **ret, const char **ret_reason)
+{
+        _cleanup_(vk_result_freep) struct vk_result *res = NULL;
+        _cleanup_free_ bool *failed = NULL;
+        struct answer a = {0};
+        size_t n = n_calls > 0 ? n_calls : 1, pos;
+        int r;
+
+        r = answer_front(&body, &size, ret_reason);
+        if (r < 0)
+                return r;
+
+        res = calloc(1, sizeof(*res));
+        if (!res)
+                return -ENOMEM;
+        res->calls = calloc(n, sizeof(struct vk_call_result));
+        failed = calloc(n, sizeof(bool));
+        if (!res->calls || !failed)
+                return -ENOMEM;
+        res->n_calls = n;
+
+        if (each && n_calls > 0 && (pos = skip_token(body, size, 0, "{")) &&
+            (pos = skip_token(body, size, pos, "\"response\"")) &&
+            (pos = skip_token(body, size, pos, ":")) && (pos = skip_token(body, size, pos, "[")))
+                r = parse_streamed(body, size, pos, res, failed, each, userdata, &a, ret_reason);
+        else
+                r = parse_whole(body, size, &a, ret_reason);
+        if (r < 0)
+                return r;
+        res->root = a.root;
+        r = judge(res, failed, &a, n_calls, each, userdata, ret_reason);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(res);

@@ -136,6 +136,21 @@ class VkErrorsTest(unittest.TestCase):
         p = self.once()
         self.assert_delivered(p, ids)
 
+    def test_oversized_answer_is_refused_not_read(self):
+        # Past VK_ANSWER_MAX_BYTES (32 MiB, vk.h) the transfer stops with a message that says
+        # so, and the batch is retried like any failed request: a user would otherwise see a
+        # daemon that swallows memory, or stalls its loop parsing whatever a broken proxy sends.
+        big = [self.emu.add_post(-100002, "x" * (12 * 1024 * 1024)) for _ in range(3)]
+        ids = self.new_posts()
+        p = self.once()
+        self.assertRegex(p.stderr, r"answer larger than \d+ (bytes|MiB)")
+        self.assertEqual(URL_RE.findall(p.stdout), [], p.stdout)
+        for post_id in big:
+            self.emu.control("delete_post", {"owner_id": -100002, "id": post_id})
+        p = self.once()
+        self.assert_delivered(p, ids)
+        self.assertNotRegex(p.stderr, r"answer larger than")
+
     def test_deleted_and_edited_posts(self):
         ids = self.new_posts()
         self.once()

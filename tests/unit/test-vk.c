@@ -147,6 +147,56 @@ static void kept_done(struct kept *k)
                 json_decref(k->responses[i]);
 }
 
+/* Reads body both ways and fails unless they agree: both refuse it, or both accept it with the
+ * same top-level error and, call by call, the same error or the same response (each() got exactly
+ * the calls that succeeded). Returns what both returned; *ret_whole (optional) gets the whole
+ * parse's result. */
+static int agree(const char *body, size_t size, size_t n_calls, struct vk_result **ret_whole)
+{
+        struct vk_result *whole = NULL, *each = NULL;
+        const char *reason_whole = NULL, *reason_each = NULL;
+        struct kept k = {.fail_at = -1};
+
+        int rw = vk_result_parse(body, size, n_calls, &whole, &reason_whole);
+        int re = vk_result_parse_each(body, size, n_calls, keep, &k, &each, &reason_each);
+        if (re != rw)
+                fail_msg("'%.*s' (%zu calls): whole %d (%s), each %d (%s)",
+                         size > 200 ? 200 : (int)size, body, n_calls, rw, strempty(reason_whole),
+                         re, strempty(reason_each));
+        if (rw < 0) {
+                assert_non_null(reason_whole);
+                assert_non_null(reason_each);
+                assert_null(whole);
+                assert_null(each);
+                kept_done(&k);
+                return rw;
+        }
+        assert_int_equal(each->error_code, whole->error_code);
+        assert_string_equal(strempty(each->error_msg), strempty(whole->error_msg));
+        assert_int_equal(each->n_calls, whole->n_calls);
+        size_t n_ok = 0;
+        for (size_t i = 0; i < whole->n_calls; i++) {
+                assert_null(each->calls[i].response);
+                assert_int_equal(each->calls[i].error_code, whole->calls[i].error_code);
+                assert_string_equal(strempty(each->calls[i].error_msg),
+                                    strempty(whole->calls[i].error_msg));
+                if (whole->calls[i].error_code != 0)
+                        continue;
+                n_ok++;
+                assert_non_null(k.responses[i]);
+                assert_true(json_equal(k.responses[i], whole->calls[i].response));
+        }
+        if (whole->error_code == 0)
+                assert_int_equal(k.n_each, n_ok);
+        vk_result_free(each);
+        kept_done(&k);
+        if (ret_whole)
+                *ret_whole = whole;
+        else
+                vk_result_free(whole);
+        return rw;
+}
+
 static void test_execute_each_same_as_whole(void **state)
 {
         /* the answers read one call at a time are read as a parse of the whole would read them:
@@ -191,44 +241,8 @@ static void test_execute_each_same_as_whole(void **state)
                 {"", 1},
                 {"[1]", 1},
         };
-        for (size_t c = 0; c < ELEMENTSOF(cases); c++) {
-                const char *body = cases[c].body;
-                size_t size = strlen(body);
-                struct vk_result *whole = NULL, *each = NULL;
-                const char *reason_whole = NULL, *reason_each = NULL;
-                struct kept k = {.fail_at = -1};
-
-                int rw = vk_result_parse(body, size, cases[c].n_calls, &whole, &reason_whole);
-                int re = vk_result_parse_each(body, size, cases[c].n_calls, keep, &k, &each,
-                                              &reason_each);
-                if (re != rw)
-                        fail_msg("case %zu: whole %d (%s), each %d (%s)", c, rw,
-                                 strempty(reason_whole), re, strempty(reason_each));
-                if (rw < 0) {
-                        assert_non_null(reason_each);
-                        kept_done(&k);
-                        continue;
-                }
-                assert_int_equal(each->error_code, whole->error_code);
-                assert_int_equal(each->n_calls, whole->n_calls);
-                size_t n_ok = 0;
-                for (size_t i = 0; i < whole->n_calls; i++) {
-                        assert_null(each->calls[i].response);
-                        assert_int_equal(each->calls[i].error_code, whole->calls[i].error_code);
-                        assert_string_equal(strempty(each->calls[i].error_msg),
-                                            strempty(whole->calls[i].error_msg));
-                        if (whole->calls[i].error_code != 0)
-                                continue;
-                        n_ok++;
-                        assert_non_null(k.responses[i]);
-                        assert_true(json_equal(k.responses[i], whole->calls[i].response));
-                }
-                if (whole->error_code == 0)
-                        assert_int_equal(k.n_each, n_ok);
-                vk_result_free(whole);
-                vk_result_free(each);
-                kept_done(&k);
-        }
+        for (size_t c = 0; c < ELEMENTSOF(cases); c++)
+                agree(cases[c].body, strlen(cases[c].body), cases[c].n_calls, NULL);
 
         /* a NUL after the answer is not white space */
         const char nul[] = "{\"response\":[{}]}";
@@ -256,6 +270,233 @@ static void test_execute_each_same_as_whole(void **state)
         kept_done(&k);
         assert_int_equal(vk_result_parse_each(two, strlen(two), 0, keep, &k, &res, &reason),
                          -EINVAL);
+}
+
+/* An execute answer whose one entry is d arrays deep, so that the answer is d + 2 levels deep
+ * (its object and "response" around it); the nesting sits in execute_errors' array instead
+ * when in_errors, where the reader of a call at a time parses it as part of the rest. */
+static char *nested_answer(size_t d, bool in_errors, size_t *ret_size)
+{
+        struct strbuf sb = {0};
+        assert_int_equal(strbuf_puts(&sb, in_errors ? "{\"response\":[{}],\"execute_errors\":["
+                                                    : "{\"response\":["),
+                         0);
+        for (size_t i = 0; i < d; i++)
+                assert_int_equal(strbuf_append(&sb, "[", 1), 0);
+        for (size_t i = 0; i < d; i++)
+                assert_int_equal(strbuf_append(&sb, "]", 1), 0);
+        assert_int_equal(strbuf_puts(&sb, "]}"), 0);
+        *ret_size = sb.len;
+        return sb.buf;
+}
+
+/* The two readers are one rule: what one accepts the other accepts, with the same results. A
+ * difference means the daemon's behaviour on a strange answer depends on which reader the
+ * request happened to use: a wall dropped by one, its posts notified by the other. */
+static void test_parsers_agree_on_edges(void **state)
+{
+        static const struct {
+                const char *body;
+                size_t size; /* 0: strlen */
+                size_t n_calls;
+                bool accepted;
+        } cases[] = {
+#define B(s) s, sizeof(s) - 1
+                /* a NUL byte anywhere: after a number, a literal, a string, an object; inside a
+                 * string; before and after the answer (jansson loses a NUL after a number) */
+                {B("{\"response\":[1\0]}"), 1, false},
+                {B("{\"response\":[1\0,2]}"), 2, false},
+                {B("{\"response\":[true\0]}"), 1, false},
+                {B("{\"response\":[null\0]}"), 1, false},
+                {B("{\"response\":[\"s\"\0]}"), 1, false},
+                {B("{\"response\":[{}\0]}"), 1, false},
+                {B("{\"response\":[\"a\0b\"]}"), 1, false},
+                {B("{\"response\":[{}]\0}"), 1, false},
+                {B("{\"response\":[{}]}\0"), 1, false},
+                {B("\0{\"response\":[{}]}"), 1, false},
+                {B("{\"response\":[{}],\"execute_errors\":[1\0]}"), 1, false},
+                {B("\xEF\xBB\xBF\0{\"response\":[{}]}"), 1, false},
+                {B("{\"response\":[\"\\u0000\"]}"), 1, false}, /* jansson's default */
+                /* what may follow the answer: white space only */
+                {B("{\"response\":[{}]} \t\r\n"), 1, true},
+                {B("{\"response\":[{}]} x"), 1, false},
+                {B("{\"response\":[{}]}}"), 1, false},
+                {B("{\"response\":[{}]},"), 1, false},
+                {B("{\"response\":[{}]}{}"), 1, false},
+                {B("{\"response\":[{}]}\xEF\xBB\xBF"), 1, false},
+                {B("{\"response\":[{}],\"execute_errors\":[]} ]"), 1, false},
+                {B("{\"response\":[1 2]}"), 1, false},
+                {B("{\"response\":[1\xC3\xA9]}"), 1, false},
+                {B("{\"response\":[1\xFF]}"), 1, false},
+                /* one BOM, first, is allowed; anywhere else it is not JSON */
+                {B("\xEF\xBB\xBF{\"response\":[{}]}"), 1, true},
+                {B("\xEF\xBB\xBF\xEF\xBB\xBF{\"response\":[{}]}"), 1, false},
+                {B(" \xEF\xBB\xBF{\"response\":[{}]}"), 1, false},
+                {B("{\xEF\xBB\xBF\"response\":[{}]}"), 1, false},
+                {B("{\"response\":[\xEF\xBB\xBF{}]}"), 1, false},
+                {B("\xEF\xBB\xBF"), 1, false},
+                {B("\xEF\xBB"), 1, false},
+                /* empty and truncated (every prefix of a real answer is tried below) */
+                {B(""), 1, false},
+                {B(" \r\n"), 1, false},
+                {B("{"), 1, false},
+                {B("{\"response\":["), 1, false},
+                {B("{\"response\":[{}"), 1, false},
+                {B("{\"response\":[{}],"), 1, false},
+                {B("{\"response\":[{}],\"execute_errors\""), 1, false},
+                /* numbers jansson refuses, whichever reader */
+                {B("{\"response\":[1e999]}"), 1, false},
+                {B("{\"response\":[9223372036854775808]}"), 1, false},
+                {B("{\"response\":[01]}"), 1, false},
+                {B("{\"response\":[-]}"), 1, false},
+                /* duplicate keys: refused at every level, "response" included */
+                {B("{\"response\":[{}],\"response\":[{}]}"), 1, false},
+                {B("{\"response\":[{\"a\":1,\"a\":2}]}"), 1, false},
+                {B("{\"response\":[{}],\"execute_errors\":[],\"execute_errors\":[]}"), 1, false},
+                {B("{\"execute_errors\":[],\"response\":[{}],\"execute_errors\":[]}"), 1, false},
+                {B("{\"\\u0072esponse\":[{}],\"response\":[{}]}"), 1, false},
+                {B("{\"\\u0072esponse\":[{\"a\":1}]}"), 1, true},
+                /* a top-level error wins over a "response" of any length */
+                {B("{\"response\":[{}],\"error\":{\"error_code\":6,\"error_msg\":\"m\"}}"), 2,
+                 true},
+                {B("{\"response\":[{},{},{}],\"error\":{\"error_code\":6}}"), 2, true},
+                {B("{\"response\":[],\"error\":{\"error_code\":9}}"), 2, true},
+                {B("{\"response\":[{}],\"error\":{\"error_msg\":\"no code\"}}"), 1, false},
+                {B("{\"response\":[{},{},{}]}"), 2, false},
+                /* real execute answers end execute_errors with one about the execute itself */
+                {B("{\"response\":[{},false],\"execute_errors\":[{\"method\":\"wall.get\","
+                   "\"error_code\":15,\"error_msg\":\"Access denied\"},{\"method\":\"execute\","
+                   "\"error_code\":15,\"error_msg\":\"Access denied\"}]}"),
+                 2, true},
+                {B("{\"response\":[false,false],\"execute_errors\":[{\"method\":\"wall.get\","
+                   "\"error_code\":18,\"error_msg\":\"deleted\"},{\"method\":\"execute\","
+                   "\"error_code\":18,\"error_msg\":\"deleted\"}]}"),
+                 2, true},
+                {B("{\"response\":[false,{}],\"execute_errors\":[{\"method\":\"execute\","
+                   "\"error_code\":13,\"error_msg\":\"x\"},{\"method\":\"wall.get\","
+                   "\"error_code\":30,\"error_msg\":\"private\"}]}"),
+                 2, true},
+                /* a string full of brackets is no nesting */
+                {B("{\"response\":[\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                   "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                   "[[[[[[[[[[[[\\\"{{{{{{\"]}"),
+                 1, true},
+#undef B
+        };
+        for (size_t c = 0; c < ELEMENTSOF(cases); c++) {
+                int r = agree(cases[c].body, cases[c].size, cases[c].n_calls, NULL);
+                if ((r == 0) != cases[c].accepted)
+                        fail_msg("case %zu: %s by both", c, r == 0 ? "accepted" : "refused");
+        }
+
+        /* deep nesting, around our limit and around jansson's own (2048, counted from where each
+         * reader starts: two levels apart), in an entry and in the rest */
+        static const size_t depths[] = {VK_ANSWER_DEPTH_MAX - 1,
+                                        VK_ANSWER_DEPTH_MAX,
+                                        VK_ANSWER_DEPTH_MAX + 1,
+                                        2045,
+                                        2046,
+                                        2047,
+                                        2048,
+                                        2049,
+                                        2050,
+                                        100000};
+        for (size_t i = 0; i < ELEMENTSOF(depths); i++)
+                for (int in_errors = 0; in_errors <= 1; in_errors++) {
+                        size_t size, depth = depths[i];
+                        _cleanup_free_ char *body = nested_answer(depth - 2, in_errors, &size);
+                        int r = agree(body, size, 1, NULL);
+                        if ((r == 0) != (depth <= VK_ANSWER_DEPTH_MAX))
+                                fail_msg("%zu levels%s: %d", depth, in_errors ? " (errors)" : "",
+                                         r);
+                }
+}
+
+static void test_execute_errors_about_execute(void **state)
+{
+        /* a failed wall takes its own error, never the one about the execute itself */
+        const char *body = "{\"response\":[false,{},false],\"execute_errors\":[{\"method\":"
+                           "\"wall.get\",\"error_code\":15,\"error_msg\":\"Access denied\"},"
+                           "{\"method\":\"execute\",\"error_code\":15,\"error_msg\":\"Access "
+                           "denied\"}]}";
+        struct vk_result *res = NULL;
+        assert_int_equal(agree(body, strlen(body), 3, &res), 0);
+        assert_int_equal(res->calls[0].error_code, 15);
+        assert_int_equal(res->calls[1].error_code, 0);
+        assert_int_equal(res->calls[2].error_code, 10); /* none of its own: retried */
+        res = vk_result_free(res);
+
+        /* the recorded answer: null with two inner errors and one about the execute */
+        size_t size;
+        _cleanup_free_ char *data = read_fixture(
+                "tests/fixtures/vk/execute-response-null-with-execute_errors.json", &size);
+        assert_int_equal(agree(data, size, 3, &res), 0);
+        assert_int_equal(res->error_code, 0);
+        assert_int_equal(res->calls[0].error_code, 1);
+        assert_int_equal(res->calls[1].error_code, 935);
+        assert_string_equal(res->calls[1].error_msg, "User not found in chat");
+        assert_int_equal(res->calls[2].error_code, 10);
+        res = vk_result_free(res);
+}
+
+/* A real wall.get answer (with a BOM, as some are) three times in one execute, the middle call
+ * failed: both readers agree on it, and every shorter prefix of it is refused by both. */
+static void test_parsers_agree_on_real_answer(void **state)
+{
+        size_t size;
+        _cleanup_free_ char *data = read_fixture(
+                "tests/fixtures/vk/wall.get-extended-repost-copy_history-profiles-groups.json",
+                &size);
+        json_t *fixture = json_loadb(data, size, 0, NULL);
+        assert_non_null(fixture);
+        json_t *wall = json_object_get(fixture, "response");
+        assert_non_null(wall);
+        json_t *answer = json_pack("{s:[O,b,O],s:[{s:s,s:i,s:s},{s:s,s:i,s:s}]}", "response", wall,
+                                   0, wall, "execute_errors", "method", "wall.get", "error_code",
+                                   15, "error_msg", "Access denied", "method", "execute",
+                                   "error_code", 15, "error_msg", "Access denied");
+        assert_non_null(answer);
+        _cleanup_free_ char *text = json_dumps(answer, JSON_COMPACT);
+        assert_non_null(text);
+        struct strbuf sb = {0};
+        assert_int_equal(strbuf_puts(&sb, "\xEF\xBB\xBF"), 0);
+        assert_int_equal(strbuf_puts(&sb, text), 0);
+
+        struct vk_result *res = NULL;
+        assert_int_equal(agree(sb.buf, sb.len, 3, &res), 0);
+        assert_true(json_equal(res->calls[0].response, wall));
+        assert_int_equal(res->calls[1].error_code, 15);
+        assert_true(json_equal(res->calls[2].response, wall));
+        res = vk_result_free(res);
+
+        for (size_t len = 0; len < sb.len; len++)
+                if (agree(sb.buf, len, 3, NULL) == 0)
+                        fail_msg("a prefix of %zu of %zu bytes was accepted", len, sb.len);
+        strbuf_done(&sb);
+        json_decref(answer);
+        json_decref(fixture);
+}
+
+/* The size bound: an answer of VK_ANSWER_MAX_BYTES is read, one byte more is refused by both
+ * readers (the HTTP shell stops reading there too). White space fills it: what is measured is
+ * the bytes, and a tree of 32 MiB would only cost the test memory. */
+static void test_answer_size_bound(void **state)
+{
+        static const char answer[] = "{\"response\":[{\"count\":0},false]}";
+        size_t size = VK_ANSWER_MAX_BYTES + 1;
+        _cleanup_free_ char *body = malloc(size);
+        assert_non_null(body);
+        memcpy(body, answer, sizeof(answer) - 1);
+        memset(body + sizeof(answer) - 1, ' ', size - (sizeof(answer) - 1));
+
+        struct vk_result *res = NULL;
+        const char *reason = NULL;
+        assert_int_equal(agree(body, size, 2, NULL), -EBADMSG);
+        assert_int_equal(vk_result_parse(body, size, 2, &res, &reason), -EBADMSG);
+        assert_string_equal(reason, "answer larger than 32 MiB");
+        assert_int_equal(agree(body, size - 1, 2, &res), 0);
+        assert_int_equal(res->calls[1].error_code, 10);
+        vk_result_free(res);
 }
 
 static void test_execute_each_one_tree_at_a_time(void **state)
@@ -498,6 +739,10 @@ int main(void)
                 cmocka_unit_test(test_users_hostile_names),
                 cmocka_unit_test(test_execute_each_same_as_whole),
                 cmocka_unit_test(test_execute_each_one_tree_at_a_time),
+                cmocka_unit_test(test_parsers_agree_on_edges),
+                cmocka_unit_test(test_execute_errors_about_execute),
+                cmocka_unit_test(test_parsers_agree_on_real_answer),
+                cmocka_unit_test(test_answer_size_bound),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
