@@ -14,16 +14,26 @@
 
 #include "util.h"
 
-#define MAIL_LINE_MAX      76 /* RFC 2047 §2: a line with encoded-words; RFC 2045 base64 */
-#define MAIL_WORD_MAX      75 /* RFC 2047 §2: one encoded-word */
-#define MAIL_WORD_TEXT_MAX 45 /* bytes of UTF-8 in one word: 60 base64 chars + 12 = 72 */
+/* Header lines are folded (RFC 5322 §2.2.3: CRLF inserted before white space, so that unfolding
+ * gives the value back) to at most MAIL_LINE_MAX: RFC 2047's limit for a line with encoded-words,
+ * within RFC 5322's 78 for any other. A line passes it only when it holds one token that cannot
+ * be broken, alone on its continuation line: an address (at most MAIL_ADDR_MAX) or a msg-id (at
+ * most 2 + MAIL_MESSAGE_ID_LEFT_MAX + 1 + MAIL_ADDR_MAX). Those bounds keep every line within
+ * RFC 5322's hard limit, MAIL_HARD_LINE_MAX, whatever the input. */
+#define MAIL_LINE_MAX            76  /* RFC 2047 §2: a line with encoded-words; RFC 2045 base64 */
+#define MAIL_HARD_LINE_MAX       998 /* RFC 5322 §2.1.1: characters a line, without CRLF */
+#define MAIL_WORD_MAX            75  /* RFC 2047 §2: one encoded-word */
+#define MAIL_WORD_TEXT_MAX       45  /* bytes of UTF-8 in one word: 60 base64 chars + 12 = 72 */
+#define MAIL_ADDR_MAX            254 /* RFC 5321 §4.5.3.1.3: a path of 256 with its "<>" */
+#define MAIL_MESSAGE_ID_LEFT_MAX 64  /* the unique part of a Message-ID */
 
 /* -EINVAL when the first size bytes of s contain CR, LF or NUL. */
 int mail_header_value_check(const char *s, size_t size);
 
 /* Splits "Display Name <local@domain>", "\"Quoted, Name\" <local@domain>", "<local@domain>" or
  * "local@domain". The address must be plain ASCII without spaces, controls or specials, with
- * one '@' and non-empty parts. *ret_display is NULL when there is no display name. */
+ * one '@' and non-empty parts, at most MAIL_ADDR_MAX bytes. *ret_display is NULL when there is no
+ * display name; a display name may be of any length (it is folded as encoded-words). */
 int mail_address_parse(const char *s, char **ret_display, char **ret_addr);
 
 /* A copy of s (size bytes) with every invalid UTF-8 sequence (overlong, surrogate, > U+10FFFF,
@@ -56,9 +66,13 @@ struct mail_message {
         const char *body;       /* UTF-8 text, LF or CRLF line ends; NULL: empty */
         int64_t date;           /* unix time for the Date header */
         int32_t utc_offset;     /* seconds east of UTC for the Date header */
-        const char *message_id; /* the unique left part of Message-ID: [A-Za-z0-9.-]+ */
+        const char *message_id; /* the unique left part of Message-ID: [A-Za-z0-9.-]+, at most
+                                   MAIL_MESSAGE_ID_LEFT_MAX; its domain is the From address's */
 };
 
-/* Builds the whole message (headers, blank line, base64 text/plain body) with CRLF line ends.
+/* Builds the whole message (headers, blank line, base64 text/plain body) with CRLF line ends,
+ * headers folded as said above MAIL_LINE_MAX: between the mailboxes of a list, between a display
+ * name and its address, between encoded-words; a display name is a quoted-string when it is
+ * ASCII and fits on a line, encoded-words otherwise; addresses are never encoded.
  * -EINVAL on a bad address, a CR/LF in a header value, or a bad message_id. */
 int mail_build(const struct mail_message *m, char **ret, size_t *ret_size);

@@ -2,13 +2,20 @@
  *
  * Owns the byte layout of a message: header order, RFC 2047 encoded-words, folding, the
  * base64 body. Never lets a CR or LF from a value reach the header block (values with them are
- * refused; untrusted text is flattened by mail_header_text() first), and never emits a line
- * longer than MAIL_LINE_MAX. No I/O, no clock, no logging: see mail.h.
+ * refused; untrusted text is flattened by mail_header_text() first). Folds every header at its
+ * white space to MAIL_LINE_MAX, but for a token that cannot be broken (an address, a msg-id),
+ * which gets a continuation line of its own; the bounds on those keep every line within
+ * MAIL_HARD_LINE_MAX (see mail.h). No I/O, no clock, no logging: see mail.h.
  */
 #include <stdio.h>
 #include <time.h>
 
 #include "mail.h"
+
+/* the longest unbreakable lines: " <addr>," in a list, " <left@domain>" (domain within addr) */
+_Static_assert(1 + 1 + MAIL_ADDR_MAX + 1 + 1 <= MAIL_HARD_LINE_MAX, "an address line fits");
+_Static_assert(1 + 1 + MAIL_MESSAGE_ID_LEFT_MAX + 1 + MAIL_ADDR_MAX + 1 <= MAIL_HARD_LINE_MAX,
+               "a msg-id line fits");
 
 static const char b64_alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -270,7 +277,7 @@ static bool addr_valid(const char *a)
         const char *at = strchr(a, '@');
         static const char specials[] = "()<>[]:;@\\,\"";
 
-        if (!at || at == a || strchr(at + 1, '@') || at[1] == '\0')
+        if (!at || at == a || strchr(at + 1, '@') || at[1] == '\0' || strlen(a) > MAIL_ADDR_MAX)
                 return false;
         for (const char *p = a; *p; p++) {
                 unsigned char c = (unsigned char)*p;
@@ -372,8 +379,11 @@ int mail_address_parse(const char *s, char **ret_display, char **ret_addr)
         return 0;
 }
 
-/* A word of a structured header, preceded by a space, or folded onto a new line when it would
- * make the line too long (a word longer than a line still gets a line of its own). */
+/* A token of a structured header (a quoted display name, "<addr>,", a msg-id), preceded by a
+ * space, or folded onto a continuation line before that space when it would make the line longer
+ * than MAIL_LINE_MAX. A token longer than a line still gets a line of its own, the shortest it can
+ * have. A line that holds nothing yet is never folded: a line of white space alone is not a fold
+ * (RFC 5322 §3.2.2). */
 static int append_token(struct strbuf *sb, size_t *col, const char *tok, size_t len)
 {
         int r;
@@ -401,7 +411,9 @@ static bool is_plain_phrase(const char *s)
         return !strstr(s, "=?");
 }
 
-/* name-addr or addr-spec, with a display name as a quoted-string (ASCII) or encoded-words. */
+/* name-addr or addr-spec, with a display name as a quoted-string when it is ASCII and fits on a
+ * line, as encoded-words otherwise: they fold between words, where a quoted-string would have to
+ * fold inside its quotes, which readers handle badly. The address is never encoded. */
 static int append_mailbox(struct strbuf *sb, size_t *col, const char *spec, bool comma)
 {
         _cleanup_free_ char *display = NULL, *addr = NULL;
@@ -421,8 +433,10 @@ static int append_mailbox(struct strbuf *sb, size_t *col, const char *spec, bool
                 }
                 if (r >= 0)
                         r = strbuf_append(&tok, "\"", 1);
-                if (r >= 0)
+                if (r >= 0 && 1 + tok.len <= MAIL_LINE_MAX)
                         r = append_token(sb, col, tok.buf, tok.len);
+                else if (r >= 0)
+                        r = mail_append_encoded_words(sb, display, col);
                 strbuf_done(&tok);
         } else if (display)
                 r = mail_append_encoded_words(sb, display, col);
@@ -469,7 +483,7 @@ static int body_canonical(const char *body, struct strbuf *out)
 int mail_build(const struct mail_message *m, char **ret, size_t *ret_size)
 {
         _cleanup_free_ char *from_display = NULL, *from_addr = NULL, *subject = NULL;
-        struct strbuf sb = {0}, body = {0};
+        struct strbuf sb = {0}, body = {0}, msg_id = {0};
         char date[40];
         size_t col;
         int r;
@@ -477,7 +491,8 @@ int mail_build(const struct mail_message *m, char **ret, size_t *ret_size)
         if (!m->from || !m->to || !m->to[0] || !m->message_id || !m->message_id[0])
                 return -EINVAL;
         if (strspn(m->message_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                  "0123456789.-") != strlen(m->message_id))
+                                  "0123456789.-") != strlen(m->message_id) ||
+            strlen(m->message_id) > MAIL_MESSAGE_ID_LEFT_MAX)
                 return -EINVAL;
         r = mail_address_parse(m->from, &from_display, &from_addr);
         if (r < 0)
@@ -516,10 +531,14 @@ int mail_build(const struct mail_message *m, char **ret, size_t *ret_size)
         if (r >= 0)
                 r = mail_append_encoded_words(&sb, subject, &col);
         if (r >= 0)
-                r = strbuf_appendf(&sb, "\r\nMessage-ID: <%s@%s>\r\n", m->message_id,
-                                   strchr(from_addr, '@') + 1);
+                r = strbuf_puts(&sb, "\r\nMessage-ID:");
+        col = strlen("Message-ID:");
         if (r >= 0)
-                r = strbuf_puts(&sb, "MIME-Version: 1.0\r\n"
+                r = strbuf_appendf(&msg_id, "<%s@%s>", m->message_id, strchr(from_addr, '@') + 1);
+        if (r >= 0)
+                r = append_token(&sb, &col, msg_id.buf, msg_id.len);
+        if (r >= 0)
+                r = strbuf_puts(&sb, "\r\nMIME-Version: 1.0\r\n"
                                      "Content-Type: text/plain; charset=UTF-8\r\n"
                                      "Content-Transfer-Encoding: base64\r\n"
                                      /* RFC 3834: no vacation auto-replies to a robot */
@@ -534,11 +553,13 @@ int mail_build(const struct mail_message *m, char **ret, size_t *ret_size)
         if (r < 0)
                 goto fail;
         strbuf_done(&body);
+        strbuf_done(&msg_id);
         *ret_size = sb.len;
         *ret = sb.buf;
         return 0;
 fail:
         strbuf_done(&body);
+        strbuf_done(&msg_id);
         strbuf_done(&sb);
         return r;
 }

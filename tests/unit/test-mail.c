@@ -521,6 +521,351 @@ static void test_build_many_recipients_fold(void **state)
                 assert_non_null(strstr(tos, addrs[i]));
 }
 
+/* Every line of the header block, as RFC 5322 and 2047 want it: none over MAIL_HARD_LINE_MAX;
+ * none over MAIL_LINE_MAX unless it is a continuation line holding a single token, which no
+ * fold could have shortened; no line of white space alone; continuation lines start with one
+ * space. Returns the number of header lines. */
+static size_t check_header_lines(const char *msg)
+{
+        const char *end = strstr(msg, "\r\n\r\n");
+        size_t lines = 0;
+        assert_non_null(end);
+        for (const char *p = msg; p <= end; lines++) {
+                const char *eol = strstr(p, "\r\n");
+                size_t len = (size_t)(eol - p);
+                assert_null(memchr(p, '\n', len));
+                assert_null(memchr(p, '\r', len));
+                if (len > MAIL_HARD_LINE_MAX)
+                        fail_msg("line of %zu chars: %.60s...", len, p);
+                if (p[0] == ' ' || p[0] == '\t') {
+                        assert_true(p > msg);
+                        assert_true(len >= 2 && p[0] == ' ' && p[1] != ' ');
+                        if (len > MAIL_LINE_MAX && memchr(p + 1, ' ', len - 1))
+                                fail_msg("line of %zu chars that could fold: %.*s", len, (int)len,
+                                         p);
+                } else if (len > MAIL_LINE_MAX)
+                        fail_msg("first line of %zu chars: %.*s", len, (int)len, p);
+                p = eol + 2;
+        }
+        return lines;
+}
+
+/* The text of a run of encoded-words ("=?UTF-8?B?...?= =?UTF-8?B?...?="): RFC 2047 §6.2, the
+ * white space between two of them is not text. False when a piece is not an encoded-word. */
+static bool decode_words(const char *s, size_t len, struct strbuf *out)
+{
+        const char *p = s, *e = s + len;
+        while (p < e) {
+                while (p < e && *p == ' ')
+                        p++;
+                if (p == e)
+                        break;
+                const char *q = memchr(p, ' ', (size_t)(e - p));
+                q = q ? q : e;
+                size_t wlen = (size_t)(q - p);
+                if (wlen < 12 || memcmp(p, "=?UTF-8?B?", 10) != 0 || memcmp(q - 2, "?=", 2) != 0)
+                        return false;
+                assert_true(wlen <= MAIL_WORD_MAX);
+                char piece[64];
+                size_t n = b64_decode(p + 10, wlen - 12, piece, sizeof(piece));
+                assert_true(n > 0 && n <= MAIL_WORD_TEXT_MAX);
+                assert_true(utf8_is_valid(piece, n));
+                assert_int_equal(strbuf_append(out, piece, n), 0);
+                p = q;
+        }
+        return true;
+}
+
+/* Reads the unfolded value of an address header back into display names and addresses, and
+ * checks them against the specs they were built from: a reader sees what the config said. */
+static void check_mailboxes(const char *value, char *const *specs)
+{
+        const char *p = value;
+        size_t i = 0;
+        for (; specs[i]; i++) {
+                _cleanup_free_ char *want_display = NULL, *want_addr = NULL;
+                assert_int_equal(mail_address_parse(specs[i], &want_display, &want_addr), 0);
+
+                /* the mailbox ends at a comma outside a quoted-string */
+                const char *q = p;
+                bool quoted = false;
+                for (; *q && (quoted || *q != ','); q++)
+                        if (*q == '\\' && quoted && q[1])
+                                q++;
+                        else if (*q == '"')
+                                quoted = !quoted;
+                assert_false(quoted);
+                assert_true(specs[i + 1] ? *q == ',' : *q == '\0');
+                while (*p == ' ')
+                        p++;
+                size_t len = (size_t)(q - p);
+                if (!want_display) {
+                        assert_int_equal(len, strlen(want_addr));
+                        assert_memory_equal(p, want_addr, len);
+                } else {
+                        const char *lt = memchr(p, '<', len);
+                        assert_non_null(lt);
+                        assert_true(q[-1] == '>');
+                        assert_int_equal((size_t)(q - 1 - (lt + 1)), strlen(want_addr));
+                        assert_memory_equal(lt + 1, want_addr, strlen(want_addr));
+                        assert_true(lt > p && lt[-1] == ' ');
+                        struct strbuf d = {0};
+                        assert_int_equal(strbuf_append(&d, "", 0), 0);
+                        if (*p == '"') {
+                                assert_true(lt[-2] == '"');
+                                for (const char *c = p + 1; c < lt - 2; c++) {
+                                        if (*c == '\\')
+                                                c++;
+                                        assert_int_equal(strbuf_append(&d, c, 1), 0);
+                                }
+                        } else if (!decode_words(p, (size_t)(lt - 1 - p), &d))
+                                fail_msg("display name neither quoted nor encoded: %.*s",
+                                         (int)(lt - p), p);
+                        assert_string_equal(d.buf, want_display);
+                        strbuf_done(&d);
+                }
+                p = *q ? q + 1 : q;
+        }
+        assert_true(i > 0);
+}
+
+/* Builds m and checks every header: line lengths, and that unfolding (removing each CRLF before
+ * white space) gives back From, To, Subject and Message-ID as they were asked for. */
+static void check_message(const struct mail_message *m)
+{
+        size_t size;
+        _cleanup_free_ char *msg = build(m, &size);
+        check_header_lines(msg);
+        assert_int_equal(count_headers(msg), 9);
+
+        _cleanup_free_ char *from = header_of(msg, "From");
+        char *const from_spec[] = {(char *)m->from, NULL};
+        check_mailboxes(from, from_spec);
+        _cleanup_free_ char *to = header_of(msg, "To");
+        check_mailboxes(to, m->to);
+
+        _cleanup_free_ char *subject = header_of(msg, "Subject");
+        _cleanup_free_ char *want_subject = NULL;
+        assert_int_equal(mail_utf8_sanitize(strempty(m->subject), strlen(strempty(m->subject)),
+                                            &want_subject),
+                         0);
+        struct strbuf got = {0};
+        assert_int_equal(strbuf_append(&got, "", 0), 0);
+        assert_true(decode_words(subject, strlen(subject), &got));
+        assert_string_equal(got.buf, want_subject);
+        strbuf_done(&got);
+
+        _cleanup_free_ char *mid = header_of(msg, "Message-ID");
+        _cleanup_free_ char *display = NULL, *addr = NULL;
+        assert_int_equal(mail_address_parse(m->from, &display, &addr), 0);
+        _cleanup_free_ char *want_mid = NULL;
+        assert_true(asprintf(&want_mid, " <%s@%s>", m->message_id, strchr(addr, '@') + 1) > 0);
+        assert_string_equal(mid, want_mid);
+}
+
+/* A string of n copies of unit (UTF-8), then tail. */
+static char *repeat(const char *unit, size_t n, const char *tail)
+{
+        struct strbuf sb = {0};
+        assert_int_equal(strbuf_append(&sb, "", 0), 0);
+        for (size_t i = 0; i < n; i++)
+                assert_int_equal(strbuf_puts(&sb, unit), 0);
+        assert_int_equal(strbuf_puts(&sb, tail), 0);
+        return sb.buf;
+}
+
+/* The unique part email.c puts in a Message-ID: 32 hex digits and ".govwatch". */
+#define SINK_MESSAGE_ID "0123456789abcdef0123456789abcdef.govwatch"
+
+static void test_fold_message_id(void **state)
+{
+        /* the finding: a 45-character domain made a 100-byte Message-ID line; every domain
+         * length up to the longest an address allows, with the longest unique part */
+        char *to[] = {"me@example.org", NULL};
+        _cleanup_free_ char *longest_left = repeat("m", MAIL_MESSAGE_ID_LEFT_MAX, "");
+        for (size_t dlen = 1; dlen <= MAIL_ADDR_MAX - 2; dlen++) {
+                _cleanup_free_ char *from = repeat("d", dlen, "");
+                from = realloc(from, dlen + 3);
+                memmove(from + 2, from, dlen + 1);
+                memcpy(from, "g@", 2);
+                struct mail_message m = {
+                        .from = from,
+                        .to = to,
+                        .subject = "x",
+                        .message_id = dlen % 2 ? SINK_MESSAGE_ID : longest_left,
+                };
+                check_message(&m);
+        }
+
+        /* where it fits, it stays on the header's line */
+        struct mail_message m = {
+                .from = "gw@example.org",
+                .to = to,
+                .message_id = SINK_MESSAGE_ID,
+        };
+        size_t size;
+        _cleanup_free_ char *msg = build(&m, &size);
+        assert_non_null(strstr(msg, "\r\nMessage-ID: <" SINK_MESSAGE_ID "@example.org>\r\n"));
+        /* where it does not, it has a line of its own */
+        m.from = "gw@notifications.district-administration.example.org";
+        _cleanup_free_ char *msg2 = build(&m, &size);
+        assert_non_null(strstr(msg2, "\r\nMessage-ID:\r\n <" SINK_MESSAGE_ID
+                                     "@notifications.district-administration.example.org>\r\n"));
+
+        /* the unique part is bounded, so that the line is */
+        char *bad = NULL;
+        _cleanup_free_ char *too_long = repeat("m", MAIL_MESSAGE_ID_LEFT_MAX + 1, "");
+        m.message_id = too_long;
+        assert_int_equal(mail_build(&m, &bad, &size), -EINVAL);
+        assert_null(bad);
+}
+
+static void test_fold_long_addresses(void **state)
+{
+        /* addresses up to the longest RFC 5321 allows, alone and in a list, with and without a
+         * display name: each is one token on a line of its own, the line never past 998 */
+        _cleanup_free_ char *a254 =
+                repeat("a", MAIL_ADDR_MAX - strlen("@example.org"), "@example.org");
+        _cleanup_free_ char *a100 = repeat("b", 100 - strlen("@example.org"), "@example.org");
+        _cleanup_free_ char *d254 = repeat("c", 64, "@");
+        d254 = realloc(d254, MAIL_ADDR_MAX + 1);
+        memset(d254 + 65, 'd', MAIL_ADDR_MAX - 65);
+        d254[MAIL_ADDR_MAX] = '\0';
+        memcpy(d254 + MAIL_ADDR_MAX - 4, ".org", 4);
+        _cleanup_free_ char *named = NULL;
+        assert_true(asprintf(&named, "Житель <%s>", a254) > 0);
+        char *to[] = {a254, "me@example.org", a100, named, d254, "\"Q\" <q@example.org>", NULL};
+        for (size_t i = 0; to[i]; i++) {
+                char *one[] = {to[i], NULL};
+                struct mail_message m = {
+                        .from = to[i],
+                        .to = one,
+                        .subject = "Тема",
+                        .message_id = SINK_MESSAGE_ID,
+                };
+                check_message(&m);
+        }
+        struct mail_message m = {
+                .from = named,
+                .to = to,
+                .subject = "Тема",
+                .message_id = SINK_MESSAGE_ID,
+        };
+        check_message(&m);
+
+        /* one byte more is refused: no config value can make a line past 998 */
+        _cleanup_free_ char *a255 =
+                repeat("a", MAIL_ADDR_MAX + 1 - strlen("@example.org"), "@example.org");
+        char *d = NULL, *a = NULL;
+        assert_int_equal(mail_address_parse(a255, &d, &a), -EINVAL);
+        char *bad_to[] = {"me@example.org", a255, NULL};
+        m.to = bad_to;
+        char *msg = NULL;
+        size_t size;
+        assert_int_equal(mail_build(&m, &msg, &size), -EINVAL);
+        assert_null(msg);
+}
+
+static void test_fold_many_recipients(void **state)
+{
+        /* fifty mailboxes of every kind: the list folds between them, never inside one */
+        char *to[51];
+        for (size_t i = 0; i < 50; i++) {
+                switch (i % 5) {
+                case 0:
+                        assert_true(asprintf(&to[i], "resident%zu@district.example.org", i) > 0);
+                        break;
+                case 1:
+                        assert_true(asprintf(&to[i],
+                                             "Житель дома №%zu по улице Ленина "
+                                             "<r%zu@example.org>",
+                                             i, i) > 0);
+                        break;
+                case 2:
+                        assert_true(asprintf(&to[i], "\"Doe, \\\"Jane\\\" %zu\" <j%zu@example.net>",
+                                             i, i) > 0);
+                        break;
+                case 3:
+                        assert_true(asprintf(&to[i], "<only%zu@example.org>", i) > 0);
+                        break;
+                default:
+                        assert_true(asprintf(&to[i], "A %s name %zu <n%zu@example.org>",
+                                             i % 2 ? "plain" : "=?looking?=", i, i) > 0);
+                }
+        }
+        to[50] = NULL;
+        struct mail_message m = {
+                .from = "Госпаблики <govwatch@example.org>",
+                .to = to,
+                .subject = "Прямой эфир",
+                .message_id = SINK_MESSAGE_ID,
+        };
+        check_message(&m);
+        for (size_t i = 0; i < 50; i++)
+                free(to[i]);
+}
+
+static void test_fold_long_names_and_subjects(void **state)
+{
+        /* display names and subjects of every length in Cyrillic, emoji and ASCII: encoded-words
+         * of at most 75, lines of at most 76, a quoted ASCII name only when it fits on a line */
+        static const char *const units[] = {"Ж", "🔴", "x", "ab ", "\"\\"};
+        char *to[] = {"me@example.org", NULL};
+        for (size_t u = 0; u < ELEMENTSOF(units); u++)
+                for (size_t n = 1; n <= 120; n += (n < 40 ? 1 : 7)) {
+                        _cleanup_free_ char *name = repeat(units[u], n, "");
+                        _cleanup_free_ char *from = NULL, *quoted_from = NULL;
+                        assert_true(asprintf(&from, "%s <gw@example.org>", name) > 0);
+                        struct strbuf q = {0};
+                        assert_int_equal(strbuf_puts(&q, "\""), 0);
+                        for (const char *c = name; *c; c++) {
+                                if (*c == '"' || *c == '\\')
+                                        assert_int_equal(strbuf_puts(&q, "\\"), 0);
+                                assert_int_equal(strbuf_append(&q, c, 1), 0);
+                        }
+                        assert_int_equal(strbuf_puts(&q, "\" <gw@example.org>"), 0);
+                        char *named_to[] = {"me@example.org", q.buf, from, NULL};
+                        struct mail_message m = {
+                                .from = strchr(name, ' ') || strchr(name, '"') ? q.buf : from,
+                                .to = u % 2 ? named_to : to,
+                                .subject = name,
+                                .message_id = SINK_MESSAGE_ID,
+                        };
+                        check_message(&m);
+                        strbuf_done(&q);
+                }
+
+        /* a 1000-byte subject, as long as a post's first lines */
+        _cleanup_free_ char *subject = repeat("Отключение воды ", 34, "!");
+        assert_true(strlen(subject) > 1000);
+        struct mail_message m = {
+                .from = "Администрация Северского района — уведомления о прямых эфирах "
+                        "<gw@example.org>",
+                .to = to,
+                .subject = subject,
+                .message_id = SINK_MESSAGE_ID,
+        };
+        check_message(&m);
+
+        /* an ASCII name that fits stays readable; one that does not is encoded, not cut */
+        size_t size;
+        char *fits_to[] = {"\"Northern District Administration Notifications\" <gw@example.org>",
+                           NULL};
+        m = (struct mail_message){
+                .from = "gw@example.org", .to = fits_to, .message_id = SINK_MESSAGE_ID};
+        _cleanup_free_ char *msg = build(&m, &size);
+        _cleanup_free_ char *tos = header_of(msg, "To");
+        assert_string_equal(tos, " \"Northern District Administration Notifications\" "
+                                 "<gw@example.org>");
+        _cleanup_free_ char *long_ascii = repeat("Northern District ", 6, "<gw@example.org>");
+        char *long_to[] = {long_ascii, NULL};
+        m.to = long_to;
+        _cleanup_free_ char *msg2 = build(&m, &size);
+        _cleanup_free_ char *tos2 = header_of(msg2, "To");
+        assert_memory_equal(tos2, " =?UTF-8?B?", 11);
+        check_message(&m);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -539,6 +884,10 @@ int main(void)
                 cmocka_unit_test(test_build_hostile_text),
                 cmocka_unit_test(test_build_rejects_injection),
                 cmocka_unit_test(test_build_many_recipients_fold),
+                cmocka_unit_test(test_fold_message_id),
+                cmocka_unit_test(test_fold_long_addresses),
+                cmocka_unit_test(test_fold_many_recipients),
+                cmocka_unit_test(test_fold_long_names_and_subjects),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
