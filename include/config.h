@@ -142,6 +142,9 @@ struct config_errors {
         size_t allocated;
 };
 void config_errors_done(struct config_errors *e);
+/* Adds one error found after loading (the classifier does not build, ...): 0 or -ENOMEM. */
+int config_errors_add(struct config_errors *e, struct conf_mark mark, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 /* Prints "FILE:LINE:COL: message" per error. */
 void config_errors_print(const struct config_errors *e, const char *path, FILE *f);
 

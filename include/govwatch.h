@@ -96,12 +96,39 @@ unsigned outbox_in_flight(const struct govwatch *gw);
 uint64_t outbox_backoff_usec(unsigned attempts, uint64_t random);
 
 /* govwatch.c */
-int govwatch_new(sd_event *event, struct config *conf, bool dry_run, struct govwatch **ret);
+
+/* What a config file becomes before the daemon goes live with it. check-config, run, once and
+ * reload all get there through govwatch_prepare(), so that they accept and refuse the same files
+ * with the same messages: by construction, not by keeping two validators in step. */
+struct govwatch_prepared {
+        struct config *conf;
+        struct classifier *classifier; /* rules file, the config's categories, the model */
+        struct scheduler *scheduler;   /* conf's budget and intervals, watching nothing yet */
+};
+
+enum {
+        /* check-config: build everything, but leave no trace (no model cached in state_dir) */
+        GOVWATCH_PREPARE_CHECK = 1 << 0,
+};
+
+/* Loads path and builds from it every part run and reload build before they swap anything in.
+ * On failure returns a negative errno and every problem is in *errors, as config_errors_print()
+ * prints them (which the caller must config_errors_done() either way). */
+int govwatch_prepare(const char *path, unsigned flags, struct govwatch_prepared *ret,
+                     struct config_errors *errors);
+/* The same, on a config already loaded (the fuzzer's, from memory): takes conf over. */
+int govwatch_prepare_config(struct config *conf, unsigned flags, struct govwatch_prepared *ret,
+                            struct config_errors *errors);
+void govwatch_prepared_done(struct govwatch_prepared *p);
+/* Reads conf's VK token, saying what is wrong in the same words for every verb. Without one
+ * (-ENOKEY) it logs an error when required, a note otherwise (check-config cannot see the
+ * service's credential). */
+int govwatch_read_token(const struct config *conf, bool required, char **ret);
+
+/* Takes over p's parts (all of them, also on failure) and adds the store, HTTP and the outbox. */
+int govwatch_new(sd_event *event, struct govwatch_prepared *p, bool dry_run, struct govwatch **ret);
 struct govwatch *govwatch_free(struct govwatch *gw);
 int govwatch_create_sinks(struct govwatch *gw);
-/* The classifier conf asks for: rules, user categories and the model (trained on conf's example
- * files, cached in state_dir). Logs what model it uses; on failure *ret_error says why. */
-int govwatch_classifier_new(const struct config *conf, struct classifier **ret, char **ret_error);
 /* A scheduler with conf's budget, intervals and time zone, watching nothing yet. */
 int govwatch_scheduler_new(const struct config *conf, struct scheduler **ret);
 /* Restores what the store kept into s (which should hold the watch list already): 0 also when

@@ -43,6 +43,13 @@ enum rule_signal {
 };
 const char *rule_signal_to_string(enum rule_signal s);
 
+/* Work bounds shared with the config's classifier section (the shipped rules: 57 rules, 316
+ * phrases, the longest 246 bytes). */
+#define RULES_MAX_RULES         10000 /* rules of a rule file and the config together */
+#define RULES_MAX_PHRASES       50000 /* phrases (a rule may list several) */
+#define RULES_MAX_PHRASE_BYTES  1024  /* one phrase as written */
+#define RULES_MAX_PATTERN_BYTES 1024  /* one regex as written */
+
 #define RULE_CATEGORY_RESCHEDULE (-1) /* the rules of the "reschedule" flag, not a category */
 
 struct rule {

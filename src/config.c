@@ -28,6 +28,7 @@
 #include "config.h"
 #include "corpus.h"
 #include "mail.h"
+#include "rules.h"
 #include "util.h"
 
 #define CONFIG_MAX_SIZE        (1024 * 1024)
@@ -36,6 +37,19 @@
 #define CONFIG_MAX_ALIAS_NODES 10000
 #define CONFIG_MAX_ERRORS      100
 #define TOKEN_MAX_SIZE         4096
+/* Work bounds: what one file may ask of the loader and of the daemon it configures. Each is
+ * refused with its own message; a message is never longer than CONFIG_MAX_MESSAGE bytes and never
+ * formatted at all past CONFIG_MAX_ERRORS, so a hostile file costs linear work. */
+#define CONFIG_MAX_MESSAGE          512 /* bytes of one error message */
+#define CONFIG_MAX_LISTED_NAMES     8  /* names a message lists ("defined: a, b, ... and 3 more") */
+#define CONFIG_MAX_NAME             64 /* bytes of a sink or category name */
+#define CONFIG_MAX_SINKS            256   /* sinks */
+#define CONFIG_MAX_WATCH            10000 /* watch entries */
+#define CONFIG_MAX_COMMUNITIES      50000 /* community references over all watch entries */
+#define CONFIG_MAX_CLASSIFIER_ITEMS 5000  /* phrases, regexes and exclusions of the classifier */
+#define CONFIG_ADDRESS_MAX          MAIL_ADDR_MAX /* RFC 5321 4.5.3.1.3, as mail.c builds it */
+#define CONFIG_DOMAIN_MAX           253 /* a DNS name (RFC 1035), the Message-ID's right part */
+#define CONFIG_LABEL_MAX            63  /* one label of it */
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
@@ -165,41 +179,77 @@ struct loader {
         size_t n_anchors, allocated_anchors;
         unsigned n_aliases;
         size_t n_alias_nodes;
+        size_t n_communities;      /* over the watch entries parsed so far */
+        size_t n_classifier_items; /* phrases, regexes and exclusions so far */
 };
 
-static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, ...) _printf_(3, 4);
-static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, ...)
+/* Cuts msg to CONFIG_MAX_MESSAGE bytes on a character boundary, marking the cut with "…". */
+static void message_bound(char *msg)
 {
-        struct config_errors *e = l->errors;
-        char *msg = NULL;
-        va_list ap;
-
-        va_start(ap, fmt);
-        int n = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-                l->oom = true;
+        size_t len = strlen(msg), cut = CONFIG_MAX_MESSAGE - 3;
+        if (len <= CONFIG_MAX_MESSAGE)
                 return;
-        }
+        while (cut > 0 && ((unsigned char)msg[cut] & 0xC0) == 0x80)
+                cut--;
+        memcpy(msg + cut, "\xE2\x80\xA6", 4);
+}
+
+static int errors_add_v(struct config_errors *e, struct conf_mark mark, bool force, const char *fmt,
+                        va_list ap) _printf_(4, 0);
+static int errors_add_v(struct config_errors *e, struct conf_mark mark, bool force, const char *fmt,
+                        va_list ap)
+{
+        char *msg = NULL;
+
+        /* past the cap nothing is formatted: a file with a million mistakes costs a count */
+        if (!force && e->n_errors >= CONFIG_MAX_ERRORS)
+                return 0;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                return -ENOMEM;
+        message_bound(msg);
         /* An anchored value used in several places would otherwise repeat the same error. */
         for (size_t i = 0; i < e->n_errors; i++)
                 if (e->errors[i].mark.line == mark.line &&
                     e->errors[i].mark.column == mark.column && streq(e->errors[i].message, msg)) {
                         free(msg);
-                        return;
+                        return 1;
                 }
-        if (e->n_errors >= CONFIG_MAX_ERRORS) {
-                l->n_dropped++;
-                free(msg);
-                return;
-        }
         if (!greedy_realloc((void **)&e->errors, &e->allocated, e->n_errors + 1,
                             sizeof(struct config_error))) {
-                l->oom = true;
                 free(msg);
-                return;
+                return -ENOMEM;
         }
         e->errors[e->n_errors++] = (struct config_error){.mark = mark, .message = msg};
+        return 1;
+}
+
+int config_errors_add(struct config_errors *e, struct conf_mark mark, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = errors_add_v(e, mark, true, fmt, ap);
+        va_end(ap);
+        return r < 0 ? r : 0;
+}
+
+static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, ...) _printf_(3, 4);
+static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = errors_add_v(l->errors, mark, false, fmt, ap);
+        va_end(ap);
+        if (r == 0)
+                l->n_dropped++; /* repeats of one anchored value's error count here too */
+        else if (r < 0)
+                l->oom = true;
+}
+
+/* Whether another error would still be shown: callers skip costly work (suggestions, lists)
+ * for errors that would only be counted. */
+static bool errors_full(const struct loader *l)
+{
+        return l->errors->n_errors >= CONFIG_MAX_ERRORS;
 }
 
 static struct conf_mark mark_of(const struct node *n)
@@ -1030,6 +1080,10 @@ static void parse_table(struct loader *l, const struct setting *table, size_t n_
                 }
                 if (s)
                         continue;
+                if (errors_full(l)) {
+                        l->n_dropped++;
+                        continue;
+                }
 
                 struct suggest sg = SUGGEST_INIT(k->scalar);
                 for (size_t j = 0; j < n_table; j++)
@@ -1079,10 +1133,63 @@ static const char *check_smtp_url(const char *v, char *buf, size_t size)
         return check_url(v, "smtp", buf, size);
 }
 
+/* Why the address part of v (between a final '>' and the '<' before it, else all of v) is too
+ * long for SMTP and for one header line (RFC 5322's 998 bytes), or NULL: its domain becomes the
+ * Message-ID's right part and must be a DNS name, the address fit in an SMTP path. */
+static const char *address_too_long(const char *v, char *buf, size_t size)
+{
+        size_t len = strlen(v);
+        while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+                len--;
+        const char *a = v;
+        if (len > 0 && v[len - 1] == '>') {
+                const char *lt = NULL;
+                for (const char *p = v; p < v + len - 1; p++)
+                        if (*p == '<')
+                                lt = p;
+                if (lt) {
+                        a = lt + 1;
+                        len = (size_t)(v + len - 1 - a);
+                }
+        }
+        while (len > 0 && (*a == ' ' || *a == '\t')) {
+                a++;
+                len--;
+        }
+        const char *at = memrchr(a, '@', len);
+        const char *domain = at ? at + 1 : a + len;
+        size_t domain_len = (size_t)(a + len - domain), label = 0, longest = 0;
+        for (size_t i = 0; i < domain_len; i++) {
+                label = domain[i] == '.' ? 0 : label + 1;
+                longest = label > longest ? label : longest;
+        }
+        _cleanup_free_ char *addr = strndup(a, len);
+        if (!addr) {
+                snprintf(buf, size, "out of memory");
+                return buf;
+        }
+        if (domain_len > CONFIG_DOMAIN_MAX || longest > CONFIG_LABEL_MAX) {
+                snprintf(buf, size,
+                         "the domain of '%s' is longer than a DNS name may be (%d bytes, %d a "
+                         "label)",
+                         QUOTE(addr), CONFIG_DOMAIN_MAX, CONFIG_LABEL_MAX);
+                return buf;
+        }
+        if (len > CONFIG_ADDRESS_MAX) {
+                snprintf(buf, size, "the address '%s' is longer than %d bytes (RFC 5321)",
+                         QUOTE(addr), CONFIG_ADDRESS_MAX);
+                return buf;
+        }
+        return NULL;
+}
+
 /* What the e-mail sink will parse when it sends (mail.c), refused here rather than at 3 am. */
 static const char *check_address(const char *v, char *buf, size_t size)
 {
         _cleanup_free_ char *display = NULL, *addr = NULL;
+        const char *reason = address_too_long(v, buf, size);
+        if (reason)
+                return reason;
         int r = mail_address_parse(v, &display, &addr);
         if (r == -ENOMEM) {
                 snprintf(buf, size, "out of memory");
@@ -1138,6 +1245,11 @@ static const char *check_regex(const char *v, char *buf, size_t size)
 {
         int code;
         PCRE2_SIZE offset;
+        if (strlen(v) > RULES_MAX_PATTERN_BYTES) {
+                snprintf(buf, size, "regular expression '%s' is longer than %d bytes", QUOTE(v),
+                         RULES_MAX_PATTERN_BYTES);
+                return buf;
+        }
         pcre2_code *re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED,
                                        PCRE2_UTF | PCRE2_CASELESS, &code, &offset, NULL);
         if (re) {
@@ -1158,6 +1270,11 @@ static const char *check_regex(const char *v, char *buf, size_t size)
 
 static const char *check_sink_name(const char *v, char *buf, size_t size)
 {
+        if (strlen(v) > CONFIG_MAX_NAME) {
+                snprintf(buf, size, "sink name '%s' is longer than %d bytes", QUOTE(v),
+                         CONFIG_MAX_NAME);
+                return buf;
+        }
         if (strpbrk(v, " \t,")) {
                 snprintf(buf, size, "sink name '%s' must not contain spaces or commas", QUOTE(v));
                 return buf;
@@ -1167,6 +1284,11 @@ static const char *check_sink_name(const char *v, char *buf, size_t size)
 
 static const char *check_category_name(const char *v, char *buf, size_t size)
 {
+        if (strlen(v) > CONFIG_MAX_NAME) {
+                snprintf(buf, size, "category name '%s' is longer than %d bytes", QUOTE(v),
+                         CONFIG_MAX_NAME);
+                return buf;
+        }
         if (strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(v) || streq(v, "all")) {
                 snprintf(buf, size,
                          "category name '%s' must be lower-case latin letters, digits, '_' or "
@@ -1201,14 +1323,18 @@ static void check_placeholders(struct loader *l, const struct node *value)
                 char name[33];
                 memcpy(name, p + 1, n);
                 name[n] = '\0';
-                struct suggest sg = SUGGEST_INIT(name);
                 bool known = false;
-                for (size_t i = 0; i < ELEMENTSOF(template_placeholders); i++) {
+                for (size_t i = 0; i < ELEMENTSOF(template_placeholders); i++)
                         known = known || streq(name, template_placeholders[i]);
-                        suggest_consider(&sg, template_placeholders[i]);
-                }
                 if (known)
                         continue;
+                if (errors_full(l)) {
+                        l->n_dropped++;
+                        continue;
+                }
+                struct suggest sg = SUGGEST_INIT(name);
+                for (size_t i = 0; i < ELEMENTSOF(template_placeholders); i++)
+                        suggest_consider(&sg, template_placeholders[i]);
                 if (sg.best)
                         error_at(l, value->mark,
                                  "unknown placeholder '{%s}' in template; did you mean '{%s}'?",
@@ -1318,9 +1444,42 @@ static void parse_quiet_hours(struct loader *l, const struct setting *s, const s
         sink->quiet_end_min = end;
 }
 
+/* "a, b, c" for the first CONFIG_MAX_LISTED_NAMES of n names (name(i) gives each), then
+ * " and N more": a message stays short whatever the file defines. */
+static char *names_list(const char *(*name)(const void *userdata, size_t i), const void *userdata,
+                        size_t n)
+{
+        struct strbuf sb = {0};
+        int r = strbuf_append(&sb, "", 0);
+        size_t shown = n < CONFIG_MAX_LISTED_NAMES ? n : CONFIG_MAX_LISTED_NAMES;
+        for (size_t i = 0; r >= 0 && i < shown; i++)
+                r = strbuf_appendf(&sb, "%s%s", i ? ", " : "", QUOTE(name(userdata, i)));
+        if (r >= 0 && n > shown)
+                r = strbuf_appendf(&sb, " and %zu more", n - shown);
+        if (r < 0) {
+                strbuf_done(&sb);
+                return NULL;
+        }
+        return sb.buf;
+}
+
+static const char *strv_name(const void *userdata, size_t i)
+{
+        return ((const char *const *)userdata)[i];
+}
+
+static const char *sink_name(const void *userdata, size_t i)
+{
+        return ((const struct config *)userdata)->sinks[i].name;
+}
+
 static void error_unknown_category(struct loader *l, const struct node *item,
                                    const char *const *names, size_t n_names)
 {
+        if (errors_full(l)) {
+                l->n_dropped++;
+                return;
+        }
         struct suggest sg = SUGGEST_INIT(item->scalar);
         for (size_t i = 0; i < n_names; i++)
                 suggest_consider(&sg, names[i]);
@@ -1329,13 +1488,11 @@ static void error_unknown_category(struct loader *l, const struct node *item,
                          QUOTE(item->scalar), sg.best);
                 return;
         }
-        struct strbuf sb = {0};
-        for (size_t i = 0; i < n_names; i++)
-                if (strbuf_appendf(&sb, "%s%s", i ? ", " : "", names[i]) < 0)
-                        l->oom = true;
+        _cleanup_free_ char *known = names_list(strv_name, names, n_names);
+        if (!known)
+                l->oom = true;
         error_at(l, item->mark, "unknown category '%s' (known: %s)", QUOTE(item->scalar),
-                 strempty(sb.buf));
-        strbuf_done(&sb);
+                 strempty(known));
 }
 
 static void parse_urgency(struct loader *l, const struct setting *s, const struct node *value,
@@ -1419,6 +1576,13 @@ static void parse_communities(struct loader *l, const struct setting *s, const s
                 error_at(l, value->mark, "'communities' must not be empty");
                 return;
         }
+        if (n_items > CONFIG_MAX_COMMUNITIES - l->n_communities) {
+                error_at(l, mark_of(items[CONFIG_MAX_COMMUNITIES - l->n_communities]),
+                         "more than %d communities in the watch list", CONFIG_MAX_COMMUNITIES);
+                l->n_communities = CONFIG_MAX_COMMUNITIES;
+                return;
+        }
+        l->n_communities += n_items;
         w->communities = calloc(n_items, sizeof(struct community_ref));
         if (!w->communities) {
                 l->oom = true;
@@ -1488,6 +1652,12 @@ static void parse_watch_categories(struct loader *l, const struct setting *s,
 static void error_unknown_sink(struct loader *l, const struct node *item, const char *where)
 {
         const struct config *c = l->c;
+        if (errors_full(l)) {
+                l->n_dropped++;
+                return;
+        }
+        /* edit_distance() gives up on names over 64 bytes, and there are at most
+         * CONFIG_MAX_SINKS sinks: a suggestion costs a bounded amount */
         struct suggest sg = SUGGEST_INIT(item->scalar);
         for (size_t i = 0; i < c->n_sinks; i++)
                 suggest_consider(&sg, c->sinks[i].name);
@@ -1501,13 +1671,11 @@ static void error_unknown_sink(struct loader *l, const struct node *item, const 
                          QUOTE(item->scalar), where);
                 return;
         }
-        struct strbuf sb = {0};
-        for (size_t i = 0; i < c->n_sinks; i++)
-                if (strbuf_appendf(&sb, "%s%s", i ? ", " : "", c->sinks[i].name) < 0)
-                        l->oom = true;
+        _cleanup_free_ char *defined = names_list(sink_name, c, c->n_sinks);
+        if (!defined)
+                l->oom = true;
         error_at(l, item->mark, "unknown sink '%s' in %s (defined: %s)", QUOTE(item->scalar), where,
-                 strempty(sb.buf));
-        strbuf_done(&sb);
+                 strempty(defined));
 }
 
 static void parse_watch_sinks(struct loader *l, const struct setting *s, const struct node *value,
@@ -1721,6 +1889,10 @@ static void parse_sinks(struct loader *l, const struct setting *s, const struct 
                         error_at(l, k->mark, "%s", reason);
                         continue;
                 }
+                if (c->n_sinks >= CONFIG_MAX_SINKS) {
+                        error_at(l, k->mark, "more than %d sinks", CONFIG_MAX_SINKS);
+                        return;
+                }
                 if (body->kind != NODE_MAPPING) {
                         if (body->kind == NODE_SCALAR)
                                 error_at(l, body->mark,
@@ -1784,6 +1956,11 @@ static void parse_watch(struct loader *l, const struct setting *s, const struct 
                 error_at(l, value->mark,
                          "expected a list of watch entries (\"- topic: ...\"), got %s",
                          DESCRIBE(value));
+                return;
+        }
+        if (value->n_items > CONFIG_MAX_WATCH) {
+                error_at(l, value->items[CONFIG_MAX_WATCH]->mark, "more than %d watch entries",
+                         CONFIG_MAX_WATCH);
                 return;
         }
         c->watch = calloc(value->n_items ? value->n_items : 1, sizeof(struct watch_conf));
@@ -1866,6 +2043,15 @@ static void parse_user_categories(struct loader *l, const struct setting *s,
                 snprintf(where, sizeof(where), "in category '%s'", QUOTE(k->scalar));
                 parse_table(l, user_category_settings, ELEMENTSOF(user_category_settings), body, u,
                             where, 1, NULL);
+                size_t n_items =
+                        strv_length(u->phrases) + strv_length(u->regexes) + strv_length(u->exclude);
+                if (l->n_classifier_items <= CONFIG_MAX_CLASSIFIER_ITEMS &&
+                    l->n_classifier_items + n_items > CONFIG_MAX_CLASSIFIER_ITEMS)
+                        error_at(l, body->mark,
+                                 "more than %d phrases, regexes and exclusions in the classifier's "
+                                 "categories",
+                                 CONFIG_MAX_CLASSIFIER_ITEMS);
+                l->n_classifier_items += n_items;
 
                 bool known = false;
                 for (size_t j = 0; j < n_names; j++)
@@ -2113,6 +2299,77 @@ static void check_examples(struct loader *l, const struct node *root)
         }
 }
 
+/* The rules file is loaded and the admin's phrases compiled as the classifier will do at start
+ * and reload (govwatch_prepare() builds the classifier itself too, so nothing that fails there
+ * passes here): problems are reported where they are written, all of them at once. */
+static void check_classifier(struct loader *l, const struct node *root)
+{
+        struct config *c = l->c;
+        const struct node *section = map_get(root, "classifier", NULL);
+        const struct node *rules = map_get(section, "rules", NULL);
+        _cleanup_free_ char *default_path = NULL, *error = NULL;
+        const char *path = c->classifier.rules_file;
+        struct ruleset *rs = NULL;
+        int r;
+
+        if (!path && !node_is_null(rules))
+                return; /* there but wrong: reported already */
+        if (!path && classifier_default_rules_path(&default_path) < 0)
+                return; /* the classifier says so when it is built */
+        if (ruleset_new(&rs) < 0) {
+                l->oom = true;
+                return;
+        }
+        r = ruleset_load_file(rs, path ? path : default_path, &error);
+        if (r == -ENOMEM)
+                l->oom = true;
+        else if (r < 0 && path) {
+                /* name the file as the config does, not by the path it resolved to */
+                const char *msg = error ? error : strerror(-r);
+                size_t len = strlen(path);
+                bool prefixed = error && strncmp(error, path, len) == 0;
+                error_at(l, mark_of(rules), "classifier.rules: %s%s", prefixed ? rules->scalar : "",
+                         prefixed ? msg + len : msg);
+        } else if (r < 0)
+                error_at(l, mark_of(section), "the installed rules do not load: %s",
+                         error ? error : strerror(-r));
+        if (r < 0) {
+                ruleset_free(rs);
+                return; /* without its word classes the phrases cannot be judged */
+        }
+
+        const struct node *cats = map_get(section, "categories", NULL);
+        for (size_t i = 0; cats && cats->kind == NODE_MAPPING && i + 1 < cats->n_items; i += 2) {
+                const struct node *body = cats->items[i + 1];
+                if (cats->items[i]->ignored || body->kind != NODE_MAPPING)
+                        continue;
+                static const char *const keys[] = {"phrases", "exclude"};
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                        const struct node *v = map_get(body, keys[k], NULL);
+                        size_t n = 0;
+                        const struct node *const *items =
+                                node_is_null(v) ? NULL : node_items(&v, &n);
+                        for (size_t j = 0; j < n && !errors_full(l); j++) {
+                                const struct node *it = items[j];
+                                /* what is not a string is reported by the parser */
+                                if (it->kind != NODE_SCALAR || node_is_null(it) ||
+                                    strlen(it->scalar) != it->scalar_len ||
+                                    has_control(it->scalar, false) || !it->scalar[0])
+                                        continue;
+                                free(error);
+                                error = NULL;
+                                r = ruleset_add_phrase(rs, 0, it->scalar, 1.0, k == 1, k == 0,
+                                                       k == 0 ? "phrase" : "exclude", &error);
+                                if (r == -ENOMEM)
+                                        l->oom = true;
+                                else if (r < 0)
+                                        error_at(l, it->mark, "%s", error ? error : strerror(-r));
+                        }
+                }
+        }
+        ruleset_free(rs);
+}
+
 static void check_intervals(struct loader *l, const struct node *root)
 {
         struct config *c = l->c;
@@ -2228,15 +2485,19 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
                             "at the top level", 1, NULL);
                 apply_state_directory(&l, root);
                 check_intervals(&l, root);
+                check_classifier(&l, root);
                 check_examples(&l, root);
                 check_token_source(&l, root);
         }
         free(l.dir);
 
-        if (l.n_dropped > 0)
-                error_at(&l, (struct conf_mark){0, 0}, "%zu more errors not shown", l.n_dropped);
+        if (l.n_dropped > 0 &&
+            config_errors_add(errors, (struct conf_mark){0, 0},
+                              "%zu more %s not shown (after the first %d)", l.n_dropped,
+                              plural(l.n_dropped, "error", "errors"), CONFIG_MAX_ERRORS) < 0)
+                l.oom = true;
         if (l.oom) {
-                error_at(&l, (struct conf_mark){0, 0}, "out of memory");
+                (void)config_errors_add(errors, (struct conf_mark){0, 0}, "out of memory");
                 return -ENOMEM;
         }
         if (errors->n_errors > 0) {

@@ -389,32 +389,32 @@ static void apply_reload(struct daemon *d)
 {
         struct govwatch *gw = d->gw;
         struct config_errors errors = {0};
+        struct govwatch_prepared p = {0};
         _cleanup_config_free_ struct config *conf = NULL;
         struct classifier *classifier = NULL;
         struct source *source = NULL;
         struct sink **sinks = NULL;
-        _cleanup_free_ char *token = NULL, *cerr = NULL;
+        _cleanup_free_ char *token = NULL;
         int r;
 
         d->reload_pending = false;
         outbox_set_draining(gw, false);
 
-        r = config_load(d->config_path, &conf, &errors);
+        /* build every new part before touching the old ones, so a failure changes nothing; the
+         * file is judged as check-config and a start judge it (govwatch_prepare) */
+        r = govwatch_prepare(d->config_path, 0, &p, &errors);
+        config_errors_print(&errors, d->config_path, stderr);
+        config_errors_done(&errors);
         if (r < 0) {
-                config_errors_print(&errors, d->config_path, stderr);
-                config_errors_done(&errors);
                 reload_failed(d->gw, "the file has errors", d->config_path);
                 return;
         }
-        config_errors_done(&errors);
-
-        /* build every new part before touching the old ones, so a failure changes nothing */
-        r = govwatch_classifier_new(conf, &classifier, &cerr);
-        if (r < 0) {
-                reload_failed(d->gw, cerr ? cerr : "the classifier does not load", d->config_path);
-                return;
-        }
-        r = config_read_token(conf, &token);
+        conf = TAKE_PTR(p.conf);
+        classifier = TAKE_PTR(p.classifier);
+        /* the running scheduler keeps what it learned; it is rebuilt for the new watch list
+         * once that is resolved (govwatch_scheduler_rebuild) */
+        govwatch_prepared_done(&p);
+        r = govwatch_read_token(conf, true, &token);
         if (r < 0) {
                 classifier_free(classifier);
                 reload_failed(d->gw, "the VK token cannot be read", d->config_path);

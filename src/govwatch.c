@@ -1,8 +1,14 @@
 /* govwatch.c — building and tearing down the daemon's parts from one config snapshot, and
  * keeping what must outlive the process (the scheduler's learning and budget window, the request
- * window of VK requests) in the store. */
+ * window of VK requests) in the store.
+ *
+ * govwatch_prepare() is the one way from a file to parts: check-config, run, once and reload call
+ * it, so a file check-config accepts is one the daemon starts and reloads with, and a refused one
+ * reads the same everywhere. What needs the event loop, the store or the network (HTTP, the VK
+ * source, sinks) comes after it and checks nothing about the file. */
 #include <inttypes.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 #include "govwatch.h"
 #include "log.h"
@@ -10,7 +16,27 @@
 
 #define SCHEDULER_STATE_KEY "scheduler"
 
-int govwatch_classifier_new(const struct config *conf, struct classifier **ret, char **ret_error)
+/* state_dir and its parents, as the store makes them: the model is cached there before the store
+ * is opened. Failing is no error here; the store says so, the cache warns. */
+static void state_dir_make(const char *dir)
+{
+        _cleanup_free_ char *p = strdup(dir);
+        for (char *c = p ? p + 1 : NULL; c && *c; c++) {
+                if (*c != '/')
+                        continue;
+                *c = '\0';
+                (void)mkdir(p, 0700);
+                *c = '/';
+        }
+        if (p)
+                (void)mkdir(p, 0700);
+}
+
+/* The classifier conf asks for: rules, user categories and the model (trained on conf's example
+ * files, cached in state_dir when cache is true). Logs what model it uses; on failure *ret_error
+ * says why. */
+static int classifier_new_for(const struct config *conf, bool cache, struct classifier **ret,
+                              char **ret_error)
 {
         struct classify_options opts = {
                 .rules_file = conf->classifier.rules_file,
@@ -18,9 +44,11 @@ int govwatch_classifier_new(const struct config *conf, struct classifier **ret, 
                 .user = conf->classifier.user,
                 .n_user = conf->classifier.n_user,
                 .example_files = conf->classifier.examples,
-                .cache_dir = conf->state_dir,
+                .cache_dir = cache ? conf->state_dir : NULL,
         };
         struct classifier *c = NULL;
+        if (cache && conf->classifier.examples && conf->state_dir)
+                state_dir_make(conf->state_dir);
         int r = classifier_new(&opts, &c, ret_error);
         if (r < 0)
                 return r;
@@ -43,6 +71,74 @@ int govwatch_classifier_new(const struct config *conf, struct classifier **ret, 
                                   "again at the next start: %m",
                                   conf->state_dir);
         *ret = c;
+        return 0;
+}
+
+int govwatch_read_token(const struct config *conf, bool required, char **ret)
+{
+        int r = config_read_token(conf, ret);
+        if (r == -ENOKEY && required)
+                return log_error_errno(r, "No VK token: set vk.token_file or $GOVWATCH_VK_TOKEN, "
+                                          "or run as the service with its vk-token credential.");
+        if (r == -ENOKEY)
+                log_notice("No VK token visible here (no vk.token_file, no $GOVWATCH_VK_TOKEN, no "
+                           "$CREDENTIALS_DIRECTORY/vk-token). That is right when the service "
+                           "reads it from its vk-token credential (LoadCredential= in "
+                           "govwatchd.service); `once`, `resolve` and `test-sink` run by hand "
+                           "need one of the others.");
+        else if (r < 0)
+                log_error_errno(r, "Failed to read the VK token: %s",
+                                r == -ENODATA   ? "the token is empty"
+                                : r == -EBADMSG ? "the token has spaces or non-ASCII characters"
+                                                : strerror(-r));
+        return r;
+}
+
+void govwatch_prepared_done(struct govwatch_prepared *p)
+{
+        if (!p)
+                return;
+        scheduler_free(p->scheduler);
+        classifier_free(p->classifier);
+        config_free(p->conf);
+        *p = (struct govwatch_prepared){0};
+}
+
+int govwatch_prepare(const char *path, unsigned flags, struct govwatch_prepared *ret,
+                     struct config_errors *errors)
+{
+        struct config *conf = NULL;
+        int r = config_load(path, &conf, errors);
+        if (r < 0)
+                return r;
+        return govwatch_prepare_config(conf, flags, ret, errors);
+}
+
+int govwatch_prepare_config(struct config *conf, unsigned flags, struct govwatch_prepared *ret,
+                            struct config_errors *errors)
+{
+        _cleanup_free_ char *error = NULL;
+        struct govwatch_prepared p = {.conf = conf};
+        int r;
+
+        /* a model trained on the admin's examples is cached in state_dir, except by a check */
+        r = classifier_new_for(p.conf, !(flags & GOVWATCH_PREPARE_CHECK), &p.classifier, &error);
+        if (r < 0) {
+                int k = config_errors_add(errors, (struct conf_mark){0, 0},
+                                          "the classifier does not load: %s",
+                                          error ? error : strerror(-r));
+                govwatch_prepared_done(&p);
+                return k < 0 ? k : r;
+        }
+        r = govwatch_scheduler_new(p.conf, &p.scheduler);
+        if (r < 0) {
+                int k = config_errors_add(errors, (struct conf_mark){0, 0},
+                                          "the scheduler cannot work with these settings: %s",
+                                          strerror(-r));
+                govwatch_prepared_done(&p);
+                return k < 0 ? k : r;
+        }
+        *ret = p;
         return 0;
 }
 
@@ -189,35 +285,28 @@ void govwatch_save_state(struct govwatch *gw)
         }
 }
 
-int govwatch_new(sd_event *event, struct config *conf, bool dry_run, struct govwatch **ret)
+int govwatch_new(sd_event *event, struct govwatch_prepared *p, bool dry_run, struct govwatch **ret)
 {
         struct govwatch *gw = calloc(1, sizeof(*gw));
         int r;
 
-        if (!gw)
+        if (!gw) {
+                govwatch_prepared_done(p);
                 return log_oom();
+        }
         gw->event = sd_event_ref(event);
-        gw->conf = conf;
+        gw->conf = TAKE_PTR(p->conf);
+        gw->classifier = TAKE_PTR(p->classifier);
+        /* the budget window before the watch list is known: `status` and the timer need it */
+        gw->scheduler = TAKE_PTR(p->scheduler);
         gw->dry_run = dry_run;
         gw->dry_run_out = stdout;
 
-        r = store_open(conf->state_dir, &gw->store);
+        r = store_open(gw->conf->state_dir, &gw->store);
         if (r < 0) {
-                log_error_errno(r, "Failed to open the store in %s: %m", conf->state_dir);
+                log_error_errno(r, "Failed to open the store in %s: %m", gw->conf->state_dir);
                 goto fail;
         }
-        /* after the store: a model trained on the admin's examples is cached in state_dir */
-        _cleanup_free_ char *error = NULL;
-        r = govwatch_classifier_new(conf, &gw->classifier, &error);
-        if (r < 0) {
-                log_error_errno(r, "Failed to load the classifier: %s",
-                                error ? error : strerror(-r));
-                goto fail;
-        }
-        /* the budget window before the watch list is known: `status` and the timer need it */
-        r = govwatch_scheduler_new(conf, &gw->scheduler);
-        if (r < 0)
-                goto fail;
         r = govwatch_scheduler_load(gw->scheduler, gw->store);
         if (r < 0)
                 goto fail;
@@ -233,7 +322,6 @@ int govwatch_new(sd_event *event, struct config *conf, bool dry_run, struct govw
         *ret = gw;
         return 0;
 fail:
-        gw->conf = NULL; /* the caller still owns conf on failure */
         govwatch_free(gw);
         return r;
 }

@@ -179,66 +179,66 @@ static int load_config(struct config **ret)
         return 0;
 }
 
+/* govwatch_prepare() for arg_config, its errors on stderr. */
+static int prepare(unsigned flags, struct govwatch_prepared *ret)
+{
+        struct config_errors errors = {0};
+        int r = govwatch_prepare(arg_config, flags, ret, &errors);
+        config_errors_print(&errors, arg_config, stderr);
+        config_errors_done(&errors);
+        return r;
+}
+
 static int run_check_config(char **args, int n)
 {
-        _cleanup_config_free_ struct config *conf = NULL;
+        struct govwatch_prepared p = {0};
         _cleanup_free_ char *token = NULL;
         int r;
 
-        if (load_config(&conf) < 0)
+        /* everything run and reload build from the file, built and thrown away */
+        if (prepare(GOVWATCH_PREPARE_CHECK, &p) < 0)
                 return 1;
         /* where the token comes from is part of the setup, but a token kept in the service's
          * credential is out of sight here: a note, not an error */
-        r = config_read_token(conf, &token);
+        r = govwatch_read_token(p.conf, false, &token);
         if (token)
                 explicit_bzero(token, strlen(token));
-        if (r == -ENOKEY)
-                log_notice(
-                        "No VK token visible here (no vk.token_file, no $GOVWATCH_VK_TOKEN, no "
-                        "$CREDENTIALS_DIRECTORY/vk-token). That is right when the service reads "
-                        "it from its vk-token credential (LoadCredential= in govwatchd.service); "
-                        "`once`, `resolve` and `test-sink` run by hand need one of the others.");
-        else if (r < 0) {
-                log_error_errno(r, "Failed to read the VK token: %s",
-                                r == -ENODATA   ? "the token is empty"
-                                : r == -EBADMSG ? "the token has spaces or non-ASCII characters"
-                                                : strerror(-r));
-                return 1;
-        }
-        fprintf(stderr, "%s: OK (%zu %s, %zu %s)\n", arg_config, conf->n_watch,
-                plural(conf->n_watch, "watch entry", "watch entries"), conf->n_sinks,
-                plural(conf->n_sinks, "sink", "sinks"));
-        return 0;
+        if (r >= 0 || r == -ENOKEY)
+                fprintf(stderr, "%s: OK (%zu %s, %zu %s)\n", arg_config, p.conf->n_watch,
+                        plural(p.conf->n_watch, "watch entry", "watch entries"), p.conf->n_sinks,
+                        plural(p.conf->n_sinks, "sink", "sinks"));
+        govwatch_prepared_done(&p);
+        return r >= 0 || r == -ENOKEY ? 0 : 1;
 }
 
 /* Builds the whole pipeline; conf is handed over to the govwatch object. Without vk (test-sink)
  * there is no VK source, and no token is needed. */
 static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run, bool vk)
 {
-        _cleanup_config_free_ struct config *conf = NULL;
+        struct govwatch_prepared p = {0};
         _cleanup_free_ char *token = NULL;
         struct govwatch *gw = NULL;
         sd_event *event = NULL;
         int r;
 
-        r = load_config(&conf);
+        r = prepare(0, &p);
         if (r < 0)
                 return r;
-        r = vk ? config_read_token(conf, &token) : 0;
-        if (r == -ENOKEY)
-                return log_error_errno(r, "No VK token: set vk.token_file or $GOVWATCH_VK_TOKEN, "
-                                          "or run as the service with its vk-token credential.");
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the VK token: %m");
-        r = sd_event_default(&event);
-        if (r < 0)
-                return log_error_errno(r, "Failed to create the event loop: %m");
-        r = govwatch_new(event, conf, dry_run, &gw);
+        r = vk ? govwatch_read_token(p.conf, true, &token) : 0;
+        if (r >= 0) {
+                r = sd_event_default(&event);
+                if (r < 0)
+                        log_error_errno(r, "Failed to create the event loop: %m");
+        }
+        if (r < 0) {
+                govwatch_prepared_done(&p);
+                return r;
+        }
+        r = govwatch_new(event, &p, dry_run, &gw); /* takes p over */
         if (r < 0) {
                 sd_event_unref(event);
                 return r;
         }
-        TAKE_PTR(conf);
         if (vk) {
                 r = source_new(event, gw->http, gw->conf, token, &gw->source);
                 explicit_bzero(token, strlen(token));

@@ -23,6 +23,12 @@
 #define RULES_MAX_ALIASES   256
 #define RULES_MAX_GAP       20
 #define RULES_MAX_ITEMS     16
+/* Work bounds (rules.h has the ones the config shares): duplicate keys are found by comparing
+ * pairs and a word's alternatives are deduplicated by a scan, so both are capped, and a word class
+ * is expanded into every phrase that names it. */
+#define RULES_MAX_KEYS         1024 /* keys in one mapping: words, categories, a rule */
+#define RULES_MAX_CLASS_WORDS  1024 /* words in one word class */
+#define RULES_MAX_ALTERNATIVES 1024 /* forms one phrase word stands for, classes expanded */
 
 struct atom_slot {
         uint64_t hash;
@@ -405,6 +411,11 @@ static int compile_alternatives(struct ruleset *rs, char *word, bool in_class, c
                 r = compile_alternative(rs, alt, origin, ret_error);
                 if (r < 0)
                         return r;
+                if (rs->items[rs->n_items - 1].n_atoms > RULES_MAX_ALTERNATIVES)
+                        return set_error(ret_error,
+                                         "%s: a word stands for more than %d forms (alternatives "
+                                         "and word classes together)",
+                                         origin, RULES_MAX_ALTERNATIVES);
         }
         return 0;
 }
@@ -417,6 +428,12 @@ static bool is_negation_word(const char *w)
 static int compile_phrase(struct ruleset *rs, unsigned rule, const char *text, unsigned gap,
                           bool unless_negated, const char *origin, char **ret_error)
 {
+        if (strlen(text) > RULES_MAX_PHRASE_BYTES)
+                return set_error(ret_error, "%s: phrase longer than %d bytes", origin,
+                                 RULES_MAX_PHRASE_BYTES);
+        if (rs->n_phrases >= RULES_MAX_PHRASES)
+                return set_error(ret_error, "%s: more than %d phrases in the rules", origin,
+                                 RULES_MAX_PHRASES);
         _cleanup_free_ char *copy = strdup(text);
         if (!copy)
                 return -ENOMEM;
@@ -475,6 +492,11 @@ static int compile_phrase(struct ruleset *rs, unsigned rule, const char *text, u
 int ruleset_add_phrase(struct ruleset *rs, int category, const char *phrase, double weight,
                        bool veto, bool unless_negated, const char *origin, char **ret_error)
 {
+        if (rs->n_rules >= RULES_MAX_RULES)
+                return set_error(ret_error, "%s: more than %d rules", origin, RULES_MAX_RULES);
+        if (strlen(phrase) > RULES_MAX_PHRASE_BYTES)
+                return set_error(ret_error, "%s: phrase longer than %d bytes", origin,
+                                 RULES_MAX_PHRASE_BYTES);
         int rule = rule_push(rs, RULE_PHRASE, category, weight, veto, phrase, origin);
         if (rule < 0)
                 return rule;
@@ -486,6 +508,11 @@ int ruleset_add_regex(struct ruleset *rs, int category, const char *pattern, dou
 {
         int errcode;
         PCRE2_SIZE erroffset;
+        if (rs->n_rules >= RULES_MAX_RULES)
+                return set_error(ret_error, "%s: more than %d rules", origin, RULES_MAX_RULES);
+        if (strlen(pattern) > RULES_MAX_PATTERN_BYTES)
+                return set_error(ret_error, "%s: regex longer than %d bytes", origin,
+                                 RULES_MAX_PATTERN_BYTES);
         pcre2_code *re =
                 pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
                               PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF,
@@ -614,6 +641,9 @@ static int check_mapping(struct loader *l, const yaml_node_t *n, const char *wha
 {
         if (!n || n->type != YAML_MAPPING_NODE)
                 return node_error(l, n, "%s must be a mapping", what);
+        /* the duplicate check below compares pairs of keys */
+        if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > RULES_MAX_KEYS)
+                return node_error(l, n, "more than %d keys in %s", RULES_MAX_KEYS, what);
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
              p++) {
                 yaml_node_t *k = node_get(l, p->key);
@@ -682,6 +712,8 @@ static int load_rule(struct loader *l, int category, const yaml_node_t *n, bool 
                     *signal = mapping_get(l, n, "signal");
         if (!!phrase + !!phrases + !!signal != 1)
                 return node_error(l, n, "a rule needs exactly one of phrase, phrases, signal");
+        if (rs->n_rules >= RULES_MAX_RULES)
+                return node_error(l, n, "more than %d rules", RULES_MAX_RULES);
 
         if (signal) {
                 const char *s = scalar(signal);
@@ -716,8 +748,10 @@ static int load_rule(struct loader *l, int category, const yaml_node_t *n, bool 
         }
         for (size_t i = 0; i < n_list; i++) {
                 const char *s = scalar(list[i]);
-                if (!s)
+                if (!s) {
+                        strbuf_done(&source);
                         return node_error(l, list[i], "a phrase must be a string");
+                }
                 if ((i > 0 && strbuf_puts(&source, " | ") < 0) || strbuf_puts(&source, s) < 0) {
                         strbuf_done(&source);
                         return -ENOMEM;
@@ -819,6 +853,18 @@ static int load_words(struct loader *l, const yaml_node_t *n)
                 if (r < 0 || !def.buf) {
                         strbuf_done(&def);
                         return r < 0 ? r : node_error(l, v, "empty word class");
+                }
+                size_t n_words = 0;
+                for (const char *w = def.buf; *w; n_words++) {
+                        w += strspn(w, " \t\n");
+                        if (!*w)
+                                break;
+                        w += strcspn(w, " \t\n");
+                }
+                if (n_words > RULES_MAX_CLASS_WORDS) {
+                        strbuf_done(&def);
+                        return node_error(l, v, "word class with more than %d words",
+                                          RULES_MAX_CLASS_WORDS);
                 }
                 char **names = realloc(rs->class_names, (rs->n_classes + 1) * sizeof(char *));
                 if (names)

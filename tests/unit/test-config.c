@@ -1,8 +1,9 @@
 /* test-config.c — tests src/config.c and src/community_ref.c.
  *
- * Every tests/config/bad/NAME.yaml is loaded and its errors compared, byte for byte, with
- * NAME.expected (what `govwatchd --config tests/config/bad/NAME.yaml check-config` prints when run
- * from the source tree), so adding a case is adding two files. Set GOVWATCH_UPDATE_EXPECTED=1 to
+ * Every tests/config/bad/NAME.yaml goes through govwatch_prepare(), as check-config, run and
+ * reload do, and its errors are compared, byte for byte, with NAME.expected (what `govwatchd
+ * --config tests/config/bad/NAME.yaml check-config` prints when run from the source tree), so
+ * adding a case is adding two files. Set GOVWATCH_UPDATE_EXPECTED=1 to
  * write missing or changed .expected files — then read every one of them before committing.
  */
 #include <dirent.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "govwatch.h"
 #include "util.h"
 
 static char *source_dir;
@@ -96,9 +98,9 @@ static void test_bad_files(void **state)
                 snprintf(expected_path, sizeof(expected_path), "tests/config/bad/%s.expected",
                          names[i]);
 
-                struct config *c = NULL;
+                struct govwatch_prepared p = {0};
                 struct config_errors errors = {0};
-                int r = config_load(path, &c, &errors);
+                int r = govwatch_prepare(path, GOVWATCH_PREPARE_CHECK, &p, &errors);
                 _cleanup_free_ char *got = errors_text(&errors, path);
                 _cleanup_free_ char *expected = read_text(expected_path);
 
@@ -122,7 +124,7 @@ static void test_bad_files(void **state)
                                     got, expected);
                         failed++;
                 }
-                config_free(c);
+                govwatch_prepared_done(&p);
                 config_errors_done(&errors);
         }
         print_message("%zu bad configurations checked\n", n);
@@ -297,7 +299,7 @@ static void test_full_file_values(void **state)
         assert_string_equal(c->alerts[0], "mail");
 
         /* classifier: one addition to a built-in, one new category */
-        assert_non_null(strstr(c->classifier.rules_file, "/tests/config/good/rules.yaml"));
+        assert_non_null(strstr(c->classifier.rules_file, "/tests/config/good/rules/rules.yaml"));
         assert_int_equal(c->classifier.n_user, 2);
         assert_string_equal(c->classifier.user[0].name, "outage");
         assert_string_equal(c->classifier.user[0].phrases[0], "нет воды");
@@ -690,6 +692,156 @@ static void test_settings_reference(void **state)
         free(text);
 }
 
+/* Loads text (which must be refused) and returns its errors; checks that each is bounded. */
+static struct config_errors load_refused(const char *text, size_t len)
+{
+        struct config *c = NULL;
+        struct config_errors errors = {0};
+        assert_true(config_load_string("big.yaml", text, len, &c, &errors) < 0);
+        assert_null(c);
+        assert_true(errors.n_errors > 0);
+        for (size_t i = 0; i < errors.n_errors; i++)
+                if (strlen(errors.errors[i].message) > 512)
+                        fail_msg("a message of %zu bytes: %.100s...",
+                                 strlen(errors.errors[i].message), errors.errors[i].message);
+        return errors;
+}
+
+static bool errors_have(const struct config_errors *e, const char *needle)
+{
+        for (size_t i = 0; i < e->n_errors; i++)
+                if (strstr(e->errors[i].message, needle))
+                        return true;
+        return false;
+}
+
+/* A file with thousands of mistakes gets 100 messages of bounded size and a count of the rest,
+ * and names no more than a few of the many sinks it defines. */
+static void test_many_unknown_sinks_bounded(void **state)
+{
+        struct strbuf sb = {0};
+        assert_int_equal(strbuf_puts(&sb, "vk: {token_file: tests/config/vk-token}\nsinks:\n"), 0);
+        for (int i = 0; i < 200; i++)
+                assert_int_equal(strbuf_appendf(&sb, "  defined-sink-%03d: {type: console}\n", i),
+                                 0);
+        assert_int_equal(strbuf_puts(&sb, "watch:\n  - topic: t\n    communities: [club1]\n"
+                                          "    sinks: [defined-sink-000"),
+                         0);
+        for (int i = 0; i < 20000; i++)
+                assert_int_equal(strbuf_appendf(&sb, ", zz%05d", i), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n"), 0);
+
+        struct config_errors errors = load_refused(sb.buf, sb.len);
+        assert_int_equal(errors.n_errors, 101);
+        assert_string_equal(errors.errors[0].message, "19900 more errors not shown (after the "
+                                                      "first 100)");
+        assert_non_null(strstr(errors.errors[1].message,
+                               "unknown sink 'zz00000' in watch entry (defined: defined-sink-000, "
+                               "defined-sink-001, "));
+        assert_non_null(strstr(errors.errors[1].message, "defined-sink-007 and 192 more)"));
+        config_errors_done(&errors);
+        strbuf_done(&sb);
+}
+
+static void test_work_bounds(void **state)
+{
+        struct strbuf sb = {0};
+        struct config_errors e;
+        const char *head = "vk: {token_file: tests/config/vk-token}\n";
+        const char *tail = "watch:\n  - {topic: t, communities: [club1], sinks: [s]}\n";
+
+        /* sinks */
+        assert_int_equal(strbuf_appendf(&sb, "%ssinks:\n", head), 0);
+        for (int i = 0; i < 257; i++)
+                assert_int_equal(strbuf_appendf(&sb, "  s%d: {type: console}\n", i), 0);
+        e = load_refused(sb.buf, sb.len);
+        assert_true(errors_have(&e, "more than 256 sinks"));
+        config_errors_done(&e);
+        strbuf_done(&sb);
+
+        /* watch entries */
+        assert_int_equal(strbuf_appendf(&sb, "%ssinks: {s: {type: console}}\nwatch:\n", head), 0);
+        for (int i = 0; i < 10001; i++)
+                assert_int_equal(
+                        strbuf_puts(&sb, "- {topic: t, communities: [club1], sinks: [s]}\n"), 0);
+        e = load_refused(sb.buf, sb.len);
+        assert_int_equal(e.n_errors, 1);
+        assert_string_equal(e.errors[0].message, "more than 10000 watch entries");
+        assert_int_equal(e.errors[0].mark.line, 10004);
+        config_errors_done(&e);
+        strbuf_done(&sb);
+
+        /* communities, over all entries */
+        assert_int_equal(strbuf_appendf(&sb, "%ssinks: {s: {type: console}}\nwatch:\n", head), 0);
+        for (int w = 0; w < 2; w++) {
+                assert_int_equal(strbuf_puts(&sb, "- {topic: t, sinks: [s], communities: [club1"),
+                                 0);
+                for (int i = 1; i < 25001; i++)
+                        assert_int_equal(strbuf_puts(&sb, ",club1"), 0);
+                assert_int_equal(strbuf_puts(&sb, "]}\n"), 0);
+        }
+        e = load_refused(sb.buf, sb.len);
+        assert_int_equal(e.n_errors, 1);
+        assert_string_equal(e.errors[0].message, "more than 50000 communities in the watch list");
+        config_errors_done(&e);
+        strbuf_done(&sb);
+
+        /* the classifier's phrases, regexes and exclusions */
+        assert_int_equal(strbuf_appendf(&sb, "%ssinks: {s: {type: console}}\n%s", head, tail), 0);
+        assert_int_equal(
+                strbuf_puts(&sb, "classifier:\n  categories:\n    live:\n      phrases: [a"), 0);
+        for (int i = 0; i < 3000; i++)
+                assert_int_equal(strbuf_puts(&sb, ",a"), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n    outage:\n      exclude: [b"), 0);
+        for (int i = 0; i < 2000; i++)
+                assert_int_equal(strbuf_puts(&sb, ",b"), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n"), 0);
+        e = load_refused(sb.buf, sb.len);
+        assert_int_equal(e.n_errors, 1);
+        assert_string_equal(e.errors[0].message,
+                            "more than 5000 phrases, regexes and exclusions in the classifier's "
+                            "categories");
+        config_errors_done(&e);
+        strbuf_done(&sb);
+
+        /* lengths: names, a phrase, a regex; and a message quoting a long value stays short */
+        char long_word[1100];
+        memset(long_word, 'x', sizeof(long_word) - 1);
+        long_word[sizeof(long_word) - 1] = '\0';
+        assert_int_equal(
+                strbuf_appendf(&sb,
+                               "%ssinks: {s: {type: console}, %.65s: {type: console}}\n%s"
+                               "classifier:\n  rules: /nonexistent/%s.yaml\n  categories:\n"
+                               "    %.65s: {phrases: [a]}\n    live:\n      phrases: [%s]\n"
+                               "      regex: ['%s']\n",
+                               head, long_word, tail, long_word, long_word, long_word, long_word),
+                0);
+        e = load_refused(sb.buf, sb.len);
+        assert_true(errors_have(&e, "is longer than 64 bytes"));
+        assert_true(errors_have(&e, "sink name 'xxxx"));
+        assert_true(errors_have(&e, "category name 'xxxx"));
+        assert_true(errors_have(&e, "is longer than 1024 bytes"));
+        /* the rules file is not there: the phrases cannot be judged without it */
+        assert_true(errors_have(&e, "classifier.rules: /nonexistent/xxxx"));
+        for (size_t i = 0; i < e.n_errors; i++)
+                if (strstr(e.errors[i].message, "classifier.rules:"))
+                        assert_int_equal(strlen(e.errors[i].message), 512);
+        config_errors_done(&e);
+        strbuf_done(&sb);
+
+        /* a phrase too long for the classifier, judged against the installed rules */
+        assert_int_equal(strbuf_appendf(&sb,
+                                        "%ssinks: {s: {type: console}}\n%sclassifier:\n"
+                                        "  categories: {live: {phrases: [%s]}}\n",
+                                        head, tail, long_word),
+                         0);
+        e = load_refused(sb.buf, sb.len);
+        assert_int_equal(e.n_errors, 1);
+        assert_string_equal(e.errors[0].message, "phrase: phrase longer than 1024 bytes");
+        config_errors_done(&e);
+        strbuf_done(&sb);
+}
+
 static void test_unreadable_file(void **state)
 {
         struct config *c = NULL;
@@ -736,6 +888,8 @@ int main(void)
                 cmocka_unit_test_setup(test_hostile_input_is_refused_quickly, setup),
                 cmocka_unit_test_setup(test_settings_reference, setup),
                 cmocka_unit_test_setup(test_unreadable_file, setup),
+                cmocka_unit_test_setup(test_many_unknown_sinks_bounded, setup),
+                cmocka_unit_test_setup(test_work_bounds, setup),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         free(source_dir);
