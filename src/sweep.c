@@ -413,6 +413,57 @@ static int resolve_one(struct sweep *sw, const char *screen_name)
         return r;
 }
 
+static struct target *target_of(struct govwatch *gw, int64_t owner_id);
+static void target_drop(struct govwatch *gw, struct target *t);
+
+/* "is deleted" when groups.getById marks a community as gone for good, else NULL. It reads the
+ * answer vk_groups_parse read: its groups' "deactivated", which struct vk_group does not carry. */
+static const char *group_deactivated(const json_t *response, int64_t group_id)
+{
+        const json_t *groups =
+                json_is_array(response) ? response : json_object_get(response, "groups");
+        for (size_t i = 0; i < json_array_size(groups); i++) {
+                const json_t *o = json_array_get(groups, i);
+                const json_t *id = json_object_get(o, "id");
+                const json_t *d = json_object_get(o, "deactivated");
+                if (!json_is_integer(id) || json_integer_value(id) != group_id)
+                        continue;
+                if (!json_is_string(d))
+                        return NULL;
+                /* only a deletion is for good: a banned community may come back, and is
+                 * polled (and its error 18 reported) like any unreadable wall */
+                return streq(json_string_value(d), "deleted") ? "is deleted" : NULL;
+        }
+        return NULL;
+}
+
+/* groups.getById says the community a watch-list entry names is gone, or does not know its id
+ * (a mistyped one): said once for each entry that names it, and not polled, since VK would only
+ * answer its wall.get with error 15 ("wall is disabled") and spend the daily budget on it. Its
+ * name is not cached, so a reload or a restart asks again. */
+static void community_gone(struct sweep *sw, const char *key, int64_t group_id, const char *state)
+{
+        struct govwatch *gw = sw->gw;
+
+        for (size_t w = 0; w < gw->conf->n_watch; w++) {
+                const struct watch_conf *wc = &gw->conf->watch[w];
+                for (size_t c = 0; c < wc->n_communities; c++) {
+                        const struct community_ref *ref = &wc->communities[c];
+                        if ((ref->kind == COMMUNITY_REF_ID && ref->owner_id == -group_id) ||
+                            (ref->kind == COMMUNITY_REF_SCREEN_NAME &&
+                             streq(ref->screen_name, key)))
+                                log_warning("%s:%u:%u: community '%s' (id %" PRId64 ") %s on VK, "
+                                            "skipping it",
+                                            gw->conf->path, ref->mark.line, ref->mark.column,
+                                            ref->raw, group_id, state);
+                }
+        }
+        sw->errors++;
+        struct target *t = target_of(gw, -group_id);
+        if (t)
+                target_drop(gw, t);
+}
+
 static void on_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
 {
         struct resolve_call *rc = userdata;
@@ -426,15 +477,23 @@ static void on_groups(struct vk_result *res, int error_code, const char *msg, vo
                 token_refused(sw->gw, res);
                 goto out;
         }
-        if (res && res->calls[0].error_code == 0 &&
-            vk_groups_parse(res->calls[0].response, &groups, &n_groups) < 0)
-                log_warning("groups.getById answered in an unexpected shape, ignoring");
+        bool parsed = false;
+        if (res && res->calls[0].error_code == 0) {
+                parsed = vk_groups_parse(res->calls[0].response, &groups, &n_groups) >= 0;
+                if (!parsed)
+                        log_warning("groups.getById answered in an unexpected shape, ignoring");
+        }
         if (!res || (res->calls[0].error_code != 0 &&
                      vk_error_class_of(res->calls[0].error_code) != VK_ERROR_CONFIG)) {
                 log_warning("Failed to resolve community names (%s); will retry next sweep.",
                             res ? res->calls[0].error_msg : msg);
                 sw->resolve_incomplete = true;
         }
+        /* VK answered for every id asked: those it left out do not exist (none known: error 100) */
+        bool answered =
+                res && (res->calls[0].error_code == 0
+                                ? parsed
+                                : vk_error_class_of(res->calls[0].error_code) == VK_ERROR_CONFIG);
 
         /* a name VK did not return as a group may be a personal page: ask resolveScreenName */
         for (char **name = rc->names; *name; name++) {
@@ -444,11 +503,16 @@ static void on_groups(struct vk_result *res, int error_code, const char *msg, vo
                         if (by_id ? groups[i].id == strtoll(*name, NULL, 10)
                                   : strcasecmp(groups[i].screen_name, *name) == 0)
                                 g = &groups[i];
-                if (g) {
+                const char *gone = g ? group_deactivated(res->calls[0].response, g->id) : NULL;
+                if (gone)
+                        community_gone(sw, *name, g->id, gone);
+                else if (g) {
                         r = targets_add_resolved(sw->gw, *name, -g->id, g->name);
                         if (r < 0)
                                 sw->result = r;
-                } else if (res && !by_id) {
+                } else if (by_id && answered)
+                        community_gone(sw, *name, strtoll(*name, NULL, 10), "does not exist");
+                else if (res && !by_id) {
                         r = resolve_one(sw, *name);
                         if (r < 0)
                                 sw->result = r;
@@ -495,6 +559,15 @@ static int resolve_names(struct sweep *sw, char **names)
 /* Personal pages are named by users.get, once every other resolution call has come back: by
  * then every page is a target, whichever way the watch list wrote it. */
 
+/* Before polling starts only: jobs refer to targets by index. */
+static void target_drop(struct govwatch *gw, struct target *t)
+{
+        target_done(t);
+        size_t i = (size_t)(t - gw->targets);
+        memmove(t, t + 1, (gw->n_targets - i - 1) * sizeof(*t));
+        gw->n_targets--;
+}
+
 static struct target *target_of(struct govwatch *gw, int64_t owner_id)
 {
         for (size_t i = 0; i < gw->n_targets; i++)
@@ -525,10 +598,7 @@ static void user_deactivated(struct sweep *sw, struct target *t, const char *sta
                 }
         }
         sw->errors++;
-        target_done(t);
-        size_t i = (size_t)(t - gw->targets);
-        memmove(t, t + 1, (gw->n_targets - i - 1) * sizeof(*t));
-        gw->n_targets--;
+        target_drop(gw, t);
 }
 
 static int user_named(struct govwatch *gw, struct target *t, const char *name)
@@ -1345,8 +1415,14 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
                         continue;
                 }
                 if (w->n_skipped > 0)
-                        log_debug("%zu malformed posts skipped on %" PRId64, w->n_skipped,
-                                  t->route.owner_id);
+                        log_debug("%zu malformed %s skipped on %" PRId64 " (first: %s)",
+                                  w->n_skipped, plural(w->n_skipped, "post", "posts"),
+                                  t->route.owner_id, strempty(w->skip_reason));
+                for (size_t k = 0; k < w->n_posts; k++)
+                        if (w->posts[k]->text_truncated)
+                                log_debug("Post %" PRId64 "_%" PRId64
+                                          ": text cut to its first %d bytes (POST_TEXT_MAX)",
+                                          w->posts[k]->owner_id, w->posts[k]->id, POST_TEXT_MAX);
                 size_t page_posts = w->n_posts;
                 int64_t wall_count = w->count;
                 int64_t oldest = INT64_MAX;

@@ -579,6 +579,154 @@ class MutationTest(unittest.TestCase):
         self.assertIn("response", self.emu.api("wall.get", {"owner_id": -100004}))
 
 
+class QuirksTest(unittest.TestCase):
+    """The switches that make the emulator as strange as VK (README "Quirks"); each test gets
+    its own emulator, the quirks coming from the scenario file and /_control/quirks."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="vkemu-quirks-")
+        self.emu = None
+
+    def tearDown(self):
+        if self.emu:
+            self.emu.stop()
+        self.tmp.cleanup()
+
+    def start(self, quirks):
+        with open(BASIC, encoding="utf-8") as f:
+            scenario = json.load(f)
+        scenario["quirks"] = quirks
+        path = os.path.join(self.tmp.name, "quirks.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(scenario, f)
+        self.emu = Emulator(path, args=["--token", TOKEN, "--quiet"])
+
+    def test_defaults_are_the_kind_vk_but_for_the_post_fields(self):
+        self.start({})
+        q = self.emu.control("quirks")
+        self.assertEqual(q, {"execute_errors_tail": None, "execute_all_failed": "falses",
+                             "missing_wall_error": 100, "missing_wall_error_msg": None,
+                             "missing_group": "omit", "live_video": "as_given",
+                             "post_extras": True})
+        r = self.emu.api("execute", {"code": execute_code(
+            "API.wall.get({owner_id:-100004})", "API.wall.get({owner_id:-100005})")})
+        self.assertEqual(r["response"], [False, False])
+        self.assertEqual([e["method"] for e in r["execute_errors"]], ["wall.get", "wall.get"])
+
+    def test_execute_errors_tail(self):
+        self.start({"execute_errors_tail": "last"})
+        code = execute_code("API.wall.get({owner_id:-100004})", "API.wall.get({owner_id:-100001})",
+                            "API.wall.get({owner_id:-100005})")
+        r = self.emu.api("execute", {"code": code})
+        self.assertEqual([x is False for x in r["response"]], [True, False, True])
+        self.assertEqual([(e["method"], e["error_code"]) for e in r["execute_errors"]],
+                         [("wall.get", 15), ("wall.get", 18), ("execute", 18)])
+        self.assertEqual(r["execute_errors"][2]["error_msg"], r["execute_errors"][1]["error_msg"])
+        self.emu.control("quirks", {"execute_errors_tail": 13})
+        r = self.emu.api("execute", {"code": code})
+        self.assertEqual(r["execute_errors"][-1],
+                         {"method": "execute", "error_code": 13,
+                          "error_msg": "Runtime error occurred during code invocation"})
+        # nothing failed: no entries at all, the tail included
+        r = self.emu.api("execute", {"code": execute_code("API.wall.get({owner_id:-100001})")})
+        self.assertNotIn("execute_errors", r)
+
+    def test_execute_all_failed_null_is_the_recorded_shape(self):
+        self.start({"execute_all_failed": "null", "execute_errors_tail": 15})
+        r = self.emu.api("execute", {"code": execute_code(
+            "API.wall.get({owner_id:-100004})", "API.wall.get({owner_id:-100005})")})
+        # the keys of vk-fixtures/execute-response-null-with-execute_errors.json
+        self.assertIsNone(r["response"])
+        self.assertEqual([e["method"] for e in r["execute_errors"]],
+                         ["wall.get", "wall.get", "execute"])
+        self.assertEqual(set(r["execute_errors"][2]), {"method", "error_code", "error_msg"})
+        # one call succeeding keeps the array
+        r = self.emu.api("execute", {"code": execute_code(
+            "API.wall.get({owner_id:-100004})", "API.wall.get({owner_id:-100001})")})
+        self.assertEqual(r["response"][0], False)
+        self.assertEqual(r["response"][1]["count"], 3)
+
+    def test_missing_community(self):
+        self.start({"missing_wall_error": 15, "missing_group": "deleted"})
+        err = self.emu.api("wall.get", {"owner_id": -987654})["error"]
+        self.assertEqual((err["error_code"], err["error_msg"]),
+                         (15, "Access denied: wall is disabled"))
+        r = self.emu.api("execute", {"code": execute_code("API.wall.get({owner_id:-987654})")})
+        self.assertEqual(r["execute_errors"][0]["error_code"], 15)
+        groups = self.emu.api("groups.getById",
+                              {"group_ids": "987654,club987655,test_admin,nope"})["response"]
+        self.assertEqual([(g["id"], g["name"], g.get("deactivated")) for g in groups["groups"]],
+                         [(987654, "DELETED", "deleted"), (987655, "DELETED", "deleted"),
+                          (100001, "Администрация тестового района", None)])
+        self.assertEqual(groups["groups"][0]["screen_name"], "club987654")
+        # a screen name VK does not know is still left out, and resolveScreenName says []
+        self.assertEqual(self.emu.api("utils.resolveScreenName", {"screen_name": "nope"}),
+                         {"response": []})
+        self.emu.control("quirks", {"missing_group": "omit", "missing_wall_error": 100})
+        self.assertEqual(self.emu.api("groups.getById", {"group_ids": "987654"})
+                         ["error"]["error_code"], 100)
+        self.assertEqual(self.emu.api("wall.get", {"owner_id": -987654})["error"]["error_code"],
+                         100)
+
+    def test_live_video_flags(self):
+        self.start({})
+        added = self.emu.control("add_post", {"owner_id": -100002, "post": {
+            "text": "Эфир", "attachments": [
+                {"type": "video", "video": {"id": 7, "owner_id": -100002, "type": "live",
+                                            "live": 1, "upcoming": 1, "live_start_time": "+3600"}},
+                {"type": "video", "video": {"id": 8, "owner_id": -100002, "type": "video"}}]}})
+        want = {"as_given": ("live", 1, 1), "type_only": ("live", None, 1),
+                "flag_only": ("video", 1, 1), "upcoming_only": ("video", None, 1)}
+        for mode, (vtype, live, upcoming) in want.items():
+            with self.subTest(mode=mode):
+                self.emu.control("quirks", {"live_video": mode})
+                items = self.emu.api("wall.get", {"owner_id": -100002})["response"]["items"]
+                post = [p for p in items if p["id"] == added["id"]][0]
+                stream, plain = (a["video"] for a in post["attachments"])
+                self.assertEqual((stream["type"], stream.get("live"), stream.get("upcoming")),
+                                 (vtype, live, upcoming))
+                self.assertGreater(stream["live_start_time"], added["date"])
+                self.assertEqual(plain, {"id": 8, "owner_id": -100002, "type": "video"})
+
+    def test_post_extras(self):
+        self.start({})
+        items = self.emu.api("wall.get", {"owner_id": -100002})["response"]["items"]
+        for post in items:
+            self.assertEqual(post["inner_type"], "wall_wallpost")
+            self.assertIs(post["has_tags"], False)
+            self.assertIs(post["is_favorite"], False)
+            self.assertRegex(post["web_view_token"], r"^[0-9a-f]{18}$")
+            self.assertRegex(post["hash"], r"^[0-9a-f]{22}$")
+            self.assertEqual((post["short_text_rate"], post["carousel_offset"]), (0.8, 0))
+            self.assertIn("is_donut", post["donut"])
+            for key in ("post_source", "comments", "likes", "reposts", "views"):
+                self.assertIsInstance(post[key], dict)
+            for orig in post.get("copy_history", []):
+                self.assertEqual(orig["inner_type"], "wall_wallpost")
+        # the same on every run, different between posts
+        again = self.emu.api("wall.get", {"owner_id": -100002})["response"]["items"]
+        self.assertEqual([p["hash"] for p in items], [p["hash"] for p in again])
+        self.assertEqual(len({p["web_view_token"] for p in items}), len(items))
+        self.emu.control("quirks", {"post_extras": False})
+        post = self.emu.api("wall.get", {"owner_id": -100002})["response"]["items"][0]
+        for key in ("inner_type", "has_tags", "web_view_token", "hash", "donut"):
+            self.assertNotIn(key, post)
+
+    def test_bad_quirks_are_refused(self):
+        self.start({})
+        for body in ({"nope": 1}, {"execute_errors_tail": "first"}, {"missing_wall_error": 0},
+                     {"live_video": "sometimes"}, {"post_extras": 1}):
+            with self.subTest(body=body):
+                self.assertIn("quirk", self.emu.control("quirks", body, expect=400)["error"])
+        path = os.path.join(self.tmp.name, "bad.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"token": "x", "quirks": {"missing_group": "maybe"}}, f)
+        proc = subprocess.run([PYTHON, VKEMU, "--scenario", path], capture_output=True,
+                              text=True, timeout=10)
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("quirk missing_group", proc.stderr)
+
+
 class LifecycleTest(unittest.TestCase):
     def write(self, tmp, name, obj):
         path = os.path.join(tmp, name)
@@ -666,7 +814,8 @@ class LifecycleTest(unittest.TestCase):
             self.assertNotIn("execute_errors", r)
             text = json.dumps(r, ensure_ascii=False)
             self.assertNotIn("{{", text)
-            self.assertNotIn("_offset", text)
+            # no relative time left unresolved (VK's own carousel_offset is a real key)
+            self.assertNotRegex(text, r'"(date|edited|live_start_time|created|end_date)_offset"')
             lives = []
             for wall in r["response"][:5]:
                 self.assertEqual(wall["items"][0].get("is_pinned"), 1)

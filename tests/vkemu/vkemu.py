@@ -81,6 +81,9 @@ Scenario file (JSON)
     "escape_slashes": true,
     "limits": {"rps": 3, "daily_wall_get": 5000},        # 0 or absent = unlimited
                                              # "rps_mode": "window" (default) | "bucket"
+    "quirks": {"execute_errors_tail": "last",  # where VK is stranger (README "Quirks"):
+               "execute_all_failed": "null",  # also missing_wall_error(_msg), missing_group,
+               "post_extras": true},          # live_video; /_control/quirks changes them
     "communities": [
       {"id": 123,                            # positive group id
        "screen_name": "some_name",           # default club<id>
@@ -138,6 +141,7 @@ Control endpoints (no auth; JSON bodies; answers are JSON)
        instead), bom (a normal answer with a UTF-8 BOM in front, as some real
        answers have).  "delay" also applies before any other kind.
   POST /_control/clear_faults,   GET /_control/faults
+  POST /_control/quirks           {quirk: value, ...} -> every quirk's value
   POST /_control/set_limits       {"rps"?, "rps_mode"?, "daily_wall_get"?}
   POST /_control/reset_counters   requests, wall.get budget, rps windows
   GET  /_control/stats            {"requests", "wall_get_calls", "per_method", ...}
@@ -238,6 +242,103 @@ COMMUNITY_KEYS = {"id", "screen_name", "name", "type", "is_closed", "deactivated
                   "error_msg", "posts"} | set(DEFAULT_PHOTOS)
 # Scenario post keys that vkemu turns into VK objects instead of passing through.
 COUNTER_KEYS = ("comments", "likes", "reposts", "views")
+
+# Quirks: where real VK is stranger than a tidy emulator, a switch (scenario "quirks", or
+# /_control/quirks at run time) makes the emulator as strange.  Value: (default, check, what).
+WALL_DISABLED_MSG = "Access denied: wall is disabled"
+LIVE_VIDEO_MODES = ("as_given", "type_only", "flag_only", "upcoming_only")
+
+
+def _quirk_tail(v):
+    return v is None or v == "last" or (isinstance(v, int) and not isinstance(v, bool) and v > 0)
+
+
+def _quirk_code(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+QUIRKS = {
+    # execute: after the entries of the failed calls, one more attributed to execute itself
+    "execute_errors_tail": (None, _quirk_tail, "null, \"last\" or an error code"),
+    # execute: when every inner call failed, "response" is null (not [false, ...])
+    "execute_all_failed": ("falses", lambda v: v in ("falses", "null"), "\"falses\" or \"null\""),
+    # wall.get of an owner the scenario does not know (a mistyped id)
+    "missing_wall_error": (100, _quirk_code, "an error code"),
+    "missing_wall_error_msg": (None, lambda v: v is None or isinstance(v, str), "a string"),
+    # groups.getById of a group id the scenario does not know: left out, or a DELETED stub
+    "missing_group": ("omit", lambda v: v in ("omit", "deleted"), "\"omit\" or \"deleted\""),
+    # how a stream's video attachment says it is one (live: 1, type: "live", upcoming: 1)
+    "live_video": ("as_given", lambda v: v in LIVE_VIDEO_MODES, " | ".join(LIVE_VIDEO_MODES)),
+    # the keys real posts carry and govwatch ignores (has_tags, inner_type, hash, ...)
+    "post_extras": (True, lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def check_quirks(quirks, error):
+    """quirks merged over the defaults; error(msg) raises on a bad key or value."""
+    if not isinstance(quirks, dict):
+        raise error("\"quirks\" must be an object")
+    out = {}
+    for key, value in quirks.items():
+        if key not in QUIRKS:
+            raise error("unknown quirk %r (known: %s)" % (key, ", ".join(sorted(QUIRKS))))
+        if not QUIRKS[key][1](value):
+            raise error("quirk %s must be %s, not %r" % (key, QUIRKS[key][2], value))
+        out[key] = value
+    return out
+
+
+def _stable_token(seed, n):
+    """n hex digits that are the same on every run for one post (VK's look random)."""
+    x, out = seed * 2654435761 + 97, []
+    while len(out) < n:
+        x = (x * 6364136223846793005 + 1442695040888963407) % (1 << 64)
+        out.append("%x" % (x >> 60))
+    return "".join(out)
+
+
+def post_extras(seed, text):
+    """What VK adds to every post of a 5.199 wall.get that govwatch never reads."""
+    return {
+        "type": "post",
+        "inner_type": "wall_wallpost",
+        "has_tags": False,
+        "is_favorite": False,
+        "hash": _stable_token(seed, 22),
+        "web_view_token": _stable_token(seed + 1, 18),
+        "short_text_rate": 0.8,
+        "carousel_offset": 0,
+        **({"zoom_text": True} if 0 < len(text) <= 160 else {}),
+    }
+
+
+def is_stream(video):
+    return isinstance(video, dict) and bool(
+        video.get("live") or video.get("upcoming") or video.get("type") == "live")
+
+
+def shape_live(attachments, mode):
+    """Copies of attachments whose stream videos say so the way `mode` has it."""
+    if mode == "as_given" or not isinstance(attachments, list):
+        return attachments
+    out = []
+    for a in attachments:
+        video = a.get("video") if isinstance(a, dict) and a.get("type") == "video" else None
+        if not is_stream(video) or (mode == "upcoming_only" and not video.get("upcoming")):
+            out.append(a)
+            continue
+        video = dict(video)
+        if mode == "type_only":        # type "live" (and upcoming), no live: 1
+            video["type"] = "live"
+            video.pop("live", None)
+        elif mode == "flag_only":      # live: 1, an ordinary type
+            video["type"] = "video"
+            video["live"] = 1
+        else:                          # upcoming: 1 alone
+            video["type"] = "video"
+            video.pop("live", None)
+        out.append(dict(a, video=video))
+    return out
 
 
 class VkError(Exception):
@@ -571,7 +672,7 @@ class Wall:
             ids.insert(0, self.pinned_id)
         return [self.posts[i] for i in ids]
 
-    def render(self, post):
+    def render(self, post, quirks):
         pid = post["id"]
         # Stable "random" counters: tests compare whole answers between runs.
         seed = abs(self.owner_id) * 31 + pid
@@ -587,9 +688,9 @@ class Wall:
         if pid == self.pinned_id:
             out["is_pinned"] = 1
         if "attachments" in post:
-            out["attachments"] = post["attachments"]
+            out["attachments"] = shape_live(post["attachments"], quirks["live_video"])
         if "copy_history" in post:
-            out["copy_history"] = [render_copy(c) for c in post["copy_history"]]
+            out["copy_history"] = [render_copy(c, quirks) for c in post["copy_history"]]
         out["post_source"] = post.get("post_source", {"type": "vk"})
         counts = {"comments": seed % 29, "likes": seed % 97, "reposts": seed % 13,
                   "views": 150 + seed * 37 % 4850}
@@ -610,19 +711,29 @@ class Wall:
         if "donut" in post:
             donut = post["donut"]
             out["donut"] = donut if isinstance(donut, dict) else {"is_donut": bool(donut)}
+        elif quirks["post_extras"]:
+            out["donut"] = {"is_donut": False}
+        if quirks["post_extras"]:
+            for key, value in post_extras(seed, out["text"]).items():
+                out.setdefault(key, post.get(key, value))
         for key, value in post.items():
             if key not in out and key not in COUNTER_KEYS:
                 out[key] = value
         return out
 
 
-def render_copy(src):
+def render_copy(src, quirks):
     out = {"id": src.get("id"), "owner_id": src.get("owner_id"),
            "from_id": src.get("from_id", src.get("owner_id")), "date": src.get("date"),
            "post_type": src.get("post_type", "post"), "text": src.get("text", "")}
     if "attachments" in src:
-        out["attachments"] = src["attachments"]
+        out["attachments"] = shape_live(src["attachments"], quirks["live_video"])
     out["post_source"] = src.get("post_source", {"type": "vk"})
+    if quirks["post_extras"] and isinstance(src.get("id"), int) \
+            and isinstance(src.get("owner_id"), int):
+        extras = post_extras(abs(src["owner_id"]) * 31 + src["id"], out["text"] or "")
+        for key in ("type", "inner_type", "hash"):
+            out[key] = extras[key]
     for key, value in src.items():
         out.setdefault(key, value)
     return out
@@ -639,7 +750,7 @@ def load_scenario(path):
     if not isinstance(data, dict):
         raise ScenarioError("top level must be an object")
     known = {"token", "utc_offset_hours", "escape_slashes", "limits", "communities", "users",
-             "timeline", "description"}
+             "timeline", "description", "quirks"}
     for key in data:
         if key not in known:
             raise ScenarioError("unknown key %r (known: %s)" % (key, ", ".join(sorted(known))))
@@ -664,6 +775,8 @@ class Emulator:
         self.clock = Clock(start if start is not None else time.time(),
                            scenario.get("utc_offset_hours", 3))
         self.escape_slashes = bool(scenario.get("escape_slashes", True))
+        self.quirks = {key: spec[0] for key, spec in QUIRKS.items()}
+        self.quirks.update(check_quirks(scenario.get("quirks", {}), ScenarioError))
         self.rps = int(limits.get("rps") or 0)
         self.rps_mode = limits.get("rps_mode") or "window"
         if self.rps_mode not in RPS_MODES:
@@ -908,11 +1021,16 @@ class Emulator:
         self.wall_get_by_owner[owner_id] += 1
         wall = self.walls.get(owner_id)
         if wall is None:
-            raise param_error("owner_id is undefined")
+            code = self.quirks["missing_wall_error"]
+            if code == 100:
+                raise param_error("owner_id is undefined")
+            # real VK answers a community id that does not exist with 15, not 100
+            raise VkError(code, self.quirks["missing_wall_error_msg"]
+                          or (WALL_DISABLED_MSG if code == 15 else None))
         if wall.error_code:
             raise VkError(wall.error_code, wall.error_msg)
         posts = wall.ordered()
-        items = [wall.render(p) for p in posts[offset:offset + count]]
+        items = [wall.render(p, self.quirks) for p in posts[offset:offset + count]]
         answer = {"count": len(posts), "items": items}
         if str(params.get("extended", "0")) == "1":
             # VK names every owner the page mentions: the wall's own and the reposted ones
@@ -971,6 +1089,16 @@ class Emulator:
             wall = self.walls.get(owner) if owner is not None and owner < 0 else None
             if wall is not None:
                 groups.append(self.render_group(wall.info, fields))
+                continue
+            m = re.fullmatch(r"(?:club|public|event)?(\d+)", item.lower())
+            if self.quirks["missing_group"] == "deleted" and m and int(m.group(1)) > 0:
+                # what VK shows for a community that is gone: a stub named DELETED
+                ident = int(m.group(1))
+                groups.append(self.render_group({
+                    "id": ident, "name": "DELETED", "screen_name": "club%d" % ident,
+                    "is_closed": 0, "type": "group", "deactivated": "deleted",
+                    **{k: "https://vk.com/images/deactivated_%s.png" % k[6:]
+                       for k in DEFAULT_PHOTOS}}, []))
         if not groups:
             raise param_error("group_ids is undefined")
         return {"groups": groups, "profiles": []}
@@ -1063,8 +1191,17 @@ class Emulator:
         info["inner_calls"] = len(calls)
         if not calls:
             body = {"response": None}
+        elif len(errors) == len(calls) and self.quirks["execute_all_failed"] == "null":
+            body = {"response": None}   # as vk-fixtures/execute-response-null-...json
         else:
             body = {"response": results[0] if single else results}
+        tail = self.quirks["execute_errors_tail"]
+        if errors and tail is not None:
+            # real VK closes the list with an entry of execute's own, its code varying:
+            # 13 (runtime error) or that of the last failure
+            code, msg = ((errors[-1]["error_code"], errors[-1]["error_msg"]) if tail == "last"
+                         else (tail, ERROR_MESSAGES.get(tail, "Unknown error occurred")))
+            errors.append({"method": "execute", "error_code": code, "error_msg": msg})
         if errors:
             body["execute_errors"] = errors
         return body
@@ -1185,6 +1322,9 @@ class Emulator:
                     raise ControlError("\"error_code\" must be an integer or null")
                 wall.error_code, wall.error_msg = code, body.get("error_msg")
                 return {"owner_id": wall.owner_id, "error_code": code}
+            if name == "quirks":
+                self.quirks.update(check_quirks(body, ControlError))
+                return dict(self.quirks)
             if name == "fault":
                 return self._add_fault(body)
             if name == "faults":
