@@ -13,8 +13,9 @@ GOVWATCH_BUILD_PACKAGES=(
 GOVWATCH_PACKAGE_PACKAGES=(
         debhelper dpkg-dev fakeroot lintian systemd
 )
+# clang and libclang-rt-14-dev: the libFuzzer targets of tests/fuzz (scripts/test.sh, fuzz.sh)
 GOVWATCH_TEST_PACKAGES=(
-        libcmocka-dev clang-format sqlite3 openssl
+        libcmocka-dev clang-format clang libclang-rt-14-dev sqlite3 openssl
         python3-aiosmtpd dbus dunst xvfb xauth python3-dbus python3-gi libnotify-bin
         systemd man-db bash-completion git "${GOVWATCH_PACKAGE_PACKAGES[@]}"
 )
