@@ -59,9 +59,15 @@ struct time_match {
         unsigned flags;
 };
 
+/* How far after its post a stated time may be and still be a start: announcements are made days
+ * or weeks ahead, a season ahead at most. "31.12.9999 в 18:00" or "через 100 лет" would otherwise
+ * become a reminder that fires never, or in a century. */
+#define TIMEPARSE_HORIZON (INT64_C(400) * 86400)
+
 /* Finds start times (a time of day, with the date it belongs to; ends of ranges such as
  * "до 17:00" are skipped) in tokens [0, t->n). Returns how many were written to out (at most
- * max), in text order; none when post_date is outside [TIMEPARSE_TIME_MIN, TIMEPARSE_TIME_MAX]. */
+ * max), in text order; none when post_date is outside [TIMEPARSE_TIME_MIN, TIMEPARSE_TIME_MAX].
+ * With a post date (> 0), a time more than TIMEPARSE_HORIZON after it is skipped. */
 size_t timeparse_tokens(const struct tokens *t, int64_t post_date, const struct tz *tz,
                         struct time_match *out, size_t max);
 

@@ -612,12 +612,14 @@ size_t timeparse_tokens(const struct tokens *t, int64_t post_date, const struct 
                         continue;
                 }
                 if (read_relative(t, i, &rel, &next)) {
+                        i = next;
+                        if (post_date > 0 && rel > TIMEPARSE_HORIZON)
+                                continue;
                         out[n_out++] =
                                 (struct time_match){.at = post_date + rel,
                                                     .utc_offset = tz_offset_at(tz, post_date + rel),
                                                     .token = (uint32_t)i,
                                                     .flags = TIME_MATCH_RELATIVE};
-                        i = next;
                         continue;
                 }
                 if (read_time(t, i, &h, &m, &next)) {
@@ -639,11 +641,13 @@ size_t timeparse_tokens(const struct tokens *t, int64_t post_date, const struct 
                         }
                         int32_t off;
                         int64_t at = resolve(tz, post_date, dc, h, m, &off);
+                        i = next;
+                        if (post_date > 0 && at > post_date + TIMEPARSE_HORIZON)
+                                continue;
                         out[n_out++] = (struct time_match){.at = at,
                                                            .utc_offset = off,
                                                            .token = (uint32_t)i,
                                                            .flags = dc ? TIME_MATCH_DATE : 0};
-                        i = next;
                         continue;
                 }
                 i++;

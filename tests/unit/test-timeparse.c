@@ -7,6 +7,7 @@
 
 #include <cmocka.h>
 #include <limits.h>
+#include <stdio.h>
 
 #include "timeparse.h"
 
@@ -192,6 +193,32 @@ static void test_extreme_times(void **state)
         assert_true(tz_from_civil(moscow, 2026, 3, 10, 24 * 30, 0, NULL) == msk(2026, 4, 9, 0, 0));
 }
 
+/* A date written in the text far after its post is no start: never a reminder in a century. */
+static void test_horizon(void **state)
+{
+        int64_t post = msk(2026, 12, 6, 10, 0);
+        struct time_match m;
+
+        assert_start("12 мая 2027 года в 18:00", post, "2027-05-12T18:00:00+03:00");
+        assert_int_equal(timeparse_text("31.12.9999 в 18:00", post, moscow, &m), -ENOENT);
+        assert_int_equal(timeparse_text("1 марта 2028 в 10:00", post, moscow, &m), -ENOENT);
+        /* the edge itself: 400 days on is kept, a minute more is not */
+        int64_t edge = post + TIMEPARSE_HORIZON;
+        struct civil_time ct;
+        char text[64];
+        tz_to_civil(moscow, edge, &ct);
+        snprintf(text, sizeof(text), "%02d.%02d.%04d в %02d:%02d", ct.day, ct.month, ct.year,
+                 ct.hour, ct.minute);
+        assert_int_equal(timeparse_text(text, post, moscow, &m), 0);
+        assert_true(m.at == edge);
+        snprintf(text, sizeof(text), "%02d.%02d.%04d в %02d:%02d", ct.day, ct.month, ct.year,
+                 ct.hour, ct.minute + 1);
+        assert_int_equal(timeparse_text(text, post, moscow, &m), -ENOENT);
+        /* and the next time in the text is still read */
+        assert_start("31.12.9999 в 18:00. Прямой эфир завтра в 12:00", post,
+                     "2026-12-07T12:00:00+03:00");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -202,6 +229,7 @@ int main(void)
                 cmocka_unit_test(test_time_zones),
                 cmocka_unit_test(test_civil),
                 cmocka_unit_test(test_extreme_times),
+                cmocka_unit_test(test_horizon),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
