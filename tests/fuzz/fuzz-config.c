@@ -3,8 +3,9 @@
  * The input is a govwatch.yaml. It goes through exactly what `check-config`, `run` and `reload`
  * run: config_load_string() (what config_load() does after reading the file) and then
  * govwatch_prepare_config(), the one shared step that builds the classifier (the rules file, the
- * config's phrases, regexes and exclusions, the model) and the scheduler. The same bytes are then
- * read as a rule file (classifier.rules, data/rules.yaml's format).
+ * config's phrases, regexes and exclusions, the model) and the scheduler, on the small rules of
+ * config-rules.yaml. The same bytes are then read as a rule file (classifier.rules,
+ * data/rules.yaml's format).
  *
  * Checks: a refusal comes with at least one error and no config, at most CONFIG's cap of them,
  * each with a message; success comes with a config, a classifier, a scheduler and no error.
@@ -22,10 +23,11 @@ static FILE *devnull;
 
 int LLVMFuzzerInitialize(int *argc, char **argv[])
 {
-        char *rules = fuzz_source_path("data/rules.yaml");
+        char *rules = fuzz_source_path("tests/fuzz/config-rules.yaml");
         if (!rules)
                 abort();
-        /* classifier_default_rules_path() reads $GOVWATCH_RULES first */
+        /* classifier_default_rules_path() reads $GOVWATCH_RULES first: a small rules file,
+         * since the classifier is built anew for each input (config-rules.yaml says why) */
         setenv("GOVWATCH_RULES", rules, 0);
         free(rules);
         /* the shared step logs which model it uses, on every input */
