@@ -84,7 +84,7 @@ static inline void vk_result_freep(struct vk_result **r)
  * A top-level "error" wins over "response". For execute, pass n_calls > 0: "response" must be an
  * array of that length (or null), false entries are matched in order with the entries of
  * "execute_errors" that are not about the execute itself ("method":"execute"). For a plain method
- * pass 0: calls has one entry. Any other body gives -EBADMSG and *ret_reason. */
+ * pass 0: calls has one entry. Any other body gives -EBADMSG and *ret_reason (when not NULL). */
 int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_result **ret,
                     const char **ret_reason);
 

@@ -422,8 +422,11 @@ static int parse(const char *body, size_t size, size_t n_calls, vk_call_fn each,
         _cleanup_free_ bool *failed = NULL;
         struct answer a = {0};
         size_t n = n_calls > 0 ? n_calls : 1, pos;
+        const char *unused_reason;
         int r;
 
+        if (!ret_reason) /* optional, as for post_from_json() */
+                ret_reason = &unused_reason;
         r = answer_front(&body, &size, ret_reason);
         if (r < 0)
                 return r;

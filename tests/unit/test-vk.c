@@ -494,6 +494,10 @@ static void test_answer_size_bound(void **state)
         assert_int_equal(agree(body, size, 2, NULL), -EBADMSG);
         assert_int_equal(vk_result_parse(body, size, 2, &res, &reason), -EBADMSG);
         assert_string_equal(reason, "answer larger than 32 MiB");
+        /* ret_reason is optional, for every way of refusing */
+        assert_int_equal(vk_result_parse(body, size, 2, &res, NULL), -EBADMSG);
+        assert_int_equal(vk_result_parse("{\"response\":[1]}\0", 17, 1, &res, NULL), -EBADMSG);
+        assert_int_equal(vk_result_parse("[", 1, 1, &res, NULL), -EBADMSG);
         assert_int_equal(agree(body, size - 1, 2, &res), 0);
         assert_int_equal(res->calls[1].error_code, 10);
         vk_result_free(res);
