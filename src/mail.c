@@ -115,8 +115,9 @@ int mail_header_text(const char *s, size_t max_bytes, char **ret)
         if (r < 0)
                 return r;
         r = strbuf_append(&sb, "", 0);
+        const unsigned char *end = (const unsigned char *)clean + strlen(clean);
         for (const unsigned char *p = (const unsigned char *)clean; *p && r >= 0;) {
-                size_t n = utf8_valid_len(p, strlen((const char *)p));
+                size_t n = utf8_valid_len(p, (size_t)(end - p));
                 if (n == 0) /* cannot happen after sanitizing; be safe */
                         n = 1;
                 bool blank =
@@ -362,8 +363,9 @@ int mail_address_parse(const char *s, char **ret_display, char **ret_addr)
         if (display) {
                 /* the config is trusted, but not to put controls or bad UTF-8 into a header */
                 const unsigned char *p = (const unsigned char *)display;
+                const unsigned char *end = p + strlen(display);
                 while (*p) {
-                        size_t n = utf8_valid_len(p, strlen((const char *)p));
+                        size_t n = utf8_valid_len(p, (size_t)(end - p));
                         if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F)) ||
                             is_unicode_break_or_control(p, n))
                                 return -EINVAL;
@@ -462,8 +464,9 @@ static int body_canonical(const char *body, struct strbuf *out)
         r = mail_utf8_sanitize(body, strlen(body), &clean);
         if (r < 0)
                 return r;
+        const char *end = clean + strlen(clean);
         for (const char *p = clean; *p && r >= 0;) {
-                size_t n = utf8_valid_len((const unsigned char *)p, strlen(p));
+                size_t n = utf8_valid_len((const unsigned char *)p, (size_t)(end - p));
                 if (n == 0)
                         n = 1;
                 if (*p == '\r' || *p == '\n') {
