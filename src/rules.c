@@ -5,6 +5,12 @@
  * an exact form, a prefix) in one hash table, and each atom lists the phrases that start with it,
  * so matching a post costs a few hash lookups a word. The file is read once, never per post.
  * Defends against hostile YAML: size, depth and alias caps, duplicate keys refused.
+ * Loading runs on the daemon's loop (start, reload, check-config), so every step is bounded:
+ * libyaml's nodes and bytes (the file's caps below), the words folded and stemmed (once each: a
+ * word class is compiled when it is read, and phrases copy its forms), the forms phrases expand to
+ * (deduplicated by a mark per atom, not by scanning), and the phrases one form starts (each is
+ * tried at every post word that has the form). Measured in Release (bench/hostile.c and files
+ * built at each cap): the worst file loads in about 15 ms, the shipped one in 1.4 ms.
  */
 #define _GNU_SOURCE           1 /* vasprintf */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -18,17 +24,32 @@
 #include "classify.h"
 #include "rules.h"
 
-#define RULES_MAX_FILE_SIZE (4u * 1024 * 1024)
+#define RULES_MAX_FILE_SIZE (512u * 1024)
 #define RULES_MAX_DEPTH     32
 #define RULES_MAX_ALIASES   256
-#define RULES_MAX_GAP       20
-#define RULES_MAX_ITEMS     16
+/* libyaml spends about 0.3 us a node (prescan and load): a file of one-letter scalars took 160 ms
+ * a MiB, whatever the caps below refused afterwards */
+#define RULES_MAX_NODES 16384
+#define RULES_MAX_GAP   20
+#define RULES_MAX_ITEMS 16
 /* Work bounds (rules.h has the ones the config shares): duplicate keys are found by comparing
- * pairs and a word's alternatives are deduplicated by a scan, so both are capped, and a word class
- * is expanded into every phrase that names it. */
+ * pairs, so they are capped; a word class is compiled once, when it is read, and its forms are
+ * then copied into every phrase that names it (RULES_MAX_WORD_FORMS caps the copies). */
 #define RULES_MAX_KEYS         1024 /* keys in one mapping: words, categories, a rule */
 #define RULES_MAX_CLASS_WORDS  1024 /* words in one word class */
-#define RULES_MAX_ALTERNATIVES 1024 /* forms one phrase word stands for, classes expanded */
+#define RULES_MAX_ALTERNATIVES 1024 /* forms one phrase word (or class) stands for */
+
+struct atom_info {
+        uint32_t off;    /* into atom_text: kind byte, then the text, NUL */
+        uint32_t starts; /* phrases that start with the atom ('f': with a prefix of the letter) */
+        uint32_t mark;   /* == ruleset.mark: already in the item or class being built */
+};
+
+struct word_class {
+        char *name;
+        uint32_t first_atom; /* into ruleset.class_atoms */
+        uint32_t n_atoms;
+};
 
 struct atom_slot {
         uint64_t hash;
@@ -124,12 +145,12 @@ struct ruleset *ruleset_free(struct ruleset *rs)
         strbuf_done(&rs->atom_text);
         free(rs->start_index);
         free(rs->start_phrases);
-        for (size_t i = 0; i < rs->n_classes; i++) {
-                free(rs->class_names[i]);
-                free(rs->class_defs[i]);
-        }
-        free(rs->class_names);
-        free(rs->class_defs);
+        free(rs->atom_info);
+        tokens_done(&rs->scratch);
+        for (size_t i = 0; i < rs->n_classes; i++)
+                free(rs->classes[i].name);
+        free(rs->classes);
+        free(rs->class_atoms);
         normalizer_free(rs->nz);
         free(rs);
         return NULL;
@@ -226,6 +247,9 @@ static int atom_get(struct ruleset *rs, char kind, const char *s, size_t len, ui
         }
         if (rs->atom_text.len > UINT32_MAX - len - 2)
                 return -E2BIG;
+        if (!greedy_realloc((void **)&rs->atom_info, &rs->allocated_atom_info, rs->n_atoms + 1,
+                            sizeof(struct atom_info)))
+                return -ENOMEM;
         uint32_t off = (uint32_t)rs->atom_text.len;
         int r = strbuf_append(&rs->atom_text, &kind, 1);
         if (r >= 0)
@@ -233,6 +257,7 @@ static int atom_get(struct ruleset *rs, char kind, const char *s, size_t len, ui
         if (r < 0)
                 return r;
         rs->atom_text.len++; /* keep the NUL */
+        rs->atom_info[rs->n_atoms] = (struct atom_info){.off = off};
         uint64_t h = atom_hash(kind, s, len);
         size_t i = h & (rs->n_slots - 1);
         while (rs->slots[i].id != UINT32_MAX)
@@ -304,35 +329,92 @@ static int rule_push(struct ruleset *rs, enum rule_kind kind, int category, doub
         return (int)rs->n_rules++;
 }
 
-static int class_find(const struct ruleset *rs, const char *name)
+static int class_compare(const void *a, const void *b)
 {
-        for (size_t i = 0; i < rs->n_classes; i++)
-                if (streq(rs->class_names[i], name))
-                        return (int)i;
-        return -ENOENT;
+        return strcmp(((const struct word_class *)a)->name, ((const struct word_class *)b)->name);
 }
 
-static int item_add_atom(struct ruleset *rs, uint32_t id)
+static const struct word_class *class_find(const struct ruleset *rs, const char *name)
 {
-        for (size_t i = rs->items[rs->n_items - 1].first_atom; i < rs->n_item_atoms; i++)
-                if (rs->item_atoms[i] == id)
-                        return 0;
-        if (!greedy_realloc((void **)&rs->item_atoms, &rs->allocated_item_atoms,
-                            rs->n_item_atoms + 1, sizeof(uint32_t)))
-                return -ENOMEM;
-        rs->item_atoms[rs->n_item_atoms++] = id;
-        rs->items[rs->n_items - 1].n_atoms++;
+        struct word_class key = {.name = (char *)name};
+        if (rs->n_classes == 0)
+                return NULL;
+        return bsearch(&key, rs->classes, rs->n_classes, sizeof(key), class_compare);
+}
+
+/* Starts a new item or class: the forms added from now on are deduplicated against each other. */
+static void forms_begin(struct ruleset *rs)
+{
+        if (++rs->mark == 0) {
+                for (size_t i = 0; i < rs->n_atoms; i++)
+                        rs->atom_info[i].mark = 0;
+                rs->mark = 1;
+        }
+}
+
+/* Adds a form to the item being built, or with to_class to the word class being read, once. */
+static int form_add(struct ruleset *rs, bool to_class, uint32_t id, const char *origin,
+                    char **ret_error)
+{
+        if (rs->atom_info[id].mark == rs->mark)
+                return 0;
+        if (to_class) {
+                struct word_class *c = &rs->classes[rs->n_classes - 1];
+                if (c->n_atoms >= RULES_MAX_ALTERNATIVES)
+                        return set_error(ret_error,
+                                         "%s: word class @%s stands for more than %d forms", origin,
+                                         c->name, RULES_MAX_ALTERNATIVES);
+                if (!greedy_realloc((void **)&rs->class_atoms, &rs->allocated_class_atoms,
+                                    rs->n_class_atoms + 1, sizeof(uint32_t)))
+                        return -ENOMEM;
+                rs->class_atoms[rs->n_class_atoms++] = id;
+                c->n_atoms++;
+        } else {
+                struct rule_item *it = &rs->items[rs->n_items - 1];
+                if (it->n_atoms >= RULES_MAX_ALTERNATIVES)
+                        return set_error(ret_error,
+                                         "%s: a word stands for more than %d forms (alternatives "
+                                         "and word classes together)",
+                                         origin, RULES_MAX_ALTERNATIVES);
+                if (rs->n_item_atoms >= RULES_MAX_WORD_FORMS)
+                        return set_error(ret_error,
+                                         "%s: the rules expand to more than %d word forms (each "
+                                         "word's alternatives, word classes counted in every "
+                                         "phrase that names them)",
+                                         origin, RULES_MAX_WORD_FORMS);
+                if (!greedy_realloc((void **)&rs->item_atoms, &rs->allocated_item_atoms,
+                                    rs->n_item_atoms + 1, sizeof(uint32_t)))
+                        return -ENOMEM;
+                rs->item_atoms[rs->n_item_atoms++] = id;
+                it->n_atoms++;
+        }
+        rs->atom_info[id].mark = rs->mark;
         return 0;
 }
 
 /* One alternative of a phrase word: "слово", "=слово", "слов*", "#". */
 static int compile_alternative(struct ruleset *rs, const char *alt, const char *origin,
-                               char **ret_error)
+                               char **ret_error, uint32_t *ret_id)
 {
         char kind = 's';
         size_t len = strlen(alt);
         uint32_t id;
         int r;
+
+        /* folding and stemming are most of the time a rules file takes to load: about 0.5 us
+         * a word and 10 ns a byte; aliases make a file's words count more than once */
+        if (rs->n_words >= RULES_MAX_WORDS)
+                return set_error(ret_error,
+                                 "%s: more than %d words in the rules and the config's "
+                                 "phrases (each alternative and word class word counted)",
+                                 origin, RULES_MAX_WORDS);
+        if (rs->n_word_bytes + len > RULES_MAX_WORD_BYTES)
+                return set_error(ret_error,
+                                 "%s: the words of the rules and the config's phrases "
+                                 "add up to more than %d bytes",
+                                 origin, RULES_MAX_WORD_BYTES);
+        rs->n_words++;
+        rs->n_word_bytes += len;
 
         if (streq(alt, "#")) {
                 if (rs->number_atom == UINT32_MAX) {
@@ -340,7 +422,8 @@ static int compile_alternative(struct ruleset *rs, const char *alt, const char *
                         if (r < 0)
                                 return r;
                 }
-                return item_add_atom(rs, rs->number_atom);
+                *ret_id = rs->number_atom;
+                return 0;
         }
         if (alt[0] == '=') {
                 if (alt[len - 1] == '*')
@@ -357,19 +440,26 @@ static int compile_alternative(struct ruleset *rs, const char *alt, const char *
         if (len == 0)
                 return set_error(ret_error, "%s: empty word in phrase", origin);
 
-        _cleanup_free_ char *folded = NULL;
-        r = normalize_string(rs->nz, alt, len, &folded);
+        /* folded as a post's words are; one reused token list, and the stem the tokenizer made
+         * (normalize_string() would allocate and stem again: most of the compile time) */
+        struct tokens *t = &rs->scratch;
+        tokens_reset(t);
+        r = normalizer_add(rs->nz, alt, len, t);
         if (r < 0)
                 return r;
-        if (folded[0] == '\0' || strchr(folded, ' '))
+        if (t->n != 1 || t->v[0].len == 0)
                 return set_error(ret_error,
                                  "%s: \"%.*s\" is not one word (write the words apart, "
                                  "without punctuation)",
                                  origin, (int)len, alt);
-        size_t flen = strlen(folded);
+        const struct token *k = &t->v[0];
+        const char *folded = token_text(t, k);
+        size_t flen = k->len;
         if (kind == 's') {
-                size_t slen;
-                const char *stem = normalizer_stem(rs->nz, folded, flen, &slen);
+                size_t slen = k->stem_len;
+                const char *stem = k->kind == TOKEN_WORD
+                                           ? token_stem(t, k)
+                                           : normalizer_stem(rs->nz, folded, flen, &slen);
                 r = atom_get(rs, 's', stem, slen, &id);
         } else {
                 if (kind == 'p' && flen >= 63)
@@ -379,44 +469,116 @@ static int compile_alternative(struct ruleset *rs, const char *alt, const char *
         }
         if (r < 0)
                 return r;
-        return item_add_atom(rs, id);
+        *ret_id = id;
+        return 0;
 }
 
-static int compile_alternatives(struct ruleset *rs, char *word, bool in_class, const char *origin,
+/* The alternatives of one word ("a|=b|c*|@class") into the item being built, or with to_class
+ * into the word class being read; a class's forms were compiled when it was read. */
+static int compile_alternatives(struct ruleset *rs, char *word, bool to_class, const char *origin,
                                 char **ret_error)
 {
         char *save = NULL;
         for (char *alt = strtok_r(word, "|", &save); alt; alt = strtok_r(NULL, "|", &save)) {
+                uint32_t id = UINT32_MAX;
                 int r;
                 if (alt[0] == '@') {
-                        if (in_class)
+                        if (to_class)
                                 return set_error(ret_error, "%s: a word class cannot use @%s",
                                                  origin, alt + 1);
-                        int c = class_find(rs, alt + 1);
-                        if (c < 0)
+                        const struct word_class *c = class_find(rs, alt + 1);
+                        if (!c)
                                 return set_error(ret_error, "%s: unknown word class @%s", origin,
                                                  alt + 1);
-                        _cleanup_free_ char *def = strdup(rs->class_defs[c]);
-                        if (!def)
-                                return -ENOMEM;
-                        char *save2 = NULL;
-                        for (char *w = strtok_r(def, " \t\n", &save2); w;
-                             w = strtok_r(NULL, " \t\n", &save2)) {
-                                r = compile_alternatives(rs, w, true, origin, ret_error);
+                        for (uint32_t i = 0; i < c->n_atoms; i++) {
+                                r = form_add(rs, false, rs->class_atoms[c->first_atom + i], origin,
+                                             ret_error);
                                 if (r < 0)
                                         return r;
                         }
                         continue;
                 }
-                r = compile_alternative(rs, alt, origin, ret_error);
+                r = compile_alternative(rs, alt, origin, ret_error, &id);
+                if (r >= 0)
+                        r = form_add(rs, to_class, id, origin, ret_error);
                 if (r < 0)
                         return r;
-                if (rs->items[rs->n_items - 1].n_atoms > RULES_MAX_ALTERNATIVES)
-                        return set_error(ret_error,
-                                         "%s: a word stands for more than %d forms (alternatives "
-                                         "and word classes together)",
-                                         origin, RULES_MAX_ALTERNATIVES);
         }
+        return 0;
+}
+
+/* How a post's word must look to match the atom, for messages. */
+static void atom_describe(const struct ruleset *rs, uint32_t id, char *buf, size_t size)
+{
+        const char *kind = rs->atom_text.buf + rs->atom_info[id].off, *text = kind + 1;
+        switch (*kind) {
+        case 'e':
+                snprintf(buf, size, "\"=%s\"", text);
+                break;
+        case 'p':
+                snprintf(buf, size, "\"%s*\"", text);
+                break;
+        case 'n':
+                snprintf(buf, size, "a number (#)");
+                break;
+        case 'f':
+                snprintf(buf, size, "a prefix beginning with \"%s\"", text);
+                break;
+        default:
+                snprintf(buf, size, "any form of \"%s\"", text);
+                break;
+        }
+}
+
+/* Checks that one more phrase may start with the forms of item first, and counts it. */
+static int starts_add(struct ruleset *rs, const struct rule_item *first, const char *origin,
+                      char **ret_error)
+{
+        /* A post's word tries every phrase that starts with one of its forms (classify.c). Its
+         * prefix forms all begin with its first letter, and a long word has many (24 letters,
+         * 24 prefixes): the phrases starting with prefixes are counted per first letter too
+         * (atoms of kind 'f', which no word is looked up as), so a word tries at most
+         * RULES_MAX_STARTS * 2 + RULES_MAX_PREFIX_STARTS phrases. */
+        uint32_t letters[RULES_MAX_ALTERNATIVES], over = UINT32_MAX, cap = 0;
+        size_t n_letters = 0;
+        forms_begin(rs);
+        for (uint32_t a = 0; a < first->n_atoms && over == UINT32_MAX; a++) {
+                uint32_t id = rs->item_atoms[first->first_atom + a];
+                if (rs->atom_info[id].starts >= RULES_MAX_STARTS) {
+                        over = id, cap = RULES_MAX_STARTS;
+                        break;
+                }
+                const char *kind = rs->atom_text.buf + rs->atom_info[id].off;
+                if (*kind != 'p')
+                        continue;
+                char letter[5];
+                size_t len = 1;
+                while (len < 4 && ((unsigned char)kind[1 + len] & 0xC0) == 0x80)
+                        len++;
+                memcpy(letter, kind + 1, len);
+                uint32_t lid;
+                int r = atom_get(rs, 'f', letter, len, &lid); /* moves atom_text */
+                if (r < 0)
+                        return r;
+                if (rs->atom_info[lid].mark == rs->mark)
+                        continue;
+                rs->atom_info[lid].mark = rs->mark;
+                if (rs->atom_info[lid].starts >= RULES_MAX_PREFIX_STARTS)
+                        over = lid, cap = RULES_MAX_PREFIX_STARTS;
+                letters[n_letters++] = lid;
+        }
+        if (over != UINT32_MAX) {
+                char word[128];
+                atom_describe(rs, over, word, sizeof(word));
+                return set_error(ret_error,
+                                 "%s: more than %u phrases start with %s (one phrase can list "
+                                 "alternatives: a|b)",
+                                 origin, cap, word);
+        }
+        for (uint32_t a = 0; a < first->n_atoms; a++)
+                rs->atom_info[rs->item_atoms[first->first_atom + a]].starts++;
+        for (size_t i = 0; i < n_letters; i++)
+                rs->atom_info[letters[i]].starts++;
         return 0;
 }
 
@@ -468,6 +630,7 @@ static int compile_phrase(struct ruleset *rs, unsigned rule, const char *text, u
                         .allow_negated = prev_negation,
                 };
                 n_items++;
+                forms_begin(rs);
                 r = compile_alternatives(rs, w, false, origin, ret_error);
                 if (r < 0)
                         return r;
@@ -479,6 +642,9 @@ static int compile_phrase(struct ruleset *rs, unsigned rule, const char *text, u
         }
         if (n_items == 0)
                 return set_error(ret_error, "%s: empty phrase", origin);
+        r = starts_add(rs, &rs->items[first_item], origin, ret_error);
+        if (r < 0)
+                return r;
         if (!greedy_realloc((void **)&rs->phrases, &rs->allocated_phrases, rs->n_phrases + 1,
                             sizeof(struct rule_phrase)))
                 return -ENOMEM;
@@ -535,8 +701,17 @@ int ruleset_add_regex(struct ruleset *rs, int category, const char *pattern, dou
         return 0;
 }
 
+static int atom_compare(const void *a, const void *b)
+{
+        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+        return x < y ? -1 : x > y;
+}
+
 int ruleset_finish(struct ruleset *rs)
 {
+        for (size_t i = 0; i < rs->n_items; i++)
+                qsort(rs->item_atoms + rs->items[i].first_atom, rs->items[i].n_atoms,
+                      sizeof(uint32_t), atom_compare);
         free(rs->start_index);
         free(rs->start_phrases);
         rs->start_phrases = NULL;
@@ -822,6 +997,8 @@ static int load_rule_block(struct loader *l, int category, const yaml_node_t *n,
         return 0;
 }
 
+/* Reads "words:": each class's words are normalised, stemmed and deduplicated here, once, and
+ * phrases copy the forms. */
 static int load_words(struct loader *l, const yaml_node_t *n)
 {
         struct ruleset *rs = l->rs;
@@ -831,7 +1008,7 @@ static int load_words(struct loader *l, const yaml_node_t *n)
         for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
              p++) {
                 yaml_node_t *k = node_get(l, p->key), *v = node_get(l, p->value);
-                struct strbuf def = {0};
+                _cleanup_(strbuf_done) struct strbuf def = {0};
                 if (scalar(v)) {
                         r = strbuf_puts(&def, scalar(v));
                 } else if (v->type == YAML_SEQUENCE_NODE) {
@@ -839,10 +1016,8 @@ static int load_words(struct loader *l, const yaml_node_t *n)
                         for (yaml_node_item_t *i = v->data.sequence.items.start;
                              r >= 0 && i < v->data.sequence.items.top; i++) {
                                 const char *w = scalar(node_get(l, *i));
-                                if (!w) {
-                                        strbuf_done(&def);
+                                if (!w)
                                         return node_error(l, v, "a word class lists words");
-                                }
                                 r = strbuf_puts(&def, w);
                                 if (r >= 0)
                                         r = strbuf_puts(&def, " ");
@@ -850,38 +1025,42 @@ static int load_words(struct loader *l, const yaml_node_t *n)
                 } else {
                         return node_error(l, v, "a word class is a string or a list of words");
                 }
-                if (r < 0 || !def.buf) {
-                        strbuf_done(&def);
-                        return r < 0 ? r : node_error(l, v, "empty word class");
-                }
+                if (r < 0)
+                        return r;
                 size_t n_words = 0;
-                for (const char *w = def.buf; *w; n_words++) {
+                for (const char *w = strempty(def.buf); *w; n_words++) {
                         w += strspn(w, " \t\n");
                         if (!*w)
                                 break;
                         w += strcspn(w, " \t\n");
                 }
-                if (n_words > RULES_MAX_CLASS_WORDS) {
-                        strbuf_done(&def);
+                if (n_words == 0)
+                        return node_error(l, v, "empty word class");
+                if (n_words > RULES_MAX_CLASS_WORDS)
                         return node_error(l, v, "word class with more than %d words",
                                           RULES_MAX_CLASS_WORDS);
-                }
-                char **names = realloc(rs->class_names, (rs->n_classes + 1) * sizeof(char *));
-                if (names)
-                        rs->class_names = names;
-                char **defs = realloc(rs->class_defs, (rs->n_classes + 1) * sizeof(char *));
-                if (defs)
-                        rs->class_defs = defs;
-                char *name = strdup(scalar(k));
-                if (!names || !defs || !name) {
-                        free(name);
-                        strbuf_done(&def);
+
+                if (!greedy_realloc((void **)&rs->classes, &rs->allocated_classes,
+                                    rs->n_classes + 1, sizeof(struct word_class)))
                         return -ENOMEM;
+                char *name = strdup(scalar(k));
+                if (!name)
+                        return -ENOMEM;
+                rs->classes[rs->n_classes++] = (struct word_class){
+                        .name = name, .first_atom = (uint32_t)rs->n_class_atoms};
+
+                char origin[512];
+                node_origin(l, v, origin, sizeof(origin));
+                forms_begin(rs);
+                char *save = NULL;
+                for (char *w = strtok_r(def.buf, " \t\n", &save); w;
+                     w = strtok_r(NULL, " \t\n", &save)) {
+                        r = compile_alternatives(rs, w, true, origin, l->error);
+                        if (r < 0)
+                                return r;
                 }
-                rs->class_names[rs->n_classes] = name;
-                rs->class_defs[rs->n_classes] = def.buf;
-                rs->n_classes++;
         }
+        qsort(rs->classes, rs->n_classes, sizeof(struct word_class), class_compare);
         return 0;
 }
 
@@ -891,7 +1070,7 @@ static int prescan(const char *file, const char *buf, size_t len, char **ret_err
 {
         yaml_parser_t parser;
         yaml_event_t ev;
-        unsigned depth = 0, aliases = 0;
+        unsigned depth = 0, aliases = 0, nodes = 0;
         int r = 0;
 
         if (!yaml_parser_initialize(&parser))
@@ -907,6 +1086,15 @@ static int prescan(const char *file, const char *buf, size_t len, char **ret_err
                 yaml_event_type_t type = ev.type;
                 yaml_mark_t mark = ev.start_mark;
                 yaml_event_delete(&ev);
+                if ((type == YAML_SCALAR_EVENT || type == YAML_SEQUENCE_START_EVENT ||
+                     type == YAML_MAPPING_START_EVENT || type == YAML_ALIAS_EVENT) &&
+                    ++nodes > RULES_MAX_NODES) {
+                        r = set_error(ret_error,
+                                      "%s:%zu:%zu: more than %d YAML nodes (values, lists, "
+                                      "mappings)",
+                                      file, mark.line + 1, mark.column + 1, RULES_MAX_NODES);
+                        break;
+                }
                 if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
                         if (++depth > RULES_MAX_DEPTH) {
                                 r = set_error(ret_error, "%s:%zu:%zu: nested too deeply", file,

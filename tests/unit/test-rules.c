@@ -2,7 +2,9 @@
  *
  * Each case is a rule file (or an admin's phrase) that must be refused with a message naming the
  * problem and its place; ASan's leak check (on in the unit tests) fails a refusal that forgets to
- * free what it had built.
+ * free what it had built. Each work bound (rules.h, rules.c) has a case just over it; what a
+ * user notices when one fails is a hostile rules file or config stalling the daemon's loop, or a
+ * refusal that does not say which cap was hit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +39,14 @@ static void assert_refused(const char *text, const char *expected)
         _cleanup_free_ char *error = load(text, strlen(text));
         if (!error)
                 fail_msg("loaded, expected \"%s\"", expected);
+        if (!strstr(error, expected))
+                fail_msg("got \"%s\", expected \"%s\"", error, expected);
+}
+
+static void assert_error_has(const char *error, const char *expected)
+{
+        if (!error)
+                fail_msg("accepted, expected \"%s\"", expected);
         if (!strstr(error, expected))
                 fail_msg("got \"%s\", expected \"%s\"", error, expected);
 }
@@ -123,14 +133,178 @@ static void test_bounds(void **state)
         assert_string_equal(e4, "t.yaml:4:17: phrase longer than 1024 bytes");
         strbuf_done(&sb);
 
-        /* rules of a file */
+        /* YAML nodes: libyaml's work is per node, checked before the document is built */
         assert_int_equal(strbuf_puts(&sb, "categories:\n  live:\n    rules:\n"), 0);
         for (int i = 0; i < 10001; i++)
                 assert_int_equal(strbuf_puts(&sb, "      - signal: photo\n"), 0);
         _cleanup_free_ char *e5 = load(sb.buf, sb.len);
         assert_non_null(e5);
-        assert_string_equal(e5, "t.yaml:10004:9: more than 10000 rules");
+        /* 7 nodes before the rules, 3 a rule: node 16385 opens rule 5460 */
+        assert_string_equal(e5, "t.yaml:5463:9: more than 16384 YAML nodes (values, lists, "
+                                "mappings)");
         strbuf_done(&sb);
+
+        /* rules: a category's body repeated by aliases counts each time */
+        assert_int_equal(strbuf_puts(&sb, "categories:\n  c0: &b\n    rules:\n"), 0);
+        for (int i = 0; i < 200; i++)
+                assert_int_equal(strbuf_puts(&sb, "      - signal: photo\n"), 0);
+        for (int i = 1; i <= 50; i++)
+                assert_int_equal(strbuf_appendf(&sb, "  c%d: *b\n", i), 0);
+        _cleanup_free_ char *e6 = load(sb.buf, sb.len);
+        assert_non_null(e6);
+        assert_string_equal(e6, "t.yaml:4:9: more than 10000 rules");
+        strbuf_done(&sb);
+
+        /* the file's size */
+        assert_int_equal(strbuf_puts(&sb, "# "), 0);
+        while (sb.len <= 512 * 1024)
+                assert_int_equal(strbuf_puts(&sb, "комментарий "), 0);
+        _cleanup_free_ char *e7 = load(sb.buf, sb.len);
+        assert_non_null(e7);
+        assert_string_equal(e7, "t.yaml:1:1: larger than 524288 bytes");
+        strbuf_done(&sb);
+}
+
+/* Phrases of distinct words, in flow lists of 250: each starts with a form of its own. */
+static void phrases_file(struct strbuf *sb, int n, int words_per_phrase)
+{
+        char w[8];
+        assert_int_equal(strbuf_puts(sb, "categories:\n  live:\n    rules:\n"), 0);
+        for (int i = 0; i < n; i++) {
+                assert_int_equal(strbuf_puts(sb, i % 250 == 0 ? "      - phrases: [\"" : ", \""),
+                                 0);
+                for (int k = 0; k < words_per_phrase; k++)
+                        assert_int_equal(strbuf_appendf(sb, "%s%s", k ? " " : "",
+                                                        word((char)('a' + k), i, w)),
+                                         0);
+                assert_int_equal(strbuf_puts(sb, i % 250 == 249 || i == n - 1 ? "\"]\n" : "\""), 0);
+        }
+}
+
+static void test_phrase_bounds(void **state)
+{
+        char w[8];
+        struct strbuf sb = {0};
+
+        /* phrases */
+        phrases_file(&sb, 10001, 1);
+        _cleanup_free_ char *e1 = load(sb.buf, sb.len);
+        assert_error_has(e1, "more than 10000 phrases in the rules");
+        strbuf_done(&sb);
+
+        /* words read (each is folded and stemmed) */
+        phrases_file(&sb, 5462, 3);
+        _cleanup_free_ char *e2 = load(sb.buf, sb.len);
+        assert_error_has(e2, "more than 16384 words in the rules and the config's phrases");
+        strbuf_done(&sb);
+
+        /* their bytes: 300 phrases of one 1,000-byte word */
+        assert_int_equal(strbuf_puts(&sb, "categories:\n  live:\n    rules:\n"), 0);
+        for (int i = 0; i < 300; i++) {
+                assert_int_equal(strbuf_appendf(&sb, "      - phrase: %s", word('a', i, w)), 0);
+                for (int k = 0; k < 996; k++)
+                        assert_int_equal(strbuf_puts(&sb, "x"), 0);
+                assert_int_equal(strbuf_puts(&sb, "\n"), 0);
+        }
+        _cleanup_free_ char *e3 = load(sb.buf, sb.len);
+        assert_error_has(e3, "the words of the rules and the config's phrases add up to more "
+                             "than 262144 bytes");
+        strbuf_done(&sb);
+
+        /* word forms: a class of 1,024 words copied into every phrase naming it (each phrase
+         * starts with a word of its own: the class alone would hit the cap on starts first) */
+        assert_int_equal(strbuf_puts(&sb, "words:\n  big: [=aaaa"), 0);
+        for (int i = 1; i < 1024; i++)
+                assert_int_equal(strbuf_appendf(&sb, ", =%s", word('a', i, w)), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\ncategories:\n  live:\n    rules:\n"), 0);
+        for (int i = 0; i < 64; i++)
+                assert_int_equal(
+                        strbuf_appendf(&sb, "      - phrase: \"=%s @big\"\n", word('b', i, w)), 0);
+        _cleanup_free_ char *e4 = load(sb.buf, sb.len);
+        assert_error_has(e4, "t.yaml:69:17: the rules expand to more than 65536 word forms");
+        strbuf_done(&sb);
+
+        /* phrases starting with one form: every post word with the form tries each */
+        assert_int_equal(strbuf_puts(&sb, "categories:\n  live:\n    rules:\n"), 0);
+        for (int i = 0; i < 65; i++)
+                assert_int_equal(strbuf_appendf(&sb, "      - phrase: \"отключ*|=b%s воды\"\n",
+                                                word('c', i, w)),
+                                 0);
+        _cleanup_free_ char *e5 = load(sb.buf, sb.len);
+        assert_non_null(e5);
+        assert_string_equal(e5, "t.yaml:68:17: more than 64 phrases start with \"отключ*\" (one "
+                                "phrase can list alternatives: a|b)");
+        strbuf_done(&sb);
+
+        /* ... and with prefixes of one first letter: a long word of a post has many prefixes */
+        assert_int_equal(strbuf_puts(&sb, "categories:\n  live:\n    rules:\n"), 0);
+        for (int i = 0; i < 257; i++)
+                assert_int_equal(
+                        strbuf_appendf(&sb, "      - phrase: \"%s* воды\"\n", word('b', i, w)), 0);
+        _cleanup_free_ char *e6 = load(sb.buf, sb.len);
+        assert_non_null(e6);
+        assert_string_equal(e6, "t.yaml:260:17: more than 256 phrases start with a prefix "
+                                "beginning with \"b\" (one phrase can list alternatives: a|b)");
+        strbuf_done(&sb);
+}
+
+/* A word class is compiled once, when it is read: its errors point at it, used or not, and its
+ * forms are deduplicated (stems merge "эфир" and "эфира") in the class and in each phrase. */
+static void test_word_classes(void **state)
+{
+        assert_refused("words:\n  utility: [=вода, воды/света]\n",
+                       "t.yaml:2:12: \"воды/света\" is not one word");
+        assert_refused("words:\n  a: [эфир]\n  b: [\"@a\"]\n",
+                       "t.yaml:3:6: a word class cannot use @a");
+        assert_refused("words:\n  a: \"  \"\n", "t.yaml:2:6: empty word class");
+        assert_refused("categories:\n  live:\n    rules:\n      - phrase: \"@nope эфир\"\n",
+                       "t.yaml:4:17: unknown word class @nope");
+
+        static const char text[] = "words:\n  b: [эфира, эфир, эфиром, =эфир, трансляц*]\n"
+                                   "  a: эфир эфиру трансляц* прям*\n"
+                                   "categories:\n  live:\n    rules:\n"
+                                   "      - phrase: \"@a|@b|эфир|=эфир ~2 @a\"\n";
+        struct ruleset *rs = NULL;
+        _cleanup_free_ char *error = NULL;
+        assert_int_equal(ruleset_new(&rs), 0);
+        assert_int_equal(ruleset_load_string(rs, "t.yaml", text, strlen(text), &error), 0);
+        assert_int_equal(ruleset_finish(rs), 0);
+        assert_int_equal(rs->n_classes, 2);
+        assert_int_equal(rs->n_phrases, 1);
+        assert_int_equal(rs->n_items, 2);
+        /* stem эфир, =эфир, трансляц*, прям*: once each, in order of atom id */
+        assert_int_equal(rs->items[0].n_atoms, 4);
+        assert_int_equal(rs->items[1].n_atoms, 3);
+        for (size_t i = 0; i < rs->n_items; i++)
+                for (uint32_t a = 1; a < rs->items[i].n_atoms; a++)
+                        assert_true(rs->item_atoms[rs->items[i].first_atom + a - 1] <
+                                    rs->item_atoms[rs->items[i].first_atom + a]);
+        ruleset_free(rs);
+}
+
+/* The shipped rules stay well inside every cap (their figures are quoted in rules.h). */
+static void test_shipped_rules_margin(void **state)
+{
+        struct ruleset *rs = NULL;
+        _cleanup_free_ char *error = NULL;
+        assert_int_equal(ruleset_new(&rs), 0);
+        int r = ruleset_load_file(rs, GOVWATCH_SOURCE_DIR "/data/rules.yaml", &error);
+        if (r < 0)
+                fail_msg("%s", error);
+        assert_int_equal(ruleset_finish(rs), 0);
+        assert_true(rs->n_rules * 10 <= RULES_MAX_RULES);
+        assert_true(rs->n_phrases * 10 <= RULES_MAX_PHRASES);
+        assert_true(rs->n_words * 10 <= RULES_MAX_WORDS);
+        assert_true(rs->n_word_bytes * 10 <= RULES_MAX_WORD_BYTES);
+        assert_true(rs->n_item_atoms * 10 <= RULES_MAX_WORD_FORMS);
+        uint32_t most = 0;
+        for (size_t a = 0; a < rs->n_atoms; a++) {
+                uint32_t n = rs->start_index[a + 1] - rs->start_index[a];
+                most = n > most ? n : most;
+        }
+        assert_true(most > 0);
+        assert_true(most * 4 <= RULES_MAX_STARTS);
+        ruleset_free(rs);
 }
 
 static void test_added_rules_bounded(void **state)
@@ -151,9 +325,21 @@ static void test_added_rules_bounded(void **state)
         assert_string_equal(error, "config: phrase longer than 1024 bytes");
         free(error);
         error = NULL;
-        for (int i = 0; i < 10000; i++)
+        /* an admin's phrases share the caps on starts and rules */
+        for (int i = 0; i < 64; i++)
                 assert_int_equal(ruleset_add_phrase(rs, 0, "эфир", 1, false, false, "config", NULL),
                                  0);
+        assert_int_equal(ruleset_add_phrase(rs, 0, "эфиру", 1, false, false, "config", &error),
+                         -EINVAL);
+        assert_string_equal(error, "config: more than 64 phrases start with any form of \"эфир\" "
+                                   "(one phrase can list alternatives: a|b)");
+        free(error);
+        error = NULL;
+        char w[8];
+        for (int i = 0; rs->n_rules < 10000; i++)
+                assert_int_equal(
+                        ruleset_add_phrase(rs, 0, word('a', i, w), 1, false, false, "config", NULL),
+                        0);
         assert_int_equal(ruleset_add_phrase(rs, 0, "эфир", 1, false, false, "config", &error),
                          -EINVAL);
         assert_string_equal(error, "config: more than 10000 rules");
@@ -167,6 +353,9 @@ int main(void)
                 cmocka_unit_test(test_phrase_list_with_a_non_string),
                 cmocka_unit_test(test_phrase_errors),
                 cmocka_unit_test(test_bounds),
+                cmocka_unit_test(test_phrase_bounds),
+                cmocka_unit_test(test_word_classes),
+                cmocka_unit_test(test_shipped_rules_margin),
                 cmocka_unit_test(test_added_rules_bounded),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
