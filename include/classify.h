@@ -25,6 +25,22 @@ enum {
 
 extern const char *const category_builtin_names[_CATEGORY_BUILTIN_MAX];
 
+/* The classifier reads at most this many bytes of a post's text, as many of its attachments'
+ * titles and descriptions together, and the same again of its repost (cut at a character
+ * boundary): what a post is about shows in its first paragraphs, and the work per post is the
+ * text read times the rules, so the cap bounds it whatever the config's classifier holds. The
+ * notification keeps the whole text. The labelled corpus's longest post is 2 KiB; 8 KiB is about
+ * 4,000 Cyrillic letters, two printed pages. */
+#define CLASSIFY_TEXT_MAX 8192
+
+/* The work of matching one post, whatever the rules and the config ask: words looked at by the
+ * phrase matcher (a post of the labelled corpus needs at most 300, the benchmark's hostile posts
+ * with the shipped rules 7,500; a million take about 6 ms), and PCRE2's match limit on each regex
+ * over each text (a runaway pattern gives up after ~40 us; a plain one scans 8 KiB well under
+ * it). Past either, a phrase or regex simply does not match. */
+#define CLASSIFY_PHRASE_STEPS      1000000
+#define CLASSIFY_REGEX_MATCH_LIMIT 10000
+
 /* Index of a built-in category name, or -ENOENT. */
 int category_builtin_from_name(const char *name);
 

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "classify.h"
+#include "util.h"
 
 #define CONFIG_DEFAULT_PATH GOVWATCH_CONFIG_DEFAULT_PATH /* CMake: sysconfdir/govwatch/... */
 
@@ -125,6 +126,7 @@ struct config {
         } classifier;
         struct sink_conf *sinks;
         size_t n_sinks;
+        struct name_index sink_index; /* sinks by name, for config_find_sink() */
         struct watch_conf *watch;
         size_t n_watch;
         /* every category name usable in watch entries (built-ins, then user-defined) */

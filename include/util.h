@@ -183,6 +183,26 @@ static inline const char *plural_ru(unsigned long long n, const char *one, const
 
 /* Optimal string alignment distance between two short names (SIZE_MAX past 64 bytes). */
 size_t edit_distance(const char *a, const char *b);
+/* The same when it is at most max, else SIZE_MAX; costs O(length * max), not O(length^2). */
+size_t edit_distance_max(const char *a, const char *b, size_t max);
+/* Names sorted for lookup by binary search, so that thousands of references to a few hundred
+ * names (a config's sinks) cost O(log n) comparisons each. The names are not copied: they must
+ * outlive the index. Of equal names the first one given is found. */
+struct name_index_entry {
+        const char *name;
+        size_t index;
+};
+struct name_index {
+        struct name_index_entry *v;
+        size_t n;
+};
+/* name(userdata, i) for i < n: the names to index. 0 or -ENOMEM. */
+int name_index_build(struct name_index *x, const char *(*name)(const void *userdata, size_t i),
+                     const void *userdata, size_t n);
+/* The index of name, or -1. */
+ssize_t name_index_find(const struct name_index *x, const char *name);
+void name_index_done(struct name_index *x);
+
 /* The items joined by sep ("" for none); NULL on OOM. */
 char *strv_join(char *const *l, const char *sep);
 

@@ -32,6 +32,13 @@ const char *const category_builtin_names[_CATEGORY_BUILTIN_MAX] = {
 
 #define MAX_TIMES 16
 
+/* What the regexes read: the post's and its repost's text and attachments' titles, as far as the
+ * reading budget goes (CLASSIFY_TEXT_MAX). */
+struct subject {
+        const char *text;
+        size_t len;
+};
+
 struct hit {
         uint32_t first, last; /* tokens of the first match; UINT32_MAX for signals/regexes */
 };
@@ -43,11 +50,26 @@ struct scratch {
         size_t n_atoms, allocated_atoms;
         uint32_t *atom_off; /* token i's atoms: atoms[atom_off[i] .. atom_off[i+1]) */
         size_t allocated_atom_off;
+        uint32_t *words_before; /* token i: how many tokens before it are not punctuation */
+        size_t allocated_words_before;
+        uint32_t *reach[2], *reach_origin[2]; /* match_phrase(): an item's positions, where from */
+        size_t allocated_reach[4];
+        uint32_t *phrase_stamp; /* per phrase: == stamp when the post holds its first word */
+        uint32_t *phrase_count; /* per such phrase: its start positions, then where they go */
+        uint32_t stamp;
+        size_t phrase_steps; /* words match_phrase() looked at for this post */
+        uint32_t *cand;      /* those phrases */
+        size_t allocated_cand;
+        uint32_t *starts; /* their start positions, phrase after phrase */
+        size_t allocated_starts;
+        struct subject *subjects; /* what read_post() read for the regexes */
+        size_t n_subjects, allocated_subjects;
         bool *hit;         /* per rule */
         struct hit *where; /* per rule */
         uint32_t *hits;    /* rules hit, in order */
         size_t n_hits;
         pcre2_match_data *md;
+        pcre2_match_context *mctx; /* CLASSIFY_REGEX_MATCH_LIMIT */
         struct time_match times[MAX_TIMES];
         size_t n_times;
         uint32_t signals;
@@ -304,11 +326,23 @@ static struct scratch *scratch_free(struct scratch *s)
         tokens_done(&s->t);
         free(s->atoms);
         free(s->atom_off);
+        free(s->words_before);
+        for (size_t i = 0; i < 2; i++) {
+                free(s->reach[i]);
+                free(s->reach_origin[i]);
+        }
+        free(s->phrase_stamp);
+        free(s->phrase_count);
+        free(s->cand);
+        free(s->starts);
+        free(s->subjects);
         free(s->hit);
         free(s->where);
         free(s->hits);
         if (s->md)
                 pcre2_match_data_free(s->md);
+        if (s->mctx)
+                pcre2_match_context_free(s->mctx);
         features_done(&s->f);
         free(s);
         return NULL;
@@ -387,12 +421,16 @@ int classifier_new(const struct classify_options *opts, struct classifier **ret,
         c->s->hit = calloc(n_rules + 1, sizeof(bool));
         c->s->where = calloc(n_rules + 1, sizeof(struct hit));
         c->s->hits = calloc(n_rules + 1, sizeof(uint32_t));
-        if (!c->s->hit || !c->s->where || !c->s->hits)
+        c->s->phrase_stamp = calloc(c->rs->n_phrases + 1, sizeof(uint32_t));
+        c->s->phrase_count = calloc(c->rs->n_phrases + 1, sizeof(uint32_t));
+        if (!c->s->hit || !c->s->where || !c->s->hits || !c->s->phrase_stamp || !c->s->phrase_count)
                 return -ENOMEM;
         if (c->rs->has_regex) {
                 c->s->md = pcre2_match_data_create(1, NULL);
-                if (!c->s->md)
+                c->s->mctx = pcre2_match_context_create(NULL);
+                if (!c->s->md || !c->s->mctx)
                         return -ENOMEM;
+                pcre2_set_match_limit(c->s->mctx, CLASSIFY_REGEX_MATCH_LIMIT);
         }
         r = features_init(&c->s->f, false);
         if (r < 0)
@@ -451,11 +489,34 @@ int classifier_category_index(const struct classifier *c, const char *name)
 
 /* ---- reading a post ---- */
 
-static int add_text(struct scratch *s, const char *text)
+/* The length of text within *budget bytes, cut at a character boundary, taken from *budget. */
+static size_t budget_take(const char *text, size_t *budget)
+{
+        size_t len = strnlen(text, *budget + 1);
+        if (len > *budget) {
+                len = *budget;
+                while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
+                        len--;
+        }
+        *budget -= len;
+        return len;
+}
+
+/* Reads up to *budget bytes of text; for_regexes: the regexes read the same bytes. */
+static int add_text(struct scratch *s, const char *text, size_t *budget, bool for_regexes)
 {
         if (!text || !text[0])
                 return 0;
-        return normalizer_add(s->nz, text, strlen(text), &s->t);
+        size_t len = budget_take(text, budget);
+        if (len == 0)
+                return 0;
+        if (for_regexes) {
+                if (!greedy_realloc((void **)&s->subjects, &s->allocated_subjects,
+                                    s->n_subjects + 1, sizeof(struct subject)))
+                        return -ENOMEM;
+                s->subjects[s->n_subjects++] = (struct subject){text, len};
+        }
+        return normalizer_add(s->nz, text, len, &s->t);
 }
 
 static void attachment_signals(const struct post *p, uint32_t *signals)
@@ -500,15 +561,19 @@ static int read_post(struct scratch *s, const struct post *p)
 
         tokens_reset(&s->t);
         s->signals = 0;
+        s->n_subjects = 0;
         for (size_t k = 0; k < ELEMENTSOF(parts); k++) {
                 const struct post *q = parts[k];
+                size_t text_budget = CLASSIFY_TEXT_MAX, attachments_budget = CLASSIFY_TEXT_MAX;
                 if (!q)
                         continue;
-                if ((r = add_text(s, q->text)) < 0)
+                if ((r = add_text(s, q->text, &text_budget, true)) < 0)
                         return r;
                 for (size_t i = 0; i < q->n_attachments; i++) {
-                        if ((r = add_text(s, q->attachments[i].title)) < 0 ||
-                            (r = add_text(s, q->attachments[i].description)) < 0)
+                        if ((r = add_text(s, q->attachments[i].title, &attachments_budget, true)) <
+                                    0 ||
+                            (r = add_text(s, q->attachments[i].description, &attachments_budget,
+                                          false)) < 0)
                                 return r;
                 }
                 attachment_signals(q, &s->signals);
@@ -533,16 +598,43 @@ static int index_atoms(const struct ruleset *rs, struct scratch *s)
                         return r;
         }
         s->atom_off[t->n] = (uint32_t)s->n_atoms;
+
+        if (!greedy_realloc((void **)&s->words_before, &s->allocated_words_before, t->n + 1,
+                            sizeof(uint32_t)))
+                return -ENOMEM;
+        size_t words = 0;
+        for (size_t i = 0; i < t->n; i++) {
+                s->words_before[i] = (uint32_t)words;
+                words += t->v[i].kind != TOKEN_PUNCT;
+        }
+        s->words_before[t->n] = (uint32_t)words;
+        for (size_t i = 0; i < 2; i++)
+                if (!greedy_realloc((void **)&s->reach[i], &s->allocated_reach[i], t->n + 1,
+                                    sizeof(uint32_t)) ||
+                    !greedy_realloc((void **)&s->reach_origin[i], &s->allocated_reach[2 + i],
+                                    t->n + 1, sizeof(uint32_t)))
+                        return -ENOMEM;
         return 0;
 }
 
 static bool token_has_item(const struct ruleset *rs, const struct scratch *s, size_t tok,
                            const struct rule_item *item)
 {
-        for (uint32_t a = s->atom_off[tok]; a < s->atom_off[tok + 1]; a++)
-                for (uint32_t b = 0; b < item->n_atoms; b++)
-                        if (s->atoms[a] == rs->item_atoms[item->first_atom + b])
-                                return true;
+        /* an item's atoms are sorted (ruleset_finish()): a word class of a thousand words costs
+         * ten comparisons a token, not a thousand */
+        const uint32_t *v = rs->item_atoms + item->first_atom;
+        for (uint32_t a = s->atom_off[tok]; a < s->atom_off[tok + 1]; a++) {
+                size_t lo = 0, hi = item->n_atoms;
+                while (lo < hi) {
+                        size_t mid = lo + (hi - lo) / 2;
+                        if (v[mid] < s->atoms[a])
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                if (lo < item->n_atoms && v[lo] == s->atoms[a])
+                        return true;
+        }
         return false;
 }
 
@@ -550,32 +642,6 @@ static bool negation_blocks(const struct rule_phrase *ph, const struct rule_item
                             const struct token *k)
 {
         return ph->unless_negated && (k->flags & TOKEN_NEGATED) && !item->allow_negated;
-}
-
-/* Items [idx, n) of ph after a match of item idx-1 at token pos; *ret_end: last token. */
-static bool match_rest(const struct ruleset *rs, const struct scratch *s,
-                       const struct rule_phrase *ph, uint32_t idx, size_t pos, size_t *ret_end)
-{
-        if (idx == ph->n_items) {
-                *ret_end = pos;
-                return true;
-        }
-        const struct rule_item *item = &rs->items[ph->first_item + idx];
-        const struct tokens *t = &s->t;
-        unsigned skipped = 0;
-        for (size_t j = pos + 1; j < t->n; j++) {
-                const struct token *k = &t->v[j];
-                if (k->sentence != t->v[pos].sentence)
-                        break;
-                if (k->kind == TOKEN_PUNCT)
-                        continue;
-                if (token_has_item(rs, s, j, item) && !negation_blocks(ph, item, k) &&
-                    match_rest(rs, s, ph, idx + 1, j, ret_end))
-                        return true;
-                if (++skipped > item->gap)
-                        break;
-        }
-        return false;
 }
 
 static void hit_rule(struct scratch *s, uint32_t rule, uint32_t first, uint32_t last)
@@ -587,35 +653,135 @@ static void hit_rule(struct scratch *s, uint32_t rule, uint32_t first, uint32_t 
         s->hits[s->n_hits++] = rule;
 }
 
-static void match_phrases(const struct ruleset *rs, struct scratch *s)
+/* Matches phrase ph whose first item is at the ascending positions starts[0..n_starts), item
+ * after item: the positions an item can be at are those where its word is, in the sentence of a
+ * position of the item before, with at most the item's gap of words between them. Of the
+ * positions before, the last one leaves the fewest words between, so each level is one forward
+ * scan over the tokens: O(items x tokens) a phrase, where trying each way to place each item
+ * ("a ~20 a ~20 a ~20 b" in a text of a's) took 21^items. *ret_first, *ret_last: the match that
+ * ends first. */
+static bool match_phrase(const struct ruleset *rs, struct scratch *s, const struct rule_phrase *ph,
+                         const uint32_t *starts, size_t n_starts, uint32_t *ret_first,
+                         uint32_t *ret_last)
 {
         const struct tokens *t = &s->t;
-        for (size_t i = 0; i < t->n; i++) {
+        uint32_t *at = s->reach[0], *from = s->reach_origin[0];
+        uint32_t *next_at = s->reach[1], *next_from = s->reach_origin[1];
+        const struct rule_item *item = &rs->items[ph->first_item];
+        size_t n = 0;
+
+        for (size_t i = 0; i < n_starts; i++)
+                if (!negation_blocks(ph, item, &t->v[starts[i]])) {
+                        at[n] = from[n] = starts[i];
+                        n++;
+                }
+        for (uint32_t k = 1; k < ph->n_items && n > 0; k++) {
+                item = &rs->items[ph->first_item + k];
+                size_t n_next = 0;
+                for (size_t a = 0; a < n; a++) {
+                        /* up to the next position of the item before, which takes over there */
+                        uint32_t p = at[a], stop = a + 1 < n ? at[a + 1] : (uint32_t)t->n - 1;
+                        for (uint32_t j = p + 1; j <= stop && j < t->n; j++) {
+                                const struct token *tk = &t->v[j];
+                                if (tk->sentence != t->v[p].sentence)
+                                        break;
+                                if (tk->kind == TOKEN_PUNCT)
+                                        continue;
+                                if (++s->phrase_steps > CLASSIFY_PHRASE_STEPS)
+                                        return false;
+                                if (s->words_before[j] - s->words_before[p + 1] > item->gap)
+                                        break;
+                                if (token_has_item(rs, s, j, item) &&
+                                    !negation_blocks(ph, item, tk)) {
+                                        next_at[n_next] = j;
+                                        next_from[n_next++] = from[a];
+                                }
+                        }
+                }
+                uint32_t *swap = at;
+                at = next_at, next_at = swap;
+                swap = from;
+                from = next_from, next_from = swap;
+                n = n_next;
+        }
+        if (n == 0)
+                return false;
+        *ret_first = from[0];
+        *ret_last = at[0];
+        return true;
+}
+
+/* Each phrase whose first word the post holds is matched once, from all its start positions
+ * together: they are gathered per phrase by a counting sort over the start index's hits. */
+static int match_phrases(const struct ruleset *rs, struct scratch *s)
+{
+        const struct tokens *t = &s->t;
+        if (++s->stamp == 0) { /* wrapped: forget every phrase's old stamp */
+                memset(s->phrase_stamp, 0, rs->n_phrases * sizeof(uint32_t));
+                s->stamp = 1;
+        }
+        size_t n_cand = 0, n_pairs = 0;
+        s->phrase_steps = 0;
+        for (size_t i = 0; i < t->n; i++)
                 for (uint32_t a = s->atom_off[i]; a < s->atom_off[i + 1]; a++) {
                         uint32_t atom = s->atoms[a];
                         for (uint32_t q = rs->start_index[atom]; q < rs->start_index[atom + 1];
                              q++) {
-                                const struct rule_phrase *ph = &rs->phrases[rs->start_phrases[q]];
-                                if (s->hit[ph->rule])
+                                uint32_t ph = rs->start_phrases[q];
+                                if (s->hit[rs->phrases[ph].rule])
                                         continue;
-                                if (negation_blocks(ph, &rs->items[ph->first_item], &t->v[i]))
-                                        continue;
-                                size_t end;
-                                if (match_rest(rs, s, ph, 1, i, &end))
-                                        hit_rule(s, ph->rule, (uint32_t)i, (uint32_t)end);
+                                if (s->phrase_stamp[ph] != s->stamp) {
+                                        s->phrase_stamp[ph] = s->stamp;
+                                        s->phrase_count[ph] = 0;
+                                        if (!greedy_realloc((void **)&s->cand, &s->allocated_cand,
+                                                            n_cand + 1, sizeof(uint32_t)))
+                                                return -ENOMEM;
+                                        s->cand[n_cand++] = ph;
+                                }
+                                s->phrase_count[ph]++;
+                                n_pairs++;
                         }
                 }
+        if (n_cand == 0)
+                return 0;
+        if (!greedy_realloc((void **)&s->starts, &s->allocated_starts, n_pairs, sizeof(uint32_t)))
+                return -ENOMEM;
+        /* phrase_count becomes where each phrase's start positions go */
+        uint32_t offset = 0;
+        for (size_t c = 0; c < n_cand; c++) {
+                uint32_t count = s->phrase_count[s->cand[c]];
+                s->phrase_count[s->cand[c]] = offset;
+                offset += count;
         }
+        for (size_t i = 0; i < t->n; i++)
+                for (uint32_t a = s->atom_off[i]; a < s->atom_off[i + 1]; a++) {
+                        uint32_t atom = s->atoms[a];
+                        for (uint32_t q = rs->start_index[atom]; q < rs->start_index[atom + 1];
+                             q++) {
+                                uint32_t ph = rs->start_phrases[q];
+                                if (s->phrase_stamp[ph] == s->stamp)
+                                        s->starts[s->phrase_count[ph]++] = (uint32_t)i;
+                        }
+                }
+        /* now phrase_count[ph] is where its positions end; they are ascending (tokens in order),
+         * a token twice when two of its atoms start the phrase */
+        for (size_t c = 0; c < n_cand; c++) {
+                uint32_t ph = s->cand[c];
+                uint32_t end = s->phrase_count[ph], begin = c ? s->phrase_count[s->cand[c - 1]] : 0;
+                size_t n = 0;
+                for (uint32_t i = begin; i < end; i++)
+                        if (n == 0 || s->starts[begin + n - 1] != s->starts[i])
+                                s->starts[begin + n++] = s->starts[i];
+                const struct rule_phrase *phrase = &rs->phrases[ph];
+                uint32_t first, last;
+                if (!s->hit[phrase->rule] &&
+                    match_phrase(rs, s, phrase, s->starts + begin, n, &first, &last))
+                        hit_rule(s, phrase->rule, first, last);
+        }
+        return 0;
 }
 
-static bool regex_matches(const struct scratch *s, pcre2_code *re, const char *text)
-{
-        if (!text || !text[0])
-                return false;
-        return pcre2_match(re, (PCRE2_SPTR)text, strlen(text), 0, 0, s->md, NULL) >= 0;
-}
-
-static void match_other_rules(const struct ruleset *rs, struct scratch *s, const struct post *p)
+static void match_other_rules(const struct ruleset *rs, struct scratch *s)
 {
         for (size_t r = 0; r < rs->n_rules; r++) {
                 const struct rule *rule = &rs->rules[r];
@@ -623,16 +789,10 @@ static void match_other_rules(const struct ruleset *rs, struct scratch *s, const
                         if (s->signals & (1u << rule->signal))
                                 hit_rule(s, (uint32_t)r, UINT32_MAX, UINT32_MAX);
                 } else if (rule->kind == RULE_REGEX) {
-                        const struct post *parts[2] = {p, p->repost};
                         bool m = false;
-                        for (size_t k = 0; k < 2 && !m; k++) {
-                                if (!parts[k])
-                                        continue;
-                                m = regex_matches(s, rule->regex, parts[k]->text);
-                                for (size_t i = 0; i < parts[k]->n_attachments && !m; i++)
-                                        m = regex_matches(s, rule->regex,
-                                                          parts[k]->attachments[i].title);
-                        }
+                        for (size_t i = 0; i < s->n_subjects && !m; i++)
+                                m = pcre2_match(rule->regex, (PCRE2_SPTR)s->subjects[i].text,
+                                                s->subjects[i].len, 0, 0, s->md, s->mctx) >= 0;
                         if (m)
                                 hit_rule(s, (uint32_t)r, UINT32_MAX, UINT32_MAX);
                 }
@@ -711,8 +871,10 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
         r = index_atoms(rs, s);
         if (r < 0)
                 return r;
-        match_phrases(rs, s);
-        match_other_rules(rs, s, p);
+        r = match_phrases(rs, s);
+        if (r < 0)
+                return r;
+        match_other_rules(rs, s);
 
         *sc = (struct scores){0};
         for (size_t i = 0; i < s->n_hits; i++) {

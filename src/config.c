@@ -40,13 +40,24 @@
 /* Work bounds: what one file may ask of the loader and of the daemon it configures. Each is
  * refused with its own message; a message is never longer than CONFIG_MAX_MESSAGE bytes and never
  * formatted at all past CONFIG_MAX_ERRORS, so a hostile file costs linear work. */
-#define CONFIG_MAX_MESSAGE          512 /* bytes of one error message */
-#define CONFIG_MAX_LISTED_NAMES     8  /* names a message lists ("defined: a, b, ... and 3 more") */
-#define CONFIG_MAX_NAME             64 /* bytes of a sink or category name */
-#define CONFIG_MAX_SINKS            256   /* sinks */
-#define CONFIG_MAX_WATCH            10000 /* watch entries */
-#define CONFIG_MAX_COMMUNITIES      50000 /* community references over all watch entries */
-#define CONFIG_MAX_CLASSIFIER_ITEMS 5000  /* phrases, regexes and exclusions of the classifier */
+#define CONFIG_MAX_MESSAGE      512 /* bytes of one error message */
+#define CONFIG_MAX_LISTED_NAMES 8   /* names a message lists ("defined: a, b, ... and 3 more") */
+#define CONFIG_MAX_NAME         64  /* bytes of a sink or category name */
+/* Values in the file: scalars, lists and mappings (aliases' copies count apart). Every value costs
+ * a libyaml event, a node, a check and a free, about 0.2 us together: a file of "[a,a,a,...]"
+ * holds 500,000 of them in its 1 MiB and took 100 ms. 100,000 hold 10,000 watch entries of a
+ * topic, a community and a sink each, or one list of 90,000 communities. */
+#define CONFIG_MAX_NODES       100000
+#define CONFIG_MAX_SINKS       256   /* sinks */
+#define CONFIG_MAX_WATCH       10000 /* watch entries */
+#define CONFIG_MAX_COMMUNITIES 50000 /* community references over all watch entries */
+/* The classifier reads each post against every phrase and regex of the config (classify.h bounds
+ * the text and the work of each): an admin's tens to few hundred phrases fit many times over, and
+ * each item costs ~20 us to compile at start and reload. Regexes cost most: a scan of the text
+ * read per post each (~0.15 ms at CLASSIFY_TEXT_MAX), so 100 of them, the worst post and the worst
+ * config together stay near 30 ms a post. */
+#define CONFIG_MAX_CLASSIFIER_ITEMS 1000 /* phrases, regexes and exclusions of the classifier */
+#define CONFIG_MAX_REGEXES          100  /* regexes of the classifier */
 #define CONFIG_ADDRESS_MAX          MAIL_ADDR_MAX /* RFC 5321 4.5.3.1.3, as mail.c builds it */
 #define CONFIG_DOMAIN_MAX           253 /* a DNS name (RFC 1035), the Message-ID's right part */
 #define CONFIG_LABEL_MAX            63  /* one label of it */
@@ -179,8 +190,10 @@ struct loader {
         size_t n_anchors, allocated_anchors;
         unsigned n_aliases;
         size_t n_alias_nodes;
-        size_t n_communities;      /* over the watch entries parsed so far */
-        size_t n_classifier_items; /* phrases, regexes and exclusions so far */
+        size_t n_communities;             /* over the watch entries parsed so far */
+        struct name_index category_index; /* c->category_names, for watch entries */
+        size_t n_classifier_items;        /* phrases, regexes and exclusions so far */
+        size_t n_regexes;                 /* regexes of them */
 };
 
 /* Cuts msg to CONFIG_MAX_MESSAGE bytes on a character boundary, marking the cut with "…". */
@@ -468,6 +481,7 @@ static int build_tree(struct loader *l, const char *data, size_t size, struct no
         size_t depth = 0;
         struct node *root = NULL;
         unsigned n_documents = 0;
+        size_t n_nodes = 0;
         bool done = false;
         int r = 0;
 
@@ -485,6 +499,18 @@ static int build_tree(struct loader *l, const char *data, size_t size, struct no
                         break;
                 }
                 struct conf_mark mark = mark_from_yaml(ev.start_mark);
+
+                if ((ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
+                     ev.type == YAML_MAPPING_START_EVENT) &&
+                    ++n_nodes > CONFIG_MAX_NODES) {
+                        error_at(l, mark,
+                                 "more than %d values (scalars, lists and mappings): refusing "
+                                 "the file",
+                                 CONFIG_MAX_NODES);
+                        yaml_event_delete(&ev);
+                        r = -EINVAL;
+                        break;
+                }
 
                 switch (ev.type) {
                 case YAML_STREAM_END_EVENT:
@@ -1637,13 +1663,10 @@ static void parse_watch_categories(struct loader *l, const struct setting *s,
                         w->all_categories = true;
                         continue;
                 }
-                bool found = false;
-                for (size_t j = 0; l->c->category_names && l->c->category_names[j]; j++)
-                        if (streq(l->c->category_names[j], it->scalar)) {
-                                w->categories |= UINT64_C(1) << j;
-                                found = true;
-                        }
-                if (!found)
+                ssize_t j = name_index_find(&l->category_index, it->scalar);
+                if (j >= 0)
+                        w->categories |= UINT64_C(1) << j;
+                else
                         error_unknown_category(l, it, (const char *const *)l->c->category_names,
                                                strv_length(l->c->category_names));
         }
@@ -1684,6 +1707,7 @@ static void parse_watch_sinks(struct loader *l, const struct setting *s, const s
         struct watch_conf *w = base;
         size_t n_items;
         const struct node *const *items = node_items(&value, &n_items);
+        uint64_t seen[(CONFIG_MAX_SINKS + 63) / 64] = {0};
 
         if (value->kind == NODE_MAPPING) {
                 error_at(l, value->mark, "expected a list of sink names, got a mapping");
@@ -1709,11 +1733,11 @@ static void parse_watch_sinks(struct loader *l, const struct setting *s, const s
                         error_unknown_sink(l, it, "watch entry");
                         continue;
                 }
-                bool seen = false;
-                for (size_t j = 0; j < w->n_sinks; j++)
-                        seen = seen || w->sinks[j] == (size_t)idx;
-                if (!seen)
-                        w->sinks[w->n_sinks++] = (size_t)idx;
+                /* a list naming the sinks over and over: a bit a sink, not a scan of the list */
+                if (seen[idx / 64] & UINT64_C(1) << idx % 64)
+                        continue;
+                seen[idx / 64] |= UINT64_C(1) << idx % 64;
+                w->sinks[w->n_sinks++] = (size_t)idx;
         }
 }
 
@@ -1861,10 +1885,8 @@ static void parse_sink(struct loader *l, const struct node *key, const struct no
         }
 }
 
-static void parse_sinks(struct loader *l, const struct setting *s, const struct node *value,
-                        void *base)
+static void parse_sink_entries(struct loader *l, const struct node *value, struct config *c)
 {
-        struct config *c = base;
         size_t allocated = 0;
 
         if (value->kind != NODE_MAPPING) {
@@ -1927,6 +1949,16 @@ static void parse_sinks(struct loader *l, const struct setting *s, const struct 
         }
 }
 
+static void parse_sinks(struct loader *l, const struct setting *s, const struct node *value,
+                        void *base)
+{
+        struct config *c = base;
+        parse_sink_entries(l, value, c);
+        /* watch entries and alerts name sinks many thousand times: by binary search */
+        if (name_index_build(&c->sink_index, sink_name, c, c->n_sinks) < 0)
+                l->oom = true;
+}
+
 #define WATCH_OFF(f) offsetof(struct watch_conf, f)
 static const struct setting watch_settings[] = {
         {S("topic", SETTING_STRING, WATCH_OFF(topic), NULL, "what this entry is about"),
@@ -1961,6 +1993,12 @@ static void parse_watch(struct loader *l, const struct setting *s, const struct 
         if (value->n_items > CONFIG_MAX_WATCH) {
                 error_at(l, value->items[CONFIG_MAX_WATCH]->mark, "more than %d watch entries",
                          CONFIG_MAX_WATCH);
+                return;
+        }
+        /* the categories are known by now (the classifier section comes first) */
+        if (name_index_build(&l->category_index, strv_name, c->category_names,
+                             strv_length(c->category_names)) < 0) {
+                l->oom = true;
                 return;
         }
         c->watch = calloc(value->n_items ? value->n_items : 1, sizeof(struct watch_conf));
@@ -2040,25 +2078,44 @@ static void parse_user_categories(struct loader *l, const struct setting *s,
                         l->oom = true;
                         return;
                 }
-                snprintf(where, sizeof(where), "in category '%s'", QUOTE(k->scalar));
-                parse_table(l, user_category_settings, ELEMENTSOF(user_category_settings), body, u,
-                            where, 1, NULL);
-                size_t n_items =
-                        strv_length(u->phrases) + strv_length(u->regexes) + strv_length(u->exclude);
+                /* counted from the file before any is compiled: past a cap, none is */
+                size_t n_items = 0, n_regexes = 0;
+                for (size_t j = 0; j < ELEMENTSOF(user_category_settings); j++) {
+                        const struct node *v = map_get(body, user_category_settings[j].key, NULL);
+                        size_t n = 0;
+                        if (!node_is_null(v))
+                                (void)node_items(&v, &n);
+                        n_items += n;
+                        if (user_category_settings[j].check == check_regex)
+                                n_regexes += n;
+                }
+                bool over = l->n_classifier_items + n_items > CONFIG_MAX_CLASSIFIER_ITEMS ||
+                            l->n_regexes + n_regexes > CONFIG_MAX_REGEXES;
                 if (l->n_classifier_items <= CONFIG_MAX_CLASSIFIER_ITEMS &&
                     l->n_classifier_items + n_items > CONFIG_MAX_CLASSIFIER_ITEMS)
                         error_at(l, body->mark,
                                  "more than %d phrases, regexes and exclusions in the classifier's "
                                  "categories",
                                  CONFIG_MAX_CLASSIFIER_ITEMS);
+                if (l->n_regexes <= CONFIG_MAX_REGEXES &&
+                    l->n_regexes + n_regexes > CONFIG_MAX_REGEXES)
+                        error_at(l, body->mark,
+                                 "more than %d regexes in the classifier's categories",
+                                 CONFIG_MAX_REGEXES);
                 l->n_classifier_items += n_items;
+                l->n_regexes += n_regexes;
+                if (!over) {
+                        snprintf(where, sizeof(where), "in category '%s'", QUOTE(k->scalar));
+                        parse_table(l, user_category_settings, ELEMENTSOF(user_category_settings),
+                                    body, u, where, 1, NULL);
+                }
 
                 bool known = false;
                 for (size_t j = 0; j < n_names; j++)
                         known = known || streq(c->category_names[j], u->name);
                 if (known)
                         continue;
-                if (strv_length(u->phrases) == 0 && strv_length(u->regexes) == 0) {
+                if (!over && strv_length(u->phrases) == 0 && strv_length(u->regexes) == 0) {
                         error_at(l, body->mark,
                                  "new category '%s' needs phrases or regex to match anything",
                                  u->name);
@@ -2314,6 +2371,9 @@ static void check_classifier(struct loader *l, const struct node *root)
 
         if (!path && !node_is_null(rules))
                 return; /* there but wrong: reported already */
+        if (l->n_classifier_items > CONFIG_MAX_CLASSIFIER_ITEMS ||
+            l->n_regexes > CONFIG_MAX_REGEXES)
+                return; /* refused already: compiling them all is the work the caps bound */
         if (!path && classifier_default_rules_path(&default_path) < 0)
                 return; /* the classifier says so when it is built */
         if (ruleset_new(&rs) < 0) {
@@ -2490,6 +2550,7 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
                 check_token_source(&l, root);
         }
         free(l.dir);
+        name_index_done(&l.category_index);
 
         if (l.n_dropped > 0 &&
             config_errors_add(errors, (struct conf_mark){0, 0},
@@ -2581,12 +2642,15 @@ struct config *config_free(struct config *c)
         }
         free(c->watch);
         strv_free(c->category_names);
+        name_index_done(&c->sink_index);
         free(c);
         return NULL;
 }
 
 ssize_t config_find_sink(const struct config *c, const char *name)
 {
+        if (c && name && c->sink_index.n == c->n_sinks && c->n_sinks > 0)
+                return name_index_find(&c->sink_index, name);
         for (size_t i = 0; c && name && i < c->n_sinks; i++)
                 if (streq(c->sinks[i].name, name))
                         return (ssize_t)i;

@@ -242,19 +242,30 @@ int tz_utc_offset(const char *tz, int64_t t, int32_t *ret)
         return 0;
 }
 
-/* Optimal string alignment distance, for "did you mean". Names are short. */
-size_t edit_distance(const char *a, const char *b)
+/* Optimal string alignment distance, for "did you mean", computed only as far as max: cells
+ * more than max off the diagonal cannot lead to a distance within max, so only a band of
+ * 2 * max + 1 cells a row is filled, and two rows in a row over max end it (a row's cells come
+ * from the row above, or from the one above that plus 1). A hostile file's hundred misspellings
+ * against 256 names of 64 bytes cost 64 * 5 cells each, not 64 * 64. */
+size_t edit_distance_max(const char *a, const char *b, size_t max)
 {
-        size_t la = strlen(a), lb = strlen(b);
+        size_t la = strnlen(a, 65), lb = strnlen(b, 65);
         if (la > 64 || lb > 64)
                 return SIZE_MAX;
-        size_t d[65][65];
-        for (size_t i = 0; i <= la; i++)
-                d[i][0] = i;
-        for (size_t j = 0; j <= lb; j++)
+        if (max > 64)
+                max = 64;
+        if ((la > lb ? la - lb : lb - la) > max)
+                return SIZE_MAX;
+        size_t over = max + 1, d[65][66]; /* d[i][lb + 1]: the band's right edge, set to over */
+        for (size_t j = 0; j <= lb && j <= max; j++)
                 d[0][j] = j;
-        for (size_t i = 1; i <= la; i++)
-                for (size_t j = 1; j <= lb; j++) {
+        d[0][(lb < max ? lb : max) + 1] = over;
+        size_t prev_min = 0;
+        for (size_t i = 1; i <= la; i++) {
+                size_t lo = i > max ? i - max : 1, hi = i + max < lb ? i + max : lb;
+                d[i][lo - 1] = lo == 1 ? i : over;
+                size_t row_min = d[i][lo - 1] < over ? d[i][lo - 1] : over;
+                for (size_t j = lo; j <= hi; j++) {
                         size_t cost = a[i - 1] != b[j - 1];
                         size_t best = d[i - 1][j] + 1;
                         if (d[i][j - 1] + 1 < best)
@@ -264,16 +275,36 @@ size_t edit_distance(const char *a, const char *b)
                         if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
                             d[i - 2][j - 2] + 1 < best)
                                 best = d[i - 2][j - 2] + 1;
-                        d[i][j] = best;
+                        d[i][j] = best < over ? best : over;
+                        if (d[i][j] < row_min)
+                                row_min = d[i][j];
                 }
-        return d[la][lb];
+                d[i][hi + 1] = over;
+                if (row_min > max && prev_min > max)
+                        return SIZE_MAX;
+                prev_min = row_min;
+        }
+        return d[la][lb] <= max ? d[la][lb] : SIZE_MAX;
+}
+
+size_t edit_distance(const char *a, const char *b)
+{
+        return edit_distance_max(a, b, 64);
 }
 
 void suggest_consider(struct suggest *s, const char *candidate)
 {
-        size_t d = edit_distance(s->word, candidate);
-        /* a two-letter word is within 2 of every short name: suggest only real near-misses */
-        if (d <= 2 && d < strlen(s->word) && d < s->distance) {
+        /* a two-letter word is within 2 of every short name: suggest only real near-misses, and
+         * only nearer ones than the best so far, so the distance is wanted only up to that */
+        size_t len = strnlen(s->word, 65), max = 2;
+        if (len == 0 || s->distance == 0)
+                return;
+        if (len <= max)
+                max = len - 1;
+        if (s->distance <= max)
+                max = s->distance - 1;
+        size_t d = edit_distance_max(s->word, candidate, max);
+        if (d <= max) {
                 s->best = candidate;
                 s->distance = d;
         }
@@ -285,6 +316,46 @@ const char *closest_name(const char *word, const char *const *candidates)
         for (const char *const *c = candidates; c && *c; c++)
                 suggest_consider(&s, *c);
         return s.best;
+}
+
+static int name_entry_compare(const void *a, const void *b)
+{
+        const struct name_index_entry *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+int name_index_build(struct name_index *x, const char *(*name)(const void *userdata, size_t i),
+                     const void *userdata, size_t n)
+{
+        struct name_index_entry *v = calloc(n ? n : 1, sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                v[i] = (struct name_index_entry){.name = name(userdata, i), .index = i};
+        qsort(v, n, sizeof(*v), name_entry_compare);
+        name_index_done(x);
+        *x = (struct name_index){.v = v, .n = n};
+        return 0;
+}
+
+ssize_t name_index_find(const struct name_index *x, const char *name)
+{
+        size_t lo = 0, hi = x->n; /* the first entry not below name, in [lo, hi] */
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(x->v[mid].name, name) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < x->n && streq(x->v[lo].name, name) ? (ssize_t)x->v[lo].index : -1;
+}
+
+void name_index_done(struct name_index *x)
+{
+        free(x->v);
+        *x = (struct name_index){0};
 }
 
 char *strv_join(char *const *l, const char *sep)

@@ -619,6 +619,106 @@ static void test_hostile_input(void **state)
         classifier_free(c);
 }
 
+/* A phrase whose items can be placed many ways: the matcher must find the one way that fits (a
+ * later place of an item can be the one that leaves room for the next), and must not try every
+ * way: "ж ~20 ж ~20 ... ы" over a text of ж's took 21^5 tries a word before. */
+static void test_phrase_placements(void **state)
+{
+        char *late[] = {"=сбор ~5 =мусора ~0 =отменен", NULL};
+        char *deep[] = {"=жжж ~20 =жжж ~20 =жжж ~20 =жжж ~20 =жжж ~20 =ыыы", NULL};
+        struct classify_user_category user[] = {
+                {.name = "late", .phrases = late},
+                {.name = "deep", .phrases = deep},
+        };
+        struct classifier *c = new_classifier(user, ELEMENTSOF(user));
+        int k_late = classifier_category_index(c, "late"),
+            k_deep = classifier_category_index(c, "deep");
+        /* the first "мусора" is not followed by "отменен"; the second is, 3 words on */
+        assert_text(c, "Сбор мусора и сбор мусора отменен", BIT(k_late));
+        assert_text(c, "Сбор крупного мусора сегодня отменен", 0); /* ~0: nothing between */
+        assert_text(c, "Сбор мусора. Отменен концерт", 0);         /* another sentence */
+
+        struct strbuf sb = {0};
+        for (int i = 0; i < 1000; i++) /* 7,000 bytes: within the reading budget */
+                assert_int_equal(strbuf_puts(&sb, "жжж "), 0);
+        assert_text(c, sb.buf, 0); /* every placement fails: answered, not searched for hours */
+        assert_int_equal(strbuf_puts(&sb, "ыыы"), 0);
+        assert_text(c, sb.buf, BIT(k_deep));
+        strbuf_done(&sb);
+        classifier_free(c);
+}
+
+/* The classifier reads CLASSIFY_TEXT_MAX bytes of a post's text, of its attachments' and of its
+ * repost's: what lies past it (a hostile post's 64 KiB) is not read, what lies before is. */
+static void test_reading_budget(void **state)
+{
+        char *phrases[] = {"=маркер", NULL};
+        char *regexes[] = {"МЕТКА", NULL};
+        struct classify_user_category user[] = {
+                {.name = "marker", .phrases = phrases},
+                {.name = "tag", .regexes = regexes},
+        };
+        struct classifier *c = new_classifier(user, ELEMENTSOF(user));
+        uint64_t marker = BIT(classifier_category_index(c, "marker")),
+                 tag = BIT(classifier_category_index(c, "tag"));
+        struct strbuf sb = {0};
+        /* 'ж' is two bytes: the budget falls inside no character, "маркер" just within it */
+        while (sb.len + strlen(" маркер МЕТКА") < CLASSIFY_TEXT_MAX)
+                assert_int_equal(strbuf_puts(&sb, "ж"), 0);
+        assert_int_equal(strbuf_puts(&sb, " маркер МЕТКА"), 0);
+        assert_true(sb.len <= CLASSIFY_TEXT_MAX);
+        assert_text(c, sb.buf, marker | tag);
+
+        /* pushed past the budget by a few bytes: not read, by the phrases nor the regexes */
+        struct strbuf longer = {0};
+        assert_int_equal(strbuf_puts(&longer, "жжжжжж"), 0);
+        assert_int_equal(strbuf_puts(&longer, sb.buf), 0);
+        assert_text(c, longer.buf, 0);
+
+        /* the repost has a budget of its own: read though the post's text filled its own */
+        json_t *o =
+                json_pack("{s:I,s:I,s:I,s:s,s:[{s:I,s:I,s:I,s:s}]}", "id", (json_int_t)1,
+                          "owner_id", (json_int_t)-1, "date", (json_int_t)1773126000, "text",
+                          longer.buf, "copy_history", "id", (json_int_t)2, "owner_id",
+                          (json_int_t)-2, "date", (json_int_t)1773126000, "text", "маркер МЕТКА");
+        struct post *p = NULL;
+        assert_int_equal(post_from_json(o, &p, NULL), 0);
+        json_decref(o);
+        assert_int_equal(categories_of(c, p), marker | tag);
+        /* the post keeps its whole text: the notification shows it */
+        assert_int_equal(strlen(p->text), longer.len);
+        post_free(p);
+        strbuf_done(&longer);
+        strbuf_done(&sb);
+        classifier_free(c);
+}
+
+/* A regex that backtracks without end over a long word gives up (no match), the others work. */
+static void test_runaway_regex(void **state)
+{
+        char *runaway[] = {"(\\w+\\s?)+\\d$", NULL};
+        char *plain[] = {"прям\\w* эфир", NULL};
+        struct classify_user_category user[] = {
+                {.name = "runaway", .regexes = runaway},
+                {.name = "plain", .regexes = plain},
+        };
+        struct classifier *c = new_classifier(user, ELEMENTSOF(user));
+        uint64_t k_runaway = BIT(classifier_category_index(c, "runaway")),
+                 k_plain = BIT(classifier_category_index(c, "plain"));
+        struct strbuf sb = {0};
+        for (int i = 0; i < 2000; i++)
+                assert_int_equal(strbuf_puts(&sb, "ж"), 0);
+        assert_int_equal(strbuf_puts(&sb, " прямой эфир"), 0);
+        struct post *p = post_text(sb.buf);
+        uint64_t got = categories_of(c, p);
+        assert_true(got & k_plain);
+        assert_false(got & k_runaway); /* the match limit ends it: no match */
+        post_free(p);
+        assert_text(c, "приём 7", k_runaway); /* a short text still matches */
+        strbuf_done(&sb);
+        classifier_free(c);
+}
+
 static char *read_back(int fd, const char *path)
 {
         char *data = NULL;
@@ -782,6 +882,9 @@ int main(void)
                 cmocka_unit_test(test_rule_file),
                 cmocka_unit_test(test_default_rules_path),
                 cmocka_unit_test(test_hostile_input),
+                cmocka_unit_test(test_phrase_placements),
+                cmocka_unit_test(test_reading_budget),
+                cmocka_unit_test(test_runaway_regex),
                 cmocka_unit_test(test_cli_bounds),
                 cmocka_unit_test(test_dev_corpus),
         };

@@ -743,6 +743,53 @@ static void test_many_unknown_sinks_bounded(void **state)
         strbuf_done(&sb);
 }
 
+/* 256 sinks whose names differ only at the end: every reference finds its own sink (by binary
+ * search), a name said twice counts once, and a slip at the end is told its nearest name. */
+static void test_sink_lookup(void **state)
+{
+        struct strbuf sb = {0};
+        char prefix[57];
+        memset(prefix, 'x', sizeof(prefix) - 1);
+        prefix[sizeof(prefix) - 1] = '\0';
+        assert_int_equal(strbuf_puts(&sb, "vk: {token_file: tests/config/vk-token}\nsinks:\n"), 0);
+        for (int i = 0; i < 256; i++)
+                assert_int_equal(strbuf_appendf(&sb, "  s%s%03d: {type: console}\n", prefix, i), 0);
+        assert_int_equal(
+                strbuf_puts(&sb, "watch:\n  - topic: t\n    communities: [club1]\n    sinks: ["),
+                0);
+        for (int i = 255; i >= 0; i--) /* backwards, and each twice */
+                assert_int_equal(strbuf_appendf(&sb, "s%s%03d, s%s%03d%s", prefix, i, prefix, i,
+                                                i ? ", " : "]\n"),
+                                 0);
+        struct config *c = load_ok(sb.buf);
+        assert_int_equal(c->n_sinks, 256);
+        assert_int_equal(c->watch[0].n_sinks, 256);
+        for (size_t i = 0; i < 256; i++) {
+                assert_int_equal(c->watch[0].sinks[i], 255 - i);
+                assert_int_equal(config_find_sink(c, c->sinks[i].name), (ssize_t)i);
+        }
+        assert_int_equal(config_find_sink(c, "s"), -1);
+        assert_int_equal(config_find_sink(c, ""), -1);
+        config_free(c);
+
+        /* "...17" for "...170": one letter short, the nearest of 256 near names */
+        sb.len = 0;
+        assert_int_equal(strbuf_puts(&sb, "vk: {token_file: tests/config/vk-token}\nsinks:\n"), 0);
+        for (int i = 0; i < 256; i++)
+                assert_int_equal(strbuf_appendf(&sb, "  s%s%03d: {type: console}\n", prefix, i), 0);
+        assert_int_equal(strbuf_appendf(&sb,
+                                        "watch:\n  - topic: t\n    communities: [club1]\n"
+                                        "    sinks: [s%s17x0]\n",
+                                        prefix),
+                         0);
+        struct config_errors e = load_refused(sb.buf, sb.len);
+        assert_int_equal(e.n_errors, 1);
+        assert_non_null(strstr(e.errors[0].message, "did you mean 's"));
+        assert_non_null(strstr(e.errors[0].message, "170'?"));
+        config_errors_done(&e);
+        strbuf_done(&sb);
+}
+
 static void test_work_bounds(void **state)
 {
         struct strbuf sb = {0};
@@ -759,11 +806,25 @@ static void test_work_bounds(void **state)
         config_errors_done(&e);
         strbuf_done(&sb);
 
-        /* watch entries */
+        /* values: a list of a million one-letter names stops at the cap */
+        assert_int_equal(
+                strbuf_appendf(&sb, "%ssinks: {a: {type: console}}\n%salerts: [a", head, tail), 0);
+        for (int i = 0; i < 200000; i++)
+                assert_int_equal(strbuf_puts(&sb, ",a"), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n"), 0);
+        e = load_refused(sb.buf, sb.len);
+        assert_int_equal(e.n_errors, 1);
+        assert_string_equal(e.errors[0].message,
+                            "more than 100000 values (scalars, lists and mappings): refusing the "
+                            "file");
+        config_errors_done(&e);
+        strbuf_done(&sb);
+
+        /* watch entries (of 7 values each, under the cap on values) */
         assert_int_equal(strbuf_appendf(&sb, "%ssinks: {s: {type: console}}\nwatch:\n", head), 0);
         for (int i = 0; i < 10001; i++)
-                assert_int_equal(
-                        strbuf_puts(&sb, "- {topic: t, communities: [club1], sinks: [s]}\n"), 0);
+                assert_int_equal(strbuf_puts(&sb, "- {topic: t, communities: club1, sinks: s}\n"),
+                                 0);
         e = load_refused(sb.buf, sb.len);
         assert_int_equal(e.n_errors, 1);
         assert_string_equal(e.errors[0].message, "more than 10000 watch entries");
@@ -790,18 +851,52 @@ static void test_work_bounds(void **state)
         assert_int_equal(strbuf_appendf(&sb, "%ssinks: {s: {type: console}}\n%s", head, tail), 0);
         assert_int_equal(
                 strbuf_puts(&sb, "classifier:\n  categories:\n    live:\n      phrases: [a"), 0);
-        for (int i = 0; i < 3000; i++)
+        for (int i = 0; i < 600; i++)
                 assert_int_equal(strbuf_puts(&sb, ",a"), 0);
         assert_int_equal(strbuf_puts(&sb, "]\n    outage:\n      exclude: [b"), 0);
-        for (int i = 0; i < 2000; i++)
+        for (int i = 0; i < 400; i++)
                 assert_int_equal(strbuf_puts(&sb, ",b"), 0);
         assert_int_equal(strbuf_puts(&sb, "]\n"), 0);
         e = load_refused(sb.buf, sb.len);
         assert_int_equal(e.n_errors, 1);
         assert_string_equal(e.errors[0].message,
-                            "more than 5000 phrases, regexes and exclusions in the classifier's "
+                            "more than 1000 phrases, regexes and exclusions in the classifier's "
                             "categories");
         config_errors_done(&e);
+        strbuf_done(&sb);
+
+        /* regexes, which cost the most a post: a cap of their own, checked before any compiles */
+        assert_int_equal(strbuf_appendf(&sb, "%ssinks: {s: {type: console}}\n%s", head, tail), 0);
+        assert_int_equal(strbuf_puts(&sb, "classifier:\n  categories:\n    live:\n      regex: ["),
+                         0);
+        for (int i = 0; i < 60; i++)
+                assert_int_equal(strbuf_appendf(&sb, "%s'x%d'", i ? "," : "", i), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n    outage:\n      regex: [\"(\""), 0);
+        for (int i = 0; i < 40; i++)
+                assert_int_equal(strbuf_appendf(&sb, ",'y%d'", i), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n"), 0);
+        e = load_refused(sb.buf, sb.len);
+        assert_int_equal(e.n_errors, 1);
+        assert_string_equal(e.errors[0].message,
+                            "more than 100 regexes in the classifier's categories");
+        config_errors_done(&e);
+        strbuf_done(&sb);
+
+        /* at the caps: 100 regexes and 900 phrases of an admin's load */
+        assert_int_equal(strbuf_appendf(&sb, "%ssinks: {s: {type: console}}\n%s", head, tail), 0);
+        assert_int_equal(strbuf_puts(&sb, "classifier:\n  categories:\n    live:\n      regex: ["),
+                         0);
+        for (int i = 0; i < 100; i++)
+                assert_int_equal(strbuf_appendf(&sb, "%s'x%d'", i ? "," : "", i), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n      phrases: ["), 0);
+        static const char letters[] = "абвгдежзиклмнопрстуфхцчшщэюя"; /* two bytes each */
+        for (int i = 0; i < 900; i++)
+                assert_int_equal(strbuf_appendf(&sb, "%s'прием%.2s%.2s граждан'", i ? "," : "",
+                                                letters + 2 * (i % 28),
+                                                letters + 2 * (i / 28 % 28)),
+                                 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n"), 0);
+        config_free(load_ok(sb.buf));
         strbuf_done(&sb);
 
         /* lengths: names, a phrase, a regex; and a message quoting a long value stays short */
@@ -890,6 +985,7 @@ int main(void)
                 cmocka_unit_test_setup(test_unreadable_file, setup),
                 cmocka_unit_test_setup(test_many_unknown_sinks_bounded, setup),
                 cmocka_unit_test_setup(test_work_bounds, setup),
+                cmocka_unit_test_setup(test_sink_lookup, setup),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         free(source_dir);

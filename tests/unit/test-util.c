@@ -102,6 +102,69 @@ static void test_closest_name(void **state)
         assert_int_equal(edit_distance("abc", "abc"), 0);
 }
 
+/* The full matrix, as edit_distance() once was: the reference the banded one must agree with. */
+static size_t osa_reference(const char *a, const char *b)
+{
+        size_t la = strlen(a), lb = strlen(b), d[65][65];
+        for (size_t i = 0; i <= la; i++)
+                d[i][0] = i;
+        for (size_t j = 0; j <= lb; j++)
+                d[0][j] = j;
+        for (size_t i = 1; i <= la; i++)
+                for (size_t j = 1; j <= lb; j++) {
+                        size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+                        if (d[i - 1][j] + 1 < best)
+                                best = d[i - 1][j] + 1;
+                        if (d[i][j - 1] + 1 < best)
+                                best = d[i][j - 1] + 1;
+                        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                            d[i - 2][j - 2] + 1 < best)
+                                best = d[i - 2][j - 2] + 1;
+                        d[i][j] = best;
+                }
+        return d[la][lb];
+}
+
+/* A misspelt sink name is compared with every sink's: the bounded distance must give the same
+ * answer as the whole matrix whenever that is within the bound, and "too far" otherwise. */
+static void test_edit_distance_bounded(void **state)
+{
+        uint64_t seed = 42;
+        char a[65], b[65];
+        for (unsigned n = 0; n < 20000; n++) {
+                size_t la, lb;
+                seed = seed * 6364136223846793005u + 1442695040888963407u;
+                la = (seed >> 33) % (n % 10 == 0 ? 65 : 9);
+                lb = (seed >> 45) % 5 == 0 ? la : (seed >> 20) % (n % 10 == 0 ? 65 : 9);
+                for (size_t i = 0; i < la; i++) {
+                        seed = seed * 6364136223846793005u + 1442695040888963407u;
+                        a[i] = (char)('a' + (seed >> 40) % 3);
+                }
+                a[la] = '\0';
+                memcpy(b, a, lb < la ? lb : la);
+                for (size_t i = 0; i < lb; i++) { /* b: a with a few slips */
+                        seed = seed * 6364136223846793005u + 1442695040888963407u;
+                        if (i >= la || (seed >> 40) % 4 == 0)
+                                b[i] = (char)('a' + (seed >> 50) % 3);
+                }
+                b[lb] = '\0';
+                size_t want = osa_reference(a, b);
+                assert_int_equal(edit_distance(a, b), want);
+                for (size_t max = 0; max <= 5; max++)
+                        assert_int_equal(edit_distance_max(a, b, max),
+                                         want <= max ? want : SIZE_MAX);
+        }
+        /* names over 64 bytes are never near */
+        memset(a, 'x', 64);
+        a[64] = '\0';
+        assert_int_equal(edit_distance_max(a, a, 2), 0);
+        char longer[80] = {0};
+        memset(longer, 'x', 65);
+        assert_int_equal(edit_distance_max(longer, a, 2), SIZE_MAX);
+        assert_int_equal(edit_distance_max("sinks", "snks", 0), SIZE_MAX);
+        assert_int_equal(edit_distance_max("sinks", "snisk", 2), 2);
+}
+
 static void test_strv_join(void **state)
 {
         char *cats[] = {"live", "service", NULL}, *none[] = {NULL};
@@ -119,6 +182,7 @@ int main(void)
                 cmocka_unit_test(test_format_duration),
                 cmocka_unit_test(test_plurals),
                 cmocka_unit_test(test_closest_name),
+                cmocka_unit_test(test_edit_distance_bounded),
                 cmocka_unit_test(test_strv_join),
                 cmocka_unit_test(test_format_duration_parses_back),
                 cmocka_unit_test(test_format_duration_small_buffers),
