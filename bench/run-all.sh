@@ -9,6 +9,7 @@
 #   3. bench-classify-eval       the classifier on data/corpus's test split (real texts, then the
 #                                synthetic ones) and on ../shared/corpus (when it is there)
 #   4. bench/crash-long.sh       SIGKILLs while posts arrive: nothing lost (-n 100; 20 with --quick)
+#   5. bench-hostile             the worst inputs at each cap, CPU time against 50 ms (--quick: 1/16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kills=100
@@ -47,3 +48,6 @@ fi
 
 section "SIGKILL harness, $kills kills (bench/crash-long.sh)"
 GOVWATCHD="$build/govwatchd" bench/crash-long.sh -n "$kills" --seed 2024
+
+section "the worst inputs at each cap, CPU time (bench-hostile)"
+"$build/bench-hostile" ${1:+$1}

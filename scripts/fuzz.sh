@@ -94,7 +94,7 @@ printf '%-10s %12s %9s %7s %8s %8s %10s %8s\n' target execs exec/s cov ft crashe
 for name in "${targets[@]}"; do
         dir=$work/$name
         # libFuzzer's status lines: "#N ... cov: C ft: F ... exec/s: E" (fork mode: "#N: cov: ...")
-        last=$(grep -E '^#[0-9]+:? .*cov: ' "$dir/log" | tail -n 1 || true)
+        last=$(grep -E '^#[0-9]+:?[[:space:]].*cov: ' "$dir/log" | tail -n 1 || true)
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -n 1)
         [ -n "$execs" ] || execs=$(sed -E -n 's/^#([0-9]+).*/\1/p' <<<"$last")
         rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -n 1)
