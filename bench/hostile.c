@@ -88,96 +88,182 @@ static void put(struct strbuf *sb, const char *fmt, ...)
         free(s);
 }
 
-/* ---- config ------------------------------------------------------------------------------ */
-
-/* The real caps, copied from config.c (not exported): the file must stay under them. */
-#define CONFIG_SIZE (1024 * 1024 - 64)
-#define N_SINKS     256
-#define N_WATCH     10000
-#define N_COMM      50000
-#define N_ITEMS     5000
-
-/* A sink name of 60 bytes sharing 56 with every other: each strcmp() of the lookup runs long. */
-static void sink_name(struct strbuf *sb, char tag, unsigned i)
+static double max_ms(double a, double b)
 {
-        put(sb, "s%.55s%c%03u", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-            tag, i);
+        return a > b ? a : b;
 }
 
-static void config_sinks(struct strbuf *sb, unsigned n)
+static const char letters[] = "абвгдежзиклмнопрстуфхцчшщэюя"; /* 28, two bytes each */
+
+/* n written in k Cyrillic letters (numbers are words of their own), least significant first */
+static const char *cyr(unsigned n, unsigned k, char *buf)
+{
+        for (unsigned i = 0; i < k; i++, n /= 28)
+                memcpy(buf + 2 * i, letters + 2 * (n % 28), 2);
+        buf[2 * k] = '\0';
+        return buf;
+}
+#define CYR(n, k) cyr((n), (k), (char[2 * 16 + 1]){0})
+
+/* ---- caps -------------------------------------------------------------------------------- */
+
+/* The rules file's caps, file-local in src/rules.c, mirrored here (include/rules.h has those it
+ * shares with the config's classifier). */
+#define RULES_FILE_SIZE   (512 * 1024) /* RULES_MAX_FILE_SIZE, src/rules.c */
+#define RULES_NODES       16384        /* RULES_MAX_NODES (YAML nodes), src/rules.c */
+#define RULES_GAP         20           /* RULES_MAX_GAP, src/rules.c */
+#define RULES_ITEMS       16           /* RULES_MAX_ITEMS (words of a phrase), src/rules.c */
+#define RULES_CLASS_WORDS 1024         /* RULES_MAX_CLASS_WORDS, src/rules.c */
+
+/* ---- config ------------------------------------------------------------------------------ */
+
+/* The config's caps, file-local in src/config.c, mirrored here: each input stays under them. */
+#define CONFIG_SIZE    (1024 * 1024) /* CONFIG_MAX_SIZE, src/config.c */
+#define CONFIG_NODES   100000        /* CONFIG_MAX_NODES (YAML values), src/config.c */
+#define N_SINKS        256           /* CONFIG_MAX_SINKS, src/config.c */
+#define N_WATCH        10000         /* CONFIG_MAX_WATCH, src/config.c */
+#define N_COMM         50000         /* CONFIG_MAX_COMMUNITIES, src/config.c */
+#define N_ITEMS        1000          /* CONFIG_MAX_CLASSIFIER_ITEMS, src/config.c */
+#define N_REGEXES      100           /* CONFIG_MAX_REGEXES, src/config.c */
+#define N_EXCLUSIONS   60 /* what the words left by the phrases allow (RULES_MAX_WORDS) */
+#define N_START_WORDS  8  /* phrases start with these words, RULES_MAX_STARTS each */
+#define NODES_RESERVED 64 /* values of the file around the part that fills the cap */
+_Static_assert(N_START_WORDS *RULES_MAX_STARTS + N_REGEXES + N_EXCLUSIONS <= N_ITEMS,
+               "the worst classifier is accepted");
+
+/* A sink name of pad + 5 bytes sharing pad + 1 with every other: each strcmp() of the lookup
+ * runs long. */
+static void sink_name(struct strbuf *sb, char tag, unsigned i, unsigned pad)
+{
+        put(sb, "s%.*s%c%03u", (int)pad,
+            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", tag, i);
+}
+
+/* n sinks; 2 + 4n values */
+static void config_sinks(struct strbuf *sb, unsigned n, unsigned pad)
 {
         put(sb, "sinks:\n");
         for (unsigned i = 0; i < n; i++) {
                 put(sb, "  ");
-                sink_name(sb, 'd', i);
+                sink_name(sb, 'd', i, pad);
                 put(sb, ": {type: console}\n");
         }
 }
 
-/* (a) every watch entry names sinks nobody defined */
-static char *config_unknown_sinks(size_t limit)
+/* (a) every watch entry names sinks nobody defined: short names, so the file reaches the values
+ * cap and the size cap together (past the first CONFIG_MAX_ERRORS, each costs a lookup) */
+static char *config_unknown_sinks(size_t limit, size_t max_nodes)
 {
         struct strbuf sb = {0};
-        config_sinks(&sb, N_SINKS / scale);
+        enum { PER = 60, PAD = 4, ENTRY_NODES = 8 + PER };
+        config_sinks(&sb, N_SINKS / scale, PAD);
         put(&sb, "watch:\n");
-        for (unsigned w = 0; sb.len < limit - 4096; w++) {
-                put(&sb, "  - topic: t%u\n    communities: [club%u]\n    sinks: [", w, w + 1);
-                for (unsigned i = 0; i < 60; i++) {
+        size_t nodes = 1 + 2 + 4 * N_SINKS / scale + 2;
+        for (unsigned w = 0; sb.len + PER * (PAD + 7) + 64 < limit &&
+                             nodes + ENTRY_NODES + NODES_RESERVED < max_nodes;
+             w++, nodes += ENTRY_NODES) {
+                put(&sb, "- topic: t%u\n  communities: [club%u]\n  sinks: [", w, w + 1);
+                for (unsigned i = 0; i < PER; i++) {
                         put(&sb, i ? ", " : "");
-                        sink_name(&sb, 'u', (w * 60 + i) % 1000);
+                        sink_name(&sb, 'u', (w * PER + i) % 1000, PAD);
                 }
                 put(&sb, "]\n");
         }
         return sb.buf;
 }
 
-/* (b) the watch list at its caps: N_WATCH entries, N_COMM communities */
-static char *config_communities(size_t limit)
+/* (b) the watch list at its caps: all the communities N_COMM allows, in as many entries as the
+ * values left allow */
+static char *config_communities(size_t limit, size_t max_nodes)
 {
         struct strbuf sb = {0};
-        config_sinks(&sb, 1);
+        enum { PER = 8, PAD = 40, ENTRY_NODES = 8 + PER };
+        config_sinks(&sb, 1, PAD);
         put(&sb, "watch:\n");
-        unsigned per = N_COMM / N_WATCH;
-        for (unsigned w = 0; w < N_WATCH / scale && sb.len < limit - 256; w++) {
+        size_t nodes = 1 + 2 + 4 + 2;
+        for (unsigned w = 0;
+             w < N_WATCH / scale && (w + 1) * PER <= N_COMM / scale && sb.len + 256 < limit &&
+             nodes + ENTRY_NODES + NODES_RESERVED < max_nodes;
+             w++, nodes += ENTRY_NODES) {
                 put(&sb, "- topic: t%u\n  sinks: [", w);
-                sink_name(&sb, 'd', 0);
+                sink_name(&sb, 'd', 0, PAD);
                 put(&sb, "]\n  communities: [");
-                for (unsigned i = 0; i < per; i++)
+                for (unsigned i = 0; i < PER; i++)
                         put(&sb, "%sa%05u%u", i ? "," : "", w, i);
                 put(&sb, "]\n");
         }
         return sb.buf;
 }
 
-/* (c) N_ITEMS classifier phrases, regexes and exclusions over 50 categories of the admin's */
-static char *config_classifier(size_t limit)
+/* (c) "alerts: [a,a,...]": one list of one-letter values up to the size cap (refused at the
+ * values cap) or, with max_nodes, up to the values cap (accepted) */
+static char *config_alerts(size_t limit, size_t max_nodes)
 {
         struct strbuf sb = {0};
-        config_sinks(&sb, 1);
+        put(&sb, "sinks: {a: {type: console}}\nwatch:\n- topic: t\n  communities: [club1]\n"
+                 "  sinks: [a]\nalerts: [a");
+        for (size_t nodes = 21; sb.len + 4 < limit && nodes < max_nodes; nodes++)
+                put(&sb, ",a");
+        put(&sb, "]\n");
+        return sb.buf;
+}
+
+/* (d) the classifier at its caps, as the config helper's gencls.py builds it: N_START_WORDS
+ * start words of RULES_MAX_STARTS phrases each, 16 items a phrase with the largest gap (none
+ * ends: "=ыыыNNN" is in no post), N_REGEXES regexes, N_EXCLUSIONS exclusions; the words of the
+ * phrases, exclusions and shipped rules together stay under RULES_MAX_WORDS. runaway: the
+ * regexes backtrack on any run of words without a digit ("(\w+\s?)+\d$"); see the posts for
+ * what PCRE2's match limit does and does not stop. */
+static char *config_classifier(bool runaway)
+{
+        struct strbuf sb = {0};
+        unsigned n_phrases = N_START_WORDS * RULES_MAX_STARTS / scale;
+        unsigned n_regexes = N_REGEXES / scale, n_exclusions = N_EXCLUSIONS / scale;
+        unsigned n = n_phrases + n_regexes + n_exclusions;
+        unsigned n_categories = n / 300 + 1;
+        config_sinks(&sb, 1, 56);
         put(&sb, "watch:\n- topic: t\n  communities: [club1]\n  categories: all\n  sinks: [");
-        sink_name(&sb, 'd', 0);
+        sink_name(&sb, 'd', 0, 56);
         put(&sb, "]\nclassifier:\n  categories:\n");
-        unsigned per = N_ITEMS / 50 / scale;
-        for (unsigned c = 0; c < 50 && sb.len < limit - 40000 / scale; c++) {
-                put(&sb, "    cat%02u:\n      phrases:\n", c);
-                for (unsigned i = 0; i < per * 6 / 10; i++)
+        /* items spread over the categories in turn, as gencls.py does */
+        for (unsigned c = 0; c < n_categories; c++) {
+                put(&sb, "    cat%02u:\n", c);
+                put(&sb, "      phrases:\n");
+                for (unsigned i = c; i < n_phrases; i += n_categories) {
                         put(&sb,
-                            "      - \"отключени*|авари*|ремонт*|порыв* ~5 =воды|электроэнерги*|"
-                            "газ*|отоплени* ~3 улиц*|дом*|район* ~2 =с ~2 #%u ~1 час*\"\n",
-                            c * 1000 + i);
-                put(&sb, "      regex:\n");
-                for (unsigned i = 0; i < per * 2 / 10; i++)
+                            "      - \"=ш%s ~%d =воды|электроэнерги*|газ*|отоплени* ~%d "
+                            "улиц*|дом*|район*",
+                            CYR(i / RULES_MAX_STARTS, 3), RULES_GAP, RULES_GAP);
+                        for (unsigned k = 3; k < RULES_ITEMS - 1; k++)
+                                put(&sb, " ~%d =с", RULES_GAP);
+                        put(&sb, " ~%d =ыыы%s\"\n", RULES_GAP, CYR(i % RULES_MAX_STARTS, 3));
+                }
+                bool first = true;
+                for (unsigned i = n_phrases; i < n_phrases + n_regexes; i++) {
+                        if (i % n_categories != c)
+                                continue;
+                        put(&sb, first ? "      regex:\n" : "");
+                        first = false;
+                        if (runaway)
+                                put(&sb, "      - '(\\w+\\s?)+\\d$(?#%u)'\n", i);
+                        else
+                                put(&sb,
+                                    "      - '\\b(?:отключ|авари|ремонт|порыв)\\w*\\s+"
+                                    "(?:\\w+\\s+){0,4}(?:вод|свет|газ|тепл)\\w*(?:\\s+\\w+){0,6}"
+                                    "\\s+\\d{1,2}[.:]\\d{2}\\D{0,20}%u'\n",
+                                    i);
+                }
+                first = true;
+                for (unsigned i = n_phrases + n_regexes; i < n; i++) {
+                        if (i % n_categories != c)
+                                continue;
+                        put(&sb, first ? "      exclude:\n" : "");
+                        first = false;
                         put(&sb,
-                            "      - '\\b(?:отключ|авари|ремонт|порыв)\\w*\\s+(?:\\w+\\s+){0,4}"
-                            "(?:вод|свет|газ|тепл)\\w*(?:\\s+\\w+){0,6}\\s+\\d{1,2}[.:]\\d{2}"
-                            "\\D{0,20}%u'\n",
-                            c * 1000 + i);
-                put(&sb, "      exclude:\n");
-                for (unsigned i = 0; i < per * 2 / 10; i++)
-                        put(&sb,
-                            "      - \"подача ~3 восстановлен*|возобновлен* ~2 =в ~2 "
-                            "полном ~1 объеме #%u\"\n",
-                            c * 1000 + i);
+                            "      - \"подача ~3 восстановлен*|возобновлен* ~2 =в ~2 полном ~1 "
+                            "объеме #%u\"\n",
+                            i);
+                }
         }
         return sb.buf;
 }
@@ -211,7 +297,10 @@ static int run_config(void *userdata)
 static void bench_config(const char *name, char *text, struct govwatch_prepared *keep)
 {
         struct config_case cc = {.text = text, .size = strlen(text)};
-        measure(name, cc.size, run_config, &cc, false);
+        if (keep && only && !strstr(name, only))
+                (void)run_config(&cc); /* not measured, but the posts after need its classifier */
+        else
+                measure(name, cc.size, run_config, &cc, false);
         if (keep)
                 *keep = cc.kept;
         else
@@ -231,54 +320,103 @@ static int run_rules(void *userdata)
                 r = ruleset_load_string(rs, "hostile-rules.yaml", rc->text, rc->size, &error);
         if (r >= 0)
                 r = ruleset_finish(rs);
-        if (error && getenv("HOSTILE_VERBOSE"))
-                fprintf(stderr, "%s\n", error);
+        if (getenv("HOSTILE_VERBOSE")) {
+                if (error)
+                        fprintf(stderr, "%s\n", error);
+                else if (rs) /* how near the caps the input came */
+                        fprintf(stderr,
+                                "%zu rules, %zu phrases, %zu words of %zu bytes, %zu forms\n",
+                                rs->n_rules, rs->n_phrases, rs->n_words, rs->n_word_bytes,
+                                rs->n_item_atoms);
+        }
         free(error);
         ruleset_free(rs);
         return r;
 }
 
-static const char letters[] = "абвгдежзиклмнопрстуфхцчшщэюя"; /* 28, two bytes each */
+#define RULES_CATEGORY "categories:\n  live:\n    threshold: 1.0\n    rules:\n"
+#define RULES_HEAD     "version: 1\n" RULES_CATEGORY
 
-/* n written in Cyrillic letters, three of them (numbers are words of their own) */
-static const char *cyr(unsigned n, char buf[8])
-{
-        for (unsigned i = 0; i < 3; i++, n /= 28)
-                memcpy(buf + 2 * i, letters + 2 * (n % 28), 2);
-        buf[6] = '\0';
-        return buf;
-}
-
-/* 10,000 rules of 5 phrases each (RULES_MAX_RULES, RULES_MAX_PHRASES), about 4 MiB */
-static char *rules_many(void)
+/* The worst rules file under every cap at once: RULES_MAX_WORDS words of
+ * RULES_MAX_WORD_BYTES / RULES_MAX_WORDS bytes each (stemmed: the costlier kind), one class of
+ * RULES_CLASS_WORDS of them named as the first word of as many phrases as RULES_MAX_WORD_FORMS
+ * allows (each copies its forms), the other words in phrases of RULES_ITEMS distinct words with
+ * the largest gap, one phrase a rule, and the nodes and bytes left filled with signal rules and
+ * their notes. Every first word starts at most RULES_MAX_STARTS phrases. */
+static char *rules_worst(void)
 {
         struct strbuf sb = {0};
-        put(&sb, "version: 1\ncategories:\n  live:\n    threshold: 1.0\n    rules:\n");
-        for (unsigned i = 0; i < RULES_MAX_RULES / scale; i++) {
-                put(&sb, "      - phrases: [");
-                for (unsigned j = 0; j < 5; j++)
-                        put(&sb, "%s\"=слово%s|прием* ~4 эфир*|трансляц* ~2 к%s\"", j ? ", " : "",
-                            cyr(i * 5 + j, (char[8]){0}), cyr(i, (char[8]){0}));
-                put(&sb, "]\n        weight: 0.%u\n", 1 + i % 9);
+        const unsigned word_letters = RULES_MAX_WORD_BYTES / RULES_MAX_WORDS / 2; /* Cyrillic */
+        const unsigned class_words = RULES_CLASS_WORDS / scale;
+        const unsigned words = RULES_MAX_WORDS / scale - class_words;
+        const unsigned refs = (RULES_MAX_WORD_FORMS / scale - words) / class_words;
+        const size_t limit = RULES_FILE_SIZE / scale, max_nodes = RULES_NODES / scale;
+        size_t nodes = 1 + 2 + 2 + 2 + 2 + 2 + 2 + 2; /* the mappings down to "rules:" */
+        unsigned rules = 0;
+
+        put(&sb, "version: 1\nwords:\n  big: >-\n   ");
+        for (unsigned i = 0; i < class_words; i++)
+                put(&sb, " к%s", CYR(i, word_letters - 1));
+        put(&sb, "\n%s", RULES_CATEGORY);
+        for (unsigned w = 0, p = 0; w < words; p++, rules++) {
+                bool ref = p < refs;
+                put(&sb, "      - phrase: \"%s", ref ? "@big" : "");
+                for (unsigned k = ref; k < RULES_ITEMS && w < words; k++, w++) {
+                        if (k)
+                                put(&sb, " ~%d ", RULES_GAP);
+                        put(&sb, "д%s", CYR(w, word_letters - 1));
+                }
+                put(&sb, "\"\n");
+                nodes += 3;
+        }
+        /* signal rules: 5 values each, the notes sharing out the bytes left */
+        size_t n_signals = (max_nodes - nodes - 8) / 5;
+        if (rules + n_signals > RULES_MAX_RULES / scale)
+                n_signals = RULES_MAX_RULES / scale - rules;
+        static const char signal_rule[] = "      - {signal: photo, note: \"\"}\n";
+        size_t note = sb.len + 64 < limit && n_signals > 0
+                              ? (limit - sb.len - 64) / n_signals - strlen(signal_rule)
+                              : 0;
+        for (size_t i = 0; i < n_signals; i++) {
+                put(&sb, "      - {signal: photo, note: \"");
+                for (size_t b = 0; b + 2 <= note; b += 2)
+                        put(&sb, "з");
+                put(&sb, "\"}\n");
         }
         return sb.buf;
 }
 
-/* A word class of 1,024 words named 16 times in each phrase: every phrase expands to 16,384
- * atoms, each normalised, stemmed and deduplicated by a scan. n phrases only: the cost is per
- * phrase, and RULES_MAX_PHRASES of them would take minutes and gigabytes. */
+/* RULES_MAX_PHRASES phrases of one distinct word of 24 bytes (RULES_MAX_WORD_BYTES allows 26),
+ * 256 a rule (the most rules.c takes in one list) */
+static char *rules_many_phrases(void)
+{
+        struct strbuf sb = {0};
+        put(&sb, RULES_HEAD);
+        for (unsigned i = 0; i < RULES_MAX_PHRASES / scale; i++)
+                put(&sb, "%sп%s",
+                    i % 256 ? ", "
+                    : i     ? "]\n      - phrases: ["
+                            : "      - phrases: [",
+                    CYR(i, 11));
+        put(&sb, "]\n");
+        return sb.buf;
+}
+
+/* A word class of RULES_CLASS_WORDS words named RULES_ITEMS times in each phrase: every phrase
+ * expands to 16,384 forms, as many phrases as RULES_MAX_WORD_FORMS allows. */
 static char *rules_classes(unsigned n)
 {
         struct strbuf sb = {0};
         put(&sb, "version: 1\nwords:\n  big: >-\n   ");
-        for (unsigned i = 0; i < 1024; i++)
-                put(&sb, " =ш%s", cyr(i, (char[8]){0}));
-        put(&sb, "\ncategories:\n  live:\n    threshold: 1.0\n    rules:\n      - phrases: [");
-        for (unsigned i = 0; i < n; i++)
-                put(&sb,
-                    "%s\"@big @big @big @big @big @big @big @big @big @big @big @big @big "
-                    "@big @big @big\"",
-                    i ? ", " : "");
+        for (unsigned i = 0; i < RULES_CLASS_WORDS; i++)
+                put(&sb, " =ш%s", CYR(i, 3));
+        put(&sb, "\n%s      - phrases: [", RULES_CATEGORY);
+        for (unsigned i = 0; i < n; i++) {
+                put(&sb, "%s\"@big", i ? ", " : "");
+                for (unsigned k = 1; k < RULES_ITEMS; k++)
+                        put(&sb, " ~%d @big", RULES_GAP);
+                put(&sb, "\"");
+        }
         put(&sb, "]\n        weight: 1.0\n");
         return sb.buf;
 }
@@ -306,23 +444,29 @@ static char *repeat(const char *unit, size_t size)
 }
 
 /* A post of text text, a repost holding another (which reposts one more: post.c reads two
- * levels), each with video and link attachments filling their budget. */
-static json_t *hostile_post(const char *text, unsigned depth)
+ * levels), each with video attachments filling their budget: one video whose title and
+ * description share the text, or n_videos titled with all of it (each title is a subject of its
+ * own for the regexes). */
+static json_t *hostile_post(const char *text, unsigned depth, unsigned n_videos)
 {
-        size_t half = strlen(text) / 2;
-        while (half > 0 && ((unsigned char)text[half] & 0xC0) == 0x80)
+        size_t len = strlen(text), half = n_videos > 1 ? len : len / 2;
+        while (half > 0 && half < len && ((unsigned char)text[half] & 0xC0) == 0x80)
                 half--; /* a character boundary: JSON strings are UTF-8 */
-        json_t *video = json_pack("{s:s,s:s%,s:s%,s:i,s:I}", "type", "video", "title", text, half,
-                                  "description", text + half, strlen(text) - half, "upcoming", 1,
-                                  "live_start_time", (json_int_t)1773140400);
-        json_t *p = json_pack("{s:I,s:I,s:I,s:s,s:[{s:s,s:o}]}", "id", (json_int_t)(100 + depth),
-                              "owner_id", (json_int_t)-1, "date", (json_int_t)1773126000, "text",
-                              text, "attachments", "type", "video", "video", video);
+        json_t *attachments = json_array();
+        for (unsigned i = 0; i < n_videos; i++)
+                json_array_append_new(attachments,
+                                      json_pack("{s:s,s:{s:s,s:s%,s:s%,s:i,s:I}}", "type", "video",
+                                                "video", "type", "video", "title", text, half,
+                                                "description", text + half, len - half, "upcoming",
+                                                1, "live_start_time", (json_int_t)1773140400));
+        json_t *p = json_pack("{s:I,s:I,s:I,s:s,s:o}", "id", (json_int_t)(100 + depth), "owner_id",
+                              (json_int_t)-1, "date", (json_int_t)1773126000, "text", text,
+                              "attachments", attachments);
         if (!p)
                 die("json_pack", ENOMEM);
         if (depth < 2)
                 json_object_set_new(p, "copy_history",
-                                    json_pack("[o]", hostile_post(text, depth + 1)));
+                                    json_pack("[o]", hostile_post(text, depth + 1, n_videos)));
         return p;
 }
 
@@ -348,20 +492,24 @@ static int run_post(void *userdata)
 static char *corpus[64];
 static size_t n_corpus;
 
+/* A post of unit repeated to size bytes (0: POST_TEXT_MAX; unit NULL: a real post's text),
+ * with its reposts and n_videos videos (0: a bare post) */
 static double bench_post(const char *name, const struct classifier *c, const struct tz *tz,
-                         const char *unit, bool nested)
+                         const char *unit, size_t size, unsigned n_videos)
 {
-        size_t size = POST_TEXT_MAX / scale;
-        _cleanup_free_ char *text = unit ? repeat(unit, size) : strdup(corpus[0]);
+        bool nested = n_videos > 0;
+        _cleanup_free_ char *text =
+                unit ? repeat(unit, size ? size : POST_TEXT_MAX / scale) : strdup(corpus[0]);
         struct post_case pc = {
                 .c = c,
                 .tz = tz,
-                .json = nested ? hostile_post(text, 0)
+                .json = nested ? hostile_post(text, 0, n_videos)
                                : json_pack("{s:I,s:I,s:I,s:s}", "id", (json_int_t)1, "owner_id",
                                            (json_int_t)-1, "date", (json_int_t)1773126000, "text",
                                            text),
         };
-        double t = measure(name, nested ? 6 * strlen(text) : strlen(text), run_post, &pc, false);
+        size_t parts = nested ? 3 * (1 + (n_videos > 1 ? n_videos : 1)) : 1;
+        double t = measure(name, parts * strlen(text), run_post, &pc, false);
         json_decref(pc.json);
         return t;
 }
@@ -548,15 +696,23 @@ int main(int argc, char **argv)
         corpus_load();
         printf("%-44s %13s %9s  %-3s\n", "input", "size", "CPU ms", "<50");
 
-        size_t cap = CONFIG_SIZE / scale;
+        size_t cap = CONFIG_SIZE / scale - 64, max_nodes = CONFIG_NODES / scale;
         bench_config("config: minimal (reference: rules + model)",
                      strdup("sinks: {screen: {type: console}}\nwatch:\n- topic: t\n"
                             "  communities: [sevadm]\n  sinks: [screen]\n"),
                      NULL);
-        bench_config("config: 256 sinks, unknown sink names", config_unknown_sinks(cap), NULL);
-        bench_config("config: 10,000 entries, 50,000 communities", config_communities(cap), NULL);
-        struct govwatch_prepared big = {0};
-        bench_config("config: 5,000 classifier items", config_classifier(cap), &big);
+        bench_config("config: 256 sinks, unknown sink names", config_unknown_sinks(cap, max_nodes),
+                     NULL);
+        bench_config("config: 50,000 communities, entries to cap",
+                     config_communities(cap, max_nodes), NULL);
+        bench_config("config: alerts: [a,a,...] to the values cap",
+                     config_alerts(cap, max_nodes - NODES_RESERVED), NULL);
+        bench_config("config: 1 MiB alerts: [a,a,...]", config_alerts(cap, SIZE_MAX), NULL);
+        struct govwatch_prepared worst = {0}, runaway = {0};
+        bench_config("config: classifier 8x64 phrases, 100 re, 60 ex", config_classifier(false),
+                     &worst);
+        bench_config("config: classifier as above, runaway regexes", config_classifier(true),
+                     &runaway);
 
         _cleanup_free_ char *shipped = NULL;
         size_t shipped_size;
@@ -565,19 +721,14 @@ int main(int argc, char **argv)
         if (r < 0)
                 die("data/rules.yaml", r);
         bench_rules("rules: shipped data/rules.yaml (reference)", strdup(shipped));
-        bench_rules("rules: 10,000 rules x 5 phrases", rules_many());
-        unsigned n_class = 40 / scale;
-        double per_phrase = 0;
+        bench_rules("rules: words, forms, nodes and size at cap", rules_worst());
+        bench_rules("rules: 10,000 one-word phrases", rules_many_phrases());
         {
-                char note[96];
-                _cleanup_free_ char *text = rules_classes(n_class);
-                struct config_case rc = {.text = text, .size = strlen(text)};
+                unsigned n = RULES_MAX_WORD_FORMS / (RULES_ITEMS * RULES_CLASS_WORDS);
                 char label[64];
-                snprintf(label, sizeof(label), "rules: %u phrases of 16 x @class(1024)", n_class);
-                per_phrase = measure(label, rc.size, run_rules, &rc, false) / n_class;
-                snprintf(note, sizeof(note), "  (%.2f ms a phrase: %.0f s at %d phrases)",
-                         per_phrase, per_phrase * RULES_MAX_PHRASES / 1e3, RULES_MAX_PHRASES);
-                printf("%s\n", note);
+                snprintf(label, sizeof(label), "rules: %u phrases of %d x @class(%d)", n,
+                         RULES_ITEMS, RULES_CLASS_WORDS);
+                bench_rules(label, rules_classes(n));
         }
 
         struct classifier *c = NULL;
@@ -591,9 +742,10 @@ int main(int argc, char **argv)
         r = tz_load("Europe/Moscow", &tz);
         if (r < 0)
                 die("tz_load", r);
-        printf("(posts: rules%s; sizes: text + repost + attachments)\n",
+        printf("(posts: shipped rules%s unless named; sizes: text + repost + attachments)\n",
                have_model ? " + model.bin" : " alone, no model.bin found");
-        bench_post("post: real (corpus, reference)", c, tz, NULL, false);
+        double worst_post = 0;
+        bench_post("post: real (corpus, reference)", c, tz, NULL, 0, 0);
         static const struct {
                 const char *name, *unit;
         } shapes[] = {
@@ -609,15 +761,49 @@ int main(int argc, char **argv)
                 {"post: phrase starts, no ends", "прямой эфир прямая линия трансляция "},
                 {"post: negations", "не не не ни "},
         };
-        double worst_post = 0;
-        for (size_t i = 0; i < ELEMENTSOF(shapes); i++) {
-                double t = bench_post(shapes[i].name, c, tz, shapes[i].unit, true);
-                worst_post = t > worst_post ? t : worst_post;
-        }
-        if (big.classifier)
-                bench_post("post: dates, 5,000-item config classifier", big.classifier, tz,
-                           "в 18:00 12 мая отключение воды ", true);
-        govwatch_prepared_done(&big);
+        for (size_t i = 0; i < ELEMENTSOF(shapes); i++)
+                worst_post =
+                        max_ms(worst_post, bench_post(shapes[i].name, c, tz, shapes[i].unit, 0, 1));
+
+        /* the worst config's start words, then its next items, then its "=с" items: every phrase
+         * runs to its last item and is tried at every start (CLASSIFY_PHRASE_STEPS stops it) */
+        struct strbuf starts = {0};
+        for (unsigned g = 0; g < N_START_WORDS; g++)
+                put(&starts, "ш%s ", CYR(g, 3));
+        put(&starts, "воды улицы");
+        for (unsigned k = 3; k < RULES_ITEMS - 1; k++)
+                put(&starts, " с");
+        put(&starts, " ");
+        /* runaway regexes: PCRE2's match limit counts from each start position again, so a text
+         * too short to reach it at any position costs O(n^2) ("а б в " x 2 KiB: 3.6 ms a regex;
+         * from ~2.3 KiB on, the JIT stack gives up at once); titles of 4 videos are subjects of
+         * their own within their 8 KiB */
+        const struct {
+                const char *name, *unit;
+                const struct classifier *c;
+                size_t size;
+                unsigned n_videos;
+        } worst_shapes[] = {
+                {"post: dates [worst config]", "в 18:00 12 мая отключение воды ", worst.classifier,
+                 0, 1},
+                {"post: start words, no ends [worst config]", starts.buf, worst.classifier, 0, 1},
+                {"post: many short words [worst config]", "а б в ", worst.classifier, 0, 1},
+                {"post: one huge word (ASCII) [runaway re]", "a", runaway.classifier, 0, 1},
+                {"post: one huge word (Cyrillic) [runaway re]", "ж", runaway.classifier, 0, 1},
+                {"post: many short words [runaway re]", "а б в ", runaway.classifier, 0, 1},
+                {"post: start words, no ends [runaway re]", starts.buf, runaway.classifier, 0, 1},
+                {"post: 2 KiB short words, 4 videos [runaway re]", "а б в ", runaway.classifier,
+                 2048, 4},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(worst_shapes); i++)
+                if (worst_shapes[i].c)
+                        worst_post = max_ms(worst_post,
+                                            bench_post(worst_shapes[i].name, worst_shapes[i].c, tz,
+                                                       worst_shapes[i].unit, worst_shapes[i].size,
+                                                       worst_shapes[i].n_videos));
+        strbuf_done(&starts);
+        govwatch_prepared_done(&worst);
+        govwatch_prepared_done(&runaway);
 
         size_t sizes[] = {1, 4, VK_ANSWER_MAX_MIB};
         for (size_t i = 0; i < ELEMENTSOF(sizes); i++) {
