@@ -35,10 +35,20 @@ extern const char *const category_builtin_names[_CATEGORY_BUILTIN_MAX];
 
 /* The work of matching one post, whatever the rules and the config ask: words looked at by the
  * phrase matcher (a post of the labelled corpus needs at most 300, the benchmark's hostile posts
- * with the shipped rules 7,500; a million take about 6 ms), and PCRE2's match limit on each regex
- * over each text (a runaway pattern gives up after ~40 us; a plain one scans 8 KiB well under
- * it). Past either, a phrase or regex simply does not match. */
-#define CLASSIFY_PHRASE_STEPS      1000000
+ * with the shipped rules 7,500; a million take about 6 ms). Past it, a phrase does not match. */
+#define CLASSIFY_PHRASE_STEPS 1000000
+
+/* The same for the config's regexes, all of them over all texts of one post together: PCRE2 calls
+ * the classifier before each pattern item it tries (PCRE2_AUTO_CALLOUT), and each call costs 1 +
+ * how far the match moved in the text + the longest counted repeat (or, with a back-reference, the
+ * reading budget) the regex holds. Past the budget the running regex and every later one do not
+ * match, on any machine alike. PCRE2's own match limit counts from each start position afresh, so
+ * it bounds one position, not a post: 100 regexes like "(\w+\s?)+\d$" took 4 s over a 2 KiB
+ * post. Measured (Release, JIT): the worst step costs ~3-7 ns (a callout per character), a plain
+ * regex 1-2 steps a character of the text it reads (32 KiB at most: text and titles of a post and
+ * its repost), so the budget lets ~30 such regexes read everything and costs ~15 ms at worst.
+ * CLASSIFY_REGEX_MATCH_LIMIT stays as PCRE2's per-position limit. */
+#define CLASSIFY_REGEX_STEPS       2000000
 #define CLASSIFY_REGEX_MATCH_LIMIT 10000
 
 /* Index of a built-in category name, or -ENOENT. */

@@ -39,6 +39,12 @@ struct subject {
         size_t len;
 };
 
+/* A regex's item that can do more work than its callout shows (regex_item_weight()). */
+struct regex_weight {
+        size_t position; /* in the pattern */
+        uint32_t weight;
+};
+
 struct hit {
         uint32_t first, last; /* tokens of the first match; UINT32_MAX for signals/regexes */
 };
@@ -69,7 +75,11 @@ struct scratch {
         uint32_t *hits;    /* rules hit, in order */
         size_t n_hits;
         pcre2_match_data *md;
-        pcre2_match_context *mctx; /* CLASSIFY_REGEX_MATCH_LIMIT */
+        pcre2_match_context *mctx; /* CLASSIFY_REGEX_MATCH_LIMIT, regex_callout() */
+        uint64_t regex_steps;      /* spent of CLASSIFY_REGEX_STEPS by this post's regexes */
+        size_t regex_pos;          /* where the last callout saw the match */
+        const struct regex_weight *weights; /* the running regex's weighty items */
+        size_t n_weights;
         struct time_match times[MAX_TIMES];
         size_t n_times;
         uint32_t signals;
@@ -83,7 +93,10 @@ struct scratch {
 struct classifier {
         struct ruleset *rs;
         struct tz *tz;
-        struct scratch *s; /* mutable scratch behind a const classifier */
+        struct scratch *s;                  /* mutable scratch behind a const classifier */
+        struct regex_weight *regex_weights; /* of all regexes, rule after rule */
+        size_t n_regex_weights, allocated_regex_weights;
+        uint32_t *first_weight; /* per rule + 1: where its regex_weights start */
         struct classify_model *model;
         int8_t model_index[CATEGORY_MAX]; /* category -> the model's category, -1: none */
         bool model_cached;                /* trained from examples earlier, loaded from the cache */
@@ -353,6 +366,8 @@ struct classifier *classifier_free(struct classifier *c)
         if (!c)
                 return NULL;
         ruleset_free(c->rs);
+        free(c->regex_weights);
+        free(c->first_weight);
         model_free(c->model);
         tz_free(c->tz);
         scratch_free(c->s);
@@ -363,6 +378,98 @@ struct classifier *classifier_free(struct classifier *c)
 static void classifier_freep(struct classifier **c)
 {
         *c = classifier_free(*c);
+}
+
+/* ---- the regexes' work budget (classify.h, CLASSIFY_REGEX_STEPS) ----
+ *
+ * The regexes are compiled with PCRE2_AUTO_CALLOUT (rules.c), so PCRE2 calls regex_callout()
+ * before each item of a pattern it tries, in the JIT too. Each call is charged 1, plus how far the
+ * match moved in the subject since the last call (an item that scans, or a backtrack that jumps,
+ * shows there), plus the item's weight: the most it can scan and then fail before the next call.
+ * All regexes over all subjects of one post share the budget; once it is spent the running match
+ * is abandoned (PCRE2_ERROR_CALLOUT: no match) and no later regex of the post is tried. It counts
+ * work, not time, so a post classifies the same way on any machine. */
+
+/* An item that can do unseen work: a counted repeat ("\\D{4000}", "x{500,}") scans up to its
+ * minimum and may fail inside the one item; a back-reference compares up to a whole subject.
+ * Group repeats ("(?:ab){300}") call out inside every pass and cost nothing extra. */
+static uint32_t regex_item_weight(const char *item, size_t len)
+{
+        if (len == 0 || item[0] == ')')
+                return 0;
+        if (len >= 2 && item[0] == '\\' &&
+            ((item[1] >= '1' && item[1] <= '9') || item[1] == 'g' || item[1] == 'k'))
+                return CLASSIFY_TEXT_MAX;
+        if (len >= 4 && strncmp(item, "(?P=", 4) == 0)
+                return CLASSIFY_TEXT_MAX;
+        /* the item's own quantifier: "{n}", "{n,}" or "{n,m}" at its end */
+        const char *brace = memrchr(item, '{', len);
+        if (!brace || brace == item || brace[-1] == '\\')
+                return 0;
+        uint32_t n = 0;
+        const char *q = brace + 1;
+        while (q < item + len && *q >= '0' && *q <= '9' && n < CLASSIFY_TEXT_MAX)
+                n = n * 10 + (uint32_t)(*q++ - '0');
+        if (q == brace + 1 || q == item + len || (*q != '}' && *q != ','))
+                return 0;
+        return n < CLASSIFY_TEXT_MAX ? n : CLASSIFY_TEXT_MAX;
+}
+
+struct regex_weights_state {
+        struct classifier *c;
+        const char *pattern;
+        int r;
+};
+
+static int regex_weight_add(pcre2_callout_enumerate_block *b, void *userdata)
+{
+        struct regex_weights_state *st = userdata;
+        struct classifier *c = st->c;
+        uint32_t w = regex_item_weight(st->pattern + b->pattern_position, b->next_item_length);
+        if (w <= 1)
+                return 0;
+        if (!greedy_realloc((void **)&c->regex_weights, &c->allocated_regex_weights,
+                            c->n_regex_weights + 1, sizeof(struct regex_weight))) {
+                st->r = -ENOMEM;
+                return 1; /* stop */
+        }
+        c->regex_weights[c->n_regex_weights++] =
+                (struct regex_weight){.position = b->pattern_position, .weight = w};
+        return 0;
+}
+
+/* Each regex's weighty items, as regex_weights[first_weight[rule] .. first_weight[rule + 1]). */
+static int regex_weights_init(struct classifier *c)
+{
+        size_t n_rules = c->rs->n_rules;
+        c->first_weight = calloc(n_rules + 1, sizeof(uint32_t));
+        if (!c->first_weight)
+                return -ENOMEM;
+        for (size_t i = 0; i < n_rules; i++) {
+                const struct rule *rule = &c->rs->rules[i];
+                c->first_weight[i] = (uint32_t)c->n_regex_weights;
+                if (rule->kind != RULE_REGEX)
+                        continue;
+                struct regex_weights_state st = {.c = c, .pattern = rule->source};
+                (void)pcre2_callout_enumerate(rule->regex, regex_weight_add, &st);
+                if (st.r < 0)
+                        return st.r;
+        }
+        c->first_weight[n_rules] = (uint32_t)c->n_regex_weights;
+        return 0;
+}
+
+static int regex_callout(pcre2_callout_block *cb, void *userdata)
+{
+        struct scratch *s = userdata;
+        size_t pos = cb->current_position;
+        uint64_t cost = 1 + (pos > s->regex_pos ? pos - s->regex_pos : s->regex_pos - pos);
+        for (size_t i = 0; i < s->n_weights; i++)
+                if (s->weights[i].position == cb->pattern_position)
+                        cost += s->weights[i].weight;
+        s->regex_pos = pos;
+        s->regex_steps += cost;
+        return s->regex_steps > CLASSIFY_REGEX_STEPS ? PCRE2_ERROR_CALLOUT : 0;
 }
 
 int classifier_new(const struct classify_options *opts, struct classifier **ret, char **ret_error)
@@ -431,6 +538,10 @@ int classifier_new(const struct classify_options *opts, struct classifier **ret,
                 if (!c->s->md || !c->s->mctx)
                         return -ENOMEM;
                 pcre2_set_match_limit(c->s->mctx, CLASSIFY_REGEX_MATCH_LIMIT);
+                pcre2_set_callout(c->s->mctx, regex_callout, c->s);
+                r = regex_weights_init(c);
+                if (r < 0)
+                        return r;
         }
         r = features_init(&c->s->f, false);
         if (r < 0)
@@ -781,8 +892,10 @@ static int match_phrases(const struct ruleset *rs, struct scratch *s)
         return 0;
 }
 
-static void match_other_rules(const struct ruleset *rs, struct scratch *s)
+static void match_other_rules(const struct classifier *c, struct scratch *s)
 {
+        const struct ruleset *rs = c->rs;
+        s->regex_steps = 0;
         for (size_t r = 0; r < rs->n_rules; r++) {
                 const struct rule *rule = &rs->rules[r];
                 if (rule->kind == RULE_SIGNAL) {
@@ -790,9 +903,15 @@ static void match_other_rules(const struct ruleset *rs, struct scratch *s)
                                 hit_rule(s, (uint32_t)r, UINT32_MAX, UINT32_MAX);
                 } else if (rule->kind == RULE_REGEX) {
                         bool m = false;
-                        for (size_t i = 0; i < s->n_subjects && !m; i++)
+                        s->weights = c->regex_weights + c->first_weight[r];
+                        s->n_weights = c->first_weight[r + 1] - c->first_weight[r];
+                        for (size_t i = 0;
+                             i < s->n_subjects && !m && s->regex_steps <= CLASSIFY_REGEX_STEPS;
+                             i++) {
+                                s->regex_pos = 0;
                                 m = pcre2_match(rule->regex, (PCRE2_SPTR)s->subjects[i].text,
                                                 s->subjects[i].len, 0, 0, s->md, s->mctx) >= 0;
+                        }
                         if (m)
                                 hit_rule(s, (uint32_t)r, UINT32_MAX, UINT32_MAX);
                 }
@@ -874,7 +993,7 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
         r = match_phrases(rs, s);
         if (r < 0)
                 return r;
-        match_other_rules(rs, s);
+        match_other_rules(c, s);
 
         *sc = (struct scores){0};
         for (size_t i = 0; i < s->n_hits; i++) {

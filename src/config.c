@@ -54,8 +54,9 @@
 /* The classifier reads each post against every phrase and regex of the config (classify.h bounds
  * the text and the work of each): an admin's tens to few hundred phrases fit many times over, and
  * each item costs ~20 us to compile at start and reload. Regexes cost most: a scan of the text
- * read per post each (~0.15 ms at CLASSIFY_TEXT_MAX), so 100 of them, the worst post and the worst
- * config together stay near 30 ms a post. */
+ * read per post each (~0.15 ms at CLASSIFY_TEXT_MAX), and all of a post's share one work budget
+ * (CLASSIFY_REGEX_STEPS, ~10 ms at worst), so even 100 runaway regexes stay near it; the cap
+ * keeps start, reload and a post's plain regexes cheap. */
 #define CONFIG_MAX_CLASSIFIER_ITEMS 1000 /* phrases, regexes and exclusions of the classifier */
 #define CONFIG_MAX_REGEXES          100  /* regexes of the classifier */
 #define CONFIG_ADDRESS_MAX          MAIL_ADDR_MAX /* RFC 5321 4.5.3.1.3, as mail.c builds it */
@@ -1276,8 +1277,11 @@ static const char *check_regex(const char *v, char *buf, size_t size)
                          RULES_MAX_PATTERN_BYTES);
                 return buf;
         }
+        /* the options ruleset_add_regex() compiles with, so that both refuse the same patterns */
         pcre2_code *re = pcre2_compile((PCRE2_SPTR)v, PCRE2_ZERO_TERMINATED,
-                                       PCRE2_UTF | PCRE2_CASELESS, &code, &offset, NULL);
+                                       PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS |
+                                               PCRE2_MATCH_INVALID_UTF | PCRE2_AUTO_CALLOUT,
+                                       &code, &offset, NULL);
         if (re) {
                 pcre2_code_free(re);
                 return NULL;

@@ -679,10 +679,12 @@ int ruleset_add_regex(struct ruleset *rs, int category, const char *pattern, dou
         if (strlen(pattern) > RULES_MAX_PATTERN_BYTES)
                 return set_error(ret_error, "%s: regex longer than %d bytes", origin,
                                  RULES_MAX_PATTERN_BYTES);
-        pcre2_code *re =
-                pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                              PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF,
-                              &errcode, &erroffset, NULL);
+        /* PCRE2_AUTO_CALLOUT: classify.c counts every item tried against one budget a post
+         * (CLASSIFY_REGEX_STEPS), since PCRE2's own match limit restarts at each position */
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                       PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS |
+                                               PCRE2_MATCH_INVALID_UTF | PCRE2_AUTO_CALLOUT,
+                                       &errcode, &erroffset, NULL);
         if (!re) {
                 PCRE2_UCHAR msg[256];
                 pcre2_get_error_message(errcode, msg, sizeof(msg));

@@ -719,6 +719,128 @@ static void test_runaway_regex(void **state)
         classifier_free(c);
 }
 
+/* A post whose text is "отключение электроэнергии" and letters and spaces to about `size` bytes,
+ * with a video titled `title`, reposting one with `repost_text` and a video titled
+ * `repost_title` (NULL: no repost). */
+static struct post *post_budget(size_t size, const char *title, const char *repost_text,
+                                const char *repost_title)
+{
+        struct strbuf sb = {0};
+        assert_int_equal(strbuf_puts(&sb, "{\"id\": 1, \"owner_id\": -1, \"date\": " DATE
+                                          ", \"text\": \"Плановое отключение электроэнергии на "
+                                          "улице Ленина"),
+                         0);
+        while (sb.len + 4 < size)
+                assert_int_equal(strbuf_puts(&sb, " ж"), 0);
+        assert_int_equal(strbuf_appendf(&sb,
+                                        "\", \"attachments\": [{\"type\": \"video\", \"video\": "
+                                        "{\"id\": 1, \"owner_id\": -1, \"title\": \"%s\"}}]",
+                                        title),
+                         0);
+        if (repost_text)
+                assert_int_equal(
+                        strbuf_appendf(&sb,
+                                       ", \"copy_history\": [{\"id\": 2, \"owner_id\": -2, "
+                                       "\"date\": " DATE ", \"text\": \"%s\", \"attachments\": "
+                                       "[{\"type\": \"video\", \"video\": {\"id\": 2, "
+                                       "\"owner_id\": -2, \"title\": \"%s\"}}]}]",
+                                       repost_text, repost_title),
+                        0);
+        assert_int_equal(strbuf_puts(&sb, "}"), 0);
+        struct post *p = post_json(sb.buf);
+        strbuf_done(&sb);
+        return p;
+}
+
+/* The regexes of one post share one work budget (CLASSIFY_REGEX_STEPS) over all its texts: a
+ * regex that runs away spends it and does not match, the regexes after it are not tried, the
+ * rules still classify the post, and the next post has a budget of its own. The same post always
+ * gets the same answer: the budget counts steps, not time. */
+static void test_regex_budget(void **state)
+{
+        char *runaway[] = {"(\\pL|\\s)*+\\d", NULL}; /* from each start to the end: n^2 */
+        char *counted[] = {"ж{3000}\\d", NULL};      /* may scan 3000 letters at each start */
+        char *late[] = {"видео\\s+7", NULL};         /* cheap, matches the video's title */
+        struct classify_user_category runaway_first[] = {
+                {.name = "runaway", .regexes = runaway},
+                {.name = "late", .regexes = late},
+        };
+        struct classify_user_category late_first[] = {
+                {.name = "late", .regexes = late},
+                {.name = "runaway", .regexes = runaway},
+        };
+        struct classify_user_category counted_first[] = {
+                {.name = "counted", .regexes = counted},
+                {.name = "late", .regexes = late},
+        };
+        struct classifier *c1 = new_classifier(runaway_first, ELEMENTSOF(runaway_first)),
+                          *c2 = new_classifier(late_first, ELEMENTSOF(late_first)),
+                          *c3 = new_classifier(counted_first, ELEMENTSOF(counted_first)),
+                          *c4 = new_classifier(late_first, 1);
+        uint64_t outage = BIT(CATEGORY_OUTAGE);
+        uint64_t k_runaway = BIT(classifier_category_index(c1, "runaway")),
+                 k_late = BIT(classifier_category_index(c1, "late"));
+        uint64_t k2_late = BIT(classifier_category_index(c2, "late")),
+                 k3_late = BIT(classifier_category_index(c3, "late")),
+                 k4_late = BIT(classifier_category_index(c4, "late"));
+
+        /* a short text: every regex has work enough, the runaway one matches the title */
+        struct post *p = post_budget(200, "видео 7", NULL, NULL);
+        assert_int_equal(categories_of(c1, p), outage | k_runaway | k_late);
+        assert_int_equal(categories_of(c3, p), outage | k3_late);
+        post_free(p);
+
+        /* 8 KiB of letters: the runaway regex spends the budget on the text before it reaches
+         * the title, and "late", tried after it, is not tried at all */
+        p = post_budget(CLASSIFY_TEXT_MAX, "видео 7", NULL, NULL);
+        assert_int_equal(categories_of(c1, p), outage);
+        assert_int_equal(categories_of(c1, p), outage); /* the same again */
+        /* tried first, "late" matches; the runaway one still gives up */
+        assert_int_equal(categories_of(c2, p), outage | k2_late);
+        /* a counted repeat is charged what it may scan, not what its calls show */
+        assert_int_equal(categories_of(c3, p), outage);
+        /* alone, "late" matches the same post */
+        assert_int_equal(categories_of(c4, p), outage | k4_late);
+        post_free(p);
+
+        /* the next post has its own budget */
+        assert_text(c1, "приём 7", k_runaway);
+        classifier_free(c1);
+        classifier_free(c2);
+        classifier_free(c3);
+        classifier_free(c4);
+}
+
+/* Plain regexes read the whole reading budget: 20 of them find what stands in the repost's
+ * video title after 8 KiB of the post's text, 8 KiB of the repost's and the post's title. */
+static void test_regex_budget_plain(void **state)
+{
+        enum { N = 20 };
+        struct classify_user_category user[N];
+        char patterns[N][64], *regexes[N][2], names[N][8];
+        for (size_t i = 0; i < N; i++) {
+                snprintf(names[i], sizeof(names[i]), "r%02zu", i);
+                snprintf(patterns[i], sizeof(patterns[i]),
+                         "эфир\\s+в\\s+\\d{1,2}:\\d{2}\\s*$(?#%zu)", i);
+                regexes[i][0] = patterns[i];
+                regexes[i][1] = NULL;
+                user[i] = (struct classify_user_category){.name = names[i], .regexes = regexes[i]};
+        }
+        struct classifier *c = new_classifier(user, N);
+        struct strbuf repost = {0};
+        while (repost.len + 10 < CLASSIFY_TEXT_MAX)
+                assert_int_equal(strbuf_puts(&repost, "вода свет "), 0);
+        struct post *p =
+                post_budget(CLASSIFY_TEXT_MAX, "видео без времени", repost.buf, "эфир в 18:00");
+        uint64_t all = 0;
+        for (size_t i = 0; i < N; i++)
+                all |= BIT(classifier_category_index(c, names[i]));
+        assert_int_equal(categories_of(c, p) & all, all);
+        post_free(p);
+        strbuf_done(&repost);
+        classifier_free(c);
+}
+
 static char *read_back(int fd, const char *path)
 {
         char *data = NULL;
@@ -885,6 +1007,8 @@ int main(void)
                 cmocka_unit_test(test_phrase_placements),
                 cmocka_unit_test(test_reading_budget),
                 cmocka_unit_test(test_runaway_regex),
+                cmocka_unit_test(test_regex_budget),
+                cmocka_unit_test(test_regex_budget_plain),
                 cmocka_unit_test(test_cli_bounds),
                 cmocka_unit_test(test_dev_corpus),
         };
