@@ -107,6 +107,7 @@ struct vk_group {
         char *screen_name;
         char *name;
         bool is_closed;
+        const char *deactivated; /* NULL, "deleted", "banned" or "deactivated" (another value) */
 };
 /* groups.getById's response: {"groups":[...]} (5.199) or a bare array (older versions). */
 int vk_groups_parse(const json_t *response, struct vk_group **ret, size_t *ret_n);

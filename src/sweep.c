@@ -416,27 +416,6 @@ static int resolve_one(struct sweep *sw, const char *screen_name)
 static struct target *target_of(struct govwatch *gw, int64_t owner_id);
 static void target_drop(struct govwatch *gw, struct target *t);
 
-/* "is deleted" when groups.getById marks a community as gone for good, else NULL. It reads the
- * answer vk_groups_parse read: its groups' "deactivated", which struct vk_group does not carry. */
-static const char *group_deactivated(const json_t *response, int64_t group_id)
-{
-        const json_t *groups =
-                json_is_array(response) ? response : json_object_get(response, "groups");
-        for (size_t i = 0; i < json_array_size(groups); i++) {
-                const json_t *o = json_array_get(groups, i);
-                const json_t *id = json_object_get(o, "id");
-                const json_t *d = json_object_get(o, "deactivated");
-                if (!json_is_integer(id) || json_integer_value(id) != group_id)
-                        continue;
-                if (!json_is_string(d))
-                        return NULL;
-                /* only a deletion is for good: a banned community may come back, and is
-                 * polled (and its error 18 reported) like any unreadable wall */
-                return streq(json_string_value(d), "deleted") ? "is deleted" : NULL;
-        }
-        return NULL;
-}
-
 /* groups.getById says the community a watch-list entry names is gone, or does not know its id
  * (a mistyped one): said once for each entry that names it, and not polled, since VK would only
  * answer its wall.get with error 15 ("wall is disabled") and spend the daily budget on it. Its
@@ -503,7 +482,9 @@ static void on_groups(struct vk_result *res, int error_code, const char *msg, vo
                         if (by_id ? groups[i].id == strtoll(*name, NULL, 10)
                                   : strcasecmp(groups[i].screen_name, *name) == 0)
                                 g = &groups[i];
-                const char *gone = g ? group_deactivated(res->calls[0].response, g->id) : NULL;
+                /* only a deletion is for good: a banned community may come back, and is
+                 * polled (and its error 18 reported) like any unreadable wall */
+                const char *gone = g && streq_ptr(g->deactivated, "deleted") ? "is deleted" : NULL;
                 if (gone)
                         community_gone(sw, *name, g->id, gone);
                 else if (g) {

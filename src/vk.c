@@ -507,6 +507,11 @@ int vk_groups_parse(const json_t *response, struct vk_group **ret, size_t *ret_n
                 const json_t *closed = json_object_get(o, "is_closed");
                 g[n].is_closed = json_is_integer(closed) ? json_integer_value(closed) != 0
                                                          : json_is_true(closed);
+                const json_t *d = json_object_get(o, "deactivated");
+                if (json_is_string(d))
+                        g[n].deactivated = streq(json_string_value(d), "deleted")  ? "deleted"
+                                           : streq(json_string_value(d), "banned") ? "banned"
+                                                                                   : "deactivated";
                 n++;
                 if (!g[n - 1].screen_name || !g[n - 1].name) {
                         vk_groups_free(g, n);

@@ -549,15 +549,22 @@ static void test_groups_and_resolve(void **state)
 {
         json_t *r = json_loads("{\"groups\":[{\"id\":210000101,\"name\":\"Администрация\","
                                "\"screen_name\":\"sev_adm\",\"is_closed\":0},{\"id\":-5},"
-                               "{\"id\":2,\"is_closed\":true}],\"profiles\":[]}",
+                               "{\"id\":2,\"is_closed\":true},"
+                               "{\"id\":3,\"name\":\"DELETED\",\"deactivated\":\"deleted\"},"
+                               "{\"id\":4,\"deactivated\":\"banned\"},"
+                               "{\"id\":5,\"deactivated\":\"frozen\"}],\"profiles\":[]}",
                                0, NULL);
         struct vk_group *g = NULL;
         size_t n = 0;
         assert_int_equal(vk_groups_parse(r, &g, &n), 0);
-        assert_int_equal(n, 2);
+        assert_int_equal(n, 5);
         assert_string_equal(g[0].name, "Администрация");
+        assert_null(g[0].deactivated);
         assert_string_equal(g[1].screen_name, "");
         assert_true(g[1].is_closed);
+        assert_string_equal(g[2].deactivated, "deleted");
+        assert_string_equal(g[3].deactivated, "banned");
+        assert_string_equal(g[4].deactivated, "deactivated");
         vk_groups_free(g, n);
         json_decref(r);
 
