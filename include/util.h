@@ -17,6 +17,8 @@
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x) /* a macro's value as a string literal */
 
 /* Hand a pointer over to someone else and forget it here. */
 #define TAKE_PTR(p)                                                                                \

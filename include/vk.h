@@ -26,6 +26,24 @@
 #define VK_ANSWER_MAX_MIB   32
 #define VK_ANSWER_MAX_BYTES ((size_t)VK_ANSWER_MAX_MIB * 1024 * 1024)
 #define VK_ANSWER_DEPTH_MAX 128
+/* The work of one step of the event loop on an answer. The daemon reads answers a piece at a
+ * time (vk_reader_step), each step about VK_STEP_BYTES, and never parses more than VK_PIECE_MAX
+ * bytes in one go: the arrays and objects of the first VK_PIECE_DEPTH - 1 levels are taken apart
+ * by hand, and what is below them (in an execute of wall.get: a post, a group, a profile) or a
+ * string, a number or a literal anywhere must fit in VK_PIECE_MAX. A real post, its text at VK's
+ * 16,384 characters, a repost and ten photo attachments inside, is under 100 KiB. Parsing runs at
+ * 20-45 ms a MiB (bench-hostile), so one step costs at most about 30 ms. */
+#define VK_PIECE_MAX_KIB 256
+#define VK_PIECE_MAX     ((size_t)VK_PIECE_MAX_KIB * 1024)
+#define VK_PIECE_DEPTH   5 /* root 1, "response" 2, a call's answer 3, "items" 4, a post 5 */
+#define VK_STEP_BYTES    ((size_t)64 * 1024)
+#define VK_SCAN_BYTES    ((size_t)4 * 1024 * 1024) /* checked a step before parsing: ~5 ms */
+/* At most this many entries in an array or object the reader takes apart by hand (above the
+ * pieces): 25 calls, 100 posts, 500 groups or users in real answers. */
+#define VK_ITEMS_MAX 10000
+/* Values freed a step (vk_graveyard_release): a tree is released as it was read, a piece of the
+ * event loop's time at a time. About 5 ms. */
+#define VK_RELEASE_VALUES 16384
 
 /* What an error code means for the poller (DESIGN.md, "Errors to tell apart"). */
 enum vk_error_class {
@@ -45,6 +63,7 @@ const char *vk_error_class_name(enum vk_error_class c);
 #define VK_ERROR_CODE_HTTP      (-1) /* non-2xx status */
 #define VK_ERROR_CODE_TRANSPORT (-2) /* connect/timeout/reset */
 #define VK_ERROR_CODE_MALFORMED (-3) /* not JSON, truncated, wrong shape */
+#define VK_ERROR_CODE_TOO_LARGE (-4) /* over VK_ANSWER_MAX_BYTES or a piece over VK_PIECE_MAX */
 
 struct vk_wall_request {
         int64_t owner_id;
@@ -73,6 +92,18 @@ struct vk_result {
         size_t n_calls;
 };
 struct vk_result *vk_result_free(struct vk_result *r);
+
+/* Trees waiting to be freed a step at a time: freeing what 32 MiB of JSON became takes as long as
+ * reading it did, which the event loop must not spend at once either. bury takes the reference
+ * (NULL graveyard: decref now); release frees max_values values, leaves first, and says whether
+ * all is gone; done frees the rest now. */
+struct vk_graveyard {
+        json_t **trees;
+        size_t n, allocated;
+};
+void vk_graveyard_bury(struct vk_graveyard *g, json_t *v);
+bool vk_graveyard_release(struct vk_graveyard *g, size_t max_values);
+void vk_graveyard_done(struct vk_graveyard *g);
 static inline void vk_result_freep(struct vk_result **r)
 {
         *r = vk_result_free(*r);
@@ -80,27 +111,47 @@ static inline void vk_result_freep(struct vk_result **r)
 
 /* Parses any API answer body: {"response": X} or {"error": {...}}. The JSON accepted is one
  * object, after at most one UTF-8 BOM and before nothing but white space, holding no NUL byte,
- * no duplicate key, at most VK_ANSWER_MAX_BYTES long and at most VK_ANSWER_DEPTH_MAX levels deep.
- * A top-level "error" wins over "response". For execute, pass n_calls > 0: "response" must be an
- * array of that length (or null), false entries are matched in order with the entries of
- * "execute_errors" that are not about the execute itself ("method":"execute"). For a plain method
- * pass 0: calls has one entry. Any other body gives -EBADMSG and *ret_reason (when not NULL). */
+ * no duplicate key, at most VK_ANSWER_MAX_BYTES long, at most VK_ANSWER_DEPTH_MAX levels deep, and
+ * no piece over VK_PIECE_MAX. A top-level "error" wins over "response". For execute, pass
+ * n_calls > 0: "response" must be an array of that length (or null), false entries are matched in
+ * order with the entries of "execute_errors" that are not about the execute itself
+ * ("method":"execute"). For a plain method pass 0: calls has one entry. Any other body gives
+ * -EBADMSG (-EFBIG for one too large) and *ret_reason (when not NULL). This one parses the answer
+ * whole with jansson: it is the reference the piecewise reader (vk_reader) is checked against. */
 int vk_result_parse(const char *body, size_t size, size_t n_calls, struct vk_result **ret,
                     const char **ret_reason);
 
 /* vk_result_parse for an execute answer (n_calls > 0) that hands the response of each call that
  * succeeded to each(), once and in order, instead of keeping it: calls[i].response stays NULL.
- * An answer in VK's usual shape, {"response":[...],...}, is parsed one call at a time, each call's
- * tree released when each() returns, so memory holds one wall's tree rather than the whole
- * answer's (25 walls of 20 posts: 0.5 MB of text, 2.5 MB as one tree); any other shape is parsed
- * whole first. The answers accepted and the results are the same as vk_result_parse's, by
- * construction (one front half checks the bytes, one back half rules on what was read). A
- * negative return of each() fails the parse with it. Before a failure, or a top-level "error" at
- * the end of the answer, each() may have been called: use what it kept only for calls whose
- * error_code is 0, and only when the parse succeeded. */
+ * It is the piecewise reader below in one step: each call's tree is released when each() returns,
+ * so memory holds one wall's tree rather than the whole answer's (25 walls of 20 posts: 0.5 MB of
+ * text, 2.5 MB as one tree). The answers accepted and the results are the same as
+ * vk_result_parse's: one front half checks the bytes, one back half rules on what was read, and
+ * the fuzzer compares the rest. A negative return of each() fails the parse with it. Before a
+ * failure, or a top-level "error" at the end of the answer, each() may have been called: use what
+ * it kept only for calls whose error_code is 0, and only when the parse succeeded. */
 typedef int (*vk_call_fn)(size_t i, const json_t *response, void *userdata);
 int vk_result_parse_each(const char *body, size_t size, size_t n_calls, vk_call_fn each,
                          void *userdata, struct vk_result **ret, const char **ret_reason);
+
+/* The daemon's reader: vk_result_parse_each (each set, n_calls > 0) or vk_result_parse (each
+ * NULL) a step at a time. vk_reader_new checks the bytes (one linear pass: -EBADMSG, or -EFBIG
+ * for an answer over VK_ANSWER_MAX_BYTES, a piece over VK_PIECE_MAX or more than VK_ITEMS_MAX
+ * entries above the pieces); body must outlive the reader. Each vk_reader_step reads on for about
+ * budget bytes and returns 0 while there is more, 1 with *ret when the answer is read, or a
+ * negative errno with *ret_reason. Same answers, same results, as vk_result_parse (the fuzzer
+ * checks it, at every budget). What each() was given, and what a failed or freed reader had
+ * built, goes to graves (NULL: freed at once). */
+struct vk_reader;
+int vk_reader_new(const char *body, size_t size, size_t n_calls, vk_call_fn each, void *userdata,
+                  struct vk_graveyard *graves, struct vk_reader **ret, const char **ret_reason);
+int vk_reader_step(struct vk_reader *r, size_t budget, struct vk_result **ret,
+                   const char **ret_reason);
+struct vk_reader *vk_reader_free(struct vk_reader *r);
+static inline void vk_reader_freep(struct vk_reader **r)
+{
+        *r = vk_reader_free(*r);
+}
 
 struct vk_group {
         int64_t id; /* positive group id; owner_id is -id */

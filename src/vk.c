@@ -27,6 +27,7 @@ enum vk_error_class vk_error_class_of(int code)
         case VK_ERROR_CODE_HTTP:
         case VK_ERROR_CODE_TRANSPORT:
         case VK_ERROR_CODE_MALFORMED:
+        case VK_ERROR_CODE_TOO_LARGE: /* a sweep splits its batch instead (split_batch) */
                 return VK_ERROR_TRANSIENT;
         case 15:
         case 18:
@@ -118,6 +119,66 @@ struct vk_result *vk_result_free(struct vk_result *res)
         return NULL;
 }
 
+static size_t json_size(const json_t *v)
+{
+        return json_is_array(v) ? json_array_size(v) : json_object_size(v);
+}
+
+/* Keeps v (a reference the graveyard owns) to be freed later, when freeing it now would cost more
+ * than one value: a container with something in it. */
+static void push(struct vk_graveyard *g, json_t *v)
+{
+        if (json_size(v) == 0 ||
+            !greedy_realloc((void **)&g->trees, &g->allocated, g->n + 1, sizeof(json_t *)))
+                json_decref(v); /* cheap, or (out of memory) freed at once as before */
+        else
+                g->trees[g->n++] = v;
+}
+
+void vk_graveyard_bury(struct vk_graveyard *g, json_t *v)
+{
+        if (!g || !v || v->refcount > 1) /* a tree someone else still holds: one decrement */
+                json_decref(v);
+        else
+                push(g, v);
+}
+
+/* Frees one value a turn, leaves first: the tree on top of the stack gives up its last child (an
+ * array's last element, an object's first member: neither moves the others), which is freed at
+ * once when it is cheap and otherwise goes on top; the tree itself goes once it is empty. So a
+ * turn costs the same whatever the shape, and the stack holds one tree a level. */
+bool vk_graveyard_release(struct vk_graveyard *g, size_t max_values)
+{
+        for (size_t released = 0; g->n > 0 && released < max_values; released++) {
+                json_t *v = g->trees[g->n - 1], *child;
+                size_t n = json_size(v);
+
+                if (n == 0 || v->refcount > 1) { /* held elsewhere: dropping ours frees nothing */
+                        g->n--;
+                        json_decref(v);
+                        continue;
+                }
+                if (json_is_array(v)) {
+                        child = json_incref(json_array_get(v, n - 1));
+                        (void)json_array_remove(v, n - 1);
+                } else {
+                        void *it = json_object_iter(v);
+                        child = json_incref(json_object_iter_value(it));
+                        (void)json_object_del(v, json_object_iter_key(it));
+                }
+                push(g, child);
+        }
+        return g->n == 0;
+}
+
+void vk_graveyard_done(struct vk_graveyard *g)
+{
+        while (g->n > 0)
+                json_decref(g->trees[--g->n]);
+        free(g->trees);
+        *g = (struct vk_graveyard){0};
+}
+
 static int error_from_json(const json_t *err, int *ret_code, char **ret_msg)
 {
         const json_t *code = json_object_get(err, "error_code");
@@ -190,61 +251,120 @@ static int take_execute_errors(struct vk_result *res, const bool *failed, const 
 static const char not_json[] = "answer is not valid JSON (truncated or not JSON at all)";
 static const char wrong_count[] = "execute answer does not have one entry per call";
 
-#define STRINGIFY_(x) #x
-#define STRINGIFY(x)  STRINGIFY_(x)
-
 /* The JSON both readers accept, one rule by construction: whatever reaches jansson has passed
- * answer_front() and is decoded with these flags, whole or a piece at a time. Duplicate keys are
- * refused everywhere: VK (an associative array serialised) never sends them, and the reader of a
- * call at a time could not tell which "response" a whole parse would have kept. */
+ * answer_open() and scan() and is decoded with these flags, whole or a piece at a time. Duplicate
+ * keys are refused everywhere: VK (an associative array serialised) never sends them, and the
+ * reader of a call at a time could not tell which "response" a whole parse would have kept. */
 #define ANSWER_JSON_FLAGS JSON_REJECT_DUPLICATES
 
-/* The shared front half: what is refused before either reader looks at the answer. Strips one
- * UTF-8 BOM (some real answers start with one; jansson refuses it). Refuses a NUL byte anywhere:
- * JSON text never holds one, and jansson loses a NUL that ends a number or a literal (its lexer
- * takes the pushed-back '\0' for an empty buffer), so "[1\0]" read whole but not a piece at a
- * time. Refuses nesting deeper than VK_ANSWER_DEPTH_MAX, counted over the whole answer, so that
- * jansson's own limit (2048 levels, counted from where each parse starts: two levels apart
- * between the readers) is never the one that decides. Linear, one pass. */
-static int answer_front(const char **body, size_t *size, const char **ret_reason)
-{
-        const char *s = *body;
-        size_t n = *size, depth = 0;
-        bool in_string = false;
+/* The shared front half: what is refused before either reader parses anything. answer_open()
+ * refuses an answer over VK_ANSWER_MAX_BYTES and strips one UTF-8 BOM (some real answers start
+ * with one; jansson refuses it). scan() then reads every byte once, in as many calls as the caller
+ * likes, and refuses:
+ * - a NUL byte anywhere: JSON text never holds one, and jansson loses a NUL that ends a number or
+ *   a literal (its lexer takes the pushed-back '\0' for an empty buffer), so "[1\0]" read whole
+ *   but not a piece at a time;
+ * - nesting deeper than VK_ANSWER_DEPTH_MAX, counted over the whole answer, so that jansson's own
+ *   limit (2048 levels, counted from where each parse starts) is never the one that decides;
+ * - with -EFBIG, a value the piecewise reader would have to parse in one go and that is longer
+ *   than VK_PIECE_MAX (a string, a number or a literal anywhere, an array or an object
+ *   VK_PIECE_DEPTH levels deep), and an array or object above that depth, which it builds by
+ *   hand, of more than VK_ITEMS_MAX entries. */
+struct scan {
+        size_t pos; /* read up to here */
+        size_t depth, piece_start, string_start, scalar;
+        size_t commas[VK_PIECE_DEPTH]; /* in the open container of each level above pieces */
+        bool in_string, escaped;
+};
 
-        if (n > VK_ANSWER_MAX_BYTES) {
+static int answer_open(const char **body, size_t *size, const char **ret_reason)
+{
+        if (*size > VK_ANSWER_MAX_BYTES) {
                 *ret_reason = "answer larger than " STRINGIFY(VK_ANSWER_MAX_MIB) " MiB";
-                return -EBADMSG;
+                return -EFBIG;
         }
-        if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-                s += 3;
-                n -= 3;
+        if (*size >= 3 && memcmp(*body, "\xEF\xBB\xBF", 3) == 0) {
+                *body += 3;
+                *size -= 3;
         }
-        if (memchr(s, '\0', n)) {
+        return 0;
+}
+
+static int scan(struct scan *sc, const char *s, size_t upto, const char **ret_reason)
+{
+        if (memchr(s + sc->pos, '\0', upto - sc->pos)) {
                 *ret_reason = "answer holds a NUL byte";
                 return -EBADMSG;
         }
-        for (size_t i = 0; i < n; i++) {
-                if (in_string) {
-                        if (s[i] == '\\')
-                                i++;
-                        else if (s[i] == '"')
-                                in_string = false;
-                } else if (s[i] == '"')
-                        in_string = true;
-                else if (s[i] == '[' || s[i] == '{') {
-                        if (++depth > VK_ANSWER_DEPTH_MAX) {
+        for (size_t i = sc->pos; i < upto; i++) {
+                if (sc->in_string) {
+                        if (sc->escaped)
+                                sc->escaped = false;
+                        else if (s[i] == '\\')
+                                sc->escaped = true;
+                        else if (s[i] == '"') {
+                                sc->in_string = false;
+                                if (i - sc->string_start >= VK_PIECE_MAX)
+                                        goto too_large;
+                        }
+                        continue;
+                }
+                switch (s[i]) {
+                case '"':
+                        sc->in_string = true;
+                        sc->string_start = i;
+                        sc->scalar = 0;
+                        break;
+                case '[':
+                case '{':
+                        if (++sc->depth > VK_ANSWER_DEPTH_MAX) {
                                 *ret_reason =
                                         "answer nests arrays and objects deeper than " STRINGIFY(
                                                 VK_ANSWER_DEPTH_MAX) " levels";
                                 return -EBADMSG;
                         }
-                } else if ((s[i] == ']' || s[i] == '}') && depth > 0)
-                        depth--;
+                        if (sc->depth == VK_PIECE_DEPTH)
+                                sc->piece_start = i;
+                        else if (sc->depth < VK_PIECE_DEPTH)
+                                sc->commas[sc->depth] = 0;
+                        sc->scalar = 0;
+                        break;
+                case ']':
+                case '}':
+                        if (sc->depth == VK_PIECE_DEPTH && i - sc->piece_start >= VK_PIECE_MAX)
+                                goto too_large;
+                        sc->depth -= sc->depth > 0;
+                        sc->scalar = 0;
+                        break;
+                case ',':
+                        if (sc->depth > 0 && sc->depth < VK_PIECE_DEPTH &&
+                            ++sc->commas[sc->depth] >= VK_ITEMS_MAX) {
+                                *ret_reason =
+                                        "answer has an array or object of more than " STRINGIFY(
+                                                VK_ITEMS_MAX) " entries";
+                                return -EFBIG;
+                        }
+                        sc->scalar = 0;
+                        break;
+                case ' ':
+                case '\t':
+                case '\n':
+                case '\r':
+                case ':':
+                        sc->scalar = 0;
+                        break;
+                default:
+                        if (++sc->scalar > VK_PIECE_MAX)
+                                goto too_large;
+                }
         }
-        *body = s;
-        *size = n;
+        sc->pos = upto;
         return 0;
+
+too_large:
+        *ret_reason = "answer holds a post, a string or another value over " STRINGIFY(
+                VK_PIECE_MAX_KIB) " KiB";
+        return -EFBIG;
 }
 
 static size_t skip_space(const char *s, size_t size, size_t pos)
@@ -254,106 +374,13 @@ static size_t skip_space(const char *s, size_t size, size_t pos)
         return pos;
 }
 
-/* The position after tok and the white space before it, or 0 when tok is not next. */
-static size_t skip_token(const char *s, size_t size, size_t pos, const char *tok)
-{
-        size_t n = strlen(tok);
-        pos = skip_space(s, size, pos);
-        return size - pos >= n && memcmp(s + pos, tok, n) == 0 ? pos + n : 0;
-}
-
 /* What a reader found, for the back half (judge()) to rule on whichever reader it was. */
 struct answer {
         json_t *root;           /* the answer, or (streamed) all of it but "response" */
         const json_t *response; /* whole: root's "response", NULL when missing */
-        bool streamed;          /* "response" was an array, read an entry at a time */
+        bool streamed;          /* "response" was an array, handed over an entry at a time */
         size_t n_entries;       /* streamed: how many entries it had */
 };
-
-/* VK's usual execute answer, {"response":[...],"execute_errors":[...]}, from just after its '[':
- * each entry of the array is parsed alone and handed to each() (or marked failed) before the next
- * is read, and what follows the array is parsed as an object of its own. Entries past n_calls
- * are parsed and counted but not handed over: whether that is a wrong count or a top-level error
- * is judge()'s to say, once the rest is read, as it is for a whole parse. */
-static int parse_streamed(const char *body, size_t size, size_t pos, struct vk_result *res,
-                          bool *failed, vk_call_fn each, void *userdata, struct answer *a,
-                          const char **ret_reason)
-{
-        json_error_t jerr;
-        json_t *rest;
-        size_t n = 0, p;
-
-        if ((p = skip_token(body, size, pos, "]")))
-                pos = p;
-        else
-                for (;;) {
-                        int r = 0;
-
-                        json_t *v = json_loadb(body + pos, size - pos,
-                                               ANSWER_JSON_FLAGS | JSON_DECODE_ANY |
-                                                       JSON_DISABLE_EOF_CHECK,
-                                               &jerr);
-                        if (!v || jerr.position <= 0 || (size_t)jerr.position > size - pos) {
-                                json_decref(v);
-                                *ret_reason = not_json;
-                                return -EBADMSG;
-                        }
-                        pos += (size_t)jerr.position;
-                        if (n < res->n_calls) {
-                                if (json_is_false(v))
-                                        failed[n] = true;
-                                else
-                                        r = each(n, v, userdata);
-                        }
-                        json_decref(v);
-                        if (r < 0)
-                                return r;
-                        n++;
-                        if ((p = skip_token(body, size, pos, ","))) {
-                                pos = p;
-                                continue;
-                        }
-                        if (!(p = skip_token(body, size, pos, "]"))) {
-                                *ret_reason = not_json;
-                                return -EBADMSG;
-                        }
-                        pos = p;
-                        break;
-                }
-
-        if ((p = skip_token(body, size, pos, "}"))) {
-                if (skip_space(body, size, p) != size) {
-                        *ret_reason = not_json;
-                        return -EBADMSG;
-                }
-                rest = json_object();
-                if (!rest)
-                        return -ENOMEM;
-        } else if ((p = skip_token(body, size, pos, ",")) && skip_token(body, size, p, "\"")) {
-                /* ,"execute_errors":[...]} is an object once its comma is a brace */
-                _cleanup_free_ char *obj = malloc(size - p + 1);
-                if (!obj)
-                        return -ENOMEM;
-                obj[0] = '{';
-                memcpy(obj + 1, body + p, size - p);
-                rest = json_loadb(obj, size - p + 1, ANSWER_JSON_FLAGS, &jerr);
-                if (!rest) {
-                        *ret_reason = not_json;
-                        return -EBADMSG;
-                }
-        } else {
-                *ret_reason = not_json;
-                return -EBADMSG;
-        }
-        /* what JSON_REJECT_DUPLICATES refuses in a whole parse */
-        if (json_object_get(rest, "response")) {
-                json_decref(rest);
-                *ret_reason = "answer has two \"response\" keys";
-                return -EBADMSG;
-        }
-        *a = (struct answer){.root = rest, .streamed = true, .n_entries = n};
-        return 0;
-}
 
 static int parse_whole(const char *body, size_t size, struct answer *a, const char **ret_reason)
 {
@@ -364,18 +391,13 @@ static int parse_whole(const char *body, size_t size, struct answer *a, const ch
                 *ret_reason = not_json;
                 return -EBADMSG;
         }
-        if (!json_is_object(root)) {
-                json_decref(root);
-                *ret_reason = "answer is not a JSON object";
-                return -EBADMSG;
-        }
         *a = (struct answer){.root = root, .response = json_object_get(root, "response")};
         return 0;
 }
 
-/* The shared back half: one ruling on what either reader found. A top-level "error" wins over
- * whatever "response" holds; then "response" must be there and, for execute, an array of one
- * entry per call (or null: every call failed). */
+/* The shared back half: one ruling on what either reader found. The answer must be an object; a
+ * top-level "error" wins over whatever "response" holds; then "response" must be there and, for
+ * execute, an array of one entry per call (or null: every call failed). */
 static int judge(struct vk_result *res, bool *failed, const struct answer *a, size_t n_calls,
                  vk_call_fn each, void *userdata, const char **ret_reason)
 {
@@ -383,6 +405,10 @@ static int judge(struct vk_result *res, bool *failed, const struct answer *a, si
         const json_t *response = a->response;
         int r;
 
+        if (!json_is_object(res->root)) {
+                *ret_reason = "answer is not a JSON object";
+                return -EBADMSG;
+        }
         if (error)
                 return take_top_level_error(res, error, ret_reason);
         if (!a->streamed && !response) {
@@ -415,44 +441,324 @@ static int judge(struct vk_result *res, bool *failed, const struct answer *a, si
         return take_execute_errors(res, failed, json_object_get(res->root, "execute_errors"));
 }
 
-static int parse(const char *body, size_t size, size_t n_calls, vk_call_fn each, void *userdata,
-                 struct vk_result **ret, const char **ret_reason)
+/* ---- the piecewise reader -------------------------------------------------------------------
+ *
+ * Reads an answer a piece at a time, so that the event loop can do something else between
+ * pieces (vk_reader_step's budget). The arrays and objects of the first VK_PIECE_DEPTH - 1
+ * levels are taken apart by hand, a bracket, a key, a comma at a time; everything else (a post,
+ * a group, a profile, a string, a number: at most VK_PIECE_MAX bytes, scan() saw to it)
+ * is a piece jansson parses whole. The tree is built back as a whole parse would build it, except
+ * the root's "response" array of an execute read with each(): its entries (a wall each) go to
+ * each() as they are finished and are not kept. */
+
+enum expect {
+        EXPECT_VALUE_OR_END, /* after '[' */
+        EXPECT_VALUE,        /* after ',' in an array, ':' in an object */
+        EXPECT_COMMA_OR_END, /* after a value */
+        EXPECT_KEY_OR_END,   /* after '{' */
+        EXPECT_KEY,          /* after ',' in an object */
+        EXPECT_COLON,        /* after a key */
+};
+
+struct frame {
+        json_t *value; /* the array or object being built; NULL: the handed-over "response" */
+        bool object;
+        enum expect expect;
+        char *key; /* object: the key whose value comes next */
+};
+
+struct vk_reader {
+        const char *body;
+        size_t size, pos;
+        size_t n_calls;
+        vk_call_fn each;
+        void *userdata;
+        struct frame stack[VK_PIECE_DEPTH - 1];
+        size_t depth;  /* frames open */
+        json_t *root;  /* the finished root value */
+        bool streamed; /* the root's "response" was handed over entry by entry */
+        size_t n_entries;
+        struct vk_result *res;
+        bool *failed;
+        struct vk_graveyard *graves; /* what each() was given, and whatever is left; not owned */
+        struct scan scan;            /* the front half, a step of VK_SCAN_BYTES at a time */
+};
+
+struct vk_reader *vk_reader_free(struct vk_reader *r)
 {
-        _cleanup_(vk_result_freep) struct vk_result *res = NULL;
-        _cleanup_free_ bool *failed = NULL;
-        struct answer a = {0};
-        size_t n = n_calls > 0 ? n_calls : 1, pos;
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < r->depth; i++) {
+                vk_graveyard_bury(r->graves, r->stack[i].value);
+                free(r->stack[i].key);
+        }
+        vk_graveyard_bury(r->graves, r->root);
+        if (r->res) {
+                vk_graveyard_bury(r->graves, TAKE_PTR(r->res->root));
+                vk_result_free(r->res);
+        }
+        free(r->failed);
+        free(r);
+        return NULL;
+}
+
+int vk_reader_new(const char *body, size_t size, size_t n_calls, vk_call_fn each, void *userdata,
+                  struct vk_graveyard *graves, struct vk_reader **ret, const char **ret_reason)
+{
+        _cleanup_(vk_reader_freep) struct vk_reader *r = NULL;
+        size_t n = n_calls > 0 ? n_calls : 1;
         const char *unused_reason;
-        int r;
+        int k;
 
         if (!ret_reason) /* optional, as for post_from_json() */
                 ret_reason = &unused_reason;
-        r = answer_front(&body, &size, ret_reason);
-        if (r < 0)
-                return r;
-
-        res = calloc(1, sizeof(*res));
-        if (!res)
+        if (each && n_calls == 0)
+                return -EINVAL;
+        k = answer_open(&body, &size, ret_reason);
+        if (k < 0)
+                return k;
+        r = calloc(1, sizeof(*r));
+        if (!r)
                 return -ENOMEM;
-        res->calls = calloc(n, sizeof(struct vk_call_result));
-        failed = calloc(n, sizeof(bool));
-        if (!res->calls || !failed)
+        *r = (struct vk_reader){.body = body,
+                                .size = size,
+                                .n_calls = n_calls,
+                                .each = each,
+                                .userdata = userdata,
+                                .graves = graves};
+        r->res = calloc(1, sizeof(*r->res));
+        r->failed = calloc(n, sizeof(bool));
+        if (!r->res || !r->failed)
                 return -ENOMEM;
-        res->n_calls = n;
+        r->res->calls = calloc(n, sizeof(struct vk_call_result));
+        if (!r->res->calls)
+                return -ENOMEM;
+        r->res->n_calls = n;
+        *ret = TAKE_PTR(r);
+        return 0;
+}
 
-        if (each && n_calls > 0 && (pos = skip_token(body, size, 0, "{")) &&
-            (pos = skip_token(body, size, pos, "\"response\"")) &&
-            (pos = skip_token(body, size, pos, ":")) && (pos = skip_token(body, size, pos, "[")))
-                r = parse_streamed(body, size, pos, res, failed, each, userdata, &a, ret_reason);
-        else
-                r = parse_whole(body, size, &a, ret_reason);
-        if (r < 0)
-                return r;
-        res->root = a.root;
-        r = judge(res, failed, &a, n_calls, each, userdata, ret_reason);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(res);
+/* The root's "response", an array, of an execute read with each(): handed over, not kept. */
+static bool hands_over(const struct vk_reader *r, char open)
+{
+        return r->each && open == '[' && r->depth == 1 && r->stack[0].object &&
+               streq(r->stack[0].key, "response");
+}
+
+/* A value is finished: it goes where its frame says. */
+static int place(struct vk_reader *r, json_t *v)
+{
+        struct frame *f;
+
+        if (r->depth == 0) {
+                r->root = v;
+                return 0;
+        }
+        f = &r->stack[r->depth - 1];
+        f->expect = EXPECT_COMMA_OR_END;
+        if (!f->value) { /* an entry of the handed-over "response": a wall, or false */
+                size_t i = r->n_entries++;
+                int k = 0;
+                if (i < r->n_calls) {
+                        if (json_is_false(v))
+                                r->failed[i] = true;
+                        else
+                                k = r->each(i, v, r->userdata);
+                }
+                vk_graveyard_bury(r->graves, v);
+                return k;
+        }
+        if (!f->object)
+                return json_array_append_new(f->value, v) < 0 ? -ENOMEM : 0;
+        _cleanup_free_ char *key = TAKE_PTR(f->key);
+        /* what JSON_REJECT_DUPLICATES refuses in a whole parse; the handed-over "response" is
+         * not in the tree, so it is looked for by name */
+        if (json_object_get(f->value, key) ||
+            (r->depth == 1 && r->streamed && streq(key, "response"))) {
+                json_decref(v);
+                return -EBADMSG;
+        }
+        return json_object_set_new(f->value, key, v) < 0 ? -ENOMEM : 0;
+}
+
+/* One piece, parsed whole by jansson: a value from pos, or (key) an object's key. */
+static int piece(struct vk_reader *r, json_t **ret)
+{
+        json_error_t jerr;
+        json_t *v = json_loadb(r->body + r->pos, r->size - r->pos,
+                               ANSWER_JSON_FLAGS | JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, &jerr);
+
+        if (!v || jerr.position <= 0 || (size_t)jerr.position > r->size - r->pos) {
+                json_decref(v);
+                return -EBADMSG;
+        }
+        r->pos += (size_t)jerr.position;
+        *ret = v;
+        return 0;
+}
+
+/* The next token: a bracket, a comma, a colon, a key or a piece. */
+static int advance(struct vk_reader *r)
+{
+        struct frame *f = r->depth > 0 ? &r->stack[r->depth - 1] : NULL;
+        char c;
+        json_t *v;
+        int k;
+
+        r->pos = skip_space(r->body, r->size, r->pos);
+        if (r->pos == r->size)
+                return -EBADMSG; /* ended inside a value */
+        c = r->body[r->pos];
+        switch (f ? f->expect : EXPECT_VALUE) {
+        case EXPECT_VALUE_OR_END:
+        case EXPECT_COMMA_OR_END:
+        case EXPECT_KEY_OR_END:
+                if (c == (f->object ? '}' : ']')) {
+                        r->pos++;
+                        v = f->value;
+                        free(f->key);
+                        *f = (struct frame){0};
+                        r->depth--;
+                        if (v)
+                                return place(r, v);
+                        /* the handed-over "response" is done: nothing to place */
+                        f = &r->stack[r->depth - 1];
+                        f->expect = EXPECT_COMMA_OR_END;
+                        free(f->key);
+                        f->key = NULL;
+                        return 0;
+                }
+                if (f->expect == EXPECT_COMMA_OR_END) {
+                        if (c != ',')
+                                return -EBADMSG;
+                        r->pos++;
+                        f->expect = f->object ? EXPECT_KEY : EXPECT_VALUE;
+                        return 0;
+                }
+                if (f->expect == EXPECT_KEY_OR_END)
+                        goto key;
+                __attribute__((fallthrough));
+        case EXPECT_VALUE:
+                if ((c == '[' || c == '{') && r->depth < VK_PIECE_DEPTH - 1) {
+                        bool handed = hands_over(r, c);
+                        if (handed &&
+                            (r->streamed || json_object_get(r->stack[0].value, "response")))
+                                return -EBADMSG; /* a second "response" */
+                        r->pos++;
+                        r->stack[r->depth] = (struct frame){
+                                .object = c == '{',
+                                .expect = c == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END,
+                        };
+                        if (handed)
+                                r->streamed = true;
+                        else {
+                                r->stack[r->depth].value = c == '{' ? json_object() : json_array();
+                                if (!r->stack[r->depth].value)
+                                        return -ENOMEM;
+                        }
+                        r->depth++;
+                        return 0;
+                }
+                k = piece(r, &v);
+                return k < 0 ? k : place(r, v);
+        case EXPECT_KEY:
+        key:
+                if (c != '"')
+                        return -EBADMSG;
+                k = piece(r, &v);
+                if (k < 0)
+                        return k;
+                f->key = strdup(json_string_value(v));
+                json_decref(v);
+                if (!f->key)
+                        return -ENOMEM;
+                f->expect = EXPECT_COLON;
+                return 0;
+        case EXPECT_COLON:
+                if (c != ':')
+                        return -EBADMSG;
+                r->pos++;
+                f->expect = EXPECT_VALUE;
+                return 0;
+        }
+        return -EBADMSG;
+}
+
+int vk_reader_step(struct vk_reader *r, size_t budget, struct vk_result **ret,
+                   const char **ret_reason)
+{
+        size_t end = r->pos + (budget < r->size - r->pos ? budget : r->size - r->pos);
+        const char *unused_reason;
+        struct answer a;
+        int k;
+
+        if (!ret_reason)
+                ret_reason = &unused_reason;
+        /* every byte is checked before the first is parsed, as the whole reader does */
+        if (r->scan.pos < r->size) {
+                size_t upto = r->size - r->scan.pos > VK_SCAN_BYTES ? r->scan.pos + VK_SCAN_BYTES
+                                                                    : r->size;
+                return scan(&r->scan, r->body, upto, ret_reason);
+        }
+        while (!r->root) {
+                k = advance(r);
+                if (k < 0) {
+                        *ret_reason = not_json;
+                        return k;
+                }
+                if (!r->root && r->pos >= end && r->pos < r->size)
+                        return 0;
+        }
+        if (skip_space(r->body, r->size, r->pos) != r->size) {
+                *ret_reason = not_json;
+                return -EBADMSG;
+        }
+        a = (struct answer){
+                .root = r->root,
+                .response = r->streamed ? NULL : json_object_get(r->root, "response"),
+                .streamed = r->streamed,
+                .n_entries = r->n_entries,
+        };
+        r->res->root = TAKE_PTR(r->root);
+        k = judge(r->res, r->failed, &a, r->n_calls, r->each, r->userdata, ret_reason);
+        if (k < 0)
+                return k;
+        *ret = TAKE_PTR(r->res);
+        return 1;
+}
+
+static int parse(const char *body, size_t size, size_t n_calls, vk_call_fn each, void *userdata,
+                 struct vk_result **ret, const char **ret_reason)
+{
+        _cleanup_(vk_reader_freep) struct vk_reader *r = NULL;
+        struct answer a = {0};
+        const char *unused_reason;
+        int k;
+
+        if (!ret_reason) /* optional, as for post_from_json() */
+                ret_reason = &unused_reason;
+        k = vk_reader_new(body, size, n_calls, each, userdata, NULL, &r, ret_reason);
+        if (k < 0)
+                return k;
+        if (each) /* the daemon's reader, in one step */
+        {
+                while ((k = vk_reader_step(r, SIZE_MAX, ret, ret_reason)) == 0)
+                        ;
+                return k < 0 ? k : 0;
+        }
+
+        /* the reference: jansson, whole, against which the fuzzer checks the piecewise reader */
+        k = scan(&r->scan, r->body, r->size, ret_reason);
+        if (k < 0)
+                return k;
+        k = parse_whole(r->body, r->size, &a, ret_reason);
+        if (k < 0)
+                return k;
+        r->res->root = a.root;
+        k = judge(r->res, r->failed, &a, n_calls, NULL, NULL, ret_reason);
+        if (k < 0)
+                return k;
+        *ret = TAKE_PTR(r->res);
         return 0;
 }
 

@@ -7,7 +7,9 @@
  * per call. Where they differ, a sweep would act on an answer that a retry reads differently, so
  * a disagreement is a crash here. The body is then read as a plain method's answer and every
  * response goes through the parsers of what it may hold (wall.get, groups.getById, users.get,
- * utils.resolveScreenName), as the sweep and the resolver would.
+ * utils.resolveScreenName), as the sweep and the resolver would. Both are also read by the
+ * daemon's piecewise reader (vk_reader), a step at a time with a budget the first byte picks
+ * (1 byte to 2 MiB), which must agree with the whole parse at every budget.
  */
 #include "fuzz.h"
 #include "post.h"
@@ -66,7 +68,28 @@ static void read_response(const json_t *response)
         (void)vk_resolve_parse(response, &owner_id);
 }
 
-static void differential(const char *body, size_t size, size_t n_calls)
+/* The daemon's reader, a step of budget bytes at a time (plain answers: each NULL). */
+static int read_stepwise(const char *body, size_t size, size_t n_calls, size_t budget,
+                         vk_call_fn each, void *userdata, struct vk_result **ret)
+{
+        struct vk_graveyard graves = {0};
+        struct vk_reader *r = NULL;
+        const char *reason = NULL;
+        size_t steps = 0;
+        int rs = vk_reader_new(body, size, n_calls, each, userdata, &graves, &r, &reason);
+
+        while (rs >= 0 && (rs = vk_reader_step(r, budget, ret, &reason)) == 0)
+                fuzz_assert(++steps <= size + 1, "step %zu of a %zu-byte answer", steps, size);
+        fuzz_assert(rs >= 0 || reason, "refused without a reason");
+        vk_reader_free(r); /* what it built goes to the graveyard, freed as the daemon frees it */
+        for (steps = 0; !vk_graveyard_release(&graves, budget);)
+                fuzz_assert(++steps <= size + 1, "release step %zu of a %zu-byte answer", steps,
+                            size);
+        vk_graveyard_done(&graves);
+        return rs < 0 ? rs : 0;
+}
+
+static void differential(const char *body, size_t size, size_t n_calls, size_t budget)
 {
         struct vk_result *whole = NULL, *each = NULL;
         const char *reason_whole = NULL, *reason_each = NULL;
@@ -76,6 +99,25 @@ static void differential(const char *body, size_t size, size_t n_calls)
         int re = vk_result_parse_each(body, size, n_calls, keep, &k, &each, &reason_each);
         fuzz_assert(rw == re, "%zu calls: whole %d (%s), each %d (%s)", n_calls, rw,
                     strempty(reason_whole), re, strempty(reason_each));
+        struct kept ks = {0};
+        struct vk_result *stepped = NULL;
+        int rs = read_stepwise(body, size, n_calls, budget, keep, &ks, &stepped);
+        fuzz_assert(rs == rw, "%zu calls, steps of %zu bytes: whole %d, stepwise %d", n_calls,
+                    budget, rw, rs);
+        if (rs >= 0) {
+                for (size_t i = 0; i < stepped->n_calls; i++) {
+                        fuzz_assert(stepped->calls[i].error_code == whole->calls[i].error_code,
+                                    "stepwise call %zu: error %d vs %d", i,
+                                    stepped->calls[i].error_code, whole->calls[i].error_code);
+                        if (whole->calls[i].error_code == 0)
+                                fuzz_assert(json_equal(ks.responses[i], whole->calls[i].response),
+                                            "stepwise call %zu: responses differ", i);
+                }
+                vk_result_free(stepped);
+        }
+        for (size_t i = 0; i < VK_EXECUTE_MAX_CALLS; i++)
+                json_decref(ks.responses[i]);
+
         if (rw >= 0) {
                 fuzz_assert(whole->error_code == each->error_code, "top-level error %d vs %d",
                             whole->error_code, each->error_code);
@@ -119,11 +161,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *body = (const char *)data + 1;
         size--;
 
-        differential(body, size, n_calls);
+        /* the budget of a step: from every token a step to the whole answer in one */
+        size_t budget = (size_t)1 << (data[0] % 8 * 3);
+        differential(body, size, n_calls, budget);
 
-        struct vk_result *plain = NULL;
+        struct vk_result *plain = NULL, *stepped = NULL;
         const char *reason = NULL;
-        if (vk_result_parse(body, size, 0, &plain, &reason) >= 0) {
+        int rp = vk_result_parse(body, size, 0, &plain, &reason);
+        int rs = read_stepwise(body, size, 0, budget, NULL, NULL, &stepped);
+        fuzz_assert(rp == rs, "plain answer: whole %d, stepwise %d", rp, rs);
+        if (rs >= 0) {
+                fuzz_assert(stepped->error_code == plain->error_code, "plain: error %d vs %d",
+                            stepped->error_code, plain->error_code);
+                fuzz_assert(json_equal(stepped->calls[0].response, plain->calls[0].response) ||
+                                    (!stepped->calls[0].response && !plain->calls[0].response),
+                            "plain: responses differ");
+                vk_result_free(stepped);
+        }
+        if (rp >= 0) {
                 fuzz_assert(plain->n_calls == 1, "a plain answer with %zu calls", plain->n_calls);
                 if (plain->calls[0].response)
                         read_response(plain->calls[0].response);

@@ -147,6 +147,32 @@ static void kept_done(struct kept *k)
                 json_decref(k->responses[i]);
 }
 
+/* The daemon's way: vk_reader_step with a budget of a few bytes, so that every piece is a step
+ * of its own. Returns what the reader returned (0 for an answer read); the same refusals come
+ * out whatever the budget. */
+static int read_stepwise(const char *body, size_t size, size_t n_calls, size_t budget,
+                         struct kept *k, struct vk_result **ret)
+{
+        struct vk_graveyard graves = {0};
+        struct vk_reader *r = NULL;
+        const char *reason = NULL;
+        size_t steps = 0;
+        int rs;
+
+        rs = vk_reader_new(body, size, n_calls, keep, k, &graves, &r, &reason);
+        while (rs >= 0 && (rs = vk_reader_step(r, budget, ret, &reason)) == 0)
+                assert_true(++steps <= size + 1); /* every step moves on */
+        if (rs < 0)
+                assert_non_null(reason);
+        /* what the reader handed over or left goes to the graveyard, freed a few at a time; the
+         * LeakSanitizer run shows it all goes */
+        vk_reader_free(r);
+        for (steps = 0; !vk_graveyard_release(&graves, budget);)
+                assert_true(++steps <= size + 1);
+        vk_graveyard_done(&graves);
+        return rs < 0 ? rs : 0;
+}
+
 /* Reads body both ways and fails unless they agree: both refuse it, or both accept it with the
  * same top-level error and, call by call, the same error or the same response (each() got exactly
  * the calls that succeeded). Returns what both returned; *ret_whole (optional) gets the whole
@@ -164,6 +190,10 @@ static int agree(const char *body, size_t size, size_t n_calls, struct vk_result
                          size > 200 ? 200 : (int)size, body, n_calls, rw, strempty(reason_whole),
                          re, strempty(reason_each));
         if (rw < 0) {
+                struct kept ks = {.fail_at = -1};
+                struct vk_result *stepped = NULL;
+                assert_int_equal(read_stepwise(body, size, n_calls, 1, &ks, &stepped), rw);
+                kept_done(&ks);
                 assert_non_null(reason_whole);
                 assert_non_null(reason_each);
                 assert_null(whole);
@@ -190,6 +220,20 @@ static int agree(const char *body, size_t size, size_t n_calls, struct vk_result
                 assert_int_equal(k.n_each, n_ok);
         vk_result_free(each);
         kept_done(&k);
+        /* and a step at a time, as the daemon reads: the same at any budget */
+        for (size_t budget = 1; budget <= 64; budget *= 8) {
+                struct kept ks = {.fail_at = -1};
+                struct vk_result *stepped = NULL;
+                assert_int_equal(read_stepwise(body, size, n_calls, budget, &ks, &stepped), 0);
+                assert_int_equal(stepped->error_code, whole->error_code);
+                for (size_t i = 0; i < whole->n_calls; i++) {
+                        assert_int_equal(stepped->calls[i].error_code, whole->calls[i].error_code);
+                        if (whole->calls[i].error_code == 0)
+                                assert_true(json_equal(ks.responses[i], whole->calls[i].response));
+                }
+                vk_result_free(stepped);
+                kept_done(&ks);
+        }
         if (ret_whole)
                 *ret_whole = whole;
         else
@@ -491,16 +535,145 @@ static void test_answer_size_bound(void **state)
 
         struct vk_result *res = NULL;
         const char *reason = NULL;
-        assert_int_equal(agree(body, size, 2, NULL), -EBADMSG);
-        assert_int_equal(vk_result_parse(body, size, 2, &res, &reason), -EBADMSG);
+        assert_int_equal(agree(body, size, 2, NULL), -EFBIG);
+        assert_int_equal(vk_result_parse(body, size, 2, &res, &reason), -EFBIG);
         assert_string_equal(reason, "answer larger than 32 MiB");
         /* ret_reason is optional, for every way of refusing */
-        assert_int_equal(vk_result_parse(body, size, 2, &res, NULL), -EBADMSG);
+        assert_int_equal(vk_result_parse(body, size, 2, &res, NULL), -EFBIG);
         assert_int_equal(vk_result_parse("{\"response\":[1]}\0", 17, 1, &res, NULL), -EBADMSG);
         assert_int_equal(vk_result_parse("[", 1, 1, &res, NULL), -EBADMSG);
         assert_int_equal(agree(body, size - 1, 2, &res), 0);
         assert_int_equal(res->calls[1].error_code, 10);
         vk_result_free(res);
+}
+
+/* The piece bound: whatever the reader hands to jansson whole (a post five levels down, a string
+ * anywhere, a number) is at most VK_PIECE_MAX; one byte more and the answer is refused as too
+ * large (-EFBIG, which the sweep answers by splitting the batch), by both readers alike. Above
+ * the pieces, an answer may be as large as VK_ANSWER_MAX_BYTES. */
+static void test_piece_bound(void **state)
+{
+        static const char *const shapes[][2] = {
+                /* a post's text: a string inside a piece */
+                {"{\"response\":[{\"count\":1,\"items\":[{\"id\":1,\"text\":\"", "\"}]}]}"},
+                /* a string where a wall should be */
+                {"{\"response\":[\"", "\"]}"},
+                /* a number */
+                {"{\"response\":[1", "]}"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(shapes); i++) {
+                size_t head = strlen(shapes[i][0]), tail = strlen(shapes[i][1]);
+                /* the piece: the whole post {...} in the first shape, the string or number
+                 * itself in the others */
+                size_t fill_max = i == 0 ? VK_PIECE_MAX -
+                                                   (head - strlen("{\"response\":[{"
+                                                                  "\"count\":1,\"items"
+                                                                  "\":[")) -
+                                                   strlen("\"}")
+                                  : i == 1 ? VK_PIECE_MAX - 2
+                                           : VK_PIECE_MAX - 1;
+                for (size_t extra = 0; extra <= 1; extra++) {
+                        size_t fill = fill_max + extra, size = head + fill + tail;
+                        _cleanup_free_ char *body = malloc(size);
+                        assert_non_null(body);
+                        memcpy(body, shapes[i][0], head);
+                        memset(body + head, i == 2 ? '0' : 'a', fill);
+                        memcpy(body + head + fill, shapes[i][1], tail);
+                        int r = agree(body, size, 1, NULL);
+                        if (extra)
+                                assert_int_equal(r, -EFBIG);
+                        else
+                                assert_int_not_equal(r, -EFBIG);
+                }
+        }
+
+        /* above the pieces: 3,000 posts of 1 KiB in one wall (3 MiB) are read, a piece each */
+        struct strbuf sb = {0};
+        assert_true(strbuf_puts(&sb, "{\"response\":[{\"count\":3000,\"items\":[") >= 0);
+        for (int p = 0; p < 3000; p++) {
+                assert_true(strbuf_appendf(&sb, "%s{\"id\":%d,\"text\":\"", p ? "," : "", p + 1) >=
+                            0);
+                for (int c = 0; c < 1000; c++)
+                        assert_true(strbuf_puts(&sb, "x") >= 0);
+                assert_true(strbuf_puts(&sb, "\"}") >= 0);
+        }
+        assert_true(strbuf_puts(&sb, "]}]}") >= 0);
+        struct kept k = {.fail_at = -1};
+        struct vk_result *res = NULL;
+        assert_int_equal(read_stepwise(sb.buf, sb.len, 1, VK_STEP_BYTES, &k, &res), 0);
+        assert_int_equal(json_array_size(json_object_get(k.responses[0], "items")), 3000);
+        vk_result_free(res);
+        kept_done(&k);
+        strbuf_done(&sb);
+}
+
+/* The graveyard frees a tree a few values a step, children before parents, and all of it: the
+ * jansson allocations alive come back to where they were. A tree someone else holds loses only
+ * the graveyard's reference. */
+/* Entries of an array or object above the pieces, which the reader builds by hand: at most
+ * VK_ITEMS_MAX, one more and the answer is refused as too large, by both readers alike. */
+static void test_items_bound(void **state)
+{
+        for (size_t n = VK_ITEMS_MAX; n <= VK_ITEMS_MAX + 1; n++) {
+                struct strbuf sb = {0};
+                assert_true(strbuf_puts(&sb, "{\"response\":[{\"count\":1,\"items\":[") >= 0);
+                for (size_t i = 0; i < n; i++)
+                        assert_true(strbuf_puts(&sb, i ? ",1" : "1") >= 0);
+                assert_true(strbuf_puts(&sb, "]}]}") >= 0);
+                int r = agree(sb.buf, sb.len, 1, NULL);
+                if (n == VK_ITEMS_MAX)
+                        assert_int_equal(r, 0);
+                else
+                        assert_int_equal(r, -EFBIG);
+                strbuf_done(&sb);
+        }
+        /* below the pieces, a post may hold as many as fit in VK_PIECE_MAX */
+        struct strbuf sb = {0};
+        assert_true(strbuf_puts(&sb, "{\"response\":[{\"count\":1,\"items\":[{\"id\":1,"
+                                     "\"x\":[0") >= 0);
+        for (size_t i = 0; i < 2 * VK_ITEMS_MAX; i++)
+                assert_true(strbuf_puts(&sb, ",0") >= 0);
+        assert_true(strbuf_puts(&sb, "]}]}]}") >= 0);
+        assert_int_equal(agree(sb.buf, sb.len, 1, NULL), 0);
+        strbuf_done(&sb);
+}
+
+static void test_graveyard(void **state)
+{
+        json_set_alloc_funcs(counting_malloc, counting_free);
+        long before = jansson_live;
+        json_t *shared = json_object();
+        long shared_cost = jansson_live - before;
+        json_t *tree = json_array();
+        assert_non_null(tree);
+        assert_non_null(shared);
+        for (int i = 0; i < 300; i++) {
+                json_t *post = json_pack("{s:i, s:s, s:[{s:[i,i,i]}, {}, []]}", "id", i, "text",
+                                         "Отключение воды", "attachments", "sizes", 1, 2, 3);
+                assert_non_null(post);
+                assert_int_equal(json_array_append_new(tree, post), 0);
+        }
+        assert_int_equal(json_array_append(tree, shared), 0);
+        long alive = jansson_live;
+
+        struct vk_graveyard g = {0};
+        vk_graveyard_bury(&g, tree);
+        size_t steps = 0;
+        while (!vk_graveyard_release(&g, 10))
+                steps++;
+        /* a step frees about 10 values (a container's children at once): many steps */
+        assert_true(steps > 100);
+        assert_int_equal(jansson_live, before + shared_cost); /* all but the shared object */
+        assert_int_equal(shared->refcount, 1);
+        vk_graveyard_bury(&g, shared); /* now the graveyard's alone: freed as any other */
+        assert_true(vk_graveyard_release(&g, 1));
+        assert_int_equal(jansson_live, before);
+        assert_true(alive > before + 300 * 8);
+        vk_graveyard_bury(NULL, json_string("freed at once"));
+        vk_graveyard_bury(&g, NULL);
+        assert_int_equal(jansson_live, before);
+        vk_graveyard_done(&g);
+        json_set_alloc_funcs(malloc, free);
 }
 
 static void test_execute_each_one_tree_at_a_time(void **state)
@@ -754,6 +927,9 @@ int main(void)
                 cmocka_unit_test(test_execute_errors_about_execute),
                 cmocka_unit_test(test_parsers_agree_on_real_answer),
                 cmocka_unit_test(test_answer_size_bound),
+                cmocka_unit_test(test_piece_bound),
+                cmocka_unit_test(test_items_bound),
+                cmocka_unit_test(test_graveyard),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
