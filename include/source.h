@@ -16,7 +16,9 @@
 struct source;
 
 /* res is NULL when the request failed below the API; then error_code is one of the
- * VK_ERROR_CODE_* pseudo codes and msg says why. The callee owns res. */
+ * VK_ERROR_CODE_* pseudo codes (VK_ERROR_CODE_TOO_LARGE: asking again brings the same answer)
+ * and msg says why. res is the callee's to read during the call; the source frees it afterwards,
+ * a step of the event loop at a time. */
 typedef void (*source_done_fn)(struct vk_result *res, int error_code, const char *msg,
                                void *userdata);
 

@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
@@ -654,7 +655,6 @@ static void on_groups(struct vk_result *res, int error_code, const char *msg, vo
                         e->title = strdup(strempty(g[k].name));
                 }
         vk_groups_free(g, n);
-        vk_result_free(res);
         free(c);
         resolve_call_done(st);
 }
@@ -673,7 +673,6 @@ static void on_screen_name(struct vk_result *res, int error_code, const char *ms
                 e->screen_name = strdup(e->ref.screen_name);
         } else
                 entry_fail(e, r == -ENOENT ? "no such community or user" : call_error(res, msg));
-        vk_result_free(res);
         struct resolve_state *st = c->st;
         free(c);
         resolve_call_done(st);
@@ -712,7 +711,6 @@ static void on_users(struct vk_result *res, int error_code, const char *msg, voi
                         e->title = strdup(strempty(user->name));
         }
         vk_users_free(u, n);
-        vk_result_free(res);
         free(c);
         resolve_call_done(st);
 }
@@ -965,6 +963,11 @@ int main(int argc, char **argv)
         sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
+        /* No fastbins: glibc keeps small freed chunks there unmerged and merges them all at the
+         * next large malloc or free, which after an answer of millions of small values (freed a
+         * step at a time, vk_graveyard_release) is a stall of a quarter of a second on the event
+         * loop. Without them each free merges its own chunk, a little at a time. */
+        (void)mallopt(M_MXFAST, 0);
 
         /* Options before the verb; "+" stops at the verb, whose arguments are its own. */
         while ((c = getopt_long(argc, argv, "+c:vhn", options, NULL)) >= 0) {

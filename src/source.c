@@ -9,6 +9,10 @@
  * carries more than vk.requests_per_second requests, and the daemon never provokes error 6 on its
  * own. The window goes to the store (source_load_pace), so back-to-back processes keep to it
  * together.
+ *
+ * An answer is read a step at a time (vk_reader_step, VK_STEP_BYTES an event-loop iteration), and
+ * freed the same way once its caller has used it (the graveyard): 32 MiB of JSON takes about a
+ * second to read and to free, and the loop has timers, deliveries and signals to serve meanwhile.
  */
 #include <stdio.h>
 
@@ -28,6 +32,9 @@ struct request {
         struct http_buffer response;
         vk_call_fn each; /* execute of wall.get: each call's answer, as it is parsed */
         bool left;       /* curl has started to write it: counted in the window at that time */
+        /* the answer arrived and is read a step of VK_STEP_BYTES per event-loop iteration */
+        struct vk_reader *reader;
+        sd_event_source *reading;
         source_done_fn done;
         void *userdata;
 };
@@ -45,6 +52,9 @@ struct source {
         struct request *queue_head, *queue_tail;
         struct request *in_flight;
         sd_event_source *pace_timer;
+        /* answers read and used, freed VK_RELEASE_VALUES values an event-loop iteration */
+        struct vk_graveyard graves;
+        sd_event_source *releasing;
         unsigned sent;
         unsigned pending;
 };
@@ -57,6 +67,8 @@ static void request_free(struct request *req)
                 http_remove(req->src->http, req->easy);
                 curl_easy_cleanup(req->easy);
         }
+        sd_event_source_disable_unref(req->reading);
+        vk_reader_free(req->reader);
         curl_slist_free_all(req->headers);
         http_buffer_done(&req->response);
         free(req->url);
@@ -103,62 +115,119 @@ static int on_prereq(void *userdata, char *primary_ip, char *local_ip, int prima
         return CURL_PREREQFUNC_OK;
 }
 
-static void on_done(CURL *easy, CURLcode result, void *userdata)
+static int on_releasing(sd_event_source *s, void *userdata)
 {
-        struct request *req = userdata;
-        struct source *src = req->src;
-        struct vk_result *res = NULL;
-        const char *reason = NULL;
-        char msg[256];
-        long status = 0;
-        int code = 0;
+        struct source *src = userdata;
+        if (vk_graveyard_release(&src->graves, VK_RELEASE_VALUES))
+                (void)sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        return 0;
+}
 
-        /* unlink from in-flight */
+/* Something went to the graveyard: it is freed from the next iterations on. */
+static void release_later(struct source *src)
+{
+        if (src->graves.n > 0)
+                (void)sd_event_source_set_enabled(src->releasing, SD_EVENT_ON);
+}
+
+/* The request is over, answered or not: it leaves the in-flight list and its caller learns. The
+ * answer is the caller's to read during done(), then goes to the graveyard. */
+static void finish(struct request *req, struct vk_result *res, int code, const char *msg)
+{
+        struct source *src = req->src;
+
         for (struct request **p = &src->in_flight; *p; p = &(*p)->next)
                 if (*p == req) {
                         *p = req->next;
                         break;
                 }
         src->pending--;
+        if (res && vk_error_class_of(res->error_code) == VK_ERROR_RATE)
+                source_slow_down(src); /* VK counts more than we do (another client?) */
+        source_done_fn done = req->done;
+        void *ud = req->userdata;
+        request_free(req);
+
+        done(res, res ? 0 : code, res ? NULL : msg, ud);
+        if (res) {
+                vk_graveyard_bury(&src->graves, TAKE_PTR(res->root));
+                vk_result_free(res);
+        }
+        release_later(src);
+        pump(src);
+}
+
+static int refused_code(int r)
+{
+        return r == -EFBIG ? VK_ERROR_CODE_TOO_LARGE : VK_ERROR_CODE_MALFORMED;
+}
+
+/* One step of reading the answer; the loop runs whatever else is due before the next. */
+static int on_reading(sd_event_source *s, void *userdata)
+{
+        struct request *req = userdata;
+        struct vk_result *res = NULL;
+        const char *reason = NULL;
+        char msg[256];
+
+        int r = vk_reader_step(req->reader, VK_STEP_BYTES, &res, &reason);
+        if (r == 0)
+                return 0;
+        if (r < 0)
+                snprintf(msg, sizeof(msg), "%s", reason ? reason : strerror(-r));
+        finish(req, r > 0 ? res : NULL, refused_code(r), msg);
+        return 0;
+}
+
+static void on_done(CURL *easy, CURLcode result, void *userdata)
+{
+        struct request *req = userdata;
+        struct source *src = req->src;
+        const char *reason = NULL;
+        char msg[256];
+        long status = 0;
+        int r;
+
         /* it never reached the point of being written (no connection): count it anyway, as the
          * safe side, now that its time is known */
         if (!req->left)
                 request_left(req, now_monotonic_usec());
 
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        if (result != CURLE_OK) {
-                if (req->response.overflowed)
-                        snprintf(msg, sizeof(msg), "answer larger than %zu bytes",
-                                 req->response.cap);
-                else
-                        snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(result));
-                code = VK_ERROR_CODE_TRANSPORT;
-        } else if (status < 200 || status > 299) {
-                snprintf(msg, sizeof(msg), "HTTP status %ld", status);
-                code = VK_ERROR_CODE_HTTP;
-        } else {
-                const char *body = req->response.data ? req->response.data : "";
-                int r = req->each ? vk_result_parse_each(body, req->response.size, req->n_calls,
-                                                         req->each, req->userdata, &res, &reason)
-                                  : vk_result_parse(body, req->response.size, req->n_calls, &res,
-                                                    &reason);
-                if (r < 0) {
-                        snprintf(msg, sizeof(msg), "%s", reason ? reason : strerror(-r));
-                        code = VK_ERROR_CODE_MALFORMED;
-                        res = NULL;
-                } else if (vk_error_class_of(res->error_code) == VK_ERROR_RATE)
-                        /* VK counts more than we do (another client on the token?) */
-                        source_slow_down(src);
-        }
-        /* the easy handle is finished; free it before calling back so the callback may queue */
+        /* the easy handle is finished (http.c has taken it off); the answer is in req->response */
         curl_easy_cleanup(req->easy);
         req->easy = NULL;
-        source_done_fn done = req->done;
-        void *ud = req->userdata;
-        request_free(req);
-
-        done(res, code, res ? NULL : msg, ud);
-        pump(src);
+        if (result != CURLE_OK) {
+                if (req->response.overflowed) {
+                        snprintf(msg, sizeof(msg), "answer larger than %zu bytes",
+                                 req->response.cap);
+                        finish(req, NULL, VK_ERROR_CODE_TOO_LARGE, msg);
+                } else {
+                        snprintf(msg, sizeof(msg), "%s", curl_easy_strerror(result));
+                        finish(req, NULL, VK_ERROR_CODE_TRANSPORT, msg);
+                }
+                return;
+        }
+        if (status < 200 || status > 299) {
+                snprintf(msg, sizeof(msg), "HTTP status %ld", status);
+                finish(req, NULL, VK_ERROR_CODE_HTTP, msg);
+                return;
+        }
+        r = vk_reader_new(req->response.data ? req->response.data : "", req->response.size,
+                          req->n_calls, req->each, req->userdata, &src->graves, &req->reader,
+                          &reason);
+        if (r >= 0) {
+                r = sd_event_add_defer(src->event, &req->reading, on_reading, req);
+                reason = NULL;
+        }
+        if (r < 0) {
+                snprintf(msg, sizeof(msg), "%s", reason ? reason : strerror(-r));
+                finish(req, NULL, refused_code(r), msg);
+                return;
+        }
+        /* a defer source fires once unless told otherwise; this one until the answer is read */
+        (void)sd_event_source_set_enabled(req->reading, SD_EVENT_ON);
+        (void)sd_event_source_set_description(req->reading, "vk-answer");
 }
 
 static int start(struct source *src, struct request *req)
@@ -254,6 +323,13 @@ int source_new(sd_event *event, struct http *http, const struct config *conf, co
         }
         (void)sd_event_source_set_enabled(src->pace_timer, SD_EVENT_OFF);
         (void)sd_event_source_set_description(src->pace_timer, "vk-pace");
+        r = sd_event_add_defer(event, &src->releasing, on_releasing, src);
+        if (r < 0) {
+                source_free(src);
+                return r;
+        }
+        (void)sd_event_source_set_enabled(src->releasing, SD_EVENT_OFF);
+        (void)sd_event_source_set_description(src->releasing, "vk-release");
         *ret = src;
         return 0;
 }
@@ -279,6 +355,8 @@ struct source *source_free(struct source *src)
                 request_free(req);
         }
         sd_event_source_disable_unref(src->pace_timer);
+        sd_event_source_disable_unref(src->releasing);
+        vk_graveyard_done(&src->graves);
         sd_event_unref(src->event);
         if (src->auth_header) /* a secret: don't leave it in freed memory */
                 explicit_bzero(src->auth_header, strlen(src->auth_header));

@@ -393,7 +393,6 @@ static void on_resolve_one(struct vk_result *res, int error_code, const char *ms
                                         : msg);
                 sw->errors++;
         }
-        vk_result_free(res);
         resolve_call_free(rc);
         dispatch(sw);
 }
@@ -501,7 +500,6 @@ static void on_groups(struct vk_result *res, int error_code, const char *msg, vo
         }
 out:
         vk_groups_free(groups, n_groups);
-        vk_result_free(res);
         resolve_call_free(rc);
         dispatch(sw);
 }
@@ -661,7 +659,6 @@ static void on_users(struct vk_result *res, int error_code, const char *msg, voi
         }
 out:
         vk_users_free(users, n_users);
-        vk_result_free(res);
         resolve_call_free(rc);
         dispatch(sw);
 }
@@ -1232,35 +1229,88 @@ static void batch_free(struct batch *b)
 
 static int send_batch(struct batch *b);
 
+/* A resent batch costs its calls again: only if the whole budget still has them. Otherwise its
+ * walls wait for the next sweep and the batch is freed (true). */
+static bool batch_over_budget(struct batch *b)
+{
+        struct sweep *sw = b->sweep;
+        struct daily_budget *budget = budget_of(sw->gw);
+
+        if (!budget || daily_budget_available(budget, now_realtime_usec(), true) >= b->n_jobs)
+                return false;
+        log_warning("A batch of %zu %s is not resent: the daily wall.get budget has no room; "
+                    "they wait for the next sweep.",
+                    b->n_jobs, plural(b->n_jobs, "wall", "walls"));
+        for (size_t i = 0; i < b->n_jobs; i++) {
+                target_reset(&sw->gw->targets[b->jobs[i].target]);
+                sw->gw->targets[b->jobs[i].target].done = true;
+        }
+        sw->over_budget += (unsigned)b->n_jobs;
+        batch_free(b);
+        return true;
+}
+
+static void resend_batch(struct batch *b)
+{
+        int r = send_batch(b);
+        if (r < 0) {
+                log_error_errno(r, "Failed to resend a batch: %m");
+                b->sweep->result = r;
+                batch_free(b);
+        }
+}
+
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct batch *b = userdata;
         struct sweep *sw = b->sweep;
-        struct daily_budget *budget = budget_of(sw->gw);
+
         b->retry_timer = sd_event_source_disable_unref(b->retry_timer);
         sw->retrying--;
-        /* a resent batch costs its calls again: only if the whole budget still has them */
-        if (budget && daily_budget_available(budget, now_realtime_usec(), true) < b->n_jobs) {
-                log_warning("A batch of %zu %s is not resent: the daily wall.get budget has "
-                            "no room; they wait for the next sweep.",
-                            b->n_jobs, plural(b->n_jobs, "wall", "walls"));
-                for (size_t i = 0; i < b->n_jobs; i++) {
-                        target_reset(&sw->gw->targets[b->jobs[i].target]);
-                        sw->gw->targets[b->jobs[i].target].done = true;
-                }
-                sw->over_budget += (unsigned)b->n_jobs;
-                batch_free(b);
-                dispatch(sw);
-                return 0;
-        }
-        int r = send_batch(b);
-        if (r < 0) {
-                log_error_errno(r, "Failed to resend a batch: %m");
-                sw->result = r;
-                batch_free(b);
-        }
+        if (!batch_over_budget(b))
+                resend_batch(b);
         dispatch(sw);
         return 0;
+}
+
+/* An answer too large to read (over VK_ANSWER_MAX_BYTES, or a post over VK_PIECE_MAX) is not
+ * retried as it was: it would be as large again. The batch goes out again as two halves, each on
+ * its own (one over SWEEP_MAX_IN_FLIGHT for a moment), until the wall that makes it too large is
+ * alone: that one waits for the next sweep, and the other walls are read. At most five halvings
+ * of 25 walls, each call counted in the budget as a resent batch's are. */
+static void split_batch(struct batch *b, const char *why)
+{
+        struct sweep *sw = b->sweep;
+        struct govwatch *gw = sw->gw;
+
+        if (b->n_jobs == 1) {
+                struct target *t = &gw->targets[b->jobs[0].target];
+                log_warning("The answer for %s (%" PRId64 ") cannot be read (%s); it waits for "
+                            "the next sweep.",
+                            t->name ?: t->screen_name ?: "a community", t->route.owner_id, why);
+                sw->errors++;
+                target_reset(t);
+                t->done = true;
+                batch_free(b);
+                return;
+        }
+        if (batch_over_budget(b))
+                return;
+        struct batch *half = batch_new(sw);
+        if (!half) {
+                sw->result = -ENOMEM;
+                batch_free(b);
+                return;
+        }
+        size_t keep = b->n_jobs / 2;
+        half->n_jobs = b->n_jobs - keep;
+        memcpy(half->jobs, b->jobs + keep, half->n_jobs * sizeof(struct job));
+        b->n_jobs = keep;
+        log_info("The answer for %zu walls is too large to read (%s); asking again in two "
+                 "halves.",
+                 keep + half->n_jobs, why);
+        resend_batch(b);
+        resend_batch(half);
 }
 
 static void retry_batch(struct batch *b, const char *why)
@@ -1316,13 +1366,14 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
         struct batch *b = userdata;
         struct sweep *sw = b->sweep;
         struct govwatch *gw = sw->gw;
-        bool retry = false;
+        bool retry = false, split = false;
         char why[256] = "";
 
         sw->in_flight--;
         if (!res) {
                 snprintf(why, sizeof(why), "%s", msg);
-                retry = true;
+                split = error_code == VK_ERROR_CODE_TOO_LARGE;
+                retry = !split;
                 goto done;
         }
         if (res->error_code != 0) {
@@ -1453,9 +1504,10 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
         }
 
 done:
-        vk_result_free(res);
         batch_drop_walls(b);
-        if (retry)
+        if (split)
+                split_batch(b, why);
+        else if (retry)
                 retry_batch(b, why);
         else
                 batch_free(b);

@@ -136,20 +136,30 @@ class VkErrorsTest(unittest.TestCase):
         p = self.once()
         self.assert_delivered(p, ids)
 
-    def test_oversized_answer_is_refused_not_read(self):
+    def test_oversized_answer_costs_only_its_own_wall(self):
         # Past VK_ANSWER_MAX_BYTES (32 MiB, vk.h) the transfer stops with a message that says
-        # so, and the batch is retried like any failed request: a user would otherwise see a
-        # daemon that swallows memory, or stalls its loop parsing whatever a broken proxy sends.
+        # so. Asking for the same batch again would bring the same answer: it is asked for in
+        # halves instead, the other walls are read, and the one too large waits for the next
+        # sweep. A user would otherwise lose every wall of the batch to one broken wall, or see
+        # a daemon that swallows memory or stalls its loop on whatever a broken proxy sends.
         big = [self.emu.add_post(-100002, "x" * (12 * 1024 * 1024)) for _ in range(3)]
         ids = self.new_posts()
+        before = len(self.emu.log())
         p = self.once()
-        self.assertRegex(p.stderr, r"answer larger than \d+ (bytes|MiB)")
-        self.assertEqual(URL_RE.findall(p.stdout), [], p.stdout)
+        self.assert_delivered(p, ids)
+        self.assertRegex(p.stderr, r"answer for 3 walls is too large to read \(answer larger "
+                         r"than 33554432 bytes\); asking again in two halves")
+        self.assertRegex(p.stderr, r"\(-100002\) cannot be read \(answer larger than 33554432 "
+                         r"bytes\); it waits for the next sweep")
+        self.assertNotIn("retrying", p.stderr)
+        # 3 walls, then 1 + 2, then the pair as 1 + 1: five requests, no retry of the same
+        sizes = [len(e["inner"]) for e in self.emu.log()[before:] if e["method"] == "execute"]
+        self.assertEqual(sorted(sizes), [1, 1, 1, 2, 3], p.stderr)
         for post_id in big:
             self.emu.control("delete_post", {"owner_id": -100002, "id": post_id})
         p = self.once()
-        self.assert_delivered(p, ids)
-        self.assertNotRegex(p.stderr, r"answer larger than")
+        self.assertEqual(URL_RE.findall(p.stdout), [], p.stdout)
+        self.assertNotRegex(p.stderr, r"answer larger than|cannot be read")
 
     def test_deleted_and_edited_posts(self):
         ids = self.new_posts()
