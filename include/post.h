@@ -26,6 +26,8 @@
  * of memory a byte of text. So a post (with its repost) puts at most 4 * POST_TEXT_MAX bytes
  * before the classifier. */
 #define POST_TEXT_MAX 65536
+/* Attachments read of one post: VK allows 10; the rest of a longer list is not read. */
+#define POST_ATTACHMENTS_MAX 32
 
 enum attachment_kind {
         ATTACHMENT_OTHER,
@@ -107,6 +109,12 @@ struct wall {
         size_t n_skipped; /* items that were not valid posts (logged at debug by the caller) */
         const char *skip_reason; /* why the first of them was refused (static); NULL if none */
 };
+/* The work one wall's answer can cause, whatever its bytes: wall.get returns at most 100 posts
+ * (its count's maximum), so more items are not VK and the answer is refused; a reposted
+ * original's name is looked for among the first WALL_EXTENDED_MAX groups or profiles only, so
+ * that 100 reposts against a million groups are not a hundred million comparisons. */
+#define WALL_ITEMS_MAX    100
+#define WALL_EXTENDED_MAX 1000
 int wall_from_json(const json_t *response, struct wall **ret, const char **ret_reason);
 struct wall *wall_free(struct wall *w);
 static inline void wall_freep(struct wall **w)

@@ -203,7 +203,8 @@ static int post_from_json_depth(const json_t *obj, unsigned depth, struct post *
 
         v = json_object_get(obj, "attachments");
         if (json_is_array(v) && json_array_size(v) > 0) {
-                size_t n = json_array_size(v);
+                size_t n = json_array_size(v) < POST_ATTACHMENTS_MAX ? json_array_size(v)
+                                                                     : POST_ATTACHMENTS_MAX;
                 p->attachments = calloc(n, sizeof(struct attachment));
                 if (!p->attachments)
                         return -ENOMEM;
@@ -343,6 +344,8 @@ static char *extended_owner_name(const json_t *response, int64_t owner_id)
 
         json_array_foreach(list, i, o)
         {
+                if (i >= WALL_EXTENDED_MAX)
+                        break;
                 const json_t *id = json_object_get(o, "id");
                 if (!json_is_integer(id) ||
                     json_integer_value(id) != (owner_id < 0 ? -owner_id : owner_id))
@@ -367,8 +370,11 @@ static char *extended_owner_name(const json_t *response, int64_t owner_id)
 int wall_from_json(const json_t *response, struct wall **ret, const char **ret_reason)
 {
         const json_t *items;
+        const char *unused_reason;
         struct wall *w;
 
+        if (!ret_reason) /* optional, as for post_from_json() */
+                ret_reason = &unused_reason;
         if (json_is_object(response)) {
                 items = json_object_get(response, "items");
                 if (!json_is_array(items)) {
@@ -382,6 +388,10 @@ int wall_from_json(const json_t *response, struct wall **ret, const char **ret_r
                 return -EBADMSG;
         }
 
+        if (json_array_size(items) > WALL_ITEMS_MAX) {
+                *ret_reason = "wall answer has more than " STRINGIFY(WALL_ITEMS_MAX) " posts";
+                return -EBADMSG;
+        }
         w = calloc(1, sizeof(*w));
         if (!w)
                 return -ENOMEM;

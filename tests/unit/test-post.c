@@ -427,6 +427,75 @@ static bool utf8_whole(const char *s)
 /* A hostile post's megabytes never reach the normaliser (26 bytes of memory a byte): the text,
  * and the attachments' texts together, stop at POST_TEXT_MAX, on a character, and the post says
  * it was cut so that the daemon can log it. A real post (16384 characters at most) is whole. */
+/* The work one wall's answer can cause: at most WALL_ITEMS_MAX posts (wall.get's largest count),
+ * POST_ATTACHMENTS_MAX attachments read of each, WALL_EXTENDED_MAX groups looked through for a
+ * repost's author. Under the bounds everything is read; past them the answer is refused, the
+ * attachments past the bound are not read, and an author past the bound stays unnamed. */
+static void test_wall_bounds(void **state)
+{
+        for (size_t n = WALL_ITEMS_MAX; n <= WALL_ITEMS_MAX + 1; n++) {
+                json_t *items = json_array();
+                for (size_t i = 0; i < n; i++)
+                        json_array_append_new(items,
+                                              json_pack("{s:I,s:I,s:s}", "id", (json_int_t)i + 1,
+                                                        "owner_id", (json_int_t)-1, "text", "x"));
+                json_t *answer = json_pack("{s:I,s:o}", "count", (json_int_t)n, "items", items);
+                struct wall *w = NULL;
+                const char *reason = NULL;
+                int r = wall_from_json(answer, &w, &reason);
+                if (n == WALL_ITEMS_MAX) {
+                        assert_int_equal(r, 0);
+                        assert_int_equal(w->n_posts, WALL_ITEMS_MAX);
+                } else {
+                        assert_int_equal(r, -EBADMSG);
+                        assert_string_equal(reason, "wall answer has more than 100 posts");
+                        assert_null(w);
+                }
+                wall_free(w);
+                json_decref(answer);
+        }
+
+        json_t *attachments = json_array();
+        for (int i = 0; i < POST_ATTACHMENTS_MAX + 5; i++)
+                json_array_append_new(attachments,
+                                      json_pack("{s:s,s:{s:s}}", "type", "link", "link", "title",
+                                                "Расписание автобусов"));
+        json_t *post = json_pack("{s:I,s:I,s:s,s:o}", "id", (json_int_t)1, "owner_id",
+                                 (json_int_t)-1, "text", "x", "attachments", attachments);
+        struct post *p = NULL;
+        assert_int_equal(post_from_json(post, &p, NULL), 0);
+        assert_int_equal(p->n_attachments, POST_ATTACHMENTS_MAX);
+        post_free(p);
+        json_decref(post);
+
+        /* reposts of two communities, one named among the first WALL_EXTENDED_MAX groups and
+         * one just past them */
+        for (int past = 0; past <= 1; past++) {
+                json_t *groups = json_array();
+                for (int g = 0; g < WALL_EXTENDED_MAX + 1; g++)
+                        json_array_append_new(groups,
+                                              json_pack("{s:I,s:s}", "id", (json_int_t)1000 + g,
+                                                        "name", "Администрация"));
+                json_int_t author = 1000 + (past ? WALL_EXTENDED_MAX : WALL_EXTENDED_MAX - 1);
+                json_t *answer =
+                        json_pack("{s:I,s:[{s:I,s:I,s:s,s:[{s:I,s:I,s:s}]}],s:o}", "count",
+                                  (json_int_t)1, "items", "id", (json_int_t)1, "owner_id",
+                                  (json_int_t)-1, "text", "", "copy_history", "id", (json_int_t)7,
+                                  "owner_id", -author, "text", "Отключение воды", "groups", groups);
+                assert_non_null(answer);
+                struct wall *w = NULL;
+                assert_int_equal(wall_from_json(answer, &w, NULL), 0);
+                assert_int_equal(w->n_posts, 1);
+                assert_non_null(w->posts[0]->repost);
+                if (past)
+                        assert_null(w->posts[0]->repost->owner_name);
+                else
+                        assert_string_equal(w->posts[0]->repost->owner_name, "Администрация");
+                wall_free(w);
+                json_decref(answer);
+        }
+}
+
 static void test_text_cap(void **state)
 {
         _cleanup_free_ char *exact = repeat("a", POST_TEXT_MAX);
@@ -570,6 +639,7 @@ int main(void)
                 cmocka_unit_test(test_hostile_posts),
                 cmocka_unit_test(test_times_out_of_range),
                 cmocka_unit_test(test_text_cap),
+                cmocka_unit_test(test_wall_bounds),
                 cmocka_unit_test(test_live_variants),
                 cmocka_unit_test(test_truncated_and_garbage),
                 cmocka_unit_test(test_url),
