@@ -13,6 +13,10 @@
  * back (scheduler_observe with the new posts' dates), and never sends a wall.get the daily budget
  * has no room for: error 29 is VK's verdict, never our doing.
  *
+ * An answer comes in as it was read (source.c, a step at a time), and its walls are handled one
+ * an event-loop iteration (process_wall): what one iteration costs is one wall's new posts
+ * classified and stored, not a batch's 25.
+ *
  * A stop abandons a sweep in progress. The walls whose poll had gone out count as polled for the
  * scheduler, yet nothing of their answer was recorded: sweep_abort notes them in the store, and
  * the first sweep of the next start polls them whether due or not (take_interrupted).
@@ -52,6 +56,11 @@ struct batch {
         struct wall *walls[VK_EXECUTE_MAX_CALLS];
         int wall_result[VK_EXECUTE_MAX_CALLS];
         const char *wall_reason[VK_EXECUTE_MAX_CALLS];
+        /* then what each call answered, and the walls handled one an iteration */
+        int call_error[VK_EXECUTE_MAX_CALLS];
+        char *call_msg[VK_EXECUTE_MAX_CALLS];
+        size_t next_wall;
+        sd_event_source *processing;
 };
 
 struct sweep {
@@ -62,8 +71,9 @@ struct sweep {
         struct resolve_call *resolve_calls; /* in flight, so an abort can free them */
         struct job *queue;
         size_t n_queue, queue_start, queue_allocated;
-        unsigned in_flight; /* requests outstanding (resolve or wall batches) */
-        unsigned retrying;  /* batches waiting on a retry timer */
+        unsigned in_flight;  /* requests outstanding (resolve or wall batches) */
+        unsigned retrying;   /* batches waiting on a retry timer */
+        unsigned processing; /* batches whose walls are being handled (on_processing) */
         bool quota_exhausted;
         bool polling;            /* the resolve phase is over */
         bool resolving;          /* this sweep (re)resolves the watch list */
@@ -1223,7 +1233,10 @@ static void batch_free(struct batch *b)
         if (b->next)
                 b->next->prev = b->prev;
         sd_event_source_disable_unref(b->retry_timer);
+        sd_event_source_disable_unref(b->processing);
         batch_drop_walls(b);
+        for (size_t i = 0; i < VK_EXECUTE_MAX_CALLS; i++)
+                free(b->call_msg[i]);
         free(b);
 }
 
@@ -1347,7 +1360,7 @@ static void retry_batch(struct batch *b, const char *why)
 }
 
 /* One wall's answer, while the batch's answer is parsed: only its posts are kept, so that a
- * batch never holds the JSON tree of 25 walls at once. Whether they count is on_wall_batch's to
+ * batch never holds the JSON tree of 25 walls at once. Whether they count is process_wall's to
  * decide, once the whole answer has been read. */
 static int on_wall_json(size_t i, const json_t *response, void *userdata)
 {
@@ -1358,6 +1371,118 @@ static int on_wall_json(size_t i, const json_t *response, void *userdata)
         b->walls[i] = wall_free(b->walls[i]);
         b->wall_reason[i] = NULL;
         b->wall_result[i] = wall_from_json(response, &b->walls[i], &b->wall_reason[i]);
+        return 0;
+}
+
+/* One wall of a batch whose answer was read: a failed call recorded, or its posts collected,
+ * paged back through a burst, and decided on (process_target). */
+static void process_wall(struct batch *b, size_t i)
+{
+        struct sweep *sw = b->sweep;
+        struct govwatch *gw = sw->gw;
+        struct target *t = &gw->targets[b->jobs[i].target];
+        struct wall *w = NULL;
+        const char *reason = NULL;
+        int r;
+
+        if (b->call_error[i] != 0) {
+                enum vk_error_class cls = vk_error_class_of(b->call_error[i]);
+                if (cls == VK_ERROR_COMMUNITY || cls == VK_ERROR_CONFIG || cls == VK_ERROR_OTHER)
+                        community_failed(sw, t, b->call_error[i], strempty(b->call_msg[i]));
+                else if (cls == VK_ERROR_QUOTA) {
+                        if (!sw->quota_exhausted && gw->scheduler)
+                                scheduler_quota_exhausted(gw->scheduler, now_realtime_usec());
+                        sw->quota_exhausted = true;
+                        target_reset(t);
+                        t->done = true;
+                } else {
+                        /* transient inside execute: that wall alone goes around again */
+                        if (queue_job(sw, b->jobs[i].target, b->jobs[i].offset, false) < 0)
+                                sw->result = -ENOMEM;
+                }
+                return;
+        }
+        w = TAKE_PTR(b->walls[i]);
+        r = b->wall_result[i];
+        reason = b->wall_reason[i];
+        if (r >= 0 && !w) {
+                r = -EBADMSG;
+                reason = "no answer for this call";
+        }
+        if (r < 0) {
+                log_warning("Answer for %" PRId64 " is malformed (%s), skipping it.",
+                            t->route.owner_id, reason ? reason : strerror(-r));
+                sw->errors++;
+                target_reset(t);
+                t->done = true;
+                return;
+        }
+        if (w->n_skipped > 0)
+                log_debug("%zu malformed %s skipped on %" PRId64 " (first: %s)", w->n_skipped,
+                          plural(w->n_skipped, "post", "posts"), t->route.owner_id,
+                          strempty(w->skip_reason));
+        for (size_t k = 0; k < w->n_posts; k++)
+                if (w->posts[k]->text_truncated)
+                        log_debug("Post %" PRId64 "_%" PRId64
+                                  ": text cut to its first %d bytes (POST_TEXT_MAX)",
+                                  w->posts[k]->owner_id, w->posts[k]->id, POST_TEXT_MAX);
+        size_t page_posts = w->n_posts;
+        int64_t wall_count = w->count;
+        int64_t oldest = INT64_MAX;
+        for (size_t k = 0; k < w->n_posts; k++)
+                if (!w->posts[k]->is_pinned && w->posts[k]->id < oldest)
+                        oldest = w->posts[k]->id;
+        r = collect(t, w);
+        wall_free(w);
+        if (r < 0) {
+                sw->result = r;
+                return;
+        }
+        t->pages++;
+
+        /* a burst: every post of this page is new and the wall has more. Page back with
+         * offset to the last seen post (bounded), so a burst loses nothing. */
+        struct community_state st = {0};
+        bool known = gw->store && store_community_get(gw->store, t->route.owner_id, &st) >= 0 &&
+                     st.first_seen != 0;
+        int64_t last = st.last_post_id;
+        community_state_done(&st);
+        unsigned next_offset = b->jobs[i].offset + (unsigned)page_posts;
+        if (known && page_posts > 0 && oldest != INT64_MAX && oldest > last &&
+            (int64_t)next_offset < wall_count && t->pages < SWEEP_MAX_PAGES &&
+            page_posts >= gw->conf->vk.wall_count) {
+                r = gw->scheduler ? scheduler_record_extra(gw->scheduler, now_realtime_usec(), 1)
+                                  : 0;
+                if (r >= 0) {
+                        if (queue_job(sw, b->jobs[i].target, next_offset, true) < 0)
+                                sw->result = -ENOMEM;
+                        return;
+                }
+                /* -EDQUOT: even the reserve is spent; keep what this page has */
+                log_warning("%s (%" PRId64 ") has more new posts than one page, but "
+                            "the daily budget has no room to page back; older ones of "
+                            "this burst are not seen.",
+                            t->name ?: t->screen_name ?: "A community",
+                            t->route.owner_id);
+        }
+        r = process_target(sw, t);
+        if (r < 0)
+                sw->result = r;
+        target_reset(t);
+        t->done = true;
+}
+
+static int on_processing(sd_event_source *s, void *userdata)
+{
+        struct batch *b = userdata;
+        struct sweep *sw = b->sweep;
+
+        process_wall(b, b->next_wall++);
+        if (b->next_wall < b->n_jobs)
+                return 0;
+        sw->processing--;
+        batch_free(b);
+        dispatch(sw);
         return 0;
 }
 
@@ -1405,103 +1530,25 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
                 goto done;
         }
 
+        /* the walls one an event-loop iteration (on_processing): 25 walls of 100 new posts would
+         * otherwise be classified and stored in one go. What each call answered is kept, as the
+         * answer itself goes when this returns. */
         for (size_t i = 0; i < b->n_jobs; i++) {
-                struct target *t = &gw->targets[b->jobs[i].target];
-                const struct vk_call_result *c = &res->calls[i];
-                struct wall *w = NULL;
-                const char *reason = NULL;
-                int r;
-
-                if (c->error_code != 0) {
-                        enum vk_error_class cls = vk_error_class_of(c->error_code);
-                        if (cls == VK_ERROR_COMMUNITY || cls == VK_ERROR_CONFIG ||
-                            cls == VK_ERROR_OTHER)
-                                community_failed(sw, t, c->error_code, c->error_msg);
-                        else if (cls == VK_ERROR_QUOTA) {
-                                if (!sw->quota_exhausted && gw->scheduler)
-                                        scheduler_quota_exhausted(gw->scheduler,
-                                                                  now_realtime_usec());
-                                sw->quota_exhausted = true;
-                                target_reset(t);
-                                t->done = true;
-                        } else {
-                                /* transient inside execute: that wall alone goes around again */
-                                if (queue_job(sw, b->jobs[i].target, b->jobs[i].offset, false) < 0)
-                                        sw->result = -ENOMEM;
-                        }
-                        continue;
-                }
-                w = TAKE_PTR(b->walls[i]);
-                r = b->wall_result[i];
-                reason = b->wall_reason[i];
-                if (r >= 0 && !w) {
-                        r = -EBADMSG;
-                        reason = "no answer for this call";
-                }
-                if (r < 0) {
-                        log_warning("Answer for %" PRId64 " is malformed (%s), skipping it.",
-                                    t->route.owner_id, reason ? reason : strerror(-r));
-                        sw->errors++;
-                        target_reset(t);
-                        t->done = true;
-                        continue;
-                }
-                if (w->n_skipped > 0)
-                        log_debug("%zu malformed %s skipped on %" PRId64 " (first: %s)",
-                                  w->n_skipped, plural(w->n_skipped, "post", "posts"),
-                                  t->route.owner_id, strempty(w->skip_reason));
-                for (size_t k = 0; k < w->n_posts; k++)
-                        if (w->posts[k]->text_truncated)
-                                log_debug("Post %" PRId64 "_%" PRId64
-                                          ": text cut to its first %d bytes (POST_TEXT_MAX)",
-                                          w->posts[k]->owner_id, w->posts[k]->id, POST_TEXT_MAX);
-                size_t page_posts = w->n_posts;
-                int64_t wall_count = w->count;
-                int64_t oldest = INT64_MAX;
-                for (size_t k = 0; k < w->n_posts; k++)
-                        if (!w->posts[k]->is_pinned && w->posts[k]->id < oldest)
-                                oldest = w->posts[k]->id;
-                r = collect(t, w);
-                wall_free(w);
-                if (r < 0) {
-                        sw->result = r;
-                        continue;
-                }
-                t->pages++;
-
-                /* a burst: every post of this page is new and the wall has more. Page back with
-                 * offset to the last seen post (bounded), so a burst loses nothing. */
-                struct community_state st = {0};
-                bool known = gw->store &&
-                             store_community_get(gw->store, t->route.owner_id, &st) >= 0 &&
-                             st.first_seen != 0;
-                int64_t last = st.last_post_id;
-                community_state_done(&st);
-                unsigned next_offset = b->jobs[i].offset + (unsigned)page_posts;
-                if (known && page_posts > 0 && oldest != INT64_MAX && oldest > last &&
-                    (int64_t)next_offset < wall_count && t->pages < SWEEP_MAX_PAGES &&
-                    page_posts >= gw->conf->vk.wall_count) {
-                        r = gw->scheduler
-                                    ? scheduler_record_extra(gw->scheduler, now_realtime_usec(), 1)
-                                    : 0;
-                        if (r >= 0) {
-                                if (queue_job(sw, b->jobs[i].target, next_offset, true) < 0)
-                                        sw->result = -ENOMEM;
-                                continue;
-                        }
-                        /* -EDQUOT: even the reserve is spent; keep what this page has */
-                        log_warning("%s (%" PRId64 ") has more new posts than one page, but "
-                                    "the daily budget has no room to page back; older ones of "
-                                    "this burst are not seen.",
-                                    t->name ?: t->screen_name ?: "A community",
-                                    t->route.owner_id);
-                }
-                r = process_target(sw, t);
-                if (r < 0)
-                        sw->result = r;
-                target_reset(t);
-                t->done = true;
+                b->call_error[i] = res->calls[i].error_code;
+                if (res->calls[i].error_msg && !(b->call_msg[i] = strdup(res->calls[i].error_msg)))
+                        sw->result = -ENOMEM;
         }
+        int r = sd_event_add_defer(gw->event, &b->processing, on_processing, b);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(b->processing, SD_EVENT_ON);
+        if (r < 0) {
+                log_error_errno(r, "Failed to schedule the walls of a batch: %m");
+                sw->result = r;
+                goto done;
+        }
+        (void)sd_event_source_set_description(b->processing, "sweep-walls");
+        sw->processing++;
+        return;
 
 done:
         batch_drop_walls(b);
@@ -1755,7 +1802,7 @@ static void dispatch(struct sweep *sw)
         if (sw->queue_start == sw->n_queue)
                 sw->queue_start = sw->n_queue = 0;
 
-        if (sw->in_flight == 0 && sw->retrying == 0 && sw->n_queue == 0 &&
+        if (sw->in_flight == 0 && sw->retrying == 0 && sw->processing == 0 && sw->n_queue == 0 &&
             (sw->polling || sw->result < 0 || gw->token_invalid))
                 sweep_finish(sw);
 }
