@@ -135,6 +135,7 @@ static void release_later(struct source *src)
 static void finish(struct request *req, struct vk_result *res, int code, const char *msg)
 {
         struct source *src = req->src;
+        size_t size = req->response.size;
 
         for (struct request **p = &src->in_flight; *p; p = &(*p)->next)
                 if (*p == req) {
@@ -149,10 +150,11 @@ static void finish(struct request *req, struct vk_result *res, int code, const c
         request_free(req);
 
         done(res, res ? 0 : code, res ? NULL : msg, ud);
-        if (res) {
+        /* what a small answer became is freed now, as cheaply as a piece of it: the graveyard
+         * would hold its memory a while for nothing */
+        if (res && size > VK_PIECE_MAX)
                 vk_graveyard_bury(&src->graves, TAKE_PTR(res->root));
-                vk_result_free(res);
-        }
+        vk_result_free(res);
         release_later(src);
         pump(src);
 }

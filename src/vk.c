@@ -298,15 +298,23 @@ static int scan(struct scan *sc, const char *s, size_t upto, const char **ret_re
         }
         for (size_t i = sc->pos; i < upto; i++) {
                 if (sc->in_string) {
-                        if (sc->escaped)
+                        if (sc->escaped) {
                                 sc->escaped = false;
-                        else if (s[i] == '\\')
+                                continue;
+                        }
+                        /* most of an answer is text: on to its next '"' or '\\' at once */
+                        const char *q = memchr(s + i, '"', upto - i);
+                        const char *e = memchr(s + i, '\\', (q ? (size_t)(q - s) : upto) - i);
+                        if (e) {
+                                i = (size_t)(e - s);
                                 sc->escaped = true;
-                        else if (s[i] == '"') {
+                        } else if (q) {
+                                i = (size_t)(q - s);
                                 sc->in_string = false;
                                 if (i - sc->string_start >= VK_PIECE_MAX)
                                         goto too_large;
-                        }
+                        } else
+                                i = upto - 1; /* the string goes on in the next call */
                         continue;
                 }
                 switch (s[i]) {
@@ -464,7 +472,8 @@ struct frame {
         json_t *value; /* the array or object being built; NULL: the handed-over "response" */
         bool object;
         enum expect expect;
-        char *key; /* object: the key whose value comes next */
+        char *key;    /* object: the key whose value comes next */
+        size_t start; /* where its '[' or '{' is */
 };
 
 struct vk_reader {
@@ -545,8 +554,8 @@ static bool hands_over(const struct vk_reader *r, char open)
                streq(r->stack[0].key, "response");
 }
 
-/* A value is finished: it goes where its frame says. */
-static int place(struct vk_reader *r, json_t *v)
+/* A value is finished, from span bytes of the answer: it goes where its frame says. */
+static int place(struct vk_reader *r, json_t *v, size_t span)
 {
         struct frame *f;
 
@@ -565,7 +574,12 @@ static int place(struct vk_reader *r, json_t *v)
                         else
                                 k = r->each(i, v, r->userdata);
                 }
-                vk_graveyard_bury(r->graves, v);
+                /* a real wall (tens of KiB) is freed now, as cheaply as a piece; only a larger
+                 * one waits in the graveyard, where it would hold memory for a while */
+                if (span <= VK_PIECE_MAX)
+                        json_decref(v);
+                else
+                        vk_graveyard_bury(r->graves, v);
                 return k;
         }
         if (!f->object)
@@ -616,11 +630,12 @@ static int advance(struct vk_reader *r)
                 if (c == (f->object ? '}' : ']')) {
                         r->pos++;
                         v = f->value;
+                        size_t span = r->pos - f->start;
                         free(f->key);
                         *f = (struct frame){0};
                         r->depth--;
                         if (v)
-                                return place(r, v);
+                                return place(r, v, span);
                         /* the handed-over "response" is done: nothing to place */
                         f = &r->stack[r->depth - 1];
                         f->expect = EXPECT_COMMA_OR_END;
@@ -644,10 +659,10 @@ static int advance(struct vk_reader *r)
                         if (handed &&
                             (r->streamed || json_object_get(r->stack[0].value, "response")))
                                 return -EBADMSG; /* a second "response" */
-                        r->pos++;
                         r->stack[r->depth] = (struct frame){
                                 .object = c == '{',
                                 .expect = c == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END,
+                                .start = r->pos++,
                         };
                         if (handed)
                                 r->streamed = true;
@@ -659,8 +674,9 @@ static int advance(struct vk_reader *r)
                         r->depth++;
                         return 0;
                 }
+                size_t start = r->pos;
                 k = piece(r, &v);
-                return k < 0 ? k : place(r, v);
+                return k < 0 ? k : place(r, v, r->pos - start);
         case EXPECT_KEY:
         key:
                 if (c != '"')
