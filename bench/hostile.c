@@ -694,7 +694,7 @@ static int run_steps(struct step_case *sc)
                 if (k != 0) { /* as source.c's finish() */
                         vk_reader_free(r);
                         if (res)
-                                vk_graveyard_bury(&graves, TAKE_PTR(res->root));
+                                vk_graveyard_bury(&graves, TAKE_PTR(res->root), sc->size);
                         vk_result_free(res);
                 }
                 step_done(sc, start, "vk_reader_step");

@@ -94,14 +94,15 @@ struct vk_result {
 struct vk_result *vk_result_free(struct vk_result *r);
 
 /* Trees waiting to be freed a step at a time: freeing what 32 MiB of JSON became takes as long as
- * reading it did, which the event loop must not spend at once either. bury takes the reference
- * (NULL graveyard: decref now); release frees max_values values, leaves first, and says whether
- * all is gone; done frees the rest now. */
+ * reading it did, which the event loop must not spend at once either. bury takes the reference to
+ * a tree read from bytes of an answer: one from at most VK_PIECE_MAX bytes (a real wall, a small
+ * answer) is freed now, as is any with a NULL graveyard; release frees max_values values, leaves
+ * first, and says whether all is gone; done frees the rest now. */
 struct vk_graveyard {
         json_t **trees;
         size_t n, allocated;
 };
-void vk_graveyard_bury(struct vk_graveyard *g, json_t *v);
+void vk_graveyard_bury(struct vk_graveyard *g, json_t *v, size_t bytes);
 bool vk_graveyard_release(struct vk_graveyard *g, size_t max_values);
 void vk_graveyard_done(struct vk_graveyard *g);
 static inline void vk_result_freep(struct vk_result **r)

@@ -150,10 +150,8 @@ static void finish(struct request *req, struct vk_result *res, int code, const c
         request_free(req);
 
         done(res, res ? 0 : code, res ? NULL : msg, ud);
-        /* what a small answer became is freed now, as cheaply as a piece of it: the graveyard
-         * would hold its memory a while for nothing */
-        if (res && size > VK_PIECE_MAX)
-                vk_graveyard_bury(&src->graves, TAKE_PTR(res->root));
+        if (res)
+                vk_graveyard_bury(&src->graves, TAKE_PTR(res->root), size);
         vk_result_free(res);
         release_later(src);
         pump(src);

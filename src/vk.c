@@ -135,9 +135,12 @@ static void push(struct vk_graveyard *g, json_t *v)
                 g->trees[g->n++] = v;
 }
 
-void vk_graveyard_bury(struct vk_graveyard *g, json_t *v)
+void vk_graveyard_bury(struct vk_graveyard *g, json_t *v, size_t bytes)
 {
-        if (!g || !v || v->refcount > 1) /* a tree someone else still holds: one decrement */
+        /* a tree someone else still holds loses one reference; one read from no more than a
+         * piece costs no more to free than the piece cost to parse, and waiting it would only
+         * hold memory while the next answer is read */
+        if (!g || !v || v->refcount > 1 || bytes <= VK_PIECE_MAX)
                 json_decref(v);
         else
                 push(g, v);
@@ -498,12 +501,12 @@ struct vk_reader *vk_reader_free(struct vk_reader *r)
         if (!r)
                 return NULL;
         for (size_t i = 0; i < r->depth; i++) {
-                vk_graveyard_bury(r->graves, r->stack[i].value);
+                vk_graveyard_bury(r->graves, r->stack[i].value, r->size);
                 free(r->stack[i].key);
         }
-        vk_graveyard_bury(r->graves, r->root);
+        vk_graveyard_bury(r->graves, r->root, r->size);
         if (r->res) {
-                vk_graveyard_bury(r->graves, TAKE_PTR(r->res->root));
+                vk_graveyard_bury(r->graves, TAKE_PTR(r->res->root), r->size);
                 vk_result_free(r->res);
         }
         free(r->failed);
@@ -574,12 +577,7 @@ static int place(struct vk_reader *r, json_t *v, size_t span)
                         else
                                 k = r->each(i, v, r->userdata);
                 }
-                /* a real wall (tens of KiB) is freed now, as cheaply as a piece; only a larger
-                 * one waits in the graveyard, where it would hold memory for a while */
-                if (span <= VK_PIECE_MAX)
-                        json_decref(v);
-                else
-                        vk_graveyard_bury(r->graves, v);
+                vk_graveyard_bury(r->graves, v, span); /* a real wall: freed now */
                 return k;
         }
         if (!f->object)

@@ -657,7 +657,7 @@ static void test_graveyard(void **state)
         long alive = jansson_live;
 
         struct vk_graveyard g = {0};
-        vk_graveyard_bury(&g, tree);
+        vk_graveyard_bury(&g, tree, SIZE_MAX);
         size_t steps = 0;
         while (!vk_graveyard_release(&g, 10))
                 steps++;
@@ -665,12 +665,15 @@ static void test_graveyard(void **state)
         assert_true(steps > 100);
         assert_int_equal(jansson_live, before + shared_cost); /* all but the shared object */
         assert_int_equal(shared->refcount, 1);
-        vk_graveyard_bury(&g, shared); /* now the graveyard's alone: freed as any other */
+        vk_graveyard_bury(&g, shared, SIZE_MAX); /* the graveyard's alone: freed as any */
         assert_true(vk_graveyard_release(&g, 1));
         assert_int_equal(jansson_live, before);
         assert_true(alive > before + 300 * 8);
-        vk_graveyard_bury(NULL, json_string("freed at once"));
-        vk_graveyard_bury(&g, NULL);
+        vk_graveyard_bury(NULL, json_string("freed at once"), SIZE_MAX);
+        json_t *small = json_pack("[{s:i}]", "id", 1);
+        vk_graveyard_bury(&g, small, VK_PIECE_MAX); /* read from a piece's bytes: freed now */
+        assert_int_equal(g.n, 0);
+        vk_graveyard_bury(&g, NULL, SIZE_MAX);
         assert_int_equal(jansson_live, before);
         vk_graveyard_done(&g);
         json_set_alloc_funcs(malloc, free);
