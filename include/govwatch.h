@@ -80,11 +80,6 @@ bool sweep_running(const struct govwatch *gw);
 void sweep_abort(struct govwatch *gw);
 void targets_free(struct govwatch *gw);
 
-/* Decides which posts of a wall page are new. Pure; exposed for tests.
- * last_post_id: highest id seen before (0 on first sight). Returns a mask per post in ret_new
- * (true: new). Pinned posts are new only if their id is above last_post_id. */
-void sweep_mark_new(struct post *const *posts, size_t n, int64_t last_post_id, bool *ret_new);
-
 /* outbox.c */
 typedef void (*outbox_done_fn)(struct govwatch *gw, void *userdata);
 int outbox_new(struct govwatch *gw, struct outbox **ret);

@@ -29,6 +29,7 @@
 #endif
 #include <stdio.h>
 
+#include "detect.h"
 #include "govwatch.h"
 #include "log.h"
 #include "vk.h"
@@ -92,14 +93,6 @@ struct sweep {
 
 static void sweep_finish(struct sweep *sw);
 static void dispatch(struct sweep *sw);
-
-/* ---- pure helpers ------------------------------------------------------------------------ */
-
-void sweep_mark_new(struct post *const *posts, size_t n, int64_t last_post_id, bool *ret_new)
-{
-        for (size_t i = 0; i < n; i++)
-                ret_new[i] = posts[i]->id > last_post_id;
-}
 
 static void token_refused(struct govwatch *gw, const struct vk_result *res)
 {
@@ -859,27 +852,20 @@ static void log_queued(const struct notification *n, int n_sinks)
                    n_sinks, plural((unsigned)n_sinks, "sink", "sinks"));
 }
 
-/* Classifies p, routes it, and queues (or, in dry-run, prints) its notification. */
+/* Routes p, classified as cr, and queues (or, in dry-run, prints) its notification. Returns 1
+ * when it went to a sink, 0 when no watch entry routes it. */
 static int notify_post(struct govwatch *gw, struct target *t, const struct post *p,
-                       uint64_t *ret_categories, int64_t now)
+                       const struct classify_result *cr, int64_t now)
 {
         _cleanup_notification_free_ struct notification *n = NULL;
         _cleanup_free_ const char **sinks = NULL;
-        struct classify_result cr;
         const char *topic;
         char url[96];
         int r, n_sinks;
 
-        r = classifier_classify(gw->classifier, p, &cr);
-        if (r < 0)
-                return r;
-        *ret_categories = cr.categories;
-
-        n_sinks = route_post(gw->conf, &t->route, cr.categories, &sinks, &topic);
-        if (n_sinks < 0)
+        n_sinks = route_post(gw->conf, &t->route, cr->categories, &sinks, &topic);
+        if (n_sinks <= 0)
                 return n_sinks;
-        if (n_sinks == 0)
-                return 0;
 
         post_url(p->owner_id, p->id, url, sizeof(url));
         n = calloc(1, sizeof(*n));
@@ -888,7 +874,11 @@ static int notify_post(struct govwatch *gw, struct target *t, const struct post 
         n->kind = strdup("post");
         n->owner_id = p->owner_id;
         n->post_id = p->id;
-        n->community = strdup(t->name ? t->name : t->screen_name ? t->screen_name : "");
+        if (t->name || t->screen_name)
+                n->community = strdup(t->name ?: t->screen_name);
+        else if (asprintf(&n->community, "%s%" PRId64, p->owner_id < 0 ? "club" : "id",
+                          p->owner_id < 0 ? -p->owner_id : p->owner_id) < 0)
+                n->community = NULL;
         n->topic = strdup(strempty(topic));
         n->url = strdup(url);
         /* a repost: the comment, then the reposted text and where it came from */
@@ -896,20 +886,12 @@ static int notify_post(struct govwatch *gw, struct target *t, const struct post 
         n->date = p->date;
         if (tz_utc_offset(gw->conf->timezone, p->date, &n->date_utc_offset) < 0)
                 n->date_utc_offset = 0; /* the zone was checked on load: not reached */
-        n->starts_at = cr.starts_at;
-        n->starts_at_utc_offset = cr.starts_at_utc_offset;
+        n->starts_at = cr->starts_at;
+        n->starts_at_utc_offset = cr->starts_at_utc_offset;
         n->created = now;
         if (!n->kind || !n->community || !n->topic || !n->url || !n->text)
                 return -ENOMEM;
-        if (!t->name && !t->screen_name) {
-                free(n->community);
-                if (asprintf(&n->community, "%s%" PRId64, p->owner_id < 0 ? "club" : "id",
-                             p->owner_id < 0 ? -p->owner_id : p->owner_id) < 0) {
-                        n->community = NULL;
-                        return -ENOMEM;
-                }
-        }
-        r = category_names(gw, cr.categories, &n->categories);
+        r = category_names(gw, cr->categories, &n->categories);
         if (r < 0)
                 return r;
 
@@ -921,75 +903,140 @@ static int notify_post(struct govwatch *gw, struct target *t, const struct post 
         if (r < 0)
                 return r;
         log_queued(n, n_sinks);
-        if (cr.categories & (UINT64_C(1) << CATEGORY_LIVE)) {
-                r = schedule_reminder(gw, n, sinks, &cr, now);
+        if (cr->categories & (UINT64_C(1) << CATEGORY_LIVE)) {
+                r = schedule_reminder(gw, n, sinks, cr, now);
                 if (r < 0)
                         return r;
         }
         return 1;
 }
 
-static bool post_skipped(const struct govwatch *gw, const struct post *p)
+static int classify_post(const struct post *p, struct classify_result *ret, void *userdata)
 {
-        return (gw->conf->skip_ads && p->marked_as_ads) || (gw->conf->skip_donut && p->donut);
+        const struct govwatch *gw = userdata;
+        return classifier_classify(gw->classifier, p, ret);
 }
 
-/* Tells the scheduler what a poll of t found: the dates of the posts new to us; on first sight
- * the page's history (an old pinned post, out of the page's time range, left out). */
-static void observe(struct govwatch *gw, const struct target *t, bool first_sight,
-                    const bool *is_new, const bool *was_seen)
+/* Tells the scheduler what a poll of t found (detect.h: dates, history_since). */
+static void observe(struct govwatch *gw, const struct target *t, const struct detect_result *d)
 {
-        _cleanup_free_ int64_t *dates = calloc(t->n_collected + 1, sizeof(int64_t));
-        int64_t oldest = INT64_MAX;
-        size_t n = 0;
-
-        if (!gw->scheduler || !dates)
+        if (!gw->scheduler)
                 return;
-        if (first_sight)
-                for (size_t i = 0; i < t->n_collected; i++)
-                        if (!t->collected[i]->is_pinned && t->collected[i]->date < oldest)
-                                oldest = t->collected[i]->date;
-        for (size_t i = 0; i < t->n_collected; i++) {
-                const struct post *p = t->collected[i];
-                if (first_sight ? oldest != INT64_MAX && p->date >= oldest
-                                : is_new[i] && !was_seen[i])
-                        dates[n++] = p->date;
-        }
         uint64_t poll = t->poll_usec ?: now_realtime_usec();
-        int r = scheduler_observe(gw->scheduler, t->route.owner_id, poll, dates, n,
-                                  first_sight && n > 0 ? oldest : 0);
+        int r = scheduler_observe(gw->scheduler, t->route.owner_id, poll, d->dates, d->n_dates,
+                                  d->history_since);
         if (r < 0) /* a post dated in the future (VK's clock or ours): learn nothing from it */
                 log_debug("Scheduler did not take the posts of %" PRId64 ": %s", t->route.owner_id,
                           strerror(-r));
 }
 
-/* All pages of t are in: decide what is new, record and queue in one transaction. */
+/* What the store knows of t and of the posts detect wants a row of; the decision. */
+static int decide(struct govwatch *gw, struct target *t, struct community_state *st,
+                  struct detect_result *ret)
+{
+        const struct config *conf = gw->conf;
+        struct detect_options o = {
+                .backfill = t->backfill,
+                .resend_on_category_change = conf->resend_on_category_change,
+                .skip_ads = conf->skip_ads,
+                .skip_donut = conf->skip_donut,
+                .preview_all = gw->preview_all,
+        };
+        _cleanup_free_ bool *wanted = calloc(t->n_collected + 1, sizeof(bool));
+        _cleanup_free_ struct detect_row *rows = calloc(t->n_collected + 1, sizeof(*rows));
+        struct detect_wall w;
+        int r;
+
+        if (!wanted || !rows)
+                return -ENOMEM;
+        r = store_community_get(gw->store, t->route.owner_id, st);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        w = (struct detect_wall){
+                .first_sight = r == -ENOENT || st->first_seen == 0,
+                .last_post_id = st->last_post_id,
+                .last_post_date = st->last_post_date,
+        };
+        st->owner_id = t->route.owner_id;
+        detect_rows_wanted(&w, &o, t->collected, t->n_collected, wanted);
+        for (size_t i = 0; i < t->n_collected; i++) {
+                const struct post *p = t->collected[i];
+                if (!wanted[i])
+                        continue;
+                r = store_post_get(gw->store, p->owner_id, p->id, &rows[i].categories,
+                                   &rows[i].edited);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+                rows[i].seen = r == 0;
+        }
+        return detect_decide(&w, &o, t->collected, t->n_collected, rows, classify_post, gw, ret);
+}
+
+/* The community's row after a poll that read its wall. */
+static int community_polled(struct govwatch *gw, struct target *t, struct community_state *st,
+                            const struct detect_result *d, int64_t now)
+{
+        if (st->first_seen == 0) {
+                st->first_seen = now;
+                log_info("First sight of %s: %zu current posts taken as seen, nothing sent%s.",
+                         t->name ?: t->screen_name ?: "a community", t->n_collected,
+                         t->backfill ? " (but the backfill)" : "");
+        }
+        if (st->error_code != 0)
+                log_info("%s is readable again.", t->name ?: t->screen_name ?: "Wall");
+        free(st->name);
+        st->name = t->name ? strdup(t->name) : NULL;
+        free(st->screen_name);
+        st->screen_name = t->screen_name ? strdup(t->screen_name) : NULL;
+        st->last_poll = now;
+        st->last_post_id = d->last_post_id;
+        st->last_post_date = d->last_post_date;
+        st->error_code = 0;
+        free(st->error_msg);
+        st->error_msg = NULL;
+        return store_community_put(gw->store, st);
+}
+
+/* Sends and records what detect decided; the caller holds the transaction (none in a dry run). */
+static int apply(struct sweep *sw, struct target *t, const struct detect_result *d, int64_t now)
+{
+        struct govwatch *gw = sw->gw;
+        int r;
+
+        for (size_t i = 0; i < d->n_posts; i++) {
+                const struct post *p = t->collected[i];
+                const struct detect_post *dp = &d->posts[i];
+
+                if (dp->verdict == DETECT_OLD)
+                        continue;
+                log_debug("Post %" PRId64 "_%" PRId64 ": %s (%s).", p->owner_id, p->id,
+                          detect_verdict_to_string(dp->verdict), dp->why);
+                if (dp->verdict == DETECT_NEW || dp->verdict == DETECT_RESEND) {
+                        r = notify_post(gw, t, p, &dp->cr, now);
+                        if (r < 0)
+                                return r;
+                        if (r > 0 && dp->verdict == DETECT_NEW)
+                                sw->new_posts++;
+                }
+                if (gw->dry_run)
+                        continue;
+                r = store_post_put(gw->store, p->owner_id, p->id, p->date, p->edited,
+                                   dp->record_categories, now);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* All pages of t are in: decide what is new, then record and queue it in one transaction. */
 static int process_target(struct sweep *sw, struct target *t)
 {
         struct govwatch *gw = sw->gw;
-        struct community_state st = {0};
+        _cleanup_(community_state_done) struct community_state st = {0};
+        struct detect_result d = {0};
         int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
-        bool first_sight, in_tx = false;
-        _cleanup_free_ bool *is_new = NULL, *was_seen = NULL;
-        unsigned backfill_left;
+        bool in_tx = false;
         int r;
-
-        r = store_community_get(gw->store, t->route.owner_id, &st);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        first_sight = r == -ENOENT || st.first_seen == 0;
-        st.owner_id = t->route.owner_id;
-
-        is_new = calloc(t->n_collected + 1, sizeof(bool));
-        was_seen = calloc(t->n_collected + 1, sizeof(bool));
-        if (!is_new || !was_seen) {
-                r = -ENOMEM;
-                goto out;
-        }
-        sweep_mark_new(t->collected, t->n_collected, first_sight ? 0 : st.last_post_id, is_new);
-
-        /* newest first, so backfill takes the newest non-pinned posts */
-        backfill_left = first_sight ? t->backfill : 0;
 
         if (!gw->dry_run) {
                 r = store_begin(gw->store);
@@ -997,134 +1044,29 @@ static int process_target(struct sweep *sw, struct target *t)
                         goto out;
                 in_tx = true;
         }
-
-        int64_t max_id = st.last_post_id, max_date = st.last_post_date;
-        for (size_t i = 0; i < t->n_collected; i++) {
-                const struct post *p = t->collected[i];
-                uint64_t cats = 0, old_cats = 0;
-                int64_t old_edited = 0;
-                bool seen;
-
-                if (p->id > max_id) {
-                        max_id = p->id;
-                        max_date = p->date;
-                }
-                /* Below the highest id seen, a post is old by construction: no row is needed
-                 * unless an edit might change its categories. On first sight only the
-                 * backfilled posts get a row; the community's last_post_id covers the rest.
-                 * This keeps a 7000-community first sweep from writing 140 000 rows. */
-                if (gw->preview_all) {
-                        /* a preview of what the walls hold now: seen or not, first sight or
-                         * not (dry-run only, so nothing is recorded either way) */
-                        if (post_skipped(gw, p))
-                                continue;
-                        r = notify_post(gw, t, p, &cats, now);
-                        if (r < 0)
-                                goto out;
-                        if (r > 0)
-                                sw->new_posts++;
-                        continue;
-                }
-                bool maybe_edit = gw->conf->resend_on_category_change && p->edited > 0;
-                if (first_sight ? !(backfill_left > 0 && !p->is_pinned)
-                                : !is_new[i] && !maybe_edit) {
-                        was_seen[i] = !first_sight;
-                        continue;
-                }
-                r = store_post_get(gw->store, p->owner_id, p->id, &old_cats, &old_edited);
-                if (r < 0 && r != -ENOENT)
-                        goto out;
-                seen = r == 0;
-                was_seen[i] = seen;
-
-                if (seen) {
-                        /* an edited post is not new; it is sent again only when asked and when
-                         * its categories grew */
-                        if (!gw->conf->resend_on_category_change || p->edited <= old_edited ||
-                            post_skipped(gw, p))
-                                continue;
-                        struct classify_result cr;
-                        r = classifier_classify(gw->classifier, p, &cr);
-                        if (r < 0)
-                                goto out;
-                        if ((cr.categories & ~old_cats) == 0)
-                                continue;
-                        r = notify_post(gw, t, p, &cats, now);
-                        if (r < 0)
-                                goto out;
-                        if (!gw->dry_run) {
-                                r = store_post_put(gw->store, p->owner_id, p->id, p->date,
-                                                   p->edited, cats | old_cats, now);
-                                if (r < 0)
-                                        goto out;
-                        }
-                        continue;
-                }
-
-                bool notify = false;
-                if (first_sight) {
-                        if (backfill_left > 0 && !p->is_pinned) {
-                                backfill_left--;
-                                notify = true;
-                        }
-                } else
-                        notify = is_new[i];
-                if (notify && post_skipped(gw, p))
-                        notify = false;
-
-                if (notify) {
-                        r = notify_post(gw, t, p, &cats, now);
-                        if (r < 0)
-                                goto out;
-                        if (r > 0)
-                                sw->new_posts++;
-                }
-                if (!gw->dry_run) {
-                        r = store_post_put(gw->store, p->owner_id, p->id, p->date, p->edited, cats,
-                                           now);
-                        if (r < 0)
-                                goto out;
-                }
-        }
-
+        r = decide(gw, t, &st, &d);
+        if (r < 0)
+                goto out;
+        r = apply(sw, t, &d, now);
+        if (r < 0)
+                goto out;
         if (!gw->dry_run) {
-                if (first_sight) {
-                        st.first_seen = now;
-                        log_info("First sight of %s: %zu current posts taken as seen, "
-                                 "nothing sent%s.",
-                                 t->name ?: t->screen_name ?: "a community", t->n_collected,
-                                 t->backfill ? " (but the backfill)" : "");
-                }
-                if (st.error_code != 0)
-                        log_info("%s is readable again.", t->name ?: t->screen_name ?: "Wall");
-                free(st.name);
-                st.name = t->name ? strdup(t->name) : NULL;
-                free(st.screen_name);
-                st.screen_name = t->screen_name ? strdup(t->screen_name) : NULL;
-                st.last_poll = now;
-                st.last_post_id = max_id;
-                st.last_post_date = max_date;
-                st.error_code = 0;
-                free(st.error_msg);
-                st.error_msg = NULL;
-                r = store_community_put(gw->store, &st);
-                if (r < 0)
-                        goto out;
-                r = store_commit(gw->store);
+                r = community_polled(gw, t, &st, &d, now);
+                if (r >= 0)
+                        r = store_commit(gw->store);
                 if (r < 0)
                         goto out;
                 in_tx = false;
         }
-        observe(gw, t, first_sight, is_new, was_seen);
-        r = 0;
+        observe(gw, t, &d);
 out:
         if (in_tx)
                 store_rollback(gw->store);
         if (r < 0)
                 log_error_errno(r, "Failed to record posts of %" PRId64 ": %s", t->route.owner_id,
                                 r == -ENOMEM ? "out of memory" : store_errmsg(gw->store));
-        community_state_done(&st);
-        return r;
+        detect_result_done(&d);
+        return r < 0 ? r : 0;
 }
 
 static void target_reset(struct target *t)
@@ -1374,37 +1316,32 @@ static int on_wall_json(size_t i, const json_t *response, void *userdata)
         return 0;
 }
 
-/* One wall of a batch whose answer was read: a failed call recorded, or its posts collected,
- * paged back through a burst, and decided on (process_target). */
-static void process_wall(struct batch *b, size_t i)
+/* Call i of b failed inside execute: the wall's own error, the quota, or a pause. */
+static void call_failed(struct batch *b, size_t i, struct target *t)
 {
         struct sweep *sw = b->sweep;
         struct govwatch *gw = sw->gw;
-        struct target *t = &gw->targets[b->jobs[i].target];
-        struct wall *w = NULL;
-        const char *reason = NULL;
-        int r;
+        enum vk_error_class cls = vk_error_class_of(b->call_error[i]);
 
-        if (b->call_error[i] != 0) {
-                enum vk_error_class cls = vk_error_class_of(b->call_error[i]);
-                if (cls == VK_ERROR_COMMUNITY || cls == VK_ERROR_CONFIG || cls == VK_ERROR_OTHER)
-                        community_failed(sw, t, b->call_error[i], strempty(b->call_msg[i]));
-                else if (cls == VK_ERROR_QUOTA) {
-                        if (!sw->quota_exhausted && gw->scheduler)
-                                scheduler_quota_exhausted(gw->scheduler, now_realtime_usec());
-                        sw->quota_exhausted = true;
-                        target_reset(t);
-                        t->done = true;
-                } else {
-                        /* transient inside execute: that wall alone goes around again */
-                        if (queue_job(sw, b->jobs[i].target, b->jobs[i].offset, false) < 0)
-                                sw->result = -ENOMEM;
-                }
-                return;
-        }
-        w = TAKE_PTR(b->walls[i]);
-        r = b->wall_result[i];
-        reason = b->wall_reason[i];
+        if (cls == VK_ERROR_COMMUNITY || cls == VK_ERROR_CONFIG || cls == VK_ERROR_OTHER)
+                community_failed(sw, t, b->call_error[i], strempty(b->call_msg[i]));
+        else if (cls == VK_ERROR_QUOTA) {
+                if (!sw->quota_exhausted && gw->scheduler)
+                        scheduler_quota_exhausted(gw->scheduler, now_realtime_usec());
+                sw->quota_exhausted = true;
+                target_reset(t);
+                t->done = true;
+        } else if (queue_job(sw, b->jobs[i].target, b->jobs[i].offset, false) < 0)
+                sw->result = -ENOMEM; /* transient inside execute: that wall alone goes again */
+}
+
+/* The wall of call i, or NULL when its answer could not be read (logged, counted). */
+static struct wall *take_wall(struct batch *b, size_t i, const struct target *t)
+{
+        struct wall *w = TAKE_PTR(b->walls[i]);
+        const char *reason = b->wall_reason[i];
+        int r = b->wall_result[i];
+
         if (r >= 0 && !w) {
                 r = -EBADMSG;
                 reason = "no answer for this call";
@@ -1412,10 +1349,9 @@ static void process_wall(struct batch *b, size_t i)
         if (r < 0) {
                 log_warning("Answer for %" PRId64 " is malformed (%s), skipping it.",
                             t->route.owner_id, reason ? reason : strerror(-r));
-                sw->errors++;
-                target_reset(t);
-                t->done = true;
-                return;
+                b->sweep->errors++;
+                wall_free(w);
+                return NULL;
         }
         if (w->n_skipped > 0)
                 log_debug("%zu malformed %s skipped on %" PRId64 " (first: %s)", w->n_skipped,
@@ -1426,45 +1362,70 @@ static void process_wall(struct batch *b, size_t i)
                         log_debug("Post %" PRId64 "_%" PRId64
                                   ": text cut to its first %d bytes (POST_TEXT_MAX)",
                                   w->posts[k]->owner_id, w->posts[k]->id, POST_TEXT_MAX);
-        size_t page_posts = w->n_posts;
-        int64_t wall_count = w->count;
-        int64_t oldest = INT64_MAX;
-        for (size_t k = 0; k < w->n_posts; k++)
-                if (!w->posts[k]->is_pinned && w->posts[k]->id < oldest)
-                        oldest = w->posts[k]->id;
+        return w;
+}
+
+/* w is a burst (detect_burst): queues its next page. false when the wall is done. */
+static bool page_back(struct batch *b, size_t i, struct target *t, const struct wall *w)
+{
+        struct sweep *sw = b->sweep;
+        struct govwatch *gw = sw->gw;
+        _cleanup_(community_state_done) struct community_state st = {0};
+        unsigned next_offset = b->jobs[i].offset + (unsigned)w->n_posts;
+        int r;
+
+        if (t->pages >= SWEEP_MAX_PAGES || !gw->store ||
+            store_community_get(gw->store, t->route.owner_id, &st) < 0)
+                return false;
+        struct detect_wall dw = {
+                .first_sight = st.first_seen == 0,
+                .last_post_id = st.last_post_id,
+        };
+        if (!detect_burst(&dw, w->posts, w->n_posts, gw->conf->vk.wall_count, next_offset,
+                          w->count))
+                return false;
+        r = gw->scheduler ? scheduler_record_extra(gw->scheduler, now_realtime_usec(), 1) : 0;
+        if (r < 0) { /* -EDQUOT: even the reserve is spent; keep what this page has */
+                log_warning("%s (%" PRId64 ") has more new posts than one page, but the daily "
+                            "budget has no room to page back; older ones of this burst are not "
+                            "seen.",
+                            t->name ?: t->screen_name ?: "A community", t->route.owner_id);
+                return false;
+        }
+        if (queue_job(sw, b->jobs[i].target, next_offset, true) < 0)
+                sw->result = -ENOMEM;
+        return true;
+}
+
+/* The answer for call i of b: an error, a page to keep and maybe page back from, or the wall's
+ * last page, when its posts are decided on (process_target). */
+static void process_wall(struct batch *b, size_t i)
+{
+        struct sweep *sw = b->sweep;
+        struct target *t = &sw->gw->targets[b->jobs[i].target];
+        _cleanup_(wall_freep) struct wall *w = NULL;
+        bool more;
+        int r;
+
+        if (b->call_error[i] != 0) {
+                call_failed(b, i, t);
+                return;
+        }
+        w = take_wall(b, i, t);
+        if (!w) {
+                target_reset(t);
+                t->done = true;
+                return;
+        }
+        t->pages++;
+        more = page_back(b, i, t, w);
         r = collect(t, w);
-        wall_free(w);
         if (r < 0) {
                 sw->result = r;
                 return;
         }
-        t->pages++;
-
-        /* a burst: every post of this page is new and the wall has more. Page back with
-         * offset to the last seen post (bounded), so a burst loses nothing. */
-        struct community_state st = {0};
-        bool known = gw->store && store_community_get(gw->store, t->route.owner_id, &st) >= 0 &&
-                     st.first_seen != 0;
-        int64_t last = st.last_post_id;
-        community_state_done(&st);
-        unsigned next_offset = b->jobs[i].offset + (unsigned)page_posts;
-        if (known && page_posts > 0 && oldest != INT64_MAX && oldest > last &&
-            (int64_t)next_offset < wall_count && t->pages < SWEEP_MAX_PAGES &&
-            page_posts >= gw->conf->vk.wall_count) {
-                r = gw->scheduler ? scheduler_record_extra(gw->scheduler, now_realtime_usec(), 1)
-                                  : 0;
-                if (r >= 0) {
-                        if (queue_job(sw, b->jobs[i].target, next_offset, true) < 0)
-                                sw->result = -ENOMEM;
-                        return;
-                }
-                /* -EDQUOT: even the reserve is spent; keep what this page has */
-                log_warning("%s (%" PRId64 ") has more new posts than one page, but "
-                            "the daily budget has no room to page back; older ones of "
-                            "this burst are not seen.",
-                            t->name ?: t->screen_name ?: "A community",
-                            t->route.owner_id);
-        }
+        if (more)
+                return;
         r = process_target(sw, t);
         if (r < 0)
                 sw->result = r;

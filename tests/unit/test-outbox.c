@@ -28,45 +28,10 @@ static void test_backoff_bounds(void **state)
         assert_true(outbox_backoff_usec(100, UINT64_MAX) <= USEC_PER_HOUR + USEC_PER_HOUR / 5);
 }
 
-static struct post *mkpost(int64_t id, bool pinned)
-{
-        struct post *p = calloc(1, sizeof(*p));
-        p->id = id;
-        p->owner_id = -1;
-        p->is_pinned = pinned;
-        p->text = strdup("");
-        return p;
-}
-
-static void test_mark_new(void **state)
-{
-        /* a wall page: an old pinned post first, then newest to oldest */
-        struct post *posts[] = {mkpost(3, true), mkpost(12, false), mkpost(11, false),
-                                mkpost(10, false), mkpost(9, false)};
-        bool is_new[5];
-
-        sweep_mark_new(posts, 5, 10, is_new);
-        assert_false(is_new[0]); /* old pinned: never new */
-        assert_true(is_new[1]);
-        assert_true(is_new[2]);
-        assert_false(is_new[3]);
-        assert_false(is_new[4]);
-
-        /* a brand-new pinned post is new */
-        posts[0]->id = 13;
-        sweep_mark_new(posts, 5, 12, is_new);
-        assert_true(is_new[0]);
-        assert_false(is_new[1]);
-
-        for (size_t i = 0; i < ELEMENTSOF(posts); i++)
-                post_free(posts[i]);
-}
-
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_backoff_bounds),
-                cmocka_unit_test(test_mark_new),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
