@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "watchlist.h"
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
 static bool arg_dry_run;
@@ -574,299 +575,98 @@ static int run_status(char **args, int n)
 /* ---- resolve ------------------------------------------------------------------------------
  *
  * Every input gets one answer line, in the order given: ids (-1, club1, public1, id1, 1),
- * addresses and screen names alike. groups.getById names communities and screen names first;
- * a screen name it does not know goes to utils.resolveScreenName (it may be a personal page);
- * personal pages are named by users.get last. Every request goes through the source's limiter.
+ * addresses and screen names alike, resolved by the sweep's resolver (watchlist.c). It asks VK
+ * afresh, not the store's cache: the command is how an admin checks what VK says now (a renamed
+ * community, a page since deleted), and the cache keeps no screen names for ids.
  */
-struct resolve_entry {
-        const char *input;
-        struct community_ref ref;
-        bool parsed;
-        int64_t owner_id; /* 0 until known */
-        char *screen_name;
-        char *title;
-        char *error; /* why it has no answer */
-};
-
-struct resolve_state {
-        sd_event *event;
-        struct source *source;
-        struct resolve_entry *entries;
-        size_t n_entries;
-        unsigned phase; /* 0 groups.getById, 1 utils.resolveScreenName, 2 users.get, 3 done */
-        int pending;
-};
-
-struct resolve_call {
-        struct resolve_state *st;
-        size_t start, n; /* users.get: of entries; resolveScreenName: the one entry */
-};
-
-static void resolve_next_phase(struct resolve_state *st);
-
-static void entry_fail(struct resolve_entry *e, const char *why)
+static void on_resolved(struct resolver *res, void *userdata)
 {
-        if (!e->error)
-                e->error = strdup(why);
+        sd_event_exit(userdata, 0);
 }
 
-static void resolve_call_done(struct resolve_state *st)
+/* One input's answer: its line on stdout, or why not on stderr. Returns 0 or 1 (failed). */
+static int print_resolved(const char *input, const struct community_ref *ref,
+                          const struct resolved_name *n)
 {
-        if (--st->pending == 0)
-                resolve_next_phase(st);
-}
+        char id[32];
 
-static const char *call_error(const struct vk_result *res, const char *msg)
-{
-        return res ? strempty(res->calls[0].error_msg) : strempty(msg);
-}
-
-static void on_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
-{
-        struct resolve_call *c = userdata;
-        struct resolve_state *st = c->st;
-        struct vk_group *g = NULL;
-        size_t n = 0;
-
-        /* error 100: none of them is a group (they may all be personal pages) */
-        if (!res || (res->calls[0].error_code != 0 && res->calls[0].error_code != 100)) {
-                for (size_t i = 0; i < st->n_entries; i++)
-                        if (st->entries[i].parsed &&
-                            st->entries[i].ref.kind != COMMUNITY_REF_USER_ID)
-                                entry_fail(&st->entries[i], call_error(res, msg));
-        } else if (res->calls[0].error_code == 0 &&
-                   vk_groups_parse(res->calls[0].response, &g, &n) < 0) {
-                for (size_t i = 0; i < st->n_entries; i++)
-                        entry_fail(&st->entries[i],
-                                   "groups.getById answered in an unexpected shape");
+        if (!n || n->state == NAME_PENDING) {
+                log_error("'%s': not asked", input);
+                return 1;
         }
-        for (size_t k = 0; k < n; k++)
-                for (size_t i = 0; i < st->n_entries; i++) {
-                        struct resolve_entry *e = &st->entries[i];
-                        bool match = e->ref.kind == COMMUNITY_REF_ID
-                                             ? -e->ref.owner_id == g[k].id
-                                             : e->ref.kind == COMMUNITY_REF_SCREEN_NAME &&
-                                                       strcasecmp(e->ref.screen_name,
-                                                                  strempty(g[k].screen_name)) == 0;
-                        if (!match || !e->parsed || e->owner_id != 0)
-                                continue;
-                        e->owner_id = -g[k].id;
-                        e->screen_name = strdup(strempty(g[k].screen_name));
-                        e->title = strdup(strempty(g[k].name));
-                }
-        vk_groups_free(g, n);
-        free(c);
-        resolve_call_done(st);
-}
-
-static void on_screen_name(struct vk_result *res, int error_code, const char *msg, void *userdata)
-{
-        struct resolve_call *c = userdata;
-        struct resolve_entry *e = &c->st->entries[c->start];
-        int64_t owner_id = 0;
-        int r = -EIO;
-
-        if (res && res->calls[0].error_code == 0)
-                r = vk_resolve_parse(res->calls[0].response, &owner_id);
-        if (r >= 0) {
-                e->owner_id = owner_id;
-                e->screen_name = strdup(e->ref.screen_name);
-        } else
-                entry_fail(e, r == -ENOENT ? "no such community or user" : call_error(res, msg));
-        struct resolve_state *st = c->st;
-        free(c);
-        resolve_call_done(st);
-}
-
-static void on_users(struct vk_result *res, int error_code, const char *msg, void *userdata)
-{
-        struct resolve_call *c = userdata;
-        struct resolve_state *st = c->st;
-        struct vk_user *u = NULL;
-        size_t n = 0;
-        const char *why = NULL;
-
-        if (!res || res->calls[0].error_code != 0)
-                why = call_error(res, msg);
-        else if (vk_users_parse(res->calls[0].response, &u, &n) < 0)
-                why = "users.get answered in an unexpected shape";
-        for (size_t i = c->start; i < c->start + c->n; i++) {
-                struct resolve_entry *e = &st->entries[i];
-                const struct vk_user *user = NULL;
-                if (e->owner_id <= 0 || e->title || e->error)
-                        continue;
-                for (size_t k = 0; k < n && !user; k++)
-                        if (u[k].id == e->owner_id)
-                                user = &u[k];
-                if (why)
-                        entry_fail(e, why);
-                else if (!user)
-                        entry_fail(e, "VK did not name this personal page");
-                else if (user->deactivated) {
-                        char b[96];
-                        snprintf(b, sizeof(b), "personal page %" PRId64 " is %s on VK", e->owner_id,
-                                 user->deactivated);
-                        entry_fail(e, b);
-                } else
-                        e->title = strdup(strempty(user->name));
+        if (n->state == NAME_GONE) {
+                log_error("'%s': %s %" PRId64 " %s on VK", input,
+                          n->owner_id > 0 ? "personal page" : "community",
+                          n->owner_id > 0 ? n->owner_id : -n->owner_id, strempty(n->why));
+                return 1;
         }
-        vk_users_free(u, n);
-        free(c);
-        resolve_call_done(st);
-}
-
-static int resolve_send(struct resolve_state *st, const char *method, const char *key,
-                        const char *value, size_t start, size_t n, source_done_fn done)
-{
-        struct resolve_call *c = calloc(1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        *c = (struct resolve_call){.st = st, .start = start, .n = n};
-        const char *k[] = {key};
-        const char *v[] = {value};
-        int r = source_call(st->source, method, k, v, 1, 0, done, c);
-        if (r < 0) {
-                free(c);
-                return r;
+        if (n->state != NAME_RESOLVED || (n->owner_id > 0 && !n->title)) {
+                log_error("'%s': %s", input, strempty(n->why));
+                return 1;
         }
-        st->pending++;
+        snprintf(id, sizeof(id), "id%" PRId64, n->owner_id);
+        printf("%" PRId64 "\t%s\t%s\n", n->owner_id,
+               n->screen_name                           ? n->screen_name
+               : ref->kind == COMMUNITY_REF_USER_ID     ? id
+               : ref->kind == COMMUNITY_REF_SCREEN_NAME ? ref->screen_name
+                                                        : input,
+               strempty(n->title));
         return 0;
-}
-
-/* Whether phase asks about e: 0 groups.getById for ids and names, 1 utils.resolveScreenName for
- * names it did not know, 2 users.get for the personal pages met so far. */
-static bool resolve_wanted(const struct resolve_entry *e, unsigned phase)
-{
-        if (!e->parsed || e->error)
-                return false;
-        switch (phase) {
-        case 0:
-                return e->ref.kind != COMMUNITY_REF_USER_ID;
-        case 1:
-                return e->ref.kind == COMMUNITY_REF_SCREEN_NAME && e->owner_id == 0;
-        default:
-                return e->owner_id > 0 && !e->title;
-        }
-}
-
-/* Sends the calls of the next phase that has any; the loop ends when none is left. */
-static void resolve_next_phase(struct resolve_state *st)
-{
-        while (st->pending == 0 && st->phase < 3) {
-                unsigned phase = st->phase++;
-                for (size_t i = 0; i < st->n_entries;) {
-                        struct resolve_entry *e = &st->entries[i];
-                        struct strbuf ids = {0};
-                        size_t start = i, n = 0;
-                        const char *method = NULL, *key = NULL;
-                        int r = 0;
-
-                        /* group ids and names in batches of VK_GETBYID_MAX; users likewise */
-                        for (; i < st->n_entries && n < VK_GETBYID_MAX; i++) {
-                                e = &st->entries[i];
-                                if (!resolve_wanted(e, phase))
-                                        continue;
-                                if (phase == 1) {
-                                        r = resolve_send(st, "utils.resolveScreenName",
-                                                         "screen_name", e->ref.screen_name, i, 1,
-                                                         on_screen_name);
-                                        if (r < 0)
-                                                entry_fail(e, strerror(-r));
-                                        continue;
-                                }
-                                if (e->ref.kind == COMMUNITY_REF_SCREEN_NAME)
-                                        r = strbuf_appendf(&ids, "%s%s", n ? "," : "",
-                                                           e->ref.screen_name);
-                                else
-                                        r = strbuf_appendf(&ids, "%s%" PRId64, n ? "," : "",
-                                                           e->owner_id > 0 ? e->owner_id
-                                                                           : -e->ref.owner_id);
-                                n++;
-                        }
-                        if (phase == 0) {
-                                method = "groups.getById";
-                                key = "group_ids";
-                        } else if (phase == 2) {
-                                method = "users.get";
-                                key = "user_ids";
-                        }
-                        if (method && n > 0 && r >= 0)
-                                r = resolve_send(st, method, key, ids.buf, start, i - start,
-                                                 phase == 0 ? on_groups : on_users);
-                        strbuf_done(&ids);
-                        if (r < 0)
-                                for (size_t k = start; k < i; k++)
-                                        entry_fail(&st->entries[k], strerror(-r));
-                }
-        }
-        if (st->pending == 0)
-                sd_event_exit(st->event, 0);
 }
 
 static int verb_resolve(char **names, int n)
 {
         sd_event *event = NULL;
         struct govwatch *gw = NULL;
-        struct resolve_state st = {0};
-        int failed = 0;
+        _cleanup_(resolver_freep) struct resolver *res = NULL;
+        struct resolver_options o = {0};
+        _cleanup_free_ struct community_ref *refs = NULL;
+        _cleanup_free_ bool *parsed = NULL;
+        int failed = 0, r;
 
         if (setup(&event, &gw, true, true) < 0)
                 return 1;
-        st.event = event;
-        st.source = gw->source;
-        st.entries = calloc((size_t)n, sizeof(*st.entries));
-        if (!st.entries) {
-                log_oom();
-                goto out;
-        }
-        st.n_entries = (size_t)n;
-        for (int i = 0; i < n; i++) {
-                struct resolve_entry *e = &st.entries[i];
+        refs = calloc((size_t)n, sizeof(*refs));
+        parsed = calloc((size_t)n, sizeof(bool));
+        r = refs && parsed ? resolver_new(gw->source, NULL, &o, &res) : -ENOMEM;
+        for (int i = 0; r >= 0 && i < n; i++) {
                 const char *reason;
-                e->input = names[i];
-                if (community_ref_parse(names[i], &e->ref, &reason) < 0) {
-                        char b[160];
-                        snprintf(b, sizeof(b), "not a community reference: %s", reason);
-                        entry_fail(e, b);
+                if (community_ref_parse(names[i], &refs[i], &reason) < 0)
                         continue;
-                }
-                e->parsed = true;
-                /* a personal page's id is known; users.get names it */
-                if (e->ref.kind == COMMUNITY_REF_USER_ID) {
-                        e->owner_id = e->ref.owner_id;
-                        if (asprintf(&e->screen_name, "id%" PRId64, e->owner_id) < 0)
-                                e->screen_name = NULL;
-                }
+                parsed[i] = true;
+                r = resolver_add(res, &refs[i]);
         }
-        resolve_next_phase(&st);
-        if (st.pending > 0)
-                (void)sd_event_loop(event);
-
-        for (size_t i = 0; i < st.n_entries; i++) {
-                struct resolve_entry *e = &st.entries[i];
-                if (!e->error && e->owner_id == 0)
-                        entry_fail(e, "no such community");
-                if (e->error) {
-                        log_error("'%s': %s", e->input, e->error);
+        if (r >= 0)
+                r = resolver_start(res, on_resolved, event);
+        if (r == 0)
+                r = sd_event_loop(event);
+        if (r >= 0)
+                r = resolver_result(res);
+        if (r < 0) {
+                log_error_errno(r, "Failed to resolve: %m");
+                failed = 1;
+        }
+        for (int i = 0; r >= 0 && i < n; i++) {
+                const char *reason = NULL;
+                if (!parsed[i]) {
+                        struct community_ref tmp = {0};
+                        (void)community_ref_parse(names[i], &tmp, &reason);
+                        community_ref_done(&tmp);
+                        log_error("'%s': not a community reference: %s", names[i],
+                                  strempty(reason));
                         failed = 1;
-                } else if (e->owner_id < 0 || e->title)
-                        printf("%" PRId64 "\t%s\t%s\n", e->owner_id,
-                               e->screen_name ? e->screen_name : e->input, strempty(e->title));
-                else
-                        printf("%" PRId64 "\t%s\t\n", e->owner_id, e->input);
+                } else
+                        failed |= print_resolved(names[i], &refs[i], resolver_get(res, &refs[i]));
         }
         fflush(stdout);
-out:
-        for (size_t i = 0; i < st.n_entries; i++) {
-                community_ref_done(&st.entries[i].ref);
-                free(st.entries[i].screen_name);
-                free(st.entries[i].title);
-                free(st.entries[i].error);
-        }
-        free(st.entries);
+        for (int i = 0; refs && i < n; i++)
+                community_ref_done(&refs[i]);
+        /* the source first: a request it still holds points into the resolver */
+        gw->source = source_free(gw->source);
+        res = resolver_free(res);
         govwatch_free(gw);
         sd_event_unref(event);
-        return failed || !st.entries ? 1 : 0;
+        return failed;
 }
 
 /* ExecReload= helper: SIGHUP the daemon and wait until it has re-read its config (it counts

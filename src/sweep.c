@@ -33,6 +33,7 @@
 #include "govwatch.h"
 #include "log.h"
 #include "vk.h"
+#include "watchlist.h"
 
 #define SWEEP_MAX_PAGES     5 /* a burst of more than 5 pages in one interval is a flood */
 #define SWEEP_MAX_ATTEMPTS  4 /* per batch, for transient errors */
@@ -69,7 +70,7 @@ struct sweep {
         sweep_done_fn done;
         void *userdata;
         struct batch *batches;
-        struct resolve_call *resolve_calls; /* in flight, so an abort can free them */
+        struct resolver *resolver; /* while the watch list is resolved */
         struct job *queue;
         size_t n_queue, queue_start, queue_allocated;
         unsigned in_flight;  /* requests outstanding (resolve or wall batches) */
@@ -79,7 +80,6 @@ struct sweep {
         bool polling;            /* the resolve phase is over */
         bool resolving;          /* this sweep (re)resolves the watch list */
         bool resolve_incomplete; /* a transient error kept some names unresolved */
-        bool users_asked;        /* users.get went out for the unnamed personal pages */
         bool poll_all;           /* no list given: every watched wall (`once`) */
         int64_t *owner_ids;      /* else these */
         size_t n_owner_ids;
@@ -164,542 +164,123 @@ static int target_add(struct govwatch *gw, int64_t owner_id, size_t watch_idx, c
         return 0;
 }
 
-/* Resolution, first step: everything that needs no API call. Returns the screen names still
- * unknown (NULL-terminated, may be empty). */
-/* The name a watch-list entry is looked up and cached under: the screen name, or the group's
- * decimal id (groups.getById gives its title). Personal pages given by id have none. */
-static int ref_lookup_key(const struct community_ref *ref, char **ret)
+/* ---- resolution ------------------------------------------------------------------------- */
+
+/* Says, at each watch-list entry that names it, why a wall is not polled. */
+static void report_unpolled(struct sweep *sw, const struct community_ref *ref,
+                            const struct resolved_name *n)
 {
-        *ret = NULL;
-        if (ref->kind == COMMUNITY_REF_SCREEN_NAME)
-                *ret = strdup(ref->screen_name);
-        else if (ref->kind == COMMUNITY_REF_ID && ref->owner_id < 0) {
-                if (asprintf(ret, "%" PRId64, -ref->owner_id) < 0)
-                        *ret = NULL;
-        } else
-                return 0;
-        return *ret ? 0 : -ENOMEM;
+        const struct config *conf = sw->gw->conf;
+
+        if (n->state == NAME_GONE)
+                log_warning("%s:%u:%u: %s '%s' (id %" PRId64 ") %s on VK, skipping it", conf->path,
+                            ref->mark.line, ref->mark.column,
+                            n->owner_id > 0 ? "personal page" : "community", ref->raw,
+                            n->owner_id > 0 ? n->owner_id : -n->owner_id, strempty(n->why));
+        else if (n->state == NAME_UNKNOWN)
+                log_warning("%s:%u:%u: cannot resolve community '%s': %s, skipping it", conf->path,
+                            ref->mark.line, ref->mark.column, ref->raw, strempty(n->why));
 }
 
-static bool key_is_group_id(const char *key)
+/* What the resolver left open, once a name: counted as errors, or retried at the next sweep. */
+static void count_unresolved(struct sweep *sw, const struct resolver *res)
 {
-        return key[0] >= '0' && key[0] <= '9';
+        const struct resolved_name *names;
+        size_t n = 0, later = 0, unnamed = 0;
+        const char *later_why = NULL, *unnamed_why = NULL;
+
+        names = resolver_names(res, &n);
+        for (size_t i = 0; i < n; i++) {
+                const struct resolved_name *x = &names[i];
+                if (x->state == NAME_GONE || x->state == NAME_UNKNOWN)
+                        sw->errors++;
+                else if (x->state == NAME_LATER && later++ == 0)
+                        later_why = x->why;
+                else if (x->state == NAME_RESOLVED && x->owner_id > 0 && !x->title &&
+                         unnamed++ == 0)
+                        unnamed_why = x->why;
+        }
+        if (later > 0) {
+                log_warning("Failed to resolve %zu %s of the watch list (%s); will retry next "
+                            "sweep.",
+                            later, plural(later, "name", "names"), strempty(later_why));
+                sw->resolve_incomplete = true;
+        }
+        if (unnamed > 0)
+                log_warning("%zu personal %s polled without a name: %s.", unnamed,
+                            plural(unnamed, "page is", "pages are"), strempty(unnamed_why));
 }
 
-static int strv_add_unique(char ***l, size_t *n, const char *s)
+/* The resolver is done: the watch list's walls become targets. */
+static int targets_from_names(struct sweep *sw, const struct resolver *res)
 {
-        for (size_t i = 0; i < *n; i++)
-                if (streq((*l)[i], s))
-                        return 0;
-        char **nl = realloc(*l, (*n + 2) * sizeof(char *));
-        if (!nl)
-                return -ENOMEM;
-        *l = nl;
-        if (!(nl[*n] = strdup(s)))
-                return -ENOMEM;
-        nl[++*n] = NULL;
-        return 0;
-}
+        struct govwatch *gw = sw->gw;
+        const char *msg;
+        int code, r;
 
-/* The key a personal page's name is cached under, whatever the watch list calls it. */
-static int user_key(int64_t owner_id, char **ret)
-{
-        return asprintf(ret, "id%" PRId64, owner_id) < 0 ? -ENOMEM : 0;
-}
-
-static int user_name_cached(struct govwatch *gw, int64_t owner_id, char **ret_name)
-{
-        _cleanup_free_ char *key = NULL;
-        int64_t cached_id = 0;
-        int r = user_key(owner_id, &key);
+        if (resolver_token_refused(res, &code, &msg)) {
+                if (!gw->token_invalid)
+                        log_error("The VK token was refused (error %d: %s). Polling stops; put a "
+                                  "valid token in place.",
+                                  code, msg);
+                gw->token_invalid = true;
+                gw->fatal = -EACCES;
+        }
+        r = resolver_result(res);
         if (r < 0)
                 return r;
-        r = store_resolved_get(gw->store, key, &cached_id, ret_name);
-        if (r >= 0 && (cached_id != owner_id || !*ret_name)) {
-                free(*ret_name);
-                *ret_name = NULL;
-                return -ENOENT;
-        }
-        return r;
-}
-
-/* Resolution, first step: everything the cache knows. Returns the names still to look up
- * (NULL-terminated, may be empty): screen names, and group ids whose title is unknown. Personal
- * pages whose name the cache does not know become targets without one: name_users asks. */
-static int targets_from_config(struct govwatch *gw, char ***ret_unresolved)
-{
-        _cleanup_strv_free_ char **unresolved = calloc(1, sizeof(char *));
-        size_t n_unresolved = 0;
-        int r;
-
-        if (!unresolved)
-                return -ENOMEM;
         for (size_t w = 0; w < gw->conf->n_watch; w++) {
                 const struct watch_conf *wc = &gw->conf->watch[w];
                 for (size_t c = 0; c < wc->n_communities; c++) {
                         const struct community_ref *ref = &wc->communities[c];
-                        int64_t owner_id = ref->owner_id;
-                        _cleanup_free_ char *title = NULL, *key = NULL;
-
-                        r = ref_lookup_key(ref, &key);
-                        if (r < 0)
-                                return r;
-                        if (key) {
-                                r = gw->store
-                                            ? store_resolved_get(gw->store, key, &owner_id, &title)
-                                            : -ENOENT;
-                                if (r < 0 && r != -ENOENT)
-                                        return r;
-                                if (r == -ENOENT) {
-                                        r = strv_add_unique(&unresolved, &n_unresolved, key);
-                                        if (r < 0)
-                                                return r;
-                                        /* a group id is pollable without its title */
-                                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME)
-                                                continue;
-                                        owner_id = ref->owner_id;
-                                }
+                        const struct resolved_name *n = resolver_get(res, ref);
+                        if (!n)
+                                return -ENOENT; /* every entry was added */
+                        if (!resolved_name_pollable(n)) {
+                                report_unpolled(sw, ref, n);
+                                continue;
                         }
-                        /* a personal page's name is cached under id<N> (name_users) */
-                        if (owner_id > 0 && !title && gw->store) {
-                                r = user_name_cached(gw, owner_id, &title);
-                                if (r < 0 && r != -ENOENT)
-                                        return r;
-                        }
-                        r = target_add(gw, owner_id, w, title,
+                        r = target_add(gw, n->owner_id, w, n->title,
                                        ref->kind == COMMUNITY_REF_SCREEN_NAME ? ref->screen_name
                                                                               : NULL);
                         if (r < 0)
                                 return r;
                 }
         }
-        *ret_unresolved = TAKE_PTR(unresolved);
+        count_unresolved(sw, res);
         return 0;
 }
 
-/* key (a screen name or a group id) is now known as owner_id with title: add the targets of the
- * watch entries that name it, or give their target its title, and cache it. */
-static int targets_add_resolved(struct govwatch *gw, const char *key, int64_t owner_id,
-                                const char *title)
+static void on_resolved(struct resolver *res, void *userdata)
 {
-        for (size_t w = 0; w < gw->conf->n_watch; w++) {
-                const struct watch_conf *wc = &gw->conf->watch[w];
-                for (size_t c = 0; c < wc->n_communities; c++) {
-                        const struct community_ref *ref = &wc->communities[c];
-                        int r;
-                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME && streq(ref->screen_name, key))
-                                r = target_add(gw, owner_id, w, title, key);
-                        else if (ref->kind == COMMUNITY_REF_ID && ref->owner_id == owner_id)
-                                r = target_add(gw, owner_id, w, title, NULL);
-                        else
-                                continue;
-                        if (r < 0)
-                                return r;
-                }
-        }
-        if (gw->store && !gw->dry_run) {
-                int r = store_resolved_put(gw->store, key, owner_id, title,
-                                           (int64_t)(now_realtime_usec() / USEC_PER_SEC));
-                if (r < 0)
-                        log_warning_errno(r, "Failed to cache resolution of '%s': %s, ignoring",
-                                          key, store_errmsg(gw->store));
-        }
-        return 0;
-}
+        struct sweep *sw = userdata;
+        int r = targets_from_names(sw, res);
 
-static void report_unresolvable(struct govwatch *gw, const char *screen_name, const char *why)
-{
-        for (size_t w = 0; w < gw->conf->n_watch; w++) {
-                const struct watch_conf *wc = &gw->conf->watch[w];
-                for (size_t c = 0; c < wc->n_communities; c++) {
-                        const struct community_ref *ref = &wc->communities[c];
-                        if (ref->kind == COMMUNITY_REF_SCREEN_NAME &&
-                            streq(ref->screen_name, screen_name))
-                                log_warning("%s:%u:%u: cannot resolve community '%s': %s, "
-                                            "skipping it",
-                                            gw->conf->path, ref->mark.line, ref->mark.column,
-                                            ref->raw, why);
-                }
-        }
-}
-
-struct resolve_call {
-        struct resolve_call *next, *prev; /* the sweep's calls in flight (resolve_call_send) */
-        struct sweep *sweep;
-        char *screen_name; /* for utils.resolveScreenName; NULL for groups.getById */
-        char **names;      /* for groups.getById */
-        int64_t *user_ids; /* for users.get */
-        size_t n_user_ids;
-};
-
-static void resolve_call_free(struct resolve_call *rc)
-{
-        if (rc->prev)
-                rc->prev->next = rc->next;
-        else if (rc->sweep && rc->sweep->resolve_calls == rc)
-                rc->sweep->resolve_calls = rc->next;
-        if (rc->next)
-                rc->next->prev = rc->prev;
-        free(rc->screen_name);
-        strv_free(rc->names);
-        free(rc->user_ids);
-        free(rc);
-}
-
-/* Sends method(key=value) for rc->sweep, which counts the call and keeps rc until done() frees
- * it, or until sweep_abort, which frees what the source's requests still point at. Both before
- * source_call: a request that cannot start is answered inside it. On failure rc is the caller's
- * to free. */
-static int resolve_call_send(struct resolve_call *rc, const char *method, const char *key,
-                             const char *value, source_done_fn done)
-{
-        struct sweep *sw = rc->sweep;
-        const char *k[] = {key};
-        const char *v[] = {value};
-
-        rc->prev = NULL;
-        rc->next = sw->resolve_calls;
-        if (rc->next)
-                rc->next->prev = rc;
-        sw->resolve_calls = rc;
-        sw->in_flight++;
-        int r = source_call(sw->gw->source, method, k, v, 1, 0, done, rc);
         if (r < 0)
-                sw->in_flight--;
-        return r;
-}
-
-static void on_resolve_one(struct vk_result *res, int error_code, const char *msg, void *userdata)
-{
-        struct resolve_call *rc = userdata;
-        struct sweep *sw = rc->sweep;
-        int64_t owner_id = 0;
-        int r = -ENOENT;
-
-        sw->in_flight--;
-        if (res && res->calls[0].error_code == 0)
-                r = vk_resolve_parse(res->calls[0].response, &owner_id);
-        if (r >= 0) {
-                r = targets_add_resolved(sw->gw, rc->screen_name, owner_id, NULL);
-                if (r < 0)
-                        sw->result = r;
-        } else if (res && res->error_code == 5) {
-                token_refused(sw->gw, res);
-        } else if (!res || vk_error_class_of(res->calls[0].error_code) == VK_ERROR_TRANSIENT ||
-                   vk_error_class_of(res->calls[0].error_code) == VK_ERROR_RATE) {
-                log_warning("Failed to resolve '%s' (%s); will retry next sweep.", rc->screen_name,
-                            res ? res->calls[0].error_msg : msg);
-                sw->resolve_incomplete = true;
-        } else {
-                report_unresolvable(sw->gw, rc->screen_name,
-                                    res ? (res->calls[0].error_msg ?: "no such community or user")
-                                        : msg);
-                sw->errors++;
-        }
-        resolve_call_free(rc);
+                sw->result = r;
+        sw->resolver = resolver_free(sw->resolver);
         dispatch(sw);
 }
 
-static int resolve_one(struct sweep *sw, const char *screen_name)
-{
-        struct resolve_call *rc = calloc(1, sizeof(*rc));
-        if (!rc || !(rc->screen_name = strdup(screen_name))) {
-                free(rc);
-                return -ENOMEM;
-        }
-        rc->sweep = sw;
-        int r = resolve_call_send(rc, "utils.resolveScreenName", "screen_name", screen_name,
-                                  on_resolve_one);
-        if (r < 0)
-                resolve_call_free(rc);
-        return r;
-}
-
-static struct target *target_of(struct govwatch *gw, int64_t owner_id);
-static void target_drop(struct govwatch *gw, struct target *t);
-
-/* groups.getById says the community a watch-list entry names is gone, or does not know its id
- * (a mistyped one): said once for each entry that names it, and not polled, since VK would only
- * answer its wall.get with error 15 ("wall is disabled") and spend the daily budget on it. Its
- * name is not cached, so a reload or a restart asks again. */
-static void community_gone(struct sweep *sw, const char *key, int64_t group_id, const char *state)
+/* Resolves the watch list: the store's cache, then VK (watchlist.c). */
+static int resolve_watch_list(struct sweep *sw)
 {
         struct govwatch *gw = sw->gw;
-
-        for (size_t w = 0; w < gw->conf->n_watch; w++) {
-                const struct watch_conf *wc = &gw->conf->watch[w];
-                for (size_t c = 0; c < wc->n_communities; c++) {
-                        const struct community_ref *ref = &wc->communities[c];
-                        if ((ref->kind == COMMUNITY_REF_ID && ref->owner_id == -group_id) ||
-                            (ref->kind == COMMUNITY_REF_SCREEN_NAME &&
-                             streq(ref->screen_name, key)))
-                                log_warning("%s:%u:%u: community '%s' (id %" PRId64 ") %s on VK, "
-                                            "skipping it",
-                                            gw->conf->path, ref->mark.line, ref->mark.column,
-                                            ref->raw, group_id, state);
-                }
-        }
-        sw->errors++;
-        struct target *t = target_of(gw, -group_id);
-        if (t)
-                target_drop(gw, t);
-}
-
-static void on_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
-{
-        struct resolve_call *rc = userdata;
-        struct sweep *sw = rc->sweep;
-        struct vk_group *groups = NULL;
-        size_t n_groups = 0;
+        struct resolver_options o = {.read_cache = true, .write_cache = !gw->dry_run};
         int r;
 
-        sw->in_flight--;
-        if (res && res->error_code == 5) {
-                token_refused(sw->gw, res);
-                goto out;
-        }
-        bool parsed = false;
-        if (res && res->calls[0].error_code == 0) {
-                parsed = vk_groups_parse(res->calls[0].response, &groups, &n_groups) >= 0;
-                if (!parsed)
-                        log_warning("groups.getById answered in an unexpected shape, ignoring");
-        }
-        if (!res || (res->calls[0].error_code != 0 &&
-                     vk_error_class_of(res->calls[0].error_code) != VK_ERROR_CONFIG)) {
-                log_warning("Failed to resolve community names (%s); will retry next sweep.",
-                            res ? res->calls[0].error_msg : msg);
-                sw->resolve_incomplete = true;
-        }
-        /* VK answered for every id asked: those it left out do not exist (none known: error 100) */
-        bool answered =
-                res && (res->calls[0].error_code == 0
-                                ? parsed
-                                : vk_error_class_of(res->calls[0].error_code) == VK_ERROR_CONFIG);
-
-        /* a name VK did not return as a group may be a personal page: ask resolveScreenName */
-        for (char **name = rc->names; *name; name++) {
-                const struct vk_group *g = NULL;
-                bool by_id = key_is_group_id(*name);
-                for (size_t i = 0; i < n_groups && !g; i++)
-                        if (by_id ? groups[i].id == strtoll(*name, NULL, 10)
-                                  : strcasecmp(groups[i].screen_name, *name) == 0)
-                                g = &groups[i];
-                /* only a deletion is for good: a banned community may come back, and is
-                 * polled (and its error 18 reported) like any unreadable wall */
-                const char *gone = g && streq_ptr(g->deactivated, "deleted") ? "is deleted" : NULL;
-                if (gone)
-                        community_gone(sw, *name, g->id, gone);
-                else if (g) {
-                        r = targets_add_resolved(sw->gw, *name, -g->id, g->name);
-                        if (r < 0)
-                                sw->result = r;
-                } else if (by_id && answered)
-                        community_gone(sw, *name, strtoll(*name, NULL, 10), "does not exist");
-                else if (res && !by_id) {
-                        r = resolve_one(sw, *name);
-                        if (r < 0)
-                                sw->result = r;
-                }
-        }
-out:
-        vk_groups_free(groups, n_groups);
-        resolve_call_free(rc);
-        dispatch(sw);
-}
-
-static int resolve_names(struct sweep *sw, char **names)
-{
-        size_t n = strv_length(names);
-        for (size_t start = 0; start < n; start += VK_GETBYID_MAX) {
-                size_t end = start + VK_GETBYID_MAX < n ? start + VK_GETBYID_MAX : n;
-                struct strbuf ids = {0};
-                struct resolve_call *rc = calloc(1, sizeof(*rc));
-                int r = rc ? 0 : -ENOMEM;
-
-                if (r >= 0 && !(rc->names = calloc(end - start + 1, sizeof(char *))))
-                        r = -ENOMEM;
-                for (size_t i = start; r >= 0 && i < end; i++) {
-                        r = strbuf_appendf(&ids, "%s%s", i > start ? "," : "", names[i]);
-                        if (r >= 0 && !(rc->names[i - start] = strdup(names[i])))
-                                r = -ENOMEM;
-                }
-                if (r >= 0) {
-                        rc->sweep = sw;
-                        r = resolve_call_send(rc, "groups.getById", "group_ids", ids.buf,
-                                              on_groups);
-                }
-                strbuf_done(&ids);
-                if (r < 0) {
-                        if (rc)
-                                resolve_call_free(rc);
-                        return r;
-                }
-        }
-        return 0;
-}
-
-/* Personal pages are named by users.get, once every other resolution call has come back: by
- * then every page is a target, whichever way the watch list wrote it. */
-
-/* Before polling starts only: jobs refer to targets by index. */
-static void target_drop(struct govwatch *gw, struct target *t)
-{
-        target_done(t);
-        size_t i = (size_t)(t - gw->targets);
-        memmove(t, t + 1, (gw->n_targets - i - 1) * sizeof(*t));
-        gw->n_targets--;
-}
-
-static struct target *target_of(struct govwatch *gw, int64_t owner_id)
-{
-        for (size_t i = 0; i < gw->n_targets; i++)
-                if (gw->targets[i].route.owner_id == owner_id)
-                        return &gw->targets[i];
-        return NULL;
-}
-
-/* A page VK says is deleted or banned: said once for each watch-list entry that names it, and
- * not polled, since its wall.get would only spend the daily budget on error 18. A reload or a
- * restart asks again. */
-static void user_deactivated(struct sweep *sw, struct target *t, const char *state)
-{
-        struct govwatch *gw = sw->gw;
-        int64_t owner_id = t->route.owner_id;
-
-        for (size_t w = 0; w < gw->conf->n_watch; w++) {
-                const struct watch_conf *wc = &gw->conf->watch[w];
-                for (size_t c = 0; c < wc->n_communities; c++) {
-                        const struct community_ref *ref = &wc->communities[c];
-                        if ((ref->kind == COMMUNITY_REF_USER_ID && ref->owner_id == owner_id) ||
-                            (ref->kind == COMMUNITY_REF_SCREEN_NAME && t->screen_name &&
-                             streq(ref->screen_name, t->screen_name)))
-                                log_warning("%s:%u:%u: personal page '%s' (id %" PRId64 ") is %s "
-                                            "on VK, skipping it",
-                                            gw->conf->path, ref->mark.line, ref->mark.column,
-                                            ref->raw, owner_id, state);
-                }
-        }
-        sw->errors++;
-        target_drop(gw, t);
-}
-
-static int user_named(struct govwatch *gw, struct target *t, const char *name)
-{
-        char *n = strdup(name);
-        if (!n)
-                return -ENOMEM;
-        free(t->name);
-        t->name = n;
-        if (!gw->store || gw->dry_run)
-                return 0;
-
-        /* under id<N>, and under the screen name like a group's title */
-        _cleanup_free_ char *key = NULL;
-        int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
-        int r = user_key(t->route.owner_id, &key);
-        if (r < 0)
+        r = resolver_new(gw->source, gw->store, &o, &sw->resolver);
+        for (size_t w = 0; r >= 0 && w < gw->conf->n_watch; w++)
+                for (size_t c = 0; r >= 0 && c < gw->conf->watch[w].n_communities; c++)
+                        r = resolver_add(sw->resolver, &gw->conf->watch[w].communities[c]);
+        if (r >= 0)
+                r = resolver_start(sw->resolver, on_resolved, sw);
+        if (r <= 0)
                 return r;
-        r = store_resolved_put(gw->store, key, t->route.owner_id, name, now);
-        if (r >= 0 && t->screen_name)
-                r = store_resolved_put(gw->store, t->screen_name, t->route.owner_id, name, now);
-        if (r < 0)
-                log_warning_errno(
-                        r, "Failed to cache the name of personal page %" PRId64 ": %s, ignoring",
-                        t->route.owner_id, store_errmsg(gw->store));
-        return 0;
-}
-
-static void on_users(struct vk_result *res, int error_code, const char *msg, void *userdata)
-{
-        struct resolve_call *rc = userdata;
-        struct sweep *sw = rc->sweep;
-        struct govwatch *gw = sw->gw;
-        struct vk_user *users = NULL;
-        size_t n_users = 0;
-        int code = res ? res->calls[0].error_code : error_code;
-
-        sw->in_flight--;
-        if (res && res->error_code == 5) {
-                token_refused(gw, res);
-                goto out;
-        }
-        if (!res || vk_error_class_of(code) == VK_ERROR_TRANSIENT ||
-            vk_error_class_of(code) == VK_ERROR_RATE) {
-                log_warning("Failed to get the names of %zu personal pages (%s); will retry next "
-                            "sweep.",
-                            rc->n_user_ids, res ? strempty(res->calls[0].error_msg) : msg);
-                sw->resolve_incomplete = true;
-                goto out;
-        }
-        if (code != 0) {
-                log_warning("VK refused to name %zu personal pages (error %d: %s); they are "
-                            "polled without their names.",
-                            rc->n_user_ids, code, strempty(res->calls[0].error_msg));
-                goto out;
-        }
-        if (vk_users_parse(res->calls[0].response, &users, &n_users) < 0) {
-                log_warning("users.get answered in an unexpected shape, ignoring");
-                goto out;
-        }
-        for (size_t k = 0; k < rc->n_user_ids; k++) {
-                struct target *t = target_of(gw, rc->user_ids[k]);
-                const struct vk_user *u = NULL;
-                for (size_t i = 0; i < n_users && !u; i++)
-                        if (users[i].id == rc->user_ids[k])
-                                u = &users[i];
-                if (!t)
-                        continue;
-                if (!u)
-                        log_debug("users.get did not name personal page %" PRId64 ", ignoring",
-                                  rc->user_ids[k]);
-                else if (u->deactivated)
-                        user_deactivated(sw, t, u->deactivated);
-                else {
-                        int r = user_named(gw, t, u->name);
-                        if (r < 0)
-                                sw->result = r;
-                }
-        }
-out:
-        vk_users_free(users, n_users);
-        resolve_call_free(rc);
-        dispatch(sw);
-}
-
-/* users.get for every personal page still without a name, VK_USERS_GET_MAX a call. */
-static int name_users(struct sweep *sw)
-{
-        struct govwatch *gw = sw->gw;
-        size_t i = 0;
-
-        while (i < gw->n_targets) {
-                struct strbuf ids = {0};
-                struct resolve_call *rc = calloc(1, sizeof(*rc));
-                int r = rc ? 0 : -ENOMEM;
-
-                if (r >= 0 && !(rc->user_ids = calloc(VK_USERS_GET_MAX, sizeof(int64_t))))
-                        r = -ENOMEM;
-                for (; r >= 0 && i < gw->n_targets && rc->n_user_ids < VK_USERS_GET_MAX; i++) {
-                        const struct target *t = &gw->targets[i];
-                        if (t->route.owner_id <= 0 || t->name)
-                                continue;
-                        r = strbuf_appendf(&ids, "%s%" PRId64, ids.len ? "," : "",
-                                           t->route.owner_id);
-                        rc->user_ids[rc->n_user_ids++] = t->route.owner_id;
-                }
-                if (r >= 0 && rc->n_user_ids > 0) {
-                        rc->sweep = sw;
-                        r = resolve_call_send(rc, "users.get", "user_ids", ids.buf, on_users);
-                }
-                strbuf_done(&ids);
-                if (r < 0 || !rc->n_user_ids) {
-                        if (rc)
-                                resolve_call_free(rc);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
+        /* nothing to ask VK */
+        r = targets_from_names(sw, sw->resolver);
+        sw->resolver = resolver_free(sw->resolver);
+        return r;
 }
 
 /* ---- new posts --------------------------------------------------------------------------- */
@@ -1714,14 +1295,8 @@ static void dispatch(struct sweep *sw)
                 /* stop sending; finish once what is in flight has come back */
                 sw->n_queue = sw->queue_start = 0;
         }
-        if (!sw->polling && sw->in_flight == 0 && sw->result >= 0 && !gw->token_invalid &&
-            sw->resolving && !sw->users_asked) {
-                sw->users_asked = true;
-                int r = name_users(sw);
-                if (r < 0)
-                        sw->result = r;
-        }
-        if (!sw->polling && sw->in_flight == 0 && sw->result >= 0 && !gw->token_invalid) {
+        if (!sw->polling && !sw->resolver && sw->in_flight == 0 && sw->result >= 0 &&
+            !gw->token_invalid) {
                 sw->polling = true;
                 if (sw->resolving)
                         gw->targets_resolved = !sw->resolve_incomplete;
@@ -1763,8 +1338,8 @@ static void dispatch(struct sweep *sw)
         if (sw->queue_start == sw->n_queue)
                 sw->queue_start = sw->n_queue = 0;
 
-        if (sw->in_flight == 0 && sw->retrying == 0 && sw->processing == 0 && sw->n_queue == 0 &&
-            (sw->polling || sw->result < 0 || gw->token_invalid))
+        if (sw->in_flight == 0 && !sw->resolver && sw->retrying == 0 && sw->processing == 0 &&
+            sw->n_queue == 0 && (sw->polling || sw->result < 0 || gw->token_invalid))
                 sweep_finish(sw);
 }
 
@@ -1818,7 +1393,6 @@ static void sweep_finish(struct sweep *sw)
 int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, sweep_done_fn done,
                 void *userdata)
 {
-        _cleanup_strv_free_ char **unresolved = NULL;
         uint64_t now = now_realtime_usec();
         struct sweep *sw;
         int r;
@@ -1851,9 +1425,7 @@ int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, swe
         if (sw->resolving) {
                 gw->resolve_attempted_usec = now;
                 targets_free(gw);
-                r = targets_from_config(gw, &unresolved);
-                if (r >= 0 && unresolved[0])
-                        r = resolve_names(sw, unresolved);
+                r = resolve_watch_list(sw);
                 if (r < 0)
                         sw->result = r;
         }
@@ -1904,8 +1476,7 @@ void sweep_abort(struct govwatch *gw)
         while (sw->batches)
                 batch_free(sw->batches);
         /* the source freed its requests, not what they pointed at */
-        while (sw->resolve_calls)
-                resolve_call_free(sw->resolve_calls);
+        resolver_free(sw->resolver);
         sd_event_source_disable_unref(sw->defer);
         free(sw->owner_ids);
         free(sw->queue);

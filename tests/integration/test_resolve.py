@@ -139,6 +139,37 @@ class ResolveTest(unittest.TestCase):
         methods = [e["method"] for e in self.emu.log()[before:]]
         self.assertEqual(methods, ["execute"], methods)
 
+    def getbyid_sizes(self, since):
+        return [len(e["params"]["group_ids"].split(","))
+                for e in self.emu.log()[since:] if e["method"] == "groups.getById"]
+
+    def test_one_resolver_chunks_groups_getbyid(self):
+        # the sweep and the resolve verb resolve through one resolver (watchlist.c): 620 group
+        # ids are asked 500 a call, and every one VK does not know is reported, not dropped
+        ids = ["club%d" % (900000 + k) for k in range(620)]
+        config = gwtest.write_config(self.dir, self.emu, "sinks:\n  s: {type: console}\n")
+        p = gwtest.govwatchd("resolve", *ids, "test_admin", config=config, check=1)
+        self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
+        self.assertEqual(sorted(self.getbyid_sizes(0)), [121, 500])
+        self.assertEqual(p.stdout.splitlines(), ["-100001\ttest_admin\t"
+                                                 "Администрация тестового района"])
+        self.assertIn("'club900619': community 900619 does not exist on VK", p.stderr)
+        self.assertEqual(p.stderr.count("does not exist on VK"), 620)
+
+        body = ("sinks:\n  s: {type: console}\n"
+                "watch:\n  - topic: T\n    communities: [%s, test_admin]\n"
+                "    sinks: [s]\n" % ", ".join(ids))
+        config = gwtest.write_config(self.dir, self.emu, body)
+        before = len(self.emu.log())
+        p = gwtest.govwatchd("once", config=config, check=0)
+        self.assertEqual(sorted(self.getbyid_sizes(before)), [121, 500])
+        self.assertEqual(p.stderr.count("does not exist on VK, skipping it"), 620, p.stderr)
+        self.assertIn("First sight of Администрация тестового района", p.stderr)
+        # none of them polled: only the one wall that exists
+        walls = [c["params"]["owner_id"] for e in self.emu.log()[before:]
+                 for c in e.get("inner", []) if c["method"] == "wall.get"]
+        self.assertEqual(walls, ["-100001"])
+
 
 if __name__ == "__main__":
     unittest.main()
