@@ -23,7 +23,8 @@
 
 struct tz;
 
-/* name NULL: Europe/Moscow. -EINVAL for a malformed name, -ENOENT for an unknown zone. */
+/* name NULL: Europe/Moscow. -EINVAL for a malformed name, -ENOENT for an unknown zone. The
+ * daemon's UTC offsets come from tz_cache.h, which loads its zones here. */
 int tz_load(const char *name, struct tz **ret);
 /* The TZif file at path, any path (the local zone's /etc/localtime, or $TZ), called name.
  * -ENOENT when it is missing or not TZif. */

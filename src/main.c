@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "tz_cache.h"
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
 static bool arg_dry_run;
@@ -1053,6 +1054,7 @@ int main(int argc, char **argv)
                 curl_global_init(CURL_GLOBAL_DEFAULT);
                 r = verb->run(args, n_args);
                 curl_global_cleanup();
+                tz_cache_clear();
         }
         free(args);
         return r;

@@ -31,6 +31,7 @@
 
 #include "govwatch.h"
 #include "log.h"
+#include "tz_cache.h"
 #include "vk.h"
 
 #define SWEEP_MAX_PAGES     5 /* a burst of more than 5 pages in one interval is a flood */

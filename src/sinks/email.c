@@ -26,6 +26,7 @@
 #include "mail.h"
 #include "render.h"
 #include "sink.h"
+#include "tz_cache.h"
 
 #define SUBJECT_MAX_BYTES  200
 #define BODY_DEFAULT_MAX   (256 * 1024) /* max_length 0: a generous cap, not none */
