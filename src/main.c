@@ -376,8 +376,7 @@ out:
 static const char *ago(int64_t t, char *buf, size_t size)
 {
         struct tm tm;
-        time_t tt = (time_t)t;
-        if (t == 0 || !localtime_r(&tt, &tm))
+        if (t == 0 || tz_localtime(NULL, t, &tm) < 0)
                 return "never";
         strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
         return buf;
