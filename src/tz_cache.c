@@ -1,7 +1,8 @@
 /* tz_cache.c — the zones wall-clock time is read in, each loaded once (tz_cache.h).
  *
  * Owns the process's list of loaded zones, keyed by name (NULL for the local zone), and finding
- * the local zone the way glibc does. Zones are read with timeparse.c's TZif reader. Must never
+ * the local zone the way glibc does. Zones are read with timeparse.c's TZif reader: config.c checks
+ * `timezone:` through tz_cache_get(), so a zone the config accepts is one already here. Must never
  * set $TZ or call tzset(): that was once done a lookup, and swapped the zone of the whole process
  * under anything else reading it.
  */
