@@ -2184,7 +2184,9 @@ static const struct setting config_settings[] = {
         {S("state_dir", SETTING_PATH, CONF_OFF(state_dir), "/var/lib/govwatch",
            "the store (default: $STATE_DIRECTORY under systemd)")},
         {S("poll_interval", SETTING_DURATION, CONF_OFF(poll_interval_usec), "5m",
-           "the daemon's sweep period"),
+           "the longest sleep between sweeps (the scheduler says when a community is due); also "
+           "the wait before retrying a sweep that failed to start or resolving the watch list "
+           "again"),
          .positive = true},
         {S("min_interval", SETTING_DURATION, CONF_OFF(min_interval_usec), "2m",
            "poll one community at most this often"),
