@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "classify_cli.h"
 #include "daemon.h"
 #include "log.h"
 #include "tz_cache.h"
