@@ -176,11 +176,3 @@ int classifier_read_corpus(const struct classifier *c, struct corpus *co, const 
  * may be NULL), every post of which is a training one. */
 int classifier_read_training_set(const struct classifier *c, const char *corpus_path,
                                  char *const *example_files, struct corpus *co, char **ret_error);
-
-/* govwatchd train ...: writes a model file (classify_cli.c). */
-int verb_train(int argc, char **argv);
-
-/* govwatchd classify [--rules FILE] [--explain] [--timezone ZONE]: VK post objects (JSON lines) on
- * stdin, {"owner_id","id","categories","starts_at"} lines on stdout; --explain writes the rules
- * that fired to stderr. argv[0] is "classify". Returns the exit status. (classify_cli.c) */
-int verb_classify(int argc, char **argv);

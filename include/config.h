@@ -103,8 +103,12 @@ struct config {
                 unsigned wall_count; /* posts per wall.get, default 20 */
         } vk;
         char *state_dir;
-        uint64_t poll_interval_usec; /* the daemon's sweep period (default 5m) */
-        uint64_t min_interval_usec;  /* scheduler bounds per community */
+        /* The longest sleep between sweeps, default 5m: when a community is polled is the
+         * scheduler's (within min/max_interval), but the daemon asks it again at least this often.
+         * Also the wait before a sweep that failed to start is tried again, and the least time
+         * between two resolutions of a watch list a transient error left partly unresolved. */
+        uint64_t poll_interval_usec;
+        uint64_t min_interval_usec; /* scheduler bounds per community */
         uint64_t max_interval_usec;
         char *timezone;
         bool resend_on_category_change; /* edited post whose categories changed: send again */

@@ -23,8 +23,15 @@
 
 struct tz;
 
-/* name NULL: Europe/Moscow. -EINVAL for a malformed name, -ENOENT for an unknown zone. */
+/* name NULL: Europe/Moscow. -EINVAL for a malformed name, -ENOENT for an unknown zone. The
+ * daemon's UTC offsets come from tz_cache.h, which loads its zones here. */
 int tz_load(const char *name, struct tz **ret);
+/* The TZif file at path, any path (the local zone's /etc/localtime, or $TZ), called name.
+ * -ENOENT when it is missing or not TZif. */
+int tz_load_file(const char *path, const char *name, struct tz **ret);
+/* A POSIX TZ string of one fixed offset, as $TZ may be: "UTC0", "MSK-3", "<+05>-5". -EINVAL for
+ * anything else, a DST rule ("CET-1CEST,M3.5.0,M10.5.0/3") included. */
+int tz_load_posix(const char *spec, struct tz **ret);
 struct tz *tz_free(struct tz *tz);
 static inline void tz_freep(struct tz **tz)
 {

@@ -221,4 +221,3 @@ struct suggest {
 void suggest_consider(struct suggest *s, const char *candidate);
 /* The same over a NULL-terminated list. */
 const char *closest_name(const char *word, const char *const *candidates);
-int tz_utc_offset(const char *tz, int64_t t, int32_t *ret);

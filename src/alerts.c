@@ -12,6 +12,7 @@
 #include "alerts.h"
 #include "govwatch.h"
 #include "log.h"
+#include "tz_cache.h"
 
 unsigned alert_threshold(const struct config *conf, enum alert_kind kind)
 {

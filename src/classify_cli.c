@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "classify.h"
+#include "classify_cli.h"
 #include "corpus.h"
 #include "model.h"
 #include "timeparse.h"

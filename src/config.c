@@ -29,6 +29,7 @@
 #include "corpus.h"
 #include "mail.h"
 #include "rules.h"
+#include "tz_cache.h"
 #include "util.h"
 
 #define CONFIG_MAX_SIZE        (1024 * 1024)
@@ -1246,26 +1247,17 @@ static const char *check_version(const char *v, char *buf, size_t size)
 
 static const char *check_timezone(const char *v, char *buf, size_t size)
 {
-        /* Refuse anything that could step out of the zoneinfo directory. */
-        if (v[0] == '/' || strstr(v, "..") ||
-            strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") !=
-                    strlen(v)) {
+        /* The cache the daemon reads offsets from loads it here, so a zone accepted is one it
+         * has. "" would be the local zone to the cache: not a zone this file can name. */
+        const struct tz *tz;
+        int r = v[0] ? tz_cache_get(v, &tz) : -EINVAL;
+        if (r == -EINVAL)
                 snprintf(buf, size, "'%s' is not a time zone name like Europe/Moscow", QUOTE(v));
-                return buf;
-        }
-        const char *dir = getenv("TZDIR");
-        if (!dir || !*dir)
-                dir = "/usr/share/zoneinfo";
-        if (access(dir, F_OK) < 0)
-                return NULL; /* no tzdata to check against */
-        char path[PATH_MAX];
-        int n = snprintf(path, sizeof(path), "%s/%s", dir, v);
-        struct stat st;
-        if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+        else if (r == -ENOENT)
                 snprintf(buf, size, "unknown time zone '%s'", QUOTE(v));
-                return buf;
-        }
-        return NULL;
+        else if (r < 0)
+                snprintf(buf, size, "cannot read time zone '%s': %s", QUOTE(v), strerror(-r));
+        return r < 0 ? buf : NULL;
 }
 
 static const char *check_regex(const char *v, char *buf, size_t size)
@@ -2192,7 +2184,9 @@ static const struct setting config_settings[] = {
         {S("state_dir", SETTING_PATH, CONF_OFF(state_dir), "/var/lib/govwatch",
            "the store (default: $STATE_DIRECTORY under systemd)")},
         {S("poll_interval", SETTING_DURATION, CONF_OFF(poll_interval_usec), "5m",
-           "the daemon's sweep period"),
+           "the longest sleep between sweeps (the scheduler says when a community is due); also "
+           "the wait before retrying a sweep that failed to start or resolving the watch list "
+           "again"),
          .positive = true},
         {S("min_interval", SETTING_DURATION, CONF_OFF(min_interval_usec), "2m",
            "poll one community at most this often"),

@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "outbox.h"
+#include "tz_cache.h"
 
 #define OUTBOX_CHECK_USEC    (30 * USEC_PER_SEC) /* at least this often, even with nothing due */
 #define OUTBOX_MIN_WAIT_USEC (1 * USEC_PER_SEC)  /* the store counts retries in whole seconds */
@@ -133,8 +134,7 @@ static void update_status(struct daemon *d)
                 (void)store_outbox_counts(gw->store, &pending, &dead);
         if (gw->last_sweep_end) {
                 struct tm tm;
-                time_t t = (time_t)gw->last_sweep_end;
-                if (localtime_r(&t, &tm))
+                if (tz_localtime(NULL, gw->last_sweep_end, &tm) >= 0)
                         strftime(when, sizeof(when), "%H:%M", &tm);
         }
         if (dead)

@@ -13,6 +13,7 @@
 #include "govwatch.h"
 #include "log.h"
 #include "model.h"
+#include "tz_cache.h"
 
 #define SCHEDULER_STATE_KEY "scheduler"
 

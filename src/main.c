@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "classify_cli.h"
 #include "daemon.h"
 #include "log.h"
+#include "tz_cache.h"
 #include "watchlist.h"
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
@@ -376,8 +378,7 @@ out:
 static const char *ago(int64_t t, char *buf, size_t size)
 {
         struct tm tm;
-        time_t tt = (time_t)t;
-        if (t == 0 || !localtime_r(&tt, &tm))
+        if (t == 0 || tz_localtime(NULL, t, &tm) < 0)
                 return "never";
         strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
         return buf;
@@ -853,6 +854,7 @@ int main(int argc, char **argv)
                 curl_global_init(CURL_GLOBAL_DEFAULT);
                 r = verb->run(args, n_args);
                 curl_global_cleanup();
+                tz_cache_clear();
         }
         free(args);
         return r;

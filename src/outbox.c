@@ -15,6 +15,7 @@
 #include "govwatch.h"
 #include "log.h"
 #include "outbox.h"
+#include "tz_cache.h"
 
 #define BACKOFF_MIN_USEC    (30 * USEC_PER_SEC)
 #define BACKOFF_MAX_USEC    USEC_PER_HOUR

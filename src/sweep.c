@@ -32,6 +32,7 @@
 #include "detect.h"
 #include "govwatch.h"
 #include "log.h"
+#include "tz_cache.h"
 #include "vk.h"
 #include "watchlist.h"
 

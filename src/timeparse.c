@@ -85,8 +85,11 @@ static bool parse_footer(const char *s, size_t len, int32_t *ret)
                 if (s[i] < '0' || s[i] > '9')
                         return false;
                 int v = 0;
-                while (i < len && s[i] >= '0' && s[i] <= '9')
+                while (i < len && s[i] >= '0' && s[i] <= '9') {
+                        if (v > 999) /* POSIX allows 24 h; $TZ is not checked before here */
+                                return false;
                         v = v * 10 + (s[i++] - '0');
+                }
                 parts[np++] = v;
                 if (i < len && s[i] == ':')
                         i++;
@@ -156,6 +159,40 @@ static int tz_parse(struct tz *tz, const unsigned char *d, size_t size)
         return 0;
 }
 
+static int tz_new(const char *name, struct tz **ret)
+{
+        struct tz *tz = calloc(1, sizeof(*tz));
+        if (!tz)
+                return -ENOMEM;
+        tz->name = strdup(name);
+        if (!tz->name) {
+                free(tz);
+                return -ENOMEM;
+        }
+        *ret = tz;
+        return 0;
+}
+
+int tz_load_file(const char *path, const char *name, struct tz **ret)
+{
+        _cleanup_free_ char *data = NULL;
+        struct tz *tz;
+        size_t size;
+        int r = read_full_file(path, 1024 * 1024, false, &data, &size);
+        if (r < 0)
+                return r == -ENOENT || r == -EISDIR ? -ENOENT : r;
+        r = tz_new(name, &tz);
+        if (r < 0)
+                return r;
+        r = tz_parse(tz, (const unsigned char *)data, size);
+        if (r < 0) {
+                tz_free(tz);
+                return r == -EBADMSG ? -ENOENT : r;
+        }
+        *ret = tz;
+        return 0;
+}
+
 int tz_load(const char *name, struct tz **ret)
 {
         if (!name)
@@ -169,21 +206,22 @@ int tz_load(const char *name, struct tz **ret)
         int r = strbuf_appendf(&path, "%s/%s", dir, name);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *data = NULL;
-        size_t size;
-        r = read_full_file(path.buf, 1024 * 1024, false, &data, &size);
+        r = tz_load_file(path.buf, name, ret);
         strbuf_done(&path);
+        return r;
+}
+
+int tz_load_posix(const char *spec, struct tz **ret)
+{
+        int32_t offset;
+        struct tz *tz;
+        if (!parse_footer(spec, strlen(spec), &offset))
+                return -EINVAL;
+        int r = tz_new(spec, &tz);
         if (r < 0)
-                return r == -ENOENT || r == -EISDIR ? -ENOENT : r;
-        struct tz *tz = calloc(1, sizeof(*tz));
-        if (!tz)
-                return -ENOMEM;
-        tz->name = strdup(name);
-        r = tz->name ? tz_parse(tz, (const unsigned char *)data, size) : -ENOMEM;
-        if (r < 0) {
-                tz_free(tz);
-                return r == -EBADMSG ? -ENOENT : r;
-        }
+                return r;
+        tz->initial_offset = tz->footer_offset = offset;
+        tz->has_footer_offset = true;
         *ret = tz;
         return 0;
 }

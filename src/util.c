@@ -214,34 +214,6 @@ int strbuf_appendf(struct strbuf *sb, const char *fmt, ...)
         return 0;
 }
 
-int tz_utc_offset(const char *tz, int64_t t, int32_t *ret)
-{
-        _cleanup_free_ char *saved = NULL;
-        const char *old = getenv("TZ");
-        time_t tt = (time_t)t;
-        struct tm tm;
-        bool ok;
-
-        if (tz) {
-                if (old && !(saved = strdup(old)))
-                        return -ENOMEM;
-                setenv("TZ", tz, 1);
-                tzset();
-        }
-        ok = localtime_r(&tt, &tm) != NULL;
-        if (tz) {
-                if (saved)
-                        setenv("TZ", saved, 1);
-                else
-                        unsetenv("TZ");
-                tzset();
-        }
-        if (!ok)
-                return -EINVAL;
-        *ret = (int32_t)tm.tm_gmtoff;
-        return 0;
-}
-
 /* Optimal string alignment distance, for "did you mean", computed only as far as max: cells
  * more than max off the diagonal cannot lead to a distance within max, so only a band of
  * 2 * max + 1 cells a row is filled, and two rows in a row over max end it (a row's cells come

@@ -26,6 +26,7 @@
 #include "mail.h"
 #include "render.h"
 #include "sink.h"
+#include "tz_cache.h"
 
 #define SUBJECT_MAX_BYTES  200
 #define BODY_DEFAULT_MAX   (256 * 1024) /* max_length 0: a generous cap, not none */
@@ -561,9 +562,9 @@ static int email_send(struct sink *s, const struct notification *n, sink_done_fn
         int64_t end = digest_window_end(created, e->conf->digest_usec);
         if (now < end) {
                 char detail[96], when[32] = "";
-                time_t t = (time_t)end;
                 struct tm tm;
-                if (localtime_r(&t, &tm))
+                /* in the zone digest_window_end() cut the window in */
+                if (tz_localtime(NULL, end, &tm) >= 0)
                         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
                 snprintf(detail, sizeof(detail), "held for the digest until %s", when);
                 /* a second late rather than early: the outbox counts whole seconds */

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "classify.h"
+#include "classify_cli.h"
 #include "model.h"
 #include "rules.h"
 #include "timeparse.h"

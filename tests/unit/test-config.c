@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "govwatch.h"
+#include "tz_cache.h"
 #include "util.h"
 
 static char *source_dir;
@@ -517,6 +518,38 @@ static void test_durations_and_bools(void **state)
         clean_environment();
 }
 
+/* The zone the config accepts is the one the daemon reads offsets in, loaded by the check: a
+ * zone directory gone after a (re)load cannot leave notifications in UTC. */
+static void test_timezone(void **state)
+{
+        const char *dir = getenv("TZDIR");
+        _cleanup_free_ char *saved_dir = dir ? strdup(dir) : NULL;
+        const struct tz *tz;
+        int32_t offset;
+
+        setenv("GOVWATCH_VK_TOKEN", "x", 1);
+        struct config *c = load_ok(MINIMAL "timezone: Asia/Vladivostok\n");
+        setenv("TZDIR", "/nonexistent", 1);
+        assert_int_equal(tz_cache_get(c->timezone, &tz), 0);
+        assert_string_equal(tz_name(tz), "Asia/Vladivostok");
+        assert_int_equal(tz_utc_offset(c->timezone, 1780315200, &offset), 0);
+        assert_int_equal(offset, 10 * 3600);
+        if (saved_dir)
+                setenv("TZDIR", saved_dir, 1);
+        else
+                unsetenv("TZDIR");
+        config_free(c);
+
+        _cleanup_free_ char *e1 = load_bad(MINIMAL "timezone: Asia/Vladivostock\n");
+        assert_string_equal(e1, "test.yaml:4:11: unknown time zone 'Asia/Vladivostock'\n");
+        _cleanup_free_ char *e2 = load_bad(MINIMAL "timezone: \"\"\n");
+        assert_string_equal(e2, "test.yaml:4:11: 'timezone' must not be empty\n");
+        _cleanup_free_ char *e3 = load_bad(MINIMAL "timezone: /etc/localtime\n");
+        assert_string_equal(e3, "test.yaml:4:11: '/etc/localtime' is not a time zone name like "
+                                "Europe/Moscow\n");
+        clean_environment();
+}
+
 static char *write_temp(const char *content)
 {
         char *path = strdup("/tmp/govwatch-test-token-XXXXXX");
@@ -976,6 +1009,7 @@ int main(void)
                 cmocka_unit_test_setup(test_example_config, setup),
                 cmocka_unit_test_setup(test_community_ref, setup),
                 cmocka_unit_test_setup(test_durations_and_bools, setup),
+                cmocka_unit_test_setup(test_timezone, setup),
                 cmocka_unit_test_setup(test_token, setup),
                 cmocka_unit_test_setup(test_token_source_from_credentials, setup),
                 cmocka_unit_test_setup(test_state_directory, setup),
