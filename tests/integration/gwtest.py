@@ -124,6 +124,25 @@ def govwatchd(*args, config=None, timeout=120, env=None, check=None, input_text=
     return p
 
 
+def wait_for(predicate, timeout=30, what="a condition", interval=0.05, detail=None):
+    """Asks predicate() every interval seconds until it returns something true, and returns
+    that. When timeout seconds have passed (and one last answer was false) raises AssertionError
+    naming what was awaited, with detail() after it when given. What predicate raises (say, an
+    AssertionError saying that what it waits for can no longer come) goes through at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = time.monotonic() >= deadline
+        value = predicate()
+        if value:
+            return value
+        if last:
+            message = "timed out after %g s waiting for %s" % (timeout, what)
+            if detail is not None:
+                message += "\n" + detail()
+            raise AssertionError(message)
+        time.sleep(interval)
+
+
 def sanitizer_report(stderr):
     """The ASan/UBSan report in a process's stderr, or None."""
     for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):

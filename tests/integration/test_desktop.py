@@ -174,8 +174,8 @@ class DesktopTest(unittest.TestCase):
         proc = subprocess.Popen([gwtest.GOVWATCHD, "--config", config, "run"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=err)
         try:
-            ds.wait_for(lambda: ds.read_text(opened).strip(), 30,
-                        "xdg-open to be run after the click")
+            gwtest.wait_for(lambda: ds.read_text(opened).strip(), 30,
+                            "xdg-open to be run after the click")
         finally:
             proc.send_signal(signal.SIGTERM)
             rc = proc.wait(30)
@@ -243,7 +243,7 @@ class DesktopTest(unittest.TestCase):
 
         time.sleep(0.5)
         dunst.dunstctl("close-all")  # history lists only closed notifications
-        ds.wait_for(lambda: len(dunst.history()) >= 2, 10, "dunst's history")
+        gwtest.wait_for(lambda: len(dunst.history()) >= 2, 10, "dunst's history")
         shown = dunst.history()
         test = [n for n in shown if n["summary"] == "govwatch: Прямой эфир"]
         self.assertEqual(len(test), 1, shown)

@@ -23,6 +23,7 @@ import unittest
 
 import crash_harness
 import gwtest
+from gwtest import wait_for
 
 STATUS_RE = re.compile(r"^(\d+) communities · last sweep (never|\d\d:\d\d), (\d+) new · outbox (\d+)"
                        r"( · (\d+) dead letters)?( · quota (\d+)/(\d+))?$")
@@ -141,16 +142,6 @@ class Daemon:
                 self.proc.wait()
         self.notify.close()
         return self.proc.returncode
-
-
-def wait_for(cond, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class Base(unittest.TestCase):
