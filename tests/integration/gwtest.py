@@ -281,7 +281,7 @@ class Daemon:
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
-    def wait_for(self, predicate, timeout=30, what="a condition"):
+    def wait_for(self, predicate, timeout=30, what="a condition", interval=0.05):
         """wait_for, failing at once, with the log, should the daemon exit meanwhile."""
         def running_and(predicate):
             value = predicate()
@@ -290,7 +290,7 @@ class Daemon:
                                      % (self.name, self.proc.returncode, what,
                                         self.stderr()[-3000:]))
             return value
-        return wait_for(lambda: running_and(predicate), timeout, what,
+        return wait_for(lambda: running_and(predicate), timeout, what, interval,
                         detail=lambda: self.stderr()[-3000:])
 
     def wait_log(self, text, timeout=60, what=None):
