@@ -43,15 +43,14 @@ class Emulator:
              "--port", "0", "--port-file", self.port_file, "--log", self.log_file,
              "--token-file", self.token_file, *extra_args],
             stdout=subprocess.DEVNULL, stderr=self.stderr)
-        deadline = time.time() + 15
-        while time.time() < deadline:
+
+        def started():
             if os.path.exists(self.port_file) and read_text(self.port_file).strip():
-                break
+                return True
             if self.proc.poll() is not None:
                 raise RuntimeError("emulator exited: " + read_text(self.stderr.name))
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("emulator did not start")
+            return False
+        wait_for(started, 15, "the emulator's port file")
         self.port = int(read_text(self.port_file).strip())
         self.base = "http://127.0.0.1:%d" % self.port
         self.api_url = self.base + "/method"
