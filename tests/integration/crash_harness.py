@@ -124,20 +124,11 @@ def db_query(state_dir, sql, args=()):
     raise RuntimeError("store stayed busy: " + sql)
 
 
-def start_daemon(config, stderr_path, env_extra=None, stdout=subprocess.DEVNULL):
-    env = dict(os.environ)
-    env.pop("GOVWATCH_VK_TOKEN", None)
-    env.pop("CREDENTIALS_DIRECTORY", None)
-    env.pop("NOTIFY_SOCKET", None)
-    env["GOVWATCH_TEST_BACKOFF_SCALE"] = "0.02"
-    if env_extra:
-        env.update(env_extra)
-    err = open(stderr_path, "a")
-    p = subprocess.Popen([gwtest.GOVWATCHD, "--config", config, "run"], stdout=stdout,
-                         stderr=err, env=env)
-    instances.append(p.pid)
-    err.close()
-    return p
+def start_daemon(workdir, config, stderr_path):
+    d = gwtest.Daemon(workdir, config, stdout=False, stderr_path=stderr_path,
+                      env={"GOVWATCH_TEST_BACKOFF_SCALE": "0.02"})
+    instances.append(d.pid)
+    return d
 
 
 COMMUNITIES = [-100001, -100002, -100003]
@@ -173,7 +164,7 @@ def run(n_kills, workdir, seed=None, log=print, poll_interval="2s", post_every=(
     kills = []  # {pid, t, mode, in_flight}
     stop_posting = threading.Event()
     figures = {"seed": seed, "kills": 0, "problems": []}
-    proc = None
+    instance = None
 
     def poster():
         i = 0
@@ -187,99 +178,84 @@ def run(n_kills, workdir, seed=None, log=print, poll_interval="2s", post_every=(
                 log("add_post failed: %s" % e)
             stop_posting.wait(rnd.uniform(*post_every))
 
+    def first_sight():
+        if not os.path.exists(os.path.join(state_dir, "govwatch.db")):
+            return False
+        try:
+            return db_query(state_dir, "SELECT count(*) FROM communities "
+                                       "WHERE first_seen > 0")[0][0] == len(COMMUNITIES)
+        except (RuntimeError, sqlite3.DatabaseError):
+            return False
+
     try:
         # first sight of every wall, before any post counts as expected
-        proc = start_daemon(config, stderr_path)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if os.path.exists(os.path.join(state_dir, "govwatch.db")):
-                try:
-                    seen = db_query(state_dir, "SELECT count(*) FROM communities "
-                                               "WHERE first_seen > 0")[0][0]
-                    if seen == len(COMMUNITIES):
-                        break
-                except (RuntimeError, sqlite3.DatabaseError):
-                    pass
-            if proc.poll() is not None:
-                raise RuntimeError("govwatchd exited early:\n" + gwtest.read_text(stderr_path))
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("no first sight within 60 s")
+        instance = start_daemon(workdir, config, stderr_path)
+        instance.wait_for(first_sight, 60, "first sight of every wall", interval=0.1)
         thread = threading.Thread(target=poster, daemon=True)
         thread.start()
 
         modes = {"random": 0, "sweep": 0, "reload": 0}
         for k in range(n_kills):
-            if proc is None:
+            if instance is None:
                 mode = rnd.choices(["random", "sweep", "reload"], [5, 2, 3])[0]
                 if mode == "sweep":
                     # this instance's first VK request hangs: the kill lands inside its sweep
                     requests = emu.control("stats")["requests"]
                     emu.control("fault", {"kind": "delay", "delay": 1.5, "count": 1})
-                proc = start_daemon(config, stderr_path)
+                instance = start_daemon(workdir, config, stderr_path)
             else:
                 mode = "random"  # the first-sight instance, already running
             if mode == "sweep":
                 # it is sent when the first wall falls due, not necessarily at start: the
                 # emulator counts it before it starts to hang
-                deadline = time.time() + 10
-                while emu.control("stats")["requests"] == requests and time.time() < deadline:
-                    time.sleep(0.02)
+                try:
+                    gwtest.wait_for(lambda: emu.control("stats")["requests"] != requests, 10,
+                                    "the hanging request", interval=0.02)
+                except AssertionError:
+                    pass  # then the kill lands elsewhere
                 time.sleep(rnd.uniform(0.1, 1.1))
             elif mode == "reload":
                 time.sleep(rnd.uniform(0.3, 2.5))
-                proc.send_signal(signal.SIGHUP)
+                instance.send_signal(signal.SIGHUP)
                 time.sleep(rnd.uniform(0.0, 0.25))
             else:
                 time.sleep(rnd.uniform(*alive))
             t = time.time()
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            instance.kill()
             ev = read_jsonl(events)
             ended = {e["pid"] for e in ev if e["ev"] in ("end", "tempfail")}
-            in_flight = sum(1 for e in ev if e["ev"] == "start" and e["daemon"] == proc.pid
+            in_flight = sum(1 for e in ev if e["ev"] == "start" and e["daemon"] == instance.pid
                             and e["pid"] not in ended)
-            kills.append({"pid": proc.pid, "t": t, "mode": mode, "in_flight": in_flight})
+            kills.append({"pid": instance.pid, "t": t, "mode": mode, "in_flight": in_flight})
             modes[mode] += 1
             with open(stderr_path, "a") as f:
                 f.write("=== harness: SIGKILL %d (%s, %d hooks in flight) ===\n"
-                        % (proc.pid, mode, in_flight))
-            proc = None
+                        % (instance.pid, mode, in_flight))
+            instance = None
         stop_posting.set()
         thread.join()
 
         # the last run: clean, drains everything, stops on SIGTERM
-        final_err = log_path(workdir, "crash-%d-final.log" % seed)
         # appended to: a rerun with this seed in a shared $GOVWATCH_TEST_LOG_DIR finds its own
-        final_from = os.path.getsize(final_err) if os.path.exists(final_err) else 0
-        proc = start_daemon(config, final_err)
+        # (stderr() is what this instance wrote)
+        instance = start_daemon(workdir, config, log_path(workdir, "crash-%d-final.log" % seed))
         # the clean stop checked below is a running daemon's: a SIGTERM before its main() runs
         # (the loader, the sanitizer's start-up) kills any process. With every post delivered
-        # already, the loop below would send it at once.
-        deadline = time.time() + 60
-        while True:
-            with open(final_err, "rb") as f:
-                f.seek(final_from)
-                if b" running: " in f.read():
-                    break
-            if proc.poll() is not None:
-                raise RuntimeError("the final govwatchd exited early:\n" +
-                                   gwtest.read_text(final_err))
-            if time.time() > deadline:
-                raise RuntimeError("the final govwatchd did not start within 60 s")
-            time.sleep(0.05)
+        # already, the wait below would end at once.
+        instance.wait_log(" running: ", 60, "the final govwatchd's start")
         want = set(expected)
-        deadline = time.time() + 90
-        while time.time() < deadline:
+
+        def drained():
             got = {d["url"] for d in read_jsonl(out) if d.get("kind") == "post"}
-            if want <= got and not db_query(state_dir, "SELECT count(*) FROM outbox "
-                                                       "WHERE state = 'pending'")[0][0]:
-                break
-            time.sleep(0.3)
-        proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(30)
-        proc = None
-        final_log = gwtest.read_text(final_err)
+            return want <= got and not db_query(state_dir, "SELECT count(*) FROM outbox "
+                                                           "WHERE state = 'pending'")[0][0]
+        try:
+            instance.wait_for(drained, 90, "every post delivered", interval=0.3)
+        except AssertionError:
+            pass  # the books below say what is missing
+        rc = instance.stop()
+        final_log = instance.stderr()
+        instance = None
         if rc != 0:
             figures["problems"].append("final SIGTERM exit status %d" % rc)
         if gwtest.sanitizer_report(final_log):
@@ -353,9 +329,8 @@ def run(n_kills, workdir, seed=None, log=print, poll_interval="2s", post_every=(
         return figures
     finally:
         stop_posting.set()
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if instance is not None:
+            instance.kill()
         emu.stop()
 
 

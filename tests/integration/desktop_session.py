@@ -8,7 +8,8 @@ import os
 import shutil
 import signal
 import subprocess
-import time
+
+from gwtest import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DBUS_CONFIG = os.path.join(HERE, "desktop-dbus.conf")
@@ -67,15 +68,6 @@ def read_text(path):
             return f.read()
     except FileNotFoundError:
         return ""
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def stop_process(proc, timeout=10):

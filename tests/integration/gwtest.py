@@ -6,8 +6,10 @@ Everything runs on loopback and is torn down by the test that started it. Runs u
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -41,15 +43,14 @@ class Emulator:
              "--port", "0", "--port-file", self.port_file, "--log", self.log_file,
              "--token-file", self.token_file, *extra_args],
             stdout=subprocess.DEVNULL, stderr=self.stderr)
-        deadline = time.time() + 15
-        while time.time() < deadline:
+
+        def started():
             if os.path.exists(self.port_file) and read_text(self.port_file).strip():
-                break
+                return True
             if self.proc.poll() is not None:
                 raise RuntimeError("emulator exited: " + read_text(self.stderr.name))
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("emulator did not start")
+            return False
+        wait_for(started, 15, "the emulator's port file")
         self.port = int(read_text(self.port_file).strip())
         self.base = "http://127.0.0.1:%d" % self.port
         self.api_url = self.base + "/method"
@@ -122,6 +123,210 @@ def govwatchd(*args, config=None, timeout=120, env=None, check=None, input_text=
         raise AssertionError("govwatchd %s exited %d, expected %d\nstdout:\n%s\nstderr:\n%s" %
                              (" ".join(args), p.returncode, check, p.stdout, p.stderr))
     return p
+
+
+def wait_for(predicate, timeout=30, what="a condition", interval=0.05, detail=None):
+    """Asks predicate() every interval seconds until it returns something true, and returns
+    that. When timeout seconds have passed (and one last answer was false) raises AssertionError
+    naming what was awaited, with detail() after it when given. What predicate raises (say, an
+    AssertionError saying that what it waits for can no longer come) goes through at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = time.monotonic() >= deadline
+        value = predicate()
+        if value:
+            return value
+        if last:
+            message = "timed out after %g s waiting for %s" % (timeout, what)
+            if detail is not None:
+                message += "\n" + detail()
+            raise AssertionError(message)
+        time.sleep(interval)
+
+
+class NotifySocket:
+    """An AF_UNIX datagram socket like the one systemd gives a Type=notify service. A thread
+    drains it all the time, as PID 1 does: a full socket would block sd_notify()."""
+
+    count = 0
+
+    def __init__(self, workdir):
+        self.path = os.path.join(workdir, "notify-%d.sock" % NotifySocket.count)
+        NotifySocket.count += 1
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.messages = []  # (monotonic time, {key: value}, raw)
+        self.cursor = 0     # wait() and collect() consume from here
+        self.cond = threading.Condition()
+        self.closed = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.closed:
+            try:
+                raw = self.sock.recv(65536).decode()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            fields = {}
+            for line in raw.split("\n"):
+                if "=" in line:
+                    k, v = line.split("=", 1)
+                    fields[k] = v
+            with self.cond:
+                self.messages.append((time.monotonic(), fields, raw))
+                self.cond.notify_all()
+
+    def _next(self, deadline):
+        with self.cond:
+            while self.cursor >= len(self.messages):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cond.wait(left)
+            self.cursor += 1
+            return self.messages[self.cursor - 1]
+
+    def wait(self, pred, timeout=30, what="a notify message"):
+        """The first message not yet consumed for which pred(fields) holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            m = self._next(deadline)
+            if m is None:
+                raise AssertionError("no %s within %d s; got: %s" %
+                                     (what, timeout, [m[2] for m in self.messages[-20:]]))
+            if pred(m[1]):
+                return m
+
+    def collect(self, seconds):
+        deadline = time.monotonic() + seconds
+        got = []
+        while True:
+            m = self._next(deadline)
+            if m is None:
+                return got
+            got.append(m)
+
+    def close(self):
+        if self.closed:
+            return
+        self.closed = True
+        self.thread.join()
+        self.sock.close()
+
+
+# what would tie a daemon under test to this session: a token, systemd's credentials, sockets
+# and watchdog, the journal
+SESSION_ENV = ("GOVWATCH_VK_TOKEN", "CREDENTIALS_DIRECTORY", "NOTIFY_SOCKET", "WATCHDOG_USEC",
+               "WATCHDOG_PID", "JOURNAL_STREAM")
+
+
+class Daemon:
+    """`govwatchd [ARGS] --config CONFIG run`, the running-daemon fixture.
+
+    Its environment is this one without SESSION_ENV, then env. notify: a NotifySocket of its
+    own (self.notify) as NOTIFY_SOCKET; watchdog_usec: WATCHDOG_USEC, with WATCHDOG_PID its own
+    pid or watchdog_pid. stdout goes to WORKDIR/NAME.out (nowhere with stdout=False); stderr is
+    appended to stderr_path (default WORKDIR/NAME.err), and stderr() is what this instance
+    wrote there.
+
+    However the test ends, kill() (or leaving the with block) kills and reaps it."""
+
+    def __init__(self, workdir, config, name="govwatchd", env=None, args=(), notify=False,
+                 stdout=True, stderr_path=None, watchdog_usec=None, watchdog_pid=None):
+        self.name = name
+        self.stdout_path = os.path.join(workdir, name + ".out") if stdout else None
+        self.stderr_path = stderr_path or os.path.join(workdir, name + ".err")
+        e = dict(os.environ)
+        for k in SESSION_ENV:
+            e.pop(k, None)
+        cmd = [GOVWATCHD, *args, "--config", config, "run"]
+        if watchdog_usec:
+            # WATCHDOG_PID must be the daemon's own pid: the shell's $$ is, once it execs
+            e["WATCHDOG_USEC"] = str(watchdog_usec)
+            pid = "$$" if watchdog_pid is None else str(watchdog_pid)
+            cmd = ["/bin/sh", "-c", 'WATCHDOG_PID=%s exec "$0" "$@"' % pid] + cmd
+        e.update(env or {})
+        self.notify = NotifySocket(workdir) if notify else None
+        if self.notify:
+            e["NOTIFY_SOCKET"] = self.notify.path
+        try:
+            with open(self.stderr_path, "ab") as err:
+                self.stderr_from = err.tell()
+                with open(self.stdout_path or os.devnull, "wb") as out:
+                    self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=e)
+        except BaseException:
+            if self.notify:
+                self.notify.close()
+            raise
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stderr(self):
+        """What this instance wrote to stderr so far."""
+        with open(self.stderr_path, "rb") as f:
+            f.seek(self.stderr_from)
+            return f.read().decode("utf-8", "replace")
+
+    def stdout(self):
+        with open(self.stdout_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def send_signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_for(self, predicate, timeout=30, what="a condition", interval=0.05):
+        """wait_for, failing at once, with the log, should the daemon exit meanwhile."""
+        def running_and(predicate):
+            value = predicate()
+            if not value and self.proc.poll() is not None:
+                raise AssertionError("govwatchd %s exited (status %d) while waiting for %s:\n%s"
+                                     % (self.name, self.proc.returncode, what,
+                                        self.stderr()[-3000:]))
+            return value
+        return wait_for(lambda: running_and(predicate), timeout, what, interval,
+                        detail=lambda: self.stderr()[-3000:])
+
+    def wait_log(self, text, timeout=60, what=None):
+        """Waits for text in this instance's stderr; returns that stderr."""
+        def logged():
+            log = self.stderr()
+            return log if text in log else None
+        return self.wait_for(logged, timeout, what or repr(text) + " in the log")
+
+    def stop(self, timeout=30):
+        """SIGTERM, unless it has exited already; its exit status. One that has not exited
+        timeout seconds later is killed, and an AssertionError says so."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise AssertionError("govwatchd %s did not stop within %g s of SIGTERM:\n%s"
+                                     % (self.name, timeout, self.stderr()[-3000:]))
+        if self.notify:
+            self.notify.close()
+        return self.proc.returncode
+
+    def kill(self):
+        """SIGKILL, unless it has exited already; reaped either way."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.notify:
+            self.notify.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
 
 
 def sanitizer_report(stderr):

@@ -14,8 +14,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import time
 import unittest
 
 import gwtest
@@ -56,6 +54,7 @@ class ConfigAgreeTest(unittest.TestCase):
     def setUp(self):
         self.tmp = gwtest.TempDir()
         self.dir = self.tmp.__enter__()
+        self.addCleanup(self.tmp.__exit__, None, None, None)
         self.configs = os.path.join(self.dir, "config")
         shutil.copytree(CONFIG_DIR, self.configs)
         # the daemon's config lives among the bad files, which name files beside them; the good
@@ -64,44 +63,18 @@ class ConfigAgreeTest(unittest.TestCase):
                         os.path.join(self.configs, "bad", "rules"))
         # the emulator's token is the one ../vk-token holds
         self.emu = gwtest.Emulator(self.configs)
+        self.addCleanup(self.emu.stop)
         self.path = os.path.join(self.configs, "bad", "zz-daemon.yaml")
         self.env = {"STATE_DIRECTORY": os.path.join(self.dir, "state-default"),
                     "GOVWATCH_VK_TOKEN": self.emu.token}
         with open(self.path, "w", encoding="utf-8") as f:
             f.write(point_at(BASE, self.emu.api_url, os.path.join(self.dir, "state-daemon")))
-        self.err = open(os.path.join(self.dir, "daemon.err"), "w")
-        env = dict(os.environ)
-        env.pop("CREDENTIALS_DIRECTORY", None)
-        env.update(self.env)
-        self.daemon = subprocess.Popen([gwtest.GOVWATCHD, "--config", self.path, "run"],
-                                       stdout=subprocess.DEVNULL, stderr=self.err, env=env)
-        self.wait_log(lambda log: "running:" in log, "the daemon's start")
+        self.daemon = gwtest.Daemon(self.dir, self.path, name="daemon", env=self.env)
+        self.addCleanup(self.daemon.kill)
+        self.daemon.wait_log("running:", 60, "the daemon's start")
 
     def tearDown(self):
-        if self.daemon.poll() is None:
-            self.daemon.send_signal(signal.SIGTERM)
-            try:
-                self.daemon.wait(30)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
-        self.err.close()
-        self.emu.stop()
-        self.tmp.__exit__(None, None, None)
-
-    def log(self):
-        with open(self.err.name, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
-    def wait_log(self, cond, what, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            log = self.log()
-            if cond(log):
-                return log
-            self.assertIsNone(self.daemon.poll(), "the daemon died:\n" + log)
-            time.sleep(0.05)
-        self.fail("no %s within %d s:\n%s" % (what, timeout, self.log()[-3000:]))
+        self.daemon.stop()
 
     def gw(self, *args):
         p = gwtest.govwatchd(*args, config=self.path, env=self.env, timeout=120)
@@ -110,11 +83,15 @@ class ConfigAgreeTest(unittest.TestCase):
 
     def reload(self):
         """SIGHUP; the verdict (True: reloaded) and the first error the daemon logged."""
-        before = self.log()
+        before = self.daemon.stderr()
         done = lambda log: len(re.findall(r"Configuration reloaded from|Reload failed:", log))
         n = done(before)
         self.daemon.send_signal(signal.SIGHUP)
-        log = self.wait_log(lambda log: done(log) > n, "reload outcome")
+
+        def outcome():
+            log = self.daemon.stderr()
+            return log if done(log) > n else None
+        log = self.daemon.wait_for(outcome, 60, "reload outcome")
         new = log[len(before):]
         self.assertIsNone(gwtest.sanitizer_report(new), new)
         return "Configuration reloaded from" in new, first_error(new, self.path)
@@ -151,7 +128,7 @@ class ConfigAgreeTest(unittest.TestCase):
                 else:
                     self.assertIsNotNone(errors[0], check.stderr)
                     self.assertEqual(errors, (errors[0],) * 3)
-        self.assertIsNone(self.daemon.poll())
+        self.assertIsNone(self.daemon.proc.poll())
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ does not stand out, a click that does not open the post — or a daemon that cra
 without a desktop session instead of waiting for one.
 """
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -168,23 +167,14 @@ class DesktopTest(unittest.TestCase):
         with open(os.path.join(bindir, "xdg-open"), "w") as f:
             f.write("#!/bin/sh\nprintf '%%s\\n' \"$@\" >> '%s'\n" % opened)
         os.chmod(os.path.join(bindir, "xdg-open"), 0o755)
-        env = dict(os.environ, PATH=bindir + ":" + os.environ.get("PATH", "/usr/bin:/bin"))
-        env.pop("GOVWATCH_VK_TOKEN", None)
-        err = open(os.path.join(self.dir, "run.err"), "w+")
-        proc = subprocess.Popen([gwtest.GOVWATCHD, "--config", config, "run"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=err)
-        try:
-            ds.wait_for(lambda: ds.read_text(opened).strip(), 30,
-                        "xdg-open to be run after the click")
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            rc = proc.wait(30)
-            err.seek(0)
-            stderr = err.read()
-            err.close()
+        env = {"PATH": bindir + ":" + os.environ.get("PATH", "/usr/bin:/bin")}
+        with gwtest.Daemon(self.dir, config, name="run", env=env) as d:
+            d.wait_for(lambda: ds.read_text(opened).strip(), 30,
+                       "xdg-open to be run after the click")
+            rc = d.stop()
         self.assertEqual(ds.read_text(opened).split(), ["https://vk.com/wall-100001_%d" % post])
-        self.assertEqual(rc, 0, stderr)
-        self.assertIsNone(gwtest.sanitizer_report(stderr), stderr)
+        self.assertEqual(rc, 0, d.stderr())
+        self.assertIsNone(gwtest.sanitizer_report(d.stderr()), d.stderr())
 
     # ---- failures: try later or rejected, never a crash ------------------------------------
 
@@ -243,7 +233,7 @@ class DesktopTest(unittest.TestCase):
 
         time.sleep(0.5)
         dunst.dunstctl("close-all")  # history lists only closed notifications
-        ds.wait_for(lambda: len(dunst.history()) >= 2, 10, "dunst's history")
+        gwtest.wait_for(lambda: len(dunst.history()) >= 2, 10, "dunst's history")
         shown = dunst.history()
         test = [n for n in shown if n["summary"] == "govwatch: Прямой эфир"]
         self.assertEqual(len(test), 1, shown)

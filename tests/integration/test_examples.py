@@ -13,7 +13,8 @@ import time
 import unittest
 
 import gwtest
-from test_lifecycle import Base, wait_for
+from gwtest import wait_for
+from test_lifecycle import Base
 
 # Fairs are no built-in category: everything the model knows of them comes from these examples.
 FAIRS = [

@@ -9,148 +9,21 @@ with parallel sends, notifications that fail forever vanishing instead of showin
 letters, history growing without bound, or no word about a wall that stopped working.
 """
 import fcntl
-import json
 import os
 import re
 import signal
-import socket
 import struct
 import subprocess
 import termios
-import threading
 import time
 import unittest
 
 import crash_harness
 import gwtest
+from gwtest import wait_for
 
 STATUS_RE = re.compile(r"^(\d+) communities · last sweep (never|\d\d:\d\d), (\d+) new · outbox (\d+)"
                        r"( · (\d+) dead letters)?( · quota (\d+)/(\d+))?$")
-
-
-class NotifySocket:
-    """An AF_UNIX datagram socket like the one systemd gives a Type=notify service. A thread
-    drains it all the time, as PID 1 does: a full socket would block sd_notify()."""
-
-    count = 0
-
-    def __init__(self, workdir):
-        self.path = os.path.join(workdir, "notify-%d.sock" % NotifySocket.count)
-        NotifySocket.count += 1
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
-        self.messages = []  # (monotonic time, {key: value}, raw)
-        self.cursor = 0     # wait() and collect() consume from here
-        self.cond = threading.Condition()
-        self.closed = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        while not self.closed:
-            try:
-                raw = self.sock.recv(65536).decode()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            fields = {}
-            for line in raw.split("\n"):
-                if "=" in line:
-                    k, v = line.split("=", 1)
-                    fields[k] = v
-            with self.cond:
-                self.messages.append((time.monotonic(), fields, raw))
-                self.cond.notify_all()
-
-    def _next(self, deadline):
-        with self.cond:
-            while self.cursor >= len(self.messages):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(left)
-            self.cursor += 1
-            return self.messages[self.cursor - 1]
-
-    def wait(self, pred, timeout=30, what="a notify message"):
-        """The first message not yet consumed for which pred(fields) holds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            m = self._next(deadline)
-            if m is None:
-                raise AssertionError("no %s within %d s; got: %s" %
-                                     (what, timeout, [m[2] for m in self.messages[-20:]]))
-            if pred(m[1]):
-                return m
-
-    def collect(self, seconds):
-        deadline = time.monotonic() + seconds
-        got = []
-        while True:
-            m = self._next(deadline)
-            if m is None:
-                return got
-            got.append(m)
-
-    def close(self):
-        if self.closed:
-            return
-        self.closed = True
-        self.thread.join()
-        self.sock.close()
-
-
-class Daemon:
-    """govwatchd run with NOTIFY_SOCKET; stdout and stderr in files."""
-
-    def __init__(self, workdir, config, name, env=None, watchdog_usec=None, watchdog_pid=None):
-        self.notify = NotifySocket(workdir)
-        self.stderr_path = crash_harness.log_path(workdir, name + ".log")
-        self.stdout_path = os.path.join(workdir, name + ".out")
-        e = dict(os.environ)
-        for k in ("GOVWATCH_VK_TOKEN", "CREDENTIALS_DIRECTORY", "WATCHDOG_USEC", "WATCHDOG_PID",
-                  "JOURNAL_STREAM"):
-            e.pop(k, None)
-        e["NOTIFY_SOCKET"] = self.notify.path
-        e["GOVWATCH_TEST_BACKOFF_SCALE"] = "0.02"
-        e.update(env or {})
-        cmd = [gwtest.GOVWATCHD, "--config", config, "run"]
-        if watchdog_usec:
-            # WATCHDOG_PID must be the daemon's own pid: the shell's $$ is, once it execs
-            e["WATCHDOG_USEC"] = str(watchdog_usec)
-            pid = "$$" if watchdog_pid is None else str(watchdog_pid)
-            cmd = ["/bin/sh", "-c", 'WATCHDOG_PID=%s exec "$0" "$@"' % pid] + cmd
-        with open(self.stdout_path, "w") as out, open(self.stderr_path, "a") as err:
-            self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=e)
-
-    def stderr(self):
-        return gwtest.read_text(self.stderr_path)
-
-    def stdout(self):
-        return gwtest.read_text(self.stdout_path)
-
-    def stop(self, timeout=30):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.notify.close()
-        return self.proc.returncode
-
-
-def wait_for(cond, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class Base(unittest.TestCase):
@@ -165,10 +38,7 @@ class Base(unittest.TestCase):
 
     def tearDown(self):
         for d in self.daemons:
-            if d.proc.poll() is None:
-                d.proc.kill()
-                d.proc.wait()
-            d.notify.close()
+            d.kill()
         self.emu.stop()
         self.tmp.__exit__(None, None, None)
 
@@ -191,7 +61,10 @@ class Base(unittest.TestCase):
                 (topic, ", ".join(str(c) for c in communities), ", ".join(sinks)))
 
     def start(self, config, name="govwatchd", **kw):
-        d = Daemon(self.dir, config, name, **kw)
+        """govwatchd run with NOTIFY_SOCKET; stdout and stderr in files."""
+        d = gwtest.Daemon(self.dir, config, name, notify=True,
+                          stderr_path=crash_harness.log_path(self.dir, name + ".log"),
+                          env={"GOVWATCH_TEST_BACKOFF_SCALE": "0.02"}, **kw)
         self.daemons.append(d)
         return d
 

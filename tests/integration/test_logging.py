@@ -147,20 +147,17 @@ class LoggingTest(unittest.TestCase):
         # polls them, finds the post and fails to mail it, as `once` did
         run_config = gwtest.write_config(self.dir, self.emu, self.body, name="run.yaml",
                                          fast_polling=True)
-        err = os.path.join(self.dir, "run.err")
-        with open(err, "w") as e:
-            p = subprocess.Popen([gwtest.GOVWATCHD, "-v", "--config", run_config, "run"],
-                                 stdout=subprocess.PIPE, stderr=e, env=self.env, text=True)
+        with gwtest.Daemon(self.dir, run_config, name="run", args=["-v"], env=self.env) as d:
             time.sleep(1.5)
             post = self.emu.add_post(-100002, "Запись к врачу")
             time.sleep(2.5)
-            p.send_signal(signal.SIGHUP)
+            d.send_signal(signal.SIGHUP)
             time.sleep(1.5)
-            p.send_signal(signal.SIGTERM)
-            out, _ = p.communicate(timeout=30)
-        self.outputs.append(("run", out + gwtest.read_text(err)))
-        self.assertEqual(p.returncode, 0, gwtest.read_text(err))
-        self.assertIn("https://vk.com/wall-100002_%d" % post, out, gwtest.read_text(err))
+            rc = d.stop()
+        out = d.stdout()
+        self.outputs.append(("run", out + d.stderr()))
+        self.assertEqual(rc, 0, d.stderr())
+        self.assertIn("https://vk.com/wall-100002_%d" % post, out, d.stderr())
         # the token in the environment instead of a file
         env = dict(self.env, GOVWATCH_VK_TOKEN=self.token)
         cfg = gwtest.write_config(self.dir, self.emu, self.body, name="envtoken.yaml")

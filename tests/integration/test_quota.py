@@ -7,10 +7,7 @@ govwatch spent more than its budget, a restart spending the budget afresh, a swe
 """
 import os
 import re
-import signal
 import sqlite3
-import subprocess
-import time
 import unittest
 
 import gwtest
@@ -119,44 +116,21 @@ class QuotaTest(unittest.TestCase):
         config = self.config(extra_vk="  daily_wall_get: 200000\n",
                              top="min_interval: 1s\nmax_interval: 2s\n",
                              walls="[-100001, -100002, -100003]")
-        out_path = os.path.join(self.dir, "run.out")
-        err_path = os.path.join(self.dir, "run.err")
-        e = dict(os.environ)
-        e.pop("GOVWATCH_VK_TOKEN", None)
-        e.pop("NOTIFY_SOCKET", None)
-        with open(out_path, "w") as out, open(err_path, "w") as err:
-            proc = subprocess.Popen([gwtest.GOVWATCHD, "--config", config, "run"], stdout=out,
-                                    stderr=err, env=e)
-        try:
-            def wait_for(cond, timeout, what):
-                deadline = time.time() + timeout
-                while time.time() < deadline:
-                    if cond():
-                        return
-                    self.assertIsNone(proc.poll(), gwtest.read_text(err_path))
-                    time.sleep(0.1)
-                self.fail("timed out waiting for %s\n%s" % (what, gwtest.read_text(err_path)))
-
+        with gwtest.Daemon(self.dir, config, name="run") as d:
             def polls():
                 return self.emu.control("stats")["wall_get_by_owner"]
 
-            wait_for(lambda: len(polls()) == 3, 10, "first sight of every wall")
-            wait_for(lambda: all(v >= 3 for v in polls().values()), 15,
-                     "every wall polled three times")
+            d.wait_for(lambda: len(polls()) == 3, 10, "first sight of every wall")
+            d.wait_for(lambda: all(v >= 3 for v in polls().values()), 15,
+                       "every wall polled three times")
             new = self.emu.add_post(-100002, "Отключение горячей воды на улице Ленина")
             want = "https://vk.com/wall-100002_%d" % new
-            wait_for(lambda: want in gwtest.read_text(out_path), 10, "the new post notified")
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        stderr = gwtest.read_text(err_path)
-        self.assertEqual(proc.returncode, 0, stderr)
+            d.wait_for(lambda: want in d.stdout(), 10, "the new post notified")
+            rc = d.stop(15)
+        stderr = d.stderr()
+        self.assertEqual(rc, 0, stderr)
         self.assertIsNone(gwtest.sanitizer_report(stderr), stderr)
-        self.assertEqual(URL_RE.findall(gwtest.read_text(out_path)), [("-100002", str(new))])
+        self.assertEqual(URL_RE.findall(d.stdout()), [("-100002", str(new))])
         self.assert_no_error_29()
 
 

@@ -5,9 +5,6 @@ What an admin would notice if this fails: `systemctl reload` returning before th
 is in force, or reporting success for a watch list the daemon refused.
 """
 import os
-import signal
-import subprocess
-import time
 import unittest
 
 import gwtest
@@ -26,22 +23,18 @@ class ReloadVerbTest(unittest.TestCase):
     def setUp(self):
         self.tmp = gwtest.TempDir()
         self.dir = self.tmp.__enter__()
+        self.addCleanup(self.tmp.__exit__, None, None, None)
         self.emu = gwtest.Emulator(self.dir)
+        self.addCleanup(self.emu.stop)
         self.config = gwtest.write_config(self.dir, self.emu, BODY)
-        self.err = open(os.path.join(self.dir, "daemon.err"), "w")
-        self.daemon = subprocess.Popen([gwtest.GOVWATCHD, "--config", self.config, "run"],
-                                       stdout=subprocess.DEVNULL, stderr=self.err)
+        self.daemon = gwtest.Daemon(self.dir, self.config, name="daemon")
+        self.addCleanup(self.daemon.kill)
+        # the store is opened after the signals are blocked: a SIGHUP no longer kills it
         db = os.path.join(self.dir, "state", "govwatch.db")
-        deadline = time.time() + 20
-        while not os.path.exists(db) and time.time() < deadline:
-            time.sleep(0.1)
+        self.daemon.wait_for(lambda: os.path.exists(db), 60, "the daemon's store")
 
     def tearDown(self):
-        self.daemon.send_signal(signal.SIGTERM)
-        self.daemon.wait(30)
-        self.err.close()
-        self.emu.stop()
-        self.tmp.__exit__(None, None, None)
+        self.daemon.stop()
 
     def reload(self):
         return gwtest.govwatchd("reload", str(self.daemon.pid), config=self.config, timeout=100)
@@ -49,15 +42,14 @@ class ReloadVerbTest(unittest.TestCase):
     def test_reload_waits_and_reports(self):
         p = self.reload()
         self.assertEqual(p.returncode, 0, p.stderr)
-        with open(self.err.name, encoding="utf-8") as f:
-            self.assertIn("Configuration reloaded", f.read())
+        self.assertIn("Configuration reloaded", self.daemon.stderr())
         # a broken file: the verb says so, the daemon keeps running on the old config
         with open(self.config, "a", encoding="utf-8") as f:
             f.write("poll_interval: soon\n")
         p = self.reload()
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("expected a duration", p.stderr)
-        self.assertIsNone(self.daemon.poll())
+        self.assertIsNone(self.daemon.proc.poll())
 
 
 if __name__ == "__main__":
