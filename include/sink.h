@@ -12,9 +12,15 @@
 #include "http.h"
 #include "notification.h"
 
+/* HELD is not a kind of TRY_LATER: a hold is the sink doing its job (OpenSMTPD tells its queue
+ * "delivery hold" by its own message, not as a temporary failure with a long delay), so only a
+ * TRY_LATER counts an attempt, towards the sink's alert and towards `expire`. */
 enum sink_result {
         SINK_ACCEPTED,  /* delivered: the outbox row is done */
-        SINK_TRY_LATER, /* transient: retry (after retry_after_usec when non-zero) */
+        SINK_HELD,      /* taken into the sink's own hold (a digest): hand it over again at
+                         * retry_after_usec (> 0), exactly then; not a failure */
+        SINK_TRY_LATER, /* transient failure: retry with backoff, no sooner than
+                         * retry_after_usec when non-zero; a dead letter past `expire` */
         SINK_REJECTED,  /* permanent: move to dead letters */
 };
 const char *sink_result_name(enum sink_result r);

@@ -265,7 +265,6 @@ class DeadLetterTest(WebhookTestBase):
     def test_429_for_ever_becomes_dead_letter_with_alert(self):
         self.assertDeadWithAlert(*self.run_until_dead())
 
-    @unittest.expectedFailure  # issue 12: the outbox takes the 429 for a digest hold
     def test_429_for_ever_with_digest_becomes_dead_letter_with_alert(self):
         self.assertDeadWithAlert(*self.run_until_dead(", digest: 1h"))
 
