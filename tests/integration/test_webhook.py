@@ -198,10 +198,11 @@ def wait_for(cond, timeout, what):
 class DeadLetterTest(WebhookTestBase):
     """An endpoint that answers 429 with a Retry-After for ever is failing, not holding the
     notification for later: every answer counts an attempt and towards the sink's alert, and
-    past `expire` the notification is a dead letter, whatever else the sink is configured with.
-    The daemon runs with its retry delays scaled down (GOVWATCH_TEST_BACKOFF_SCALE)."""
+    past `expire` the notification is a dead letter (only a sink's own hold, a digest, is not a
+    failure: tests/unit/test-outbox.c). The daemon runs with its retry delays scaled down
+    (GOVWATCH_TEST_BACKOFF_SCALE)."""
 
-    def run_until_dead(self, web_extra=""):
+    def run_until_dead(self):
         emu = gwtest.Emulator(self.dir)
         state = os.path.join(self.dir, "state")
         alerts = os.path.join(self.dir, "alerts.jsonl")
@@ -210,10 +211,10 @@ class DeadLetterTest(WebhookTestBase):
             # Retry-After 60 s is 1.2 s at the test's scale: a few tries before `expire`
             with WebhookServer([(429, {"Retry-After": "60"}, b"slow down")]) as srv:
                 body = ("expire: 6s\nalert_after: {sink: 2}\nalerts: [admin]\nsinks:\n"
-                        "  web: {type: webhook, url: \"%s\"%s}\n" % (srv.url(), web_extra) +
+                        "  web: {type: webhook, url: \"%s\"}\n" % srv.url() +
                         crash_harness.hook_sink(self.dir, alerts, name="admin") + WATCH)
                 config = gwtest.write_config(self.dir, emu, body, fast_polling=True)
-                stderr_path = os.path.join(self.dir, "govwatchd.log")
+                stderr_path = crash_harness.log_path(self.dir, "govwatchd-429.log")
                 daemon = crash_harness.start_daemon(config, stderr_path)
 
                 def seen():
@@ -265,8 +266,28 @@ class DeadLetterTest(WebhookTestBase):
     def test_429_for_ever_becomes_dead_letter_with_alert(self):
         self.assertDeadWithAlert(*self.run_until_dead())
 
-    def test_429_for_ever_with_digest_becomes_dead_letter_with_alert(self):
-        self.assertDeadWithAlert(*self.run_until_dead(", digest: 1h"))
+
+class DigestRefusedTest(WebhookTestBase):
+    """Only the email sink gathers a digest: on a webhook, `digest:` is refused where it is
+    written, rather than accepted and ignored (or, as it was, turning every 429 into a hold that
+    never expires)."""
+
+    def test_check_config_refuses_digest(self):
+        path = self.write_config("http://127.0.0.1:9/hook")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace("    timeout: 20s\n", "    timeout: 20s\n    digest: 1h\n", 1))
+        line = text[:text.index("    timeout: 20s\n")].count("\n") + 2
+        p = gwtest.govwatchd("check-config", config=path)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("%s:%d:5: key 'digest' is not valid for sink type 'webhook' "
+                      "(only for email)" % (path, line), p.stderr)
+        # the same file without it is fine: the refusal is about digest, nothing else
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        p = gwtest.govwatchd("check-config", config=path)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
 if __name__ == "__main__":
