@@ -59,7 +59,7 @@ struct sink_conf {
         char *quiet_hours;                  /* "23:00-07:00" or NULL */
         int quiet_start_min, quiet_end_min; /* minutes of the day; -1 when no quiet hours */
         bool quiet_emergency;               /* true: emergencies wait too */
-        uint64_t digest_usec;               /* 0: no digest */
+        uint64_t digest_usec;               /* email only (config.c); 0: no digest */
         unsigned concurrency;               /* in-flight sends; default 4 */
         uint64_t timeout_usec;
         /* desktop */

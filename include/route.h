@@ -3,7 +3,7 @@
  * Pure. A community named by several watch entries gets the union of the sinks of those that want
  * the post's categories (a post with none: those with `uncategorized: true`); each sink at most
  * once. Nothing here defers: quiet hours are applied by the outbox (outbox.c, with the helpers
- * below) and digests by the email sink, which answers "try later" until its window ends; either
+ * below) and digests by the email sink, which answers SINK_HELD until its window ends; either
  * way the notification waits in the durable outbox.
  */
 #pragma once

@@ -1,8 +1,17 @@
 /* sink.h — where notifications go: one ops table per sink type, a registry by type name.
  *
- * send() is asynchronous on the event loop: it returns at once and calls done exactly once,
- * later or (for sinks with nothing to wait for) before returning. A slow or failing sink never
- * blocks another. Adding a sink type is one file under src/sinks/ and one line in sink.c.
+ * send() is asynchronous on the event loop: it returns 0 at once and calls done exactly once,
+ * later or (for sinks with nothing to wait for) before returning; or it returns a negative errno
+ * and never calls done. A slow or failing sink never blocks another.
+ *
+ * Adding a sink type is more than one file and one line today, because config.c, not the sink,
+ * owns every sink's settings. It takes the file under src/sinks/ (CMakeLists.txt globs it), its
+ * extern below, its lines in sink_registry and sink_type_names (sink.c); in config.c a SINK_*
+ * value, its name in config.c's own sink_type_names, the type lists in the "type" key's
+ * description and in the unknown-type error, a row in sink_settings for each key of its own,
+ * whose valid_for names the types that implement the key (the loader refuses it on others), and
+ * any check across keys in parse_sink(); its fields in struct sink_conf (config.h); its section
+ * in README.md and govwatch.yaml(5).
  */
 #pragma once
 
@@ -12,9 +21,15 @@
 #include "http.h"
 #include "notification.h"
 
+/* HELD is not a kind of TRY_LATER: a hold is the sink doing its job (OpenSMTPD tells its queue
+ * "delivery hold" by its own message, not as a temporary failure with a long delay), so only a
+ * TRY_LATER counts an attempt, towards the sink's alert and towards `expire`. */
 enum sink_result {
         SINK_ACCEPTED,  /* delivered: the outbox row is done */
-        SINK_TRY_LATER, /* transient: retry (after retry_after_usec when non-zero) */
+        SINK_HELD,      /* taken into the sink's own hold (a digest): hand it over again at
+                         * retry_after_usec (> 0), exactly then; not a failure */
+        SINK_TRY_LATER, /* transient failure: retry with backoff, no sooner than
+                         * retry_after_usec when non-zero; a dead letter past `expire` */
         SINK_REJECTED,  /* permanent: move to dead letters */
 };
 const char *sink_result_name(enum sink_result r);
@@ -59,7 +74,8 @@ extern const struct sink_ops sink_exec_ops;    /* sinks/exec.c */
 extern const struct sink_ops sink_webhook_ops; /* sinks/webhook.c */
 
 const struct sink_ops *sink_ops_find(const char *type);
-/* The list of known sink type names, NULL-terminated (used by the config validator). */
+/* The registry's type names, NULL-terminated: what the render fuzzer goes through. config.c
+ * has a list of its own, indexed by its SINK_* values for the valid_for masks. */
 extern const char *const sink_type_names[];
 
 int sink_create(const struct sink_conf *conf, const struct sink_context *ctx, struct sink **ret);

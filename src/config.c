@@ -696,6 +696,25 @@ static const char *const sink_type_names[] = {
 #define FOR_ALL   (~0u)
 #define FOR_EMAIL FOR(SINK_EMAIL)
 
+/* The sink types named by a FOR() mask, "email, webhook"; "" for every type. */
+static const char *key_sink_types(unsigned mask, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        buf[0] = '\0';
+        if (mask == FOR_ALL)
+                return buf;
+        for (size_t t = 0; t < _SINK_TYPE_MAX; t++)
+                if (mask & FOR(t)) {
+                        int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
+                                         sink_type_names[t]);
+                        if (n < 0 || (size_t)n >= size - len)
+                                break;
+                        len += (size_t)n;
+                }
+        return buf;
+}
+
 struct setting {
         const char *key;
         enum setting_type type;
@@ -1102,8 +1121,11 @@ static void parse_table(struct loader *l, const struct setting *table, size_t n_
                         if (streq(table[j].key, k->scalar))
                                 s = &table[j];
                 if (s && type_bit && s->valid_for && !(s->valid_for & type_bit)) {
-                        error_at(l, k->mark, "key '%s' is not valid for sink type '%s'", s->key,
-                                 strempty(type_name));
+                        char types[64];
+                        error_at(l, k->mark,
+                                 "key '%s' is not valid for sink type '%s' (only for %s)", s->key,
+                                 strempty(type_name),
+                                 key_sink_types(s->valid_for, types, sizeof(types)));
                         continue;
                 }
                 if (s)
@@ -1769,8 +1791,10 @@ static const struct setting sink_settings[] = {
          .parse = parse_quiet_hours},
         {S("quiet_emergency", SETTING_BOOL, SINK_OFF(quiet_emergency), "false",
            "emergencies wait out quiet hours too")},
+        /* only where the sink implements the hold (answers SINK_HELD): sinks/email.c */
         {S("digest", SETTING_DURATION, SINK_OFF(digest_usec), "0",
-           "batch notifications into one per interval (0: send each)")},
+           "batch notifications into one mail per interval (0: send each)"),
+         .valid_for = FOR_EMAIL},
         {S("concurrency", SETTING_UINT, SINK_OFF(concurrency), "4", "sends in flight at once"),
          .min = 1, .max = 64},
         {S("timeout", SETTING_DURATION, SINK_OFF(timeout_usec), "30s", "give up on one send after"),
@@ -2722,25 +2746,6 @@ static const char *key_type_name(const struct setting *s)
                 break;
         }
         return NULL;
-}
-
-/* The sink types named by a FOR() mask, "email, webhook"; "" for every type. */
-static const char *key_sink_types(unsigned mask, char *buf, size_t size)
-{
-        size_t len = 0;
-
-        buf[0] = '\0';
-        if (mask == FOR_ALL)
-                return buf;
-        for (size_t t = 0; t < _SINK_TYPE_MAX; t++)
-                if (mask & FOR(t)) {
-                        int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
-                                         sink_type_names[t]);
-                        if (n < 0 || (size_t)n >= size - len)
-                                break;
-                        len += (size_t)n;
-                }
-        return buf;
 }
 
 /* The tables behind the keys whose parser is their own (a mapping of names, a list). */

@@ -1,8 +1,11 @@
 /* outbox.c — delivery of queued notifications: from the store's outbox to the sinks.
  *
- * A row leaves the outbox only when its sink accepted it; "try later" reschedules it with
- * exponential backoff and jitter, "rejected" or a notification older than `expire` moves it to
- * the dead letters that `status` shows. Delivered rows stay as history for `history`, then are
+ * A row leaves the outbox only when its sink accepted it; "held" (the sink's own hold, a digest)
+ * puts it back until the time the sink named, as no failure; "try later" is a failure, whatever
+ * the sink's settings: it counts an attempt and towards the sink's alert, and reschedules the row
+ * with exponential backoff and jitter; "rejected" or a failure of a notification older than
+ * `expire` moves it to the dead letters that `status` shows. What an answer does is decided by
+ * outbox_decide(), from data alone. Delivered rows stay as history for `history`, then are
  * pruned. Owns the sends in flight: at most `concurrency` per sink, refilled as each comes back,
  * each row tried at most once a pass. The rows themselves live in the store; a crash between a
  * sink accepting and the store recording it sends that one again (at least once, never lost).
@@ -182,15 +185,53 @@ static void schedule_refill(struct outbox *o)
                 o->refill = NULL;
 }
 
-static int64_t retry_at(struct outbox *o, const struct outbox_entry *e, uint64_t retry_after_usec,
-                        int64_t now)
+/* now plus delay, in the store's whole seconds: rounded up, so a retry never comes early */
+static int64_t after(int64_t now, uint64_t delay_usec)
 {
-        uint64_t delay = outbox_backoff_usec(e->attempts, random_u64());
-        if (retry_after_usec > delay)
-                delay = retry_after_usec;
-        delay = (uint64_t)((double)delay * o->backoff_scale);
-        /* whole seconds in the store: round up, so a retry never comes before its time */
-        return now + (int64_t)((delay + USEC_PER_SEC - 1) / USEC_PER_SEC);
+        return now + (int64_t)((delay_usec + USEC_PER_SEC - 1) / USEC_PER_SEC);
+}
+
+struct outbox_decision outbox_decide(enum sink_result result, uint64_t retry_after_usec,
+                                     unsigned attempts, int64_t created,
+                                     const struct outbox_clock *clock)
+{
+        int64_t now = clock->now;
+
+        switch (result) {
+        case SINK_ACCEPTED:
+                return (struct outbox_decision){.action = OUTBOX_DELIVERED,
+                                                .alert = !clock->shutdown};
+        case SINK_HELD:
+                /* the sink's own hold: no attempt counted, no jitter that could split one digest
+                 * into two, no scaling, no alert, no expiry (the sink bounds its hold); a sink
+                 * that names no time gets the shortest backoff rather than a busy loop */
+                return (struct outbox_decision){
+                        .action = OUTBOX_DEFER,
+                        .next_attempt = after(now, retry_after_usec > 0 ? retry_after_usec
+                                                                        : BACKOFF_MIN_USEC),
+                };
+        case SINK_TRY_LATER:
+                if (clock->shutdown)
+                        /* not the sink's fault: we stopped it; due again at the next start */
+                        return (struct outbox_decision){.action = OUTBOX_DEFER,
+                                                        .next_attempt = now};
+                if (clock->expire_usec > 0 &&
+                    now - created >= (int64_t)(clock->expire_usec / USEC_PER_SEC))
+                        return (struct outbox_decision){.action = OUTBOX_DEAD, .alert = true};
+                uint64_t delay = outbox_backoff_usec(attempts, clock->random);
+                if (retry_after_usec > delay)
+                        delay = retry_after_usec;
+                delay = (uint64_t)((double)delay * clock->backoff_scale);
+                return (struct outbox_decision){
+                        .action = OUTBOX_RETRY,
+                        .next_attempt = after(now, delay),
+                        .alert = true,
+                };
+        case SINK_REJECTED:
+                return (struct outbox_decision){.action = OUTBOX_DEAD, .alert = !clock->shutdown};
+        }
+        /* an answer this outbox does not know: a failure, never a silent hold */
+        return outbox_decide(SINK_TRY_LATER, retry_after_usec, attempts, created, clock);
 }
 
 static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_after_usec,
@@ -200,62 +241,56 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
         struct outbox *o = d->outbox;
         struct govwatch *gw = o->gw;
         struct outbox_entry *e = &d->entry;
-        int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
-        bool held = false;
+        struct outbox_clock clock = {
+                .now = (int64_t)(now_realtime_usec() / USEC_PER_SEC),
+                .expire_usec = gw->conf->outbox_expire_usec,
+                .backoff_scale = o->backoff_scale,
+                .random = random_u64(),
+                .shutdown = o->shutdown,
+        };
+        struct outbox_decision dec = outbox_decide(result, retry_after_usec, e->attempts,
+                                                   e->notification->created, &clock);
+        int64_t now = clock.now;
         int r = 0;
 
-        switch (result) {
-        case SINK_ACCEPTED:
+        switch (dec.action) {
+        case OUTBOX_DELIVERED:
                 r = store_outbox_delivered(gw->store, e->notification->id, e->sink, now);
                 log_debug("Delivered %s to %s.", e->notification->url, e->sink);
                 break;
-        case SINK_TRY_LATER:
-                if (o->shutdown) {
-                        /* not the sink's fault: we stopped it; due again at the next start */
-                        r = store_outbox_defer(gw->store, e->notification->id, e->sink, now,
-                                               "interrupted by shutdown");
-                        break;
-                }
-                if (s->conf->digest_usec > 0 && retry_after_usec > 0) {
-                        /* held for the sink's digest: not a failure, so no attempt counted, no
-                         * jitter that could split one digest into two, no sink alert */
-                        held = true;
-                        log_info("Sink %s holds %s for its digest (%" PRIu64 " s).", e->sink,
-                                 e->notification->url, retry_after_usec / USEC_PER_SEC);
-                        r = store_outbox_defer(
-                                gw->store, e->notification->id, e->sink,
-                                now + (int64_t)((retry_after_usec + USEC_PER_SEC - 1) /
-                                                USEC_PER_SEC),
-                                "waiting for the digest");
-                        break;
-                }
-                if (gw->conf->outbox_expire_usec > 0 &&
-                    now - e->notification->created >=
-                            (int64_t)(gw->conf->outbox_expire_usec / USEC_PER_SEC)) {
+        case OUTBOX_DEFER:
+                if (result == SINK_HELD)
+                        log_info("Sink %s holds %s for %" PRId64 " s: %s", e->sink,
+                                 e->notification->url, dec.next_attempt - now, strempty(detail));
+                r = store_outbox_defer(gw->store, e->notification->id, e->sink, dec.next_attempt,
+                                       result != SINK_HELD ? "interrupted by shutdown"
+                                       : detail            ? detail
+                                                           : "held by the sink");
+                break;
+        case OUTBOX_RETRY:
+                log_info("Sink %s will retry %s in %" PRId64 " s: %s", e->sink,
+                         e->notification->url, dec.next_attempt - now, strempty(detail));
+                r = store_outbox_retry(gw->store, e->notification->id, e->sink, dec.next_attempt,
+                                       detail);
+                break;
+        case OUTBOX_DEAD:
+                if (result == SINK_REJECTED)
+                        log_warning("Sink %s rejected %s for good (%s): moved to dead letters.",
+                                    e->sink, e->notification->url, strempty(detail));
+                else
                         log_warning("Giving up on %s for sink %s after %u %s (%s): moved to "
                                     "dead letters.",
                                     e->notification->url, e->sink, e->attempts + 1,
                                     plural(e->attempts + 1, "attempt", "attempts"),
                                     strempty(detail));
-                        r = store_outbox_dead(gw->store, e->notification->id, e->sink, detail);
-                        break;
-                }
-                int64_t at = retry_at(o, e, retry_after_usec, now);
-                log_info("Sink %s will retry %s in %" PRId64 " s: %s", e->sink,
-                         e->notification->url, at - now, strempty(detail));
-                r = store_outbox_retry(gw->store, e->notification->id, e->sink, at, detail);
-                break;
-        case SINK_REJECTED:
-                log_warning("Sink %s rejected %s for good (%s): moved to dead letters.", e->sink,
-                            e->notification->url, strempty(detail));
                 r = store_outbox_dead(gw->store, e->notification->id, e->sink, detail);
                 break;
         }
         if (r < 0)
                 log_error_errno(r, "Failed to record delivery of %s to %s: %s",
                                 e->notification->url, e->sink, store_errmsg(gw->store));
-        if (!o->shutdown && !held)
-                (void)alerts_sink_result(gw, e->sink, result == SINK_ACCEPTED, detail);
+        if (dec.alert)
+                (void)alerts_sink_result(gw, e->sink, dec.action == OUTBOX_DELIVERED, detail);
 
         struct tried *t = tried_find(o, e->notification->id, e->sink);
         if (t)

@@ -15,6 +15,8 @@ const char *sink_result_name(enum sink_result r)
         switch (r) {
         case SINK_ACCEPTED:
                 return "accepted";
+        case SINK_HELD:
+                return "held";
         case SINK_TRY_LATER:
                 return "try later";
         case SINK_REJECTED:

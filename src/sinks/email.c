@@ -2,19 +2,20 @@
  *
  * Owns the SMTP transfers in flight and, with `digest:`, the notifications being gathered into
  * one message. The message bytes come from mail.c; this file decides what goes in them and
- * maps SMTP outcomes to accepted / try later / rejected. Never logs the password (read from
- * password_file at each send, wiped after use), never lets VK text into the header structure
- * (mail_header_text flattens it, mail_build refuses CR/LF), and never uploads without
- * CURLOPT_MAIL_RCPT + CURLOPT_UPLOAD (libcurl would VRFY and "succeed", FACTS.md).
+ * maps SMTP outcomes to accepted / try later / rejected (a digest's wait is "held"). Never logs
+ * the password (read from password_file at each send, wiped after use), never lets VK text into
+ * the header structure (mail_header_text flattens it, mail_build refuses CR/LF), and never
+ * uploads without CURLOPT_MAIL_RCPT + CURLOPT_UPLOAD (libcurl would VRFY and "succeed",
+ * FACTS.md).
  *
  * Digest contract (digest_usec > 0): windows are aligned to multiples of the interval in the
  * process's local time (1h: on the hour, 1d: at midnight). A notification queued (created)
- * inside a window is answered "try later" with retry_after = the window's end, so it waits in
- * the durable outbox, not in this process; once its window has ended, every notification the
- * outbox hands over in the same event-loop iteration is coalesced into one message, grouped by
- * topic and category, and each send completes with that message's outcome. This keeps nothing
- * pending in memory for an hour: `once` exits, a reload is not held up, a crash loses nothing.
- * Test and alert notifications skip the digest.
+ * inside a window is answered "held" (SINK_HELD, no failure) with retry_after = the window's
+ * end, so it waits in the durable outbox, not in this process; once its window has ended, every
+ * notification the outbox hands over in the same event-loop iteration is coalesced into one
+ * message, grouped by topic and category, and each send completes with that message's outcome. This
+ * keeps nothing pending in memory for an hour: `once` exits, a reload is not held up, a crash loses
+ * nothing. Test and alert notifications skip the digest.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -568,7 +569,7 @@ static int email_send(struct sink *s, const struct notification *n, sink_done_fn
                         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
                 snprintf(detail, sizeof(detail), "held for the digest until %s", when);
                 /* a second late rather than early: the outbox counts whole seconds */
-                done(s, SINK_TRY_LATER, (uint64_t)(end - now + 1) * USEC_PER_SEC, detail, userdata);
+                done(s, SINK_HELD, (uint64_t)(end - now + 1) * USEC_PER_SEC, detail, userdata);
                 return 0;
         }
         return digest_add(e, n, done, userdata);

@@ -304,6 +304,15 @@ class PostFlowTest(EmailTestBase):
             p = self.once(config)
             self.assertEqual(srv.received, [], "a digest must wait for its window:\n" + p.stderr)
             self.assertIn("digest", p.stderr)
+            # held, not failed: no attempt counted, so neither an alert nor `expire` can come
+            db = sqlite3.connect(os.path.join(self.dir, "state", "govwatch.db"))
+            rows = db.execute("SELECT o.attempts, o.last_error FROM outbox o JOIN notifications n "
+                              "ON n.id = o.notification_id WHERE n.kind = 'post'").fetchall()
+            db.close()
+            self.assertEqual(len(rows), 3, rows)
+            for attempts, reason in rows:
+                self.assertEqual(attempts, 0, rows)
+                self.assertIn("held for the digest", reason)
             # let the window end, then make the outbox retry now instead of in ~30 s
             time.sleep(2.2)
             db = sqlite3.connect(os.path.join(self.dir, "state", "govwatch.db"))

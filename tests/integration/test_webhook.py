@@ -2,17 +2,21 @@
 
 What a user would notice if this fails: their endpoint gets no JSON or the wrong one, a busy
 endpoint is hammered instead of left alone for its Retry-After, a notification dropped for good
-on a 503, or retried forever on a 404; a webhook posted to an impostor's certificate.
+on a 503, or retried forever on a 404; an endpoint that answers 429 for ever keeping its
+notifications pending for ever, with no dead letter and no alert; a webhook posted to an
+impostor's certificate.
 """
 import email.utils
 import json
 import os
 import re
+import signal
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import crash_harness  # noqa: E402
 import gwtest  # noqa: E402
 from smtp_server import free_port, make_certificates  # noqa: E402
 from webhook_server import WebhookServer  # noqa: E402
@@ -179,6 +183,111 @@ class PostFlowTest(WebhookTestBase):
         self.assertEqual(body["text"], text)
         self.assertEqual(body["topic"], TOPIC)
         self.assertIsInstance(body["categories"], list)
+
+
+def wait_for(cond, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class DeadLetterTest(WebhookTestBase):
+    """An endpoint that answers 429 with a Retry-After for ever is failing, not holding the
+    notification for later: every answer counts an attempt and towards the sink's alert, and
+    past `expire` the notification is a dead letter (only a sink's own hold, a digest, is not a
+    failure: tests/unit/test-outbox.c). The daemon runs with its retry delays scaled down
+    (GOVWATCH_TEST_BACKOFF_SCALE)."""
+
+    def run_until_dead(self):
+        emu = gwtest.Emulator(self.dir)
+        state = os.path.join(self.dir, "state")
+        alerts = os.path.join(self.dir, "alerts.jsonl")
+        daemon = None
+        try:
+            # Retry-After 60 s is 1.2 s at the test's scale: a few tries before `expire`
+            with WebhookServer([(429, {"Retry-After": "60"}, b"slow down")]) as srv:
+                body = ("expire: 6s\nalert_after: {sink: 2}\nalerts: [admin]\nsinks:\n"
+                        "  web: {type: webhook, url: \"%s\"}\n" % srv.url() +
+                        crash_harness.hook_sink(self.dir, alerts, name="admin") + WATCH)
+                config = gwtest.write_config(self.dir, emu, body, fast_polling=True)
+                stderr_path = crash_harness.log_path(self.dir, "govwatchd-429.log")
+                daemon = crash_harness.start_daemon(config, stderr_path)
+
+                def seen():
+                    rows = os.path.exists(os.path.join(state, "govwatch.db")) and \
+                        crash_harness.db_query(state, "SELECT first_seen FROM communities "
+                                                      "WHERE owner_id = -100001")
+                    return bool(rows and rows[0][0] > 0)
+                wait_for(seen, 30, "first sight of the wall")
+                url = "https://vk.com/wall-100001_%d" % emu.add_post(-100001, "Приём граждан")
+                try:
+                    wait_for(lambda: crash_harness.db_query(
+                        state, "SELECT count(*) FROM outbox WHERE sink = 'web' AND "
+                               "state = 'dead'")[0][0] == 1, 40, "a dead letter")
+                    wait_for(lambda: [a for a in crash_harness.read_jsonl(alerts)
+                                      if a.get("kind") == "alert"], 20, "the sink's alert")
+                except AssertionError as e:
+                    rows = crash_harness.db_query(state, "SELECT sink, state, attempts, "
+                                                         "last_error FROM outbox")
+                    raise AssertionError("%s; outbox: %s\n%s" %
+                                         (e, rows, gwtest.read_text(stderr_path))) from None
+                requests = len(srv.received())
+                rows = crash_harness.db_query(
+                    state, "SELECT o.attempts, o.last_error FROM outbox o JOIN notifications n "
+                           "ON n.id = o.notification_id WHERE n.url = ? AND o.sink = 'web'",
+                    (url,))
+                daemon.send_signal(signal.SIGTERM)
+                self.assertEqual(daemon.wait(30), 0)
+        finally:
+            if daemon and daemon.poll() is None:
+                daemon.kill()
+                daemon.wait()
+            emu.stop()
+        log = gwtest.read_text(stderr_path)
+        self.assertIsNone(gwtest.sanitizer_report(log), log)
+        return requests, rows, crash_harness.read_jsonl(alerts), log
+
+    def assertDeadWithAlert(self, requests, rows, alerts, log):
+        self.assertEqual(len(rows), 1, rows)
+        attempts, last_error = rows[0]
+        self.assertGreaterEqual(attempts, 2, "every 429 counts as an attempt")
+        self.assertGreaterEqual(requests, attempts)
+        self.assertIn("HTTP 429", last_error)
+        self.assertIn("dead letters", log)
+        raised = [a for a in alerts if a.get("kind") == "alert"]
+        self.assertEqual(len(raised), 1, alerts)
+        self.assertIn("«web»", raised[0]["text"])
+        self.assertIn("HTTP 429", raised[0]["text"])
+
+    def test_429_for_ever_becomes_dead_letter_with_alert(self):
+        self.assertDeadWithAlert(*self.run_until_dead())
+
+
+class DigestRefusedTest(WebhookTestBase):
+    """Only the email sink gathers a digest: on a webhook, `digest:` is refused where it is
+    written, rather than accepted and ignored (or, as it was, turning every 429 into a hold that
+    never expires)."""
+
+    def test_check_config_refuses_digest(self):
+        path = self.write_config("http://127.0.0.1:9/hook")
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace("    timeout: 20s\n", "    timeout: 20s\n    digest: 1h\n", 1))
+        line = text[:text.index("    timeout: 20s\n")].count("\n") + 2
+        p = gwtest.govwatchd("check-config", config=path)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("%s:%d:5: key 'digest' is not valid for sink type 'webhook' "
+                      "(only for email)" % (path, line), p.stderr)
+        # the same file without it is fine: the refusal is about digest, nothing else
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        p = gwtest.govwatchd("check-config", config=path)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
 if __name__ == "__main__":
