@@ -10,7 +10,6 @@ import email.utils
 import json
 import os
 import re
-import signal
 import sys
 import time
 import unittest
@@ -185,16 +184,6 @@ class PostFlowTest(WebhookTestBase):
         self.assertIsInstance(body["categories"], list)
 
 
-def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
-
-
 class DeadLetterTest(WebhookTestBase):
     """An endpoint that answers 429 with a Retry-After for ever is failing, not holding the
     notification for later: every answer counts an attempt and towards the sink's alert, and
@@ -215,21 +204,21 @@ class DeadLetterTest(WebhookTestBase):
                         crash_harness.hook_sink(self.dir, alerts, name="admin") + WATCH)
                 config = gwtest.write_config(self.dir, emu, body, fast_polling=True)
                 stderr_path = crash_harness.log_path(self.dir, "govwatchd-429.log")
-                daemon = crash_harness.start_daemon(config, stderr_path)
+                daemon = crash_harness.start_daemon(self.dir, config, stderr_path)
 
                 def seen():
                     rows = os.path.exists(os.path.join(state, "govwatch.db")) and \
                         crash_harness.db_query(state, "SELECT first_seen FROM communities "
                                                       "WHERE owner_id = -100001")
                     return bool(rows and rows[0][0] > 0)
-                wait_for(seen, 30, "first sight of the wall")
+                daemon.wait_for(seen, 30, "first sight of the wall")
                 url = "https://vk.com/wall-100001_%d" % emu.add_post(-100001, "Приём граждан")
                 try:
-                    wait_for(lambda: crash_harness.db_query(
+                    daemon.wait_for(lambda: crash_harness.db_query(
                         state, "SELECT count(*) FROM outbox WHERE sink = 'web' AND "
                                "state = 'dead'")[0][0] == 1, 40, "a dead letter")
-                    wait_for(lambda: [a for a in crash_harness.read_jsonl(alerts)
-                                      if a.get("kind") == "alert"], 20, "the sink's alert")
+                    daemon.wait_for(lambda: [a for a in crash_harness.read_jsonl(alerts)
+                                             if a.get("kind") == "alert"], 20, "the sink's alert")
                 except AssertionError as e:
                     rows = crash_harness.db_query(state, "SELECT sink, state, attempts, "
                                                          "last_error FROM outbox")
@@ -240,12 +229,10 @@ class DeadLetterTest(WebhookTestBase):
                     state, "SELECT o.attempts, o.last_error FROM outbox o JOIN notifications n "
                            "ON n.id = o.notification_id WHERE n.url = ? AND o.sink = 'web'",
                     (url,))
-                daemon.send_signal(signal.SIGTERM)
-                self.assertEqual(daemon.wait(30), 0)
+                self.assertEqual(daemon.stop(30), 0)
         finally:
-            if daemon and daemon.poll() is None:
+            if daemon:
                 daemon.kill()
-                daemon.wait()
             emu.stop()
         log = gwtest.read_text(stderr_path)
         self.assertIsNone(gwtest.sanitizer_report(log), log)
