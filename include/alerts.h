@@ -57,7 +57,7 @@ int alerts_community_result(struct govwatch *gw, int64_t owner_id, const char *n
 int alerts_token_result(struct govwatch *gw, bool ok, int code, const char *msg);
 int alerts_sink_result(struct govwatch *gw, const char *sink, bool ok, const char *detail);
 
-/* Feeds every wall the sweep that started at sweep_started (unix time) polled, from what the
- * sweep recorded in the store (last_poll, error_code). Lets daemon.c drive the community
- * counters without hooks inside sweep.c. */
-void alerts_after_sweep(struct govwatch *gw, int64_t sweep_started);
+/* Feeds the community counters with what a sweep found of each wall it polled (a wall it did
+ * not get to is no evidence either way). Lets daemon.c drive them without hooks inside sweep.c. */
+struct sweep_outcome;
+void alerts_after_sweep(struct govwatch *gw, const struct sweep_outcome *o);

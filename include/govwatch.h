@@ -1,7 +1,7 @@
 /* govwatch.h — the running daemon's parts, wired together: one of these per process.
  *
- * main.c builds it from a config snapshot; sweep.c polls and queues, outbox.c delivers,
- * daemon.c drives them on the event loop.
+ * main.c builds it from a config snapshot; govwatch.c owns the watch list's targets and the
+ * scheduler; sweep.c polls and queues, outbox.c delivers, daemon.c drives them on the event loop.
  */
 #pragma once
 
@@ -16,22 +16,7 @@
 #include "sink.h"
 #include "source.h"
 #include "store.h"
-
-/* A watched wall after resolution, with the watch entries that name it. */
-struct target {
-        struct route_target route;
-        char *name; /* community title or screen name, for humans */
-        char *screen_name;
-        unsigned backfill; /* max over its watch entries */
-        unsigned priority; /* max over its watch entries, 1..SCHEDULER_PRIORITY_MAX */
-        /* per sweep */
-        uint64_t poll_usec;      /* realtime when its first page was sent, for scheduler_observe */
-        struct post **collected; /* posts gathered over the pages of this sweep */
-        size_t n_collected;
-        size_t allocated;
-        unsigned pages;
-        bool done;
-};
+#include "watchlist.h"
 
 struct sweep;
 struct outbox;
@@ -45,14 +30,19 @@ struct govwatch {
         struct source *source;
         struct sink **sinks; /* parallel to conf->sinks; NULL until created */
         struct sink_context sink_ctx;
-        struct target *targets;
+        struct target *targets; /* the watch list's walls (govwatch_resolve); a sweep or a
+                                 * reload never changes them while the other runs */
         size_t n_targets;
         bool targets_resolved;
         uint64_t resolve_attempted_usec; /* realtime; an incomplete resolution is retried after
                                           * poll_interval, not every sweep */
-        struct scheduler *scheduler;     /* which wall when, and the daily wall.get budget */
-        bool scheduler_has_targets;      /* holds the watch list (else only the budget window) */
-        bool dry_run;                    /* once --dry-run: record nothing, print JSON */
+        struct resolver *resolver;       /* while the watch list is resolved */
+        void (*resolve_done)(struct govwatch *gw, int result, void *userdata);
+        void *resolve_userdata;
+        unsigned resolve_errors;     /* names the last resolution found gone or unknown */
+        struct scheduler *scheduler; /* which wall when, and the daily wall.get budget */
+        bool scheduler_has_targets;  /* holds the watch list (else only the budget window) */
+        bool dry_run;                /* once --dry-run: record nothing, print JSON */
         FILE *dry_run_out;
         bool preview_all;        /* once --dry-run --all: every current post as if new */
         bool ignore_quiet_hours; /* once: deliver now, whatever the hour */
@@ -66,29 +56,6 @@ struct govwatch {
         unsigned last_sweep_new;
         unsigned last_sweep_errors;
 };
-
-/* sweep.c */
-#define SWEEP_MAX_DUE 300 /* walls one scheduled sweep polls at most (12 execute batches) */
-typedef void (*sweep_done_fn)(struct govwatch *gw, int result, void *userdata);
-/* Polls owner_ids (n_ids of them), or every watched wall when owner_ids is NULL (`once`). When the
- * watch list must be resolved first (the first sweep after start or reload), a non-NULL list is
- * replaced by what the scheduler finds due once the walls are known. Walls that the daily budget
- * has no room for are skipped with a warning. */
-int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, sweep_done_fn done,
-                void *userdata);
-bool sweep_running(const struct govwatch *gw);
-void sweep_abort(struct govwatch *gw);
-void targets_free(struct govwatch *gw);
-
-/* outbox.c */
-typedef void (*outbox_done_fn)(struct govwatch *gw, void *userdata);
-int outbox_new(struct govwatch *gw, struct outbox **ret);
-struct outbox *outbox_free(struct outbox *o);
-/* Sends every due row; done (may be NULL) runs when all sends of this pass completed. */
-int outbox_deliver(struct govwatch *gw, outbox_done_fn done, void *userdata);
-unsigned outbox_in_flight(const struct govwatch *gw);
-/* Backoff for the n-th failed attempt: 30 s doubling up to 1 h, with ±20% jitter. */
-uint64_t outbox_backoff_usec(unsigned attempts, uint64_t random);
 
 /* govwatch.c */
 
@@ -129,9 +96,20 @@ int govwatch_scheduler_new(const struct config *conf, struct scheduler **ret);
 /* Restores what the store kept into s (which should hold the watch list already): 0 also when
  * nothing was saved; a malformed row is warned about and ignored. */
 int govwatch_scheduler_load(struct scheduler *s, struct store *store);
-/* The watch list was (re)resolved: a scheduler watching exactly gw->targets, keeping what the
- * previous one and the store learned; warns when the budget cannot cover it. */
-int govwatch_scheduler_rebuild(struct govwatch *gw);
+/* Resolves the watch list (watchlist.c) into gw->targets, and rebuilds the scheduler for them,
+ * keeping what the previous one and the store learned (it warns when the budget cannot cover
+ * them). done runs when it is over, with a negative errno when it failed; returns 1 when it was
+ * over at once (done is then not called), 0 when done will be, or a negative errno. */
+typedef void (*govwatch_done_fn)(struct govwatch *gw, int result, void *userdata);
+int govwatch_resolve(struct govwatch *gw, govwatch_done_fn done, void *userdata);
+/* A resolution is due: the watch list was never resolved, or a transient error left it
+ * incomplete poll_interval ago. */
+bool govwatch_resolve_due(const struct govwatch *gw, uint64_t now);
+bool govwatch_resolving(const struct govwatch *gw);
+/* Drops a resolution in progress without calling done: for shutdown, after source_free(). */
+void govwatch_resolve_abort(struct govwatch *gw);
+/* Forgets the targets: the next sweep resolves the (new) watch list first. */
+void govwatch_targets_free(struct govwatch *gw);
 /* Keeps the scheduler and the VK request window in the store: after a sweep, at reload and exit.
  * Nothing in a dry run. */
 void govwatch_save_state(struct govwatch *gw);

@@ -12,6 +12,16 @@
 #include "sink.h"
 
 struct govwatch;
+struct outbox;
+
+typedef void (*outbox_done_fn)(struct govwatch *gw, void *userdata);
+int outbox_new(struct govwatch *gw, struct outbox **ret);
+struct outbox *outbox_free(struct outbox *o);
+/* Sends every due row; done (may be NULL) runs when all sends of this pass completed. */
+int outbox_deliver(struct govwatch *gw, outbox_done_fn done, void *userdata);
+unsigned outbox_in_flight(const struct govwatch *gw);
+/* Backoff for the n-th failed attempt: 30 s doubling up to 1 h, with ±20% jitter. */
+uint64_t outbox_backoff_usec(unsigned attempts, uint64_t random);
 
 enum outbox_action {
         OUTBOX_DELIVERED, /* done; kept as history */

@@ -1,4 +1,5 @@
-/* watchlist.h — names to walls: the one resolver of watch-list entries and `resolve` arguments.
+/* watchlist.h — names to walls: the one resolver of watch-list entries and `resolve` arguments,
+ * and the targets (the walls to poll) a resolved watch list makes.
  *
  * A community reference (config.h) names a wall by id, by screen name or by address. The
  * resolver turns a set of them into owner ids with their names, asking VK as little as it can:
@@ -8,7 +9,8 @@
  * without a name (VK_USERS_GET_MAX a call). What VK answers goes into the cache, but for a wall
  * that is gone: a reload or a restart asks again. Every call goes through the source's limiter.
  *
- * The resolver logs nothing: the sweep and the `resolve` verb each tell the outcome their way.
+ * The resolver logs nothing: the daemon (watchlist_targets) and the `resolve` verb each tell the
+ * outcome their way.
  */
 #pragma once
 
@@ -17,6 +19,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "route.h"
 
 struct source;
 struct store;
@@ -79,3 +82,31 @@ const struct resolved_name *resolver_names(const struct resolver *r, size_t *ret
 bool resolver_token_refused(const struct resolver *r, int *ret_code, const char **ret_msg);
 /* A negative errno when the resolver itself failed (out of memory). */
 int resolver_result(const struct resolver *r);
+
+/* ---- the watch list's targets ------------------------------------------------------------ */
+
+/* A watched wall after resolution, with the watch entries that name it. */
+struct target {
+        struct route_target route;
+        char *name; /* community title or screen name, for humans */
+        char *screen_name;
+        unsigned backfill; /* max over its watch entries */
+        unsigned priority; /* max over its watch entries, 1..SCHEDULER_PRIORITY_MAX */
+};
+
+/* A resolver holding every community of conf's watch list, not started. write_cache: keep what
+ * VK answers in store (not in a dry run). */
+int watchlist_resolver(const struct config *conf, struct source *source, struct store *store,
+                       bool write_cache, struct resolver **ret);
+
+struct watchlist_outcome {
+        unsigned errors; /* names gone or unknown: not polled */
+        bool incomplete; /* some names wait for a later resolution (a transient error) */
+};
+
+/* The targets conf's watch list makes with what res found, one per wall, in the order of the
+ * watch list. Says at each entry's FILE:LINE:COL why a wall is not polled (gone, unknown), and
+ * once what waits for later. */
+int watchlist_targets(const struct config *conf, const struct resolver *res, struct target **ret,
+                      size_t *ret_n, struct watchlist_outcome *ret_outcome);
+void targets_free(struct target *targets, size_t n);

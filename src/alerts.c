@@ -12,6 +12,7 @@
 #include "alerts.h"
 #include "govwatch.h"
 #include "log.h"
+#include "sweep.h"
 #include "tz_cache.h"
 
 unsigned alert_threshold(const struct config *conf, enum alert_kind kind)
@@ -241,20 +242,15 @@ int alerts_sink_result(struct govwatch *gw, const char *sink, bool ok, const cha
         return record(gw, ALERT_SINK, 0, sink, ok, ok ? NULL : (detail ? detail : "ошибка"));
 }
 
-void alerts_after_sweep(struct govwatch *gw, int64_t sweep_started)
+void alerts_after_sweep(struct govwatch *gw, const struct sweep_outcome *o)
 {
         if (!gw->store || gw->dry_run)
                 return;
-        for (size_t i = 0; i < gw->n_targets; i++) {
-                const struct target *t = &gw->targets[i];
-                struct community_state st = {0};
-                if (store_community_get(gw->store, t->route.owner_id, &st) < 0)
-                        continue;
-                /* walls the sweep did not get to (batch retries exhausted) are no evidence */
-                if (st.last_poll >= sweep_started)
-                        (void)alerts_community_result(
-                                gw, t->route.owner_id, st.name ? st.name : t->name,
-                                st.error_code == 0, st.error_code, st.error_msg);
-                community_state_done(&st);
+        for (size_t i = 0; i < o->n_walls; i++) {
+                const struct sweep_wall *w = &o->walls[i];
+                if (w->result != SWEEP_WALL_NOT_POLLED)
+                        (void)alerts_community_result(gw, w->owner_id, w->name,
+                                                      w->result == SWEEP_WALL_READ, w->error_code,
+                                                      w->error_msg);
         }
 }

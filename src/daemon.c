@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "outbox.h"
+#include "sweep.h"
 #include "tz_cache.h"
 
 #define OUTBOX_CHECK_USEC    (30 * USEC_PER_SEC) /* at least this often, even with nothing due */
@@ -44,36 +45,43 @@ struct daemon {
         sd_event_source *stop_timer;
         bool stopping;
         bool reload_pending;
-        int64_t sweep_started;
+        unsigned resolve_errors; /* of the resolution before the sweep in progress */
         uint64_t last_prune;
         bool idle_wake; /* the last wake-up found nothing due */
         int exit_code;
         int64_t due[SWEEP_MAX_DUE];
 };
 
-/* Feeds the alert counters with what a sweep found about the token and the walls. */
-static void sweep_alerts(struct govwatch *gw, int result, int64_t sweep_started)
+/* Feeds the alert counters with what a resolution and sweep (o; NULL when the resolution
+ * failed) found about the token and the walls. */
+static void sweep_alerts(struct govwatch *gw, const struct sweep_outcome *o)
 {
         if (gw->token_invalid) {
                 (void)alerts_token_result(gw, false, 5, "the token was refused");
                 return;
         }
-        if (result >= 0 || result == -EACCES) {
+        if (o && o->result >= 0) {
                 (void)alerts_token_result(gw, true, 0, NULL);
-                alerts_after_sweep(gw, sweep_started);
+                alerts_after_sweep(gw, o);
         }
 }
 
-static int64_t now_seconds(void)
+/* For shutdown: what is in flight is dropped, the source's requests first (they point into the
+ * sweep and the resolution). */
+static void abandon_work(struct govwatch *gw)
 {
-        return (int64_t)(now_realtime_usec() / USEC_PER_SEC);
+        if (!sweep_running(gw) && !govwatch_resolving(gw))
+                return;
+        gw->source = source_free(gw->source);
+        sweep_abort(gw);
+        govwatch_resolve_abort(gw);
 }
 
 /* ---- once ------------------------------------------------------------------------------- */
 
 struct once_state {
         int result;
-        int64_t sweep_started;
+        unsigned resolve_errors;
 };
 
 static void once_delivered(struct govwatch *gw, void *userdata)
@@ -81,29 +89,54 @@ static void once_delivered(struct govwatch *gw, void *userdata)
         sd_event_exit(gw->event, 0);
 }
 
-static void once_swept(struct govwatch *gw, int result, void *userdata)
+static void once_deliver(struct govwatch *gw)
 {
-        struct once_state *st = userdata;
-
-        st->result = result;
-        log_info("Sweep done: %u new, %u %s.", gw->last_sweep_new, gw->last_sweep_errors,
-                 plural(gw->last_sweep_errors, "error", "errors"));
-        sweep_alerts(gw, result, st->sweep_started);
         if (outbox_deliver(gw, once_delivered, NULL) < 0)
                 sd_event_exit(gw->event, 0);
 }
 
+static void once_swept(struct govwatch *gw, const struct sweep_outcome *o, void *userdata)
+{
+        struct once_state *st = userdata;
+        unsigned errors = o->errors + st->resolve_errors;
+
+        st->result = o->result;
+        log_info("Sweep done: %u new, %u %s.", o->new_posts, errors,
+                 plural(errors, "error", "errors"));
+        sweep_alerts(gw, o);
+        once_deliver(gw);
+}
+
+static void once_resolved(struct govwatch *gw, int result, void *userdata)
+{
+        struct once_state *st = userdata;
+
+        st->resolve_errors = gw->resolve_errors;
+        if (result >= 0)
+                result = sweep_start(gw, NULL, 0, 0, once_swept, st);
+        if (result >= 0)
+                return;
+        if (result != -EACCES)
+                log_error_errno(result, "Failed to resolve the watch list: %m");
+        st->result = result;
+        sweep_alerts(gw, NULL);
+        once_deliver(gw); /* what earlier runs queued goes all the same */
+}
+
 int daemon_once(struct govwatch *gw)
 {
-        struct once_state st = {.sweep_started = now_seconds()};
+        struct once_state st = {0};
         int r;
 
-        r = sweep_start(gw, NULL, 0, once_swept, &st);
+        r = govwatch_resolve(gw, once_resolved, &st);
         if (r < 0)
-                return log_error_errno(r, "Failed to start a sweep: %m");
+                return log_error_errno(r, "Failed to resolve the watch list: %m");
+        if (r > 0)
+                once_resolved(gw, 0, &st);
         r = sd_event_loop(gw->event);
         govwatch_save_state(gw);
         outbox_shutdown(gw);
+        abandon_work(gw);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         if (gw->token_invalid)
@@ -207,7 +240,7 @@ static void schedule_outbox(struct daemon *d)
 
 static bool idle(struct daemon *d)
 {
-        return !sweep_running(d->gw) && outbox_in_flight(d->gw) == 0;
+        return !sweep_running(d->gw) && !govwatch_resolving(d->gw) && outbox_in_flight(d->gw) == 0;
 }
 
 static void try_stop(struct daemon *d)
@@ -259,20 +292,10 @@ static void deliver(struct daemon *d)
         (void)outbox_deliver(d->gw, delivered, d);
 }
 
-static void swept(struct govwatch *gw, int result, void *userdata)
+/* After a sweep, or a resolution that failed: what comes next. */
+static void sweep_over(struct daemon *d)
 {
-        struct daemon *d = userdata;
-
-        if (result < 0 && result != -EACCES)
-                log_warning_errno(result, "Sweep failed: %m");
-        /* scheduled sweeps come every few seconds to minutes: only news is worth a line */
-        log_full_errno(gw->last_sweep_new || gw->last_sweep_errors ? LOG_INFO : LOG_DEBUG, 0,
-                       "Sweep done: %u of %zu %s polled, %u new, %u %s.", gw->last_sweep_polled,
-                       gw->n_targets, plural(gw->n_targets, "community", "communities"),
-                       gw->last_sweep_new, gw->last_sweep_errors,
-                       plural(gw->last_sweep_errors, "error", "errors"));
-        sweep_alerts(gw, result, d->sweep_started);
-        govwatch_save_state(gw);
+        govwatch_save_state(d->gw);
         schedule_next_sweep(d);
         deliver(d);
         maybe_reload(d);
@@ -280,36 +303,89 @@ static void swept(struct govwatch *gw, int result, void *userdata)
         try_stop(d);
 }
 
+static void swept(struct govwatch *gw, const struct sweep_outcome *o, void *userdata)
+{
+        struct daemon *d = userdata;
+        unsigned errors = o->errors + d->resolve_errors;
+
+        d->resolve_errors = 0;
+        if (o->result < 0 && o->result != -EACCES)
+                log_warning_errno(o->result, "Sweep failed: %m");
+        /* scheduled sweeps come every few seconds to minutes: only news is worth a line */
+        log_full_errno(o->new_posts || errors ? LOG_INFO : LOG_DEBUG, 0,
+                       "Sweep done: %u of %zu %s polled, %u new, %u %s.", o->polled, gw->n_targets,
+                       plural(gw->n_targets, "community", "communities"), o->new_posts, errors,
+                       plural(errors, "error", "errors"));
+        sweep_alerts(gw, o);
+        sweep_over(d);
+}
+
+/* Polls what the scheduler finds due; after a resolution, also the walls whose poll a stop
+ * interrupted, so then even with nothing due. */
+static void poll_due(struct daemon *d, unsigned flags)
+{
+        struct govwatch *gw = d->gw;
+        size_t n = 0;
+        int r;
+
+        if (gw->scheduler && gw->scheduler_has_targets) {
+                r = scheduler_due(gw->scheduler, now_realtime_usec(), d->due, ELEMENTSOF(d->due),
+                                  &n);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to ask the scheduler what is due: %m");
+        }
+        if (n == 0 && !(flags & SWEEP_TAKE_INTERRUPTED)) {
+                d->idle_wake = true;
+                schedule_next_sweep(d);
+                return;
+        }
+        d->idle_wake = false;
+        r = sweep_start(gw, d->due, n, flags, swept, d);
+        if (r < 0) {
+                log_error_errno(r, "Failed to start a sweep: %m");
+                schedule_sweep(d, gw->conf->poll_interval_usec);
+        }
+}
+
+static void resolved(struct govwatch *gw, int result, void *userdata)
+{
+        struct daemon *d = userdata;
+
+        if (result < 0) {
+                if (result != -EACCES)
+                        log_warning_errno(result, "Failed to resolve the watch list: %m");
+                sweep_alerts(gw, NULL);
+                sweep_over(d);
+                return;
+        }
+        d->resolve_errors = gw->resolve_errors;
+        poll_due(d, SWEEP_TAKE_INTERRUPTED);
+        update_status(d);
+}
+
 static int on_sweep_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
         struct daemon *d = userdata;
-        if (d->stopping || d->reload_pending || sweep_running(d->gw))
+        struct govwatch *gw = d->gw;
+        int r;
+
+        if (d->stopping || d->reload_pending || sweep_running(gw) || govwatch_resolving(gw))
                 return 0;
-        if (d->gw->token_invalid) {
-                d->gw->token_invalid = false; /* give it another chance, rarely */
-                d->gw->fatal = 0;
+        if (gw->token_invalid) {
+                gw->token_invalid = false; /* give it another chance, rarely */
+                gw->fatal = 0;
         }
-        /* before the watch list is resolved (start, reload) the sweep asks the scheduler itself,
-         * once the walls are known */
-        size_t n = 0;
-        if (d->gw->scheduler && d->gw->scheduler_has_targets) {
-                int r = scheduler_due(d->gw->scheduler, now_realtime_usec(), d->due,
-                                      ELEMENTSOF(d->due), &n);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to ask the scheduler what is due: %m");
-                if (n == 0 && d->gw->targets_resolved) {
-                        d->idle_wake = true;
-                        schedule_next_sweep(d);
-                        return 0;
-                }
+        if (!govwatch_resolve_due(gw, now_realtime_usec())) {
+                poll_due(d, 0);
+                return 0;
         }
-        d->idle_wake = false;
-        d->sweep_started = now_seconds();
-        int r = sweep_start(d->gw, d->due, n, swept, d);
+        /* the watch list first (a start, a reload, or a resolution left incomplete) */
+        r = govwatch_resolve(gw, resolved, d);
         if (r < 0) {
-                log_error_errno(r, "Failed to start a sweep: %m");
-                schedule_sweep(d, d->gw->conf->poll_interval_usec);
-        }
+                log_error_errno(r, "Failed to resolve the watch list: %m");
+                schedule_sweep(d, gw->conf->poll_interval_usec);
+        } else if (r > 0)
+                resolved(gw, 0, d);
         return 0;
 }
 
@@ -351,10 +427,7 @@ static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si,
         outbox_set_draining(d->gw, true);
         /* a sweep in progress is abandoned: whatever it committed is safe, the walls it was
          * polling are noted and polled at the next start */
-        if (sweep_running(d->gw)) {
-                d->gw->source = source_free(d->gw->source);
-                sweep_abort(d->gw);
-        }
+        abandon_work(d->gw);
         try_stop(d);
         return 0;
 }
@@ -412,7 +485,7 @@ static void apply_reload(struct daemon *d)
         conf = TAKE_PTR(p.conf);
         classifier = TAKE_PTR(p.classifier);
         /* the running scheduler keeps what it learned; it is rebuilt for the new watch list
-         * once that is resolved (govwatch_scheduler_rebuild) */
+         * once that is resolved (govwatch_resolve) */
         govwatch_prepared_done(&p);
         r = govwatch_read_token(conf, true, &token);
         if (r < 0) {
@@ -458,7 +531,7 @@ static void apply_reload(struct daemon *d)
         gw->source = source;
         classifier_free(gw->classifier);
         gw->classifier = classifier;
-        targets_free(gw); /* resolved again from the new watch list at the next sweep */
+        govwatch_targets_free(gw); /* the new watch list is resolved at the next sweep */
         config_free(gw->conf);
         gw->conf = TAKE_PTR(conf);
         gw->token_invalid = false; /* the admin may have put a new token in place */
@@ -545,6 +618,7 @@ int daemon_run(struct govwatch *gw, const char *config_path)
 
         govwatch_save_state(gw);
         outbox_shutdown(gw);
+        abandon_work(gw);
         sd_event_source_disable_unref(d.sweep_timer);
         sd_event_source_disable_unref(d.outbox_timer);
         sd_event_source_disable_unref(d.stop_timer);

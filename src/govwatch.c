@@ -13,6 +13,7 @@
 #include "govwatch.h"
 #include "log.h"
 #include "model.h"
+#include "outbox.h"
 #include "tz_cache.h"
 
 #define SCHEDULER_STATE_KEY "scheduler"
@@ -233,7 +234,8 @@ static void coverage_check(struct govwatch *gw)
                     format_duration(every, sizeof(every), gw->conf->max_interval_usec), needed);
 }
 
-int govwatch_scheduler_rebuild(struct govwatch *gw)
+/* The watch list was (re)resolved: a scheduler watching exactly gw->targets. */
+static int scheduler_rebuild(struct govwatch *gw)
 {
         _cleanup_scheduler_ struct scheduler *s = NULL;
         int r;
@@ -286,6 +288,98 @@ void govwatch_save_state(struct govwatch *gw)
         }
 }
 
+/* ---- resolving the watch list ------------------------------------------------------------ */
+
+bool govwatch_resolve_due(const struct govwatch *gw, uint64_t now)
+{
+        /* a resolution that a transient error left incomplete is tried again, but not every
+         * scheduled sweep: those may come every few seconds */
+        return !gw->targets_resolved &&
+               (gw->n_targets == 0 || !gw->scheduler_has_targets ||
+                now >= gw->resolve_attempted_usec + gw->conf->poll_interval_usec);
+}
+
+bool govwatch_resolving(const struct govwatch *gw)
+{
+        return gw->resolver != NULL;
+}
+
+void govwatch_resolve_abort(struct govwatch *gw)
+{
+        gw->resolver = resolver_free(gw->resolver);
+}
+
+void govwatch_targets_free(struct govwatch *gw)
+{
+        targets_free(gw->targets, gw->n_targets);
+        gw->targets = NULL;
+        gw->n_targets = 0;
+        gw->targets_resolved = false;
+}
+
+/* The resolver is done: its targets replace the old ones, and the scheduler watches them. */
+static int resolved(struct govwatch *gw)
+{
+        struct watchlist_outcome o;
+        struct target *targets;
+        size_t n;
+        const char *msg;
+        int code, r;
+
+        if (resolver_token_refused(gw->resolver, &code, &msg)) {
+                if (!gw->token_invalid)
+                        log_error("The VK token was refused (error %d: %s). Polling stops; put a "
+                                  "valid token in place.",
+                                  code, msg);
+                gw->token_invalid = true;
+                gw->fatal = -EACCES;
+        }
+        r = watchlist_targets(gw->conf, gw->resolver, &targets, &n, &o);
+        gw->resolver = resolver_free(gw->resolver);
+        if (r < 0)
+                return r;
+        govwatch_targets_free(gw);
+        gw->targets = targets;
+        gw->n_targets = n;
+        gw->targets_resolved = !o.incomplete && !gw->token_invalid;
+        gw->resolve_errors = o.errors;
+        return gw->token_invalid ? -EACCES : scheduler_rebuild(gw);
+}
+
+static void on_resolved(struct resolver *res, void *userdata)
+{
+        struct govwatch *gw = userdata;
+        int r = resolved(gw);
+
+        if (gw->resolve_done)
+                gw->resolve_done(gw, r, gw->resolve_userdata);
+}
+
+int govwatch_resolve(struct govwatch *gw, govwatch_done_fn done, void *userdata)
+{
+        int r;
+
+        if (gw->resolver)
+                return -EBUSY;
+        gw->resolve_attempted_usec = now_realtime_usec();
+        gw->resolve_done = done;
+        gw->resolve_userdata = userdata;
+        r = watchlist_resolver(gw->conf, gw->source, gw->store, !gw->dry_run, &gw->resolver);
+        if (r < 0)
+                return r;
+        r = resolver_start(gw->resolver, on_resolved, gw);
+        if (r < 0) {
+                gw->resolver = resolver_free(gw->resolver);
+                return r;
+        }
+        if (r == 0)
+                return 0;
+        r = resolved(gw); /* nothing to ask VK */
+        return r < 0 ? r : 1;
+}
+
+/* ---- the parts ------------------------------------------------------------------------------ */
+
 int govwatch_new(sd_event *event, struct govwatch_prepared *p, bool dry_run, struct govwatch **ret)
 {
         struct govwatch *gw = calloc(1, sizeof(*gw));
@@ -331,10 +425,11 @@ struct govwatch *govwatch_free(struct govwatch *gw)
 {
         if (!gw)
                 return NULL;
-        /* order: requests first (they point at sweep batches), then the sweep, then sinks */
+        /* order: requests first (they point into a resolution), then what they point at; a sweep
+         * is the daemon's to abort (daemon.c) before this */
         gw->source = source_free(gw->source);
-        sweep_abort(gw);
-        targets_free(gw);
+        govwatch_resolve_abort(gw);
+        govwatch_targets_free(gw);
         for (size_t i = 0; gw->sinks && gw->conf && i < gw->conf->n_sinks; i++)
                 sink_free(gw->sinks[i]);
         free(gw->sinks);

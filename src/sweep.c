@@ -32,9 +32,9 @@
 #include "detect.h"
 #include "govwatch.h"
 #include "log.h"
+#include "sweep.h"
 #include "tz_cache.h"
 #include "vk.h"
-#include "watchlist.h"
 
 #define SWEEP_MAX_PAGES     5 /* a burst of more than 5 pages in one interval is a flood */
 #define SWEEP_MAX_ATTEMPTS  4 /* per batch, for transient errors */
@@ -42,8 +42,22 @@
 #define INTERRUPTED_KEY     "sweep.interrupted" /* kv_text: "walls" then " <owner_id>"... */
 #define INTERRUPTED_NONE    "walls"
 
+/* What this sweep holds of one wall it polls. */
+struct wall_poll {
+        const struct target *target; /* in gw->targets, which stay put while a sweep runs */
+        uint64_t poll_usec;          /* realtime when its first page went out; 0: not yet */
+        struct post **collected;     /* posts gathered over the pages of this sweep */
+        size_t n_collected, allocated;
+        unsigned pages;
+        bool done;
+        bool have_state, state_found;
+        struct community_state state; /* its row in the store, read once (poll_state) */
+        struct sweep_wall outcome;
+        char *error_msg; /* outcome.error_msg's */
+};
+
 struct job {
-        size_t target;
+        size_t poll; /* in sweep->polls */
         unsigned offset;
         bool counted; /* a paging call already counted by scheduler_record_extra */
 };
@@ -71,18 +85,18 @@ struct sweep {
         sweep_done_fn done;
         void *userdata;
         struct batch *batches;
-        struct resolver *resolver; /* while the watch list is resolved */
+        struct wall_poll *polls; /* the walls this sweep polls */
+        size_t n_polls;
         struct job *queue;
         size_t n_queue, queue_start, queue_allocated;
-        unsigned in_flight;  /* requests outstanding (resolve or wall batches) */
+        unsigned in_flight;  /* wall batches outstanding */
         unsigned retrying;   /* batches waiting on a retry timer */
         unsigned processing; /* batches whose walls are being handled (on_processing) */
         bool quota_exhausted;
-        bool polling;            /* the resolve phase is over */
-        bool resolving;          /* this sweep (re)resolves the watch list */
-        bool resolve_incomplete; /* a transient error kept some names unresolved */
-        bool poll_all;           /* no list given: every watched wall (`once`) */
-        int64_t *owner_ids;      /* else these */
+        bool polling;       /* its first pages are queued */
+        unsigned flags;     /* SWEEP_* */
+        bool poll_all;      /* no list given: every watched wall (`once`) */
+        int64_t *owner_ids; /* else these */
         size_t n_owner_ids;
         unsigned over_budget; /* walls skipped: the daily budget had no room */
         unsigned polled;      /* walls whose first page went out */
@@ -105,198 +119,53 @@ static void token_refused(struct govwatch *gw, const struct vk_result *res)
         gw->fatal = -EACCES;
 }
 
-/* ---- targets ----------------------------------------------------------------------------- */
-
-static void target_done(struct target *t)
-{
-        free(t->route.watch);
-        free(t->name);
-        free(t->screen_name);
-        for (size_t j = 0; j < t->n_collected; j++)
-                post_free(t->collected[j]);
-        free(t->collected);
-}
-
-void targets_free(struct govwatch *gw)
-{
-        for (size_t i = 0; i < gw->n_targets; i++)
-                target_done(&gw->targets[i]);
-        free(gw->targets);
-        gw->targets = NULL;
-        gw->n_targets = 0;
-        gw->targets_resolved = false;
-}
-
-static int target_add(struct govwatch *gw, int64_t owner_id, size_t watch_idx, const char *name,
-                      const char *screen_name)
-{
-        struct target *t = NULL;
-        for (size_t i = 0; i < gw->n_targets; i++)
-                if (gw->targets[i].route.owner_id == owner_id)
-                        t = &gw->targets[i];
-        if (!t) {
-                struct target *n = realloc(gw->targets, (gw->n_targets + 1) * sizeof(*n));
-                if (!n)
-                        return -ENOMEM;
-                gw->targets = n;
-                t = &gw->targets[gw->n_targets++];
-                *t = (struct target){.route.owner_id = owner_id};
-        }
-        if (!t->name && name && name[0] && !(t->name = strdup(name)))
-                return -ENOMEM;
-        if (!t->screen_name && screen_name && !(t->screen_name = strdup(screen_name)))
-                return -ENOMEM;
-        for (size_t i = 0; i < t->route.n_watch; i++)
-                if (t->route.watch[i] == watch_idx)
-                        return 0;
-        size_t *w = realloc(t->route.watch, (t->route.n_watch + 1) * sizeof(size_t));
-        if (!w)
-                return -ENOMEM;
-        t->route.watch = w;
-        t->route.watch[t->route.n_watch++] = watch_idx;
-        if (gw->conf->watch[watch_idx].backfill > t->backfill)
-                t->backfill = gw->conf->watch[watch_idx].backfill;
-        int priority = gw->conf->watch[watch_idx].priority;
-        priority = priority < 1                        ? 1
-                   : priority > SCHEDULER_PRIORITY_MAX ? SCHEDULER_PRIORITY_MAX
-                                                       : priority;
-        if ((unsigned)priority > t->priority)
-                t->priority = (unsigned)priority;
-        return 0;
-}
-
-/* ---- resolution ------------------------------------------------------------------------- */
-
-/* Says, at each watch-list entry that names it, why a wall is not polled. */
-static void report_unpolled(struct sweep *sw, const struct community_ref *ref,
-                            const struct resolved_name *n)
-{
-        const struct config *conf = sw->gw->conf;
-
-        if (n->state == NAME_GONE)
-                log_warning("%s:%u:%u: %s '%s' (id %" PRId64 ") %s on VK, skipping it", conf->path,
-                            ref->mark.line, ref->mark.column,
-                            n->owner_id > 0 ? "personal page" : "community", ref->raw,
-                            n->owner_id > 0 ? n->owner_id : -n->owner_id, strempty(n->why));
-        else if (n->state == NAME_UNKNOWN)
-                log_warning("%s:%u:%u: cannot resolve community '%s': %s, skipping it", conf->path,
-                            ref->mark.line, ref->mark.column, ref->raw, strempty(n->why));
-}
-
-/* What the resolver left open, once a name: counted as errors, or retried at the next sweep. */
-static void count_unresolved(struct sweep *sw, const struct resolver *res)
-{
-        const struct resolved_name *names;
-        size_t n = 0, later = 0, unnamed = 0;
-        const char *later_why = NULL, *unnamed_why = NULL;
-
-        names = resolver_names(res, &n);
-        for (size_t i = 0; i < n; i++) {
-                const struct resolved_name *x = &names[i];
-                if (x->state == NAME_GONE || x->state == NAME_UNKNOWN)
-                        sw->errors++;
-                else if (x->state == NAME_LATER && later++ == 0)
-                        later_why = x->why;
-                else if (x->state == NAME_RESOLVED && x->owner_id > 0 && !x->title &&
-                         unnamed++ == 0)
-                        unnamed_why = x->why;
-        }
-        if (later > 0) {
-                log_warning("Failed to resolve %zu %s of the watch list (%s); will retry next "
-                            "sweep.",
-                            later, plural(later, "name", "names"), strempty(later_why));
-                sw->resolve_incomplete = true;
-        }
-        if (unnamed > 0)
-                log_warning("%zu personal %s polled without a name: %s.", unnamed,
-                            plural(unnamed, "page is", "pages are"), strempty(unnamed_why));
-}
-
-/* The resolver is done: the watch list's walls become targets. */
-static int targets_from_names(struct sweep *sw, const struct resolver *res)
-{
-        struct govwatch *gw = sw->gw;
-        const char *msg;
-        int code, r;
-
-        if (resolver_token_refused(res, &code, &msg)) {
-                if (!gw->token_invalid)
-                        log_error("The VK token was refused (error %d: %s). Polling stops; put a "
-                                  "valid token in place.",
-                                  code, msg);
-                gw->token_invalid = true;
-                gw->fatal = -EACCES;
-        }
-        r = resolver_result(res);
-        if (r < 0)
-                return r;
-        for (size_t w = 0; w < gw->conf->n_watch; w++) {
-                const struct watch_conf *wc = &gw->conf->watch[w];
-                for (size_t c = 0; c < wc->n_communities; c++) {
-                        const struct community_ref *ref = &wc->communities[c];
-                        const struct resolved_name *n = resolver_get(res, ref);
-                        if (!n)
-                                return -ENOENT; /* every entry was added */
-                        if (!resolved_name_pollable(n)) {
-                                report_unpolled(sw, ref, n);
-                                continue;
-                        }
-                        r = target_add(gw, n->owner_id, w, n->title,
-                                       ref->kind == COMMUNITY_REF_SCREEN_NAME ? ref->screen_name
-                                                                              : NULL);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        count_unresolved(sw, res);
-        return 0;
-}
-
-static void on_resolved(struct resolver *res, void *userdata)
-{
-        struct sweep *sw = userdata;
-        int r = targets_from_names(sw, res);
-
-        if (r < 0)
-                sw->result = r;
-        sw->resolver = resolver_free(sw->resolver);
-        dispatch(sw);
-}
-
-/* Resolves the watch list: the store's cache, then VK (watchlist.c). */
-static int resolve_watch_list(struct sweep *sw)
-{
-        struct govwatch *gw = sw->gw;
-        struct resolver_options o = {.read_cache = true, .write_cache = !gw->dry_run};
-        int r;
-
-        r = resolver_new(gw->source, gw->store, &o, &sw->resolver);
-        for (size_t w = 0; r >= 0 && w < gw->conf->n_watch; w++)
-                for (size_t c = 0; r >= 0 && c < gw->conf->watch[w].n_communities; c++)
-                        r = resolver_add(sw->resolver, &gw->conf->watch[w].communities[c]);
-        if (r >= 0)
-                r = resolver_start(sw->resolver, on_resolved, sw);
-        if (r <= 0)
-                return r;
-        /* nothing to ask VK */
-        r = targets_from_names(sw, sw->resolver);
-        sw->resolver = resolver_free(sw->resolver);
-        return r;
-}
-
 /* ---- new posts --------------------------------------------------------------------------- */
 
-static int collect(struct target *t, struct wall *w)
+static int collect(struct wall_poll *wp, struct wall *w)
 {
-        if (!greedy_realloc((void **)&t->collected, &t->allocated, t->n_collected + w->n_posts,
+        if (!greedy_realloc((void **)&wp->collected, &wp->allocated, wp->n_collected + w->n_posts,
                             sizeof(struct post *)))
                 return -ENOMEM;
         for (size_t i = 0; i < w->n_posts; i++) {
-                t->collected[t->n_collected++] = w->posts[i];
+                wp->collected[wp->n_collected++] = w->posts[i];
                 w->posts[i] = NULL;
         }
         w->n_posts = 0;
         return 0;
+}
+
+/* The wall is done with, for this sweep: what it collected goes. */
+static void poll_done(struct wall_poll *wp)
+{
+        for (size_t j = 0; j < wp->n_collected; j++)
+                post_free(wp->collected[j]);
+        free(wp->collected);
+        wp->collected = NULL;
+        wp->n_collected = wp->allocated = 0;
+        wp->done = true;
+}
+
+/* Its row in the store, read at most once a sweep: -ENOENT when there is none. */
+static int poll_state(struct govwatch *gw, struct wall_poll *wp)
+{
+        int r;
+
+        if (wp->have_state)
+                return wp->state_found ? 0 : -ENOENT;
+        r = gw->store ? store_community_get(gw->store, wp->target->route.owner_id, &wp->state)
+                      : -ENOENT;
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r == -ENOENT)
+                wp->state = (struct community_state){0};
+        wp->have_state = true;
+        wp->state_found = r == 0;
+        return r;
+}
+
+static const char *target_name(const struct target *t, const char *fallback)
+{
+        return t->name ?: t->screen_name ?: fallback;
 }
 
 static int category_names(const struct govwatch *gw, uint64_t mask, char ***ret)
@@ -436,7 +305,7 @@ static void log_queued(const struct notification *n, int n_sinks)
 
 /* Routes p, classified as cr, and queues (or, in dry-run, prints) its notification. Returns 1
  * when it went to a sink, 0 when no watch entry routes it. */
-static int notify_post(struct govwatch *gw, struct target *t, const struct post *p,
+static int notify_post(struct govwatch *gw, const struct target *t, const struct post *p,
                        const struct classify_result *cr, int64_t now)
 {
         _cleanup_notification_free_ struct notification *n = NULL;
@@ -500,22 +369,25 @@ static int classify_post(const struct post *p, struct classify_result *ret, void
 }
 
 /* Tells the scheduler what a poll of t found (detect.h: dates, history_since). */
-static void observe(struct govwatch *gw, const struct target *t, const struct detect_result *d)
+static void observe(struct govwatch *gw, const struct wall_poll *wp, const struct detect_result *d)
 {
+        int64_t owner_id = wp->target->route.owner_id;
+
         if (!gw->scheduler)
                 return;
-        uint64_t poll = t->poll_usec ?: now_realtime_usec();
-        int r = scheduler_observe(gw->scheduler, t->route.owner_id, poll, d->dates, d->n_dates,
+        uint64_t poll = wp->poll_usec ?: now_realtime_usec();
+        int r = scheduler_observe(gw->scheduler, owner_id, poll, d->dates, d->n_dates,
                                   d->history_since);
         if (r < 0) /* a post dated in the future (VK's clock or ours): learn nothing from it */
-                log_debug("Scheduler did not take the posts of %" PRId64 ": %s", t->route.owner_id,
+                log_debug("Scheduler did not take the posts of %" PRId64 ": %s", owner_id,
                           strerror(-r));
 }
 
 /* What the store knows of t and of the posts detect wants a row of; the decision. */
-static int decide(struct govwatch *gw, struct target *t, struct community_state *st,
-                  struct detect_result *ret)
+static int decide(struct govwatch *gw, struct wall_poll *wp, struct detect_result *ret)
 {
+        const struct target *t = wp->target;
+        struct community_state *st = &wp->state;
         const struct config *conf = gw->conf;
         struct detect_options o = {
                 .backfill = t->backfill,
@@ -524,14 +396,14 @@ static int decide(struct govwatch *gw, struct target *t, struct community_state 
                 .skip_donut = conf->skip_donut,
                 .preview_all = gw->preview_all,
         };
-        _cleanup_free_ bool *wanted = calloc(t->n_collected + 1, sizeof(bool));
-        _cleanup_free_ struct detect_row *rows = calloc(t->n_collected + 1, sizeof(*rows));
+        _cleanup_free_ bool *wanted = calloc(wp->n_collected + 1, sizeof(bool));
+        _cleanup_free_ struct detect_row *rows = calloc(wp->n_collected + 1, sizeof(*rows));
         struct detect_wall w;
         int r;
 
         if (!wanted || !rows)
                 return -ENOMEM;
-        r = store_community_get(gw->store, t->route.owner_id, st);
+        r = poll_state(gw, wp);
         if (r < 0 && r != -ENOENT)
                 return r;
         w = (struct detect_wall){
@@ -540,9 +412,9 @@ static int decide(struct govwatch *gw, struct target *t, struct community_state 
                 .last_post_date = st->last_post_date,
         };
         st->owner_id = t->route.owner_id;
-        detect_rows_wanted(&w, &o, t->collected, t->n_collected, wanted);
-        for (size_t i = 0; i < t->n_collected; i++) {
-                const struct post *p = t->collected[i];
+        detect_rows_wanted(&w, &o, wp->collected, wp->n_collected, wanted);
+        for (size_t i = 0; i < wp->n_collected; i++) {
+                const struct post *p = wp->collected[i];
                 if (!wanted[i])
                         continue;
                 r = store_post_get(gw->store, p->owner_id, p->id, &rows[i].categories,
@@ -551,17 +423,20 @@ static int decide(struct govwatch *gw, struct target *t, struct community_state 
                         return r;
                 rows[i].seen = r == 0;
         }
-        return detect_decide(&w, &o, t->collected, t->n_collected, rows, classify_post, gw, ret);
+        return detect_decide(&w, &o, wp->collected, wp->n_collected, rows, classify_post, gw, ret);
 }
 
 /* The community's row after a poll that read its wall. */
-static int community_polled(struct govwatch *gw, struct target *t, struct community_state *st,
+static int community_polled(struct govwatch *gw, struct wall_poll *wp,
                             const struct detect_result *d, int64_t now)
 {
+        const struct target *t = wp->target;
+        struct community_state *st = &wp->state;
+
         if (st->first_seen == 0) {
                 st->first_seen = now;
                 log_info("First sight of %s: %zu current posts taken as seen, nothing sent%s.",
-                         t->name ?: t->screen_name ?: "a community", t->n_collected,
+                         target_name(t, "a community"), wp->n_collected,
                          t->backfill ? " (but the backfill)" : "");
         }
         if (st->error_code != 0)
@@ -580,13 +455,14 @@ static int community_polled(struct govwatch *gw, struct target *t, struct commun
 }
 
 /* Sends and records what detect decided; the caller holds the transaction (none in a dry run). */
-static int apply(struct sweep *sw, struct target *t, const struct detect_result *d, int64_t now)
+static int apply(struct sweep *sw, const struct wall_poll *wp, const struct detect_result *d,
+                 int64_t now)
 {
         struct govwatch *gw = sw->gw;
         int r;
 
         for (size_t i = 0; i < d->n_posts; i++) {
-                const struct post *p = t->collected[i];
+                const struct post *p = wp->collected[i];
                 const struct detect_post *dp = &d->posts[i];
 
                 if (dp->verdict == DETECT_OLD)
@@ -594,7 +470,7 @@ static int apply(struct sweep *sw, struct target *t, const struct detect_result 
                 log_debug("Post %" PRId64 "_%" PRId64 ": %s (%s).", p->owner_id, p->id,
                           detect_verdict_to_string(dp->verdict), dp->why);
                 if (dp->verdict == DETECT_NEW || dp->verdict == DETECT_RESEND) {
-                        r = notify_post(gw, t, p, &dp->cr, now);
+                        r = notify_post(gw, wp->target, p, &dp->cr, now);
                         if (r < 0)
                                 return r;
                         if (r > 0 && dp->verdict == DETECT_NEW)
@@ -611,10 +487,9 @@ static int apply(struct sweep *sw, struct target *t, const struct detect_result 
 }
 
 /* All pages of t are in: decide what is new, then record and queue it in one transaction. */
-static int process_target(struct sweep *sw, struct target *t)
+static int process_poll(struct sweep *sw, struct wall_poll *wp)
 {
         struct govwatch *gw = sw->gw;
-        _cleanup_(community_state_done) struct community_state st = {0};
         struct detect_result d = {0};
         int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
         bool in_tx = false;
@@ -626,52 +501,41 @@ static int process_target(struct sweep *sw, struct target *t)
                         goto out;
                 in_tx = true;
         }
-        r = decide(gw, t, &st, &d);
+        r = decide(gw, wp, &d);
         if (r < 0)
                 goto out;
-        r = apply(sw, t, &d, now);
+        r = apply(sw, wp, &d, now);
         if (r < 0)
                 goto out;
         if (!gw->dry_run) {
-                r = community_polled(gw, t, &st, &d, now);
+                r = community_polled(gw, wp, &d, now);
                 if (r >= 0)
                         r = store_commit(gw->store);
                 if (r < 0)
                         goto out;
                 in_tx = false;
         }
-        observe(gw, t, &d);
+        observe(gw, wp, &d);
+        wp->outcome.result = SWEEP_WALL_READ;
 out:
         if (in_tx)
                 store_rollback(gw->store);
         if (r < 0)
-                log_error_errno(r, "Failed to record posts of %" PRId64 ": %s", t->route.owner_id,
+                log_error_errno(r, "Failed to record posts of %" PRId64 ": %s",
+                                wp->target->route.owner_id,
                                 r == -ENOMEM ? "out of memory" : store_errmsg(gw->store));
         detect_result_done(&d);
         return r < 0 ? r : 0;
 }
 
-static void target_reset(struct target *t)
-{
-        for (size_t j = 0; j < t->n_collected; j++)
-                post_free(t->collected[j]);
-        /* the array too: kept for 7000 walls between sweeps it would be megabytes of nothing */
-        free(t->collected);
-        t->collected = NULL;
-        t->n_collected = t->allocated = 0;
-        t->pages = 0;
-        t->done = false;
-}
-
 /* ---- polling ----------------------------------------------------------------------------- */
 
-static int queue_job(struct sweep *sw, size_t target, unsigned offset, bool counted)
+static int queue_job(struct sweep *sw, size_t poll, unsigned offset, bool counted)
 {
         if (!greedy_realloc((void **)&sw->queue, &sw->queue_allocated, sw->n_queue + 1,
                             sizeof(struct job)))
                 return -ENOMEM;
-        sw->queue[sw->n_queue++] =
-                (struct job){.target = target, .offset = offset, .counted = counted};
+        sw->queue[sw->n_queue++] = (struct job){.poll = poll, .offset = offset, .counted = counted};
         return 0;
 }
 
@@ -695,16 +559,16 @@ static bool job_fits(struct govwatch *gw, const struct job *j, unsigned *room_pl
         return true;
 }
 
-static void community_failed(struct sweep *sw, struct target *t, int code, const char *msg)
+static void community_failed(struct sweep *sw, struct wall_poll *wp, int code, const char *msg)
 {
         struct govwatch *gw = sw->gw;
-        struct community_state st = {0};
+        const struct target *t = wp->target;
         int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
-        bool known = store_community_get(gw->store, t->route.owner_id, &st) >= 0;
-        const char *name = t->name ?: t->screen_name ?: "community";
+        bool known = poll_state(gw, wp) >= 0;
+        const char *name = target_name(t, "community");
 
         /* warn once per change of error, not every sweep */
-        if (!known || st.error_code != code) {
+        if (!known || wp->state.error_code != code) {
                 if (vk_error_class_of(code) == VK_ERROR_CONFIG)
                         log_warning("%s (%" PRId64 "): VK error %d: %s; check this entry of the "
                                     "watch list",
@@ -713,8 +577,11 @@ static void community_failed(struct sweep *sw, struct target *t, int code, const
                         log_warning("%s (%" PRId64 ") is not readable: VK error %d: %s", name,
                                     t->route.owner_id, code, msg);
         }
-        community_state_done(&st);
         sw->errors++;
+        wp->outcome.result = SWEEP_WALL_FAILED;
+        wp->outcome.error_code = code;
+        free(wp->error_msg);
+        wp->outcome.error_msg = wp->error_msg = strdup(msg);
         if (!gw->dry_run) {
                 int r = store_community_set_error(gw->store, t->route.owner_id, t->name, code, msg,
                                                   now);
@@ -722,8 +589,7 @@ static void community_failed(struct sweep *sw, struct target *t, int code, const
                         log_warning_errno(r, "Failed to record error of %" PRId64 ": %s",
                                           t->route.owner_id, store_errmsg(gw->store));
         }
-        target_reset(t);
-        t->done = true;
+        poll_done(wp);
 }
 
 static struct batch *batch_new(struct sweep *sw)
@@ -778,10 +644,8 @@ static bool batch_over_budget(struct batch *b)
         log_warning("A batch of %zu %s is not resent: the daily wall.get budget has no room; "
                     "they wait for the next sweep.",
                     b->n_jobs, plural(b->n_jobs, "wall", "walls"));
-        for (size_t i = 0; i < b->n_jobs; i++) {
-                target_reset(&sw->gw->targets[b->jobs[i].target]);
-                sw->gw->targets[b->jobs[i].target].done = true;
-        }
+        for (size_t i = 0; i < b->n_jobs; i++)
+                poll_done(&sw->polls[b->jobs[i].poll]);
         sw->over_budget += (unsigned)b->n_jobs;
         batch_free(b);
         return true;
@@ -818,16 +682,15 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 static void split_batch(struct batch *b, const char *why)
 {
         struct sweep *sw = b->sweep;
-        struct govwatch *gw = sw->gw;
 
         if (b->n_jobs == 1) {
-                struct target *t = &gw->targets[b->jobs[0].target];
+                struct wall_poll *wp = &sw->polls[b->jobs[0].poll];
                 log_warning("The answer for %s (%" PRId64 ") cannot be read (%s); it waits for "
                             "the next sweep.",
-                            t->name ?: t->screen_name ?: "a community", t->route.owner_id, why);
+                            target_name(wp->target, "a community"), wp->target->route.owner_id,
+                            why);
                 sw->errors++;
-                target_reset(t);
-                t->done = true;
+                poll_done(wp);
                 batch_free(b);
                 return;
         }
@@ -860,10 +723,8 @@ static void retry_batch(struct batch *b, const char *why)
                 log_warning("A batch of %zu %s failed %u times (%s); they wait for the next "
                             "sweep.",
                             b->n_jobs, plural(b->n_jobs, "wall", "walls"), b->attempts, why);
-                for (size_t i = 0; i < b->n_jobs; i++) {
-                        target_reset(&sw->gw->targets[b->jobs[i].target]);
-                        sw->gw->targets[b->jobs[i].target].done = true;
-                }
+                for (size_t i = 0; i < b->n_jobs; i++)
+                        poll_done(&sw->polls[b->jobs[i].poll]);
                 sw->errors++;
                 batch_free(b);
                 return;
@@ -899,21 +760,20 @@ static int on_wall_json(size_t i, const json_t *response, void *userdata)
 }
 
 /* Call i of b failed inside execute: the wall's own error, the quota, or a pause. */
-static void call_failed(struct batch *b, size_t i, struct target *t)
+static void call_failed(struct batch *b, size_t i, struct wall_poll *wp)
 {
         struct sweep *sw = b->sweep;
         struct govwatch *gw = sw->gw;
         enum vk_error_class cls = vk_error_class_of(b->call_error[i]);
 
         if (cls == VK_ERROR_COMMUNITY || cls == VK_ERROR_CONFIG || cls == VK_ERROR_OTHER)
-                community_failed(sw, t, b->call_error[i], strempty(b->call_msg[i]));
+                community_failed(sw, wp, b->call_error[i], strempty(b->call_msg[i]));
         else if (cls == VK_ERROR_QUOTA) {
                 if (!sw->quota_exhausted && gw->scheduler)
                         scheduler_quota_exhausted(gw->scheduler, now_realtime_usec());
                 sw->quota_exhausted = true;
-                target_reset(t);
-                t->done = true;
-        } else if (queue_job(sw, b->jobs[i].target, b->jobs[i].offset, false) < 0)
+                poll_done(wp);
+        } else if (queue_job(sw, b->jobs[i].poll, b->jobs[i].offset, false) < 0)
                 sw->result = -ENOMEM; /* transient inside execute: that wall alone goes again */
 }
 
@@ -948,20 +808,18 @@ static struct wall *take_wall(struct batch *b, size_t i, const struct target *t)
 }
 
 /* w is a burst (detect_burst): queues its next page. false when the wall is done. */
-static bool page_back(struct batch *b, size_t i, struct target *t, const struct wall *w)
+static bool page_back(struct batch *b, size_t i, struct wall_poll *wp, const struct wall *w)
 {
         struct sweep *sw = b->sweep;
         struct govwatch *gw = sw->gw;
-        _cleanup_(community_state_done) struct community_state st = {0};
         unsigned next_offset = b->jobs[i].offset + (unsigned)w->n_posts;
         int r;
 
-        if (t->pages >= SWEEP_MAX_PAGES || !gw->store ||
-            store_community_get(gw->store, t->route.owner_id, &st) < 0)
+        if (wp->pages >= SWEEP_MAX_PAGES || poll_state(gw, wp) < 0)
                 return false;
         struct detect_wall dw = {
-                .first_sight = st.first_seen == 0,
-                .last_post_id = st.last_post_id,
+                .first_sight = wp->state.first_seen == 0,
+                .last_post_id = wp->state.last_post_id,
         };
         if (!detect_burst(&dw, w->posts, w->n_posts, gw->conf->vk.wall_count, next_offset,
                           w->count))
@@ -971,48 +829,46 @@ static bool page_back(struct batch *b, size_t i, struct target *t, const struct 
                 log_warning("%s (%" PRId64 ") has more new posts than one page, but the daily "
                             "budget has no room to page back; older ones of this burst are not "
                             "seen.",
-                            t->name ?: t->screen_name ?: "A community", t->route.owner_id);
+                            target_name(wp->target, "A community"), wp->target->route.owner_id);
                 return false;
         }
-        if (queue_job(sw, b->jobs[i].target, next_offset, true) < 0)
+        if (queue_job(sw, b->jobs[i].poll, next_offset, true) < 0)
                 sw->result = -ENOMEM;
         return true;
 }
 
 /* The answer for call i of b: an error, a page to keep and maybe page back from, or the wall's
- * last page, when its posts are decided on (process_target). */
+ * last page, when its posts are decided on (process_poll). */
 static void process_wall(struct batch *b, size_t i)
 {
         struct sweep *sw = b->sweep;
-        struct target *t = &sw->gw->targets[b->jobs[i].target];
+        struct wall_poll *wp = &sw->polls[b->jobs[i].poll];
         _cleanup_(wall_freep) struct wall *w = NULL;
         bool more;
         int r;
 
         if (b->call_error[i] != 0) {
-                call_failed(b, i, t);
+                call_failed(b, i, wp);
                 return;
         }
-        w = take_wall(b, i, t);
+        w = take_wall(b, i, wp->target);
         if (!w) {
-                target_reset(t);
-                t->done = true;
+                poll_done(wp);
                 return;
         }
-        t->pages++;
-        more = page_back(b, i, t, w);
-        r = collect(t, w);
+        wp->pages++;
+        more = page_back(b, i, wp, w);
+        r = collect(wp, w);
         if (r < 0) {
                 sw->result = r;
                 return;
         }
         if (more)
                 return;
-        r = process_target(sw, t);
+        r = process_poll(sw, wp);
         if (r < 0)
                 sw->result = r;
-        target_reset(t);
-        t->done = true;
+        poll_done(wp);
 }
 
 static int on_processing(sd_event_source *s, void *userdata)
@@ -1112,7 +968,7 @@ static int send_batch(struct batch *b)
 
         for (size_t i = 0; i < b->n_jobs; i++)
                 reqs[i] = (struct vk_wall_request){
-                        .owner_id = gw->targets[b->jobs[i].target].route.owner_id,
+                        .owner_id = sw->polls[b->jobs[i].poll].target->route.owner_id,
                         .count = gw->conf->vk.wall_count,
                         .offset = b->jobs[i].offset,
                 };
@@ -1126,11 +982,11 @@ static int send_batch(struct batch *b)
         uint64_t now = now_realtime_usec();
         for (size_t i = 0; i < b->n_jobs && gw->scheduler; i++) {
                 struct job *j = &b->jobs[i];
-                struct target *t = &gw->targets[j->target];
+                struct wall_poll *wp = &sw->polls[j->poll];
                 if (j->offset == 0) {
-                        (void)scheduler_record_poll(gw->scheduler, t->route.owner_id, now);
-                        sw->polled += t->poll_usec == 0;
-                        t->poll_usec = now;
+                        (void)scheduler_record_poll(gw->scheduler, wp->target->route.owner_id, now);
+                        sw->polled += wp->poll_usec == 0;
+                        wp->poll_usec = now;
                 } else if (j->counted)
                         j->counted = false; /* record_extra counted this first send */
                 else
@@ -1217,46 +1073,40 @@ static int take_interrupted(struct sweep *sw)
         return 0;
 }
 
-/* Resolution is done: queue the first page of every wall this sweep polls. */
+static int poll_add(struct sweep *sw, const struct target *t)
+{
+        for (size_t i = 0; !sw->poll_all && i < sw->n_polls; i++)
+                if (sw->polls[i].target == t)
+                        return 0;
+        sw->polls[sw->n_polls++] = (struct wall_poll){
+                .target = t,
+                .outcome = {.owner_id = t->route.owner_id, .name = target_name(t, NULL)},
+        };
+        return queue_job(sw, sw->n_polls - 1, 0, false);
+}
+
+/* The walls this sweep polls, each once, with the first page of each queued. */
 static int queue_polls(struct sweep *sw)
 {
         struct govwatch *gw = sw->gw;
         int r;
 
-        if (sw->resolving) {
-                r = govwatch_scheduler_rebuild(gw);
-                if (r < 0)
-                        return r;
-                if (!sw->poll_all) {
-                        /* the list was chosen before the watch list was known */
-                        free(sw->owner_ids);
-                        sw->n_owner_ids = 0;
-                        sw->owner_ids = calloc(SWEEP_MAX_DUE, sizeof(int64_t));
-                        if (!sw->owner_ids)
-                                return -ENOMEM;
-                        r = scheduler_due(gw->scheduler, now_realtime_usec(), sw->owner_ids,
-                                          SWEEP_MAX_DUE, &sw->n_owner_ids);
-                        if (r < 0)
-                                return r;
-                }
+        if (sw->flags & SWEEP_TAKE_INTERRUPTED) {
                 r = take_interrupted(sw);
                 if (r < 0)
                         return r;
         }
-        for (size_t i = 0; i < gw->n_targets; i++) {
-                target_reset(&gw->targets[i]);
-                gw->targets[i].poll_usec = 0;
-        }
-        if (sw->poll_all) {
-                for (size_t i = 0; i < gw->n_targets; i++)
-                        if (queue_job(sw, i, 0, false) < 0)
-                                return -ENOMEM;
-                return 0;
-        }
-        for (size_t k = 0; k < sw->n_owner_ids; k++)
+        sw->polls =
+                calloc((sw->poll_all ? gw->n_targets : sw->n_owner_ids) + 1, sizeof(*sw->polls));
+        if (!sw->polls)
+                return -ENOMEM;
+        for (size_t i = 0; sw->poll_all && i < gw->n_targets; i++)
+                if (poll_add(sw, &gw->targets[i]) < 0)
+                        return -ENOMEM;
+        for (size_t k = 0; !sw->poll_all && k < sw->n_owner_ids; k++)
                 for (size_t i = 0; i < gw->n_targets; i++)
                         if (gw->targets[i].route.owner_id == sw->owner_ids[k]) {
-                                if (queue_job(sw, i, 0, false) < 0)
+                                if (poll_add(sw, &gw->targets[i]) < 0)
                                         return -ENOMEM;
                                 break;
                         }
@@ -1279,8 +1129,7 @@ static void drop_over_budget(struct sweep *sw, unsigned *room_planned, unsigned 
                         sw->queue[kept++] = j;
                         continue;
                 }
-                target_reset(&sw->gw->targets[j.target]);
-                sw->gw->targets[j.target].done = true;
+                poll_done(&sw->polls[j.poll]);
                 sw->over_budget++;
         }
         sw->n_queue = kept;
@@ -1296,11 +1145,8 @@ static void dispatch(struct sweep *sw)
                 /* stop sending; finish once what is in flight has come back */
                 sw->n_queue = sw->queue_start = 0;
         }
-        if (!sw->polling && !sw->resolver && sw->in_flight == 0 && sw->result >= 0 &&
-            !gw->token_invalid) {
+        if (!sw->polling && sw->result >= 0 && !gw->token_invalid) {
                 sw->polling = true;
-                if (sw->resolving)
-                        gw->targets_resolved = !sw->resolve_incomplete;
                 int r = queue_polls(sw);
                 if (r < 0)
                         sw->result = r;
@@ -1308,7 +1154,7 @@ static void dispatch(struct sweep *sw)
         if (sw->quota_exhausted)
                 sw->n_queue = sw->queue_start = 0;
 
-        budget = budget_of(gw); /* after queue_polls: a rebuild replaces the scheduler */
+        budget = budget_of(gw);
         if (budget) {
                 uint64_t now = now_realtime_usec();
                 room_planned = daily_budget_available(budget, now, false);
@@ -1339,9 +1185,19 @@ static void dispatch(struct sweep *sw)
         if (sw->queue_start == sw->n_queue)
                 sw->queue_start = sw->n_queue = 0;
 
-        if (sw->in_flight == 0 && !sw->resolver && sw->retrying == 0 && sw->processing == 0 &&
-            sw->n_queue == 0 && (sw->polling || sw->result < 0 || gw->token_invalid))
+        if (sw->in_flight == 0 && sw->retrying == 0 && sw->processing == 0 && sw->n_queue == 0 &&
+            (sw->polling || sw->result < 0 || gw->token_invalid))
                 sweep_finish(sw);
+}
+
+static void polls_free(struct wall_poll *polls, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                poll_done(&polls[i]);
+                community_state_done(&polls[i].state);
+                free(polls[i].error_msg);
+        }
+        free(polls);
 }
 
 static int on_defer_finish(sd_event_source *s, void *userdata)
@@ -1350,10 +1206,22 @@ static int on_defer_finish(sd_event_source *s, void *userdata)
         struct govwatch *gw = sw->gw;
         sweep_done_fn done = sw->done;
         void *ud = sw->userdata;
-        int result = sw->result;
+        struct wall_poll *polls = TAKE_PTR(sw->polls);
+        size_t n_polls = sw->n_polls;
+        _cleanup_free_ struct sweep_wall *walls = calloc(n_polls + 1, sizeof(*walls));
+        struct sweep_outcome o = {
+                .result = sw->result,
+                .polled = sw->polled,
+                .new_posts = sw->new_posts,
+                .errors = sw->errors,
+                .walls = walls,
+                .n_walls = walls ? n_polls : 0,
+        };
 
-        if (result >= 0 && gw->token_invalid)
-                result = -EACCES;
+        if (o.result >= 0 && gw->token_invalid)
+                o.result = -EACCES;
+        for (size_t i = 0; walls && i < n_polls; i++)
+                walls[i] = polls[i].outcome;
         if (sw->over_budget > 0 && gw->scheduler) {
                 struct scheduler_status ss;
                 scheduler_status(gw->scheduler, now_realtime_usec(), &ss);
@@ -1378,7 +1246,8 @@ static int on_defer_finish(sd_event_source *s, void *userdata)
         malloc_trim(0);
 #endif
         if (done)
-                done(gw, result, ud);
+                done(gw, &o, ud);
+        polls_free(polls, n_polls);
         return 0;
 }
 
@@ -1391,12 +1260,10 @@ static void sweep_finish(struct sweep *sw)
                 on_defer_finish(NULL, sw);
 }
 
-int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, sweep_done_fn done,
-                void *userdata)
+int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, unsigned flags,
+                sweep_done_fn done, void *userdata)
 {
-        uint64_t now = now_realtime_usec();
         struct sweep *sw;
-        int r;
 
         if (gw->sweep)
                 return -EBUSY;
@@ -1406,6 +1273,7 @@ int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, swe
         sw->gw = gw;
         sw->done = done;
         sw->userdata = userdata;
+        sw->flags = flags;
         sw->poll_all = !owner_ids;
         if (owner_ids && n_ids > 0) {
                 sw->owner_ids = malloc(n_ids * sizeof(int64_t));
@@ -1417,19 +1285,6 @@ int sweep_start(struct govwatch *gw, const int64_t *owner_ids, size_t n_ids, swe
                 sw->n_owner_ids = n_ids;
         }
         gw->sweep = sw;
-
-        /* a resolution that a transient error left incomplete is tried again, but not every
-         * scheduled sweep: those may come every few seconds */
-        sw->resolving = !gw->targets_resolved &&
-                        (gw->n_targets == 0 || !gw->scheduler_has_targets ||
-                         now >= gw->resolve_attempted_usec + gw->conf->poll_interval_usec);
-        if (sw->resolving) {
-                gw->resolve_attempted_usec = now;
-                targets_free(gw);
-                r = resolve_watch_list(sw);
-                if (r < 0)
-                        sw->result = r;
-        }
         dispatch(sw);
         return 0;
 }
@@ -1447,11 +1302,11 @@ static void save_interrupted(struct govwatch *gw)
                 return;
         r = store_kv_get_text(gw->store, INTERRUPTED_KEY, &old);
         r = strbuf_puts(&sb, r >= 0 && has_interrupted_prefix(old) ? old : INTERRUPTED_NONE);
-        for (size_t i = 0; r >= 0 && i < gw->n_targets; i++) {
-                const struct target *t = &gw->targets[i];
-                if (t->poll_usec == 0 || t->done)
+        for (size_t i = 0; r >= 0 && i < gw->sweep->n_polls; i++) {
+                const struct wall_poll *wp = &gw->sweep->polls[i];
+                if (wp->poll_usec == 0 || wp->done)
                         continue;
-                r = strbuf_appendf(&sb, " %" PRId64, t->route.owner_id);
+                r = strbuf_appendf(&sb, " %" PRId64, wp->target->route.owner_id);
                 n++;
         }
         if (r >= 0 && n > 0)
@@ -1476,9 +1331,8 @@ void sweep_abort(struct govwatch *gw)
                 save_interrupted(gw);
         while (sw->batches)
                 batch_free(sw->batches);
-        /* the source freed its requests, not what they pointed at */
-        resolver_free(sw->resolver);
         sd_event_source_disable_unref(sw->defer);
+        polls_free(sw->polls, sw->n_polls);
         free(sw->owner_ids);
         free(sw->queue);
         free(sw);

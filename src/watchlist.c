@@ -1,4 +1,5 @@
-/* watchlist.c — the resolver of community references (watchlist.h).
+/* watchlist.c — the resolver of community references, and the targets of a resolved watch list
+ * (watchlist.h).
  *
  * Names are kept once each, sorted by key, and asked in phases; a phase starts when every call
  * of the one before has come back, because each asks only about what the ones before left open:
@@ -16,6 +17,7 @@
 #include <strings.h>
 
 #include "log.h"
+#include "scheduler.h"
 #include "source.h"
 #include "store.h"
 #include "util.h"
@@ -588,4 +590,157 @@ int resolver_start(struct resolver *r, resolver_done_fn done, void *userdata)
         r->done = done;
         r->userdata = userdata;
         return advance(r) ? 1 : 0;
+}
+
+/* ---- the watch list's targets -------------------------------------------------------------- */
+
+int watchlist_resolver(const struct config *conf, struct source *source, struct store *store,
+                       bool write_cache, struct resolver **ret)
+{
+        struct resolver_options o = {.read_cache = true, .write_cache = write_cache};
+        _cleanup_(resolver_freep) struct resolver *res = NULL;
+        int r;
+
+        r = resolver_new(source, store, &o, &res);
+        for (size_t w = 0; r >= 0 && w < conf->n_watch; w++)
+                for (size_t c = 0; r >= 0 && c < conf->watch[w].n_communities; c++)
+                        r = resolver_add(res, &conf->watch[w].communities[c]);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(res);
+        return 0;
+}
+
+static void target_done(struct target *t)
+{
+        free(t->route.watch);
+        free(t->name);
+        free(t->screen_name);
+}
+
+void targets_free(struct target *targets, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                target_done(&targets[i]);
+        free(targets);
+}
+
+struct target_list {
+        struct target *t;
+        size_t n, allocated;
+};
+
+/* The target of owner_id, new or not, named by watch entry watch_idx of conf. */
+static int target_add(struct target_list *l, const struct config *conf, int64_t owner_id,
+                      size_t watch_idx, const char *name, const char *screen_name)
+{
+        const struct watch_conf *wc = &conf->watch[watch_idx];
+        struct target *t = NULL;
+
+        for (size_t i = 0; i < l->n && !t; i++)
+                if (l->t[i].route.owner_id == owner_id)
+                        t = &l->t[i];
+        if (!t) {
+                if (!greedy_realloc((void **)&l->t, &l->allocated, l->n + 1, sizeof(*l->t)))
+                        return -ENOMEM;
+                t = &l->t[l->n++];
+                *t = (struct target){.route.owner_id = owner_id};
+        }
+        if (!t->name && name && name[0] && !(t->name = strdup(name)))
+                return -ENOMEM;
+        if (!t->screen_name && screen_name && !(t->screen_name = strdup(screen_name)))
+                return -ENOMEM;
+        for (size_t i = 0; i < t->route.n_watch; i++)
+                if (t->route.watch[i] == watch_idx)
+                        return 0;
+        size_t *w = realloc(t->route.watch, (t->route.n_watch + 1) * sizeof(size_t));
+        if (!w)
+                return -ENOMEM;
+        t->route.watch = w;
+        t->route.watch[t->route.n_watch++] = watch_idx;
+        if (wc->backfill > t->backfill)
+                t->backfill = wc->backfill;
+        unsigned priority = wc->priority < 1                        ? 1
+                            : wc->priority > SCHEDULER_PRIORITY_MAX ? SCHEDULER_PRIORITY_MAX
+                                                                    : (unsigned)wc->priority;
+        if (priority > t->priority)
+                t->priority = priority;
+        return 0;
+}
+
+/* Says, at the watch-list entry ref, why its wall is not polled. */
+static void report_unpolled(const struct config *conf, const struct community_ref *ref,
+                            const struct resolved_name *n)
+{
+        if (n->state == NAME_GONE)
+                log_warning("%s:%u:%u: %s '%s' (id %" PRId64 ") %s on VK, skipping it", conf->path,
+                            ref->mark.line, ref->mark.column,
+                            n->owner_id > 0 ? "personal page" : "community", ref->raw,
+                            n->owner_id > 0 ? n->owner_id : -n->owner_id, strempty(n->why));
+        else if (n->state == NAME_UNKNOWN)
+                log_warning("%s:%u:%u: cannot resolve community '%s': %s, skipping it", conf->path,
+                            ref->mark.line, ref->mark.column, ref->raw, strempty(n->why));
+}
+
+/* What the resolver left open, once a name: errors, or names asked again later. */
+static void count_unresolved(const struct resolver *res, struct watchlist_outcome *o)
+{
+        const struct resolved_name *names;
+        size_t n = 0, later = 0, unnamed = 0;
+        const char *later_why = NULL, *unnamed_why = NULL;
+
+        names = resolver_names(res, &n);
+        for (size_t i = 0; i < n; i++) {
+                const struct resolved_name *x = &names[i];
+                if (x->state == NAME_GONE || x->state == NAME_UNKNOWN)
+                        o->errors++;
+                else if (x->state == NAME_LATER && later++ == 0)
+                        later_why = x->why;
+                else if (x->state == NAME_RESOLVED && x->owner_id > 0 && !x->title &&
+                         unnamed++ == 0)
+                        unnamed_why = x->why;
+        }
+        if (later > 0) {
+                log_warning("Failed to resolve %zu %s of the watch list (%s); will retry next "
+                            "sweep.",
+                            later, plural(later, "name", "names"), strempty(later_why));
+                o->incomplete = true;
+        }
+        if (unnamed > 0)
+                log_warning("%zu personal %s polled without a name: %s.", unnamed,
+                            plural(unnamed, "page is", "pages are"), strempty(unnamed_why));
+}
+
+int watchlist_targets(const struct config *conf, const struct resolver *res, struct target **ret,
+                      size_t *ret_n, struct watchlist_outcome *ret_outcome)
+{
+        struct target_list l = {0};
+        struct watchlist_outcome o = {0};
+        int r = resolver_result(res);
+
+        for (size_t w = 0; r >= 0 && w < conf->n_watch; w++) {
+                const struct watch_conf *wc = &conf->watch[w];
+                for (size_t c = 0; r >= 0 && c < wc->n_communities; c++) {
+                        const struct community_ref *ref = &wc->communities[c];
+                        const struct resolved_name *n = resolver_get(res, ref);
+                        if (!n)
+                                r = -ENOENT; /* not added to res */
+                        else if (!resolved_name_pollable(n))
+                                report_unpolled(conf, ref, n);
+                        else
+                                r = target_add(&l, conf, n->owner_id, w, n->title,
+                                               ref->kind == COMMUNITY_REF_SCREEN_NAME
+                                                       ? ref->screen_name
+                                                       : NULL);
+                }
+        }
+        if (r < 0) {
+                targets_free(l.t, l.n);
+                return r;
+        }
+        count_unresolved(res, &o);
+        *ret = l.t;
+        *ret_n = l.n;
+        *ret_outcome = o;
+        return 0;
 }
