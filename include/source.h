@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "post.h"
 #include "store.h"
 #include "vk.h"
 
@@ -32,11 +33,16 @@ int source_call(struct source *src, const char *method, const char *const *keys,
                 const char *const *values, size_t n_params, size_t n_calls, source_done_fn done,
                 void *userdata);
 
-/* execute with up to 25 wall.get calls. each() gets the answer of every call that succeeded
- * while the answer is parsed, with userdata (vk_result_parse_each), before done() gets the
- * result; its calls[].response are NULL. */
+/* One call of an execute of wall.get, read: w, the callee's to free, or a negative result (w
+ * NULL) with a static reason when the call's answer is no wall (post.h, wall_from_json). */
+typedef void (*source_wall_fn)(size_t i, struct wall *w, int result, const char *reason,
+                               void *userdata);
+
+/* execute with up to 25 wall.get calls. wall() gets the wall of every call that succeeded, while
+ * the answer is read (one wall's JSON alive at a time), before done() gets the result; its
+ * calls[].response are NULL. */
 int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size_t n,
-                    vk_call_fn each, source_done_fn done, void *userdata);
+                    source_wall_fn wall, source_done_fn done, void *userdata);
 
 /* Requests sent since creation (for figures and tests). */
 unsigned source_requests_sent(const struct source *src);

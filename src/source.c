@@ -30,8 +30,8 @@ struct request {
         CURL *easy;
         struct curl_slist *headers;
         struct http_buffer response;
-        vk_call_fn each; /* execute of wall.get: each call's answer, as it is parsed */
-        bool left;       /* curl has started to write it: counted in the window at that time */
+        source_wall_fn wall; /* execute of wall.get: each call's wall, as it is parsed */
+        bool left;           /* curl has started to write it: counted in the window at that time */
         /* the answer arrived and is read a step of VK_STEP_BYTES per event-loop iteration */
         struct vk_reader *reader;
         sd_event_source *reading;
@@ -179,6 +179,21 @@ static int on_reading(sd_event_source *s, void *userdata)
         return 0;
 }
 
+/* The reader's each(): one call's answer, as a wall, to the request's wall(). Its JSON tree is
+ * released when this returns (vk.h), so one wall's tree at most is alive at a time. */
+static int wall_json(size_t i, const json_t *response, void *userdata)
+{
+        struct request *req = userdata;
+        struct wall *w = NULL;
+        const char *reason = NULL;
+        int r;
+
+        if (i >= req->n_calls)
+                return -EBADMSG;
+        r = wall_from_json(response, &w, &reason);
+        req->wall(i, r < 0 ? NULL : w, r, reason, req->userdata);
+        return 0;
+}
 static void on_done(CURL *easy, CURLcode result, void *userdata)
 {
         struct request *req = userdata;
@@ -214,8 +229,8 @@ static void on_done(CURL *easy, CURLcode result, void *userdata)
                 return;
         }
         r = vk_reader_new(req->response.data ? req->response.data : "", req->response.size,
-                          req->n_calls, req->each, req->userdata, &src->graves, &req->reader,
-                          &reason);
+                          req->n_calls, req->wall ? wall_json : NULL, req, &src->graves,
+                          &req->reader, &reason);
         if (r >= 0) {
                 r = sd_event_add_defer(src->event, &req->reading, on_reading, req);
                 reason = NULL;
@@ -368,7 +383,7 @@ struct source *source_free(struct source *src)
 }
 
 static int call(struct source *src, const char *method, const char *const *keys,
-                const char *const *values, size_t n_params, size_t n_calls, vk_call_fn each,
+                const char *const *values, size_t n_params, size_t n_calls, source_wall_fn wall,
                 source_done_fn done, void *userdata)
 {
         const char *k[8], *v[8];
@@ -389,7 +404,7 @@ static int call(struct source *src, const char *method, const char *const *keys,
                 return -ENOMEM;
         req->src = src;
         req->n_calls = n_calls;
-        req->each = each;
+        req->wall = wall;
         req->done = done;
         req->userdata = userdata;
         r = vk_form_body(k, v, n_params + 1, &req->body);
@@ -416,7 +431,7 @@ int source_call(struct source *src, const char *method, const char *const *keys,
 }
 
 int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size_t n,
-                    vk_call_fn each, source_done_fn done, void *userdata)
+                    source_wall_fn wall, source_done_fn done, void *userdata)
 {
         _cleanup_free_ char *code = NULL;
         int r = vk_execute_code_wall_get(reqs, n, &code);
@@ -424,7 +439,7 @@ int source_wall_get(struct source *src, const struct vk_wall_request *reqs, size
                 return r;
         const char *k[] = {"code"};
         const char *v[] = {code};
-        return call(src, "execute", k, v, 1, n, each, done, userdata);
+        return call(src, "execute", k, v, 1, n, wall, done, userdata);
 }
 
 unsigned source_requests_sent(const struct source *src)

@@ -69,7 +69,7 @@ struct batch {
         size_t n_jobs;
         unsigned attempts;
         sd_event_source *retry_timer;
-        /* the answer, read while it is parsed (on_wall_json): posts, not JSON trees */
+        /* the answer, read while it is parsed (on_wall): posts, not JSON trees */
         struct wall *walls[VK_EXECUTE_MAX_CALLS];
         int wall_result[VK_EXECUTE_MAX_CALLS];
         const char *wall_reason[VK_EXECUTE_MAX_CALLS];
@@ -747,16 +747,14 @@ static void retry_batch(struct batch *b, const char *why)
 /* One wall's answer, while the batch's answer is parsed: only its posts are kept, so that a
  * batch never holds the JSON tree of 25 walls at once. Whether they count is process_wall's to
  * decide, once the whole answer has been read. */
-static int on_wall_json(size_t i, const json_t *response, void *userdata)
+static void on_wall(size_t i, struct wall *w, int result, const char *reason, void *userdata)
 {
         struct batch *b = userdata;
 
-        if (i >= b->n_jobs)
-                return -EBADMSG;
-        b->walls[i] = wall_free(b->walls[i]);
-        b->wall_reason[i] = NULL;
-        b->wall_result[i] = wall_from_json(response, &b->walls[i], &b->wall_reason[i]);
-        return 0;
+        wall_free(b->walls[i]);
+        b->walls[i] = w;
+        b->wall_result[i] = result;
+        b->wall_reason[i] = reason;
 }
 
 /* Call i of b failed inside execute: the wall's own error, the quota, or a pause. */
@@ -973,7 +971,7 @@ static int send_batch(struct batch *b)
                         .offset = b->jobs[i].offset,
                 };
         batch_drop_walls(b);
-        int r = source_wall_get(gw->source, reqs, b->n_jobs, on_wall_json, on_wall_batch, b);
+        int r = source_wall_get(gw->source, reqs, b->n_jobs, on_wall, on_wall_batch, b);
         if (r < 0)
                 return r;
         sw->in_flight++;
