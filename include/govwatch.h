@@ -90,7 +90,21 @@ int govwatch_read_token(const struct config *conf, bool required, char **ret);
 /* Takes over p's parts (all of them, also on failure) and adds the store, HTTP and the outbox. */
 int govwatch_new(sd_event *event, struct govwatch_prepared *p, bool dry_run, struct govwatch **ret);
 struct govwatch *govwatch_free(struct govwatch *gw);
-int govwatch_create_sinks(struct govwatch *gw);
+
+/* The parts that talk to the world, for one config: the VK source (when there is a token; it
+ * takes up the request window the store kept) and the sinks (when sinks is true). Start, `once`,
+ * the verbs and a reload all build them here; a reload builds them whole before it swaps. */
+struct govwatch_parts {
+        struct source *source;
+        struct sink **sinks; /* parallel to conf->sinks; NULL where the type cannot send yet */
+        size_t n_sinks;
+};
+int govwatch_parts_new(struct govwatch *gw, const struct config *conf, const char *token,
+                       bool sinks, struct govwatch_parts *ret);
+void govwatch_parts_done(struct govwatch_parts *p);
+/* Puts p's parts in place of gw's, and frees the old ones (gw->conf must still be the config the
+ * old sinks were built for). */
+void govwatch_parts_install(struct govwatch *gw, struct govwatch_parts *p);
 /* A scheduler with conf's budget, intervals and time zone, watching nothing yet. */
 int govwatch_scheduler_new(const struct config *conf, struct scheduler **ret);
 /* Restores what the store kept into s (which should hold the watch list already): 0 also when

@@ -451,11 +451,19 @@ static void reload_failed(struct govwatch *gw, const char *why, const char *path
         (void)sd_notify(false, "READY=1");
 }
 
-static void sinks_free(struct sink **sinks, size_t n)
+/* The new config is in place: say so everywhere, and resolve its watch list. */
+static void reload_done(struct daemon *d)
 {
-        for (size_t i = 0; sinks && i < n; i++)
-                sink_free(sinks[i]);
-        free(sinks);
+        struct govwatch *gw = d->gw;
+
+        log_info("Configuration reloaded from %s: %zu %s, %zu %s.", d->config_path,
+                 gw->conf->n_watch, plural(gw->conf->n_watch, "watch entry", "watch entries"),
+                 gw->conf->n_sinks, plural(gw->conf->n_sinks, "sink", "sinks"));
+        reload_record(gw, true);
+        (void)sd_notify(false, "READY=1");
+        update_status(d);
+        /* resolves the new watch list; the scheduler makes communities new to it due at once */
+        schedule_sweep(d, 0);
 }
 
 static void apply_reload(struct daemon *d)
@@ -463,10 +471,7 @@ static void apply_reload(struct daemon *d)
         struct govwatch *gw = d->gw;
         struct config_errors errors = {0};
         struct govwatch_prepared p = {0};
-        _cleanup_config_free_ struct config *conf = NULL;
-        struct classifier *classifier = NULL;
-        struct source *source = NULL;
-        struct sink **sinks = NULL;
+        struct govwatch_parts parts = {0};
         _cleanup_free_ char *token = NULL;
         int r;
 
@@ -479,72 +484,38 @@ static void apply_reload(struct daemon *d)
         config_errors_print(&errors, d->config_path, stderr);
         config_errors_done(&errors);
         if (r < 0) {
-                reload_failed(d->gw, "the file has errors", d->config_path);
+                reload_failed(gw, "the file has errors", d->config_path);
                 return;
         }
-        conf = TAKE_PTR(p.conf);
-        classifier = TAKE_PTR(p.classifier);
         /* the running scheduler keeps what it learned; it is rebuilt for the new watch list
          * once that is resolved (govwatch_resolve) */
-        govwatch_prepared_done(&p);
-        r = govwatch_read_token(conf, true, &token);
+        p.scheduler = scheduler_free(p.scheduler);
+        r = govwatch_read_token(p.conf, true, &token);
         if (r < 0) {
-                classifier_free(classifier);
-                reload_failed(d->gw, "the VK token cannot be read", d->config_path);
+                govwatch_prepared_done(&p);
+                reload_failed(gw, "the VK token cannot be read", d->config_path);
                 return;
         }
-        r = source_new(gw->event, gw->http, conf, token, &source);
-        explicit_bzero(token, strlen(token));
-        sinks = calloc(conf->n_sinks + 1, sizeof(struct sink *));
-        for (size_t i = 0; r >= 0 && sinks && i < conf->n_sinks; i++) {
-                r = sink_create(&conf->sinks[i], &gw->sink_ctx, &sinks[i]);
-                if (r == -EOPNOTSUPP) {
-                        log_warning("Sink '%s' has type '%s', which this build cannot send to "
-                                    "yet; its notifications stay queued.",
-                                    conf->sinks[i].name, conf->sinks[i].type);
-                        r = 0;
-                } else if (r < 0)
-                        log_error_errno(r, "Failed to set up sink '%s': %m", conf->sinks[i].name);
-        }
-        if (r < 0 || !sinks) {
-                sinks_free(sinks, conf->n_sinks);
-                source_free(source);
-                classifier_free(classifier);
-                reload_failed(d->gw, r < 0 ? "a part could not be set up" : "out of memory",
-                              d->config_path);
-                return;
-        }
-
         /* what the scheduler learned and the VK request window carry over through the store */
         govwatch_save_state(gw);
-        if (gw->store) {
-                r = source_load_pace(source, gw->store);
-                if (r < 0)
-                        log_warning_errno(r,
-                                          "Failed to restore the VK request window, ignoring: %m");
+        r = govwatch_parts_new(gw, p.conf, token, true, &parts);
+        explicit_bzero(token, strlen(token));
+        if (r < 0) {
+                govwatch_prepared_done(&p);
+                reload_failed(gw, "a part could not be set up", d->config_path);
+                return;
         }
 
         /* swap, all at once */
-        sinks_free(gw->sinks, gw->conf->n_sinks);
-        gw->sinks = sinks;
-        source_free(gw->source);
-        gw->source = source;
+        govwatch_parts_install(gw, &parts);
         classifier_free(gw->classifier);
-        gw->classifier = classifier;
+        gw->classifier = TAKE_PTR(p.classifier);
         govwatch_targets_free(gw); /* the new watch list is resolved at the next sweep */
         config_free(gw->conf);
-        gw->conf = TAKE_PTR(conf);
+        gw->conf = TAKE_PTR(p.conf);
         gw->token_invalid = false; /* the admin may have put a new token in place */
         gw->fatal = 0;
-
-        log_info("Configuration reloaded from %s: %zu %s, %zu %s.", d->config_path,
-                 gw->conf->n_watch, plural(gw->conf->n_watch, "watch entry", "watch entries"),
-                 gw->conf->n_sinks, plural(gw->conf->n_sinks, "sink", "sinks"));
-        reload_record(gw, true);
-        (void)sd_notify(false, "READY=1");
-        update_status(d);
-        /* resolves the new watch list; the scheduler makes communities new to it due at once */
-        schedule_sweep(d, 0);
+        reload_done(d);
 }
 
 static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)

@@ -144,22 +144,75 @@ int govwatch_prepare_config(struct config *conf, unsigned flags, struct govwatch
         return 0;
 }
 
-int govwatch_create_sinks(struct govwatch *gw)
+void govwatch_parts_done(struct govwatch_parts *p)
 {
-        gw->sinks = calloc(gw->conf->n_sinks + 1, sizeof(struct sink *));
-        if (!gw->sinks)
+        source_free(p->source);
+        for (size_t i = 0; p->sinks && i < p->n_sinks; i++)
+                sink_free(p->sinks[i]);
+        free(p->sinks);
+        *p = (struct govwatch_parts){0};
+}
+
+static int sinks_new(const struct config *conf, const struct sink_context *ctx,
+                     struct govwatch_parts *p)
+{
+        p->sinks = calloc(conf->n_sinks + 1, sizeof(struct sink *));
+        if (!p->sinks)
                 return log_oom();
-        for (size_t i = 0; i < gw->conf->n_sinks; i++) {
-                int r = sink_create(&gw->conf->sinks[i], &gw->sink_ctx, &gw->sinks[i]);
+        p->n_sinks = conf->n_sinks;
+        for (size_t i = 0; i < conf->n_sinks; i++) {
+                int r = sink_create(&conf->sinks[i], ctx, &p->sinks[i]);
                 if (r == -EOPNOTSUPP)
                         log_warning("Sink '%s' has type '%s', which this build cannot send to "
                                     "yet; its notifications stay queued.",
-                                    gw->conf->sinks[i].name, gw->conf->sinks[i].type);
+                                    conf->sinks[i].name, conf->sinks[i].type);
                 else if (r < 0)
                         return log_error_errno(r, "Failed to set up sink '%s': %m",
-                                               gw->conf->sinks[i].name);
+                                               conf->sinks[i].name);
         }
         return 0;
+}
+
+int govwatch_parts_new(struct govwatch *gw, const struct config *conf, const char *token,
+                       bool sinks, struct govwatch_parts *ret)
+{
+        struct govwatch_parts p = {0};
+        int r = 0;
+
+        if (token) {
+                r = source_new(gw->event, gw->http, conf, token, &p.source);
+                if (r < 0)
+                        log_error_errno(r, "Failed to set up the VK source: %m");
+        }
+        if (r >= 0 && p.source && gw->store) {
+                /* a restart or a reload must not grant a fresh burst of requests */
+                int k = source_load_pace(p.source, gw->store);
+                if (k < 0)
+                        log_warning_errno(k,
+                                          "Failed to restore the VK request window, ignoring: %m");
+        }
+        if (r >= 0 && sinks)
+                r = sinks_new(conf, &gw->sink_ctx, &p);
+        if (r < 0) {
+                govwatch_parts_done(&p);
+                return r;
+        }
+        *ret = p;
+        return 0;
+}
+
+void govwatch_parts_install(struct govwatch *gw, struct govwatch_parts *p)
+{
+        struct govwatch_parts old = {
+                .source = gw->source,
+                .sinks = gw->sinks,
+                .n_sinks = gw->sinks && gw->conf ? gw->conf->n_sinks : 0,
+        };
+
+        gw->source = TAKE_PTR(p->source);
+        gw->sinks = TAKE_PTR(p->sinks);
+        *p = (struct govwatch_parts){0};
+        govwatch_parts_done(&old);
 }
 
 int govwatch_scheduler_new(const struct config *conf, struct scheduler **ret)

@@ -243,19 +243,12 @@ static int setup(sd_event **ret_event, struct govwatch **ret_gw, bool dry_run, b
                 sd_event_unref(event);
                 return r;
         }
-        if (vk) {
-                r = source_new(event, gw->http, gw->conf, token, &gw->source);
+        struct govwatch_parts parts;
+        r = govwatch_parts_new(gw, gw->conf, token, !dry_run, &parts);
+        if (token)
                 explicit_bzero(token, strlen(token));
-        }
-        if (r >= 0 && gw->source && gw->store) {
-                /* a restart must not grant a fresh burst of requests */
-                int k = source_load_pace(gw->source, gw->store);
-                if (k < 0)
-                        log_warning_errno(k,
-                                          "Failed to restore the VK request window, ignoring: %m");
-        }
-        if (r >= 0 && !dry_run)
-                r = govwatch_create_sinks(gw);
+        if (r >= 0)
+                govwatch_parts_install(gw, &parts);
         if (r < 0) {
                 govwatch_free(gw);
                 sd_event_unref(event);
