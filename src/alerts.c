@@ -123,10 +123,38 @@ static char **recipients(const struct govwatch *gw, const char *exclude)
         return l;
 }
 
+/* The alert's notification, queued to its recipients (to) in the caller's transaction. */
+static int queue_alert(struct govwatch *gw, enum alert_kind kind, int64_t owner_id,
+                       enum alert_action action, char *text, char **to, int64_t now)
+{
+        _cleanup_free_ char *url = NULL;
+        char *no_categories[] = {NULL};
+
+        if (kind == ALERT_COMMUNITY &&
+            asprintf(&url, "https://vk.com/%s%" PRId64, owner_id < 0 ? "club" : "id",
+                     owner_id < 0 ? -owner_id : owner_id) < 0)
+                url = NULL;
+        struct notification n = {
+                .kind = (char *)"alert",
+                .owner_id = kind == ALERT_COMMUNITY ? owner_id : 0,
+                .community = (char *)"govwatch",
+                .topic = (char *)(action == ALERT_RAISE ? "Сбой govwatch"
+                                                        : "govwatch: восстановлено"),
+                .url = url ? url : (char *)"",
+                .text = text,
+                .categories = no_categories,
+                .date = now,
+                .created = now,
+        };
+        if (tz_utc_offset(gw->conf->timezone, now, &n.date_utc_offset) < 0)
+                n.date_utc_offset = 0;
+        return store_outbox_add(gw->store, &n, to, now);
+}
+
 static int record(struct govwatch *gw, enum alert_kind kind, int64_t owner_id, const char *name,
                   bool ok, const char *detail)
 {
-        _cleanup_free_ char *subject = NULL, *text = NULL, *url = NULL;
+        _cleanup_free_ char *subject = NULL, *text = NULL;
         _cleanup_free_ char **to = NULL;
         struct alert_row row = {0};
         int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
@@ -180,28 +208,8 @@ static int record(struct govwatch *gw, enum alert_kind kind, int64_t owner_id, c
                 own_tx = true;
         }
         r = store_alert_put(gw->store, subject, &row);
-        if (r >= 0 && to && to[0]) {
-                char *no_categories[] = {NULL};
-                if (kind == ALERT_COMMUNITY &&
-                    asprintf(&url, "https://vk.com/%s%" PRId64, owner_id < 0 ? "club" : "id",
-                             owner_id < 0 ? -owner_id : owner_id) < 0)
-                        url = NULL;
-                struct notification n = {
-                        .kind = (char *)"alert",
-                        .owner_id = kind == ALERT_COMMUNITY ? owner_id : 0,
-                        .community = (char *)"govwatch",
-                        .topic = (char *)(action == ALERT_RAISE ? "Сбой govwatch"
-                                                                : "govwatch: восстановлено"),
-                        .url = url ? url : (char *)"",
-                        .text = text,
-                        .categories = no_categories,
-                        .date = now,
-                        .created = now,
-                };
-                if (tz_utc_offset(gw->conf->timezone, now, &n.date_utc_offset) < 0)
-                        n.date_utc_offset = 0;
-                r = store_outbox_add(gw->store, &n, to, now);
-        }
+        if (r >= 0 && to && to[0])
+                r = queue_alert(gw, kind, owner_id, action, text, to, now);
         if (own_tx) {
                 if (r >= 0)
                         r = store_commit(gw->store);

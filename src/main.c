@@ -735,7 +735,27 @@ static bool is_number(const char *s)
         return true;
 }
 
-int main(int argc, char **argv)
+/* The process before any verb: signals as the event loop wants them, and glibc's allocator. */
+static void process_setup(void)
+{
+        sigset_t mask;
+
+        /* SIGCHLD is blocked so that sd-event can reap exec sinks' children; SIGPIPE ignored so
+         * that a hook which exits without reading its stdin is an error code, not our death. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        /* No fastbins: glibc keeps small freed chunks there unmerged and merges them all at the
+         * next large malloc or free, which after an answer of millions of small values (freed a
+         * step at a time, vk_graveyard_release) is a stall of a quarter of a second on the event
+         * loop. Without them each free merges its own chunk, a little at a time. */
+        (void)mallopt(M_MXFAST, 0);
+}
+
+/* Options before the verb; "+" stops at the verb, whose arguments are its own. Returns -1 to go
+ * on, else the exit code. */
+static int parse_global_options(int argc, char **argv)
 {
         enum { ARG_VERSION = 0x100 };
         static const struct option options[] = {
@@ -746,24 +766,8 @@ int main(int argc, char **argv)
                 {"version", no_argument, NULL, ARG_VERSION},
                 {},
         };
-        const struct verb *verb;
-        int c, r, n_args = 0;
+        int c;
 
-        log_setup();
-        /* SIGCHLD is blocked so that sd-event can reap exec sinks' children; SIGPIPE ignored so
-         * that a hook which exits without reading its stdin is an error code, not our death. */
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGCHLD);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        /* No fastbins: glibc keeps small freed chunks there unmerged and merges them all at the
-         * next large malloc or free, which after an answer of millions of small values (freed a
-         * step at a time, vk_graveyard_release) is a stall of a quarter of a second on the event
-         * loop. Without them each free merges its own chunk, a little at a time. */
-        (void)mallopt(M_MXFAST, 0);
-
-        /* Options before the verb; "+" stops at the verb, whose arguments are its own. */
         while ((c = getopt_long(argc, argv, "+c:vhn", options, NULL)) >= 0) {
                 switch (c) {
                 case 'c':
@@ -786,35 +790,27 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
-        const char *name = optind < argc ? argv[optind++] : "run";
-        verb = verb_find(name);
-        if (!verb) {
-                unknown_verb(name);
-                return 2;
-        }
-        if (verb->own_options)
-                return streq(verb->name, "classify")
-                               ? verb_classify(argc - optind + 1, argv + optind - 1)
-                               : verb_train(argc - optind + 1, argv + optind - 1);
+        return -1;
+}
 
-        /* The verb's options and arguments, in any order; "--" ends the options. */
-        char **args = calloc((size_t)argc + 1, sizeof(char *));
-        if (!args)
-                return log_oom(), 1;
+/* The verb's options and arguments (argv[optind..]), in any order; "--" ends the options. The
+ * arguments go to args. Returns -1 to go on, else the exit code. */
+static int parse_verb_args(const struct verb *verb, int argc, char **argv, char **args, int *n_args)
+{
         bool options_end = false;
+
         for (int i = optind; i < argc; i++) {
                 const char *a = argv[i];
                 if (options_end || a[0] != '-' || a[1] == '\0' ||
                     (streq(verb->name, "resolve") && is_number(a))) {
-                        args[n_args++] = argv[i];
+                        args[(*n_args)++] = argv[i];
                         continue;
                 }
                 if (streq(a, "--"))
                         options_end = true;
-                else if (streq(a, "--help") || streq(a, "-h")) {
-                        free(args);
+                else if (streq(a, "--help") || streq(a, "-h"))
                         return help_verb(verb);
-                } else if (streq(a, "--verbose") || streq(a, "-v"))
+                else if (streq(a, "--verbose") || streq(a, "-v"))
                         log_set_max_level(LOG_DEBUG);
                 else if ((streq(a, "--config") || streq(a, "-c")) && i + 1 < argc)
                         arg_config = argv[++i];
@@ -827,11 +823,15 @@ int main(int argc, char **argv)
                 else {
                         log_error("Unknown option '%s' for %s; see govwatchd %s --help.", a,
                                   verb->name, verb->name);
-                        free(args);
                         return 2;
                 }
         }
-        r = 2;
+        return -1;
+}
+
+/* Whether the options and the number of arguments fit the verb; says why not. */
+static bool verb_args_ok(const struct verb *verb, int n_args)
+{
         if (arg_dry_run && !(verb->options & OPT_DRY_RUN))
                 log_error("--dry-run only applies to once.");
         else if (arg_all && !arg_dry_run)
@@ -843,12 +843,43 @@ int main(int argc, char **argv)
         else if (verb->max_args >= 0 && n_args > verb->max_args)
                 log_error("%s takes %s%s; see govwatchd %s --help.", verb->name,
                           verb->max_args ? "only " : "no arguments", verb->args, verb->name);
-        else {
-                curl_global_init(CURL_GLOBAL_DEFAULT);
-                r = verb->run(args, n_args);
-                curl_global_cleanup();
-                tz_cache_clear();
+        else
+                return true;
+        return false;
+}
+
+int main(int argc, char **argv)
+{
+        const struct verb *verb;
+        int r, n_args = 0;
+
+        log_setup();
+        process_setup();
+        r = parse_global_options(argc, argv);
+        if (r >= 0)
+                return r;
+        const char *name = optind < argc ? argv[optind++] : "run";
+        verb = verb_find(name);
+        if (!verb) {
+                unknown_verb(name);
+                return 2;
         }
-        free(args);
+        if (verb->own_options)
+                return streq(verb->name, "classify")
+                               ? verb_classify(argc - optind + 1, argv + optind - 1)
+                               : verb_train(argc - optind + 1, argv + optind - 1);
+
+        _cleanup_free_ char **args = calloc((size_t)argc + 1, sizeof(char *));
+        if (!args)
+                return log_oom(), 1;
+        r = parse_verb_args(verb, argc, argv, args, &n_args);
+        if (r >= 0)
+                return r;
+        if (!verb_args_ok(verb, n_args))
+                return 2;
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        r = verb->run(args, n_args);
+        curl_global_cleanup();
+        tz_cache_clear();
         return r;
 }
