@@ -5,12 +5,14 @@ Everything runs on loopback and is torn down by the test that started it. Runs u
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+import unittest
 import urllib.request
 
 SOURCE_DIR = os.environ.get(
@@ -335,6 +337,27 @@ def sanitizer_report(stderr):
         if marker in stderr:
             return stderr
     return None
+
+
+URL_RE = re.compile(r"https://vk\.com/wall(-?\d+)_(\d+)")
+
+
+def urls(stdout):
+    """The post addresses in a sink's output, in order."""
+    return [m.group(0) for m in URL_RE.finditer(stdout)]
+
+
+class EmulatorCase(unittest.TestCase):
+    """A test with its own directory (self.dir) and VK emulator (self.emu), both gone after."""
+
+    def setUp(self):
+        self.tmp = TempDir()
+        self.dir = self.tmp.__enter__()
+        self.emu = Emulator(self.dir)
+
+    def tearDown(self):
+        self.emu.stop()
+        self.tmp.__exit__(None, None, None)
 
 
 class TempDir:

@@ -7,13 +7,11 @@ this fails is the sweep applying them wrongly: a first start flooding them, an e
 or a post after a deletion never sent.
 """
 import os
-import re
 import sqlite3
 import unittest
 
 import gwtest
 
-URL_RE = re.compile(r"https://vk\.com/wall(-?\d+)_(\d+)")
 
 CONFIG = """\
 resend_on_category_change: {resend}
@@ -28,20 +26,7 @@ watch:
 """
 
 
-def urls(stdout):
-    return [m.group(0) for m in URL_RE.finditer(stdout)]
-
-
-class DetectTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = gwtest.TempDir()
-        self.dir = self.tmp.__enter__()
-        self.emu = gwtest.Emulator(self.dir)
-
-    def tearDown(self):
-        self.emu.stop()
-        self.tmp.__exit__(None, None, None)
-
+class DetectTest(gwtest.EmulatorCase):
     def configure(self, resend="false", backfill=0, wall_count=20):
         self.config = gwtest.write_config(self.dir, self.emu,
                                           CONFIG.format(resend=resend, backfill=backfill))
@@ -73,17 +58,17 @@ class DetectTest(unittest.TestCase):
         self.emu.control("pin_post", {"owner_id": -100002, "id": 10})
         p = self.once()
         # one post a wall, the newest: a first sight with backfill 1 sends exactly that
-        self.assertEqual(sorted(urls(p.stdout)),
+        self.assertEqual(sorted(gwtest.urls(p.stdout)),
                          sorted("https://vk.com/wall%d_%d" % kv for kv in newest.items()),
                          p.stdout)
-        self.assertEqual(urls(self.once().stdout), [])
+        self.assertEqual(gwtest.urls(self.once().stdout), [])
 
     def test_edit_sent_again_only_when_it_adds_a_category(self):
         self.configure(resend="true")
         self.once()
         post = self.emu.add_post(-100001, "Изменение расписания автобусов маршрута №5")
         p = self.once()
-        self.assertEqual(urls(p.stdout), ["https://vk.com/wall-100001_%d" % post], p.stdout)
+        self.assertEqual(gwtest.urls(p.stdout), ["https://vk.com/wall-100001_%d" % post], p.stdout)
         before, _ = self.row(-100001, post)
         self.assertNotEqual(before, 0)
 
@@ -93,42 +78,42 @@ class DetectTest(unittest.TestCase):
             "text": "Изменение расписания автобусов маршрута №5. Внимание: 12 декабря "
                     "плановое отключение электроэнергии с 9:00 до 17:00 на улице Ленина."})
         p = self.once()
-        self.assertEqual(urls(p.stdout), ["https://vk.com/wall-100001_%d" % post], p.stdout)
+        self.assertEqual(gwtest.urls(p.stdout), ["https://vk.com/wall-100001_%d" % post], p.stdout)
         after, edited = self.row(-100001, post)
         self.assertEqual(after & before, before)
         self.assertNotEqual(after, before)
         self.assertGreater(edited, 0)
 
         # the same again: nothing new to tell
-        self.assertEqual(urls(self.once().stdout), [])
+        self.assertEqual(gwtest.urls(self.once().stdout), [])
         # an edit that adds no category: not sent
         self.emu.control("edit_post", {
             "owner_id": -100001, "id": post,
             "text": "Изменение расписания автобусов маршрута №5 (уточнено). Внимание: 12 декабря "
                     "плановое отключение электроэнергии с 9:00 до 17:00 на улице Ленина."})
-        self.assertEqual(urls(self.once().stdout), [])
+        self.assertEqual(gwtest.urls(self.once().stdout), [])
 
     def test_edit_is_not_new_by_default(self):
         self.configure()
         self.once()
         post = self.emu.add_post(-100002, "Изменение расписания автобусов маршрута №5")
-        self.assertEqual(len(urls(self.once().stdout)), 1)
+        self.assertEqual(len(gwtest.urls(self.once().stdout)), 1)
         self.emu.control("edit_post", {
             "owner_id": -100002, "id": post,
             "text": "Плановое отключение холодной воды 12 декабря с 9:00 до 17:00."})
-        self.assertEqual(urls(self.once().stdout), [])
+        self.assertEqual(gwtest.urls(self.once().stdout), [])
 
     def test_post_after_a_deleted_newest_post(self):
         self.configure()
         self.once()
         gone = self.emu.add_post(-100001, "Прямой эфир с главой района сегодня в 18:00")
-        self.assertEqual(urls(self.once().stdout), ["https://vk.com/wall-100001_%d" % gone])
+        self.assertEqual(gwtest.urls(self.once().stdout), ["https://vk.com/wall-100001_%d" % gone])
         self.emu.control("delete_post", {"owner_id": -100001, "id": gone})
         # the wall now ends below what was seen: nothing turns new
-        self.assertEqual(urls(self.once().stdout), [])
+        self.assertEqual(gwtest.urls(self.once().stdout), [])
         new = self.emu.add_post(-100001, "Опрос: какой парк благоустроить в 2027 году?")
         self.assertGreater(new, gone)
-        self.assertEqual(urls(self.once().stdout), ["https://vk.com/wall-100001_%d" % new])
+        self.assertEqual(gwtest.urls(self.once().stdout), ["https://vk.com/wall-100001_%d" % new])
 
     def test_burst_is_paged_back(self):
         # more new posts than one page: the sweep pages back until it reaches what it had seen
@@ -138,13 +123,13 @@ class DetectTest(unittest.TestCase):
                  for k in range(12)]
         seen = len(self.emu.log())
         p = self.once()
-        self.assertEqual(sorted(urls(p.stdout)),
+        self.assertEqual(sorted(gwtest.urls(p.stdout)),
                          sorted("https://vk.com/wall-100001_%d" % i for i in added), p.stdout)
         offsets = [int(call["params"].get("offset") or 0)
                    for rec in self.emu.log()[seen:] for call in rec.get("inner", [])
                    if call["method"] == "wall.get" and call["params"]["owner_id"] == "-100001"]
         self.assertEqual(offsets, [0, 5, 10])
-        self.assertEqual(urls(self.once().stdout), [])
+        self.assertEqual(gwtest.urls(self.once().stdout), [])
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ govwatch spent more than its budget, a restart spending the budget afresh, a swe
 "too many requests" answer, or new posts never arriving because the daemon waits forever.
 """
 import os
-import re
 import sqlite3
 import unittest
 
@@ -25,19 +24,8 @@ watch:
     sinks: [screen]
 """
 
-URL_RE = re.compile(r"https://vk\.com/wall(-?\d+)_(\d+)")
 
-
-class QuotaTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = gwtest.TempDir()
-        self.dir = self.tmp.__enter__()
-        self.emu = gwtest.Emulator(self.dir)
-
-    def tearDown(self):
-        self.emu.stop()
-        self.tmp.__exit__(None, None, None)
-
+class QuotaTest(gwtest.EmulatorCase):
     def config(self, extra_vk="", top="", walls=WALLS):
         body = WATCH % walls
         path = gwtest.write_config(self.dir, self.emu, top + body)
@@ -130,7 +118,7 @@ class QuotaTest(unittest.TestCase):
         stderr = d.stderr()
         self.assertEqual(rc, 0, stderr)
         self.assertIsNone(gwtest.sanitizer_report(stderr), stderr)
-        self.assertEqual(URL_RE.findall(d.stdout()), [("-100002", str(new))])
+        self.assertEqual(gwtest.URL_RE.findall(d.stdout()), [("-100002", str(new))])
         self.assert_no_error_29()
 
 

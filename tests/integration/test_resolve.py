@@ -14,16 +14,7 @@ import unittest
 import gwtest
 
 
-class ResolveTest(unittest.TestCase):
-    def setUp(self):
-        self.tmp = gwtest.TempDir()
-        self.dir = self.tmp.__enter__()
-        self.emu = gwtest.Emulator(self.dir)
-
-    def tearDown(self):
-        self.emu.stop()
-        self.tmp.__exit__(None, None, None)
-
+class ResolveTest(gwtest.EmulatorCase):
     def test_resolve_verb(self):
         config = gwtest.write_config(self.dir, self.emu, "sinks:\n  s: {type: console}\n")
         p = gwtest.govwatchd("resolve", "https://vk.com/test_admin", "vk.ru/test_school",
