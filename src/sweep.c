@@ -1,25 +1,26 @@
-/* sweep.c — one pass over the watch list: resolve names, fetch walls, find new posts, queue.
+/* sweep.c — one pass over walls of the watch list: fetch them, decide what is new, record, queue.
  *
- * Owns the per-sweep state (jobs, pages collected per community). Writes to the store only in
- * one transaction per community: its new posts recorded as seen together with their outbox rows,
- * so a crash between the two can't happen. Never sends anything itself: the outbox does.
+ * A sweep polls targets govwatch.c resolved already: the walls daemon.c found due, or every one
+ * for `once`. What it holds of each wall it polls (pages, posts, the community's row, read once)
+ * is its own (struct wall_poll), and its done callback gets what became of each (sweep.h). It
+ * writes to the store only in one transaction per wall: the wall's new posts recorded as seen
+ * together with their outbox rows, so a crash between the two can't happen. It never sends
+ * anything itself: the outbox does. What is new is detect.c's decision; this file reads the
+ * store for it and applies it.
  *
- * "New" is decided by post id: VK numbers the posts of a wall in increasing order, so a post is
- * new when its id is above the highest id seen before. That keeps an old post that was pinned,
- * a deleted one, or an edited one from ever looking new.
+ * The scheduler hears what went out (scheduler_record_poll when a batch is sent, record_extra
+ * for paging back through a burst) and what came back (scheduler_observe with the new posts'
+ * dates); a sweep never sends a wall.get the daily budget has no room for: error 29 is VK's
+ * verdict, never our doing.
  *
- * Which walls a sweep polls is the scheduler's choice (daemon.c asks it); the sweep tells it what
- * went out (scheduler_record_poll when a batch is sent, record_extra for paging) and what came
- * back (scheduler_observe with the new posts' dates), and never sends a wall.get the daily budget
- * has no room for: error 29 is VK's verdict, never our doing.
- *
- * An answer comes in as it was read (source.c, a step at a time), and its walls are handled one
- * an event-loop iteration (process_wall): what one iteration costs is one wall's new posts
- * classified and stored, not a batch's 25.
+ * An answer comes in as it is read (source.c, a step at a time, a wall at a time), and its walls
+ * are handled one an event-loop iteration (process_wall): what one iteration costs is one wall's
+ * new posts classified and stored, not a batch's 25.
  *
  * A stop abandons a sweep in progress. The walls whose poll had gone out count as polled for the
  * scheduler, yet nothing of their answer was recorded: sweep_abort notes them in the store, and
- * the first sweep of the next start polls them whether due or not (take_interrupted).
+ * the first sweep after the next start's resolution polls them whether due or not
+ * (SWEEP_TAKE_INTERRUPTED, take_interrupted).
  */
 #include <inttypes.h>
 #include <jansson.h>
