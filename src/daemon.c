@@ -5,13 +5,13 @@
  * batches. The sweep period of old (poll_interval) survives only as the longest sleep: a cheap
  * wake-up that asks the scheduler again, so that a watch list left partly unresolved by a
  * transient error is resolved again within that time. A start or a reload spends no call of its
- * own: the scheduler, whose state the store keeps across both, decides as always. Its first sweep
- * resolves the watch list (names the store has not cached cost groups.getById, and users.get for
- * personal pages, never wall.get)
- * and then polls only what is due: communities never polled (an empty store, or new in the watch
- * list after a reload: first sight) and those whose time has come, and after a start the walls
- * whose poll a stop interrupted (sweep.c). Restarting or reloading a 7000-community daemon thus
- * costs no sweep of the daily budget; `once` alone polls every wall.
+ * own: the scheduler, whose state the store keeps across both, decides as always. Its first
+ * wake-up resolves the watch list (govwatch_resolve: names the store has not cached cost
+ * groups.getById, and users.get for personal pages, never wall.get), and only then asks the
+ * scheduler what is due: communities never polled (an empty store, or new in the watch list
+ * after a reload: first sight) and those whose time has come, and after a start the walls whose
+ * poll a stop interrupted (sweep.c). Restarting or reloading a 7000-community daemon thus costs
+ * no sweep of the daily budget; `once` alone polls every wall.
  *
  * Nothing here blocks: a sweep and a delivery pass are asynchronous and report back through
  * callbacks; the loop only decides when to start the next one and when to stop. It speaks the

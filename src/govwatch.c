@@ -5,7 +5,10 @@
  * govwatch_prepare() is the one way from a file to parts: check-config, run, once and reload call
  * it, so a file check-config accepts is one the daemon starts and reloads with, and a refused one
  * reads the same everywhere. What needs the event loop, the store or the network (HTTP, the VK
- * source, sinks) comes after it and checks nothing about the file. */
+ * source, sinks: govwatch_parts_new) comes after it and checks nothing about the file.
+ *
+ * It also owns the watch list's targets: govwatch_resolve() resolves the names (watchlist.c),
+ * makes the targets and rebuilds the scheduler for them, before any sweep polls them. */
 #include <inttypes.h>
 #include <sys/random.h>
 #include <sys/stat.h>
