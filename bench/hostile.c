@@ -112,12 +112,12 @@ static const char *cyr(unsigned n, unsigned k, char *buf)
 /* ---- caps -------------------------------------------------------------------------------- */
 
 /* The rules file's caps, file-local in src/rules.c, mirrored here (include/rules.h has those it
- * shares with the config's classifier). */
-#define RULES_FILE_SIZE   (512 * 1024) /* RULES_MAX_FILE_SIZE, src/rules.c */
-#define RULES_NODES       16384        /* RULES_MAX_NODES (YAML nodes), src/rules.c */
-#define RULES_GAP         20           /* RULES_MAX_GAP, src/rules.c */
-#define RULES_ITEMS       16           /* RULES_MAX_ITEMS (words of a phrase), src/rules.c */
-#define RULES_CLASS_WORDS 1024         /* RULES_MAX_CLASS_WORDS, src/rules.c */
+ * shares with the config's classifier, yaml_tree.h those of the YAML it shares with the config). */
+#define RULES_FILE_SIZE   YAML_TREE_MAX_SIZE
+#define RULES_NODES       YAML_TREE_MAX_NODES
+#define RULES_GAP         20   /* RULES_MAX_GAP, src/rules.c */
+#define RULES_ITEMS       16   /* RULES_MAX_ITEMS (words of a phrase), src/rules.c */
+#define RULES_CLASS_WORDS 1024 /* RULES_MAX_CLASS_WORDS, src/rules.c */
 
 /* ---- config ------------------------------------------------------------------------------ */
 
