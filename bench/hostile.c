@@ -112,18 +112,18 @@ static const char *cyr(unsigned n, unsigned k, char *buf)
 /* ---- caps -------------------------------------------------------------------------------- */
 
 /* The rules file's caps, file-local in src/rules.c, mirrored here (include/rules.h has those it
- * shares with the config's classifier). */
-#define RULES_FILE_SIZE   (512 * 1024) /* RULES_MAX_FILE_SIZE, src/rules.c */
-#define RULES_NODES       16384        /* RULES_MAX_NODES (YAML nodes), src/rules.c */
-#define RULES_GAP         20           /* RULES_MAX_GAP, src/rules.c */
-#define RULES_ITEMS       16           /* RULES_MAX_ITEMS (words of a phrase), src/rules.c */
-#define RULES_CLASS_WORDS 1024         /* RULES_MAX_CLASS_WORDS, src/rules.c */
+ * shares with the config's classifier, yaml_tree.h those of the YAML it shares with the config). */
+#define RULES_FILE_SIZE   YAML_TREE_MAX_SIZE
+#define RULES_NODES       YAML_TREE_MAX_NODES
+#define RULES_GAP         20   /* RULES_MAX_GAP, src/rules.c */
+#define RULES_ITEMS       16   /* RULES_MAX_ITEMS (words of a phrase), src/rules.c */
+#define RULES_CLASS_WORDS 1024 /* RULES_MAX_CLASS_WORDS, src/rules.c */
 
 /* ---- config ------------------------------------------------------------------------------ */
 
 /* The config's caps, file-local in src/config.c, mirrored here: each input stays under them. */
-#define CONFIG_SIZE    (1024 * 1024) /* CONFIG_MAX_SIZE, src/config.c */
-#define CONFIG_NODES   100000        /* CONFIG_MAX_NODES (YAML values), src/config.c */
+#define CONFIG_SIZE    (1024 * 1024) /* YAML_TREE_MAX_SIZE, yaml_tree.h */
+#define CONFIG_NODES   100000        /* YAML_TREE_MAX_NODES, yaml_tree.h */
 #define N_SINKS        256           /* CONFIG_MAX_SINKS, src/config.c */
 #define N_WATCH        10000         /* CONFIG_MAX_WATCH, src/config.c */
 #define N_COMM         50000         /* CONFIG_MAX_COMMUNITIES, src/config.c */
@@ -155,7 +155,7 @@ static void config_sinks(struct strbuf *sb, unsigned n, unsigned pad)
 }
 
 /* (a) every watch entry names sinks nobody defined: short names, so the file reaches the values
- * cap and the size cap together (past the first CONFIG_MAX_ERRORS, each costs a lookup) */
+ * cap and the size cap together (past the first YAML_TREE_MAX_ERRORS, each costs a lookup) */
 static char *config_unknown_sinks(size_t limit, size_t max_nodes)
 {
         struct strbuf sb = {0};

@@ -1,6 +1,6 @@
 /* config.h — the watch list and settings, as one immutable snapshot.
  *
- * config_load() reads YAML (libyaml's event API, with marks), validates everything, and either
+ * config_load() reads YAML (yaml_tree.h's tree, with marks), validates everything, and either
  * returns a complete snapshot or every error it found as "FILE:LINE:COL: message". Nothing else
  * ever changes a snapshot; a reload builds a new one and swaps it in whole.
  */
@@ -13,13 +13,9 @@
 
 #include "classify.h"
 #include "util.h"
+#include "yaml_tree.h" /* struct conf_mark, struct config_errors and their functions */
 
 #define CONFIG_DEFAULT_PATH GOVWATCH_CONFIG_DEFAULT_PATH /* CMake: sysconfdir/govwatch/... */
-
-struct conf_mark {
-        unsigned line;   /* 1-based */
-        unsigned column; /* 1-based */
-};
 
 /* A community reference as written in the watch list, before resolution. */
 enum community_ref_kind {
@@ -136,23 +132,6 @@ struct config {
         /* every category name usable in watch entries (built-ins, then user-defined) */
         char **category_names;
 };
-
-struct config_error {
-        struct conf_mark mark; /* 0:0 when the error has no position (unreadable file) */
-        char *message;
-};
-
-struct config_errors {
-        struct config_error *errors;
-        size_t n_errors;
-        size_t allocated;
-};
-void config_errors_done(struct config_errors *e);
-/* Adds one error found after loading (the classifier does not build, ...): 0 or -ENOMEM. */
-int config_errors_add(struct config_errors *e, struct conf_mark mark, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-/* Prints "FILE:LINE:COL: message" per error. */
-void config_errors_print(const struct config_errors *e, const char *path, FILE *f);
 
 /* Loads and validates path. On failure returns -EINVAL (or -errno for an unreadable file) and
  * fills errors (which the caller must config_errors_done()). */

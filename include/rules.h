@@ -43,15 +43,16 @@ enum rule_signal {
 };
 const char *rule_signal_to_string(enum rule_signal s);
 
-/* Work bounds shared with the config's classifier section (rules.c has the YAML file's own: size
- * and nodes). Folding and stemming a word costs about 0.5 us and 10 ns a byte: RULES_MAX_WORDS
- * and RULES_MAX_WORD_BYTES hold that near 10 ms, aliases and the config's phrases included. "Word
- * forms" are what phrase words stand for once word classes are expanded into every phrase that
- * names them. A word of a post tries every phrase that starts with one of its forms (classify.c):
- * RULES_MAX_STARTS bounds that per form and RULES_MAX_PREFIX_STARTS over the prefix forms of one
- * first letter (all a word's prefixes begin with its letter): a word tries at most 64 + 64 + 256
- * phrases. The shipped rules use 58 rules, 318 phrases, 1,162 words of 17,634 bytes, 2,036 word
- * forms; at most 12 phrases start with one form, 25 to 32 with prefixes of one letter ("п"). */
+/* Work bounds shared with the config's classifier section (yaml_tree.h has the YAML file's: size,
+ * values, depth, aliases). Folding and stemming a word costs about 0.5 us and 10 ns a byte:
+ * RULES_MAX_WORDS and RULES_MAX_WORD_BYTES hold that near 10 ms, aliases and the config's phrases
+ * included. "Word forms" are what phrase words stand for once word classes are expanded into every
+ * phrase that names them. A word of a post tries every phrase that starts with one of its forms
+ * (classify.c): RULES_MAX_STARTS bounds that per form and RULES_MAX_PREFIX_STARTS over the prefix
+ * forms of one first letter (all a word's prefixes begin with its letter): a word tries at most 64
+ * + 64 + 256 phrases. The shipped rules use 58 rules, 318 phrases, 1,162 words of 17,634 bytes,
+ * 2,036 word forms; at most 12 phrases start with one form, 25 to 32 with prefixes of one letter
+ * ("п"). */
 #define RULES_MAX_RULES         10000        /* rules of a rule file and the config together */
 #define RULES_MAX_PHRASES       10000        /* phrases (a rule may list several) */
 #define RULES_MAX_WORDS         16384        /* words read, each alternative of a word counted */
@@ -141,7 +142,8 @@ struct ruleset {
 int ruleset_new(struct ruleset **ret);
 struct ruleset *ruleset_free(struct ruleset *rs);
 
-/* Loads a rule file. Errors: -EINVAL with "FILE:LINE:COL: message" in *ret_error. */
+/* Loads a rule file. Errors: -EINVAL with every error found in *ret_error, in the file's order,
+ * one "FILE:LINE:COL: message" a line (no newline after the last). */
 int ruleset_load_file(struct ruleset *rs, const char *path, char **ret_error);
 int ruleset_load_string(struct ruleset *rs, const char *name, const char *buf, size_t len,
                         char **ret_error);

@@ -1,12 +1,13 @@
 /* config.c — the config stage: the YAML watch list becomes one immutable, validated snapshot.
  *
- * libyaml's event API builds a small tree of nodes that keep their marks; tables of settings
+ * The shared YAML tree (yaml_tree.c) gives nodes that keep their marks; tables of settings
  * (one per section, the way dunst does it) then give every key its type, target field, default
  * and description, and drive parsing, validation and defaults from that one place. Every problem
  * is collected as FILE:LINE:COL, sorted by position, so an admin fixes a watch list in one pass.
- * Hostile input is bounded before it costs anything: size, nesting depth, number of aliases and
- * what they expand to are capped. This stage never logs, never resolves names on the network and
- * never reads a secret's value (only whether it can be read).
+ * Hostile input is bounded before it costs anything: the tree caps size, nesting depth, number of
+ * aliases and what they expand to; this file caps what the settings ask of the daemon. This stage
+ * never logs, never resolves names on the network and never reads a secret's value (only whether
+ * it can be read).
  */
 #include <ctype.h>
 #include <fcntl.h>
@@ -20,7 +21,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -32,23 +32,12 @@
 #include "tz_cache.h"
 #include "util.h"
 
-#define CONFIG_MAX_SIZE        (1024 * 1024)
-#define CONFIG_MAX_DEPTH       64
-#define CONFIG_MAX_ALIASES     32
-#define CONFIG_MAX_ALIAS_NODES 10000
-#define CONFIG_MAX_ERRORS      100
-#define TOKEN_MAX_SIZE         4096
-/* Work bounds: what one file may ask of the loader and of the daemon it configures. Each is
- * refused with its own message; a message is never longer than CONFIG_MAX_MESSAGE bytes and never
- * formatted at all past CONFIG_MAX_ERRORS, so a hostile file costs linear work. */
-#define CONFIG_MAX_MESSAGE      512 /* bytes of one error message */
-#define CONFIG_MAX_LISTED_NAMES 8   /* names a message lists ("defined: a, b, ... and 3 more") */
-#define CONFIG_MAX_NAME         64  /* bytes of a sink or category name */
-/* Values in the file: scalars, lists and mappings (aliases' copies count apart). Every value costs
- * a libyaml event, a node, a check and a free, about 0.2 us together: a file of "[a,a,a,...]"
- * holds 500,000 of them in its 1 MiB and took 100 ms. 100,000 hold 10,000 watch entries of a
- * topic, a community and a sink each, or one list of 90,000 communities. */
-#define CONFIG_MAX_NODES       100000
+#define TOKEN_MAX_SIZE 4096
+/* Work bounds: what one file may ask of the daemon it configures (yaml_tree.h has the loader's:
+ * size, values, depth, aliases, errors and their length). Each is refused with its own message. */
+#define CONFIG_MAX_LISTED_NAMES 8  /* names a message lists ("defined: a, b, ... and 3 more") */
+#define CONFIG_MAX_NAME         64 /* bytes of a sink or category name */
+/* What the daemon's parts take from one file: */
 #define CONFIG_MAX_SINKS       256   /* sinks */
 #define CONFIG_MAX_WATCH       10000 /* watch entries */
 #define CONFIG_MAX_COMMUNITIES 50000 /* community references over all watch entries */
@@ -64,121 +53,7 @@
 #define CONFIG_DOMAIN_MAX           253 /* a DNS name (RFC 1035), the Message-ID's right part */
 #define CONFIG_LABEL_MAX            63  /* one label of it */
 
-/* ---- errors ------------------------------------------------------------------------------ */
-
-void config_errors_done(struct config_errors *e)
-{
-        if (!e)
-                return;
-        for (size_t i = 0; i < e->n_errors; i++)
-                free(e->errors[i].message);
-        free(e->errors);
-        *e = (struct config_errors){0};
-}
-
-void config_errors_print(const struct config_errors *e, const char *path, FILE *f)
-{
-        for (size_t i = 0; i < e->n_errors; i++) {
-                const struct config_error *err = &e->errors[i];
-                if (err->mark.line == 0)
-                        fprintf(f, "%s: %s\n", path, err->message);
-                else
-                        fprintf(f, "%s:%u:%u: %s\n", path, err->mark.line, err->mark.column,
-                                err->message);
-        }
-}
-
-/* ---- the node tree ----------------------------------------------------------------------- */
-
-enum node_kind {
-        NODE_SCALAR,
-        NODE_SEQUENCE,
-        NODE_MAPPING,
-};
-
-struct node {
-        enum node_kind kind;
-        struct conf_mark mark;
-        char *scalar; /* NUL-terminated; scalar_len tells whether the value itself held a NUL */
-        size_t scalar_len;
-        bool plain;   /* unquoted: only then can it be null */
-        bool ignored; /* a duplicate or unusable key: reported once, then skipped by every walk */
-        struct node **items; /* sequence: the items; mapping: key, value, key, value, ... */
-        size_t n_items;
-        size_t allocated;
-};
-
-static struct node *node_free(struct node *n)
-{
-        if (!n)
-                return NULL;
-        for (size_t i = 0; i < n->n_items; i++)
-                node_free(n->items[i]);
-        free(n->items);
-        free(n->scalar);
-        free(n);
-        return NULL;
-}
-
-static void node_freep(struct node **n)
-{
-        *n = node_free(*n);
-}
-
-static int node_append(struct node *parent, struct node *child)
-{
-        if (!greedy_realloc((void **)&parent->items, &parent->allocated, parent->n_items + 1,
-                            sizeof(struct node *)))
-                return -ENOMEM;
-        parent->items[parent->n_items++] = child;
-        return 0;
-}
-
-static bool node_is_null(const struct node *n)
-{
-        if (!n)
-                return true;
-        if (n->kind != NODE_SCALAR || !n->plain)
-                return false;
-        return n->scalar[0] == '\0' || streq(n->scalar, "~") || streq(n->scalar, "null") ||
-               streq(n->scalar, "Null") || streq(n->scalar, "NULL");
-}
-
-static const char *node_kind_name(const struct node *n)
-{
-        switch (n->kind) {
-        case NODE_SEQUENCE:
-                return "a list";
-        case NODE_MAPPING:
-                return "a mapping";
-        default:
-                return "a string";
-        }
-}
-
-/* Looks a key up in a mapping; ignored (duplicate) keys never match. */
-static const struct node *map_get(const struct node *map, const char *key,
-                                  const struct node **ret_key)
-{
-        if (!map || map->kind != NODE_MAPPING)
-                return NULL;
-        for (size_t i = 0; i + 1 < map->n_items; i += 2) {
-                const struct node *k = map->items[i];
-                if (k->ignored || k->kind != NODE_SCALAR || !streq(k->scalar, key))
-                        continue;
-                if (ret_key)
-                        *ret_key = k;
-                return map->items[i + 1];
-        }
-        return NULL;
-}
-
 /* ---- the loader -------------------------------------------------------------------------- */
-
-struct anchor {
-        char *name;
-        const struct node *node; /* owned by the tree being built */
-};
 
 struct loader {
         const char *path;
@@ -188,71 +63,18 @@ struct loader {
         bool oom;
         struct config *c;
 
-        struct anchor *anchors;
-        size_t n_anchors, allocated_anchors;
-        unsigned n_aliases;
-        size_t n_alias_nodes;
         size_t n_communities;             /* over the watch entries parsed so far */
         struct name_index category_index; /* c->category_names, for watch entries */
         size_t n_classifier_items;        /* phrases, regexes and exclusions so far */
         size_t n_regexes;                 /* regexes of them */
 };
 
-/* Cuts msg to CONFIG_MAX_MESSAGE bytes on a character boundary, marking the cut with "…". */
-static void message_bound(char *msg)
-{
-        size_t len = strlen(msg), cut = CONFIG_MAX_MESSAGE - 3;
-        if (len <= CONFIG_MAX_MESSAGE)
-                return;
-        while (cut > 0 && ((unsigned char)msg[cut] & 0xC0) == 0x80)
-                cut--;
-        memcpy(msg + cut, "\xE2\x80\xA6", 4);
-}
-
-static int errors_add_v(struct config_errors *e, struct conf_mark mark, bool force, const char *fmt,
-                        va_list ap) _printf_(4, 0);
-static int errors_add_v(struct config_errors *e, struct conf_mark mark, bool force, const char *fmt,
-                        va_list ap)
-{
-        char *msg = NULL;
-
-        /* past the cap nothing is formatted: a file with a million mistakes costs a count */
-        if (!force && e->n_errors >= CONFIG_MAX_ERRORS)
-                return 0;
-        if (vasprintf(&msg, fmt, ap) < 0)
-                return -ENOMEM;
-        message_bound(msg);
-        /* An anchored value used in several places would otherwise repeat the same error. */
-        for (size_t i = 0; i < e->n_errors; i++)
-                if (e->errors[i].mark.line == mark.line &&
-                    e->errors[i].mark.column == mark.column && streq(e->errors[i].message, msg)) {
-                        free(msg);
-                        return 1;
-                }
-        if (!greedy_realloc((void **)&e->errors, &e->allocated, e->n_errors + 1,
-                            sizeof(struct config_error))) {
-                free(msg);
-                return -ENOMEM;
-        }
-        e->errors[e->n_errors++] = (struct config_error){.mark = mark, .message = msg};
-        return 1;
-}
-
-int config_errors_add(struct config_errors *e, struct conf_mark mark, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        int r = errors_add_v(e, mark, true, fmt, ap);
-        va_end(ap);
-        return r < 0 ? r : 0;
-}
-
 static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, ...) _printf_(3, 4);
 static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        int r = errors_add_v(l->errors, mark, false, fmt, ap);
+        int r = config_errors_addv(l->errors, mark, false, fmt, ap);
         va_end(ap);
         if (r == 0)
                 l->n_dropped++; /* repeats of one anchored value's error count here too */
@@ -264,396 +86,7 @@ static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, .
  * for errors that would only be counted. */
 static bool errors_full(const struct loader *l)
 {
-        return l->errors->n_errors >= CONFIG_MAX_ERRORS;
-}
-
-static struct conf_mark mark_of(const struct node *n)
-{
-        return n ? n->mark : (struct conf_mark){1, 1};
-}
-
-static struct conf_mark mark_from_yaml(yaml_mark_t m)
-{
-        return (struct conf_mark){.line = (unsigned)m.line + 1, .column = (unsigned)m.column + 1};
-}
-
-/* libyaml gives only a byte offset for encoding errors; count lines and characters ourselves. */
-static struct conf_mark mark_from_offset(const char *data, size_t size, size_t offset)
-{
-        struct conf_mark m = {1, 1};
-        for (size_t i = 0; i < offset && i < size; i++) {
-                if (data[i] == '\n') {
-                        m.line++;
-                        m.column = 1;
-                } else if (((unsigned char)data[i] & 0xC0) != 0x80)
-                        m.column++;
-        }
-        return m;
-}
-
-/* A value quoted in a message: one line, bounded, cut on a character boundary. */
-static const char *quote(const char *s, char *buf, size_t size)
-{
-        size_t i = 0, j = 0;
-        const size_t limit = size - 4; /* room for "…" and the NUL */
-
-        for (; s[i] && j < limit; i++) {
-                unsigned char ch = (unsigned char)s[i];
-                if ((ch & 0xC0) == 0x80 || ch >= 0xC0) {
-                        /* keep multi-byte characters whole */
-                        size_t l = ch >= 0xF0 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC0 ? 2 : 1;
-                        if (j + l > limit)
-                                break;
-                        size_t k = 0;
-                        for (; k < l && s[i + k]; k++)
-                                buf[j++] = s[i + k];
-                        i += k - 1;
-                        continue;
-                }
-                buf[j++] = ch < 0x20 || ch == 0x7F ? '?' : (char)ch;
-        }
-        if (s[i]) {
-                memcpy(buf + j, "\xE2\x80\xA6", 3);
-                j += 3;
-        }
-        buf[j] = '\0';
-        return buf;
-}
-#define QUOTE(s) quote((s), (char[72]){0}, 72)
-
-/* What a message says the user wrote instead: the value itself, or its shape. */
-static const char *node_describe(const struct node *n, char *buf, size_t size)
-{
-        if (n->kind != NODE_SCALAR)
-                return node_kind_name(n);
-        char q[72];
-        snprintf(buf, size, "'%s'", quote(n->scalar, q, sizeof(q)));
-        return buf;
-}
-#define DESCRIBE(n) node_describe((n), (char[80]){0}, 80)
-
-/* ---- building the tree from events ------------------------------------------------------- */
-
-static void syntax_error(struct loader *l, const yaml_parser_t *p, const char *data, size_t size)
-{
-        if (p->error == YAML_MEMORY_ERROR) {
-                l->oom = true;
-                return;
-        }
-        if (p->error == YAML_READER_ERROR) {
-                struct conf_mark m = mark_from_offset(data, size, p->problem_offset);
-                if (p->problem_value >= 0)
-                        error_at(l, m, "%s (byte 0x%02X): the file must be UTF-8",
-                                 strempty(p->problem), (unsigned)p->problem_value);
-                else
-                        error_at(l, m, "%s: the file must be UTF-8", strempty(p->problem));
-                return;
-        }
-        struct conf_mark m = mark_from_yaml(p->problem_mark);
-        if (p->context)
-                error_at(l, m, "%s (%s at %zu:%zu)", strempty(p->problem), p->context,
-                         p->context_mark.line + 1, p->context_mark.column + 1);
-        else
-                error_at(l, m, "%s", strempty(p->problem));
-}
-
-static int node_copy(struct loader *l, const struct node *src, size_t depth, struct node **ret)
-{
-        if (src->kind != NODE_SCALAR && depth >= CONFIG_MAX_DEPTH)
-                return -ELOOP;
-        if (++l->n_alias_nodes > CONFIG_MAX_ALIAS_NODES)
-                return -E2BIG;
-
-        _cleanup_(node_freep) struct node *n = calloc(1, sizeof(*n));
-        if (!n)
-                return -ENOMEM;
-        n->kind = src->kind;
-        n->mark = src->mark;
-        n->plain = src->plain;
-        n->ignored = src->ignored;
-        if (src->scalar) {
-                n->scalar = malloc(src->scalar_len + 1);
-                if (!n->scalar)
-                        return -ENOMEM;
-                memcpy(n->scalar, src->scalar, src->scalar_len + 1);
-                n->scalar_len = src->scalar_len;
-        }
-        for (size_t i = 0; i < src->n_items; i++) {
-                struct node *child;
-                int r = node_copy(l, src->items[i], depth + 1, &child);
-                if (r < 0)
-                        return r;
-                r = node_append(n, child);
-                if (r < 0) {
-                        node_free(child);
-                        return r;
-                }
-        }
-        *ret = TAKE_PTR(n);
-        return 0;
-}
-
-static int anchor_add(struct loader *l, const char *name, const struct node *n)
-{
-        if (!name)
-                return 0;
-        char *copy = strdup(name);
-        if (!copy)
-                return -ENOMEM;
-        if (!greedy_realloc((void **)&l->anchors, &l->allocated_anchors, l->n_anchors + 1,
-                            sizeof(struct anchor))) {
-                free(copy);
-                return -ENOMEM;
-        }
-        l->anchors[l->n_anchors++] = (struct anchor){.name = copy, .node = n};
-        return 0;
-}
-
-static const struct node *anchor_find(struct loader *l, const char *name)
-{
-        /* YAML lets a later anchor of the same name replace an earlier one. */
-        for (size_t i = l->n_anchors; i > 0; i--)
-                if (streq(l->anchors[i - 1].name, name))
-                        return l->anchors[i - 1].node;
-        return NULL;
-}
-
-struct key_ref {
-        const struct node *key;
-        size_t index;
-};
-
-static int key_ref_compare(const void *a, const void *b)
-{
-        const struct key_ref *x = a, *y = b;
-        int r = strcmp(x->key->scalar, y->key->scalar);
-        if (r != 0)
-                return r;
-        return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/* libyaml does not notice duplicate keys; a later one would silently win. Sorting keeps a
- * hostile mapping with many keys from costing quadratic time. */
-static int mapping_check_keys(struct loader *l, struct node *map)
-{
-        size_t n = map->n_items / 2, n_refs = 0;
-        _cleanup_free_ struct key_ref *refs = calloc(n ? n : 1, sizeof(struct key_ref));
-        if (!refs)
-                return -ENOMEM;
-
-        for (size_t i = 0; i < n; i++) {
-                struct node *k = map->items[2 * i];
-                if (k->kind != NODE_SCALAR) {
-                        error_at(l, k->mark, "a key must be a string, not %s", DESCRIBE(k));
-                        k->ignored = true;
-                        continue;
-                }
-                if (k->plain && streq(k->scalar, "<<")) {
-                        error_at(l, k->mark,
-                                 "merge keys ('<<') are not supported: write the keys out, or "
-                                 "use an alias for a whole value");
-                        k->ignored = true;
-                        continue;
-                }
-                refs[n_refs++] = (struct key_ref){.key = k, .index = i};
-        }
-        qsort(refs, n_refs, sizeof(struct key_ref), key_ref_compare);
-        for (size_t i = 1; i < n_refs; i++) {
-                size_t first = i - 1;
-                while (i < n_refs && streq(refs[i].key->scalar, refs[first].key->scalar)) {
-                        error_at(l, refs[i].key->mark, "duplicate key '%s' (first at %u:%u)",
-                                 QUOTE(refs[i].key->scalar), refs[first].key->mark.line,
-                                 refs[first].key->mark.column);
-                        map->items[2 * refs[i].index]->ignored = true;
-                        i++;
-                }
-        }
-        return 0;
-}
-
-struct frame {
-        struct node *node;
-        char *anchor;
-};
-
-static int build_tree(struct loader *l, const char *data, size_t size, struct node **ret)
-{
-        yaml_parser_t parser;
-        struct frame stack[CONFIG_MAX_DEPTH];
-        size_t depth = 0;
-        struct node *root = NULL;
-        unsigned n_documents = 0;
-        size_t n_nodes = 0;
-        bool done = false;
-        int r = 0;
-
-        if (!yaml_parser_initialize(&parser))
-                return -ENOMEM;
-        yaml_parser_set_input_string(&parser, (const unsigned char *)data, size);
-
-        while (!done && r >= 0) {
-                yaml_event_t ev;
-                struct node *n = NULL;
-
-                if (!yaml_parser_parse(&parser, &ev)) {
-                        syntax_error(l, &parser, data, size);
-                        r = l->oom ? -ENOMEM : -EINVAL;
-                        break;
-                }
-                struct conf_mark mark = mark_from_yaml(ev.start_mark);
-
-                if ((ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
-                     ev.type == YAML_MAPPING_START_EVENT) &&
-                    ++n_nodes > CONFIG_MAX_NODES) {
-                        error_at(l, mark,
-                                 "more than %d values (scalars, lists and mappings): refusing "
-                                 "the file",
-                                 CONFIG_MAX_NODES);
-                        yaml_event_delete(&ev);
-                        r = -EINVAL;
-                        break;
-                }
-
-                switch (ev.type) {
-                case YAML_STREAM_END_EVENT:
-                        done = true;
-                        break;
-
-                case YAML_DOCUMENT_START_EVENT:
-                        if (++n_documents > 1) {
-                                error_at(l, mark,
-                                         "a second YAML document: the configuration is one "
-                                         "document");
-                                r = -EINVAL;
-                        }
-                        break;
-
-                case YAML_SCALAR_EVENT:
-                        n = calloc(1, sizeof(*n));
-                        if (!n) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        n->kind = NODE_SCALAR;
-                        n->mark = mark;
-                        n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-                        n->scalar_len = ev.data.scalar.length;
-                        n->scalar = malloc(n->scalar_len + 1);
-                        if (!n->scalar) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        memcpy(n->scalar, ev.data.scalar.value, n->scalar_len);
-                        n->scalar[n->scalar_len] = '\0';
-                        r = anchor_add(l, (const char *)ev.data.scalar.anchor, n);
-                        break;
-
-                case YAML_ALIAS_EVENT: {
-                        const char *name = (const char *)ev.data.alias.anchor;
-                        if (++l->n_aliases > CONFIG_MAX_ALIASES) {
-                                error_at(l, mark,
-                                         "more than %d aliases: refusing the file (a \"billion "
-                                         "laughs\" attack?)",
-                                         CONFIG_MAX_ALIASES);
-                                r = -EINVAL;
-                                break;
-                        }
-                        const struct node *target = anchor_find(l, name);
-                        if (!target) {
-                                error_at(l, mark, "undefined alias '*%s'", QUOTE(name));
-                                r = -EINVAL;
-                                break;
-                        }
-                        r = node_copy(l, target, depth, &n);
-                        if (r == -E2BIG)
-                                error_at(l, mark,
-                                         "aliases expand to more than %d values: refusing the "
-                                         "file (a \"billion laughs\" attack?)",
-                                         CONFIG_MAX_ALIAS_NODES);
-                        else if (r == -ELOOP)
-                                error_at(l, mark, "nesting deeper than %d levels",
-                                         CONFIG_MAX_DEPTH);
-                        if (r == -E2BIG || r == -ELOOP)
-                                r = -EINVAL;
-                        break;
-                }
-
-                case YAML_SEQUENCE_START_EVENT:
-                case YAML_MAPPING_START_EVENT: {
-                        if (depth >= CONFIG_MAX_DEPTH) {
-                                error_at(l, mark, "nesting deeper than %d levels",
-                                         CONFIG_MAX_DEPTH);
-                                r = -EINVAL;
-                                break;
-                        }
-                        const yaml_char_t *anchor = ev.type == YAML_SEQUENCE_START_EVENT
-                                                            ? ev.data.sequence_start.anchor
-                                                            : ev.data.mapping_start.anchor;
-                        struct node *c = calloc(1, sizeof(*c));
-                        char *a = anchor ? strdup((const char *)anchor) : NULL;
-                        if (!c || (anchor && !a)) {
-                                free(c);
-                                free(a);
-                                r = -ENOMEM;
-                                break;
-                        }
-                        c->kind =
-                                ev.type == YAML_SEQUENCE_START_EVENT ? NODE_SEQUENCE : NODE_MAPPING;
-                        c->mark = mark;
-                        stack[depth++] = (struct frame){.node = c, .anchor = a};
-                        break;
-                }
-
-                case YAML_SEQUENCE_END_EVENT:
-                case YAML_MAPPING_END_EVENT: {
-                        struct frame f = stack[--depth];
-                        n = f.node;
-                        if (n->kind == NODE_MAPPING)
-                                r = mapping_check_keys(l, n);
-                        /* registered only when complete: an alias inside its own anchor is
-                         * "undefined", which rules out cycles */
-                        if (r >= 0)
-                                r = anchor_add(l, f.anchor, n);
-                        free(f.anchor);
-                        break;
-                }
-
-                default:
-                        break;
-                }
-                yaml_event_delete(&ev);
-
-                if (n) {
-                        if (r < 0)
-                                node_free(n);
-                        else if (depth == 0)
-                                root = n;
-                        else if (node_append(stack[depth - 1].node, n) < 0) {
-                                node_free(n);
-                                r = -ENOMEM;
-                        }
-                }
-        }
-
-        /* On failure, the unfinished collections are still on the stack. */
-        while (depth > 0) {
-                depth--;
-                node_free(stack[depth].node);
-                free(stack[depth].anchor);
-        }
-        for (size_t i = 0; i < l->n_anchors; i++)
-                free(l->anchors[i].name);
-        free(l->anchors);
-        l->anchors = NULL;
-        l->n_anchors = l->allocated_anchors = 0;
-        yaml_parser_delete(&parser);
-
-        if (r < 0) {
-                node_free(root);
-                return r;
-        }
-        *ret = root;
-        return 0;
+        return l->errors->n_errors >= YAML_TREE_MAX_ERRORS;
 }
 
 /* ---- settings tables --------------------------------------------------------------------- */
@@ -780,53 +213,6 @@ static void error_type(struct loader *l, const struct setting *s, const struct n
                 error_at(l, value->mark, "%s, got '%s'", expect, QUOTE(value->scalar));
         else
                 error_at(l, value->mark, "%s, got %s", expect, DESCRIBE(value));
-}
-
-static int parse_bool(const char *s, bool *ret)
-{
-        static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no",
-                                                                               "off"};
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (strcasecmp(s, yes[i]) == 0) {
-                        *ret = true;
-                        return 0;
-                }
-                if (strcasecmp(s, no[i]) == 0) {
-                        *ret = false;
-                        return 0;
-                }
-        }
-        return -EINVAL;
-}
-
-static int parse_uint64(const char *s, uint64_t *ret)
-{
-        uint64_t v = 0;
-        if (*s == '\0')
-                return -EINVAL;
-        for (; *s; s++) {
-                if (*s < '0' || *s > '9')
-                        return -EINVAL;
-                if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-                        return -ERANGE;
-                v = v * 10 + (uint64_t)(*s - '0');
-        }
-        *ret = v;
-        return 0;
-}
-
-static int parse_double(const char *s, double *ret)
-{
-        char *end;
-        /* strtod also reads "nan", "inf" and hex; a rate is plain decimal */
-        if (*s == '\0' || strspn(s, "0123456789.eE+-") != strlen(s))
-                return -EINVAL;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (errno != 0 || *end != '\0' || !isfinite(v))
-                return -EINVAL;
-        *ret = v;
-        return 0;
 }
 
 static bool has_control(const char *s, bool allow_newline)
@@ -2482,17 +1868,6 @@ static void apply_state_directory(struct loader *l, const struct node *root)
         l->c->state_dir = dir;
 }
 
-static int error_compare(const void *a, const void *b)
-{
-        const struct config_error *x = a, *y = b;
-        if (x->mark.line != y->mark.line)
-                return x->mark.line < y->mark.line ? -1 : 1;
-        if (x->mark.column != y->mark.column)
-                return x->mark.column < y->mark.column ? -1 : 1;
-        /* qsort is not stable; the text gives a fixed order for errors at one place */
-        return strcmp(x->message, y->message);
-}
-
 /* ---- entry points ------------------------------------------------------------------------ */
 
 static int init_category_names(struct config *c)
@@ -2530,10 +1905,10 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
         _cleanup_(node_freep) struct node *root = NULL;
         int r;
 
-        if (size > CONFIG_MAX_SIZE) {
+        if (size > YAML_TREE_MAX_SIZE) {
                 error_at(&l, (struct conf_mark){0, 0},
                          "configuration is larger than %d KiB, refusing it",
-                         CONFIG_MAX_SIZE / 1024);
+                         YAML_TREE_MAX_SIZE / 1024);
                 return -EFBIG;
         }
 
@@ -2548,7 +1923,11 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
                 return -ENOMEM;
         }
 
-        r = build_tree(&l, data, size, &root);
+        /* the tree's errors go to the same list, and count towards the same cap */
+        struct yaml_report report = {.errors = errors};
+        r = yaml_tree_build(&report, data, size, "the configuration", &root);
+        l.n_dropped = report.n_dropped;
+        l.oom = report.oom;
         if (r >= 0 && !root) {
                 error_at(&l, (struct conf_mark){1, 1}, "configuration is empty");
                 r = -EINVAL;
@@ -2574,19 +1953,12 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
         free(l.dir);
         name_index_done(&l.category_index);
 
-        if (l.n_dropped > 0 &&
-            config_errors_add(errors, (struct conf_mark){0, 0},
-                              "%zu more %s not shown (after the first %d)", l.n_dropped,
-                              plural(l.n_dropped, "error", "errors"), CONFIG_MAX_ERRORS) < 0)
-                l.oom = true;
-        if (l.oom) {
-                (void)config_errors_add(errors, (struct conf_mark){0, 0}, "out of memory");
-                return -ENOMEM;
-        }
-        if (errors->n_errors > 0) {
-                qsort(errors->errors, errors->n_errors, sizeof(struct config_error), error_compare);
-                return r < 0 ? r : -EINVAL;
-        }
+        report = (struct yaml_report){.errors = errors, .n_dropped = l.n_dropped, .oom = l.oom};
+        int k = yaml_report_finish(&report);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return r < 0 ? r : k;
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
@@ -2599,11 +1971,11 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
         size_t size;
         struct loader l = {.path = path, .errors = errors};
 
-        int r = read_full_file(path, CONFIG_MAX_SIZE, false, &data, &size);
+        int r = read_full_file(path, YAML_TREE_MAX_SIZE, false, &data, &size);
         if (r == -EFBIG) {
                 error_at(&l, (struct conf_mark){0, 0},
                          "configuration is larger than %d KiB, refusing it",
-                         CONFIG_MAX_SIZE / 1024);
+                         YAML_TREE_MAX_SIZE / 1024);
                 return r;
         }
         if (r < 0) {

@@ -1,16 +1,19 @@
 /* rules.c — loads the classifier's rules from YAML and compiles them for matching.
  *
- * Owns the rule file format (see rules.h for the phrase language), its error messages
- * (FILE:LINE:COL: message, 1-based), and the compiled form: phrase words become "atoms" (a stem,
- * an exact form, a prefix) in one hash table, and each atom lists the phrases that start with it,
- * so matching a post costs a few hash lookups a word. The file is read once, never per post.
- * Defends against hostile YAML: size, depth and alias caps, duplicate keys refused.
+ * Owns the rule file format (see rules.h for the phrase language), its error messages (every
+ * error of a file at once, in the file's order, one "FILE:LINE:COL: message" a line), and the
+ * compiled form: phrase words become "atoms" (a stem, an exact form, a prefix) in one hash table,
+ * and each atom lists the phrases that start with it, so matching a post costs a few hash lookups
+ * a word. The file is read once, never per post. The YAML is read by yaml_tree.c, as the config
+ * is: the same caps on size, values, depth and aliases, duplicate keys refused, the same readers.
  * Loading runs on the daemon's loop (start, reload, check-config), so every step is bounded:
- * libyaml's nodes and bytes (the file's caps below), the words folded and stemmed (once each: a
+ * the YAML tree's values and bytes (yaml_tree.h), the words folded and stemmed (once each: a
  * word class is compiled when it is read, and phrases copy its forms), the forms phrases expand to
  * (deduplicated by a mark per atom, not by scanning), and the phrases one form starts (each is
  * tried at every post word that has the form). Measured in Release (bench/hostile.c and files
- * built at each cap): the worst file loads in about 15 ms, the shipped one in 1.4 ms.
+ * built at each cap) under the file's former caps of 512 KiB and 16,384 values: the worst file
+ * loaded in about 15 ms, the shipped one in 1.4 ms. The shared caps let a file hold up to 100,000
+ * values (about 0.2 us each in the tree, yaml_tree.h): not measured again yet.
  */
 #define _GNU_SOURCE           1 /* vasprintf */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -19,23 +22,16 @@
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <yaml.h>
 
 #include "classify.h"
 #include "rules.h"
+#include "yaml_tree.h"
 
-#define RULES_MAX_FILE_SIZE (512u * 1024)
-#define RULES_MAX_DEPTH     32
-#define RULES_MAX_ALIASES   256
-/* libyaml spends about 0.3 us a node (prescan and load): a file of one-letter scalars took 160 ms
- * a MiB, whatever the caps below refused afterwards */
-#define RULES_MAX_NODES 16384
 #define RULES_MAX_GAP   20
 #define RULES_MAX_ITEMS 16
-/* Work bounds (rules.h has the ones the config shares): duplicate keys are found by comparing
- * pairs, so they are capped; a word class is compiled once, when it is read, and its forms are
- * then copied into every phrase that names it (RULES_MAX_WORD_FORMS caps the copies). */
-#define RULES_MAX_KEYS         1024 /* keys in one mapping: words, categories, a rule */
+/* Work bounds (rules.h has the ones the config shares, yaml_tree.h the YAML file's): a word class
+ * is compiled once, when it is read, and its forms are then copied into every phrase that names
+ * it (RULES_MAX_WORD_FORMS caps the copies). */
 #define RULES_MAX_CLASS_WORDS  1024 /* words in one word class */
 #define RULES_MAX_ALTERNATIVES 1024 /* forms one phrase word (or class) stands for */
 
@@ -745,254 +741,390 @@ int ruleset_finish(struct ruleset *rs)
 
 /* ---- YAML ---- */
 
+/* The file comes as yaml_tree.c's tree, with its caps applied and duplicate keys refused. Every
+ * function below reports what is wrong and returns -EINVAL, and its caller goes on with the next
+ * rule, class or category, so that one load lists every error; another negative errno (memory)
+ * ends the load. */
+
+#define RULES_MAX_RULE_PHRASES 256 /* phrases listed in one rule */
+
 struct loader {
         struct ruleset *rs;
-        yaml_document_t doc;
         const char *file;
-        char **error;
-        size_t visits;
+        struct yaml_report report;
+        bool stop; /* a cap of the whole ruleset was hit: every later rule would be refused too */
 };
 
-static int node_error(struct loader *l, const yaml_node_t *n, const char *fmt, ...) _printf_(3, 4);
-static int node_error(struct loader *l, const yaml_node_t *n, const char *fmt, ...)
+struct rule_options {
+        double weight;
+        double gap;
+        bool veto, sure, unless_negated;
+};
+
+static int node_error(struct loader *l, const struct node *n, const char *fmt, ...) _printf_(3, 4);
+static int node_error(struct loader *l, const struct node *n, const char *fmt, ...)
 {
-        char *m = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&m, fmt, ap) < 0)
-                m = NULL;
+        yaml_report_errorv(&l->report, mark_of(n), fmt, ap);
         va_end(ap);
-        set_error(l->error, "%s:%zu:%zu: %s", l->file, n->start_mark.line + 1,
-                  n->start_mark.column + 1, m ? m : "error");
-        free(m);
         return -EINVAL;
 }
 
-static void node_origin(struct loader *l, const yaml_node_t *n, char *buf, size_t size)
+/* Whether one function's result joins the load's: -EINVAL was reported, and the load goes on. */
+static int keep_going(int r, int *bad)
 {
-        snprintf(buf, size, "%s:%zu:%zu", l->file, n->start_mark.line + 1,
-                 n->start_mark.column + 1);
+        if (r == -EINVAL)
+                *bad = r;
+        return r < 0 && r != -EINVAL ? r : 0;
 }
 
-static yaml_node_t *node_get(struct loader *l, int id)
+static void node_origin(struct loader *l, const struct node *n, char *buf, size_t size)
 {
-        l->visits++;
-        return yaml_document_get_node(&l->doc, id);
+        snprintf(buf, size, "%s:%u:%u", l->file, n->mark.line, n->mark.column);
 }
 
-static const char *scalar(const yaml_node_t *n)
+static const char *scalar(const struct node *n)
 {
-        return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+        return n && n->kind == NODE_SCALAR ? n->scalar : NULL;
 }
 
-static int parse_number(struct loader *l, const yaml_node_t *n, double *ret)
+/* A cap of the whole ruleset: once reached, each later phrase or rule would be refused with the
+ * same message, so loading stops at the first. */
+static bool ruleset_full(const struct ruleset *rs)
+{
+        return rs->n_rules >= RULES_MAX_RULES || rs->n_phrases >= RULES_MAX_PHRASES ||
+               rs->n_words >= RULES_MAX_WORDS || rs->n_item_atoms >= RULES_MAX_WORD_FORMS;
+}
+
+/* compile_phrase() and compile_alternatives() say "ORIGIN: message", as ruleset_add_phrase() does
+ * for the config's phrases; in the file the origin is n's mark, where the error list puts it. */
+static int compile_error(struct loader *l, const struct node *n, const char *origin, int r,
+                         char *error)
+{
+        _cleanup_free_ char *e = error;
+        if (r >= 0 || r != -EINVAL)
+                return r;
+        if (!e) {
+                l->report.oom = true;
+                return -ENOMEM;
+        }
+        const char *msg = startswith(e, origin);
+        msg = msg && startswith(msg, ": ") ? msg + 2 : e;
+        if (ruleset_full(l->rs))
+                l->stop = true;
+        return node_error(l, n, "%s", msg);
+}
+
+static int read_number(struct loader *l, const struct node *n, double *ret)
 {
         const char *s = scalar(n);
-        char *end;
+        double d;
         if (!s)
                 return node_error(l, n, "expected a number");
-        errno = 0;
-        double d = strtod(s, &end);
-        if (s[0] == '\0' || *end || errno || !isfinite(d) || fabs(d) > 1e6)
+        if (parse_double(s, &d) < 0 || fabs(d) > 1e6)
                 return node_error(l, n, "expected a number, got \"%s\"", s);
         *ret = d;
         return 0;
 }
 
-static int parse_bool(struct loader *l, const yaml_node_t *n, bool *ret)
+static int read_bool(struct loader *l, const struct node *n, bool *ret)
 {
         const char *s = scalar(n);
-        if (s && (streq(s, "true") || streq(s, "yes") || streq(s, "on"))) {
-                *ret = true;
-                return 0;
-        }
-        if (s && (streq(s, "false") || streq(s, "no") || streq(s, "off"))) {
-                *ret = false;
-                return 0;
-        }
-        return node_error(l, n, "expected true or false");
-}
-
-static int check_mapping(struct loader *l, const yaml_node_t *n, const char *what,
-                         const char *const *allowed)
-{
-        if (!n || n->type != YAML_MAPPING_NODE)
-                return node_error(l, n, "%s must be a mapping", what);
-        /* the duplicate check below compares pairs of keys */
-        if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > RULES_MAX_KEYS)
-                return node_error(l, n, "more than %d keys in %s", RULES_MAX_KEYS, what);
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-             p++) {
-                yaml_node_t *k = node_get(l, p->key);
-                const char *key = scalar(k);
-                if (!key)
-                        return node_error(l, k, "keys must be plain strings");
-                for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++)
-                        if (streq_ptr(scalar(node_get(l, q->key)), key))
-                                return node_error(l, k, "duplicate key \"%s\"", key);
-                if (!allowed)
-                        continue;
-                bool ok = false;
-                for (size_t i = 0; allowed[i]; i++)
-                        ok = ok || streq(allowed[i], key);
-                if (!ok)
-                        return node_error(l, k, "unknown key \"%s\" in %s", key, what);
-        }
+        if (!s || parse_bool(s, ret) < 0)
+                return node_error(l, n, "expected true or false");
         return 0;
 }
 
-static yaml_node_t *mapping_get(struct loader *l, const yaml_node_t *n, const char *key)
+/* Reports the keys of n not in allowed (NULL: any key is). -EINVAL when n is not a mapping, else
+ * the number of unknown keys. */
+static int check_mapping(struct loader *l, const struct node *n, const char *what,
+                         const char *const *allowed)
 {
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++)
-                if (streq_ptr(scalar(node_get(l, p->key)), key))
-                        return node_get(l, p->value);
-        return NULL;
+        int unknown = 0;
+        if (!n || n->kind != NODE_MAPPING)
+                return node_error(l, n, "%s must be a mapping", what);
+        for (size_t i = 0; allowed && i + 1 < n->n_items; i += 2) {
+                const struct node *k = n->items[i];
+                bool ok = k->ignored; /* the tree reported it */
+                for (size_t j = 0; allowed[j] && !ok; j++)
+                        ok = streq(allowed[j], k->scalar);
+                if (!ok) {
+                        node_error(l, k, "unknown key \"%s\" in %s", k->scalar, what);
+                        unknown++;
+                }
+        }
+        return unknown;
 }
 
-static int load_rule(struct loader *l, int category, const yaml_node_t *n, bool unless_negated)
+static int read_rule_options(struct loader *l, const struct node *n, struct rule_options *o)
+{
+        const struct node *v;
+        int bad = 0;
+
+        if ((v = map_get(n, "weight", NULL)))
+                keep_going(read_number(l, v, &o->weight), &bad);
+        if ((v = map_get(n, "veto", NULL)))
+                keep_going(read_bool(l, v, &o->veto), &bad);
+        if ((v = map_get(n, "sure", NULL)))
+                keep_going(read_bool(l, v, &o->sure), &bad);
+        if (o->sure && (o->veto || o->weight <= 0))
+                bad = node_error(l, n,
+                                 "a sure rule assigns its category: it needs a positive "
+                                 "weight and no veto");
+        if ((v = map_get(n, "unless_negated", NULL)))
+                keep_going(read_bool(l, v, &o->unless_negated), &bad);
+        if ((v = map_get(n, "gap", NULL))) {
+                double gap = 0;
+                if (read_number(l, v, &gap) < 0)
+                        bad = -EINVAL;
+                else if (gap < 0 || gap > RULES_MAX_GAP || gap != (unsigned)gap)
+                        bad = node_error(l, v, "gap must be a whole number 0..%d", RULES_MAX_GAP);
+                else
+                        o->gap = gap;
+        }
+        return bad;
+}
+
+static int load_signal_rule(struct loader *l, int category, const struct node *signal,
+                            const struct rule_options *o, const char *origin)
+{
+        struct ruleset *rs = l->rs;
+        const char *s = scalar(signal);
+        int sig = s ? signal_from_string(s) : -ENOENT;
+        if (sig < 0)
+                return node_error(l, signal, "unknown signal \"%s\"", strempty(s));
+        int r = rule_push(rs, RULE_SIGNAL, category, o->weight, o->veto, s, origin);
+        if (r < 0)
+                return r;
+        rs->rules[r].signal = (enum rule_signal)sig;
+        rs->rules[r].sure = o->sure;
+        return 0;
+}
+
+/* The list of a rule's "phrases:". */
+static int rule_phrase_list(struct loader *l, const struct node *phrases,
+                            const struct node *const **ret, size_t *ret_n)
+{
+        if (phrases->kind != NODE_SEQUENCE)
+                return node_error(l, phrases, "phrases must be a list of strings");
+        if (phrases->n_items > RULES_MAX_RULE_PHRASES)
+                return node_error(l, phrases, "more than %d phrases in a rule",
+                                  RULES_MAX_RULE_PHRASES);
+        if (phrases->n_items == 0)
+                return node_error(l, phrases, "empty list of phrases");
+        *ret = (const struct node *const *)phrases->items;
+        *ret_n = phrases->n_items;
+        return 0;
+}
+
+/* The rule's source for --explain: its phrases as written, "a | b". */
+static int rule_source(struct loader *l, const struct node *const *list, size_t n_list,
+                       struct strbuf *ret, int *bad)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < n_list; i++) {
+                const char *s = scalar(list[i]);
+                if (!s) {
+                        *bad = node_error(l, list[i], "a phrase must be a string");
+                        continue;
+                }
+                if ((n++ > 0 && strbuf_puts(ret, " | ") < 0) || strbuf_puts(ret, s) < 0)
+                        return -ENOMEM;
+        }
+        return (int)n;
+}
+
+static int load_phrase_rule(struct loader *l, int category, const struct node *phrase,
+                            const struct node *phrases, const struct rule_options *o,
+                            const char *origin)
+{
+        struct ruleset *rs = l->rs;
+        _cleanup_(strbuf_done) struct strbuf source = {0};
+        const struct node *const *list = &phrase;
+        size_t n_list = 1;
+        int bad = 0, r;
+
+        if (!phrase && (r = rule_phrase_list(l, phrases, &list, &n_list)) < 0)
+                return r;
+        r = rule_source(l, list, n_list, &source, &bad);
+        if (r <= 0)
+                return r < 0 ? r : bad;
+        int rule = rule_push(rs, RULE_PHRASE, category, o->weight, o->veto, source.buf, origin);
+        if (rule < 0)
+                return rule;
+        rs->rules[rule].sure = o->sure;
+        for (size_t i = 0; i < n_list && !l->stop; i++) {
+                char where[512], *error = NULL;
+                if (!scalar(list[i]))
+                        continue;
+                node_origin(l, list[i], where, sizeof(where));
+                r = compile_phrase(rs, (unsigned)rule, list[i]->scalar, (unsigned)o->gap,
+                                   o->unless_negated, where, &error);
+                r = keep_going(compile_error(l, list[i], where, r, error), &bad);
+                if (r < 0)
+                        return r;
+        }
+        return bad;
+}
+
+static int load_rule(struct loader *l, int category, const struct node *n, bool unless_negated)
 {
         static const char *const keys[] = {"phrase", "phrases", "signal",         "weight", "veto",
                                            "sure",   "gap",     "unless_negated", "note",   NULL};
-        struct ruleset *rs = l->rs;
+        struct rule_options o = {.weight = 1.0, .unless_negated = unless_negated};
         char origin[512];
-        int r;
+        int bad = 0, r;
 
         r = check_mapping(l, n, "a rule", keys);
         if (r < 0)
                 return r;
+        if (r > 0)
+                bad = -EINVAL;
         node_origin(l, n, origin, sizeof(origin));
+        keep_going(read_rule_options(l, n, &o), &bad);
 
-        double weight = 1.0, gap = 0;
-        bool veto = false, sure = false;
-        yaml_node_t *v;
-        if ((v = mapping_get(l, n, "weight")) && (r = parse_number(l, v, &weight)) < 0)
-                return r;
-        if ((v = mapping_get(l, n, "veto")) && (r = parse_bool(l, v, &veto)) < 0)
-                return r;
-        if ((v = mapping_get(l, n, "sure")) && (r = parse_bool(l, v, &sure)) < 0)
-                return r;
-        if (sure && (veto || weight <= 0))
-                return node_error(l, n,
-                                  "a sure rule assigns its category: it needs a positive "
-                                  "weight and no veto");
-        if ((v = mapping_get(l, n, "unless_negated")) &&
-            (r = parse_bool(l, v, &unless_negated)) < 0)
-                return r;
-        if ((v = mapping_get(l, n, "gap"))) {
-                if ((r = parse_number(l, v, &gap)) < 0)
-                        return r;
-                if (gap < 0 || gap > RULES_MAX_GAP || gap != (unsigned)gap)
-                        return node_error(l, v, "gap must be a whole number 0..%d", RULES_MAX_GAP);
-        }
-
-        yaml_node_t *phrase = mapping_get(l, n, "phrase"), *phrases = mapping_get(l, n, "phrases"),
-                    *signal = mapping_get(l, n, "signal");
+        const struct node *phrase = map_get(n, "phrase", NULL),
+                          *phrases = map_get(n, "phrases", NULL),
+                          *signal = map_get(n, "signal", NULL);
         if (!!phrase + !!phrases + !!signal != 1)
                 return node_error(l, n, "a rule needs exactly one of phrase, phrases, signal");
-        if (rs->n_rules >= RULES_MAX_RULES)
+        if (l->rs->n_rules >= RULES_MAX_RULES) {
+                l->stop = true;
                 return node_error(l, n, "more than %d rules", RULES_MAX_RULES);
+        }
+        if (signal)
+                r = load_signal_rule(l, category, signal, &o, origin);
+        else
+                r = load_phrase_rule(l, category, phrase, phrases, &o, origin);
+        return r < 0 ? r : bad;
+}
 
-        if (signal) {
-                const char *s = scalar(signal);
-                int sig = s ? signal_from_string(s) : -ENOENT;
-                if (sig < 0)
-                        return node_error(l, signal, "unknown signal \"%s\"", strempty(s));
-                r = rule_push(rs, RULE_SIGNAL, category, weight, veto, s, origin);
+/* A category's (or reschedule's) threshold and miss_cost. */
+static int load_block_numbers(struct loader *l, int category, const struct node *n)
+{
+        const struct node *v;
+        int bad = 0;
+        double th, cost;
+
+        if ((v = map_get(n, "threshold", NULL))) {
+                if (read_number(l, v, &th) < 0)
+                        bad = -EINVAL;
+                else if (th <= 0)
+                        bad = node_error(l, v, "threshold must be above 0");
+                else if (category == RULE_CATEGORY_RESCHEDULE)
+                        l->rs->reschedule_threshold = th;
+                else
+                        l->rs->thresholds[category] = th;
+        }
+        if ((v = map_get(n, "miss_cost", NULL))) {
+                if (read_number(l, v, &cost) < 0)
+                        bad = -EINVAL;
+                else if (category == RULE_CATEGORY_RESCHEDULE)
+                        bad = node_error(l, v, "miss_cost is for categories, not reschedule");
+                else if (!(cost >= 0.1 && cost <= 10))
+                        bad = node_error(l, v, "miss_cost must be between 0.1 and 10");
+                else
+                        l->rs->miss_costs[category] = cost;
+        }
+        return bad;
+}
+
+static int load_rule_block(struct loader *l, int category, const struct node *n, const char *what)
+{
+        static const char *const keys[] = {"threshold",   "miss_cost", "unless_negated",
+                                           "description", "rules",     NULL};
+        const struct node *v;
+        bool unless_negated = false;
+        int bad = 0;
+
+        int r = check_mapping(l, n, what, keys);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                bad = -EINVAL;
+        keep_going(load_block_numbers(l, category, n), &bad);
+        if ((v = map_get(n, "unless_negated", NULL)))
+                keep_going(read_bool(l, v, &unless_negated), &bad);
+        v = map_get(n, "rules", NULL);
+        if (!v)
+                return bad;
+        if (v->kind != NODE_SEQUENCE)
+                return node_error(l, v, "rules must be a list");
+        for (size_t i = 0; i < v->n_items && !l->stop; i++) {
+                r = keep_going(load_rule(l, category, v->items[i], unless_negated), &bad);
                 if (r < 0)
                         return r;
-                rs->rules[r].signal = (enum rule_signal)sig;
-                rs->rules[r].sure = sure;
-                return 0;
         }
+        return bad;
+}
 
-        struct strbuf source = {0};
-        const yaml_node_t *list[256];
-        size_t n_list = 0;
-        if (phrase) {
-                list[n_list++] = phrase;
-        } else {
-                if (phrases->type != YAML_SEQUENCE_NODE)
-                        return node_error(l, phrases, "phrases must be a list of strings");
-                for (yaml_node_item_t *i = phrases->data.sequence.items.start;
-                     i < phrases->data.sequence.items.top; i++) {
-                        if (n_list >= ELEMENTSOF(list))
-                                return node_error(l, phrases, "more than %zu phrases in a rule",
-                                                  ELEMENTSOF(list));
-                        list[n_list++] = node_get(l, *i);
-                }
-                if (n_list == 0)
-                        return node_error(l, phrases, "empty list of phrases");
-        }
-        for (size_t i = 0; i < n_list; i++) {
-                const char *s = scalar(list[i]);
-                if (!s) {
-                        strbuf_done(&source);
-                        return node_error(l, list[i], "a phrase must be a string");
-                }
-                if ((i > 0 && strbuf_puts(&source, " | ") < 0) || strbuf_puts(&source, s) < 0) {
-                        strbuf_done(&source);
-                        return -ENOMEM;
-                }
-        }
-        int rule = rule_push(rs, RULE_PHRASE, category, weight, veto, source.buf, origin);
-        strbuf_done(&source);
-        if (rule < 0)
-                return rule;
-        rs->rules[rule].sure = sure;
-        for (size_t i = 0; i < n_list; i++) {
-                char where[512];
-                node_origin(l, list[i], where, sizeof(where));
-                r = compile_phrase(rs, (unsigned)rule, scalar(list[i]), (unsigned)gap,
-                                   unless_negated, where, l->error);
+/* A word class's definition, a string or a list of words, as one string of words. */
+static int class_words(struct loader *l, const struct node *v, struct strbuf *ret)
+{
+        if (scalar(v))
+                return strbuf_puts(ret, v->scalar);
+        if (v->kind != NODE_SEQUENCE)
+                return node_error(l, v, "a word class is a string or a list of words");
+        for (size_t i = 0; i < v->n_items; i++) {
+                const char *w = scalar(v->items[i]);
+                if (!w)
+                        return node_error(l, v, "a word class lists words");
+                int r = strbuf_puts(ret, w);
+                if (r >= 0)
+                        r = strbuf_puts(ret, " ");
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-static int load_rule_block(struct loader *l, int category, const yaml_node_t *n, const char *what)
+static size_t count_words(const char *s)
 {
-        static const char *const keys[] = {"threshold",   "miss_cost", "unless_negated",
-                                           "description", "rules",     NULL};
-        int r = check_mapping(l, n, what, keys);
+        size_t n = 0;
+        for (;; n++) {
+                s += strspn(s, " \t\n");
+                if (!*s)
+                        return n;
+                s += strcspn(s, " \t\n");
+        }
+}
+
+/* One class of "words:". It is named even when its words are wrong, so that the phrases using it
+ * are not refused as well. */
+static int load_word_class(struct loader *l, const struct node *k, const struct node *v)
+{
+        struct ruleset *rs = l->rs;
+        _cleanup_(strbuf_done) struct strbuf def = {0};
+        char origin[512];
+
+        int r = class_words(l, v, &def);
+        if (r < 0 && r != -EINVAL)
+                return r;
+        size_t n_words = r < 0 ? 0 : count_words(strempty(def.buf));
+        if (r >= 0 && n_words == 0)
+                r = node_error(l, v, "empty word class");
+        else if (n_words > RULES_MAX_CLASS_WORDS)
+                r = node_error(l, v, "word class with more than %d words", RULES_MAX_CLASS_WORDS);
+
+        if (!greedy_realloc((void **)&rs->classes, &rs->allocated_classes, rs->n_classes + 1,
+                            sizeof(struct word_class)))
+                return -ENOMEM;
+        char *name = strdup(k->scalar);
+        if (!name)
+                return -ENOMEM;
+        rs->classes[rs->n_classes++] =
+                (struct word_class){.name = name, .first_atom = (uint32_t)rs->n_class_atoms};
         if (r < 0)
                 return r;
-        yaml_node_t *v;
-        bool unless_negated = false;
-        if ((v = mapping_get(l, n, "threshold"))) {
-                double th;
-                if ((r = parse_number(l, v, &th)) < 0)
-                        return r;
-                if (th <= 0)
-                        return node_error(l, v, "threshold must be above 0");
-                if (category == RULE_CATEGORY_RESCHEDULE)
-                        l->rs->reschedule_threshold = th;
-                else
-                        l->rs->thresholds[category] = th;
-        }
-        if ((v = mapping_get(l, n, "miss_cost"))) {
-                double cost;
-                if ((r = parse_number(l, v, &cost)) < 0)
-                        return r;
-                if (category == RULE_CATEGORY_RESCHEDULE)
-                        return node_error(l, v, "miss_cost is for categories, not reschedule");
-                if (!(cost >= 0.1 && cost <= 10))
-                        return node_error(l, v, "miss_cost must be between 0.1 and 10");
-                l->rs->miss_costs[category] = cost;
-        }
-        if ((v = mapping_get(l, n, "unless_negated")) &&
-            (r = parse_bool(l, v, &unless_negated)) < 0)
-                return r;
-        v = mapping_get(l, n, "rules");
-        if (!v)
-                return 0;
-        if (v->type != YAML_SEQUENCE_NODE)
-                return node_error(l, v, "rules must be a list");
-        for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
-             i++) {
-                if (l->visits > 1000000)
-                        return node_error(l, v, "too many nodes (aliases?)");
-                r = load_rule(l, category, node_get(l, *i), unless_negated);
+
+        node_origin(l, v, origin, sizeof(origin));
+        forms_begin(rs);
+        char *save = NULL;
+        for (char *w = strtok_r(def.buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+                char *error = NULL;
+                r = compile_alternatives(rs, w, true, origin, &error);
+                r = compile_error(l, v, origin, r, error);
                 if (r < 0)
                         return r;
         }
@@ -1001,200 +1133,113 @@ static int load_rule_block(struct loader *l, int category, const yaml_node_t *n,
 
 /* Reads "words:": each class's words are normalised, stemmed and deduplicated here, once, and
  * phrases copy the forms. */
-static int load_words(struct loader *l, const yaml_node_t *n)
+static int load_words(struct loader *l, const struct node *n)
 {
         struct ruleset *rs = l->rs;
+        int bad = 0;
+
         int r = check_mapping(l, n, "words", NULL);
         if (r < 0)
                 return r;
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-             p++) {
-                yaml_node_t *k = node_get(l, p->key), *v = node_get(l, p->value);
-                _cleanup_(strbuf_done) struct strbuf def = {0};
-                if (scalar(v)) {
-                        r = strbuf_puts(&def, scalar(v));
-                } else if (v->type == YAML_SEQUENCE_NODE) {
-                        r = 0;
-                        for (yaml_node_item_t *i = v->data.sequence.items.start;
-                             r >= 0 && i < v->data.sequence.items.top; i++) {
-                                const char *w = scalar(node_get(l, *i));
-                                if (!w)
-                                        return node_error(l, v, "a word class lists words");
-                                r = strbuf_puts(&def, w);
-                                if (r >= 0)
-                                        r = strbuf_puts(&def, " ");
-                        }
-                } else {
-                        return node_error(l, v, "a word class is a string or a list of words");
-                }
+        for (size_t i = 0; i + 1 < n->n_items && !l->stop; i += 2) {
+                if (n->items[i]->ignored)
+                        continue;
+                r = keep_going(load_word_class(l, n->items[i], n->items[i + 1]), &bad);
                 if (r < 0)
                         return r;
-                size_t n_words = 0;
-                for (const char *w = strempty(def.buf); *w; n_words++) {
-                        w += strspn(w, " \t\n");
-                        if (!*w)
-                                break;
-                        w += strcspn(w, " \t\n");
-                }
-                if (n_words == 0)
-                        return node_error(l, v, "empty word class");
-                if (n_words > RULES_MAX_CLASS_WORDS)
-                        return node_error(l, v, "word class with more than %d words",
-                                          RULES_MAX_CLASS_WORDS);
-
-                if (!greedy_realloc((void **)&rs->classes, &rs->allocated_classes,
-                                    rs->n_classes + 1, sizeof(struct word_class)))
-                        return -ENOMEM;
-                char *name = strdup(scalar(k));
-                if (!name)
-                        return -ENOMEM;
-                rs->classes[rs->n_classes++] = (struct word_class){
-                        .name = name, .first_atom = (uint32_t)rs->n_class_atoms};
-
-                char origin[512];
-                node_origin(l, v, origin, sizeof(origin));
-                forms_begin(rs);
-                char *save = NULL;
-                for (char *w = strtok_r(def.buf, " \t\n", &save); w;
-                     w = strtok_r(NULL, " \t\n", &save)) {
-                        r = compile_alternatives(rs, w, true, origin, l->error);
-                        if (r < 0)
-                                return r;
-                }
         }
         qsort(rs->classes, rs->n_classes, sizeof(struct word_class), class_compare);
-        return 0;
+        return bad;
 }
 
-/* libyaml 0.2.5 has no depth limit and expands aliases: scan events first and refuse files that
- * nest too deeply or use many aliases, before building a document. */
-static int prescan(const char *file, const char *buf, size_t len, char **ret_error)
+static int load_categories(struct loader *l, const struct node *n)
 {
-        yaml_parser_t parser;
-        yaml_event_t ev;
-        unsigned depth = 0, aliases = 0, nodes = 0;
-        int r = 0;
+        int bad = 0;
 
-        if (!yaml_parser_initialize(&parser))
-                return -ENOMEM;
-        yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-        for (;;) {
-                if (!yaml_parser_parse(&parser, &ev)) {
-                        r = set_error(ret_error, "%s:%zu:%zu: %s", file,
-                                      parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                                      parser.problem ? parser.problem : "syntax error");
-                        break;
-                }
-                yaml_event_type_t type = ev.type;
-                yaml_mark_t mark = ev.start_mark;
-                yaml_event_delete(&ev);
-                if ((type == YAML_SCALAR_EVENT || type == YAML_SEQUENCE_START_EVENT ||
-                     type == YAML_MAPPING_START_EVENT || type == YAML_ALIAS_EVENT) &&
-                    ++nodes > RULES_MAX_NODES) {
-                        r = set_error(ret_error,
-                                      "%s:%zu:%zu: more than %d YAML nodes (values, lists, "
-                                      "mappings)",
-                                      file, mark.line + 1, mark.column + 1, RULES_MAX_NODES);
-                        break;
-                }
-                if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
-                        if (++depth > RULES_MAX_DEPTH) {
-                                r = set_error(ret_error, "%s:%zu:%zu: nested too deeply", file,
-                                              mark.line + 1, mark.column + 1);
-                                break;
-                        }
-                } else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
-                        depth--;
-                } else if (type == YAML_ALIAS_EVENT) {
-                        if (++aliases > RULES_MAX_ALIASES) {
-                                r = set_error(ret_error, "%s:%zu:%zu: too many aliases", file,
-                                              mark.line + 1, mark.column + 1);
-                                break;
-                        }
-                } else if (type == YAML_STREAM_END_EVENT) {
-                        break;
-                }
+        int r = check_mapping(l, n, "categories", NULL);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i + 1 < n->n_items && !l->stop; i += 2) {
+                const struct node *k = n->items[i];
+                if (k->ignored)
+                        continue;
+                int c = ruleset_category(l->rs, k->scalar, true);
+                if (c == -ENOMEM)
+                        return c;
+                if (c < 0)
+                        return node_error(l, k, "more than %d categories", CATEGORY_MAX);
+                r = keep_going(load_rule_block(l, c, n->items[i + 1], "a category"), &bad);
+                if (r < 0)
+                        return r;
         }
-        yaml_parser_delete(&parser);
-        return r;
+        return bad;
+}
+
+static int load_root(struct loader *l, const struct node *root)
+{
+        static const char *const top_keys[] = {"version", "words", "categories", "reschedule",
+                                               NULL};
+        const struct node *v;
+        int bad = 0, r;
+
+        if (!root)
+                return node_error(l, NULL, "empty rules file");
+        r = check_mapping(l, root, "the rules file", top_keys);
+        if (r < 0)
+                return r;
+        v = map_get(root, "version", NULL);
+        /* a later format would be misread: what else is wrong in it is not worth a list */
+        if (v && !streq_ptr(scalar(v), "1"))
+                return node_error(l, v, "unsupported rules version (this govwatch reads 1)");
+        if ((v = map_get(root, "words", NULL)) && (r = keep_going(load_words(l, v), &bad)) < 0)
+                return r;
+        if ((v = map_get(root, "categories", NULL)) &&
+            (r = keep_going(load_categories(l, v), &bad)) < 0)
+                return r;
+        if ((v = map_get(root, "reschedule", NULL)) && !l->stop &&
+            (r = keep_going(load_rule_block(l, RULE_CATEGORY_RESCHEDULE, v, "reschedule"), &bad)) <
+                    0)
+                return r;
+        return bad;
 }
 
 int ruleset_load_string(struct ruleset *rs, const char *file, const char *buf, size_t len,
                         char **ret_error)
 {
-        static const char *const top_keys[] = {"version", "words", "categories", "reschedule",
-                                               NULL};
-        struct loader l = {.rs = rs, .file = file, .error = ret_error};
-        yaml_parser_t parser;
+        struct config_errors errors = {0};
+        struct loader l = {.rs = rs, .file = file, .report = {.errors = &errors}};
+        _cleanup_(node_freep) struct node *root = NULL;
         int r;
 
-        if (len > RULES_MAX_FILE_SIZE)
-                return set_error(ret_error, "%s:1:1: larger than %u bytes", file,
-                                 RULES_MAX_FILE_SIZE);
-        r = prescan(file, buf, len, ret_error);
-        if (r < 0)
+        if (len > YAML_TREE_MAX_SIZE)
+                r = node_error(&l, NULL, "larger than %d bytes", YAML_TREE_MAX_SIZE);
+        else {
+                r = yaml_tree_build(&l.report, buf, len, "the rules file", &root);
+                if (r >= 0)
+                        r = load_root(&l, root);
+        }
+        /* every error, sorted by position, one "FILE:LINE:COL: message" a line */
+        int k = yaml_report_finish(&l.report);
+        if (k < 0 && ret_error) {
+                free(*ret_error);
+                *ret_error = NULL;
+                if (config_errors_join(&errors, file, ret_error) < 0)
+                        k = -ENOMEM;
+        }
+        config_errors_done(&errors);
+        if (r < 0 && r != -EINVAL)
                 return r;
-        if (!yaml_parser_initialize(&parser))
-                return -ENOMEM;
-        yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-        if (!yaml_parser_load(&parser, &l.doc)) {
-                r = set_error(ret_error, "%s:%zu:%zu: %s", file, parser.problem_mark.line + 1,
-                              parser.problem_mark.column + 1,
-                              parser.problem ? parser.problem : "syntax error");
-                yaml_parser_delete(&parser);
-                return r;
-        }
-        yaml_parser_delete(&parser);
-
-        yaml_node_t *root = yaml_document_get_root_node(&l.doc);
-        if (!root) {
-                r = set_error(ret_error, "%s:1:1: empty rules file", file);
-                goto finish;
-        }
-        r = check_mapping(&l, root, "the rules file", top_keys);
-        if (r < 0)
-                goto finish;
-        yaml_node_t *v = mapping_get(&l, root, "version");
-        if (v && !streq_ptr(scalar(v), "1")) {
-                r = node_error(&l, v, "unsupported rules version (this govwatch reads 1)");
-                goto finish;
-        }
-        if ((v = mapping_get(&l, root, "words")) && (r = load_words(&l, v)) < 0)
-                goto finish;
-        if ((v = mapping_get(&l, root, "categories"))) {
-                r = check_mapping(&l, v, "categories", NULL);
-                if (r < 0)
-                        goto finish;
-                for (yaml_node_pair_t *p = v->data.mapping.pairs.start;
-                     p < v->data.mapping.pairs.top; p++) {
-                        yaml_node_t *k = node_get(&l, p->key);
-                        int c = ruleset_category(rs, scalar(k), true);
-                        if (c < 0) {
-                                r = node_error(&l, k, "more than %d categories", CATEGORY_MAX);
-                                goto finish;
-                        }
-                        r = load_rule_block(&l, c, node_get(&l, p->value), "a category");
-                        if (r < 0)
-                                goto finish;
-                }
-        }
-        if ((v = mapping_get(&l, root, "reschedule")) &&
-            (r = load_rule_block(&l, RULE_CATEGORY_RESCHEDULE, v, "reschedule")) < 0)
-                goto finish;
-        r = 0;
-finish:
-        yaml_document_delete(&l.doc);
-        return r;
+        return k < 0 ? k : r;
 }
 
 int ruleset_load_file(struct ruleset *rs, const char *path, char **ret_error)
 {
         _cleanup_free_ char *buf = NULL;
         size_t size;
-        int r = read_full_file(path, RULES_MAX_FILE_SIZE, false, &buf, &size);
+        int r = read_full_file(path, YAML_TREE_MAX_SIZE, false, &buf, &size);
         if (r == -EFBIG)
-                return set_error(ret_error, "%s:1:1: larger than %u bytes", path,
-                                 RULES_MAX_FILE_SIZE);
+                return set_error(ret_error, "%s:1:1: larger than %d bytes", path,
+                                 YAML_TREE_MAX_SIZE);
         if (r < 0) {
                 set_error(ret_error, "%s: %s", path, strerror(-r));
                 return r;

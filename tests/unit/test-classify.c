@@ -574,19 +574,46 @@ static void test_rule_file(void **state)
                            "expected a number");
         assert_rules_error("categories: [\n", "2:1", "");
         assert_rules_error("version: 2\n", "1:10", "unsupported");
-        /* hostile YAML: deep nesting and alias bombs are refused early */
+        /* hostile YAML: deep nesting and alias bombs are refused early, at the config's caps */
         struct strbuf deep = {0};
         for (int i = 0; i < 100; i++)
                 strbuf_puts(&deep, "[");
-        assert_rules_error(deep.buf, "1:33", "nested too deeply");
+        assert_rules_error(deep.buf, "1:65", "nesting deeper than 64 levels");
         strbuf_done(&deep);
         struct strbuf bomb = {0};
         strbuf_puts(&bomb, "a: &a [x, x]\nb: [");
         for (int i = 0; i < 300; i++)
                 strbuf_puts(&bomb, "*a, ");
         strbuf_puts(&bomb, "]\n");
-        assert_rules_error(bomb.buf, "2:1029", "too many aliases");
+        assert_rules_error(bomb.buf, "2:133", "more than 32 aliases");
         strbuf_done(&bomb);
+}
+
+/* A rules file with several mistakes: classifier_new() says every one, a line each, in the
+ * file's order, as check-config shows them. */
+static void test_rule_file_errors(void **state)
+{
+        char path[64];
+        write_rules("categories:\n"
+                    "  live:\n"
+                    "    rules:\n"
+                    "      - phrase: \"@nope x\"\n"
+                    "      - signal: photo\n"
+                    "        weight: heavy\n"
+                    "      - signal: telepathy\n",
+                    path);
+        struct classify_options opts = {.rules_file = path, .no_model = true};
+        struct classifier *c = NULL;
+        _cleanup_free_ char *error = NULL, *expected = NULL;
+        assert_int_equal(classifier_new(&opts, &c, &error), -EINVAL);
+        assert_null(c);
+        assert_true(asprintf(&expected,
+                             "%1$s:4:17: unknown word class @nope\n"
+                             "%1$s:6:17: expected a number, got \"heavy\"\n"
+                             "%1$s:7:17: unknown signal \"telepathy\"",
+                             path) > 0);
+        assert_string_equal(error, expected);
+        unlink(path);
 }
 
 static void test_default_rules_path(void **state)
@@ -1003,6 +1030,7 @@ int main(void)
                 cmocka_unit_test(test_training_tiny_corpus),
                 cmocka_unit_test(test_miss_cost),
                 cmocka_unit_test(test_rule_file),
+                cmocka_unit_test(test_rule_file_errors),
                 cmocka_unit_test(test_default_rules_path),
                 cmocka_unit_test(test_hostile_input),
                 cmocka_unit_test(test_phrase_placements),

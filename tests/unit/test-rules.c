@@ -16,8 +16,10 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "rules.h"
 #include "util.h"
+#include "yaml_tree.h"
 
 /* Loads text as a rule file; returns its error (NULL when it loaded). */
 static char *load(const char *text, size_t len)
@@ -32,6 +34,11 @@ static char *load(const char *text, size_t len)
                 assert_non_null(error);
         ruleset_free(rs);
         return error;
+}
+
+static char *load_text(const char *text)
+{
+        return load(text, strlen(text));
 }
 
 static void assert_refused(const char *text, const char *expected)
@@ -72,6 +79,134 @@ static void test_phrase_errors(void **state)
                        "bad gap \"~21\" (~0 .. ~20)");
 }
 
+/* Every error of a file comes at once, in the file's order, one "FILE:LINE:COL: message" a line:
+ * an admin fixes a rules file in one pass, not one error a run. */
+static void test_every_error(void **state)
+{
+        _cleanup_free_ char *e1 = load_text("version: 1\n"
+                                            "categories:\n"
+                                            "  live:\n"
+                                            "    threshold: many\n"
+                                            "    rules:\n"
+                                            "      - phrase: \"прямой ~99 эфир\"\n"
+                                            "      - signal: photo\n"
+                                            "      - signal: telepathy\n");
+        assert_string_equal(e1, "t.yaml:4:16: expected a number, got \"many\"\n"
+                                "t.yaml:6:17: bad gap \"~99\" (~0 .. ~20)\n"
+                                "t.yaml:8:17: unknown signal \"telepathy\"");
+
+        /* read in another order than written (words first, categories, then reschedule), told in
+         * the file's; the tree's own errors (a duplicate key) among them; a bad word class is
+         * still a class, so a phrase naming it is not refused as well */
+        _cleanup_free_ char *e2 = load_text("reschedule:\n"
+                                            "  miss_cost: 2\n"
+                                            "categories:\n"
+                                            "  live:\n"
+                                            "    rules:\n"
+                                            "      - phrase: \"@bad эфир\"\n"
+                                            "        veto: maybe\n"
+                                            "        wieght: 1\n"
+                                            "      - phrase: эфир\n"
+                                            "        weight: 1\n"
+                                            "        weight: 2\n"
+                                            "words:\n"
+                                            "  bad: [прямой, воды/света]\n");
+        assert_string_equal(e2, "t.yaml:2:14: miss_cost is for categories, not reschedule\n"
+                                "t.yaml:7:15: expected true or false\n"
+                                "t.yaml:8:9: unknown key \"wieght\" in a rule\n"
+                                "t.yaml:11:9: duplicate key 'weight' (first at 10:9)\n"
+                                "t.yaml:13:8: \"воды/света\" is not one word (write the words "
+                                "apart, without punctuation)");
+
+        /* past YAML_TREE_MAX_ERRORS, a count */
+        struct strbuf sb = {0};
+        assert_int_equal(strbuf_puts(&sb, "categories:\n  live:\n    rules:\n"), 0);
+        for (int i = 0; i < 105; i++)
+                assert_int_equal(strbuf_puts(&sb, "      - signal: telepathy\n"), 0);
+        _cleanup_free_ char *e3 = load(sb.buf, sb.len);
+        strbuf_done(&sb);
+        assert_non_null(e3);
+        assert_true(startswith(e3, "t.yaml: 5 more errors not shown (after the first 100)\n"
+                                   "t.yaml:4:17: unknown signal \"telepathy\"\n"));
+        size_t lines = 1;
+        for (const char *c = e3; *c; c++)
+                lines += *c == '\n';
+        assert_int_equal(lines, 101);
+}
+
+/* What a config is refused for as hostile YAML, a rules file is refused for alike: the one tree
+ * reads both. */
+static void assert_refused_alike(const char *text, const char *expected)
+{
+        struct config *c = NULL;
+        struct config_errors errors = {0};
+        _cleanup_free_ char *config_error = NULL;
+        assert_true(config_load_string("t.yaml", text, strlen(text), &c, &errors) < 0);
+        assert_null(c);
+        assert_int_equal(config_errors_join(&errors, "t.yaml", &config_error), 0);
+        config_errors_done(&errors);
+        assert_string_equal(config_error, expected);
+        assert_refused(text, expected);
+}
+
+static void test_caps_as_config(void **state)
+{
+        struct strbuf sb = {0};
+
+        /* depth */
+        for (int i = 0; i < 100; i++)
+                assert_int_equal(strbuf_puts(&sb, "["), 0);
+        assert_refused_alike(sb.buf, "t.yaml:1:65: nesting deeper than 64 levels");
+        strbuf_done(&sb);
+
+        /* aliases */
+        assert_int_equal(strbuf_puts(&sb, "a: &a [x, x]\nb: ["), 0);
+        for (int i = 0; i < 40; i++)
+                assert_int_equal(strbuf_puts(&sb, "*a, "), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n"), 0);
+        assert_refused_alike(sb.buf, "t.yaml:2:133: more than 32 aliases: refusing the file (a "
+                                     "\"billion laughs\" attack?)");
+        strbuf_done(&sb);
+
+        /* what aliases expand to */
+        assert_int_equal(strbuf_puts(&sb, "a: &a [x"), 0);
+        for (int i = 0; i < 999; i++)
+                assert_int_equal(strbuf_puts(&sb, ", x"), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\nb: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"),
+                         0);
+        /* 1,001 values a copy: the 10th crosses 10,000 */
+        assert_refused_alike(sb.buf, "t.yaml:2:41: aliases expand to more than 10000 values: "
+                                     "refusing the file (a \"billion laughs\" attack?)");
+        strbuf_done(&sb);
+
+        /* values */
+        assert_int_equal(strbuf_puts(&sb, "a: [x"), 0);
+        for (int i = 0; i < YAML_TREE_MAX_NODES; i++)
+                assert_int_equal(strbuf_puts(&sb, ",x"), 0);
+        assert_int_equal(strbuf_puts(&sb, "]\n"), 0);
+        /* a mapping, a key and a list before the items: item 99,998 is value 100,001 */
+        assert_refused_alike(sb.buf, "t.yaml:1:199999: more than 100000 values (scalars, lists and "
+                                     "mappings): refusing the file");
+        strbuf_done(&sb);
+
+        /* a second document, and a syntax error */
+        assert_refused("version: 1\n---\nversion: 1\n",
+                       "t.yaml:2:1: a second YAML document: the rules file is one document");
+        assert_refused_alike("a: [b\n", "t.yaml:2:1: did not find expected ',' or ']' (while "
+                                        "parsing a flow sequence at 1:4)");
+
+        /* size: the same cap, each file's words */
+        assert_int_equal(strbuf_puts(&sb, "# "), 0);
+        while (sb.len <= YAML_TREE_MAX_SIZE)
+                assert_int_equal(strbuf_puts(&sb, "comment "), 0);
+        assert_refused(sb.buf, "t.yaml:1:1: larger than 1048576 bytes");
+        struct config *c = NULL;
+        struct config_errors errors = {0};
+        assert_int_equal(config_load_string("t.yaml", sb.buf, sb.len, &c, &errors), -EFBIG);
+        config_errors_done(&errors);
+        strbuf_done(&sb);
+}
+
 /* A word of letters only for i (digits would make two words of it). */
 static const char *word(char prefix, int i, char buf[static 8])
 {
@@ -87,15 +222,6 @@ static void test_bounds(void **state)
 {
         char w[8];
         struct strbuf sb = {0};
-
-        /* keys of one mapping: found duplicates by comparing pairs, so capped */
-        assert_int_equal(strbuf_puts(&sb, "words:\n"), 0);
-        for (int i = 0; i < 1025; i++)
-                assert_int_equal(strbuf_appendf(&sb, "  c%d: слово\n", i), 0);
-        _cleanup_free_ char *e1 = load(sb.buf, sb.len);
-        assert_non_null(e1);
-        assert_string_equal(e1, "t.yaml:2:3: more than 1024 keys in words");
-        strbuf_done(&sb);
 
         /* words of a class */
         assert_int_equal(strbuf_puts(&sb, "words:\n  big: [w0"), 0);
@@ -132,36 +258,53 @@ static void test_bounds(void **state)
         assert_non_null(e4);
         assert_string_equal(e4, "t.yaml:4:17: phrase longer than 1024 bytes");
         strbuf_done(&sb);
+}
 
-        /* YAML nodes: libyaml's work is per node, checked before the document is built */
+/* The file's own caps: yaml_tree.h's values, aliases and size, then the ruleset's rules. */
+static void test_file_bounds(void **state)
+{
+        struct strbuf sb = {0};
+
+        /* YAML values: the tree's work is per value, refused while it is built */
         assert_int_equal(strbuf_puts(&sb, "categories:\n  live:\n    rules:\n"), 0);
-        for (int i = 0; i < 10001; i++)
+        for (int i = 0; i < 33400; i++)
                 assert_int_equal(strbuf_puts(&sb, "      - signal: photo\n"), 0);
         _cleanup_free_ char *e5 = load(sb.buf, sb.len);
         assert_non_null(e5);
-        /* 7 nodes before the rules, 3 a rule: node 16385 opens rule 5460 */
-        assert_string_equal(e5, "t.yaml:5463:9: more than 16384 YAML nodes (values, lists, "
-                                "mappings)");
+        /* 7 values before the rules, 3 a rule: value 100001 opens rule 33332 */
+        assert_string_equal(e5, "t.yaml:33335:9: more than 100000 values (scalars, lists and "
+                                "mappings): refusing the file");
         strbuf_done(&sb);
 
-        /* rules: a category's body repeated by aliases counts each time */
+        /* rules: the last one refused, and nothing after it (each would be refused alike) */
+        assert_int_equal(strbuf_puts(&sb, "categories:\n  live:\n    rules:\n"), 0);
+        for (int i = 0; i < 10005; i++)
+                assert_int_equal(strbuf_puts(&sb, "      - signal: photo\n"), 0);
+        _cleanup_free_ char *e6 = load(sb.buf, sb.len);
+        assert_non_null(e6);
+        assert_string_equal(e6, "t.yaml:10004:9: more than 10000 rules");
+        strbuf_done(&sb);
+
+        /* a category's body repeated by aliases counts each time */
         assert_int_equal(strbuf_puts(&sb, "categories:\n  c0: &b\n    rules:\n"), 0);
         for (int i = 0; i < 200; i++)
                 assert_int_equal(strbuf_puts(&sb, "      - signal: photo\n"), 0);
-        for (int i = 1; i <= 50; i++)
+        for (int i = 1; i <= 30; i++)
                 assert_int_equal(strbuf_appendf(&sb, "  c%d: *b\n", i), 0);
-        _cleanup_free_ char *e6 = load(sb.buf, sb.len);
-        assert_non_null(e6);
-        assert_string_equal(e6, "t.yaml:4:9: more than 10000 rules");
+        _cleanup_free_ char *e7 = load(sb.buf, sb.len);
+        assert_non_null(e7);
+        /* 603 values a copy: the 17th crosses 10,000 */
+        assert_string_equal(e7, "t.yaml:220:8: aliases expand to more than 10000 values: "
+                                "refusing the file (a \"billion laughs\" attack?)");
         strbuf_done(&sb);
 
         /* the file's size */
         assert_int_equal(strbuf_puts(&sb, "# "), 0);
-        while (sb.len <= 512 * 1024)
+        while (sb.len <= YAML_TREE_MAX_SIZE)
                 assert_int_equal(strbuf_puts(&sb, "комментарий "), 0);
-        _cleanup_free_ char *e7 = load(sb.buf, sb.len);
-        assert_non_null(e7);
-        assert_string_equal(e7, "t.yaml:1:1: larger than 524288 bytes");
+        _cleanup_free_ char *e8 = load(sb.buf, sb.len);
+        assert_non_null(e8);
+        assert_string_equal(e8, "t.yaml:1:1: larger than 1048576 bytes");
         strbuf_done(&sb);
 }
 
@@ -352,7 +495,10 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_phrase_list_with_a_non_string),
                 cmocka_unit_test(test_phrase_errors),
+                cmocka_unit_test(test_every_error),
+                cmocka_unit_test(test_caps_as_config),
                 cmocka_unit_test(test_bounds),
+                cmocka_unit_test(test_file_bounds),
                 cmocka_unit_test(test_phrase_bounds),
                 cmocka_unit_test(test_word_classes),
                 cmocka_unit_test(test_shipped_rules_margin),
