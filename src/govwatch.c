@@ -119,6 +119,20 @@ int govwatch_prepare(const char *path, unsigned flags, struct govwatch_prepared 
         return govwatch_prepare_config(conf, flags, ret, errors);
 }
 
+/* The rules file's errors (one a line, each FILE:LINE:COL: ...), each its own config error. */
+static int classifier_errors_add(struct config_errors *errors, const char *text)
+{
+        for (const char *line = text; *line;) {
+                size_t len = strcspn(line, "\n");
+                int k = config_errors_add(errors, (struct conf_mark){0, 0},
+                                          "the classifier does not load: %.*s", (int)len, line);
+                if (k < 0)
+                        return k;
+                line += len + (line[len] == '\n');
+        }
+        return 0;
+}
+
 int govwatch_prepare_config(struct config *conf, unsigned flags, struct govwatch_prepared *ret,
                             struct config_errors *errors)
 {
@@ -129,9 +143,7 @@ int govwatch_prepare_config(struct config *conf, unsigned flags, struct govwatch
         /* a model trained on the admin's examples is cached in state_dir, except by a check */
         r = classifier_new_for(p.conf, !(flags & GOVWATCH_PREPARE_CHECK), &p.classifier, &error);
         if (r < 0) {
-                int k = config_errors_add(errors, (struct conf_mark){0, 0},
-                                          "the classifier does not load: %s",
-                                          error ? error : strerror(-r));
+                int k = classifier_errors_add(errors, error ? error : strerror(-r));
                 govwatch_prepared_done(&p);
                 return k < 0 ? k : r;
         }
