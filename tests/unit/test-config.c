@@ -21,6 +21,8 @@
 
 #include "config.h"
 #include "govwatch.h"
+#include "setting.h"
+#include "sink.h"
 #include "tz_cache.h"
 #include "util.h"
 
@@ -32,6 +34,33 @@ static void clean_environment(void)
         unsetenv("GOVWATCH_VK_TOKEN");
         unsetenv("CREDENTIALS_DIRECTORY");
         unsetenv("STATE_DIRECTORY");
+}
+
+/* A key of the sink's own type, found through the registry's table the way config.c finds it:
+ * where its value is, and its row. */
+static const void *own_value(const struct sink_conf *s, const char *key,
+                             const struct setting **ret_row)
+{
+        const struct sink_ops *ops = sink_ops_find(s->type);
+        assert_non_null(ops);
+        assert_non_null(s->settings);
+        for (size_t i = 0; i < ops->n_settings; i++)
+                if (streq(ops->settings[i].key, key)) {
+                        if (ret_row)
+                                *ret_row = &ops->settings[i];
+                        return (const char *)s->settings + ops->settings[i].offset;
+                }
+        fail_msg("sink type %s has no key %s", s->type, key);
+        return NULL;
+}
+#define OWN(s, key, c_type) (*(c_type const *)own_value((s), (key), NULL))
+
+/* The word an enum key of the sink's type holds, as written in the file. */
+static const char *own_word(const struct sink_conf *s, const char *key)
+{
+        const struct setting *row = NULL;
+        int i = *(const int *)own_value(s, key, &row);
+        return row->enum_values[i];
 }
 
 static int setup(void **state)
@@ -218,11 +247,10 @@ static void test_defaults(void **state)
         assert_int_equal(s->quiet_start_min, -1);
         assert_int_equal(s->quiet_end_min, -1);
         assert_false(s->quiet_emergency);
-        assert_int_equal(s->digest_usec, 0);
         assert_int_equal(s->concurrency, 4);
         assert_int_equal(s->timeout_usec, 30 * USEC_PER_SEC);
         assert_int_equal(s->max_length, 0);
-        assert_int_equal(s->starttls, STARTTLS_REQUIRED);
+        assert_null(s->settings); /* a console has no keys of its own */
 
         assert_int_equal(c->n_watch, 1);
         const struct watch_conf *w = &c->watch[0];
@@ -314,10 +342,11 @@ static void test_full_file_values(void **state)
         assert_int_equal(c->n_sinks, 5);
         const struct sink_conf *s = &c->sinks[config_find_sink(c, "desktop")];
         assert_string_equal(s->type, "desktop");
-        assert_string_equal(s->bus_address, "unix:path=/run/user/1000/bus");
-        assert_string_equal(s->urgency[CATEGORY_LIVE], "critical");
-        assert_string_equal(s->urgency[CATEGORY_SCHEDULE], "low");
-        assert_null(s->urgency[CATEGORY_SERVICE]);
+        assert_string_equal(OWN(s, "bus_address", char *), "unix:path=/run/user/1000/bus");
+        char *const *urgency = own_value(s, "urgency", NULL);
+        assert_string_equal(urgency[CATEGORY_LIVE], "critical");
+        assert_string_equal(urgency[CATEGORY_SCHEDULE], "low");
+        assert_null(urgency[CATEGORY_SERVICE]);
         assert_string_equal(s->quiet_hours, "23:00-07:30");
         assert_int_equal(s->quiet_start_min, 23 * 60);
         assert_int_equal(s->quiet_end_min, 7 * 60 + 30);
@@ -327,25 +356,28 @@ static void test_full_file_values(void **state)
         assert_int_equal(s->max_length, 300);
 
         s = &c->sinks[config_find_sink(c, "mail")];
-        assert_string_equal(s->url, "smtps://smtp.example.org:465");
-        assert_int_equal(s->starttls, STARTTLS_NEVER);
-        assert_string_equal(s->ca_file, "/etc/ssl/certs/ca-certificates.crt");
-        assert_string_equal(s->username, "govwatch");
-        assert_string_equal(s->password_file, "/run/credentials/govwatchd.service/smtp-password");
-        assert_string_equal(s->from, "Госпаблики <govwatch@example.org>");
-        assert_int_equal(strv_length(s->to), 2);
-        assert_string_equal(s->to[1], "neighbour@example.org");
-        assert_int_equal(s->digest_usec, USEC_PER_HOUR);
+        assert_string_equal(OWN(s, "url", char *), "smtps://smtp.example.org:465");
+        assert_string_equal(own_word(s, "starttls"), "never");
+        assert_string_equal(OWN(s, "ca_file", char *), "/etc/ssl/certs/ca-certificates.crt");
+        assert_string_equal(OWN(s, "username", char *), "govwatch");
+        assert_string_equal(OWN(s, "password_file", char *),
+                            "/run/credentials/govwatchd.service/smtp-password");
+        assert_string_equal(OWN(s, "from", char *), "Госпаблики <govwatch@example.org>");
+        char *const *to = OWN(s, "to", char **);
+        assert_int_equal(strv_length((char **)to), 2);
+        assert_string_equal(to[1], "neighbour@example.org");
+        assert_int_equal(OWN(s, "digest", uint64_t), USEC_PER_HOUR);
         assert_int_equal(s->concurrency, 2);
         assert_int_equal(s->timeout_usec, USEC_PER_MINUTE);
 
         s = &c->sinks[config_find_sink(c, "hook")];
-        assert_string_equal(s->command[0], "/bin/cat");
-        assert_string_equal(s->command[1], "--json");
-        assert_null(s->command[2]);
+        char *const *command = OWN(s, "command", char **);
+        assert_string_equal(command[0], "/bin/cat");
+        assert_string_equal(command[1], "--json");
+        assert_null(command[2]);
 
         s = &c->sinks[config_find_sink(c, "web")];
-        assert_string_equal(s->url, "https://example.org/hook");
+        assert_string_equal(OWN(s, "url", char *), "https://example.org/hook");
         assert_int_equal(config_find_sink(c, "nope"), -1);
 
         assert_int_equal(c->n_watch, 2);
