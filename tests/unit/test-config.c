@@ -741,6 +741,61 @@ static void test_hostile_input_is_refused_quickly(void **state)
         free(data);
 }
 
+struct key_names {
+        char names[32][64];
+        size_t n;
+};
+
+static bool key_names_have(const struct key_names *k, const char *name)
+{
+        for (size_t i = 0; i < k->n; i++)
+                if (streq(k->names[i], name))
+                        return true;
+        return false;
+}
+
+static int collect_common_sink_key(const struct config_key *key, void *userdata)
+{
+        struct key_names *common = userdata;
+        const char *prefix = "sinks.NAME.";
+        if (strncmp(key->path, prefix, strlen(prefix)) != 0 || key->only_for)
+                return 0;
+        assert_true(common->n < ELEMENTSOF(common->names));
+        snprintf(common->names[common->n++], sizeof(common->names[0]), "%s",
+                 key->path + strlen(prefix));
+        return 0;
+}
+
+/* Each sink type's own keys, as the registry hands them to the loader. A key that shadowed one
+ * every sink has would be parsed twice, a repeated one into one field only, a section or a
+ * custom parser is config.c's own, and a field past the struct would be written out of bounds:
+ * a new sink type's table gets these right, or this fails. */
+static void test_sink_type_tables(void **state)
+{
+        struct key_names common = {0};
+        assert_int_equal(config_keys_foreach(collect_common_sink_key, &common), 0);
+        assert_true(key_names_have(&common, "type"));
+        assert_true(key_names_have(&common, "quiet_hours"));
+
+        for (const struct sink_ops *const *ops = sink_registry; *ops; ops++) {
+                const struct sink_ops *o = *ops;
+                assert_ptr_equal(sink_ops_find(o->type), o);
+                assert_true((o->n_settings == 0) == (o->settings_size == 0));
+                for (size_t i = 0; i < o->n_settings; i++) {
+                        const struct setting *s = &o->settings[i];
+                        if (key_names_have(&common, s->key))
+                                fail_msg("%s: '%s' is a key every sink has", o->type, s->key);
+                        for (size_t j = 0; j < i; j++)
+                                assert_string_not_equal(o->settings[j].key, s->key);
+                        assert_true(s->type != SETTING_SECTION && s->type != SETTING_CUSTOM);
+                        assert_true(s->offset < o->settings_size);
+                        assert_non_null(s->description);
+                        assert_true(s->type != SETTING_ENUM || s->enum_values);
+                        assert_true(s->type != SETTING_CATEGORY_MAP || s->enum_values);
+                }
+        }
+}
+
 static void test_settings_reference(void **state)
 {
         char *text = NULL;
@@ -1048,6 +1103,7 @@ int main(void)
                 cmocka_unit_test_setup(test_aliases_within_limits, setup),
                 cmocka_unit_test_setup(test_hostile_input_is_refused_quickly, setup),
                 cmocka_unit_test_setup(test_settings_reference, setup),
+                cmocka_unit_test_setup(test_sink_type_tables, setup),
                 cmocka_unit_test_setup(test_unreadable_file, setup),
                 cmocka_unit_test_setup(test_many_unknown_sinks_bounded, setup),
                 cmocka_unit_test_setup(test_work_bounds, setup),
