@@ -38,39 +38,22 @@ int community_ref_parse(const char *s, struct community_ref *ret, const char **r
 /* Frees what community_ref_parse() allocated (screen_name, raw); accepts NULL. */
 void community_ref_done(struct community_ref *r);
 
-enum starttls_mode {
-        STARTTLS_REQUIRED,
-        STARTTLS_OPTIONAL,
-        STARTTLS_NEVER,
-};
-
+/* The keys every sink has; a type's own live in its settings (sink.h, sinks/TYPE.c). */
 struct sink_conf {
         char *name;
-        char *type; /* console, desktop, email, exec, webhook */
+        char *type; /* a type of the sink registry, sink.h */
         struct conf_mark mark;
-        /* common */
         char *template_title;
         char *template_body;
         size_t max_length;                  /* 0: the sink's own default */
         char *quiet_hours;                  /* "23:00-07:00" or NULL */
         int quiet_start_min, quiet_end_min; /* minutes of the day; -1 when no quiet hours */
         bool quiet_emergency;               /* true: emergencies wait too */
-        uint64_t digest_usec;               /* email only (config.c); 0: no digest */
         unsigned concurrency;               /* in-flight sends; default 4 */
         uint64_t timeout_usec;
-        /* desktop */
-        char *bus_address;
-        char *urgency[_CATEGORY_BUILTIN_MAX]; /* "low" | "normal" | "critical" or NULL */
-        /* email, webhook */
-        char *url;
-        enum starttls_mode starttls;
-        char *ca_file;
-        char *username;
-        char *password_file;
-        char *from;
-        char **to; /* NULL-terminated */
-        /* exec */
-        char **command; /* NULL-terminated argv, no shell */
+        /* The type's own keys: the struct its sink_ops.settings describe, private to
+         * sinks/TYPE.c; NULL for a type without keys of its own. */
+        void *settings;
 };
 
 struct watch_conf {
@@ -176,8 +159,8 @@ struct config_key {
         const char *default_value; /* as written in the file; NULL: none */
         const char *description;
         const char *const *values; /* "one word": the words allowed, NULL-terminated */
-        const char *only_for;      /* sink keys: the types that know it ("email, webhook"); NULL */
-        const char *required_for;  /* NULL: optional; "": required; or the sink types needing it */
+        const char *only_for;      /* a sink type's own key: that type ("email"); NULL */
+        const char *required_for;  /* NULL: optional; "": required; or the sink type needing it */
         bool positive;             /* numbers and durations: must be > 0 */
         uint64_t min, max;         /* whole numbers; max 0: no upper bound */
 };

@@ -4,14 +4,12 @@
  * later or (for sinks with nothing to wait for) before returning; or it returns a negative errno
  * and never calls done. A slow or failing sink never blocks another.
  *
- * Adding a sink type is more than one file and one line today, because config.c, not the sink,
- * owns every sink's settings. It takes the file under src/sinks/ (CMakeLists.txt globs it), its
- * extern below, its lines in sink_registry and sink_type_names (sink.c); in config.c a SINK_*
- * value, its name in config.c's own sink_type_names, the type lists in the "type" key's
- * description and in the unknown-type error, a row in sink_settings for each key of its own,
- * whose valid_for names the types that implement the key (the loader refuses it on others), and
- * any check across keys in parse_sink(); its fields in struct sink_conf (config.h); its section
- * in README.md and govwatch.yaml(5).
+ * Adding a sink type is one file and one line: src/sinks/TYPE.c (CMakeLists.txt globs it) holds
+ * the sink, the struct of its own settings, their table (setting.h) and its sink_ops; its line
+ * goes in sink_registry (sink.c), its extern below. config.c finds the type by name in the
+ * registry, parses the keys every sink has (struct sink_conf) and the type's own from its
+ * table, refuses a key of another type's table saying whose it is, and govwatch.yaml(5) lists
+ * the type and its keys from the same table. Then its tests (README.md, "Writing a sink").
  */
 #pragma once
 
@@ -20,6 +18,9 @@
 #include "config.h"
 #include "http.h"
 #include "notification.h"
+
+struct setting;        /* setting.h: what a sink type's own table is made of */
+struct setting_errors; /* setting.h */
 
 /* HELD is not a kind of TRY_LATER: a hold is the sink doing its job (OpenSMTPD tells its queue
  * "delivery hold" by its own message, not as a temporary failure with a long delay), so only a
@@ -48,17 +49,32 @@ struct sink_context {
 };
 
 struct sink_ops {
-        const char *type; /* "console", "desktop", "email", "exec", "webhook" */
+        const char *type; /* the value of `type:` */
+        /* The keys of this type beyond those every sink has (SINK_SETTINGS below), parsed into
+         * a zeroed block of settings_size bytes, the type's own struct, that conf->settings
+         * points to; what they hold is freed through the table. SETTING_SECTION and
+         * SETTING_CUSTOM rows are config.c's alone. NULL, 0, 0: none. */
+        const struct setting *settings;
+        size_t n_settings;
+        size_t settings_size;
+        /* Checks across the type's own keys, after each has parsed on its own (a key with an
+         * error keeps its default); reports through e, setting.h. NULL: none. */
+        void (*check)(const struct sink_conf *conf, struct setting_errors *e);
         int (*create)(const struct sink_conf *conf, const struct sink_context *ctx,
                       struct sink **ret);
         int (*send)(struct sink *s, const struct notification *n, sink_done_fn done,
                     void *userdata);
         void (*free)(struct sink *s);
         /* The title and body this type of sink would show for n with these settings, as plain
-         * text before its medium's escaping: what send() delivers, and what a preview prints. */
+         * text before its medium's escaping: what send() delivers, and what a preview prints.
+         * conf->settings may be NULL. */
         int (*render)(const struct sink_conf *conf, const struct notification *n, char **ret_title,
                       char **ret_body);
 };
+
+/* .settings, .n_settings and .settings_size of a sink_ops, from the table and its struct. */
+#define SINK_SETTINGS(table, settings_type)                                                        \
+        .settings = (table), .n_settings = ELEMENTSOF(table), .settings_size = sizeof(settings_type)
 
 /* Every sink starts with this header; backends embed it first and add their own state. */
 struct sink {
@@ -73,10 +89,9 @@ extern const struct sink_ops sink_email_ops;   /* sinks/email.c */
 extern const struct sink_ops sink_exec_ops;    /* sinks/exec.c */
 extern const struct sink_ops sink_webhook_ops; /* sinks/webhook.c */
 
+/* Every sink type this build knows, NULL-terminated: the one list of them. */
+extern const struct sink_ops *const sink_registry[];
 const struct sink_ops *sink_ops_find(const char *type);
-/* The registry's type names, NULL-terminated: what the render fuzzer goes through. config.c
- * has a list of its own, indexed by its SINK_* values for the valid_for masks. */
-extern const char *const sink_type_names[];
 
 int sink_create(const struct sink_conf *conf, const struct sink_context *ctx, struct sink **ret);
 /* The title and body from the sink's templates (conf may be NULL), else these defaults; the body

@@ -2,9 +2,9 @@
  *
  * Built and run at build time only (never installed). It walks config_keys_foreach(), the same
  * tables config_load() parses with, and writes every key as scdoc text in place of the line
- * "%CONFIG_REFERENCE%" of the hand-written page, so a key added to config.c is documented by the
- * next build and none can be missed. `--keys` prints the dotted paths alone, for the test that
- * checks the installed page against them.
+ * "%CONFIG_REFERENCE%" of the hand-written page, so a key added to config.c or to a sink type's
+ * table (src/sinks/) is documented by the next build and none can be missed. `--keys` prints the
+ * dotted paths alone, for the test that checks the installed page against them.
  *
  *   govwatch-config-reference TEMPLATE.scd OUTPUT.scd
  *   govwatch-config-reference --keys

@@ -27,8 +27,9 @@
 
 #include "config.h"
 #include "corpus.h"
-#include "mail.h"
 #include "rules.h"
+#include "setting.h"
+#include "sink.h"
 #include "tz_cache.h"
 #include "util.h"
 
@@ -49,9 +50,6 @@
  * keeps start, reload and a post's plain regexes cheap. */
 #define CONFIG_MAX_CLASSIFIER_ITEMS 1000 /* phrases, regexes and exclusions of the classifier */
 #define CONFIG_MAX_REGEXES          100  /* regexes of the classifier */
-#define CONFIG_ADDRESS_MAX          MAIL_ADDR_MAX /* RFC 5321 4.5.3.1.3, as mail.c builds it */
-#define CONFIG_DOMAIN_MAX           253 /* a DNS name (RFC 1035), the Message-ID's right part */
-#define CONFIG_LABEL_MAX            63  /* one label of it */
 
 /* ---- the loader -------------------------------------------------------------------------- */
 
@@ -90,84 +88,6 @@ static bool errors_full(const struct loader *l)
 }
 
 /* ---- settings tables --------------------------------------------------------------------- */
-
-enum setting_type {
-        SETTING_STRING,
-        SETTING_PATH, /* a string; relative paths start at the config file's directory */
-        SETTING_BOOL,
-        SETTING_UINT, /* unsigned */
-        SETTING_INT,  /* int, non-negative in the file */
-        SETTING_SIZE, /* size_t */
-        SETTING_DOUBLE,
-        SETTING_DURATION, /* uint64_t microseconds */
-        SETTING_STRV,     /* NULL-terminated char ** */
-        SETTING_ENUM,     /* int: index into enum_values */
-        SETTING_SECTION,  /* a nested mapping described by its own table */
-        SETTING_CUSTOM,
-};
-
-struct setting;
-/* Parses a non-null value into base; reports its own errors. */
-typedef void (*setting_parse_fn)(struct loader *l, const struct setting *s,
-                                 const struct node *value, void *base);
-/* Checks one string (or one item of a list); returns NULL or the reason it is wrong. */
-typedef const char *(*setting_check_fn)(const char *value, char *buf, size_t size);
-
-enum {
-        SINK_CONSOLE,
-        SINK_DESKTOP,
-        SINK_EMAIL,
-        SINK_EXEC,
-        SINK_WEBHOOK,
-        _SINK_TYPE_MAX,
-};
-static const char *const sink_type_names[] = {
-        [SINK_CONSOLE] = "console", [SINK_DESKTOP] = "desktop", [SINK_EMAIL] = "email",
-        [SINK_EXEC] = "exec",       [SINK_WEBHOOK] = "webhook", NULL,
-};
-#define FOR(t)    (1u << (t))
-#define FOR_ALL   (~0u)
-#define FOR_EMAIL FOR(SINK_EMAIL)
-
-/* The sink types named by a FOR() mask, "email, webhook"; "" for every type. */
-static const char *key_sink_types(unsigned mask, char *buf, size_t size)
-{
-        size_t len = 0;
-
-        buf[0] = '\0';
-        if (mask == FOR_ALL)
-                return buf;
-        for (size_t t = 0; t < _SINK_TYPE_MAX; t++)
-                if (mask & FOR(t)) {
-                        int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "",
-                                         sink_type_names[t]);
-                        if (n < 0 || (size_t)n >= size - len)
-                                break;
-                        len += (size_t)n;
-                }
-        return buf;
-}
-
-struct setting {
-        const char *key;
-        enum setting_type type;
-        size_t offset;
-        const char *default_value; /* read like a value in the file; NULL: none */
-        const char *description;
-        unsigned valid_for;    /* sinks: the types that know this key; 0: every type */
-        unsigned required_for; /* FOR_ALL in ordinary sections */
-        bool positive;         /* numbers and durations: must be > 0 */
-        uint64_t min, max;     /* whole numbers; max 0: no upper bound */
-        const char *const *enum_values;
-        setting_check_fn check;
-        setting_parse_fn parse;
-        const struct setting *sub; /* SETTING_SECTION */
-        size_t n_sub;
-};
-
-/* The five things every setting has; the rest are named where they matter. */
-#define S(k, t, off, def, desc)                                                                    \
-        .key = (k), .type = (t), .offset = (off), .default_value = (def), .description = (desc)
 
 static void *field(void *base, const struct setting *s)
 {
@@ -307,7 +227,7 @@ static void parse_strv(struct loader *l, const struct setting *s, const struct n
         }
         if (!ok)
                 return;
-        if (n == 0 && s->required_for) {
+        if (n == 0 && s->required) {
                 error_at(l, value->mark, "'%s' must not be empty", s->key);
                 return;
         }
@@ -323,8 +243,9 @@ static void parse_strv(struct loader *l, const struct setting *s, const struct n
 }
 
 static void parse_table(struct loader *l, const struct setting *table, size_t n_table,
-                        const struct node *map, void *base, const char *where, unsigned type_bit,
-                        const char *type_name);
+                        const struct node *map, void *base, const char *where);
+static void parse_category_map(struct loader *l, const struct setting *s, const struct node *value,
+                               char **map);
 
 /* Parses one value into its field; value is never null here. */
 static void parse_value(struct loader *l, const struct setting *s, const struct node *value,
@@ -345,10 +266,13 @@ static void parse_value(struct loader *l, const struct setting *s, const struct 
                 }
                 char where[64];
                 snprintf(where, sizeof(where), "in '%s'", s->key);
-                parse_table(l, s->sub, s->n_sub, value, base, where, 1, NULL);
+                parse_table(l, s->sub, s->n_sub, value, base, where);
                 return;
         case SETTING_STRV:
                 parse_strv(l, s, value, (char ***)p);
+                return;
+        case SETTING_CATEGORY_MAP:
+                parse_category_map(l, s, value, (char **)p);
                 return;
         default:
                 break;
@@ -478,65 +402,68 @@ static void apply_defaults(struct loader *l, const struct setting *table, size_t
         }
 }
 
-static void parse_table(struct loader *l, const struct setting *table, size_t n_table,
-                        const struct node *map, void *base, const char *where, unsigned type_bit,
-                        const char *type_name)
+/* The values of the table's keys in map, into base, in table order (so later sections can refer
+ * to earlier ones: watch -> sinks); a required key that is missing is an error at map. */
+static void parse_values(struct loader *l, const struct setting *table, size_t n_table,
+                         const struct node *map, void *base, const char *where)
 {
-        /* In table order, so later sections can refer to earlier ones (watch -> sinks). */
         for (size_t i = 0; i < n_table; i++) {
                 const struct setting *s = &table[i];
                 const struct node *value = map_get(map, s->key, NULL);
-                if (type_bit && s->valid_for && !(s->valid_for & type_bit))
-                        continue; /* reported below, at the key */
-                if (!node_is_null(value)) {
+                if (!node_is_null(value))
                         parse_value(l, s, value, base);
-                        continue;
-                }
-                if (type_bit && (s->required_for & type_bit))
+                else if (s->required)
                         error_at(l, mark_of(map), "missing required key '%s' %s", s->key, where);
         }
+}
 
-        if (!map)
-                return;
-        for (size_t i = 0; i + 1 < map->n_items; i += 2) {
+static const struct setting *table_find(const struct setting *table, size_t n_table,
+                                        const char *key)
+{
+        for (size_t i = 0; i < n_table; i++)
+                if (streq(table[i].key, key))
+                        return &table[i];
+        return NULL;
+}
+
+static void suggest_keys(struct suggest *sg, const struct setting *table, size_t n_table)
+{
+        for (size_t i = 0; i < n_table; i++)
+                suggest_consider(sg, table[i].key);
+}
+
+/* k, which no table of its mapping knows; sg holds the keys it might have meant. */
+static void error_unknown_key(struct loader *l, const struct node *k, const char *where,
+                              const struct suggest *sg)
+{
+        if (sg->best)
+                error_at(l, k->mark, "unknown key '%s' %s; did you mean '%s'?", QUOTE(k->scalar),
+                         where, sg->best);
+        else
+                error_at(l, k->mark, "unknown key '%s' %s", QUOTE(k->scalar), where);
+}
+
+static void parse_table(struct loader *l, const struct setting *table, size_t n_table,
+                        const struct node *map, void *base, const char *where)
+{
+        parse_values(l, table, n_table, map, base, where);
+        for (size_t i = 0; map && i + 1 < map->n_items; i += 2) {
                 const struct node *k = map->items[i];
-                const struct setting *s = NULL;
-                if (k->ignored)
-                        continue;
-                for (size_t j = 0; j < n_table && !s; j++)
-                        if (streq(table[j].key, k->scalar))
-                                s = &table[j];
-                if (s && type_bit && s->valid_for && !(s->valid_for & type_bit)) {
-                        char types[64];
-                        error_at(l, k->mark,
-                                 "key '%s' is not valid for sink type '%s' (only for %s)", s->key,
-                                 strempty(type_name),
-                                 key_sink_types(s->valid_for, types, sizeof(types)));
-                        continue;
-                }
-                if (s)
+                if (k->ignored || table_find(table, n_table, k->scalar))
                         continue;
                 if (errors_full(l)) {
                         l->n_dropped++;
                         continue;
                 }
-
                 struct suggest sg = SUGGEST_INIT(k->scalar);
-                for (size_t j = 0; j < n_table; j++)
-                        if (!type_bit || !table[j].valid_for || (table[j].valid_for & type_bit))
-                                suggest_consider(&sg, table[j].key);
-                if (sg.best)
-                        error_at(l, k->mark, "unknown key '%s' %s; did you mean '%s'?",
-                                 QUOTE(k->scalar), where, sg.best);
-                else
-                        error_at(l, k->mark, "unknown key '%s' %s", QUOTE(k->scalar), where);
+                suggest_keys(&sg, table, n_table);
+                error_unknown_key(l, k, where, &sg);
         }
 }
 
 /* ---- checks on single values ------------------------------------------------------------- */
 
-/* "SCHEME://host..." or "SCHEMEs://host..." (http/https, smtp/smtps). */
-static const char *check_url(const char *v, const char *scheme, char *buf, size_t size)
+const char *setting_check_url(const char *v, const char *scheme, char *buf, size_t size)
 {
         size_t l = strlen(scheme);
         const char *rest = NULL;
@@ -561,85 +488,7 @@ static const char *check_url(const char *v, const char *scheme, char *buf, size_
 
 static const char *check_http_url(const char *v, char *buf, size_t size)
 {
-        return check_url(v, "http", buf, size);
-}
-
-static const char *check_smtp_url(const char *v, char *buf, size_t size)
-{
-        return check_url(v, "smtp", buf, size);
-}
-
-/* Why the address part of v (between a final '>' and the '<' before it, else all of v) is too
- * long for SMTP and for one header line (RFC 5322's 998 bytes), or NULL: its domain becomes the
- * Message-ID's right part and must be a DNS name, the address fit in an SMTP path. */
-static const char *address_too_long(const char *v, char *buf, size_t size)
-{
-        size_t len = strlen(v);
-        while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
-                len--;
-        const char *a = v;
-        if (len > 0 && v[len - 1] == '>') {
-                const char *lt = NULL;
-                for (const char *p = v; p < v + len - 1; p++)
-                        if (*p == '<')
-                                lt = p;
-                if (lt) {
-                        a = lt + 1;
-                        len = (size_t)(v + len - 1 - a);
-                }
-        }
-        while (len > 0 && (*a == ' ' || *a == '\t')) {
-                a++;
-                len--;
-        }
-        const char *at = memrchr(a, '@', len);
-        const char *domain = at ? at + 1 : a + len;
-        size_t domain_len = (size_t)(a + len - domain), label = 0, longest = 0;
-        for (size_t i = 0; i < domain_len; i++) {
-                label = domain[i] == '.' ? 0 : label + 1;
-                longest = label > longest ? label : longest;
-        }
-        _cleanup_free_ char *addr = strndup(a, len);
-        if (!addr) {
-                snprintf(buf, size, "out of memory");
-                return buf;
-        }
-        if (domain_len > CONFIG_DOMAIN_MAX || longest > CONFIG_LABEL_MAX) {
-                snprintf(buf, size,
-                         "the domain of '%s' is longer than a DNS name may be (%d bytes, %d a "
-                         "label)",
-                         QUOTE(addr), CONFIG_DOMAIN_MAX, CONFIG_LABEL_MAX);
-                return buf;
-        }
-        if (len > CONFIG_ADDRESS_MAX) {
-                snprintf(buf, size, "the address '%s' is longer than %d bytes (RFC 5321)",
-                         QUOTE(addr), CONFIG_ADDRESS_MAX);
-                return buf;
-        }
-        return NULL;
-}
-
-/* What the e-mail sink will parse when it sends (mail.c), refused here rather than at 3 am. */
-static const char *check_address(const char *v, char *buf, size_t size)
-{
-        _cleanup_free_ char *display = NULL, *addr = NULL;
-        const char *reason = address_too_long(v, buf, size);
-        if (reason)
-                return reason;
-        int r = mail_address_parse(v, &display, &addr);
-        if (r == -ENOMEM) {
-                snprintf(buf, size, "out of memory");
-                return buf;
-        }
-        if (r < 0) {
-                snprintf(buf, size,
-                         "expected an e-mail address (user@example.org or \"Name "
-                         "<user@example.org>\"), "
-                         "got '%s'",
-                         QUOTE(v));
-                return buf;
-        }
-        return NULL;
+        return setting_check_url(v, "http", buf, size);
 }
 
 static const char *check_version(const char *v, char *buf, size_t size)
@@ -731,13 +580,6 @@ static const char *check_category_name(const char *v, char *buf, size_t size)
 
 /* ---- custom parsers ---------------------------------------------------------------------- */
 
-static const char *const urgency_values[] = {"low", "normal", "critical", NULL};
-static const char *const starttls_values[] = {
-        [STARTTLS_REQUIRED] = "required",
-        [STARTTLS_OPTIONAL] = "optional",
-        [STARTTLS_NEVER] = "never",
-        NULL,
-};
 static const char *const template_placeholders[] = {
         "community", "category", "text", "excerpt", "url", "date", "starts_at", "topic",
 };
@@ -925,47 +767,62 @@ static void error_unknown_category(struct loader *l, const struct node *item,
                  strempty(known));
 }
 
-static void parse_urgency(struct loader *l, const struct setting *s, const struct node *value,
-                          void *base)
+/* "a, b or c" (last " or ") or "a, b, c" (last ", ") of a NULL-terminated list. */
+static const char *words_list(const char *const *words, const char *last, char *buf, size_t size)
 {
-        struct sink_conf *sink = base;
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; words[i]; i++) {
+                const char *sep = i == 0 ? "" : words[i + 1] ? ", " : last;
+                int n = snprintf(buf + len, size - len, "%s%s", sep, words[i]);
+                if (n < 0 || (size_t)n >= size - len)
+                        break;
+                len += (size_t)n;
+        }
+        return buf;
+}
+
+/* A category of the file, as a key of a SETTING_CATEGORY_MAP: the built-in's index, else -1
+ * and an error (a category of the admin's own gets its own). */
+static int category_map_key(struct loader *l, const struct setting *s, const struct node *k)
+{
+        int idx = category_builtin_from_name(k->scalar);
+        if (idx >= 0)
+                return idx;
+        for (char **n = l->c->category_names; n && *n; n++)
+                if (streq(*n, k->scalar)) {
+                        error_at(l, k->mark, "%s can be set only for built-in categories, not '%s'",
+                                 s->key, QUOTE(k->scalar));
+                        return -1;
+                }
+        error_unknown_category(l, k, category_builtin_names, _CATEGORY_BUILTIN_MAX);
+        return -1;
+}
+
+static void parse_category_map(struct loader *l, const struct setting *s, const struct node *value,
+                               char **map)
+{
+        char words[160];
         if (value->kind != NODE_MAPPING) {
-                error_at(l, value->mark,
-                         "expected a mapping of categories to low, normal or critical, got %s",
-                         DESCRIBE(value));
+                error_at(l, value->mark, "expected a mapping of categories to %s, got %s",
+                         words_list(s->enum_values, " or ", words, sizeof(words)), DESCRIBE(value));
                 return;
         }
+        words_list(s->enum_values, ", ", words, sizeof(words));
         for (size_t i = 0; i + 1 < value->n_items; i += 2) {
                 const struct node *k = value->items[i], *v = value->items[i + 1];
                 if (k->ignored)
                         continue;
-                int idx = category_builtin_from_name(k->scalar);
-                if (idx < 0) {
-                        if (l->c->category_names)
-                                for (char **n = l->c->category_names; *n; n++)
-                                        if (streq(*n, k->scalar)) {
-                                                error_at(l, k->mark,
-                                                         "urgency can be set only for built-in "
-                                                         "categories, not '%s'",
-                                                         QUOTE(k->scalar));
-                                                goto next;
-                                        }
-                        error_unknown_category(l, k, category_builtin_names, _CATEGORY_BUILTIN_MAX);
+                int idx = category_map_key(l, s, k);
+                if (idx < 0)
                         continue;
-                }
                 const char *match = NULL;
-                for (size_t j = 0; urgency_values[j] && v->kind == NODE_SCALAR; j++)
-                        if (streq(urgency_values[j], v->scalar))
-                                match = urgency_values[j];
+                for (size_t j = 0; s->enum_values[j] && v->kind == NODE_SCALAR; j++)
+                        if (streq(s->enum_values[j], v->scalar))
+                                match = s->enum_values[j];
                 if (!match) {
-                        if (v->kind == NODE_SCALAR)
-                                error_at(l, v->mark,
-                                         "expected one of low, normal, critical, got '%s'",
-                                         QUOTE(v->scalar));
-                        else
-                                error_at(l, v->mark,
-                                         "expected one of low, normal, critical, got %s",
-                                         DESCRIBE(v));
+                        error_at(l, v->mark, "expected one of %s, got %s", words, DESCRIBE(v));
                         continue;
                 }
                 char *copy = strdup(match);
@@ -973,9 +830,8 @@ static void parse_urgency(struct loader *l, const struct setting *s, const struc
                         l->oom = true;
                         return;
                 }
-                free(sink->urgency[idx]);
-                sink->urgency[idx] = copy;
-        next:;
+                free(map[idx]);
+                map[idx] = copy;
         }
 }
 
@@ -1162,11 +1018,69 @@ static void parse_alerts(struct loader *l, const struct setting *s, const struct
 
 /* ---- sections ---------------------------------------------------------------------------- */
 
+/* The registry's type names (sink.h), NULL-terminated, in names[size]. */
+static const char *const *sink_type_names(const char **names, size_t size)
+{
+        size_t n = 0;
+        for (const struct sink_ops *const *ops = sink_registry; *ops && n + 1 < size; ops++)
+                names[n++] = (*ops)->type;
+        names[n] = NULL;
+        return names;
+}
+
+/* The types whose own table has key, "email, webhook"; "" when none has. */
+static const char *sink_types_with_key(const char *key, char *buf, size_t size)
+{
+        size_t len = 0;
+
+        buf[0] = '\0';
+        for (const struct sink_ops *const *ops = sink_registry; *ops; ops++) {
+                if (!table_find((*ops)->settings, (*ops)->n_settings, key))
+                        continue;
+                int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", (*ops)->type);
+                if (n < 0 || (size_t)n >= size - len)
+                        break;
+                len += (size_t)n;
+        }
+        return buf;
+}
+
+/* `type:` names a type of the registry; its own keys come with it. */
+static void parse_sink_type(struct loader *l, const struct setting *s, const struct node *value,
+                            void *base)
+{
+        struct sink_conf *sink = base;
+        const char *text = scalar_string(l, s, value);
+        if (!text)
+                return;
+        const struct sink_ops *ops = sink_ops_find(text);
+        if (!ops) {
+                const char *buf[32], *const *names = sink_type_names(buf, ELEMENTSOF(buf));
+                const char *near = closest_name(text, names);
+                char list[256];
+                if (near)
+                        error_at(l, value->mark, "unknown sink type '%s'; did you mean '%s'?",
+                                 QUOTE(text), near);
+                else
+                        error_at(l, value->mark, "unknown sink type '%s' (expected %s)",
+                                 QUOTE(text), words_list(names, " or ", list, sizeof(list)));
+                return;
+        }
+        char *copy = strdup(ops->type);
+        if (!copy) {
+                l->oom = true;
+                return;
+        }
+        free(sink->type);
+        sink->type = copy;
+}
+
+/* The keys every sink has; each type's own are in its sink_ops (sinks/TYPE.c). */
 #define SINK_OFF(f) offsetof(struct sink_conf, f)
 static const struct setting sink_settings[] = {
-        {S("type", SETTING_STRING, SINK_OFF(type), NULL,
-           "console, desktop, email, exec or webhook"),
-         .required_for = FOR_ALL},
+        {S("type", SETTING_CUSTOM, SINK_OFF(type), NULL,
+           "the kind of sink, which decides the other keys it takes"),
+         .required = true, .parse = parse_sink_type},
         {S("template", SETTING_CUSTOM, 0, NULL,
            "{title, body} with {community}, {category}, {text}, {excerpt}, {url}, {date}, "
            "{starts_at}, {topic}"),
@@ -1177,117 +1091,114 @@ static const struct setting sink_settings[] = {
          .parse = parse_quiet_hours},
         {S("quiet_emergency", SETTING_BOOL, SINK_OFF(quiet_emergency), "false",
            "emergencies wait out quiet hours too")},
-        /* only where the sink implements the hold (answers SINK_HELD): sinks/email.c */
-        {S("digest", SETTING_DURATION, SINK_OFF(digest_usec), "0",
-           "batch notifications into one mail per interval (0: send each)"),
-         .valid_for = FOR_EMAIL},
         {S("concurrency", SETTING_UINT, SINK_OFF(concurrency), "4", "sends in flight at once"),
          .min = 1, .max = 64},
         {S("timeout", SETTING_DURATION, SINK_OFF(timeout_usec), "30s", "give up on one send after"),
          .positive = true},
-        {S("bus_address", SETTING_STRING, SINK_OFF(bus_address), NULL,
-           "D-Bus address (default: the user's session bus)"),
-         .valid_for = FOR(SINK_DESKTOP)},
-        {S("urgency", SETTING_CUSTOM, 0, NULL, "{category: low|normal|critical}"),
-         .valid_for = FOR(SINK_DESKTOP), .parse = parse_urgency},
-        {S("url", SETTING_STRING, SINK_OFF(url), NULL, "smtp(s):// server or http(s):// endpoint"),
-         .valid_for = FOR_EMAIL | FOR(SINK_WEBHOOK), .required_for = FOR_EMAIL | FOR(SINK_WEBHOOK)},
-        {S("starttls", SETTING_ENUM, SINK_OFF(starttls), "required", "required, optional or never"),
-         .valid_for = FOR_EMAIL, .enum_values = starttls_values},
-        {S("ca_file", SETTING_PATH, SINK_OFF(ca_file), NULL, "CA bundle for a private CA"),
-         .valid_for = FOR_EMAIL | FOR(SINK_WEBHOOK)},
-        {S("username", SETTING_STRING, SINK_OFF(username), NULL, "SMTP AUTH user"),
-         .valid_for = FOR_EMAIL},
-        {S("password_file", SETTING_PATH, SINK_OFF(password_file), NULL, "SMTP AUTH password file"),
-         .valid_for = FOR_EMAIL},
-        {S("from", SETTING_STRING, SINK_OFF(from), NULL, "From: header and envelope sender"),
-         .valid_for = FOR_EMAIL, .required_for = FOR_EMAIL, .check = check_address},
-        {S("to", SETTING_STRV, SINK_OFF(to), NULL, "recipients"), .valid_for = FOR_EMAIL,
-         .required_for = FOR_EMAIL, .check = check_address},
-        {S("command", SETTING_STRV, SINK_OFF(command), NULL, "argv, no shell; argv[0] absolute"),
-         .valid_for = FOR(SINK_EXEC), .required_for = FOR(SINK_EXEC)},
 };
+
+/* What a sink type's check() reports through: the loader, and the sink's mapping for marks. */
+struct setting_errors {
+        struct loader *l;
+        const struct node *map;
+};
+
+static void setting_error_v(struct setting_errors *e, const struct node *at, const char *fmt,
+                            va_list ap) _printf_(3, 0);
+static void setting_error_v(struct setting_errors *e, const struct node *at, const char *fmt,
+                            va_list ap)
+{
+        /* error_at()'s accounting, from a va_list */
+        int r = errors_add_v(e->l->errors, mark_of(at ? at : e->map), false, fmt, ap);
+        if (r == 0)
+                e->l->n_dropped++;
+        else if (r < 0)
+                e->l->oom = true;
+}
+
+void setting_error_at_key(struct setting_errors *e, const char *key, const char *fmt, ...)
+{
+        const struct node *k = NULL;
+        va_list ap;
+
+        (void)map_get(e->map, key, &k);
+        va_start(ap, fmt);
+        setting_error_v(e, k, fmt, ap);
+        va_end(ap);
+}
+
+void setting_error_at_value(struct setting_errors *e, const char *key, const char *fmt, ...)
+{
+        const struct node *v = map_get(e->map, key, NULL);
+        va_list ap;
+
+        if (v && v->kind == NODE_SEQUENCE && v->n_items > 0)
+                v = v->items[0];
+        va_start(ap, fmt);
+        setting_error_v(e, v, fmt, ap);
+        va_end(ap);
+}
+
+const char *setting_quote(const char *s, char *buf, size_t size)
+{
+        return quote(s, buf, size);
+}
+
+/* The keys of body that are neither every sink's nor its type's own: another type's key says
+ * whose it is, any other is unknown. Without a type (ops NULL), a key of some type waits for
+ * the type to be right, and a misspelt one is compared with every type's keys. */
+static void check_sink_keys(struct loader *l, const struct node *body, const char *where,
+                            const struct sink_ops *ops)
+{
+        for (size_t i = 0; i + 1 < body->n_items; i += 2) {
+                const struct node *k = body->items[i];
+                char types[128];
+
+                if (k->ignored || table_find(sink_settings, ELEMENTSOF(sink_settings), k->scalar) ||
+                    (ops && table_find(ops->settings, ops->n_settings, k->scalar)))
+                        continue;
+                if (sink_types_with_key(k->scalar, types, sizeof(types))[0]) {
+                        if (ops)
+                                error_at(l, k->mark,
+                                         "key '%s' is not valid for sink type '%s' (only for %s)",
+                                         k->scalar, ops->type, types);
+                        continue;
+                }
+                if (errors_full(l)) {
+                        l->n_dropped++;
+                        continue;
+                }
+                struct suggest sg = SUGGEST_INIT(k->scalar);
+                suggest_keys(&sg, sink_settings, ELEMENTSOF(sink_settings));
+                for (const struct sink_ops *const *o = sink_registry; *o; o++)
+                        if (!ops || *o == ops)
+                                suggest_keys(&sg, (*o)->settings, (*o)->n_settings);
+                error_unknown_key(l, k, where, &sg);
+        }
+}
 
 static void parse_sink(struct loader *l, const struct node *key, const struct node *body,
                        struct sink_conf *sink)
 {
         char where[128];
-        unsigned type_bit = 0;
-        const char *type_name = NULL;
-        const struct node *type = map_get(body, "type", NULL);
-
         snprintf(where, sizeof(where), "in sink '%s'", QUOTE(key->scalar));
 
-        if (type && type->kind == NODE_SCALAR && !node_is_null(type)) {
-                for (size_t t = 0; t < _SINK_TYPE_MAX; t++)
-                        if (streq(sink_type_names[t], type->scalar)) {
-                                type_bit = FOR(t);
-                                type_name = sink_type_names[t];
-                        }
-                if (!type_bit) {
-                        struct suggest sg = SUGGEST_INIT(type->scalar);
-                        for (size_t t = 0; t < _SINK_TYPE_MAX; t++)
-                                suggest_consider(&sg, sink_type_names[t]);
-                        if (sg.best)
-                                error_at(l, type->mark,
-                                         "unknown sink type '%s'; did you mean '%s'?",
-                                         QUOTE(type->scalar), sg.best);
-                        else
-                                error_at(l, type->mark,
-                                         "unknown sink type '%s' (expected console, desktop, "
-                                         "email, exec or webhook)",
-                                         QUOTE(type->scalar));
+        /* type first, the table's first row: it says what the other keys may be */
+        parse_values(l, sink_settings, ELEMENTSOF(sink_settings), body, sink, where);
+        const struct sink_ops *ops = sink_ops_find(sink->type);
+        if (ops && ops->settings_size > 0) {
+                sink->settings = calloc(1, ops->settings_size);
+                if (!sink->settings) {
+                        l->oom = true;
+                        return;
                 }
+                apply_defaults(l, ops->settings, ops->n_settings, sink->settings);
+                parse_values(l, ops->settings, ops->n_settings, body, sink->settings, where);
         }
-
-        if (!type_bit) {
-                /* Without a type, only say what is missing or misspelt; per-type rules wait. */
-                if (node_is_null(type))
-                        error_at(l, mark_of(body), "missing required key 'type' %s", where);
-                parse_table(l, sink_settings, ELEMENTSOF(sink_settings), body, sink, where, 0,
-                            NULL);
-                return;
-        }
-        parse_table(l, sink_settings, ELEMENTSOF(sink_settings), body, sink, where, type_bit,
-                    type_name);
-
-        const struct node *url = map_get(body, "url", NULL);
-        char buf[256];
-        if (sink->url && url && (type_bit & FOR_EMAIL) &&
-            check_smtp_url(sink->url, buf, sizeof(buf)))
-                error_at(l, url->mark, "%s", buf);
-        if (sink->url && url && (type_bit & FOR(SINK_WEBHOOK)) &&
-            check_http_url(sink->url, buf, sizeof(buf)))
-                error_at(l, url->mark, "%s", buf);
-
-        const struct node *user_key = NULL, *pw_key = NULL;
-        const struct node *user = map_get(body, "username", &user_key);
-        const struct node *pw = map_get(body, "password_file", &pw_key);
-        if (!node_is_null(user) && node_is_null(pw) && (type_bit & FOR_EMAIL))
-                error_at(l, user_key->mark, "'username' needs 'password_file' as well");
-        if (node_is_null(user) && !node_is_null(pw) && (type_bit & FOR_EMAIL))
-                error_at(l, pw_key->mark, "'password_file' needs 'username' as well");
-
-        const struct node *command = map_get(body, "command", NULL);
-        if (sink->command && sink->command[0] && sink->command[0][0] != '/') {
-                size_t n;
-                const struct node *const *items = node_items(&command, &n);
-                error_at(l, mark_of(n > 0 ? items[0] : command),
-                         "the command must start with an absolute path (no shell, no $PATH "
-                         "search), got '%s'",
-                         QUOTE(sink->command[0]));
-        } else if (sink->command && sink->command[0]) {
-                /* as the service will see it: a program that is not there fails every send */
-                struct stat st;
-                size_t n;
-                const struct node *const *items = node_items(&command, &n);
-                int r = stat(sink->command[0], &st) < 0      ? -errno
-                        : S_ISDIR(st.st_mode)                ? -EISDIR
-                        : access(sink->command[0], X_OK) < 0 ? -errno
-                                                             : 0;
-                if (r < 0)
-                        error_at(l, mark_of(n > 0 ? items[0] : command), "cannot run '%s': %s",
-                                 QUOTE(sink->command[0]), strerror(-r));
+        check_sink_keys(l, body, where, ops);
+        if (ops && ops->check) {
+                struct setting_errors e = {.l = l, .map = body};
+                ops->check(sink, &e);
         }
 }
 
@@ -1368,15 +1279,15 @@ static void parse_sinks(struct loader *l, const struct setting *s, const struct 
 #define WATCH_OFF(f) offsetof(struct watch_conf, f)
 static const struct setting watch_settings[] = {
         {S("topic", SETTING_STRING, WATCH_OFF(topic), NULL, "what this entry is about"),
-         .required_for = FOR_ALL},
+         .required = true},
         {S("communities", SETTING_CUSTOM, 0, NULL,
            "vk.com addresses, screen names, club123/public123/event123, -123, user ids"),
-         .required_for = FOR_ALL, .parse = parse_communities},
+         .required = true, .parse = parse_communities},
         {S("categories", SETTING_CUSTOM, 0, NULL, "category names, or \"all\" (the default)"),
          .parse = parse_watch_categories},
         {S("uncategorized", SETTING_BOOL, WATCH_OFF(uncategorized), "false",
            "also send posts that fit no category")},
-        {S("sinks", SETTING_CUSTOM, 0, NULL, "where to send"), .required_for = FOR_ALL,
+        {S("sinks", SETTING_CUSTOM, 0, NULL, "where to send"), .required = true,
          .parse = parse_watch_sinks},
         {S("priority", SETTING_INT, WATCH_OFF(priority), "1", "scheduler weight"), .min = 1,
          .max = 10},
@@ -1425,7 +1336,7 @@ static void parse_watch(struct loader *l, const struct setting *s, const struct 
                 *w = (struct watch_conf){.mark = entry->mark, .all_categories = true};
                 apply_defaults(l, watch_settings, ELEMENTSOF(watch_settings), w);
                 parse_table(l, watch_settings, ELEMENTSOF(watch_settings), entry, w,
-                            "in watch entry", 1, NULL);
+                            "in watch entry");
 
                 const struct node *cats = map_get(entry, "categories", NULL);
                 if (cats && !node_is_null(cats) && !w->all_categories && w->categories == 0 &&
@@ -1513,7 +1424,7 @@ static void parse_user_categories(struct loader *l, const struct setting *s,
                 if (!over) {
                         snprintf(where, sizeof(where), "in category '%s'", QUOTE(k->scalar));
                         parse_table(l, user_category_settings, ELEMENTSOF(user_category_settings),
-                                    body, u, where, 1, NULL);
+                                    body, u, where);
                 }
 
                 bool known = false;
@@ -1631,7 +1542,9 @@ static const struct setting config_settings[] = {
          .parse = parse_watch},
 };
 
-static void settings_print(FILE *f, const struct setting *table, size_t n, const char *prefix)
+/* only_for: the sink type whose own table this is; NULL for none. */
+static void settings_print(FILE *f, const struct setting *table, size_t n, const char *prefix,
+                           const char *only_for)
 {
         char buf[160];
         for (size_t i = 0; i < n; i++) {
@@ -1639,22 +1552,15 @@ static void settings_print(FILE *f, const struct setting *table, size_t n, const
                 if (s->type == SETTING_SECTION) {
                         char sub[64];
                         snprintf(sub, sizeof(sub), "%s%s.", prefix, s->key);
-                        settings_print(f, s->sub, s->n_sub, sub);
+                        settings_print(f, s->sub, s->n_sub, sub, NULL);
                         continue;
                 }
                 fprintf(f, "%s%s", prefix, s->key);
-                if (s->valid_for) {
-                        fputs(" [", f);
-                        for (size_t t = 0, first = 1; t < _SINK_TYPE_MAX; t++)
-                                if (s->valid_for & FOR(t)) {
-                                        fprintf(f, "%s%s", first ? "" : ", ", sink_type_names[t]);
-                                        first = 0;
-                                }
-                        fputc(']', f);
-                }
+                if (only_for)
+                        fprintf(f, " [%s]", only_for);
                 if (s->default_value)
                         fprintf(f, " (default: %s)", s->default_value);
-                if (s->required_for)
+                if (s->required)
                         fputs(" (required)", f);
                 fprintf(f, "\n    %s", s->description);
                 if (s->type == SETTING_ENUM)
@@ -1665,11 +1571,14 @@ static void settings_print(FILE *f, const struct setting *table, size_t n, const
 
 void config_settings_print(FILE *f)
 {
-        settings_print(f, config_settings, ELEMENTSOF(config_settings), "");
-        settings_print(f, sink_settings, ELEMENTSOF(sink_settings), "sinks.NAME.");
-        settings_print(f, watch_settings, ELEMENTSOF(watch_settings), "watch[].");
+        settings_print(f, config_settings, ELEMENTSOF(config_settings), "", NULL);
+        settings_print(f, sink_settings, ELEMENTSOF(sink_settings), "sinks.NAME.", NULL);
+        for (const struct sink_ops *const *ops = sink_registry; *ops; ops++)
+                settings_print(f, (*ops)->settings, (*ops)->n_settings, "sinks.NAME.",
+                               (*ops)->type);
+        settings_print(f, watch_settings, ELEMENTSOF(watch_settings), "watch[].", NULL);
         settings_print(f, user_category_settings, ELEMENTSOF(user_category_settings),
-                       "classifier.categories.NAME.");
+                       "classifier.categories.NAME.", NULL);
 }
 
 /* ---- whole-file checks ------------------------------------------------------------------- */
@@ -1943,7 +1852,7 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
         if (r >= 0) {
                 apply_defaults(&l, config_settings, ELEMENTSOF(config_settings), c);
                 parse_table(&l, config_settings, ELEMENTSOF(config_settings), root, c,
-                            "at the top level", 1, NULL);
+                            "at the top level");
                 apply_state_directory(&l, root);
                 check_intervals(&l, root);
                 check_classifier(&l, root);
@@ -1986,6 +1895,33 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
         return config_load_string(path, data, size, ret, errors);
 }
 
+/* Frees what parsing into base by table allocated: strings, lists, category maps. */
+static void settings_done(const struct setting *table, size_t n_table, void *base)
+{
+        for (size_t i = 0; i < n_table; i++) {
+                const struct setting *s = &table[i];
+                void *p = field(base, s);
+                switch (s->type) {
+                case SETTING_STRING:
+                case SETTING_PATH:
+                        free(*(char **)p);
+                        break;
+                case SETTING_STRV:
+                        strv_free(*(char ***)p);
+                        break;
+                case SETTING_CATEGORY_MAP:
+                        for (size_t j = 0; j < _CATEGORY_BUILTIN_MAX; j++)
+                                free(((char **)p)[j]);
+                        break;
+                case SETTING_SECTION:
+                        settings_done(s->sub, s->n_sub, base);
+                        break;
+                default:
+                        break;
+                }
+        }
+}
+
 struct config *config_free(struct config *c)
 {
         if (!c)
@@ -2009,21 +1945,16 @@ struct config *config_free(struct config *c)
         free(c->classifier.user);
         for (size_t i = 0; i < c->n_sinks; i++) {
                 struct sink_conf *s = &c->sinks[i];
+                /* the type's own settings are laid out by its table: find it by the type first */
+                const struct sink_ops *ops = sink_ops_find(s->type);
+                if (ops && s->settings)
+                        settings_done(ops->settings, ops->n_settings, s->settings);
+                free(s->settings);
                 free(s->name);
                 free(s->type);
                 free(s->template_title);
                 free(s->template_body);
                 free(s->quiet_hours);
-                free(s->bus_address);
-                for (size_t j = 0; j < _CATEGORY_BUILTIN_MAX; j++)
-                        free(s->urgency[j]);
-                free(s->url);
-                free(s->ca_file);
-                free(s->username);
-                free(s->password_file);
-                free(s->from);
-                strv_free(s->to);
-                strv_free(s->command);
         }
         free(c->sinks);
         for (size_t i = 0; i < c->n_watch; i++) {
@@ -2113,6 +2044,7 @@ static const char *key_type_name(const struct setting *s)
                 return "list of strings";
         case SETTING_ENUM:
                 return "one word";
+        case SETTING_CATEGORY_MAP:
         case SETTING_SECTION:
         case SETTING_CUSTOM:
                 break;
@@ -2150,12 +2082,14 @@ static bool key_nested_table(const struct setting *s, enum config_key_kind *ret_
         return true;
 }
 
-static int keys_walk(const struct setting *table, size_t n, const char *prefix, bool in_sink,
-                     config_key_fn fn, void *userdata)
+/* sink_type: the sink type whose own table this is; NULL for any other table. */
+static int keys_walk(const struct setting *table, size_t n, const char *prefix,
+                     const char *sink_type, config_key_fn fn, void *userdata)
 {
         for (size_t i = 0; i < n; i++) {
                 const struct setting *s = &table[i];
-                char path[160], only[96], req[96];
+                const char *type_names[32];
+                char path[160];
                 const struct setting *sub = NULL;
                 const char *infix = NULL;
                 size_t n_sub = 0;
@@ -2170,16 +2104,19 @@ static int keys_walk(const struct setting *table, size_t n, const char *prefix, 
                         .type = key_type_name(s),
                         .default_value = s->default_value,
                         .description = s->description,
-                        .values = s->enum_values,
+                        .values = s->type == SETTING_ENUM ? s->enum_values : NULL,
+                        .only_for = sink_type,
+                        .required_for = !s->required ? NULL
+                                        : sink_type  ? sink_type
+                                                     : "",
                         .positive = s->positive,
                         .min = s->min,
                         .max = s->max,
                 };
-                if (in_sink && s->valid_for)
-                        key.only_for = key_sink_types(s->valid_for, only, sizeof(only));
-                if (s->required_for)
-                        key.required_for =
-                                in_sink ? key_sink_types(s->required_for, req, sizeof(req)) : "";
+                if (s->parse == parse_sink_type) {
+                        key.type = "one word";
+                        key.values = sink_type_names(type_names, ELEMENTSOF(type_names));
+                }
                 bool nested = key_nested_table(s, &key.kind, &infix, &sub, &n_sub);
                 r = fn(&key, userdata);
                 if (r < 0)
@@ -2189,7 +2126,12 @@ static int keys_walk(const struct setting *table, size_t n, const char *prefix, 
                 r = snprintf(path, sizeof(path), "%s%s%s", prefix, s->key, infix);
                 if (r < 0 || (size_t)r >= sizeof(path))
                         return -ENAMETOOLONG;
-                r = keys_walk(sub, n_sub, path, sub == sink_settings, fn, userdata);
+                r = keys_walk(sub, n_sub, path, NULL, fn, userdata);
+                /* then each sink type's own keys, from the registry */
+                for (const struct sink_ops *const *ops = sink_registry;
+                     r >= 0 && sub == sink_settings && *ops; ops++)
+                        r = keys_walk((*ops)->settings, (*ops)->n_settings, path, (*ops)->type, fn,
+                                      userdata);
                 if (r < 0)
                         return r;
         }
@@ -2198,5 +2140,5 @@ static int keys_walk(const struct setting *table, size_t n, const char *prefix, 
 
 int config_keys_foreach(config_key_fn fn, void *userdata)
 {
-        return keys_walk(config_settings, ELEMENTSOF(config_settings), "", false, fn, userdata);
+        return keys_walk(config_settings, ELEMENTSOF(config_settings), "", NULL, fn, userdata);
 }

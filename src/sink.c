@@ -2,12 +2,14 @@
 #include "sink.h"
 #include "render.h"
 
-static const struct sink_ops *const sink_registry[] = {
-        &sink_console_ops, &sink_desktop_ops, &sink_email_ops, &sink_exec_ops, &sink_webhook_ops,
-};
-
-const char *const sink_type_names[] = {
-        "console", "desktop", "email", "exec", "webhook", NULL,
+/* One line a sink type, in the order messages and the man page list them. */
+const struct sink_ops *const sink_registry[] = {
+        &sink_console_ops, /* sinks/console.c */
+        &sink_desktop_ops, /* sinks/desktop.c */
+        &sink_email_ops,   /* sinks/email.c */
+        &sink_exec_ops,    /* sinks/exec.c */
+        &sink_webhook_ops, /* sinks/webhook.c */
+        NULL,
 };
 
 const char *sink_result_name(enum sink_result r)
@@ -27,9 +29,9 @@ const char *sink_result_name(enum sink_result r)
 
 const struct sink_ops *sink_ops_find(const char *type)
 {
-        for (size_t i = 0; i < ELEMENTSOF(sink_registry); i++)
-                if (streq(sink_registry[i]->type, type))
-                        return sink_registry[i];
+        for (const struct sink_ops *const *ops = sink_registry; type && *ops; ops++)
+                if (streq((*ops)->type, type))
+                        return *ops;
         return NULL;
 }
 

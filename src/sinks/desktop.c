@@ -1,12 +1,13 @@
 /* sinks/desktop.c — pop-ups through org.freedesktop.Notifications on the user's session bus.
  *
- * Owns one sd-bus connection, opened on the first send (conf->bus_address, else the session bus)
+ * Owns one sd-bus connection, opened on the first send (bus_address, else the session bus)
  * and attached to the event loop; every call on it is asynchronous. GetCapabilities is asked once
  * per connection, before the first Notify: VK text goes into markup only escaped and only when
  * the server speaks markup, and the "open" action is offered only when it has actions. No bus,
  * no notification server, a timeout: "try later", and the connection is dropped so that the next
  * send starts afresh. It must never block the loop, never crash for want of a desktop, and never
- * run a shell (a click on "open" spawns xdg-open with an argv).
+ * run a shell (a click on "open" spawns xdg-open with an argv). Its own keys, bus_address and
+ * urgency, are the table below, which the config reads through the registry.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,6 +20,7 @@
 #include "classify.h"
 #include "log.h"
 #include "render.h"
+#include "setting.h"
 #include "sink.h"
 
 #define NOTIFY_NAME       "org.freedesktop.Notifications"
@@ -32,6 +34,22 @@
 #define DEFAULT_TIMEOUT   (25 * USEC_PER_SEC)
 
 extern char **environ;
+
+/* The keys of a desktop sink beyond those every sink has: sink_conf.settings. */
+struct desktop_settings {
+        char *bus_address;                    /* NULL: the user's session bus */
+        char *urgency[_CATEGORY_BUILTIN_MAX]; /* "low" | "normal" | "critical" or NULL */
+};
+
+static const char *const urgency_values[] = {"low", "normal", "critical", NULL};
+
+#define OFF(f) offsetof(struct desktop_settings, f)
+static const struct setting desktop_table[] = {
+        {S("bus_address", SETTING_STRING, OFF(bus_address), NULL,
+           "D-Bus address (default: the user's session bus)")},
+        {S("urgency", SETTING_CATEGORY_MAP, OFF(urgency), NULL, "{category: low|normal|critical}"),
+         .enum_values = urgency_values},
+};
 
 enum desktop_state {
         DESKTOP_DISCONNECTED,
@@ -75,7 +93,7 @@ struct desktop_sink {
 };
 
 /* DESIGN.md: emergency critical, live and outage normal; the rest low (servers show those
- * without interrupting). conf->urgency overrides per category. */
+ * without interrupting). The urgency key overrides per category. */
 static const uint8_t default_urgency[_CATEGORY_BUILTIN_MAX] = {
         [CATEGORY_LIVE] = 1,   [CATEGORY_SERVICE] = 0,   [CATEGORY_SCHEDULE] = 0,
         [CATEGORY_OUTAGE] = 1, [CATEGORY_EMERGENCY] = 2, [CATEGORY_CIVIC] = 0,
@@ -493,7 +511,8 @@ static int desktop_connect(struct desktop_sink *d, char *detail, size_t detail_s
 {
         _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        const char *address = d->conf ? d->conf->bus_address : NULL;
+        const struct desktop_settings *set = d->conf ? d->conf->settings : NULL;
+        const char *address = set ? set->bus_address : NULL;
         int r;
 
         if (address) {
@@ -542,7 +561,8 @@ static uint8_t urgency_of(const struct sink_conf *conf, const char *category)
         int idx = category_builtin_from_name(category);
         if (idx < 0)
                 return 0;
-        const char *u = conf ? conf->urgency[idx] : NULL;
+        const struct desktop_settings *set = conf ? conf->settings : NULL;
+        const char *u = set ? set->urgency[idx] : NULL;
         if (u)
                 return streq(u, "critical") ? 2 : streq(u, "normal") ? 1 : 0;
         return default_urgency[idx];
@@ -712,6 +732,7 @@ static void desktop_free(struct sink *s)
 
 const struct sink_ops sink_desktop_ops = {
         .type = "desktop",
+        SINK_SETTINGS(desktop_table, struct desktop_settings),
         .create = desktop_create,
         .send = desktop_send,
         .free = desktop_free,

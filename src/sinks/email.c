@@ -8,6 +8,10 @@
  * uploads without CURLOPT_MAIL_RCPT + CURLOPT_UPLOAD (libcurl would VRFY and "succeed",
  * FACTS.md).
  *
+ * Its settings (url, starttls, ca_file, username, password_file, from, to, digest) are its own
+ * table below, which the config reads through the registry; what mail.c would refuse to send
+ * with, the config refuses to load.
+ *
  * Digest contract (digest_usec > 0): windows are aligned to multiples of the interval in the
  * process's local time (1h: on the hour, 1d: at midnight). A notification queued (created)
  * inside a window is answered "held" (SINK_HELD, no failure) with retry_after = the window's
@@ -26,6 +30,7 @@
 #include "log.h"
 #include "mail.h"
 #include "render.h"
+#include "setting.h"
 #include "sink.h"
 #include "tz_cache.h"
 
@@ -34,6 +39,26 @@
 #define PASSWORD_MAX       4096
 #define CONNECT_TIMEOUT_MS 10000L
 #define DIGEST_MAX_ENTRIES 1000
+#define ADDRESS_DOMAIN_MAX 253 /* a DNS name (RFC 1035), the Message-ID's right part */
+#define ADDRESS_LABEL_MAX  63  /* one label of it */
+
+enum starttls_mode {
+        STARTTLS_REQUIRED,
+        STARTTLS_OPTIONAL,
+        STARTTLS_NEVER,
+};
+
+/* The keys of an email sink beyond those every sink has: sink_conf.settings. */
+struct email_settings {
+        char *url;
+        int starttls; /* enum starttls_mode */
+        char *ca_file;
+        char *username;
+        char *password_file;
+        char *from;
+        char **to;            /* NULL-terminated */
+        uint64_t digest_usec; /* 0: no digest */
+};
 
 struct waiter {
         sink_done_fn done;
@@ -66,6 +91,7 @@ struct digest_entry {
 struct email_sink {
         struct sink sink;
         const struct sink_conf *conf;
+        const struct email_settings *settings; /* conf's */
         sd_event *event;
         struct http *http;
         char *from_addr;
@@ -220,6 +246,7 @@ static void email_start(struct email_sink *e, const char *subject, const char *b
                         struct waiter *waiters, size_t n_waiters)
 {
         const struct sink_conf *conf = e->conf;
+        const struct email_settings *set = e->settings;
         _cleanup_free_ char *password = NULL;
         size_t password_size = 0;
         struct email_send *es = NULL;
@@ -243,8 +270,8 @@ static void email_start(struct email_sink *e, const char *subject, const char *b
                 offset = 0;
         r = message_id_local(mid, sizeof(mid));
         struct mail_message m = {
-                .from = conf->from,
-                .to = conf->to,
+                .from = set->from,
+                .to = set->to,
                 .subject = subject,
                 .body = body,
                 .date = now,
@@ -261,12 +288,12 @@ static void email_start(struct email_sink *e, const char *subject, const char *b
                 goto fail;
         }
 
-        if (conf->username && conf->password_file) {
-                r = read_full_file(conf->password_file, PASSWORD_MAX, true, &password,
+        if (set->username && set->password_file) {
+                r = read_full_file(set->password_file, PASSWORD_MAX, true, &password,
                                    &password_size);
                 if (r < 0) {
                         snprintf(detail, sizeof(detail), "cannot read password_file %s: %s",
-                                 conf->password_file, strerror(-r));
+                                 set->password_file, strerror(-r));
                         goto fail;
                 }
                 /* the unit's fallback for a missing smtp-password credential is an empty one */
@@ -274,7 +301,7 @@ static void email_start(struct email_sink *e, const char *subject, const char *b
                         snprintf(detail, sizeof(detail),
                                  "password_file %s is empty (the service's smtp-password "
                                  "credential is empty when its file is missing)",
-                                 conf->password_file);
+                                 set->password_file);
                         goto fail;
                 }
         }
@@ -294,20 +321,20 @@ static void email_start(struct email_sink *e, const char *subject, const char *b
         }
         CURL *c = es->easy;
         long timeout_ms = (long)(conf->timeout_usec / USEC_PER_MSEC);
-        curl_easy_setopt(c, CURLOPT_URL, conf->url);
+        curl_easy_setopt(c, CURLOPT_URL, set->url);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 30000L);
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, es->errbuf);
         curl_easy_setopt(c, CURLOPT_USE_SSL,
-                         conf->starttls == STARTTLS_NEVER      ? (long)CURLUSESSL_NONE
-                         : conf->starttls == STARTTLS_OPTIONAL ? (long)CURLUSESSL_TRY
-                                                               : (long)CURLUSESSL_ALL);
-        if (conf->ca_file)
-                curl_easy_setopt(c, CURLOPT_CAINFO, conf->ca_file);
+                         set->starttls == STARTTLS_NEVER      ? (long)CURLUSESSL_NONE
+                         : set->starttls == STARTTLS_OPTIONAL ? (long)CURLUSESSL_TRY
+                                                              : (long)CURLUSESSL_ALL);
+        if (set->ca_file)
+                curl_easy_setopt(c, CURLOPT_CAINFO, set->ca_file);
         if (password) {
-                curl_easy_setopt(c, CURLOPT_USERNAME, conf->username);
+                curl_easy_setopt(c, CURLOPT_USERNAME, set->username);
                 curl_easy_setopt(c, CURLOPT_PASSWORD, password); /* libcurl keeps a copy */
                 explicit_bzero(password, password_size);
         }
@@ -555,12 +582,12 @@ static int email_send(struct sink *s, const struct notification *n, sink_done_fn
         struct email_sink *e = (struct email_sink *)s;
         bool bypass = n->kind && (streq(n->kind, "test") || streq(n->kind, "alert"));
 
-        if (e->conf->digest_usec == 0 || bypass)
+        if (e->settings->digest_usec == 0 || bypass)
                 return send_now(e, n, done, userdata);
 
         int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
         int64_t created = n->created > 0 ? n->created : now;
-        int64_t end = digest_window_end(created, e->conf->digest_usec);
+        int64_t end = digest_window_end(created, e->settings->digest_usec);
         if (now < end) {
                 char detail[96], when[32] = "";
                 struct tm tm;
@@ -573,6 +600,121 @@ static int email_send(struct sink *s, const struct notification *n, sink_done_fn
                 return 0;
         }
         return digest_add(e, n, done, userdata);
+}
+
+/* ---- settings ---------------------------------------------------------------------------- */
+
+static const char *check_smtp_url(const char *v, char *buf, size_t size)
+{
+        return setting_check_url(v, "smtp", buf, size);
+}
+
+/* Why the address part of v (between a final '>' and the '<' before it, else all of v) is too
+ * long for SMTP and for one header line (RFC 5322's 998 bytes), or NULL: its domain becomes the
+ * Message-ID's right part and must be a DNS name, the address fit in an SMTP path. */
+static const char *address_too_long(const char *v, char *buf, size_t size)
+{
+        size_t len = strlen(v);
+        while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+                len--;
+        const char *a = v;
+        if (len > 0 && v[len - 1] == '>') {
+                const char *lt = NULL;
+                for (const char *p = v; p < v + len - 1; p++)
+                        if (*p == '<')
+                                lt = p;
+                if (lt) {
+                        a = lt + 1;
+                        len = (size_t)(v + len - 1 - a);
+                }
+        }
+        while (len > 0 && (*a == ' ' || *a == '\t')) {
+                a++;
+                len--;
+        }
+        const char *at = memrchr(a, '@', len);
+        const char *domain = at ? at + 1 : a + len;
+        size_t domain_len = (size_t)(a + len - domain), label = 0, longest = 0;
+        for (size_t i = 0; i < domain_len; i++) {
+                label = domain[i] == '.' ? 0 : label + 1;
+                longest = label > longest ? label : longest;
+        }
+        _cleanup_free_ char *addr = strndup(a, len);
+        if (!addr) {
+                snprintf(buf, size, "out of memory");
+                return buf;
+        }
+        if (domain_len > ADDRESS_DOMAIN_MAX || longest > ADDRESS_LABEL_MAX) {
+                snprintf(buf, size,
+                         "the domain of '%s' is longer than a DNS name may be (%d bytes, %d a "
+                         "label)",
+                         SETTING_QUOTE(addr), ADDRESS_DOMAIN_MAX, ADDRESS_LABEL_MAX);
+                return buf;
+        }
+        if (len > MAIL_ADDR_MAX) {
+                snprintf(buf, size, "the address '%s' is longer than %d bytes (RFC 5321)",
+                         SETTING_QUOTE(addr), MAIL_ADDR_MAX);
+                return buf;
+        }
+        return NULL;
+}
+
+/* What the e-mail sink will parse when it sends (mail.c), refused here rather than at 3 am. */
+static const char *check_address(const char *v, char *buf, size_t size)
+{
+        _cleanup_free_ char *display = NULL, *addr = NULL;
+        const char *reason = address_too_long(v, buf, size);
+        if (reason)
+                return reason;
+        int r = mail_address_parse(v, &display, &addr);
+        if (r == -ENOMEM) {
+                snprintf(buf, size, "out of memory");
+                return buf;
+        }
+        if (r < 0) {
+                snprintf(buf, size,
+                         "expected an e-mail address (user@example.org or \"Name "
+                         "<user@example.org>\"), "
+                         "got '%s'",
+                         SETTING_QUOTE(v));
+                return buf;
+        }
+        return NULL;
+}
+
+static const char *const starttls_values[] = {
+        [STARTTLS_REQUIRED] = "required",
+        [STARTTLS_OPTIONAL] = "optional",
+        [STARTTLS_NEVER] = "never",
+        NULL,
+};
+
+#define OFF(f) offsetof(struct email_settings, f)
+static const struct setting email_table[] = {
+        {S("url", SETTING_STRING, OFF(url), NULL, "smtp:// or smtps:// server"), .required = true,
+         .check = check_smtp_url},
+        {S("starttls", SETTING_ENUM, OFF(starttls), "required", "required, optional or never"),
+         .enum_values = starttls_values},
+        {S("ca_file", SETTING_PATH, OFF(ca_file), NULL, "CA bundle for a private CA")},
+        {S("username", SETTING_STRING, OFF(username), NULL, "SMTP AUTH user")},
+        {S("password_file", SETTING_PATH, OFF(password_file), NULL, "SMTP AUTH password file")},
+        {S("from", SETTING_STRING, OFF(from), NULL, "From: header and envelope sender"),
+         .required = true, .check = check_address},
+        {S("to", SETTING_STRV, OFF(to), NULL, "recipients"), .required = true,
+         .check = check_address},
+        /* the hold (SINK_HELD) is this sink's: no other type takes the key */
+        {S("digest", SETTING_DURATION, OFF(digest_usec), "0",
+           "batch notifications into one mail per interval (0: send each)")},
+};
+
+static void email_check(const struct sink_conf *conf, struct setting_errors *e)
+{
+        const struct email_settings *set = conf->settings;
+        if (set->username && !set->password_file)
+                setting_error_at_key(e, "username", "'username' needs 'password_file' as well");
+        if (!set->username && set->password_file)
+                setting_error_at_key(e, "password_file",
+                                     "'password_file' needs 'username' as well");
 }
 
 /* ---- life cycle -------------------------------------------------------------------------- */
@@ -604,13 +746,15 @@ static int email_create(const struct sink_conf *conf, const struct sink_context 
                         struct sink **ret)
 {
         _cleanup_free_ char *display = NULL, *addr = NULL;
+        const struct email_settings *set = conf->settings;
         struct email_sink *e;
-        size_t n_to = strv_length(conf->to);
         int r;
 
-        if (!ctx || !ctx->http || !ctx->event || !conf->url || !conf->from || n_to == 0)
+        if (!ctx || !ctx->http || !ctx->event || !set || !set->url || !set->from || !set->to ||
+            !set->to[0])
                 return -EINVAL;
-        r = mail_address_parse(conf->from, &display, &addr);
+        size_t n_to = strv_length(set->to);
+        r = mail_address_parse(set->from, &display, &addr);
         if (r < 0)
                 return log_error_errno(r, "Sink %s: invalid 'from' address.", conf->name);
 
@@ -618,6 +762,7 @@ static int email_create(const struct sink_conf *conf, const struct sink_context 
         if (!e)
                 return -ENOMEM;
         e->conf = conf;
+        e->settings = set;
         e->sink.name = conf->name;
         e->event = sd_event_ref(ctx->event);
         e->http = ctx->http;
@@ -629,7 +774,7 @@ static int email_create(const struct sink_conf *conf, const struct sink_context 
         }
         for (size_t i = 0; i < n_to; i++) {
                 _cleanup_free_ char *d = NULL, *a = NULL;
-                r = mail_address_parse(conf->to[i], &d, &a);
+                r = mail_address_parse(set->to[i], &d, &a);
                 if (r < 0) {
                         email_free(&e->sink);
                         /* the address may be an injection attempt: do not echo it raw */
@@ -642,17 +787,19 @@ static int email_create(const struct sink_conf *conf, const struct sink_context 
                         return -ENOMEM;
                 }
         }
-        if (conf->username && strncasecmp(conf->url, "smtps://", 8) != 0 &&
-            conf->starttls != STARTTLS_REQUIRED)
+        if (set->username && strncasecmp(set->url, "smtps://", 8) != 0 &&
+            set->starttls != STARTTLS_REQUIRED)
                 log_warning("Sink %s: starttls is '%s', so the SMTP password may travel "
                             "unencrypted.",
-                            conf->name, conf->starttls == STARTTLS_NEVER ? "never" : "optional");
+                            conf->name, set->starttls == STARTTLS_NEVER ? "never" : "optional");
         *ret = &e->sink;
         return 0;
 }
 
 const struct sink_ops sink_email_ops = {
         .type = "email",
+        SINK_SETTINGS(email_table, struct email_settings),
+        .check = email_check,
         .create = email_create,
         .send = email_send,
         .free = email_free,

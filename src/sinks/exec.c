@@ -1,12 +1,13 @@
 /* sinks/exec.c — the escape hatch: run a program per notification (Telegram, ntfy, a script).
  *
- * posix_spawn() of conf->command (an argv, never a shell) with the notification as one JSON line
+ * posix_spawn() of `command` (an argv, never a shell) with the notification as one JSON line
  * on stdin, written through a non-blocking pipe from the event loop, and as GOVWATCH_*
  * environment variables. The child is reaped by an sd-event child source; a timeout kills its
  * process group. Exit 0 is accepted, 75 (EX_TEMPFAIL) is "try later", anything else rejected.
  * Owns the children it started and at most conf->concurrency of them run at once. It must never
  * pass a secret on (the environment is built from scratch: no VK token, no credentials path) and
- * never let VK text reach a shell or the command line.
+ * never let VK text reach a shell or the command line. Its one key of its own, command, is the
+ * table below, which the config reads through the registry.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,11 +15,13 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "render.h"
+#include "setting.h"
 #include "sink.h"
 
 #define EXIT_TEMPFAIL       75 /* sysexits.h EX_TEMPFAIL */
@@ -51,9 +54,15 @@ struct exec_job {
         void *userdata;
 };
 
+/* The keys of an exec sink beyond those every sink has: sink_conf.settings. */
+struct exec_settings {
+        char **command; /* NULL-terminated argv, no shell */
+};
+
 struct exec_sink {
         struct sink sink;
         const struct sink_conf *conf;
+        char *const *command; /* conf's */
         sd_event *event;
         struct exec_job *queued;
         struct exec_job *running;
@@ -76,7 +85,7 @@ static void job_free(struct exec_job *j)
 
 static const char *command_name(const struct exec_sink *e)
 {
-        return e->conf && e->conf->command && e->conf->command[0] ? e->conf->command[0] : "(none)";
+        return e->command && e->command[0] ? e->command[0] : "(none)";
 }
 
 static uint64_t timeout_usec(const struct exec_sink *e)
@@ -274,7 +283,7 @@ static void job_start(struct exec_job *j)
         int pipefd[2] = {-1, -1};
         int r;
 
-        if (!e->conf || !e->conf->command || !e->conf->command[0]) {
+        if (!e->command || !e->command[0]) {
                 job_complete(j, SINK_REJECTED, "no command configured");
                 return;
         }
@@ -304,7 +313,7 @@ static void job_start(struct exec_job *j)
          * our stdout, where the console sink and test-sink print */
         posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
         posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-        r = posix_spawn(&j->pid, e->conf->command[0], &fa, &attr, e->conf->command, j->env);
+        r = posix_spawn(&j->pid, e->command[0], &fa, &attr, e->command, j->env);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
         close(pipefd[0]);
@@ -312,14 +321,12 @@ static void job_start(struct exec_job *j)
         if (r != 0) {
                 bool permanent = r == ENOENT || r == EACCES || r == ENOEXEC || r == ENOTDIR ||
                                  r == ELOOP || r == EISDIR;
-                snprintf(detail, sizeof(detail), "cannot run %s: %s", e->conf->command[0],
-                         strerror(r));
+                snprintf(detail, sizeof(detail), "cannot run %s: %s", e->command[0], strerror(r));
                 log_error("Exec sink %s: %s", e->sink.name, detail);
                 job_complete(j, permanent ? SINK_REJECTED : SINK_TRY_LATER, detail);
                 return;
         }
-        log_debug("Exec sink %s: started %s (pid %d).", e->sink.name, e->conf->command[0],
-                  (int)j->pid);
+        log_debug("Exec sink %s: started %s (pid %d).", e->sink.name, e->command[0], (int)j->pid);
         LIST_APPEND(e->running, j);
         e->n_running++;
 
@@ -363,6 +370,39 @@ static void start_queued(struct exec_sink *e)
         }
 }
 
+/* ---- settings ---------------------------------------------------------------------------- */
+
+static const struct setting exec_table[] = {
+        {S("command", SETTING_STRV, offsetof(struct exec_settings, command), NULL,
+           "argv, no shell; argv[0] absolute"),
+         .required = true},
+};
+
+static void exec_check(const struct sink_conf *conf, struct setting_errors *e)
+{
+        const struct exec_settings *set = conf->settings;
+        const char *program = set->command ? set->command[0] : NULL;
+        struct stat st;
+
+        if (!program)
+                return;
+        if (program[0] != '/') {
+                setting_error_at_value(e, "command",
+                                       "the command must start with an absolute path (no shell, "
+                                       "no $PATH search), got '%s'",
+                                       SETTING_QUOTE(program));
+                return;
+        }
+        /* as the service will see it: a program that is not there fails every send */
+        int r = stat(program, &st) < 0      ? -errno
+                : S_ISDIR(st.st_mode)       ? -EISDIR
+                : access(program, X_OK) < 0 ? -errno
+                                            : 0;
+        if (r < 0)
+                setting_error_at_value(e, "command", "cannot run '%s': %s", SETTING_QUOTE(program),
+                                       strerror(-r));
+}
+
 /* ---- the sink ---------------------------------------------------------------------------- */
 
 static int exec_create(const struct sink_conf *conf, const struct sink_context *ctx,
@@ -386,6 +426,8 @@ static int exec_create(const struct sink_conf *conf, const struct sink_context *
         if (!e)
                 return -ENOMEM;
         e->conf = conf;
+        e->command =
+                conf->settings ? ((const struct exec_settings *)conf->settings)->command : NULL;
         e->event = sd_event_ref(ctx->event);
         *ret = &e->sink;
         return 0;
@@ -462,6 +504,8 @@ static void exec_free(struct sink *s)
 
 const struct sink_ops sink_exec_ops = {
         .type = "exec",
+        SINK_SETTINGS(exec_table, struct exec_settings),
+        .check = exec_check,
         .create = exec_create,
         .send = exec_send,
         .free = exec_free,

@@ -4,13 +4,15 @@
  * 2xx accepted, 429 and 5xx try later (after Retry-After, in seconds or as an HTTP-date),
  * anything else rejected for good, no answer at all (refused, timeout, TLS) try later.
  * TLS is always verified (ca_file for a private CA); redirects are not followed, since a
- * redirected POST is a different request the admin did not configure.
+ * redirected POST is a different request the admin did not configure. Its own keys, url and
+ * ca_file, are the table below, which the config reads through the registry.
  */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "log.h"
 #include "render.h"
+#include "setting.h"
 #include "sink.h"
 
 #define RESPONSE_CAP      (64 * 1024) /* only read for the log */
@@ -31,9 +33,28 @@ struct webhook_request {
         struct webhook_request *prev, *next;
 };
 
+/* The keys of a webhook sink beyond those every sink has: sink_conf.settings. */
+struct webhook_settings {
+        char *url;
+        char *ca_file; /* NULL: the system's CAs */
+};
+
+static const char *check_http_url(const char *v, char *buf, size_t size)
+{
+        return setting_check_url(v, "http", buf, size);
+}
+
+#define OFF(f) offsetof(struct webhook_settings, f)
+static const struct setting webhook_table[] = {
+        {S("url", SETTING_STRING, OFF(url), NULL, "http:// or https:// endpoint"), .required = true,
+         .check = check_http_url},
+        {S("ca_file", SETTING_PATH, OFF(ca_file), NULL, "CA bundle for a private CA")},
+};
+
 struct webhook_sink {
         struct sink sink;
         const struct sink_conf *conf;
+        const struct webhook_settings *settings; /* conf's */
         struct http *http;
         struct webhook_request *requests;
 };
@@ -158,6 +179,7 @@ static int webhook_send(struct sink *s, const struct notification *n, sink_done_
 {
         struct webhook_sink *w = (struct webhook_sink *)s;
         const struct sink_conf *conf = w->conf;
+        const struct webhook_settings *set = w->settings;
         _cleanup_free_ char *title = NULL, *text = NULL;
         struct webhook_request *q;
         int r;
@@ -188,15 +210,15 @@ static int webhook_send(struct sink *s, const struct notification *n, sink_done_
                 goto fail;
         CURL *c = q->easy;
         http_easy_defaults(c, conf->timeout_usec);
-        curl_easy_setopt(c, CURLOPT_URL, conf->url);
+        curl_easy_setopt(c, CURLOPT_URL, set->url);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->errbuf);
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, q->headers);
         curl_easy_setopt(c, CURLOPT_POST, 1L);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(q->body));
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        if (conf->ca_file)
-                curl_easy_setopt(c, CURLOPT_CAINFO, conf->ca_file);
+        if (set->ca_file)
+                curl_easy_setopt(c, CURLOPT_CAINFO, set->ca_file);
         http_buffer_attach(c, &q->response, RESPONSE_CAP);
 
         r = http_add(w->http, c, on_done, q);
@@ -234,14 +256,16 @@ static void webhook_free(struct sink *s)
 static int webhook_create(const struct sink_conf *conf, const struct sink_context *ctx,
                           struct sink **ret)
 {
+        const struct webhook_settings *set = conf->settings;
         struct webhook_sink *w;
 
-        if (!ctx || !ctx->http || !conf->url)
+        if (!ctx || !ctx->http || !set || !set->url)
                 return -EINVAL;
         w = calloc(1, sizeof(*w));
         if (!w)
                 return -ENOMEM;
         w->conf = conf;
+        w->settings = set;
         w->http = ctx->http;
         *ret = &w->sink;
         return 0;
@@ -249,6 +273,7 @@ static int webhook_create(const struct sink_conf *conf, const struct sink_contex
 
 const struct sink_ops sink_webhook_ops = {
         .type = "webhook",
+        SINK_SETTINGS(webhook_table, struct webhook_settings),
         .create = webhook_create,
         .send = webhook_send,
         .free = webhook_free,

@@ -126,16 +126,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         };
         bool templates_ok = render_check(conf.template_title, NULL) >= 0 &&
                             render_check(conf.template_body, NULL) >= 0;
-        for (const char *const *t = sink_type_names; *t; t++) {
+        for (const struct sink_ops *const *ops = sink_registry; *ops; ops++) {
                 _cleanup_free_ char *title = NULL, *body = NULL;
-                if (f.v[F_TYPE][0] && !streq(f.v[F_TYPE], *t))
+                const char *t = (*ops)->type;
+                if (f.v[F_TYPE][0] && !streq(f.v[F_TYPE], t))
                         continue;
-                conf.type = (char *)*t;
+                conf.type = (char *)t;
                 int r = sink_render(&conf, &n, &title, &body);
                 fuzz_assert(r >= 0 || r == -ENOMEM || !templates_ok,
-                            "%s: render failed (%d) on checked templates", *t, r);
+                            "%s: render failed (%d) on checked templates", t, r);
                 if (r >= 0)
-                        fuzz_assert(title && body, "%s: rendered without a title or body", *t);
+                        fuzz_assert(title && body, "%s: rendered without a title or body", t);
         }
 
         strv_free(n.categories);
