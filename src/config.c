@@ -1109,7 +1109,7 @@ static void setting_error_v(struct setting_errors *e, const struct node *at, con
                             va_list ap)
 {
         /* error_at()'s accounting, from a va_list */
-        int r = errors_add_v(e->l->errors, mark_of(at ? at : e->map), false, fmt, ap);
+        int r = config_errors_addv(e->l->errors, mark_of(at ? at : e->map), false, fmt, ap);
         if (r == 0)
                 e->l->n_dropped++;
         else if (r < 0)
@@ -1141,7 +1141,7 @@ void setting_error_at_value(struct setting_errors *e, const char *key, const cha
 
 const char *setting_quote(const char *s, char *buf, size_t size)
 {
-        return quote(s, buf, size);
+        return yaml_quote(s, buf, size);
 }
 
 /* The keys of body that are neither every sink's nor its type's own: another type's key says
