@@ -248,12 +248,135 @@ static void parse_category_map(struct loader *l, const struct setting *s, const 
                                char **map);
 
 /* Parses one value into its field; value is never null here. */
+static void parse_string(struct loader *l, const struct setting *s, const struct node *value,
+                         void *p)
+{
+        if (!scalar_string(l, s, value) || !run_check(l, s, value))
+                return;
+        char *copy =
+                s->type == SETTING_PATH ? resolve_path(l, value->scalar) : strdup(value->scalar);
+        if (!copy) {
+                l->oom = true;
+                return;
+        }
+        free(*(char **)p);
+        *(char **)p = copy;
+}
+
+/* SETTING_UINT, SETTING_INT and SETTING_SIZE: a whole number in [min, max]. */
+static void parse_whole(struct loader *l, const struct setting *s, const struct node *value,
+                        void *p)
+{
+        const char *text = value->scalar;
+        uint64_t max = s->max                    ? s->max
+                       : s->type == SETTING_UINT ? UINT_MAX
+                       : s->type == SETTING_INT  ? INT_MAX
+                                                 : SIZE_MAX;
+        uint64_t min = s->positive && s->min == 0 ? 1 : s->min;
+        uint64_t u;
+        int r = parse_uint64(text, &u);
+
+        if (r == -EINVAL) {
+                error_type(l, s, value);
+                return;
+        }
+        if (r < 0 || u < min || u > max) {
+                if (s->max)
+                        error_at(l, value->mark,
+                                 "'%s' must be between %" PRIu64 " and %" PRIu64 ", got %s", s->key,
+                                 min, max, QUOTE(text));
+                else
+                        error_at(l, value->mark, "'%s' must be at least %" PRIu64 ", got %s",
+                                 s->key, min, QUOTE(text));
+                return;
+        }
+        if (s->type == SETTING_UINT)
+                *(unsigned *)p = (unsigned)u;
+        else if (s->type == SETTING_INT)
+                *(int *)p = (int)u;
+        else
+                *(size_t *)p = (size_t)u;
+}
+
+static void parse_decimal(struct loader *l, const struct setting *s, const struct node *value,
+                          void *p)
+{
+        double d;
+
+        if (parse_double(value->scalar, &d) < 0) {
+                error_type(l, s, value);
+                return;
+        }
+        if (s->positive && !(d > 0)) {
+                error_at(l, value->mark, "'%s' must be greater than 0, got %s", s->key,
+                         QUOTE(value->scalar));
+                return;
+        }
+        *(double *)p = d;
+}
+
+static void parse_duration(struct loader *l, const struct setting *s, const struct node *value,
+                           void *p)
+{
+        uint64_t u;
+        int r = parse_duration_usec(value->scalar, &u);
+
+        if (r == -ERANGE) {
+                error_at(l, value->mark, "duration '%s' is too long", QUOTE(value->scalar));
+                return;
+        }
+        if (r < 0) {
+                error_type(l, s, value);
+                return;
+        }
+        if (s->positive && u == 0) {
+                error_at(l, value->mark, "'%s' must be longer than 0", s->key);
+                return;
+        }
+        *(uint64_t *)p = u;
+}
+
+static void parse_scalar(struct loader *l, const struct setting *s, const struct node *value,
+                         void *p)
+{
+        switch (s->type) {
+        case SETTING_STRING:
+        case SETTING_PATH:
+                parse_string(l, s, value, p);
+                return;
+        case SETTING_BOOL:
+                if (parse_bool(value->scalar, (bool *)p) < 0)
+                        error_type(l, s, value);
+                return;
+        case SETTING_UINT:
+        case SETTING_INT:
+        case SETTING_SIZE:
+                parse_whole(l, s, value, p);
+                return;
+        case SETTING_DOUBLE:
+                parse_decimal(l, s, value, p);
+                return;
+        case SETTING_DURATION:
+                parse_duration(l, s, value, p);
+                return;
+        case SETTING_ENUM:
+                for (size_t i = 0; s->enum_values[i]; i++)
+                        if (streq(s->enum_values[i], value->scalar)) {
+                                *(int *)p = (int)i;
+                                return;
+                        }
+                error_type(l, s, value);
+                return;
+        default:
+                return;
+        }
+}
+
 static void parse_value(struct loader *l, const struct setting *s, const struct node *value,
                         void *base)
 {
         void *p = field(base, s);
-        uint64_t u;
-        int r;
+        char where[64];
 
         switch (s->type) {
         case SETTING_CUSTOM:
@@ -264,7 +387,6 @@ static void parse_value(struct loader *l, const struct setting *s, const struct 
                         error_type(l, s, value);
                         return;
                 }
-                char where[64];
                 snprintf(where, sizeof(where), "in '%s'", s->key);
                 parse_table(l, s->sub, s->n_sub, value, base, where);
                 return;
@@ -277,104 +399,10 @@ static void parse_value(struct loader *l, const struct setting *s, const struct 
         default:
                 break;
         }
-
-        if (value->kind != NODE_SCALAR) {
+        if (value->kind != NODE_SCALAR)
                 error_type(l, s, value);
-                return;
-        }
-        const char *text = value->scalar;
-
-        switch (s->type) {
-        case SETTING_STRING:
-        case SETTING_PATH: {
-                if (!scalar_string(l, s, value) || !run_check(l, s, value))
-                        return;
-                char *copy = s->type == SETTING_PATH ? resolve_path(l, text) : strdup(text);
-                if (!copy) {
-                        l->oom = true;
-                        return;
-                }
-                free(*(char **)p);
-                *(char **)p = copy;
-                return;
-        }
-        case SETTING_BOOL:
-                if (parse_bool(text, (bool *)p) < 0)
-                        error_type(l, s, value);
-                return;
-        case SETTING_UINT:
-        case SETTING_INT:
-        case SETTING_SIZE: {
-                uint64_t max = s->max                    ? s->max
-                               : s->type == SETTING_UINT ? UINT_MAX
-                               : s->type == SETTING_INT  ? INT_MAX
-                                                         : SIZE_MAX;
-                uint64_t min = s->positive && s->min == 0 ? 1 : s->min;
-                r = parse_uint64(text, &u);
-                if (r == -EINVAL) {
-                        error_type(l, s, value);
-                        return;
-                }
-                if (r < 0 || u < min || u > max) {
-                        if (s->max)
-                                error_at(l, value->mark,
-                                         "'%s' must be between %" PRIu64 " and %" PRIu64 ", got %s",
-                                         s->key, min, max, QUOTE(text));
-                        else
-                                error_at(l, value->mark,
-                                         "'%s' must be at least %" PRIu64 ", got %s", s->key, min,
-                                         QUOTE(text));
-                        return;
-                }
-                if (s->type == SETTING_UINT)
-                        *(unsigned *)p = (unsigned)u;
-                else if (s->type == SETTING_INT)
-                        *(int *)p = (int)u;
-                else
-                        *(size_t *)p = (size_t)u;
-                return;
-        }
-        case SETTING_DOUBLE: {
-                double d;
-                if (parse_double(text, &d) < 0) {
-                        error_type(l, s, value);
-                        return;
-                }
-                if (s->positive && !(d > 0)) {
-                        error_at(l, value->mark, "'%s' must be greater than 0, got %s", s->key,
-                                 QUOTE(text));
-                        return;
-                }
-                *(double *)p = d;
-                return;
-        }
-        case SETTING_DURATION:
-                r = parse_duration_usec(text, &u);
-                if (r == -ERANGE) {
-                        error_at(l, value->mark, "duration '%s' is too long", QUOTE(text));
-                        return;
-                }
-                if (r < 0) {
-                        error_type(l, s, value);
-                        return;
-                }
-                if (s->positive && u == 0) {
-                        error_at(l, value->mark, "'%s' must be longer than 0", s->key);
-                        return;
-                }
-                *(uint64_t *)p = u;
-                return;
-        case SETTING_ENUM:
-                for (size_t i = 0; s->enum_values[i]; i++)
-                        if (streq(s->enum_values[i], text)) {
-                                *(int *)p = (int)i;
-                                return;
-                        }
-                error_type(l, s, value);
-                return;
-        default:
-                return;
-        }
+        else
+                parse_scalar(l, s, value, p);
 }
 
 /* Defaults go through the same parser as the file, so the table is the one source of truth. */
@@ -1355,11 +1383,104 @@ static const struct setting user_category_settings[] = {
         {S("exclude", SETTING_STRV, UCAT_OFF(exclude), NULL, "phrases that veto the category")},
 };
 
+/* Counts body's phrases, regexes and exclusions against the classifier's caps, before any is
+ * compiled: past a cap, none is. Returns false when this category is past one. */
+static bool user_category_fits(struct loader *l, const struct node *body)
+{
+        size_t n_items = 0, n_regexes = 0;
+
+        for (size_t j = 0; j < ELEMENTSOF(user_category_settings); j++) {
+                const struct node *v = map_get(body, user_category_settings[j].key, NULL);
+                size_t n = 0;
+                if (!node_is_null(v))
+                        (void)node_items(&v, &n);
+                n_items += n;
+                if (user_category_settings[j].check == check_regex)
+                        n_regexes += n;
+        }
+        bool over = l->n_classifier_items + n_items > CONFIG_MAX_CLASSIFIER_ITEMS ||
+                    l->n_regexes + n_regexes > CONFIG_MAX_REGEXES;
+        if (l->n_classifier_items <= CONFIG_MAX_CLASSIFIER_ITEMS &&
+            l->n_classifier_items + n_items > CONFIG_MAX_CLASSIFIER_ITEMS)
+                error_at(l, body->mark,
+                         "more than %d phrases, regexes and exclusions in the classifier's "
+                         "categories",
+                         CONFIG_MAX_CLASSIFIER_ITEMS);
+        if (l->n_regexes <= CONFIG_MAX_REGEXES && l->n_regexes + n_regexes > CONFIG_MAX_REGEXES)
+                error_at(l, body->mark, "more than %d regexes in the classifier's categories",
+                         CONFIG_MAX_REGEXES);
+        l->n_classifier_items += n_items;
+        l->n_regexes += n_regexes;
+        return !over;
+}
+
+/* u names a category the rules do not have: it joins the config's category names. */
+static void user_category_add_name(struct loader *l, const struct classify_user_category *u,
+                                   const struct node *k, const struct node *body, bool fits)
+{
+        struct config *c = l->c;
+        size_t n_names = strv_length(c->category_names);
+
+        for (size_t j = 0; j < n_names; j++)
+                if (streq(c->category_names[j], u->name))
+                        return;
+        if (fits && strv_length(u->phrases) == 0 && strv_length(u->regexes) == 0) {
+                error_at(l, body->mark,
+                         "new category '%s' needs phrases or regex to match anything", u->name);
+                return;
+        }
+        if (n_names >= CATEGORY_MAX) {
+                error_at(l, k->mark, "more than %d categories", CATEGORY_MAX);
+                return;
+        }
+        char **grown = realloc(c->category_names, (n_names + 2) * sizeof(char *));
+        if (!grown) {
+                l->oom = true;
+                return;
+        }
+        c->category_names = grown;
+        c->category_names[n_names] = strdup(u->name);
+        c->category_names[n_names + 1] = NULL;
+        if (!c->category_names[n_names])
+                l->oom = true;
+}
+
+/* One entry of classifier.categories: k, its name, and body, its phrases, regex and exclude. */
+static void parse_user_category(struct loader *l, const struct node *k, const struct node *body)
+{
+        struct config *c = l->c;
+        char buf[256], where[128];
+        const char *reason = check_category_name(k->scalar, buf, sizeof(buf));
+
+        if (reason) {
+                error_at(l, k->mark, "%s", reason);
+                return;
+        }
+        if (body->kind != NODE_MAPPING) {
+                error_at(l, body->mark,
+                         "expected phrases, regex or exclude for category '%s', got %s",
+                         QUOTE(k->scalar), DESCRIBE(body));
+                return;
+        }
+        struct classify_user_category *u = &c->classifier.user[c->classifier.n_user++];
+        u->name = strdup(k->scalar);
+        if (!u->name) {
+                l->oom = true;
+                return;
+        }
+        bool fits = user_category_fits(l, body);
+        if (fits) {
+                snprintf(where, sizeof(where), "in category '%s'", QUOTE(k->scalar));
+                parse_table(l, user_category_settings, ELEMENTSOF(user_category_settings), body, u,
+                            where);
+        }
+        user_category_add_name(l, u, k, body, fits);
+}
+
 static void parse_user_categories(struct loader *l, const struct setting *s,
                                   const struct node *value, void *base)
 {
         struct config *c = l->c;
-        size_t n_names = strv_length(c->category_names);
 
         if (value->kind != NODE_MAPPING) {
                 error_at(l, value->mark,
@@ -1373,88 +1494,9 @@ static void parse_user_categories(struct loader *l, const struct setting *s,
                 l->oom = true;
                 return;
         }
-        for (size_t i = 0; i + 1 < value->n_items; i += 2) {
-                const struct node *k = value->items[i], *body = value->items[i + 1];
-                char buf[256], where[128];
-                if (k->ignored)
-                        continue;
-                const char *reason = check_category_name(k->scalar, buf, sizeof(buf));
-                if (reason) {
-                        error_at(l, k->mark, "%s", reason);
-                        continue;
-                }
-                if (body->kind != NODE_MAPPING) {
-                        error_at(l, body->mark,
-                                 "expected phrases, regex or exclude for category '%s', got %s",
-                                 QUOTE(k->scalar), DESCRIBE(body));
-                        continue;
-                }
-                struct classify_user_category *u = &c->classifier.user[c->classifier.n_user++];
-                u->name = strdup(k->scalar);
-                if (!u->name) {
-                        l->oom = true;
-                        return;
-                }
-                /* counted from the file before any is compiled: past a cap, none is */
-                size_t n_items = 0, n_regexes = 0;
-                for (size_t j = 0; j < ELEMENTSOF(user_category_settings); j++) {
-                        const struct node *v = map_get(body, user_category_settings[j].key, NULL);
-                        size_t n = 0;
-                        if (!node_is_null(v))
-                                (void)node_items(&v, &n);
-                        n_items += n;
-                        if (user_category_settings[j].check == check_regex)
-                                n_regexes += n;
-                }
-                bool over = l->n_classifier_items + n_items > CONFIG_MAX_CLASSIFIER_ITEMS ||
-                            l->n_regexes + n_regexes > CONFIG_MAX_REGEXES;
-                if (l->n_classifier_items <= CONFIG_MAX_CLASSIFIER_ITEMS &&
-                    l->n_classifier_items + n_items > CONFIG_MAX_CLASSIFIER_ITEMS)
-                        error_at(l, body->mark,
-                                 "more than %d phrases, regexes and exclusions in the classifier's "
-                                 "categories",
-                                 CONFIG_MAX_CLASSIFIER_ITEMS);
-                if (l->n_regexes <= CONFIG_MAX_REGEXES &&
-                    l->n_regexes + n_regexes > CONFIG_MAX_REGEXES)
-                        error_at(l, body->mark,
-                                 "more than %d regexes in the classifier's categories",
-                                 CONFIG_MAX_REGEXES);
-                l->n_classifier_items += n_items;
-                l->n_regexes += n_regexes;
-                if (!over) {
-                        snprintf(where, sizeof(where), "in category '%s'", QUOTE(k->scalar));
-                        parse_table(l, user_category_settings, ELEMENTSOF(user_category_settings),
-                                    body, u, where);
-                }
-
-                bool known = false;
-                for (size_t j = 0; j < n_names; j++)
-                        known = known || streq(c->category_names[j], u->name);
-                if (known)
-                        continue;
-                if (!over && strv_length(u->phrases) == 0 && strv_length(u->regexes) == 0) {
-                        error_at(l, body->mark,
-                                 "new category '%s' needs phrases or regex to match anything",
-                                 u->name);
-                        continue;
-                }
-                if (n_names >= CATEGORY_MAX) {
-                        error_at(l, k->mark, "more than %d categories", CATEGORY_MAX);
-                        continue;
-                }
-                char **grown = realloc(c->category_names, (n_names + 2) * sizeof(char *));
-                if (!grown) {
-                        l->oom = true;
-                        return;
-                }
-                c->category_names = grown;
-                c->category_names[n_names] = strdup(u->name);
-                c->category_names[++n_names] = NULL;
-                if (!c->category_names[n_names - 1]) {
-                        l->oom = true;
-                        return;
-                }
-        }
+        for (size_t i = 0; i + 1 < value->n_items && !l->oom; i += 2)
+                if (!value->items[i]->ignored)
+                        parse_user_category(l, value->items[i], value->items[i + 1]);
 }
 
 #define CONF_OFF(f) offsetof(struct config, f)
