@@ -242,30 +242,16 @@ static int message_id_local(char *buf, size_t size)
 
 /* Starts one SMTP transfer of a message with subject and body, completing waiters (taken
  * over, on success and failure alike) when it ends. */
-static void email_start(struct email_sink *e, const char *subject, const char *body,
-                        struct waiter *waiters, size_t n_waiters)
+/* The message, into es->message. A -EINVAL is no better tried again (*ret_fail says so). */
+static int email_message(struct email_sink *e, struct email_send *es, const char *subject,
+                         const char *body, char *detail, size_t size, enum sink_result *ret_fail)
 {
-        const struct sink_conf *conf = e->conf;
         const struct email_settings *set = e->settings;
-        _cleanup_free_ char *password = NULL;
-        size_t password_size = 0;
-        struct email_send *es = NULL;
-        char mid[64], detail[256];
-        enum sink_result fail = SINK_TRY_LATER;
-        int r;
-
-        es = calloc(1, sizeof(*es));
-        if (!es) {
-                snprintf(detail, sizeof(detail), "out of memory");
-                goto fail;
-        }
-        es->sink = e;
-        es->waiters = waiters;
-        es->n_waiters = n_waiters;
-        waiters = NULL;
-
         int64_t now = (int64_t)(now_realtime_usec() / USEC_PER_SEC);
         int32_t offset = 0;
+        char mid[64];
+        int r;
+
         if (tz_utc_offset(NULL, now, &offset) < 0)
                 offset = 0;
         r = message_id_local(mid, sizeof(mid));
@@ -283,44 +269,59 @@ static void email_start(struct email_sink *e, const char *subject, const char *b
         if (r < 0) {
                 /* the addresses were checked at create and the subject flattened: this is a
                  * bug or memory, and retrying the same input cannot help a -EINVAL */
-                fail = r == -EINVAL ? SINK_REJECTED : SINK_TRY_LATER;
-                snprintf(detail, sizeof(detail), "cannot build the message: %s", strerror(-r));
-                goto fail;
+                *ret_fail = r == -EINVAL ? SINK_REJECTED : SINK_TRY_LATER;
+                snprintf(detail, size, "cannot build the message: %s", strerror(-r));
         }
+        return r;
+}
 
-        if (set->username && set->password_file) {
-                r = read_full_file(set->password_file, PASSWORD_MAX, true, &password,
-                                   &password_size);
-                if (r < 0) {
-                        snprintf(detail, sizeof(detail), "cannot read password_file %s: %s",
-                                 set->password_file, strerror(-r));
-                        goto fail;
-                }
-                /* the unit's fallback for a missing smtp-password credential is an empty one */
-                if (password[0] == '\0') {
-                        snprintf(detail, sizeof(detail),
-                                 "password_file %s is empty (the service's smtp-password "
-                                 "credential is empty when its file is missing)",
-                                 set->password_file);
-                        goto fail;
-                }
+/* The SMTP password, when the sink logs in: *ret is NULL when it does not. */
+static int email_password(const struct email_settings *set, char **ret, size_t *ret_size,
+                          char *detail, size_t size)
+{
+        int r;
+
+        *ret = NULL;
+        if (!set->username || !set->password_file)
+                return 0;
+        r = read_full_file(set->password_file, PASSWORD_MAX, true, ret, ret_size);
+        if (r < 0) {
+                snprintf(detail, size, "cannot read password_file %s: %s", set->password_file,
+                         strerror(-r));
+                return r;
         }
+        /* the unit's fallback for a missing smtp-password credential is an empty one */
+        if ((*ret)[0] == '\0') {
+                snprintf(detail, size,
+                         "password_file %s is empty (the service's smtp-password credential is "
+                         "empty when its file is missing)",
+                         set->password_file);
+                return -ENODATA;
+        }
+        return 0;
+}
+
+/* The curl handle of es, with its recipients; password (may be NULL) is wiped once set. */
+static int email_easy(struct email_sink *e, struct email_send *es, char *password,
+                      size_t password_size, char *detail, size_t size)
+{
+        const struct email_settings *set = e->settings;
+        long timeout_ms = (long)(e->conf->timeout_usec / USEC_PER_MSEC);
 
         for (char **a = e->rcpt_addrs; *a; a++) {
                 struct curl_slist *l = curl_slist_append(es->rcpt, *a);
                 if (!l) {
-                        snprintf(detail, sizeof(detail), "out of memory");
-                        goto fail;
+                        snprintf(detail, size, "out of memory");
+                        return -ENOMEM;
                 }
                 es->rcpt = l;
         }
         es->easy = curl_easy_init();
         if (!es->easy) {
-                snprintf(detail, sizeof(detail), "cannot create a curl handle");
-                goto fail;
+                snprintf(detail, size, "cannot create a curl handle");
+                return -ENOMEM;
         }
         CURL *c = es->easy;
-        long timeout_ms = (long)(conf->timeout_usec / USEC_PER_MSEC);
         curl_easy_setopt(c, CURLOPT_URL, set->url);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -345,8 +346,37 @@ static void email_start(struct email_sink *e, const char *subject, const char *b
         curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
         curl_easy_setopt(c, CURLOPT_READDATA, es);
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)es->size);
+        return 0;
+}
 
-        r = http_add(e->http, c, on_done, es);
+static void email_start(struct email_sink *e, const char *subject, const char *body,
+                        struct waiter *waiters, size_t n_waiters)
+{
+        _cleanup_free_ char *password = NULL;
+        size_t password_size = 0;
+        struct email_send *es = NULL;
+        char detail[256];
+        enum sink_result fail = SINK_TRY_LATER;
+        int r;
+
+        es = calloc(1, sizeof(*es));
+        if (!es) {
+                snprintf(detail, sizeof(detail), "out of memory");
+                goto fail;
+        }
+        es->sink = e;
+        es->waiters = waiters;
+        es->n_waiters = n_waiters;
+        waiters = NULL;
+
+        r = email_message(e, es, subject, body, detail, sizeof(detail), &fail);
+        if (r >= 0)
+                r = email_password(e->settings, &password, &password_size, detail, sizeof(detail));
+        if (r >= 0)
+                r = email_easy(e, es, password, password_size, detail, sizeof(detail));
+        if (r < 0)
+                goto fail;
+        r = http_add(e->http, es->easy, on_done, es);
         if (r < 0) {
                 snprintf(detail, sizeof(detail), "cannot start the transfer: %s", strerror(-r));
                 goto fail;

@@ -273,25 +273,15 @@ static int on_input_writable(sd_event_source *s, int fd, uint32_t revents, void 
 }
 
 /* Starts one job; on failure completes it (rejected when the command cannot run at all). */
-static void job_start(struct exec_job *j)
+/* posix_spawn()s the command with the pipe's read end as its stdin: its own process group, the
+ * usual signals back, stdout joined to stderr. Returns 0 or a positive errno, as posix_spawn. */
+static int job_spawn(struct exec_job *j, int stdin_fd)
 {
         struct exec_sink *e = j->exec;
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         sigset_t none, defaults;
-        char detail[512];
-        int pipefd[2] = {-1, -1};
         int r;
-
-        if (!e->command || !e->command[0]) {
-                job_complete(j, SINK_REJECTED, "no command configured");
-                return;
-        }
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
-                snprintf(detail, sizeof(detail), "cannot make a pipe: %s", strerror(errno));
-                job_complete(j, SINK_TRY_LATER, detail);
-                return;
-        }
 
         sigemptyset(&none);
         sigemptyset(&defaults);
@@ -308,7 +298,7 @@ static void job_start(struct exec_job *j)
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                                 POSIX_SPAWN_SETPGROUP);
         posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[0], STDIN_FILENO);
+        posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
         /* stdout joins stderr: the program's output lands in our log (the journal), never in
          * our stdout, where the console sink and test-sink print */
         posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
@@ -316,19 +306,15 @@ static void job_start(struct exec_job *j)
         r = posix_spawn(&j->pid, e->command[0], &fa, &attr, e->command, j->env);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
-        close(pipefd[0]);
-        j->input_fd = pipefd[1];
-        if (r != 0) {
-                bool permanent = r == ENOENT || r == EACCES || r == ENOEXEC || r == ENOTDIR ||
-                                 r == ELOOP || r == EISDIR;
-                snprintf(detail, sizeof(detail), "cannot run %s: %s", e->command[0], strerror(r));
-                log_error("Exec sink %s: %s", e->sink.name, detail);
-                job_complete(j, permanent ? SINK_REJECTED : SINK_TRY_LATER, detail);
-                return;
-        }
-        log_debug("Exec sink %s: started %s (pid %d).", e->sink.name, e->command[0], (int)j->pid);
-        LIST_APPEND(e->running, j);
-        e->n_running++;
+        return r;
+}
+
+/* The child runs: reap it, time it out, feed it. false when it cannot be watched (it is killed
+ * and the job completed). */
+static bool job_watch(struct exec_job *j)
+{
+        struct exec_sink *e = j->exec;
+        int r;
 
         r = sd_event_add_child(e->event, &j->child_source, j->pid, WEXITED, on_child_exit, j);
         if (r < 0) {
@@ -340,7 +326,7 @@ static void job_start(struct exec_job *j)
                 LIST_REMOVE(e->running, j);
                 e->n_running--;
                 job_complete(j, SINK_TRY_LATER, "cannot watch the child process");
-                return;
+                return false;
         }
         r = sd_event_add_time_relative(e->event, &j->timer_source, CLOCK_MONOTONIC, timeout_usec(e),
                                        0, on_timeout, j);
@@ -356,6 +342,40 @@ static void job_start(struct exec_job *j)
                                   e->sink.name, (int)j->pid);
                 input_close(j);
         }
+        return true;
+}
+
+static void job_start(struct exec_job *j)
+{
+        struct exec_sink *e = j->exec;
+        char detail[512];
+        int pipefd[2] = {-1, -1};
+        int r;
+
+        if (!e->command || !e->command[0]) {
+                job_complete(j, SINK_REJECTED, "no command configured");
+                return;
+        }
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                snprintf(detail, sizeof(detail), "cannot make a pipe: %s", strerror(errno));
+                job_complete(j, SINK_TRY_LATER, detail);
+                return;
+        }
+        r = job_spawn(j, pipefd[0]);
+        close(pipefd[0]);
+        j->input_fd = pipefd[1];
+        if (r != 0) {
+                bool permanent = r == ENOENT || r == EACCES || r == ENOEXEC || r == ENOTDIR ||
+                                 r == ELOOP || r == EISDIR;
+                snprintf(detail, sizeof(detail), "cannot run %s: %s", e->command[0], strerror(r));
+                log_error("Exec sink %s: %s", e->sink.name, detail);
+                job_complete(j, permanent ? SINK_REJECTED : SINK_TRY_LATER, detail);
+                return;
+        }
+        log_debug("Exec sink %s: started %s (pid %d).", e->sink.name, e->command[0], (int)j->pid);
+        LIST_APPEND(e->running, j);
+        e->n_running++;
+        (void)job_watch(j);
 }
 
 static void start_queued(struct exec_sink *e)
