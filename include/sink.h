@@ -6,10 +6,11 @@
  *
  * Adding a sink type is one file and one line: src/sinks/TYPE.c (CMakeLists.txt globs it) holds
  * the sink, the struct of its own settings, their table (setting.h) and its sink_ops; its line
- * goes in sink_registry (sink.c), its extern below. config.c finds the type by name in the
- * registry, parses the keys every sink has (struct sink_conf) and the type's own from its
- * table, refuses a key of another type's table saying whose it is, and govwatch.yaml(5) lists
- * the type and its keys from the same table. Then its tests (README.md, "Writing a sink").
+ * goes in SINK_TYPES (sink.c), which declares it and lists it in sink_registry. config.c finds the
+ * type by name in the registry, parses the keys every sink has (struct sink_conf) and the type's
+ * own from its table, refuses a key of another type's table saying whose it is, and
+ * govwatch.yaml(5) lists the type and its keys from the same table. Then its tests (README.md,
+ * "Writing a sink").
  */
 #pragma once
 
@@ -82,12 +83,6 @@ struct sink {
         const struct sink_conf *conf; /* borrowed from the config snapshot that created it */
         const char *name;
 };
-
-extern const struct sink_ops sink_console_ops; /* sinks/console.c */
-extern const struct sink_ops sink_desktop_ops; /* sinks/desktop.c */
-extern const struct sink_ops sink_email_ops;   /* sinks/email.c */
-extern const struct sink_ops sink_exec_ops;    /* sinks/exec.c */
-extern const struct sink_ops sink_webhook_ops; /* sinks/webhook.c */
 
 /* Every sink type this build knows, NULL-terminated: the one list of them. */
 extern const struct sink_ops *const sink_registry[];

@@ -2,15 +2,20 @@
 #include "sink.h"
 #include "render.h"
 
-/* One line a sink type, in the order messages and the man page list them. */
-const struct sink_ops *const sink_registry[] = {
-        &sink_console_ops, /* sinks/console.c */
-        &sink_desktop_ops, /* sinks/desktop.c */
-        &sink_email_ops,   /* sinks/email.c */
-        &sink_exec_ops,    /* sinks/exec.c */
-        &sink_webhook_ops, /* sinks/webhook.c */
-        NULL,
-};
+/* One line a sink type, in the order messages and the man page list them: TYPE here is
+ * sink_TYPE_ops, defined in sinks/TYPE.c. */
+#define SINK_TYPES(X)                                                                              \
+        X(console)                                                                                 \
+        X(desktop)                                                                                 \
+        X(email)                                                                                   \
+        X(exec)                                                                                    \
+        X(webhook)
+
+#define SINK_OPS_DECLARE(type) extern const struct sink_ops sink_##type##_ops;
+#define SINK_OPS_ENTRY(type)   &sink_##type##_ops,
+SINK_TYPES(SINK_OPS_DECLARE)
+
+const struct sink_ops *const sink_registry[] = {SINK_TYPES(SINK_OPS_ENTRY) NULL};
 
 const char *sink_result_name(enum sink_result r)
 {
