@@ -293,6 +293,27 @@ static int answer_open(const char **body, size_t *size, const char **ret_reason)
         return 0;
 }
 
+/* Inside a string at i: most of an answer is text, so on to its next '"' or '\\' at once.
+ * Returns the last byte read, where the loop goes on. */
+static size_t scan_string(struct scan *sc, const char *s, size_t i, size_t upto)
+{
+        if (sc->escaped) {
+                sc->escaped = false;
+                return i;
+        }
+        const char *q = memchr(s + i, '"', upto - i);
+        const char *e = memchr(s + i, '\\', (q ? (size_t)(q - s) : upto) - i);
+        if (e) {
+                sc->escaped = true;
+                return (size_t)(e - s);
+        }
+        if (q) {
+                sc->in_string = false;
+                return (size_t)(q - s);
+        }
+        return upto - 1; /* the string goes on in the next call */
+}
+
 static int scan(struct scan *sc, const char *s, size_t upto, const char **ret_reason)
 {
         if (memchr(s + sc->pos, '\0', upto - sc->pos)) {
@@ -301,23 +322,9 @@ static int scan(struct scan *sc, const char *s, size_t upto, const char **ret_re
         }
         for (size_t i = sc->pos; i < upto; i++) {
                 if (sc->in_string) {
-                        if (sc->escaped) {
-                                sc->escaped = false;
-                                continue;
-                        }
-                        /* most of an answer is text: on to its next '"' or '\\' at once */
-                        const char *q = memchr(s + i, '"', upto - i);
-                        const char *e = memchr(s + i, '\\', (q ? (size_t)(q - s) : upto) - i);
-                        if (e) {
-                                i = (size_t)(e - s);
-                                sc->escaped = true;
-                        } else if (q) {
-                                i = (size_t)(q - s);
-                                sc->in_string = false;
-                                if (i - sc->string_start >= VK_PIECE_MAX)
-                                        goto too_large;
-                        } else
-                                i = upto - 1; /* the string goes on in the next call */
+                        i = scan_string(sc, s, i, upto);
+                        if (!sc->in_string && i - sc->string_start >= VK_PIECE_MAX)
+                                goto too_large; /* it ended at i */
                         continue;
                 }
                 switch (s[i]) {
