@@ -616,10 +616,77 @@ static int piece(struct vk_reader *r, json_t **ret)
         return 0;
 }
 
+/* A ']' or '}' at pos closes the innermost frame: its value goes where the frame below says. */
+static int close_frame(struct vk_reader *r)
+{
+        struct frame *f = &r->stack[r->depth - 1];
+        json_t *v = f->value;
+        size_t span;
+
+        r->pos++;
+        span = r->pos - f->start;
+        free(f->key);
+        *f = (struct frame){0};
+        r->depth--;
+        if (v)
+                return place(r, v, span);
+        /* the handed-over "response" is done: nothing to place */
+        f = &r->stack[r->depth - 1];
+        f->expect = EXPECT_COMMA_OR_END;
+        free(f->key);
+        f->key = NULL;
+        return 0;
+}
+
+/* A '[' or '{' at pos, above the pieces, opens a frame: an array or object built by hand, or
+ * none for the handed-over "response". */
+static int open_frame(struct vk_reader *r, char open)
+{
+        struct frame *f = &r->stack[r->depth];
+        bool handed = hands_over(r, open);
+
+        if (handed && (r->streamed || json_object_get(r->stack[0].value, "response")))
+                return -EBADMSG; /* a second "response" */
+        *f = (struct frame){
+                .object = open == '{',
+                .expect = open == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END,
+                .start = r->pos++,
+        };
+        if (handed)
+                r->streamed = true;
+        else {
+                f->value = open == '{' ? json_object() : json_array();
+                if (!f->value)
+                        return -ENOMEM;
+        }
+        r->depth++;
+        return 0;
+}
+
+/* An object's key at pos, c its first byte: kept in the frame until its value is placed. */
+static int read_key(struct vk_reader *r, struct frame *f, char c)
+{
+        json_t *v;
+        int k;
+
+        if (c != '"')
+                return -EBADMSG;
+        k = piece(r, &v);
+        if (k < 0)
+                return k;
+        f->key = strdup(json_string_value(v));
+        json_decref(v);
+        if (!f->key)
+                return -ENOMEM;
+        f->expect = EXPECT_COLON;
+        return 0;
+}
+
 /* The next token: a bracket, a comma, a colon, a key or a piece. */
 static int advance(struct vk_reader *r)
 {
         struct frame *f = r->depth > 0 ? &r->stack[r->depth - 1] : NULL;
+        size_t start;
         char c;
         json_t *v;
         int k;
@@ -632,22 +699,8 @@ static int advance(struct vk_reader *r)
         case EXPECT_VALUE_OR_END:
         case EXPECT_COMMA_OR_END:
         case EXPECT_KEY_OR_END:
-                if (c == (f->object ? '}' : ']')) {
-                        r->pos++;
-                        v = f->value;
-                        size_t span = r->pos - f->start;
-                        free(f->key);
-                        *f = (struct frame){0};
-                        r->depth--;
-                        if (v)
-                                return place(r, v, span);
-                        /* the handed-over "response" is done: nothing to place */
-                        f = &r->stack[r->depth - 1];
-                        f->expect = EXPECT_COMMA_OR_END;
-                        free(f->key);
-                        f->key = NULL;
-                        return 0;
-                }
+                if (c == (f->object ? '}' : ']'))
+                        return close_frame(r);
                 if (f->expect == EXPECT_COMMA_OR_END) {
                         if (c != ',')
                                 return -EBADMSG;
@@ -656,45 +709,16 @@ static int advance(struct vk_reader *r)
                         return 0;
                 }
                 if (f->expect == EXPECT_KEY_OR_END)
-                        goto key;
+                        return read_key(r, f, c);
                 __attribute__((fallthrough));
         case EXPECT_VALUE:
-                if ((c == '[' || c == '{') && r->depth < VK_PIECE_DEPTH - 1) {
-                        bool handed = hands_over(r, c);
-                        if (handed &&
-                            (r->streamed || json_object_get(r->stack[0].value, "response")))
-                                return -EBADMSG; /* a second "response" */
-                        r->stack[r->depth] = (struct frame){
-                                .object = c == '{',
-                                .expect = c == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END,
-                                .start = r->pos++,
-                        };
-                        if (handed)
-                                r->streamed = true;
-                        else {
-                                r->stack[r->depth].value = c == '{' ? json_object() : json_array();
-                                if (!r->stack[r->depth].value)
-                                        return -ENOMEM;
-                        }
-                        r->depth++;
-                        return 0;
-                }
-                size_t start = r->pos;
+                if ((c == '[' || c == '{') && r->depth < VK_PIECE_DEPTH - 1)
+                        return open_frame(r, c);
+                start = r->pos;
                 k = piece(r, &v);
                 return k < 0 ? k : place(r, v, r->pos - start);
         case EXPECT_KEY:
-        key:
-                if (c != '"')
-                        return -EBADMSG;
-                k = piece(r, &v);
-                if (k < 0)
-                        return k;
-                f->key = strdup(json_string_value(v));
-                json_decref(v);
-                if (!f->key)
-                        return -ENOMEM;
-                f->expect = EXPECT_COLON;
-                return 0;
+                return read_key(r, f, c);
         case EXPECT_COLON:
                 if (c != ':')
                         return -EBADMSG;
