@@ -295,6 +295,45 @@ static void train_help(void)
                "  --C N, --positive-weight N   the SVM's regularisation and positive cost\n");
 }
 
+/* Trains on the corpus (its train and dev splits) and the examples, and writes the model to out:
+ * the exit status. */
+static int train_and_save(const struct classify_options *opts, const char *corpus_path,
+                          char **examples, const struct train_options *to, const char *out)
+{
+        _cleanup_free_ char *error = NULL;
+        struct classifier *c = NULL;
+        struct corpus corpus = {0};
+        struct classify_model *m = NULL;
+        int status = 1, r;
+
+        r = classifier_new(opts, &c, &error);
+        if (r < 0) {
+                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
+                return 1;
+        }
+        r = classifier_read_training_set(c, corpus_path, examples, &corpus, &error);
+        if (r < 0) {
+                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
+                goto out;
+        }
+        r = classifier_train(c, &corpus, to, &m);
+        if (r < 0) {
+                fprintf(stderr, "train: %s\n", strerror(-r));
+                goto out;
+        }
+        r = model_save(m, out);
+        if (r < 0) {
+                fprintf(stderr, "train: failed to write %s: %s\n", out, strerror(-r));
+                goto out;
+        }
+        status = 0;
+out:
+        model_free(m);
+        corpus_done(&corpus);
+        classifier_free(c);
+        return status;
+}
+
 int verb_train(int argc, char **argv)
 {
         static const struct option options[] = {
@@ -310,7 +349,7 @@ int verb_train(int argc, char **argv)
         };
         struct classify_options opts = {.no_model = true};
         _cleanup_free_ char **examples = calloc(argc + 1, sizeof(char *));
-        _cleanup_free_ char *corpus_path = NULL, *error = NULL;
+        _cleanup_free_ char *corpus_path = NULL;
         const char *out = NULL;
         size_t n_examples = 0;
         bool report = false;
@@ -364,35 +403,6 @@ int verb_train(int argc, char **argv)
                 return 1;
         }
 
-        struct classifier *c = NULL;
-        r = classifier_new(&opts, &c, &error);
-        if (r < 0) {
-                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
-                return 1;
-        }
-        struct corpus corpus = {0};
-        struct classify_model *m = NULL;
-        int status = 1;
-        r = classifier_read_training_set(c, corpus_path, examples, &corpus, &error);
-        if (r < 0) {
-                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
-                goto out;
-        }
         to.report = report ? stderr : NULL;
-        r = classifier_train(c, &corpus, &to, &m);
-        if (r < 0) {
-                fprintf(stderr, "train: %s\n", strerror(-r));
-                goto out;
-        }
-        r = model_save(m, out);
-        if (r < 0) {
-                fprintf(stderr, "train: failed to write %s: %s\n", out, strerror(-r));
-                goto out;
-        }
-        status = 0;
-out:
-        model_free(m);
-        corpus_done(&corpus);
-        classifier_free(c);
-        return status;
+        return train_and_save(&opts, corpus_path, examples, &to, out);
 }
