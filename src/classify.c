@@ -472,31 +472,11 @@ static int regex_callout(pcre2_callout_block *cb, void *userdata)
         return s->regex_steps > CLASSIFY_REGEX_STEPS ? PCRE2_ERROR_CALLOUT : 0;
 }
 
-int classifier_new(const struct classify_options *opts, struct classifier **ret, char **ret_error)
+/* The rules: opts' file or the installed one, with the admin's own categories added. */
+static int load_rules(struct classifier *c, const struct classify_options *opts, char **ret_error)
 {
-        static const struct classify_options no_options = {0};
-        _cleanup_(classifier_freep) struct classifier *c = NULL;
         _cleanup_free_ char *path = NULL;
         int r;
-
-        if (!opts)
-                opts = &no_options;
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        c->s = calloc(1, sizeof(*c->s));
-        if (!c->s)
-                return -ENOMEM;
-        r = normalizer_new(true, &c->s->nz);
-        if (r < 0)
-                return r;
-
-        r = tz_load(opts->timezone, &c->tz);
-        if (r < 0) {
-                set_error(ret_error, "unknown time zone \"%s\"",
-                          opts->timezone ? opts->timezone : TIMEZONE_DEFAULT);
-                return -EINVAL;
-        }
 
         if (opts->rules_file) {
                 path = strdup(opts->rules_file);
@@ -520,11 +500,15 @@ int classifier_new(const struct classify_options *opts, struct classifier **ret,
                 if (r < 0)
                         return r;
         }
-        r = ruleset_finish(c->rs);
-        if (r < 0)
-                return r;
+        return ruleset_finish(c->rs);
+}
 
+/* What classifying a post writes to, sized for the rules once, so that a post allocates little. */
+static int scratch_init(struct classifier *c)
+{
         size_t n_rules = c->rs->n_rules;
+        int r;
+
         c->s->hit = calloc(n_rules + 1, sizeof(bool));
         c->s->where = calloc(n_rules + 1, sizeof(struct hit));
         c->s->hits = calloc(n_rules + 1, sizeof(uint32_t));
@@ -543,7 +527,37 @@ int classifier_new(const struct classify_options *opts, struct classifier **ret,
                 if (r < 0)
                         return r;
         }
-        r = features_init(&c->s->f, false);
+        return features_init(&c->s->f, false);
+}
+
+int classifier_new(const struct classify_options *opts, struct classifier **ret, char **ret_error)
+{
+        static const struct classify_options no_options = {0};
+        _cleanup_(classifier_freep) struct classifier *c = NULL;
+        int r;
+
+        if (!opts)
+                opts = &no_options;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->s = calloc(1, sizeof(*c->s));
+        if (!c->s)
+                return -ENOMEM;
+        r = normalizer_new(true, &c->s->nz);
+        if (r < 0)
+                return r;
+
+        r = tz_load(opts->timezone, &c->tz);
+        if (r < 0) {
+                set_error(ret_error, "unknown time zone \"%s\"",
+                          opts->timezone ? opts->timezone : TIMEZONE_DEFAULT);
+                return -EINVAL;
+        }
+        r = load_rules(c, opts, ret_error);
+        if (r < 0)
+                return r;
+        r = scratch_init(c);
         if (r < 0)
                 return r;
         if (!opts->no_model) {
