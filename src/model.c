@@ -574,6 +574,63 @@ static int load_error(char **ret_error, const char *path, const char *what)
         return -EBADMSG;
 }
 
+/* The header of the model file f, checked: what it says must fit the file's size. */
+static int read_header(FILE *f, const char *path, struct model_header *ret, char **ret_error)
+{
+        struct model_header h;
+        struct stat st;
+
+        if (fstat(fileno(f), &st) < 0 || fread(&h, sizeof(h), 1, f) != 1)
+                return load_error(ret_error, path, "not a govwatch model (too short)");
+        if (memcmp(h.magic, MODEL_MAGIC, sizeof(h.magic)) != 0)
+                return load_error(ret_error, path, "not a govwatch model");
+        if (h.feature_version != MODEL_FEATURE_VERSION || h.hash_bits != MODEL_HASH_BITS) {
+                load_error(ret_error, path, "a model of another version of govwatch");
+                return -ESTALE;
+        }
+        if (h.n_categories == 0 || h.n_categories > MODEL_MAX_CATEGORIES || h.names_size > 65536 ||
+            (uint64_t)st.st_size !=
+                    sizeof(h) + h.names_size +
+                            (2 + (uint64_t)MODEL_DIMS) * h.n_categories * sizeof(float) +
+                            MODEL_STACK * h.n_categories * sizeof(float))
+                return load_error(ret_error, path, "truncated or corrupt model");
+        *ret = h;
+        return 0;
+}
+
+/* m's category names from names (size bytes and a NUL): non-empty, NUL-terminated, back to back.
+ * *ret_left: the bytes after the last one, which a sound file does not have. */
+static int read_names(struct classify_model *m, const char *names, size_t size, const char *path,
+                      char **ret_error, size_t *ret_left)
+{
+        const char *p = names, *end = names + size;
+
+        for (size_t k = 0; k < m->n_categories; k++) {
+                const char *nul = memchr(p, '\0', (size_t)(end - p));
+                if (!nul || nul == p)
+                        return load_error(ret_error, path, "corrupt category names");
+                if (!(m->names[k] = strdup(p)))
+                        return -ENOMEM;
+                p = nul + 1;
+        }
+        *ret_left = (size_t)(end - p);
+        return 0;
+}
+
+/* Whether the biases, thresholds and stacking weights are sane; the hashed weights are not
+ * checked. */
+static bool values_valid(const struct classify_model *m)
+{
+        bool finite = true;
+
+        for (size_t k = 0; k < m->n_categories; k++)
+                finite = finite && isfinite(m->bias[k]) && m->threshold[k] > 0 &&
+                         m->threshold[k] <= 1;
+        for (size_t j = 0; j < MODEL_STACK * m->n_categories; j++)
+                finite = finite && isfinite(m->stack[j]);
+        return finite;
+}
+
 /* Read straight into the model's arrays: a whole-file buffer beside them would double the
  * classifier's peak memory for nothing. */
 int model_load(const char *path, struct classify_model **ret, char **ret_error)
@@ -581,7 +638,7 @@ int model_load(const char *path, struct classify_model **ret, char **ret_error)
         _cleanup_(model_freep) struct classify_model *m = NULL;
         _cleanup_free_ char *names = NULL;
         struct model_header h;
-        struct stat st;
+        size_t left;
         int r;
 
         FILE *f = fopen(path, "re");
@@ -591,27 +648,9 @@ int model_load(const char *path, struct classify_model **ret, char **ret_error)
                         *ret_error = NULL;
                 return r;
         }
-        if (fstat(fileno(f), &st) < 0 || fread(&h, sizeof(h), 1, f) != 1) {
-                r = load_error(ret_error, path, "not a govwatch model (too short)");
+        r = read_header(f, path, &h, ret_error);
+        if (r < 0)
                 goto out;
-        }
-        if (memcmp(h.magic, MODEL_MAGIC, sizeof(h.magic)) != 0) {
-                r = load_error(ret_error, path, "not a govwatch model");
-                goto out;
-        }
-        if (h.feature_version != MODEL_FEATURE_VERSION || h.hash_bits != MODEL_HASH_BITS) {
-                load_error(ret_error, path, "a model of another version of govwatch");
-                r = -ESTALE;
-                goto out;
-        }
-        if (h.n_categories == 0 || h.n_categories > MODEL_MAX_CATEGORIES || h.names_size > 65536 ||
-            (uint64_t)st.st_size !=
-                    sizeof(h) + h.names_size +
-                            (2 + (uint64_t)MODEL_DIMS) * h.n_categories * sizeof(float) +
-                            MODEL_STACK * h.n_categories * sizeof(float)) {
-                r = load_error(ret_error, path, "truncated or corrupt model");
-                goto out;
-        }
         r = model_alloc(h.n_categories, &m);
         names = malloc(h.names_size + 1);
         if (r < 0 || !names) {
@@ -632,27 +671,11 @@ int model_load(const char *path, struct classify_model **ret, char **ret_error)
                 goto out;
         }
         names[h.names_size] = '\0';
-        const char *p = names, *end = names + h.names_size;
-        for (size_t k = 0; k < h.n_categories; k++) {
-                const char *nul = memchr(p, '\0', (size_t)(end - p));
-                if (!nul || nul == p) {
-                        r = load_error(ret_error, path, "corrupt category names");
-                        goto out;
-                }
-                if (!(m->names[k] = strdup(p))) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                p = nul + 1;
-        }
+        r = read_names(m, names, h.names_size, path, ret_error, &left);
+        if (r < 0)
+                goto out;
         find_any(m);
-        bool finite = p == end;
-        for (size_t k = 0; k < h.n_categories; k++)
-                finite = finite && isfinite(m->bias[k]) && m->threshold[k] > 0 &&
-                         m->threshold[k] <= 1;
-        for (size_t j = 0; j < MODEL_STACK * h.n_categories; j++)
-                finite = finite && isfinite(m->stack[j]);
-        if (!finite) {
+        if (left > 0 || !values_valid(m)) {
                 r = load_error(ret_error, path, "corrupt model values");
                 goto out;
         }
