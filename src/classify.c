@@ -472,31 +472,11 @@ static int regex_callout(pcre2_callout_block *cb, void *userdata)
         return s->regex_steps > CLASSIFY_REGEX_STEPS ? PCRE2_ERROR_CALLOUT : 0;
 }
 
-int classifier_new(const struct classify_options *opts, struct classifier **ret, char **ret_error)
+/* The rules: opts' file or the installed one, with the admin's own categories added. */
+static int load_rules(struct classifier *c, const struct classify_options *opts, char **ret_error)
 {
-        static const struct classify_options no_options = {0};
-        _cleanup_(classifier_freep) struct classifier *c = NULL;
         _cleanup_free_ char *path = NULL;
         int r;
-
-        if (!opts)
-                opts = &no_options;
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        c->s = calloc(1, sizeof(*c->s));
-        if (!c->s)
-                return -ENOMEM;
-        r = normalizer_new(true, &c->s->nz);
-        if (r < 0)
-                return r;
-
-        r = tz_load(opts->timezone, &c->tz);
-        if (r < 0) {
-                set_error(ret_error, "unknown time zone \"%s\"",
-                          opts->timezone ? opts->timezone : TIMEZONE_DEFAULT);
-                return -EINVAL;
-        }
 
         if (opts->rules_file) {
                 path = strdup(opts->rules_file);
@@ -520,11 +500,15 @@ int classifier_new(const struct classify_options *opts, struct classifier **ret,
                 if (r < 0)
                         return r;
         }
-        r = ruleset_finish(c->rs);
-        if (r < 0)
-                return r;
+        return ruleset_finish(c->rs);
+}
 
+/* What classifying a post writes to, sized for the rules once, so that a post allocates little. */
+static int scratch_init(struct classifier *c)
+{
         size_t n_rules = c->rs->n_rules;
+        int r;
+
         c->s->hit = calloc(n_rules + 1, sizeof(bool));
         c->s->where = calloc(n_rules + 1, sizeof(struct hit));
         c->s->hits = calloc(n_rules + 1, sizeof(uint32_t));
@@ -543,7 +527,37 @@ int classifier_new(const struct classify_options *opts, struct classifier **ret,
                 if (r < 0)
                         return r;
         }
-        r = features_init(&c->s->f, false);
+        return features_init(&c->s->f, false);
+}
+
+int classifier_new(const struct classify_options *opts, struct classifier **ret, char **ret_error)
+{
+        static const struct classify_options no_options = {0};
+        _cleanup_(classifier_freep) struct classifier *c = NULL;
+        int r;
+
+        if (!opts)
+                opts = &no_options;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->s = calloc(1, sizeof(*c->s));
+        if (!c->s)
+                return -ENOMEM;
+        r = normalizer_new(true, &c->s->nz);
+        if (r < 0)
+                return r;
+
+        r = tz_load(opts->timezone, &c->tz);
+        if (r < 0) {
+                set_error(ret_error, "unknown time zone \"%s\"",
+                          opts->timezone ? opts->timezone : TIMEZONE_DEFAULT);
+                return -EINVAL;
+        }
+        r = load_rules(c, opts, ret_error);
+        if (r < 0)
+                return r;
+        r = scratch_init(c);
         if (r < 0)
                 return r;
         if (!opts->no_model) {
@@ -962,23 +976,9 @@ static int extract_features(const struct classifier *c, const struct post *p,
         return r;
 }
 
-static int classify_internal(const struct classifier *c, const struct post *p, const struct tz *tz,
-                             struct classify_result *ret, struct scores *sc)
+/* The times in the text, and the signals they give: a time to come, and soon (within 48 hours). */
+static void find_times(struct scratch *s, int64_t date, const struct tz *tz)
 {
-        const struct ruleset *rs = c->rs;
-        struct scratch *s = c->s;
-        int r;
-
-        if (!tz)
-                tz = c->tz;
-        for (size_t i = 0; i < s->n_hits; i++)
-                s->hit[s->hits[i]] = false;
-        s->n_hits = 0;
-
-        r = read_post(s, p);
-        if (r < 0)
-                return r;
-        int64_t date = p->date > 0 ? p->date : (p->repost ? p->repost->date : 0);
         s->n_times = timeparse_tokens(&s->t, date, tz, s->times, MAX_TIMES);
         for (size_t i = 0; i < s->n_times; i++)
                 if (s->times[i].at > date) {
@@ -986,15 +986,12 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
                         if (s->times[i].at <= date + 48 * 3600)
                                 s->signals |= 1u << SIGNAL_TIME_SOON;
                 }
+}
 
-        r = index_atoms(rs, s);
-        if (r < 0)
-                return r;
-        r = match_phrases(rs, s);
-        if (r < 0)
-                return r;
-        match_other_rules(c, s);
-
+/* Each category's score from the rules that hit, and whether a veto or a sure rule was among them.
+ */
+static void add_scores(const struct ruleset *rs, const struct scratch *s, struct scores *sc)
+{
         *sc = (struct scores){0};
         for (size_t i = 0; i < s->n_hits; i++) {
                 const struct rule *rule = &rs->rules[s->hits[i]];
@@ -1007,14 +1004,20 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
                         sc->sure[rule->category] |= rule->sure;
                 }
         }
+}
 
-        bool use_model = c->model && !s->rules_only;
-        if (use_model && (r = extract_features(c, p, sc, &s->f)) < 0)
-                return r;
+/* The categories assigned: by the rules' scores alone, or with the model (its features already in
+ * s->f). The rules' masks and each category's probabilities are left in s for explain and training.
+ */
+static uint64_t decide(const struct classifier *c, const struct scores *sc, bool use_model)
+{
+        const struct ruleset *rs = c->rs;
+        struct scratch *s = c->s;
         double logits[MODEL_MAX_CATEGORIES];
+        uint64_t categories = 0;
+
         if (use_model)
                 model_logits(c->model, &s->f, logits);
-        struct classify_result res = {0};
         s->rules_mask = s->veto_mask = s->sure_mask = 0;
         for (size_t k = 0; k < rs->n_categories; k++) {
                 uint64_t bit = UINT64_C(1) << k;
@@ -1038,32 +1041,74 @@ static int classify_internal(const struct classifier *c, const struct post *p, c
                         yes = sc->sure[k] || s->probability[k] >= c->model->threshold[m];
                 }
                 if (yes && !sc->veto[k])
-                        res.categories |= bit;
+                        categories |= bit;
         }
+        return categories;
+}
 
+/* When a live post's broadcast starts: its video's start time, else a time in the text. */
+static void find_start(const struct scratch *s, const struct post *p, const struct tz *tz,
+                       int64_t date, struct classify_result *res)
+{
+        int64_t v = video_start_time(p);
+
+        if (v > 0) {
+                res->starts_at = v;
+                res->starts_at_utc_offset = tz_offset_at(tz, v);
+                return;
+        }
+        /* an announcement's first time to come; a postponement's last one (the new time follows
+         * the old). A time that comes with its date wins over one without: a headline's "Начало
+         * в 12:00" before "18 января в 12:00" */
+        for (int dated = 1; dated >= 0 && !res->starts_at; dated--)
+                for (size_t i = 0; i < s->n_times; i++) {
+                        const struct time_match *m =
+                                &s->times[res->reschedule ? s->n_times - 1 - i : i];
+                        if (m->at >= date - 3600 && (!dated || (m->flags & TIME_MATCH_DATE))) {
+                                res->starts_at = m->at;
+                                res->starts_at_utc_offset = m->utc_offset;
+                                break;
+                        }
+                }
+}
+
+static int classify_internal(const struct classifier *c, const struct post *p, const struct tz *tz,
+                             struct classify_result *ret, struct scores *sc)
+{
+        const struct ruleset *rs = c->rs;
+        struct scratch *s = c->s;
+        struct classify_result res = {0};
+        int r;
+
+        if (!tz)
+                tz = c->tz;
+        for (size_t i = 0; i < s->n_hits; i++)
+                s->hit[s->hits[i]] = false;
+        s->n_hits = 0;
+
+        r = read_post(s, p);
+        if (r < 0)
+                return r;
+        int64_t date = p->date > 0 ? p->date : (p->repost ? p->repost->date : 0);
+        find_times(s, date, tz);
+
+        r = index_atoms(rs, s);
+        if (r < 0)
+                return r;
+        r = match_phrases(rs, s);
+        if (r < 0)
+                return r;
+        match_other_rules(c, s);
+        add_scores(rs, s, sc);
+
+        bool use_model = c->model && !s->rules_only;
+        if (use_model && (r = extract_features(c, p, sc, &s->f)) < 0)
+                return r;
+        res.categories = decide(c, sc, use_model);
         if (res.categories & (UINT64_C(1) << CATEGORY_LIVE)) {
                 res.reschedule =
                         !sc->reschedule_veto && sc->reschedule >= rs->reschedule_threshold - 1e-9;
-                int64_t v = video_start_time(p);
-                if (v > 0) {
-                        res.starts_at = v;
-                        res.starts_at_utc_offset = tz_offset_at(tz, v);
-                } else {
-                        /* an announcement's first time to come; a postponement's last one (the
-                         * new time follows the old). A time that comes with its date wins over
-                         * one without: a headline's "Начало в 12:00" before "18 января в 12:00" */
-                        for (int dated = 1; dated >= 0 && !res.starts_at; dated--)
-                                for (size_t i = 0; i < s->n_times; i++) {
-                                        const struct time_match *m =
-                                                &s->times[res.reschedule ? s->n_times - 1 - i : i];
-                                        if (m->at >= date - 3600 &&
-                                            (!dated || (m->flags & TIME_MATCH_DATE))) {
-                                                res.starts_at = m->at;
-                                                res.starts_at_utc_offset = m->utc_offset;
-                                                break;
-                                        }
-                                }
-                }
+                find_start(s, p, tz, date, &res);
         }
         *ret = res;
         return 0;

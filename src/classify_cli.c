@@ -138,6 +138,77 @@ static ssize_t read_line(FILE *f, size_t max, char **buf, size_t *allocated)
         return (ssize_t)len;
 }
 
+/* One line of stdin, lineno, without its newline: its posts classified and printed. 0 also for a
+ * blank line; a negative errno when something was reported on stderr (-ENOMEM: give up). */
+static int classify_line(const struct classifier *c, const char *line, size_t len, size_t lineno,
+                         bool explain)
+{
+        size_t start = 0;
+        json_error_t err;
+        json_t *v;
+        int r;
+
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' || line[len - 1] == ' ' ||
+                           line[len - 1] == '\t'))
+                len--;
+        if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+                start = 3; /* a UTF-8 BOM */
+        if (len <= start)
+                return 0;
+        /* jansson would stop at it and blame the end of the file */
+        if (memchr(line + start, '\0', len - start)) {
+                fprintf(stderr, "stdin:%zu: line contains a NUL byte, skipping it\n", lineno);
+                return -EBADMSG;
+        }
+        v = json_loadb(line + start, len - start, 0, &err);
+        if (!v) {
+                fprintf(stderr, "stdin:%zu:%d: invalid JSON: %s\n", lineno, err.column, err.text);
+                return -EBADMSG;
+        }
+        r = classify_value(c, v, explain, lineno);
+        json_decref(v);
+        return r;
+}
+
+/* Classifies stdin a line at a time, each line's results flushed as it is done: the exit status. */
+static int classify_stdin(const struct classifier *c, bool explain)
+{
+        _cleanup_free_ char *line = NULL;
+        size_t allocated = 0, lineno = 0;
+        ssize_t n;
+        int status = 0, r;
+
+        for (;;) {
+                n = read_line(stdin, VK_ANSWER_MAX_BYTES, &line, &allocated);
+                if (n == -ENODATA)
+                        break;
+                lineno++;
+                if (n == -E2BIG) {
+                        fprintf(stderr,
+                                "stdin:%zu: line longer than %zu bytes (the largest VK answer "
+                                "govwatch reads), skipping it\n",
+                                lineno, VK_ANSWER_MAX_BYTES);
+                        status = 1;
+                        continue;
+                }
+                if (n < 0) {
+                        fprintf(stderr, "classify: failed to read stdin: %s\n", strerror((int)-n));
+                        status = 1;
+                        break;
+                }
+                r = classify_line(c, line, (size_t)n, lineno, explain);
+                if (r == -ENOMEM) {
+                        fprintf(stderr, "classify: out of memory\n");
+                        status = 1;
+                        break;
+                }
+                if (r < 0)
+                        status = 1;
+                fflush(stdout); /* a no-op after a skipped line: it printed nothing */
+        }
+        return status;
+}
+
 int verb_classify(int argc, char **argv)
 {
         static const struct option options[] = {
@@ -199,65 +270,7 @@ int verb_classify(int argc, char **argv)
                 fprintf(stderr, "classify: %s\n", error ? error : strerror(-r));
                 return 1;
         }
-
-        char *line = NULL;
-        size_t allocated = 0, lineno = 0;
-        ssize_t n;
-        int status = 0;
-        for (;;) {
-                n = read_line(stdin, VK_ANSWER_MAX_BYTES, &line, &allocated);
-                if (n == -ENODATA)
-                        break;
-                lineno++;
-                if (n == -E2BIG) {
-                        fprintf(stderr,
-                                "stdin:%zu: line longer than %zu bytes (the largest VK answer "
-                                "govwatch reads), skipping it\n",
-                                lineno, VK_ANSWER_MAX_BYTES);
-                        status = 1;
-                        continue;
-                }
-                if (n < 0) {
-                        fprintf(stderr, "classify: failed to read stdin: %s\n", strerror((int)-n));
-                        status = 1;
-                        break;
-                }
-                size_t len = (size_t)n;
-                while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
-                                   line[len - 1] == ' ' || line[len - 1] == '\t'))
-                        len--;
-                size_t start = 0;
-                if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
-                        start = 3; /* a UTF-8 BOM */
-                if (len <= start)
-                        continue;
-                /* jansson would stop at it and blame the end of the file */
-                if (memchr(line + start, '\0', len - start)) {
-                        fprintf(stderr, "stdin:%zu: line contains a NUL byte, skipping it\n",
-                                lineno);
-                        status = 1;
-                        continue;
-                }
-                json_error_t err;
-                json_t *v = json_loadb(line + start, len - start, 0, &err);
-                if (!v) {
-                        fprintf(stderr, "stdin:%zu:%d: invalid JSON: %s\n", lineno, err.column,
-                                err.text);
-                        status = 1;
-                        continue;
-                }
-                r = classify_value(c, v, explain, lineno);
-                json_decref(v);
-                if (r == -ENOMEM) {
-                        fprintf(stderr, "classify: out of memory\n");
-                        status = 1;
-                        break;
-                }
-                if (r < 0)
-                        status = 1;
-                fflush(stdout);
-        }
-        free(line);
+        int status = classify_stdin(c, explain);
         classifier_free(c);
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 fprintf(stderr, "classify: failed to write to stdout\n");
@@ -282,6 +295,45 @@ static void train_help(void)
                "  --C N, --positive-weight N   the SVM's regularisation and positive cost\n");
 }
 
+/* Trains on the corpus (its train and dev splits) and the examples, and writes the model to out:
+ * the exit status. */
+static int train_and_save(const struct classify_options *opts, const char *corpus_path,
+                          char **examples, const struct train_options *to, const char *out)
+{
+        _cleanup_free_ char *error = NULL;
+        struct classifier *c = NULL;
+        struct corpus corpus = {0};
+        struct classify_model *m = NULL;
+        int status = 1, r;
+
+        r = classifier_new(opts, &c, &error);
+        if (r < 0) {
+                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
+                return 1;
+        }
+        r = classifier_read_training_set(c, corpus_path, examples, &corpus, &error);
+        if (r < 0) {
+                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
+                goto out;
+        }
+        r = classifier_train(c, &corpus, to, &m);
+        if (r < 0) {
+                fprintf(stderr, "train: %s\n", strerror(-r));
+                goto out;
+        }
+        r = model_save(m, out);
+        if (r < 0) {
+                fprintf(stderr, "train: failed to write %s: %s\n", out, strerror(-r));
+                goto out;
+        }
+        status = 0;
+out:
+        model_free(m);
+        corpus_done(&corpus);
+        classifier_free(c);
+        return status;
+}
+
 int verb_train(int argc, char **argv)
 {
         static const struct option options[] = {
@@ -297,7 +349,7 @@ int verb_train(int argc, char **argv)
         };
         struct classify_options opts = {.no_model = true};
         _cleanup_free_ char **examples = calloc(argc + 1, sizeof(char *));
-        _cleanup_free_ char *corpus_path = NULL, *error = NULL;
+        _cleanup_free_ char *corpus_path = NULL;
         const char *out = NULL;
         size_t n_examples = 0;
         bool report = false;
@@ -351,35 +403,6 @@ int verb_train(int argc, char **argv)
                 return 1;
         }
 
-        struct classifier *c = NULL;
-        r = classifier_new(&opts, &c, &error);
-        if (r < 0) {
-                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
-                return 1;
-        }
-        struct corpus corpus = {0};
-        struct classify_model *m = NULL;
-        int status = 1;
-        r = classifier_read_training_set(c, corpus_path, examples, &corpus, &error);
-        if (r < 0) {
-                fprintf(stderr, "train: %s\n", error ? error : strerror(-r));
-                goto out;
-        }
         to.report = report ? stderr : NULL;
-        r = classifier_train(c, &corpus, &to, &m);
-        if (r < 0) {
-                fprintf(stderr, "train: %s\n", strerror(-r));
-                goto out;
-        }
-        r = model_save(m, out);
-        if (r < 0) {
-                fprintf(stderr, "train: failed to write %s: %s\n", out, strerror(-r));
-                goto out;
-        }
-        status = 0;
-out:
-        model_free(m);
-        corpus_done(&corpus);
-        classifier_free(c);
-        return status;
+        return train_and_save(&opts, corpus_path, examples, &to, out);
 }

@@ -67,24 +67,17 @@ static int strip_address(const char *s, const char **ret_name, const char **ret_
         return 0;
 }
 
-int community_ref_parse(const char *s, struct community_ref *ret, const char **ret_reason)
+/* The page name in s, an address stripped, up to a query, a fragment or a trailing slash: copied
+ * into buf, *ret_len bytes. */
+static int page_name(const char *s, char buf[static 65], size_t *ret_len, const char **ret_reason)
 {
-        const char *reason = NULL;
         const char *name = s;
         size_t len;
         int r;
 
-        if (!s || *s == '\0') {
-                *ret_reason = "empty";
-                return -EINVAL;
-        }
-
-        r = strip_address(s, &name, &reason);
-        if (r < 0) {
-                *ret_reason = reason;
+        r = strip_address(s, &name, ret_reason);
+        if (r < 0)
                 return r;
-        }
-        /* The page name ends where a query, a fragment or a trailing slash begins. */
         len = strcspn(name, "/?#");
         if (name[len] == '/' && name[len + 1] != '\0' && name[len + 1] != '?' &&
             name[len + 1] != '#') {
@@ -99,42 +92,47 @@ int community_ref_parse(const char *s, struct community_ref *ret, const char **r
                 *ret_reason = "too long for a VK id or screen name";
                 return -EINVAL;
         }
-
-        char buf[65];
         memcpy(buf, name, len);
         buf[len] = '\0';
+        *ret_len = len;
+        return 0;
+}
 
-        struct community_ref ref = {0};
+/* "-1" (a community) or "1" (a user): 1 and ref filled in, 0 when name is no number ("1abc" can
+ * still be a screen name), -EINVAL. */
+static int numeric_id(const char *name, struct community_ref *ref, const char **ret_reason)
+{
+        bool negative = name[0] == '-';
         int64_t id;
+        int r;
 
-        if (strncasecmp(buf, "wall", 4) == 0 && (buf[4] == '-' || isdigit((unsigned char)buf[4]))) {
-                *ret_reason = "a link to a post, not a community";
+        if (!negative && !isdigit((unsigned char)name[0]))
+                return 0;
+        r = parse_id(name + negative, &id);
+        if (r == 0) {
+                if (id == 0) {
+                        *ret_reason = "0 is not a VK id";
+                        return -EINVAL;
+                }
+                ref->kind = negative ? COMMUNITY_REF_ID : COMMUNITY_REF_USER_ID;
+                ref->owner_id = negative ? -id : id;
+                return 1;
+        }
+        if (r == -ERANGE) {
+                *ret_reason = "id out of range";
                 return -EINVAL;
         }
-
-        if (buf[0] == '-' || isdigit((unsigned char)buf[0])) {
-                bool negative = buf[0] == '-';
-                r = parse_id(buf + negative, &id);
-                if (r == 0) {
-                        if (id == 0) {
-                                *ret_reason = "0 is not a VK id";
-                                return -EINVAL;
-                        }
-                        ref.kind = negative ? COMMUNITY_REF_ID : COMMUNITY_REF_USER_ID;
-                        ref.owner_id = negative ? -id : id;
-                        goto done;
-                }
-                if (r == -ERANGE) {
-                        *ret_reason = "id out of range";
-                        return -EINVAL;
-                }
-                if (negative) {
-                        *ret_reason = "a negative id must be all digits";
-                        return -EINVAL;
-                }
-                /* "1abc" can still be a screen name */
+        if (negative) {
+                *ret_reason = "a negative id must be all digits";
+                return -EINVAL;
         }
+        return 0;
+}
 
+/* "club1", "public1", "event1", "id1": 1 and ref filled in, 0 when name is none of them, -EINVAL.
+ */
+static int prefixed_id(const char *name, struct community_ref *ref, const char **ret_reason)
+{
         static const struct {
                 const char *prefix;
                 enum community_ref_kind kind;
@@ -144,26 +142,35 @@ int community_ref_parse(const char *s, struct community_ref *ret, const char **r
                 {"event", COMMUNITY_REF_ID},
                 {"id", COMMUNITY_REF_USER_ID},
         };
+        int64_t id;
+        int r;
+
         for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
                 size_t l = strlen(prefixes[i].prefix);
-                if (strncasecmp(buf, prefixes[i].prefix, l) != 0 || !isdigit((unsigned char)buf[l]))
+                if (strncasecmp(name, prefixes[i].prefix, l) != 0 ||
+                    !isdigit((unsigned char)name[l]))
                         continue;
-                r = parse_id(buf + l, &id);
+                r = parse_id(name + l, &id);
                 if (r == -ERANGE) {
                         *ret_reason = "id out of range";
                         return -EINVAL;
                 }
                 if (r < 0)
-                        break; /* "club1x": VK reserves these, but let resolution decide */
+                        return 0; /* "club1x": VK reserves these, but let resolution decide */
                 if (id == 0) {
                         *ret_reason = "0 is not a VK id";
                         return -EINVAL;
                 }
-                ref.kind = prefixes[i].kind;
-                ref.owner_id = ref.kind == COMMUNITY_REF_ID ? -id : id;
-                goto done;
+                ref->kind = prefixes[i].kind;
+                ref->owner_id = ref->kind == COMMUNITY_REF_ID ? -id : id;
+                return 1;
         }
+        return 0;
+}
 
+/* What is left must be a screen name: checked, and lower-cased in place. */
+static int screen_name(char *name, size_t len, struct community_ref *ref, const char **ret_reason)
+{
         if (len < 2) {
                 *ret_reason = "a screen name has at least 2 characters";
                 return -EINVAL;
@@ -173,19 +180,46 @@ int community_ref_parse(const char *s, struct community_ref *ret, const char **r
                 return -EINVAL;
         }
         for (size_t i = 0; i < len; i++) {
-                unsigned char ch = (unsigned char)buf[i];
+                unsigned char ch = (unsigned char)name[i];
                 if (!(isalnum(ch) || ch == '_' || ch == '.') || ch >= 0x80) {
                         *ret_reason = "a screen name has only latin letters, digits, '_' and '.'";
                         return -EINVAL;
                 }
-                buf[i] = (char)tolower(ch);
+                name[i] = (char)tolower(ch);
         }
-        ref.kind = COMMUNITY_REF_SCREEN_NAME;
-        ref.screen_name = strdup(buf);
-        if (!ref.screen_name)
+        ref->kind = COMMUNITY_REF_SCREEN_NAME;
+        ref->screen_name = strdup(name);
+        if (!ref->screen_name)
                 return -ENOMEM;
+        return 0;
+}
 
-done:
+int community_ref_parse(const char *s, struct community_ref *ret, const char **ret_reason)
+{
+        struct community_ref ref = {0};
+        char buf[65];
+        size_t len;
+        int r;
+
+        if (!s || *s == '\0') {
+                *ret_reason = "empty";
+                return -EINVAL;
+        }
+        r = page_name(s, buf, &len, ret_reason);
+        if (r < 0)
+                return r;
+        if (strncasecmp(buf, "wall", 4) == 0 && (buf[4] == '-' || isdigit((unsigned char)buf[4]))) {
+                *ret_reason = "a link to a post, not a community";
+                return -EINVAL;
+        }
+        /* an id, written as one or with a prefix, or else a screen name */
+        r = numeric_id(buf, &ref, ret_reason);
+        if (r == 0)
+                r = prefixed_id(buf, &ref, ret_reason);
+        if (r == 0)
+                r = screen_name(buf, len, &ref, ret_reason);
+        if (r < 0)
+                return r;
         ref.raw = strdup(s);
         if (!ref.raw) {
                 free(ref.screen_name);

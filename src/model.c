@@ -303,26 +303,16 @@ static int cmp_node(const void *a, const void *b)
         return (x->index > y->index) - (x->index < y->index);
 }
 
-int model_train(char *const *names, size_t n_categories, const struct features *const *xs,
-                const uint64_t *labels, size_t n, double C, double positive_weight,
-                struct classify_model **ret)
+/* LIBLINEAR's solver works on dense vectors as long as the feature space: give it only the
+ * buckets these examples use, numbered densely (*ret_column, from 1), and the bucket of each
+ * column to scatter the weights back (*ret_bucket_of). *ret_total: the nodes of all rows. */
+static int number_columns(const struct features *const *xs, size_t n, uint32_t **ret_column,
+                          uint32_t **ret_bucket_of, size_t *ret_n_columns, size_t *ret_total)
 {
-        _cleanup_(model_freep) struct classify_model *m = NULL;
-        int r = model_alloc(n_categories, &m);
-        if (r < 0)
-                return r;
-        for (size_t k = 0; k < n_categories; k++)
-                if (!(m->names[k] = strdup(names[k])))
-                        return -ENOMEM;
-        find_any(m);
-        if (n == 0 || n > INT32_MAX)
-                return -EINVAL;
-
-        /* LIBLINEAR's solver works on dense vectors as long as the feature space: give it only
-         * the buckets these examples use, numbered densely, and scatter the weights back */
         _cleanup_free_ uint32_t *column = calloc(MODEL_DIMS, sizeof(uint32_t));
         _cleanup_free_ uint32_t *bucket_of = NULL;
         size_t total = 0, n_columns = 0;
+
         if (!column)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
@@ -338,14 +328,19 @@ int model_train(char *const *names, size_t n_categories, const struct features *
                         bucket_of[n_columns] = h;
                         column[h] = (uint32_t)++n_columns; /* LIBLINEAR counts from 1 */
                 }
+        *ret_column = TAKE_PTR(column);
+        *ret_bucket_of = TAKE_PTR(bucket_of);
+        *ret_n_columns = n_columns;
+        *ret_total = total;
+        return 0;
+}
 
-        /* one problem, shared by every category: x rows with a bias node, y swapped per run */
-        _cleanup_free_ struct feature_node *space = calloc(total, sizeof(*space));
-        _cleanup_free_ struct feature_node **x = calloc(n, sizeof(*x));
-        _cleanup_free_ double *y = calloc(n, sizeof(double));
-        if (!space || !x || !y)
-                return -ENOMEM;
+/* The problem's rows, x[i] for xs[i], in space: its nodes by column, a bias node, the end. */
+static void fill_rows(const struct features *const *xs, size_t n, const uint32_t *column,
+                      size_t n_columns, struct feature_node *space, struct feature_node **x)
+{
         struct feature_node *node = space;
+
         for (size_t i = 0; i < n; i++) {
                 x[i] = node;
                 double v = scale(xs[i]);
@@ -360,6 +355,73 @@ int model_train(char *const *names, size_t n_categories, const struct features *
                 *node++ = (struct feature_node){(int)n_columns + 1, 1.0};
                 *node++ = (struct feature_node){-1, 0};
         }
+}
+
+/* Category k's weights and bias in m, from one run of the solver on prob with k's labels. */
+static int train_category(struct classify_model *m, size_t k, const struct problem *prob,
+                          const struct parameter *param, const uint64_t *labels,
+                          const uint32_t *bucket_of, size_t n_columns)
+{
+        size_t n = (size_t)prob->l, positives = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                bool pos = labels[i] & (UINT64_C(1) << k);
+                prob->y[i] = pos ? +1 : -1;
+                positives += pos;
+        }
+        m->n_positives += positives;
+        m->threshold[k] = 0.5f;
+        m->stack[MODEL_STACK * k] = 1.0f; /* the model alone until model_fit_stack */
+        if (positives == 0 || positives == n) {
+                m->bias[k] = positives ? 30.0f : -30.0f;
+                return 0;
+        }
+        const char *err = check_parameter(prob, param);
+        if (err)
+                return -EINVAL;
+        /* the dual solver visits examples in a random order from rand(): the same seed before
+         * every run makes the model a function of its examples alone (nothing else in govwatchd
+         * draws from rand()) */
+        srand(1);
+        struct model *lm = train(prob, param);
+        if (!lm)
+                return -ENOMEM;
+        /* w is for lm->label[0]; the first example's label decides which that is */
+        double sign = lm->label[0] == +1 ? 1.0 : -1.0;
+        for (size_t j = 0; j < n_columns; j++)
+                m->w[(size_t)bucket_of[j] * m->n_categories + k] = (float)(sign * lm->w[j]);
+        m->bias[k] = (float)(sign * lm->w[n_columns] * prob->bias);
+        free_and_destroy_model(&lm);
+        return 0;
+}
+
+int model_train(char *const *names, size_t n_categories, const struct features *const *xs,
+                const uint64_t *labels, size_t n, double C, double positive_weight,
+                struct classify_model **ret)
+{
+        _cleanup_(model_freep) struct classify_model *m = NULL;
+        _cleanup_free_ uint32_t *column = NULL, *bucket_of = NULL;
+        size_t total, n_columns;
+        int r = model_alloc(n_categories, &m);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < n_categories; k++)
+                if (!(m->names[k] = strdup(names[k])))
+                        return -ENOMEM;
+        find_any(m);
+        if (n == 0 || n > INT32_MAX)
+                return -EINVAL;
+        r = number_columns(xs, n, &column, &bucket_of, &n_columns, &total);
+        if (r < 0)
+                return r;
+
+        /* one problem, shared by every category: x rows with a bias node, y swapped per run */
+        _cleanup_free_ struct feature_node *space = calloc(total, sizeof(*space));
+        _cleanup_free_ struct feature_node **x = calloc(n, sizeof(*x));
+        _cleanup_free_ double *y = calloc(n, sizeof(double));
+        if (!space || !x || !y)
+                return -ENOMEM;
+        fill_rows(xs, n, column, n_columns, space, x);
         struct problem prob = {.l = (int)n, .n = (int)n_columns + 1, .y = y, .x = x, .bias = 1.0};
         int weight_label[] = {+1};
         double weight[] = {positive_weight};
@@ -372,37 +434,10 @@ int model_train(char *const *names, size_t n_categories, const struct features *
                 .weight = weight,
         };
         set_print_string_function(quiet);
-
         for (size_t k = 0; k < n_categories; k++) {
-                size_t positives = 0;
-                for (size_t i = 0; i < n; i++) {
-                        bool pos = labels[i] & (UINT64_C(1) << k);
-                        y[i] = pos ? +1 : -1;
-                        positives += pos;
-                }
-                m->n_positives += positives;
-                m->threshold[k] = 0.5f;
-                m->stack[MODEL_STACK * k] = 1.0f; /* the model alone until model_fit_stack */
-                if (positives == 0 || positives == n) {
-                        m->bias[k] = positives ? 30.0f : -30.0f;
-                        continue;
-                }
-                const char *err = check_parameter(&prob, &param);
-                if (err)
-                        return -EINVAL;
-                /* the dual solver visits examples in a random order from rand(): the same seed
-                 * before every run makes the model a function of its examples alone (nothing
-                 * else in govwatchd draws from rand()) */
-                srand(1);
-                struct model *lm = train(&prob, &param);
-                if (!lm)
-                        return -ENOMEM;
-                /* w is for lm->label[0]; the first example's label decides which that is */
-                double sign = lm->label[0] == +1 ? 1.0 : -1.0;
-                for (size_t j = 0; j < n_columns; j++)
-                        m->w[(size_t)bucket_of[j] * n_categories + k] = (float)(sign * lm->w[j]);
-                m->bias[k] = (float)(sign * lm->w[n_columns] * prob.bias);
-                free_and_destroy_model(&lm);
+                r = train_category(m, k, &prob, &param, labels, bucket_of, n_columns);
+                if (r < 0)
+                        return r;
         }
         m->n_examples = n;
         *ret = TAKE_PTR(m);
@@ -539,6 +574,63 @@ static int load_error(char **ret_error, const char *path, const char *what)
         return -EBADMSG;
 }
 
+/* The header of the model file f, checked: what it says must fit the file's size. */
+static int read_header(FILE *f, const char *path, struct model_header *ret, char **ret_error)
+{
+        struct model_header h;
+        struct stat st;
+
+        if (fstat(fileno(f), &st) < 0 || fread(&h, sizeof(h), 1, f) != 1)
+                return load_error(ret_error, path, "not a govwatch model (too short)");
+        if (memcmp(h.magic, MODEL_MAGIC, sizeof(h.magic)) != 0)
+                return load_error(ret_error, path, "not a govwatch model");
+        if (h.feature_version != MODEL_FEATURE_VERSION || h.hash_bits != MODEL_HASH_BITS) {
+                load_error(ret_error, path, "a model of another version of govwatch");
+                return -ESTALE;
+        }
+        if (h.n_categories == 0 || h.n_categories > MODEL_MAX_CATEGORIES || h.names_size > 65536 ||
+            (uint64_t)st.st_size !=
+                    sizeof(h) + h.names_size +
+                            (2 + (uint64_t)MODEL_DIMS) * h.n_categories * sizeof(float) +
+                            MODEL_STACK * h.n_categories * sizeof(float))
+                return load_error(ret_error, path, "truncated or corrupt model");
+        *ret = h;
+        return 0;
+}
+
+/* m's category names from names (size bytes and a NUL): non-empty, NUL-terminated, back to back.
+ * *ret_left: the bytes after the last one, which a sound file does not have. */
+static int read_names(struct classify_model *m, const char *names, size_t size, const char *path,
+                      char **ret_error, size_t *ret_left)
+{
+        const char *p = names, *end = names + size;
+
+        for (size_t k = 0; k < m->n_categories; k++) {
+                const char *nul = memchr(p, '\0', (size_t)(end - p));
+                if (!nul || nul == p)
+                        return load_error(ret_error, path, "corrupt category names");
+                if (!(m->names[k] = strdup(p)))
+                        return -ENOMEM;
+                p = nul + 1;
+        }
+        *ret_left = (size_t)(end - p);
+        return 0;
+}
+
+/* Whether the biases, thresholds and stacking weights are sane; the hashed weights are not
+ * checked. */
+static bool values_valid(const struct classify_model *m)
+{
+        bool finite = true;
+
+        for (size_t k = 0; k < m->n_categories; k++)
+                finite = finite && isfinite(m->bias[k]) && m->threshold[k] > 0 &&
+                         m->threshold[k] <= 1;
+        for (size_t j = 0; j < MODEL_STACK * m->n_categories; j++)
+                finite = finite && isfinite(m->stack[j]);
+        return finite;
+}
+
 /* Read straight into the model's arrays: a whole-file buffer beside them would double the
  * classifier's peak memory for nothing. */
 int model_load(const char *path, struct classify_model **ret, char **ret_error)
@@ -546,7 +638,7 @@ int model_load(const char *path, struct classify_model **ret, char **ret_error)
         _cleanup_(model_freep) struct classify_model *m = NULL;
         _cleanup_free_ char *names = NULL;
         struct model_header h;
-        struct stat st;
+        size_t left;
         int r;
 
         FILE *f = fopen(path, "re");
@@ -556,27 +648,9 @@ int model_load(const char *path, struct classify_model **ret, char **ret_error)
                         *ret_error = NULL;
                 return r;
         }
-        if (fstat(fileno(f), &st) < 0 || fread(&h, sizeof(h), 1, f) != 1) {
-                r = load_error(ret_error, path, "not a govwatch model (too short)");
+        r = read_header(f, path, &h, ret_error);
+        if (r < 0)
                 goto out;
-        }
-        if (memcmp(h.magic, MODEL_MAGIC, sizeof(h.magic)) != 0) {
-                r = load_error(ret_error, path, "not a govwatch model");
-                goto out;
-        }
-        if (h.feature_version != MODEL_FEATURE_VERSION || h.hash_bits != MODEL_HASH_BITS) {
-                load_error(ret_error, path, "a model of another version of govwatch");
-                r = -ESTALE;
-                goto out;
-        }
-        if (h.n_categories == 0 || h.n_categories > MODEL_MAX_CATEGORIES || h.names_size > 65536 ||
-            (uint64_t)st.st_size !=
-                    sizeof(h) + h.names_size +
-                            (2 + (uint64_t)MODEL_DIMS) * h.n_categories * sizeof(float) +
-                            MODEL_STACK * h.n_categories * sizeof(float)) {
-                r = load_error(ret_error, path, "truncated or corrupt model");
-                goto out;
-        }
         r = model_alloc(h.n_categories, &m);
         names = malloc(h.names_size + 1);
         if (r < 0 || !names) {
@@ -597,27 +671,11 @@ int model_load(const char *path, struct classify_model **ret, char **ret_error)
                 goto out;
         }
         names[h.names_size] = '\0';
-        const char *p = names, *end = names + h.names_size;
-        for (size_t k = 0; k < h.n_categories; k++) {
-                const char *nul = memchr(p, '\0', (size_t)(end - p));
-                if (!nul || nul == p) {
-                        r = load_error(ret_error, path, "corrupt category names");
-                        goto out;
-                }
-                if (!(m->names[k] = strdup(p))) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                p = nul + 1;
-        }
+        r = read_names(m, names, h.names_size, path, ret_error, &left);
+        if (r < 0)
+                goto out;
         find_any(m);
-        bool finite = p == end;
-        for (size_t k = 0; k < h.n_categories; k++)
-                finite = finite && isfinite(m->bias[k]) && m->threshold[k] > 0 &&
-                         m->threshold[k] <= 1;
-        for (size_t j = 0; j < MODEL_STACK * h.n_categories; j++)
-                finite = finite && isfinite(m->stack[j]);
-        if (!finite) {
+        if (left > 0 || !values_valid(m)) {
                 r = load_error(ret_error, path, "corrupt model values");
                 goto out;
         }

@@ -364,10 +364,114 @@ static void sentence_break(struct tokens *t)
                 t->sentence++;
 }
 
+/* Decodes s into nz->cps, composed when it holds combining marks; *ret_n code points. */
+static int decode_composed(struct normalizer *nz, const char *s, size_t len, size_t *ret_n)
+{
+        bool marks;
+        int r = decode(nz, s, len, ret_n, &marks);
+        if (r < 0)
+                return r;
+        if (marks)
+                return compose(nz, ret_n);
+        return 0;
+}
+
+/* A run of letters (and the marks among them, dropped) from *i: one word; *i is left after it. */
+static int read_word(struct normalizer *nz, struct tokens *t, const int32_t *cps, size_t n,
+                     size_t *i, uint8_t flags)
+{
+        size_t start = *i, j = *i;
+        bool lower = true;
+        int r;
+
+        nz->word.len = 0;
+        for (; j < n && (is_letter(cps[j]) || is_mark(cps[j])); j++) {
+                if (is_mark(cps[j]))
+                        continue; /* stress accents, variation selectors */
+                if (is_upper(cps[j]))
+                        lower = false;
+                if ((r = word_add(nz, cps[j])) < 0)
+                        return r;
+        }
+        *i = j;
+        nz->word_lower_short = lower && j - start <= 3;
+        return emit_word(nz, t, flags);
+}
+
+/* A run of digits from *i: one number, of its first 32 digits; *i is left after it. */
+static int read_number(struct tokens *t, const int32_t *cps, size_t n, size_t *i, uint8_t flags)
+{
+        char digits[32];
+        size_t k = 0, j = *i;
+
+        for (; j < n && is_digit(cps[j]); j++)
+                if (k < sizeof(digits))
+                        digits[k++] = (char)cps[j];
+        *i = j;
+        if (!token_push(t, TOKEN_NUMBER, digits, k, flags))
+                return -ENOMEM;
+        return 0;
+}
+
+/* A hashtag, its '#' at *i: its words (see emit_hashtag); *i is left after it. */
+static int read_hashtag(struct normalizer *nz, struct tokens *t, const int32_t *cps, size_t n,
+                        size_t *i)
+{
+        size_t end = *i + 1;
+        int32_t tag[128];
+        size_t k = 0;
+
+        while (end < n &&
+               (is_letter(cps[end]) || is_digit(cps[end]) || cps[end] == '_' || is_mark(cps[end])))
+                end++;
+        nz->word.len = 0;
+        /* marks inside a hashtag are rare; drop them by copying letters only */
+        for (size_t j = *i + 1; j < end && k < ELEMENTSOF(tag); j++)
+                if (!is_mark(cps[j]))
+                        tag[k++] = cps[j];
+        *i = end;
+        return emit_hashtag(nz, t, tag, k);
+}
+
+/* [club123|Name], [id1|Name]: where the name starts when a mention opens at i, else 0. */
+static size_t mention_name(const int32_t *cps, size_t n, size_t i)
+{
+        size_t j = i + 1;
+        while (j < n && j - i < 64 && ascii_word_char(cps[j]))
+                j++;
+        if (j > i + 1 && j < n && cps[j] == '|')
+                return j + 1;
+        return 0;
+}
+
+/* Whether the '.' at i, just pushed, ends the sentence: not between digits (12.05), not after
+ * an abbreviation or a short lower-case word (ул. Ленина). */
+static bool dot_ends_sentence(const struct normalizer *nz, const struct tokens *t,
+                              const int32_t *cps, size_t n, size_t i)
+{
+        bool between_digits = i > 0 && i + 1 < n && is_digit(cps[i - 1]) && is_digit(cps[i + 1]);
+        const struct token *prev = t->n >= 2 ? &t->v[t->n - 2] : NULL;
+        bool abbreviation = prev && prev->kind == TOKEN_WORD && prev->sentence == t->sentence &&
+                            (nz->word_lower_short || is_abbreviation(t->text.buf + prev->off));
+        return !between_digits && !abbreviation;
+}
+
+/* The punctuation pc, read from cps[i]: a token, and maybe the end of a sentence. */
+static int read_punct(struct normalizer *nz, struct tokens *t, const int32_t *cps, size_t n,
+                      size_t i, char pc, uint8_t flags)
+{
+        if (!token_push(t, TOKEN_PUNCT, &pc, 1, flags))
+                return -ENOMEM;
+        if (pc == '!' || pc == '?' || (pc == '.' && cps[i] == 0x2026))
+                sentence_break(t);
+        else if (pc == '.' && dot_ends_sentence(nz, t, cps, n, i))
+                sentence_break(t);
+        return 0;
+}
+
 static int tokenize(struct normalizer *nz, const char *s, size_t len, struct tokens *t)
 {
         size_t n;
-        bool marks;
         int r;
 
         if (len >= UINT32_MAX / 2)
@@ -375,15 +479,9 @@ static int tokenize(struct normalizer *nz, const char *s, size_t len, struct tok
         sentence_break(t);
         if (t->n > 0 || t->segment > 0)
                 t->segment++;
-
-        r = decode(nz, s, len, &n, &marks);
+        r = decode_composed(nz, s, len, &n);
         if (r < 0)
                 return r;
-        if (marks) {
-                r = compose(nz, &n);
-                if (r < 0)
-                        return r;
-        }
 
         const int32_t *cps = nz->cps;
         unsigned open_mentions = 0;
@@ -392,67 +490,33 @@ static int tokenize(struct normalizer *nz, const char *s, size_t len, struct tok
 
         for (size_t i = 0; i < n;) {
                 int32_t cp = cps[i];
+                uint8_t flags = space ? TOKEN_SPACE_BEFORE : 0; /* for a token read here */
+                size_t name;
 
                 if (is_letter(cp)) {
-                        size_t start = i;
-                        bool lower = true;
-                        nz->word.len = 0;
-                        for (; i < n && (is_letter(cps[i]) || is_mark(cps[i])); i++) {
-                                if (is_mark(cps[i]))
-                                        continue; /* stress accents, variation selectors */
-                                if (is_upper(cps[i]))
-                                        lower = false;
-                                if ((r = word_add(nz, cps[i])) < 0)
-                                        return r;
-                        }
-                        nz->word_lower_short = lower && i - start <= 3;
-                        if ((r = emit_word(nz, t, space ? TOKEN_SPACE_BEFORE : 0)) < 0)
+                        if ((r = read_word(nz, t, cps, n, &i, flags)) < 0)
                                 return r;
                         space = false;
                         continue;
                 }
                 if (is_digit(cp)) {
-                        size_t start = i;
-                        char digits[32];
-                        size_t k = 0;
-                        for (; i < n && is_digit(cps[i]); i++)
-                                if (k < sizeof(digits))
-                                        digits[k++] = (char)cps[i];
-                        (void)start;
-                        if (!token_push(t, TOKEN_NUMBER, digits, k, space ? TOKEN_SPACE_BEFORE : 0))
-                                return -ENOMEM;
+                        if ((r = read_number(t, cps, n, &i, flags)) < 0)
+                                return r;
                         space = false;
                         continue;
                 }
                 if (cp == '#' && i + 1 < n && (is_letter(cps[i + 1]) || is_digit(cps[i + 1]))) {
-                        size_t end = i + 1;
-                        while (end < n && (is_letter(cps[end]) || is_digit(cps[end]) ||
-                                           cps[end] == '_' || is_mark(cps[end])))
-                                end++;
-                        nz->word.len = 0;
-                        /* marks inside a hashtag are rare; drop them by copying letters only */
-                        int32_t tag[128];
-                        size_t k = 0;
-                        for (size_t j = i + 1; j < end && k < ELEMENTSOF(tag); j++)
-                                if (!is_mark(cps[j]))
-                                        tag[k++] = cps[j];
-                        if ((r = emit_hashtag(nz, t, tag, k)) < 0)
+                        if ((r = read_hashtag(nz, t, cps, n, &i)) < 0)
                                 return r;
-                        i = end;
                         space = true;
                         continue;
                 }
-                if (cp == '[') {
-                        /* [club123|Name], [id1|Name]: keep the name, drop the address */
-                        size_t j = i + 1;
-                        while (j < n && j - i < 64 && ascii_word_char(cps[j]))
-                                j++;
-                        if (j > i + 1 && j < n && cps[j] == '|') {
-                                open_mentions++;
-                                i = j + 1;
-                                space = true;
-                                continue;
-                        }
+                if (cp == '[' && (name = mention_name(cps, n, i)) > 0) {
+                        /* keep the name, drop the address */
+                        open_mentions++;
+                        i = name;
+                        space = true;
+                        continue;
                 }
                 if (cp == ']' && open_mentions > 0) {
                         open_mentions--;
@@ -475,21 +539,8 @@ static int tokenize(struct normalizer *nz, const char *s, size_t len, struct tok
                 }
                 char pc = punct_of(cp);
                 if (pc) {
-                        if (!token_push(t, TOKEN_PUNCT, &pc, 1, space ? TOKEN_SPACE_BEFORE : 0))
-                                return -ENOMEM;
-                        if (pc == '!' || pc == '?' || (pc == '.' && cp == 0x2026)) {
-                                sentence_break(t);
-                        } else if (pc == '.') {
-                                bool between_digits = i > 0 && i + 1 < n && is_digit(cps[i - 1]) &&
-                                                      is_digit(cps[i + 1]);
-                                const struct token *prev = t->n >= 2 ? &t->v[t->n - 2] : NULL;
-                                bool abbreviation = prev && prev->kind == TOKEN_WORD &&
-                                                    prev->sentence == t->sentence &&
-                                                    (nz->word_lower_short ||
-                                                     is_abbreviation(t->text.buf + prev->off));
-                                if (!between_digits && !abbreviation)
-                                        sentence_break(t);
-                        }
+                        if ((r = read_punct(nz, t, cps, n, i, pc, flags)) < 0)
+                                return r;
                         i++;
                         space = false;
                         continue;

@@ -150,14 +150,13 @@ static int attachment_from_json(const json_t *obj, struct attachment *a, size_t 
         return 0;
 }
 
-static int post_from_json_depth(const json_t *obj, unsigned depth, struct post **ret,
-                                const char **ret_reason)
+/* What every post must have: an object, integer ids (newsfeed items say source_id/post_id) and,
+ * when it has a date, one VK can send. */
+static int check_post(const json_t *obj, const json_t **ret_id, const json_t **ret_owner_id,
+                      int64_t *ret_date, const char **ret_reason)
 {
-        _cleanup_post_free_ struct post *p = NULL;
         const json_t *id, *owner_id, *v;
-        size_t text_budget = POST_TEXT_MAX, attachments_budget = POST_TEXT_MAX;
         int64_t date = 0;
-        int r;
 
         if (!json_is_object(obj)) {
                 *ret_reason = "post is not a JSON object";
@@ -179,7 +178,50 @@ static int post_from_json_depth(const json_t *obj, unsigned depth, struct post *
                 *ret_reason = "post date is out of range (before 2000 or from 2100 on)";
                 return -EBADMSG;
         }
+        *ret_id = id;
+        *ret_owner_id = owner_id;
+        *ret_date = date;
+        return 0;
+}
 
+/* p's attachments from v, a non-empty array: the first POST_ATTACHMENTS_MAX, their titles and
+ * descriptions sharing POST_TEXT_MAX bytes. One that cannot be read is skipped, not fatal. */
+static int attachments_from_json(const json_t *v, struct post *p)
+{
+        size_t budget = POST_TEXT_MAX;
+        size_t n = json_array_size(v) < POST_ATTACHMENTS_MAX ? json_array_size(v)
+                                                             : POST_ATTACHMENTS_MAX;
+        int r;
+
+        p->attachments = calloc(n, sizeof(struct attachment));
+        if (!p->attachments)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                r = attachment_from_json(json_array_get(v, i), &p->attachments[p->n_attachments],
+                                         &budget, &p->text_truncated);
+                if (r < 0) {
+                        attachment_done(&p->attachments[p->n_attachments]);
+                        if (r == -ENOMEM)
+                                return r;
+                        continue;
+                }
+                p->n_attachments++;
+        }
+        return 0;
+}
+
+static int post_from_json_depth(const json_t *obj, unsigned depth, struct post **ret,
+                                const char **ret_reason)
+{
+        _cleanup_post_free_ struct post *p = NULL;
+        const json_t *id, *owner_id, *v;
+        size_t text_budget = POST_TEXT_MAX;
+        int64_t date;
+        int r;
+
+        r = check_post(obj, &id, &owner_id, &date, ret_reason);
+        if (r < 0)
+                return r;
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
@@ -202,27 +244,8 @@ static int post_from_json_depth(const json_t *obj, unsigned depth, struct post *
                 return -ENOMEM;
 
         v = json_object_get(obj, "attachments");
-        if (json_is_array(v) && json_array_size(v) > 0) {
-                size_t n = json_array_size(v) < POST_ATTACHMENTS_MAX ? json_array_size(v)
-                                                                     : POST_ATTACHMENTS_MAX;
-                p->attachments = calloc(n, sizeof(struct attachment));
-                if (!p->attachments)
-                        return -ENOMEM;
-                for (size_t i = 0; i < n; i++) {
-                        r = attachment_from_json(json_array_get(v, i),
-                                                 &p->attachments[p->n_attachments],
-                                                 &attachments_budget, &p->text_truncated);
-                        if (r == -ENOMEM) {
-                                attachment_done(&p->attachments[p->n_attachments]);
-                                return r;
-                        }
-                        if (r < 0) { /* an attachment we can't read is skipped, not fatal */
-                                attachment_done(&p->attachments[p->n_attachments]);
-                                continue;
-                        }
-                        p->n_attachments++;
-                }
-        }
+        if (json_is_array(v) && json_array_size(v) > 0 && (r = attachments_from_json(v, p)) < 0)
+                return r;
 
         /* copy_history[0] is the reposted original; deeper chains repeat it, one level is enough
          * to classify, and the depth cap keeps a hostile answer from recursing far. */

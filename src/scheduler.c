@@ -837,70 +837,102 @@ static int parse_line_end(const char **p)
         return **p == '\0' ? 0 : -EBADMSG;
 }
 
+/* The first two lines: the format's, and the daily budget's (daily_budget_load()) into *budget.
+ * *ret_rest: the text after them. */
+static int load_budget(const char *text, struct daily_budget *budget, const char **ret_rest)
+{
+        const char *p, *eol;
+        int r;
+
+        if (!text || strncmp(text, "scheduler 1\n", 12) != 0)
+                return -EBADMSG;
+        p = text + 12;
+        eol = strchr(p, '\n');
+        if (!eol)
+                return -EBADMSG;
+        _cleanup_free_ char *bline = strndup(p, (size_t)(eol - p));
+        if (!bline)
+                return -ENOMEM;
+        r = daily_budget_load(budget, bline);
+        if (r < 0)
+                return r;
+        *ret_rest = eol + 1;
+        return 0;
+}
+
+/* The "global" line at *p: when the global rates were last decayed, and the rates by hour. */
+static int load_global(const char **p, uint64_t *ret_at, double gn[H], double ge[H])
+{
+        long long v[1 + 2 * H];
+        int r;
+
+        if (strncmp(*p, "global", 6) != 0)
+                return -EBADMSG;
+        *p += 6;
+        r = parse_ints(p, v, 1 + 2 * H, 0);
+        if (r < 0)
+                return r;
+        *ret_at = (uint64_t)v[0];
+        for (size_t h = 0; h < H; h++) {
+                gn[h] = v[1 + h] / 1000.0;
+                ge[h] = v[1 + H + h] / 1000.0;
+        }
+        return parse_line_end(p);
+}
+
+/* A "c" line at *p: one community's poll times and rates. */
+static int load_community(const char **p, struct loaded_community *l)
+{
+        long long id, v[3 + 2 * H];
+        int r;
+
+        if (strncmp(*p, "c", 1) != 0)
+                return -EBADMSG;
+        *p += 1;
+        r = parse_ints(p, &id, 1, LLONG_MIN);
+        if (r < 0)
+                return r;
+        r = parse_ints(p, v, 3 + 2 * H, 0);
+        if (r < 0)
+                return r;
+        r = parse_line_end(p);
+        if (r < 0)
+                return r;
+        l->owner_id = id;
+        l->last_poll = (uint64_t)v[0];
+        l->complete_until = (uint64_t)v[1];
+        l->decayed_at = (uint64_t)v[2];
+        for (size_t h = 0; h < H; h++) {
+                l->n[h] = v[3 + h] / 1000.0;
+                l->e[h] = v[3 + H + h] / 1000.0;
+        }
+        return 0;
+}
+
 int scheduler_load(struct scheduler *s, const char *text)
 {
         struct daily_budget budget = s->budget;
         _cleanup_free_ struct loaded_community *lc = NULL;
         size_t n_lc = 0, allocated = 0;
         double gn[H], ge[H];
-        long long v[3 + 2 * H];
+        const char *p;
         uint64_t g_at;
         int r;
 
-        if (!text || strncmp(text, "scheduler 1\n", 12) != 0)
-                return -EBADMSG;
-        const char *p = text + 12;
-        const char *eol = strchr(p, '\n');
-        if (!eol)
-                return -EBADMSG;
-        _cleanup_free_ char *bline = strndup(p, (size_t)(eol - p));
-        if (!bline)
-                return -ENOMEM;
-        r = daily_budget_load(&budget, bline);
+        r = load_budget(text, &budget, &p);
         if (r < 0)
                 return r;
-        p = eol + 1;
-
-        if (strncmp(p, "global", 6) != 0)
-                return -EBADMSG;
-        p += 6;
-        r = parse_ints(&p, v, 1 + 2 * H, 0);
+        r = load_global(&p, &g_at, gn, ge);
         if (r < 0)
                 return r;
-        g_at = (uint64_t)v[0];
-        for (size_t h = 0; h < H; h++) {
-                gn[h] = v[1 + h] / 1000.0;
-                ge[h] = v[1 + H + h] / 1000.0;
-        }
-        r = parse_line_end(&p);
-        if (r < 0)
-                return r;
-
         while (*p) {
-                long long id;
-                if (strncmp(p, "c", 1) != 0)
-                        return -EBADMSG;
-                p += 1;
-                r = parse_ints(&p, &id, 1, LLONG_MIN);
-                if (r < 0)
-                        return r;
-                r = parse_ints(&p, v, 3 + 2 * H, 0);
-                if (r < 0)
-                        return r;
-                r = parse_line_end(&p);
+                struct loaded_community l;
+                r = load_community(&p, &l);
                 if (r < 0)
                         return r;
                 if (!greedy_realloc((void **)&lc, &allocated, n_lc + 1, sizeof(*lc)))
                         return -ENOMEM;
-                struct loaded_community *l = &lc[n_lc++];
-                l->owner_id = id;
-                l->last_poll = (uint64_t)v[0];
-                l->complete_until = (uint64_t)v[1];
-                l->decayed_at = (uint64_t)v[2];
-                for (size_t h = 0; h < H; h++) {
-                        l->n[h] = v[3 + h] / 1000.0;
-                        l->e[h] = v[3 + H + h] / 1000.0;
-                }
+                lc[n_lc++] = l;
         }
 
         /* Everything parsed: now change the scheduler. */

@@ -293,6 +293,27 @@ static int answer_open(const char **body, size_t *size, const char **ret_reason)
         return 0;
 }
 
+/* Inside a string at i: most of an answer is text, so on to its next '"' or '\\' at once.
+ * Returns the last byte read, where the loop goes on. */
+static size_t scan_string(struct scan *sc, const char *s, size_t i, size_t upto)
+{
+        if (sc->escaped) {
+                sc->escaped = false;
+                return i;
+        }
+        const char *q = memchr(s + i, '"', upto - i);
+        const char *e = memchr(s + i, '\\', (q ? (size_t)(q - s) : upto) - i);
+        if (e) {
+                sc->escaped = true;
+                return (size_t)(e - s);
+        }
+        if (q) {
+                sc->in_string = false;
+                return (size_t)(q - s);
+        }
+        return upto - 1; /* the string goes on in the next call */
+}
+
 static int scan(struct scan *sc, const char *s, size_t upto, const char **ret_reason)
 {
         if (memchr(s + sc->pos, '\0', upto - sc->pos)) {
@@ -301,23 +322,9 @@ static int scan(struct scan *sc, const char *s, size_t upto, const char **ret_re
         }
         for (size_t i = sc->pos; i < upto; i++) {
                 if (sc->in_string) {
-                        if (sc->escaped) {
-                                sc->escaped = false;
-                                continue;
-                        }
-                        /* most of an answer is text: on to its next '"' or '\\' at once */
-                        const char *q = memchr(s + i, '"', upto - i);
-                        const char *e = memchr(s + i, '\\', (q ? (size_t)(q - s) : upto) - i);
-                        if (e) {
-                                i = (size_t)(e - s);
-                                sc->escaped = true;
-                        } else if (q) {
-                                i = (size_t)(q - s);
-                                sc->in_string = false;
-                                if (i - sc->string_start >= VK_PIECE_MAX)
-                                        goto too_large;
-                        } else
-                                i = upto - 1; /* the string goes on in the next call */
+                        i = scan_string(sc, s, i, upto);
+                        if (!sc->in_string && i - sc->string_start >= VK_PIECE_MAX)
+                                goto too_large; /* it ended at i */
                         continue;
                 }
                 switch (s[i]) {
@@ -609,10 +616,77 @@ static int piece(struct vk_reader *r, json_t **ret)
         return 0;
 }
 
+/* A ']' or '}' at pos closes the innermost frame: its value goes where the frame below says. */
+static int close_frame(struct vk_reader *r)
+{
+        struct frame *f = &r->stack[r->depth - 1];
+        json_t *v = f->value;
+        size_t span;
+
+        r->pos++;
+        span = r->pos - f->start;
+        free(f->key);
+        *f = (struct frame){0};
+        r->depth--;
+        if (v)
+                return place(r, v, span);
+        /* the handed-over "response" is done: nothing to place */
+        f = &r->stack[r->depth - 1];
+        f->expect = EXPECT_COMMA_OR_END;
+        free(f->key);
+        f->key = NULL;
+        return 0;
+}
+
+/* A '[' or '{' at pos, above the pieces, opens a frame: an array or object built by hand, or
+ * none for the handed-over "response". */
+static int open_frame(struct vk_reader *r, char open)
+{
+        struct frame *f = &r->stack[r->depth];
+        bool handed = hands_over(r, open);
+
+        if (handed && (r->streamed || json_object_get(r->stack[0].value, "response")))
+                return -EBADMSG; /* a second "response" */
+        *f = (struct frame){
+                .object = open == '{',
+                .expect = open == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END,
+                .start = r->pos++,
+        };
+        if (handed)
+                r->streamed = true;
+        else {
+                f->value = open == '{' ? json_object() : json_array();
+                if (!f->value)
+                        return -ENOMEM;
+        }
+        r->depth++;
+        return 0;
+}
+
+/* An object's key at pos, c its first byte: kept in the frame until its value is placed. */
+static int read_key(struct vk_reader *r, struct frame *f, char c)
+{
+        json_t *v;
+        int k;
+
+        if (c != '"')
+                return -EBADMSG;
+        k = piece(r, &v);
+        if (k < 0)
+                return k;
+        f->key = strdup(json_string_value(v));
+        json_decref(v);
+        if (!f->key)
+                return -ENOMEM;
+        f->expect = EXPECT_COLON;
+        return 0;
+}
+
 /* The next token: a bracket, a comma, a colon, a key or a piece. */
 static int advance(struct vk_reader *r)
 {
         struct frame *f = r->depth > 0 ? &r->stack[r->depth - 1] : NULL;
+        size_t start;
         char c;
         json_t *v;
         int k;
@@ -625,22 +699,8 @@ static int advance(struct vk_reader *r)
         case EXPECT_VALUE_OR_END:
         case EXPECT_COMMA_OR_END:
         case EXPECT_KEY_OR_END:
-                if (c == (f->object ? '}' : ']')) {
-                        r->pos++;
-                        v = f->value;
-                        size_t span = r->pos - f->start;
-                        free(f->key);
-                        *f = (struct frame){0};
-                        r->depth--;
-                        if (v)
-                                return place(r, v, span);
-                        /* the handed-over "response" is done: nothing to place */
-                        f = &r->stack[r->depth - 1];
-                        f->expect = EXPECT_COMMA_OR_END;
-                        free(f->key);
-                        f->key = NULL;
-                        return 0;
-                }
+                if (c == (f->object ? '}' : ']'))
+                        return close_frame(r);
                 if (f->expect == EXPECT_COMMA_OR_END) {
                         if (c != ',')
                                 return -EBADMSG;
@@ -649,45 +709,16 @@ static int advance(struct vk_reader *r)
                         return 0;
                 }
                 if (f->expect == EXPECT_KEY_OR_END)
-                        goto key;
+                        return read_key(r, f, c);
                 __attribute__((fallthrough));
         case EXPECT_VALUE:
-                if ((c == '[' || c == '{') && r->depth < VK_PIECE_DEPTH - 1) {
-                        bool handed = hands_over(r, c);
-                        if (handed &&
-                            (r->streamed || json_object_get(r->stack[0].value, "response")))
-                                return -EBADMSG; /* a second "response" */
-                        r->stack[r->depth] = (struct frame){
-                                .object = c == '{',
-                                .expect = c == '{' ? EXPECT_KEY_OR_END : EXPECT_VALUE_OR_END,
-                                .start = r->pos++,
-                        };
-                        if (handed)
-                                r->streamed = true;
-                        else {
-                                r->stack[r->depth].value = c == '{' ? json_object() : json_array();
-                                if (!r->stack[r->depth].value)
-                                        return -ENOMEM;
-                        }
-                        r->depth++;
-                        return 0;
-                }
-                size_t start = r->pos;
+                if ((c == '[' || c == '{') && r->depth < VK_PIECE_DEPTH - 1)
+                        return open_frame(r, c);
+                start = r->pos;
                 k = piece(r, &v);
                 return k < 0 ? k : place(r, v, r->pos - start);
         case EXPECT_KEY:
-        key:
-                if (c != '"')
-                        return -EBADMSG;
-                k = piece(r, &v);
-                if (k < 0)
-                        return k;
-                f->key = strdup(json_string_value(v));
-                json_decref(v);
-                if (!f->key)
-                        return -ENOMEM;
-                f->expect = EXPECT_COLON;
-                return 0;
+                return read_key(r, f, c);
         case EXPECT_COLON:
                 if (c != ':')
                         return -EBADMSG;
