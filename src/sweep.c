@@ -135,7 +135,8 @@ static int collect(struct wall_poll *wp, struct wall *w)
         return 0;
 }
 
-/* The wall is done with, for this sweep: what it collected goes. */
+/* The wall is done with, for this sweep: what it collected and its row go (a sweep of 7000
+ * walls would otherwise hold them all to its end). */
 static void poll_done(struct wall_poll *wp)
 {
         for (size_t j = 0; j < wp->n_collected; j++)
@@ -143,6 +144,7 @@ static void poll_done(struct wall_poll *wp)
         free(wp->collected);
         wp->collected = NULL;
         wp->n_collected = wp->allocated = 0;
+        community_state_done(&wp->state);
         wp->done = true;
 }
 
@@ -1193,7 +1195,6 @@ static void polls_free(struct wall_poll *polls, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 poll_done(&polls[i]);
-                community_state_done(&polls[i].state);
                 free(polls[i].error_msg);
         }
         free(polls);
