@@ -11,7 +11,7 @@
 
 #include "notification.h"
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 #define STORE_FILENAME       "govwatch.db"
 
 struct store;
@@ -90,10 +90,13 @@ int store_outbox_counts(struct store *s, unsigned *ret_pending, unsigned *ret_de
 /* Earliest next_attempt of a pending row; -ENOENT when none. */
 int store_outbox_next_due(struct store *s, int64_t *ret);
 
-/* Screen name -> owner_id cache. */
-int store_resolved_get(struct store *s, const char *name, int64_t *ret_owner_id, char **ret_title);
+/* The resolver's cache (watchlist.c): a name as the watch list writes it (a screen name, a group
+ * id, id<N>) -> owner_id, title and screen name as VK spells it (the last two may be NULL).
+ * ret_title and ret_screen_name may be NULL. */
+int store_resolved_get(struct store *s, const char *name, int64_t *ret_owner_id, char **ret_title,
+                       char **ret_screen_name);
 int store_resolved_put(struct store *s, const char *name, int64_t owner_id, const char *title,
-                       int64_t now);
+                       const char *screen_name, int64_t now);
 
 /* A small key/value table for counters that must survive restarts (quota, buckets). */
 int store_kv_get_int(struct store *s, const char *key, int64_t *ret);

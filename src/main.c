@@ -465,7 +465,7 @@ static void print_quota(const struct config *conf, struct store *store)
                         int64_t owner_id = ref->owner_id;
                         int p = conf->watch[i].priority;
                         if (ref->kind == COMMUNITY_REF_SCREEN_NAME &&
-                            store_resolved_get(store, ref->screen_name, &owner_id, NULL) < 0)
+                            store_resolved_get(store, ref->screen_name, &owner_id, NULL, NULL) < 0)
                                 continue;
                         if (owner_id == 0)
                                 continue;
@@ -529,7 +529,8 @@ static int run_status(char **args, int n)
                         char b1[32];
 
                         if (ref->kind == COMMUNITY_REF_SCREEN_NAME &&
-                            store_resolved_get(store, ref->screen_name, &owner_id, NULL) < 0) {
+                            store_resolved_get(store, ref->screen_name, &owner_id, NULL, NULL) <
+                                    0) {
                                 printf("%-12s ", "?");
                                 put_padded(ref->raw, 40);
                                 printf(" %-16s %-12s %s\n", "never", "-", "not resolved yet");
@@ -569,9 +570,9 @@ static int run_status(char **args, int n)
 /* ---- resolve ------------------------------------------------------------------------------
  *
  * Every input gets one answer line, in the order given: ids (-1, club1, public1, id1, 1),
- * addresses and screen names alike, resolved by the sweep's resolver (watchlist.c). It asks VK
- * afresh, not the store's cache: the command is how an admin checks what VK says now (a renamed
- * community, a page since deleted), and the cache keeps no screen names for ids.
+ * addresses and screen names alike, resolved by the daemon's resolver (watchlist.c): from the
+ * store's cache what the daemon resolved before, the rest from VK. It writes nothing to the
+ * cache: the store is the daemon's, which may be running.
  */
 static void on_resolved(struct resolver *res, void *userdata)
 {
@@ -613,7 +614,7 @@ static int verb_resolve(char **names, int n)
         sd_event *event = NULL;
         struct govwatch *gw = NULL;
         _cleanup_(resolver_freep) struct resolver *res = NULL;
-        struct resolver_options o = {0};
+        struct resolver_options o = {.read_cache = true};
         _cleanup_free_ struct community_ref *refs = NULL;
         _cleanup_free_ bool *parsed = NULL;
         int failed = 0, r;
@@ -622,7 +623,7 @@ static int verb_resolve(char **names, int n)
                 return 1;
         refs = calloc((size_t)n, sizeof(*refs));
         parsed = calloc((size_t)n, sizeof(bool));
-        r = refs && parsed ? resolver_new(gw->source, NULL, &o, &res) : -ENOMEM;
+        r = refs && parsed ? resolver_new(gw->source, gw->store, &o, &res) : -ENOMEM;
         for (int i = 0; r >= 0 && i < n; i++) {
                 const char *reason;
                 if (community_ref_parse(names[i], &refs[i], &reason) < 0)

@@ -88,10 +88,11 @@ static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_OUTBOX_COUNTS] = "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending'),"
                                " (SELECT count(*) FROM outbox WHERE state = 'dead')",
         [STMT_OUTBOX_NEXT] = "SELECT min(next_attempt) FROM outbox WHERE state = 'pending'",
-        [STMT_RESOLVED_GET] = "SELECT owner_id, title FROM resolved WHERE name = ?1",
+        [STMT_RESOLVED_GET] = "SELECT owner_id, title, screen_name FROM resolved WHERE name = ?1",
         [STMT_RESOLVED_PUT] =
-                "INSERT INTO resolved (name, owner_id, title, resolved_at) VALUES (?1, ?2, ?3, ?4)"
-                " ON CONFLICT(name) DO UPDATE SET owner_id = ?2, title = ?3, resolved_at = ?4",
+                "INSERT INTO resolved (name, owner_id, title, resolved_at, screen_name)"
+                " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO UPDATE SET"
+                " owner_id = ?2, title = ?3, resolved_at = ?4, screen_name = ?5",
         [STMT_KV_GET] = "SELECT value FROM kv WHERE key = ?1",
         [STMT_KV_PUT] = "INSERT INTO kv (key, value) VALUES (?1, ?2)"
                         " ON CONFLICT(key) DO UPDATE SET value = ?2",
@@ -147,6 +148,9 @@ static const char *const migrations[] = {
         /* 3 -> 4: the post date's offset from UTC in the configured zone, so that a post's time
          * and a broadcast's start are shown in the same zone */
         "ALTER TABLE notifications ADD COLUMN date_offset INTEGER NOT NULL DEFAULT 0;",
+        /* 4 -> 5: a resolved name's screen name as VK spells it, so that `resolve` answers from
+         * the cache as it answers from VK (NULL in rows written before: asked again) */
+        "ALTER TABLE resolved ADD COLUMN screen_name TEXT;",
 };
 
 struct store {
@@ -740,7 +744,8 @@ int store_outbox_next_due(struct store *s, int64_t *ret)
         return r;
 }
 
-int store_resolved_get(struct store *s, const char *name, int64_t *ret_owner_id, char **ret_title)
+int store_resolved_get(struct store *s, const char *name, int64_t *ret_owner_id, char **ret_title,
+                       char **ret_screen_name)
 {
         sqlite3_stmt *st = stmt(s, STMT_RESOLVED_GET);
         int r = -ENOENT;
@@ -751,6 +756,8 @@ int store_resolved_get(struct store *s, const char *name, int64_t *ret_owner_id,
                 *ret_owner_id = sqlite3_column_int64(st, 0);
                 if (ret_title)
                         *ret_title = column_strdup(st, 1);
+                if (ret_screen_name)
+                        *ret_screen_name = column_strdup(st, 2);
                 r = 0;
         }
         sqlite3_reset(st);
@@ -758,7 +765,7 @@ int store_resolved_get(struct store *s, const char *name, int64_t *ret_owner_id,
 }
 
 int store_resolved_put(struct store *s, const char *name, int64_t owner_id, const char *title,
-                       int64_t now)
+                       const char *screen_name, int64_t now)
 {
         sqlite3_stmt *st = stmt(s, STMT_RESOLVED_PUT);
         if (!st)
@@ -767,6 +774,7 @@ int store_resolved_put(struct store *s, const char *name, int64_t owner_id, cons
         sqlite3_bind_int64(st, 2, owner_id);
         bind_text_or_null(st, 3, title);
         sqlite3_bind_int64(st, 4, now);
+        bind_text_or_null(st, 5, screen_name);
         return step_done(s, st);
 }
 

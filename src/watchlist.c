@@ -220,11 +220,12 @@ static void settle(struct resolver *r, struct resolved_name *n, enum name_state 
                 r->result = -ENOMEM;
 }
 
-static void cache_put(struct resolver *r, const char *key, int64_t owner_id, const char *title)
+static void cache_put(struct resolver *r, const char *key, int64_t owner_id, const char *title,
+                      const char *screen_name)
 {
         if (!r->store || !r->opts.write_cache)
                 return;
-        int k = store_resolved_put(r->store, key, owner_id, title,
+        int k = store_resolved_put(r->store, key, owner_id, title, screen_name,
                                    (int64_t)(now_realtime_usec() / USEC_PER_SEC));
         if (k < 0)
                 log_warning_errno(k, "Failed to cache the resolution of '%s': %s, ignoring", key,
@@ -303,7 +304,7 @@ static void group_answered(struct resolver *r, struct resolved_name *n, const st
         if (set_str(&n->screen_name, g->screen_name) < 0 || set_str(&n->title, g->name) < 0)
                 r->result = -ENOMEM;
         settle(r, n, NAME_RESOLVED, NULL);
-        cache_put(r, n->key, n->owner_id, n->title);
+        cache_put(r, n->key, n->owner_id, n->title, n->screen_name);
 }
 
 static void on_groups(struct vk_result *res, int error_code, const char *msg, void *userdata)
@@ -366,7 +367,7 @@ static void on_screen_name(struct vk_result *res, int error_code, const char *ms
                 n->owner_id = owner_id;
                 if (set_str(&n->screen_name, n->key) < 0)
                         r->result = -ENOMEM;
-                cache_put(r, n->key, owner_id, NULL);
+                cache_put(r, n->key, owner_id, NULL, n->screen_name);
                 /* a personal page stays open: users.get names it */
                 if (owner_id < 0)
                         settle(r, n, NAME_RESOLVED, NULL);
@@ -396,9 +397,9 @@ static void user_answered(struct resolver *r, struct resolved_name *n, const str
         settle(r, n, NAME_RESOLVED, NULL);
         /* under id<N>, and under the screen name like a group's title */
         snprintf(key, sizeof(key), "id%" PRId64, n->owner_id);
-        cache_put(r, key, n->owner_id, n->title);
+        cache_put(r, key, n->owner_id, n->title, NULL);
         if (n->kind == COMMUNITY_REF_SCREEN_NAME)
-                cache_put(r, n->key, n->owner_id, n->title);
+                cache_put(r, n->key, n->owner_id, n->title, n->screen_name);
 }
 
 static void on_users(struct vk_result *res, int error_code, const char *msg, void *userdata)
@@ -457,19 +458,21 @@ static bool wanted(const struct resolved_name *n, enum phase phase)
         }
 }
 
-/* A personal page's name under id<N>; a screen name or group id under itself. */
+/* A personal page's name under id<N>; a screen name or group id under itself. A group id cached
+ * without its screen name (a row older than the column) is asked again. */
 static void from_cache(struct resolver *r, struct resolved_name *n)
 {
-        _cleanup_free_ char *title = NULL;
+        _cleanup_free_ char *title = NULL, *screen_name = NULL;
         int64_t owner_id = 0;
         char key[32];
         int k;
 
         if (n->kind != COMMUNITY_REF_USER_ID) {
-                k = store_resolved_get(r->store, n->key, &owner_id, &title);
-                if (k < 0)
+                k = store_resolved_get(r->store, n->key, &owner_id, &title, &screen_name);
+                if (k < 0 || (n->kind == COMMUNITY_REF_ID && !screen_name))
                         return;
                 n->owner_id = owner_id;
+                n->screen_name = TAKE_PTR(screen_name);
                 if (owner_id < 0 || title) {
                         n->title = TAKE_PTR(title);
                         settle(r, n, NAME_RESOLVED, NULL);
@@ -477,7 +480,7 @@ static void from_cache(struct resolver *r, struct resolved_name *n)
                 }
         }
         snprintf(key, sizeof(key), "id%" PRId64, n->owner_id);
-        k = store_resolved_get(r->store, key, &owner_id, &title);
+        k = store_resolved_get(r->store, key, &owner_id, &title, NULL);
         if (k >= 0 && owner_id == n->owner_id && title) {
                 n->title = TAKE_PTR(title);
                 settle(r, n, NAME_RESOLVED, NULL);

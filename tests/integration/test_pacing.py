@@ -86,6 +86,11 @@ class PacingTest(unittest.TestCase):
             self.assertTrue(entries, "%s made no request" % " ".join(args))
             runs.append((" ".join(args), entries, took))
         names = ["pace_person_%d" % i for i in range(1, N_PEOPLE + 1)]
+        # resolve would answer these from the daemon's cache: empty it, so that it asks VK
+        db = sqlite3.connect(os.path.join(self.dir, "state", "govwatch.db"))
+        db.execute("DELETE FROM resolved")
+        db.commit()
+        db.close()
         entries, took, p = self.run_verb("resolve", *names)
         runs.append(("resolve", entries, took))
         self.assertEqual(len(p.stdout.splitlines()), N_PEOPLE, p.stdout + p.stderr)

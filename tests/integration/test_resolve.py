@@ -130,6 +130,27 @@ class ResolveTest(gwtest.EmulatorCase):
         methods = [e["method"] for e in self.emu.log()[before:]]
         self.assertEqual(methods, ["execute"], methods)
 
+    def test_resolve_verb_answers_from_the_cache(self):
+        # what the daemon resolved, `resolve` answers from the store's cache, as VK would
+        body = ("sinks:\n  s: {type: console}\n"
+                "watch:\n  - topic: T\n    communities: [test_admin, -100002, test_official]\n"
+                "    sinks: [s]\n")
+        config = gwtest.write_config(self.dir, self.emu, body)
+        names = ["test_admin", "-100002", "test_official"]
+        fresh = gwtest.govwatchd("resolve", *names, config=config, check=0).stdout
+        gwtest.govwatchd("once", config=config, check=0)
+        before = len(self.emu.log())
+        cached = gwtest.govwatchd("resolve", *names, config=config, check=0)
+        self.assertIsNone(gwtest.sanitizer_report(cached.stderr), cached.stderr)
+        self.assertEqual(cached.stdout, fresh)
+        self.assertEqual(fresh.splitlines()[1], "-100002\ttest_school\t" +
+                         fresh.splitlines()[1].split("\t")[2])
+        self.assertEqual([e["method"] for e in self.emu.log()[before:]], [])
+        # a name the daemon never met is still asked
+        p = gwtest.govwatchd("resolve", "test_admin", "club100003", config=config, check=0)
+        self.assertEqual([e["method"] for e in self.emu.log()[before:]], ["groups.getById"])
+        self.assertEqual(len(p.stdout.splitlines()), 2)
+
     def getbyid_sizes(self, since):
         return [len(e["params"]["group_ids"].split(","))
                 for e in self.emu.log()[since:] if e["method"] == "groups.getById"]

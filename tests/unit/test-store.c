@@ -159,12 +159,20 @@ static void test_resolved_and_kv(void **state)
         assert_int_equal(store_open(dir, &s), 0);
         int64_t id = 0, v = 0;
         char *title = NULL;
-        assert_int_equal(store_resolved_get(s, "sevadm", &id, &title), -ENOENT);
-        assert_int_equal(store_resolved_put(s, "sevadm", -123, "Администрация", 1), 0);
-        assert_int_equal(store_resolved_get(s, "sevadm", &id, &title), 0);
+        char *screen_name = NULL;
+        assert_int_equal(store_resolved_get(s, "sevadm", &id, &title, NULL), -ENOENT);
+        assert_int_equal(store_resolved_put(s, "sevadm", -123, "Администрация", "SevAdm", 1), 0);
+        assert_int_equal(store_resolved_get(s, "sevadm", &id, &title, &screen_name), 0);
         assert_true(id == -123);
         assert_string_equal(title, "Администрация");
+        assert_string_equal(screen_name, "SevAdm");
         free(title);
+        free(screen_name);
+        /* a group id, and a name without a screen name */
+        assert_int_equal(store_resolved_put(s, "123", -123, NULL, NULL, 2), 0);
+        assert_int_equal(store_resolved_get(s, "123", &id, &title, &screen_name), 0);
+        assert_null(title);
+        assert_null(screen_name);
         assert_int_equal(store_kv_get_int(s, "quota", &v), -ENOENT);
         assert_int_equal(store_kv_put_int(s, "quota", 4120), 0);
         assert_int_equal(store_kv_put_int(s, "quota", 4121), 0);
@@ -230,17 +238,26 @@ static void test_migration_from_schema_3(void **state)
         assert_int_equal(store_open(dir, &s), 0);
         assert_int_equal(store_outbox_add(s, &n, (char *[]){"screen", NULL}, 100), 0);
         s = store_free(s);
-        /* back to schema 3: no date_offset column */
+        /* back to schema 3: no date_offset column, no resolved.screen_name, a name cached */
         assert_true(asprintf(&path, "%s/%s", dir, STORE_FILENAME) > 0);
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db,
                                       "ALTER TABLE notifications DROP COLUMN date_offset;"
+                                      "ALTER TABLE resolved DROP COLUMN screen_name;"
+                                      "INSERT INTO resolved VALUES ('sevadm', -123, 'А', 1);"
                                       "PRAGMA user_version = 3;",
                                       NULL, NULL, NULL),
                          SQLITE_OK);
         sqlite3_close(db);
 
         assert_int_equal(store_open(dir, &s), 0);
+        /* the cached name is kept, without the screen name it never had */
+        int64_t id = 0;
+        _cleanup_free_ char *title = NULL, *screen_name = NULL;
+        assert_int_equal(store_resolved_get(s, "sevadm", &id, &title, &screen_name), 0);
+        assert_true(id == -123);
+        assert_string_equal(title, "А");
+        assert_null(screen_name);
         struct outbox_entry *e = NULL;
         size_t k = 0;
         assert_int_equal(store_outbox_due(s, 200, 10, &e, &k), 0);
