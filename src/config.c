@@ -56,9 +56,7 @@
 struct loader {
         const char *path;
         char *dir; /* where relative paths in the file start; NULL: the working directory */
-        struct config_errors *errors;
-        size_t n_dropped;
-        bool oom;
+        struct yaml_report rep; /* the errors, with the tree's (yaml_tree.h) */
         struct config *c;
 
         size_t n_communities;             /* over the watch entries parsed so far */
@@ -72,19 +70,15 @@ static void error_at(struct loader *l, struct conf_mark mark, const char *fmt, .
 {
         va_list ap;
         va_start(ap, fmt);
-        int r = config_errors_addv(l->errors, mark, false, fmt, ap);
+        yaml_report_errorv(&l->rep, mark, fmt, ap);
         va_end(ap);
-        if (r == 0)
-                l->n_dropped++; /* repeats of one anchored value's error count here too */
-        else if (r < 0)
-                l->oom = true;
 }
 
 /* Whether another error would still be shown: callers skip costly work (suggestions, lists)
  * for errors that would only be counted. */
 static bool errors_full(const struct loader *l)
 {
-        return l->errors->n_errors >= YAML_TREE_MAX_ERRORS;
+        return yaml_report_full(&l->rep);
 }
 
 /* ---- settings tables --------------------------------------------------------------------- */
@@ -215,12 +209,12 @@ static void parse_strv(struct loader *l, const struct setting *s, const struct n
                         continue;
                 }
                 if (!greedy_realloc((void **)&v, &allocated, n + 2, sizeof(char *))) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
                 v[n] = strdup(str);
                 if (!v[n]) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
                 v[++n] = NULL;
@@ -234,7 +228,7 @@ static void parse_strv(struct loader *l, const struct setting *s, const struct n
         if (!v) {
                 v = calloc(1, sizeof(char *));
                 if (!v) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
         }
@@ -256,7 +250,7 @@ static void parse_string(struct loader *l, const struct setting *s, const struct
         char *copy =
                 s->type == SETTING_PATH ? resolve_path(l, value->scalar) : strdup(value->scalar);
         if (!copy) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         free(*(char **)p);
@@ -422,10 +416,10 @@ static void apply_defaults(struct loader *l, const struct setting *table, size_t
                         .scalar = (char *)s->default_value,
                         .scalar_len = strlen(s->default_value),
                 };
-                size_t before = l->errors->n_errors;
+                size_t before = l->rep.errors->n_errors;
                 parse_value(l, s, &fake, base);
                 /* a default that does not parse is a bug in the table, not in the file */
-                if (l->errors->n_errors != before)
+                if (l->rep.errors->n_errors != before)
                         abort();
         }
 }
@@ -480,7 +474,7 @@ static void parse_table(struct loader *l, const struct setting *table, size_t n_
                 if (k->ignored || table_find(table, n_table, k->scalar))
                         continue;
                 if (errors_full(l)) {
-                        l->n_dropped++;
+                        l->rep.n_dropped++;
                         continue;
                 }
                 struct suggest sg = SUGGEST_INIT(k->scalar);
@@ -629,7 +623,7 @@ static void check_placeholders(struct loader *l, const struct node *value)
                 if (known)
                         continue;
                 if (errors_full(l)) {
-                        l->n_dropped++;
+                        l->rep.n_dropped++;
                         continue;
                 }
                 struct suggest sg = SUGGEST_INIT(name);
@@ -687,7 +681,7 @@ static void parse_template(struct loader *l, const struct setting *s, const stru
                 check_placeholders(l, v);
                 char *copy = strdup(v->scalar);
                 if (!copy) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
                 char **target = title ? &sink->template_title : &sink->template_body;
@@ -735,7 +729,7 @@ static void parse_quiet_hours(struct loader *l, const struct setting *s, const s
         }
         char *copy = strdup(text);
         if (!copy) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         free(sink->quiet_hours);
@@ -777,7 +771,7 @@ static void error_unknown_category(struct loader *l, const struct node *item,
                                    const char *const *names, size_t n_names)
 {
         if (errors_full(l)) {
-                l->n_dropped++;
+                l->rep.n_dropped++;
                 return;
         }
         struct suggest sg = SUGGEST_INIT(item->scalar);
@@ -790,7 +784,7 @@ static void error_unknown_category(struct loader *l, const struct node *item,
         }
         _cleanup_free_ char *known = names_list(strv_name, names, n_names);
         if (!known)
-                l->oom = true;
+                l->rep.oom = true;
         error_at(l, item->mark, "unknown category '%s' (known: %s)", QUOTE(item->scalar),
                  strempty(known));
 }
@@ -855,7 +849,7 @@ static void parse_category_map(struct loader *l, const struct setting *s, const 
                 }
                 char *copy = strdup(match);
                 if (!copy) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
                 free(map[idx]);
@@ -899,7 +893,7 @@ static void parse_communities(struct loader *l, const struct setting *s, const s
         l->n_communities += n_items;
         w->communities = calloc(n_items, sizeof(struct community_ref));
         if (!w->communities) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         for (size_t i = 0; i < n_items; i++) {
@@ -915,7 +909,7 @@ static void parse_communities(struct loader *l, const struct setting *s, const s
                                 ? community_ref_parse(it->scalar, ref, &reason)
                                 : (reason = "contains a NUL character", -EINVAL);
                 if (r == -ENOMEM) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
                 if (r < 0) {
@@ -964,7 +958,7 @@ static void error_unknown_sink(struct loader *l, const struct node *item, const 
 {
         const struct config *c = l->c;
         if (errors_full(l)) {
-                l->n_dropped++;
+                l->rep.n_dropped++;
                 return;
         }
         /* edit_distance() gives up on names over 64 bytes, and there are at most
@@ -984,7 +978,7 @@ static void error_unknown_sink(struct loader *l, const struct node *item, const 
         }
         _cleanup_free_ char *defined = names_list(sink_name, c, c->n_sinks);
         if (!defined)
-                l->oom = true;
+                l->rep.oom = true;
         error_at(l, item->mark, "unknown sink '%s' in %s (defined: %s)", QUOTE(item->scalar), where,
                  strempty(defined));
 }
@@ -1007,7 +1001,7 @@ static void parse_watch_sinks(struct loader *l, const struct setting *s, const s
         }
         w->sinks = calloc(n_items, sizeof(size_t));
         if (!w->sinks) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         for (size_t i = 0; i < n_items; i++) {
@@ -1096,7 +1090,7 @@ static void parse_sink_type(struct loader *l, const struct setting *s, const str
         }
         char *copy = strdup(ops->type);
         if (!copy) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         free(sink->type);
@@ -1136,12 +1130,7 @@ static void setting_error_v(struct setting_errors *e, const struct node *at, con
 static void setting_error_v(struct setting_errors *e, const struct node *at, const char *fmt,
                             va_list ap)
 {
-        /* error_at()'s accounting, from a va_list */
-        int r = config_errors_addv(e->l->errors, mark_of(at ? at : e->map), false, fmt, ap);
-        if (r == 0)
-                e->l->n_dropped++;
-        else if (r < 0)
-                e->l->oom = true;
+        yaml_report_errorv(&e->l->rep, mark_of(at ? at : e->map), fmt, ap);
 }
 
 void setting_error_at_key(struct setting_errors *e, const char *key, const char *fmt, ...)
@@ -1193,7 +1182,7 @@ static void check_sink_keys(struct loader *l, const struct node *body, const cha
                         continue;
                 }
                 if (errors_full(l)) {
-                        l->n_dropped++;
+                        l->rep.n_dropped++;
                         continue;
                 }
                 struct suggest sg = SUGGEST_INIT(k->scalar);
@@ -1217,7 +1206,7 @@ static void parse_sink(struct loader *l, const struct node *key, const struct no
         if (ops && ops->settings_size > 0) {
                 sink->settings = calloc(1, ops->settings_size);
                 if (!sink->settings) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
                 apply_defaults(l, ops->settings, ops->n_settings, sink->settings);
@@ -1275,7 +1264,7 @@ static void parse_sink_entries(struct loader *l, const struct node *value, struc
                 }
                 if (!greedy_realloc((void **)&c->sinks, &allocated, c->n_sinks + 1,
                                     sizeof(struct sink_conf))) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
                 struct sink_conf *sink = &c->sinks[c->n_sinks++];
@@ -1286,7 +1275,7 @@ static void parse_sink_entries(struct loader *l, const struct node *value, struc
                         .name = strdup(k->scalar),
                 };
                 if (!sink->name) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
                 apply_defaults(l, sink_settings, ELEMENTSOF(sink_settings), sink);
@@ -1301,7 +1290,7 @@ static void parse_sinks(struct loader *l, const struct setting *s, const struct 
         parse_sink_entries(l, value, c);
         /* watch entries and alerts name sinks many thousand times: by binary search */
         if (name_index_build(&c->sink_index, sink_name, c, c->n_sinks) < 0)
-                l->oom = true;
+                l->rep.oom = true;
 }
 
 #define WATCH_OFF(f) offsetof(struct watch_conf, f)
@@ -1343,12 +1332,12 @@ static void parse_watch(struct loader *l, const struct setting *s, const struct 
         /* the categories are known by now (the classifier section comes first) */
         if (name_index_build(&l->category_index, strv_name, c->category_names,
                              strv_length(c->category_names)) < 0) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         c->watch = calloc(value->n_items ? value->n_items : 1, sizeof(struct watch_conf));
         if (!c->watch) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         for (size_t i = 0; i < value->n_items; i++) {
@@ -1435,14 +1424,14 @@ static void user_category_add_name(struct loader *l, const struct classify_user_
         }
         char **grown = realloc(c->category_names, (n_names + 2) * sizeof(char *));
         if (!grown) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         c->category_names = grown;
         c->category_names[n_names] = strdup(u->name);
         c->category_names[n_names + 1] = NULL;
         if (!c->category_names[n_names])
-                l->oom = true;
+                l->rep.oom = true;
 }
 
 /* One entry of classifier.categories: k, its name, and body, its phrases, regex and exclude. */
@@ -1465,7 +1454,7 @@ static void parse_user_category(struct loader *l, const struct node *k, const st
         struct classify_user_category *u = &c->classifier.user[c->classifier.n_user++];
         u->name = strdup(k->scalar);
         if (!u->name) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         bool fits = user_category_fits(l, body);
@@ -1491,10 +1480,10 @@ static void parse_user_categories(struct loader *l, const struct setting *s,
         }
         c->classifier.user = calloc(value->n_items / 2 + 1, sizeof(struct classify_user_category));
         if (!c->classifier.user) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
-        for (size_t i = 0; i + 1 < value->n_items && !l->oom; i += 2)
+        for (size_t i = 0; i + 1 < value->n_items && !l->rep.oom; i += 2)
                 if (!value->items[i]->ignored)
                         parse_user_category(l, value->items[i], value->items[i + 1]);
 }
@@ -1690,7 +1679,7 @@ static void check_examples(struct loader *l, const struct node *root)
                         v->kind == NODE_SEQUENCE && i < v->n_items ? v->items[i] : v;
                 char *path = resolve_path(l, c->classifier.examples[i]);
                 if (!path) {
-                        l->oom = true;
+                        l->rep.oom = true;
                         return;
                 }
                 free(c->classifier.examples[i]);
@@ -1701,7 +1690,7 @@ static void check_examples(struct loader *l, const struct node *root)
                 int r = corpus_read(&corpus, path, c->category_names,
                                     strv_length(c->category_names), false, &error);
                 if (r == -ENOMEM)
-                        l->oom = true;
+                        l->rep.oom = true;
                 else if (r < 0) {
                         /* name the file as the config does, not by the path it resolved to */
                         const char *msg = error ? error : strerror(-r);
@@ -1736,12 +1725,12 @@ static void check_classifier(struct loader *l, const struct node *root)
         if (!path && classifier_default_rules_path(&default_path) < 0)
                 return; /* the classifier says so when it is built */
         if (ruleset_new(&rs) < 0) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         r = ruleset_load_file(rs, path ? path : default_path, &error);
         if (r == -ENOMEM)
-                l->oom = true;
+                l->rep.oom = true;
         else if (r < 0 && path) {
                 /* name the file as the config does, not by the path it resolved to */
                 const char *msg = error ? error : strerror(-r);
@@ -1780,7 +1769,7 @@ static void check_classifier(struct loader *l, const struct node *root)
                                 r = ruleset_add_phrase(rs, 0, it->scalar, 1.0, k == 1, k == 0,
                                                        k == 0 ? "phrase" : "exclude", &error);
                                 if (r == -ENOMEM)
-                                        l->oom = true;
+                                        l->rep.oom = true;
                                 else if (r < 0)
                                         error_at(l, it->mark, "%s", error ? error : strerror(-r));
                         }
@@ -1812,7 +1801,7 @@ static void apply_state_directory(struct loader *l, const struct node *root)
         /* systemd lists one path per StateDirectory=, separated by ':'; ours is the first */
         char *dir = strndup(env, strcspn(env, ":"));
         if (!dir) {
-                l->oom = true;
+                l->rep.oom = true;
                 return;
         }
         free(l->c->state_dir);
@@ -1851,7 +1840,7 @@ static char *config_dir(const char *path)
 int config_load_string(const char *path, const char *data, size_t size, struct config **ret,
                        struct config_errors *errors)
 {
-        struct loader l = {.path = path, .errors = errors};
+        struct loader l = {.path = path, .rep.errors = errors};
         _cleanup_config_free_ struct config *c = NULL;
         _cleanup_(node_freep) struct node *root = NULL;
         int r;
@@ -1875,10 +1864,7 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
         }
 
         /* the tree's errors go to the same list, and count towards the same cap */
-        struct yaml_report report = {.errors = errors};
-        r = yaml_tree_build(&report, data, size, "the configuration", &root);
-        l.n_dropped = report.n_dropped;
-        l.oom = report.oom;
+        r = yaml_tree_build(&l.rep, data, size, "the configuration", &root);
         if (r >= 0 && !root) {
                 error_at(&l, (struct conf_mark){1, 1}, "configuration is empty");
                 r = -EINVAL;
@@ -1904,8 +1890,7 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
         free(l.dir);
         name_index_done(&l.category_index);
 
-        report = (struct yaml_report){.errors = errors, .n_dropped = l.n_dropped, .oom = l.oom};
-        int k = yaml_report_finish(&report);
+        int k = yaml_report_finish(&l.rep);
         if (k == -ENOMEM)
                 return k;
         if (k < 0)
@@ -1920,7 +1905,7 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
 {
         _cleanup_free_ char *data = NULL;
         size_t size;
-        struct loader l = {.path = path, .errors = errors};
+        struct loader l = {.path = path, .rep.errors = errors};
 
         int r = read_full_file(path, YAML_TREE_MAX_SIZE, false, &data, &size);
         if (r == -EFBIG) {
