@@ -122,6 +122,9 @@ bool govwatch_resolve_due(const struct govwatch *gw, uint64_t now);
 bool govwatch_resolving(const struct govwatch *gw);
 /* Drops a resolution in progress without calling done: for shutdown, after source_free(). */
 void govwatch_resolve_abort(struct govwatch *gw);
+/* VK refused the token (error code, msg): said once, and polling stops until a reload or the
+ * hourly retry (daemon.c). */
+void govwatch_token_refused(struct govwatch *gw, int code, const char *msg);
 /* Forgets the targets: the next sweep resolves the (new) watch list first. */
 void govwatch_targets_free(struct govwatch *gw);
 /* Keeps the scheduler and the VK request window in the store: after a sweep, at reload and exit.

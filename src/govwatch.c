@@ -356,6 +356,16 @@ void govwatch_save_state(struct govwatch *gw)
         }
 }
 
+void govwatch_token_refused(struct govwatch *gw, int code, const char *msg)
+{
+        if (!gw->token_invalid)
+                log_error("The VK token was refused (error %d: %s). Polling stops; put a valid "
+                          "token in place.",
+                          code, strempty(msg));
+        gw->token_invalid = true;
+        gw->fatal = -EACCES;
+}
+
 /* ---- resolving the watch list ------------------------------------------------------------ */
 
 bool govwatch_resolve_due(const struct govwatch *gw, uint64_t now)
@@ -394,14 +404,8 @@ static int resolved(struct govwatch *gw)
         const char *msg;
         int code, r;
 
-        if (resolver_token_refused(gw->resolver, &code, &msg)) {
-                if (!gw->token_invalid)
-                        log_error("The VK token was refused (error %d: %s). Polling stops; put a "
-                                  "valid token in place.",
-                                  code, msg);
-                gw->token_invalid = true;
-                gw->fatal = -EACCES;
-        }
+        if (resolver_token_refused(gw->resolver, &code, &msg))
+                govwatch_token_refused(gw, code, msg);
         r = watchlist_targets(gw->conf, gw->resolver, &targets, &n, &o);
         gw->resolver = resolver_free(gw->resolver);
         if (r < 0)

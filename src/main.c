@@ -616,21 +616,20 @@ static int verb_resolve(char **names, int n)
         _cleanup_(resolver_freep) struct resolver *res = NULL;
         struct resolver_options o = {.read_cache = true};
         _cleanup_free_ struct community_ref *refs = NULL;
-        _cleanup_free_ bool *parsed = NULL;
+        _cleanup_free_ const char **unparsed = NULL; /* why, for what is no reference */
         int failed = 0, r;
 
         if (setup(&event, &gw, true, true) < 0)
                 return 1;
         refs = calloc((size_t)n, sizeof(*refs));
-        parsed = calloc((size_t)n, sizeof(bool));
-        r = refs && parsed ? resolver_new(gw->source, gw->store, &o, &res) : -ENOMEM;
-        for (int i = 0; r >= 0 && i < n; i++) {
-                const char *reason;
-                if (community_ref_parse(names[i], &refs[i], &reason) < 0)
-                        continue;
-                parsed[i] = true;
-                r = resolver_add(res, &refs[i]);
-        }
+        unparsed = calloc((size_t)n, sizeof(char *));
+        r = refs && unparsed ? resolver_new(gw->source, gw->store, &o, &res) : -ENOMEM;
+        for (int i = 0; r >= 0 && i < n; i++)
+                if (community_ref_parse(names[i], &refs[i], &unparsed[i]) >= 0) {
+                        unparsed[i] = NULL;
+                        r = resolver_add(res, &refs[i]);
+                } else if (!unparsed[i])
+                        unparsed[i] = "not understood";
         if (r >= 0)
                 r = resolver_start(res, on_resolved, event);
         if (r == 0)
@@ -642,13 +641,8 @@ static int verb_resolve(char **names, int n)
                 failed = 1;
         }
         for (int i = 0; r >= 0 && i < n; i++) {
-                const char *reason = NULL;
-                if (!parsed[i]) {
-                        struct community_ref tmp = {0};
-                        (void)community_ref_parse(names[i], &tmp, &reason);
-                        community_ref_done(&tmp);
-                        log_error("'%s': not a community reference: %s", names[i],
-                                  strempty(reason));
+                if (unparsed[i]) {
+                        log_error("'%s': not a community reference: %s", names[i], unparsed[i]);
                         failed = 1;
                 } else
                         failed |= print_resolved(names[i], &refs[i], resolver_get(res, &refs[i]));

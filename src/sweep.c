@@ -110,16 +110,6 @@ struct sweep {
 static void sweep_finish(struct sweep *sw);
 static void dispatch(struct sweep *sw);
 
-static void token_refused(struct govwatch *gw, const struct vk_result *res)
-{
-        if (!gw->token_invalid)
-                log_error("The VK token was refused (error %d: %s). Polling stops; put a valid "
-                          "token in place.",
-                          res->error_code, strempty(res->error_msg));
-        gw->token_invalid = true;
-        gw->fatal = -EACCES;
-}
-
 /* ---- new posts --------------------------------------------------------------------------- */
 
 static int collect(struct wall_poll *wp, struct wall *w)
@@ -904,7 +894,7 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
         if (res->error_code != 0) {
                 switch (vk_error_class_of(res->error_code)) {
                 case VK_ERROR_TOKEN:
-                        token_refused(gw, res);
+                        govwatch_token_refused(gw, res->error_code, res->error_msg);
                         break;
                 case VK_ERROR_QUOTA:
                         log_warning("VK's daily wall.get limit is spent (error 29); the rest "
