@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -24,7 +26,27 @@ struct notification {
         int64_t starts_at;       /* planned broadcast start, 0 if none */
         int32_t starts_at_utc_offset;
         int64_t created; /* when it was queued, unix time */
+        char *watch_url; /* where the broadcast is watched (the live video, else the
+                          * community's videos), for live posts and their reminders; NULL
+                          * otherwise or in rows written before it existed */
 };
+
+/* A button a sink that can show actions offers (desktop, ntfy, Telegram; e-mail as a link). */
+struct notification_action {
+        const char *label; /* Russian, short: "Задать вопрос", "Смотреть", "Открыть" */
+        const char *url; /* borrowed from the notification */
+};
+#define NOTIFICATION_ACTIONS_MAX 2
+
+/* The actions for n, most useful first, into out; returns how many (0 when n has no URL).
+ * Residents send their questions before a broadcast: an announcement of a live broadcast
+ * (category "live", kind "post") offers "Задать вопрос", opening the announcement, whose
+ * comments take the questions, then "Смотреть" when it knows where the broadcast will be; the
+ * reminder before the start offers "Смотреть" first; anything else "Открыть" the post. */
+size_t notification_actions(const struct notification *n,
+                            struct notification_action out[static NOTIFICATION_ACTIONS_MAX]);
+/* Whether n is about a live broadcast (one of its categories is "live"). */
+bool notification_is_live(const struct notification *n);
 
 struct notification *notification_free(struct notification *n);
 static inline void notification_freep(struct notification **n)

@@ -98,6 +98,14 @@ static inline bool streq(const char *a, const char *b)
         return strcmp(a, b) == 0;
 }
 
+static inline bool strv_contains(char *const *l, const char *s)
+{
+        for (; l && *l; l++)
+                if (streq(*l, s))
+                        return true;
+        return false;
+}
+
 /* s after prefix, or NULL when s does not start with it. */
 static inline const char *startswith(const char *s, const char *prefix)
 {

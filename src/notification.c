@@ -19,8 +19,35 @@ struct notification *notification_free(struct notification *n)
         free(n->url);
         free(n->text);
         strv_free(n->categories);
+        free(n->watch_url);
         free(n);
         return NULL;
+}
+
+bool notification_is_live(const struct notification *n)
+{
+        return n->categories && strv_contains(n->categories, "live");
+}
+
+size_t notification_actions(const struct notification *n,
+                            struct notification_action out[static NOTIFICATION_ACTIONS_MAX])
+{
+        const char *watch = n->watch_url && n->watch_url[0] ? n->watch_url : NULL;
+        size_t k = 0;
+
+        if (!n->url || !n->url[0])
+                return 0;
+        if (n->kind && streq(n->kind, "reminder") && notification_is_live(n)) {
+                out[k++] = (struct notification_action){"Смотреть", watch ?: n->url};
+                if (watch)
+                        out[k++] = (struct notification_action){"Задать вопрос", n->url};
+        } else if (n->kind && streq(n->kind, "post") && notification_is_live(n)) {
+                out[k++] = (struct notification_action){"Задать вопрос", n->url};
+                if (watch)
+                        out[k++] = (struct notification_action){"Смотреть", watch};
+        } else
+                out[k++] = (struct notification_action){"Открыть", n->url};
+        return k;
 }
 
 /* 0 means "unknown" in notifications; the formatting itself is timeparse's. */
