@@ -61,6 +61,9 @@ struct sink_ops {
         /* Checks across the type's own keys, after each has parsed on its own (a key with an
          * error keeps its default); reports through e, setting.h. NULL: none. */
         void (*check)(const struct sink_conf *conf, struct setting_errors *e);
+        /* The type can deliver without a sound (notification.silent): quiet_mode: silent is
+         * accepted for it, and in its quiet hours the outbox sends at once, silently. */
+        bool can_silence;
         int (*create)(const struct sink_conf *conf, const struct sink_context *ctx,
                       struct sink **ret);
         int (*send)(struct sink *s, const struct notification *n, sink_done_fn done,
