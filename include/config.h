@@ -39,6 +39,13 @@ int community_ref_parse(const char *s, struct community_ref *ret, const char **r
 void community_ref_done(struct community_ref *r);
 
 /* The keys every sink has; a type's own live in its settings (sink.h, sinks/TYPE.c). */
+/* What quiet hours do to a notification: wait for the window to end, or go at once without a
+ * sound (a sink type whose sink_ops.can_silence says it can). */
+enum quiet_mode {
+        QUIET_DEFER,
+        QUIET_SILENT,
+};
+
 struct sink_conf {
         char *name;
         char *type; /* a type of the sink registry, sink.h */
@@ -49,6 +56,7 @@ struct sink_conf {
         char *quiet_hours;                  /* "23:00-07:00" or NULL */
         int quiet_start_min, quiet_end_min; /* minutes of the day; -1 when no quiet hours */
         bool quiet_emergency;               /* true: emergencies wait too */
+        int quiet_mode;                     /* enum quiet_mode */
         unsigned concurrency;               /* in-flight sends; default 4 */
         uint64_t timeout_usec;
         /* The type's own keys: the struct its sink_ops.settings describe, private to

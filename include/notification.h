@@ -29,9 +29,9 @@ struct notification {
         char *watch_url; /* where the broadcast is watched (the live video, else the
                           * community's videos), for live posts and their reminders; NULL
                           * otherwise or in rows written before it existed */
-        bool silent; /* not stored: the outbox asks the sink to deliver it without a sound (its
-                      * quiet hours, with quiet_mode: silent); only sinks whose sink_ops say
-                      * can_silence are asked */
+        bool silent;     /* not stored: the outbox asks the sink to deliver it without a sound (its
+                          * quiet hours, with quiet_mode: silent); only sinks whose sink_ops say
+                          * can_silence are asked */
 };
 
 /* A button a sink that can show actions offers (desktop, ntfy, Telegram; e-mail as a link). */

@@ -1050,14 +1050,26 @@ static const char *const *sink_type_names(const char **names, size_t size)
         return names;
 }
 
-/* The types whose own table has key, "email, webhook"; "" when none has. */
-static const char *sink_types_with_key(const char *key, char *buf, size_t size)
+static bool type_has_key(const struct sink_ops *ops, const char *key)
+{
+        return table_find(ops->settings, ops->n_settings, key);
+}
+
+static bool type_can_silence(const struct sink_ops *ops, const char *key)
+{
+        (void)key;
+        return ops->can_silence;
+}
+
+/* The types for which has(ops, key) holds, "email, webhook"; "" when none. */
+static const char *sink_types_where(bool (*has)(const struct sink_ops *, const char *),
+                                    const char *key, char *buf, size_t size)
 {
         size_t len = 0;
 
         buf[0] = '\0';
         for (const struct sink_ops *const *ops = sink_registry; *ops; ops++) {
-                if (!table_find((*ops)->settings, (*ops)->n_settings, key))
+                if (!has(*ops, key))
                         continue;
                 int n = snprintf(buf + len, size - len, "%s%s", len ? ", " : "", (*ops)->type);
                 if (n < 0 || (size_t)n >= size - len)
@@ -1097,6 +1109,8 @@ static void parse_sink_type(struct loader *l, const struct setting *s, const str
         sink->type = copy;
 }
 
+static const char *const quiet_modes[] = {[QUIET_DEFER] = "defer", [QUIET_SILENT] = "silent", NULL};
+
 /* The keys every sink has; each type's own are in its sink_ops (sinks/TYPE.c). */
 #define SINK_OFF(f) offsetof(struct sink_conf, f)
 static const struct setting sink_settings[] = {
@@ -1113,6 +1127,10 @@ static const struct setting sink_settings[] = {
          .parse = parse_quiet_hours},
         {S("quiet_emergency", SETTING_BOOL, SINK_OFF(quiet_emergency), "false",
            "emergencies wait out quiet hours too")},
+        {S("quiet_mode", SETTING_ENUM, SINK_OFF(quiet_mode), "defer",
+           "in quiet hours: defer until they end, or deliver at once without a sound (silent: "
+           "ntfy, telegram)"),
+         .enum_values = quiet_modes},
         {S("concurrency", SETTING_UINT, SINK_OFF(concurrency), "4", "sends in flight at once"),
          .min = 1, .max = 64},
         {S("timeout", SETTING_DURATION, SINK_OFF(timeout_usec), "30s", "give up on one send after"),
@@ -1174,7 +1192,7 @@ static void check_sink_keys(struct loader *l, const struct node *body, const cha
                 if (k->ignored || table_find(sink_settings, ELEMENTSOF(sink_settings), k->scalar) ||
                     (ops && table_find(ops->settings, ops->n_settings, k->scalar)))
                         continue;
-                if (sink_types_with_key(k->scalar, types, sizeof(types))[0]) {
+                if (sink_types_where(type_has_key, k->scalar, types, sizeof(types))[0]) {
                         if (ops)
                                 error_at(l, k->mark,
                                          "key '%s' is not valid for sink type '%s' (only for %s)",
@@ -1213,10 +1231,19 @@ static void parse_sink(struct loader *l, const struct node *key, const struct no
                 parse_values(l, ops->settings, ops->n_settings, body, sink->settings, where);
         }
         check_sink_keys(l, body, where, ops);
-        if (ops && ops->check) {
-                struct setting_errors e = {.l = l, .map = body};
+        struct setting_errors e = {.l = l, .map = body};
+        char types[128];
+        if (ops && sink->quiet_mode == QUIET_SILENT && !ops->can_silence)
+                setting_error_at_value(
+                        &e, "quiet_mode",
+                        "sink type '%s' cannot deliver without a sound: "
+                        "quiet_mode: silent is only for %s",
+                        ops->type,
+                        sink_types_where(type_can_silence, NULL, types, sizeof(types))[0]
+                                ? types
+                                : "none of this build's types");
+        if (ops && ops->check)
                 ops->check(sink, &e);
-        }
 }
 
 static void parse_sink_entries(struct loader *l, const struct node *value, struct config *c)

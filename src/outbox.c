@@ -358,6 +358,10 @@ static int fill_sink(struct outbox *o, struct sink *s, int64_t now)
                         continue;
                 }
                 int64_t wait = quiet_wait(gw, s, e->notification, now);
+                if (wait > 0 && s->conf->quiet_mode == QUIET_SILENT && s->ops->can_silence) {
+                        e->notification->silent = true; /* now, without a sound */
+                        wait = 0;
+                }
                 if (wait > 0) {
                         /* deferred, never dropped: it goes when the window ends */
                         r = store_outbox_defer(gw->store, e->notification->id, e->sink, now + wait,
