@@ -36,6 +36,7 @@ struct notification {
 
 /* A button a sink that can show actions offers (desktop, ntfy, Telegram; e-mail as a link). */
 struct notification_action {
+        const char *key; /* "ask", "watch", "open": stable, for a medium's action ids */
         const char *label; /* Russian, short: "Задать вопрос", "Смотреть", "Открыть" */
         const char *url; /* borrowed from the notification */
 };

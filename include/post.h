@@ -49,6 +49,8 @@ struct attachment {
         bool upcoming;           /* "upcoming": 1 */
         char *live_status;       /* "started", "finished", "failed", ... ; NULL when absent */
         int64_t live_start_time; /* unix time, 0 when absent or out of range */
+        int64_t video_owner_id;  /* the video's owner and id: vk.com/video<owner>_<id>; */
+        int64_t video_id;        /* 0 when VK gave none */
         /* poll only */
         bool poll_closed;
         int64_t poll_end_date; /* 0 when open-ended (or out of range) */
@@ -98,6 +100,12 @@ char *post_notification_text(const struct post *p);
 
 /* "https://vk.com/wall-123_456" into buf (at least 64 bytes). */
 void post_url(int64_t owner_id, int64_t id, char *buf, size_t size);
+
+/* Where the broadcast a post announces is watched, into buf (at least 64 bytes): its live video
+ * (vk.com/video<owner>_<id>, the first live or upcoming video attachment of the post or of its
+ * repost), else the videos of the post's owner (vk.com/videos<owner>), where a community's
+ * broadcast appears when it starts. */
+void post_watch_url(const struct post *p, char *buf, size_t size);
 
 /* A wall.get answer: {"count": N, "items": [...]} (also a bare array of posts, the legacy shape).
  * With extended=1 the answer also has "groups" and "profiles": the names of every owner it

@@ -11,7 +11,7 @@
 
 #include "notification.h"
 
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 #define STORE_FILENAME       "govwatch.db"
 
 struct store;

@@ -1119,7 +1119,7 @@ static const struct setting sink_settings[] = {
          .required = true, .parse = parse_sink_type},
         {S("template", SETTING_CUSTOM, 0, NULL,
            "{title, body} with {community}, {category}, {text}, {excerpt}, {url}, {date}, "
-           "{starts_at}, {topic}"),
+           "{starts_at}, {topic}, {watch_url}, {actions}"),
          .parse = parse_template},
         {S("max_length", SETTING_SIZE, SINK_OFF(max_length), "0",
            "cut the text at this many characters (0: the sink's own limit)")},

@@ -38,15 +38,15 @@ size_t notification_actions(const struct notification *n,
         if (!n->url || !n->url[0])
                 return 0;
         if (n->kind && streq(n->kind, "reminder") && notification_is_live(n)) {
-                out[k++] = (struct notification_action){"Смотреть", watch ?: n->url};
+                out[k++] = (struct notification_action){"watch", "Смотреть", watch ?: n->url};
                 if (watch)
-                        out[k++] = (struct notification_action){"Задать вопрос", n->url};
+                        out[k++] = (struct notification_action){"ask", "Задать вопрос", n->url};
         } else if (n->kind && streq(n->kind, "post") && notification_is_live(n)) {
-                out[k++] = (struct notification_action){"Задать вопрос", n->url};
+                out[k++] = (struct notification_action){"ask", "Задать вопрос", n->url};
                 if (watch)
-                        out[k++] = (struct notification_action){"Смотреть", watch};
+                        out[k++] = (struct notification_action){"watch", "Смотреть", watch};
         } else
-                out[k++] = (struct notification_action){"Открыть", n->url};
+                out[k++] = (struct notification_action){"open", "Открыть", n->url};
         return k;
 }
 
@@ -59,6 +59,21 @@ void format_iso8601(int64_t t, int32_t utc_offset, char *buf, size_t size)
                 return;
         }
         timeparse_format_iso8601(t, utc_offset, buf, size);
+}
+
+/* [{"key": "ask", "label": "Задать вопрос", "url": "https://vk.com/wall-1_2"}, ...]: the
+ * buttons, for a hook */
+static json_t *actions_to_json(const struct notification *n)
+{
+        struct notification_action actions[NOTIFICATION_ACTIONS_MAX];
+        size_t k = notification_actions(n, actions);
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < k; i++)
+                json_array_append_new(a,
+                                      json_pack("{s:s, s:s, s:s}", "key", actions[i].key, "label",
+                                                actions[i].label, "url", actions[i].url));
+        return a;
 }
 
 char *notification_to_json(const struct notification *n)
@@ -92,6 +107,7 @@ char *notification_to_json_rendered(const struct notification *n, const char *ti
         json_object_set_new(o, "text", text ? text : json_string(""));
         json_object_set_new(o, "date", n->date ? json_string(date) : json_null());
         json_object_set_new(o, "starts_at", n->starts_at ? json_string(starts) : json_null());
+        json_object_set_new(o, "actions", actions_to_json(n));
         /* rendered text went through render_template, which keeps UTF-8 valid */
         if (title)
                 json_object_set_new(o, "title", json_string(title));

@@ -117,6 +117,8 @@ static int attachment_from_json(const json_t *obj, struct attachment *a, size_t 
                 a->live = json_truthy(json_object_get(body, "live"));
                 a->upcoming = json_truthy(json_object_get(body, "upcoming"));
                 a->live_start_time = json_time_or_absent(json_object_get(body, "live_start_time"));
+                a->video_owner_id = json_int64_or(json_object_get(body, "owner_id"), 0);
+                a->video_id = json_int64_or(json_object_get(body, "id"), 0);
                 if ((r = dup_string(json_object_get(body, "live_status"), &a->live_status)) < 0 ||
                     (r = dup_text(json_object_get(body, "title"), budget, truncated, &a->title)) <
                             0 ||
@@ -354,6 +356,27 @@ char *post_notification_text(const struct post *p)
 void post_url(int64_t owner_id, int64_t id, char *buf, size_t size)
 {
         snprintf(buf, size, "https://vk.com/wall%" PRId64 "_%" PRId64, owner_id, id);
+}
+
+static const struct attachment *live_video(const struct post *p)
+{
+        for (size_t i = 0; p && i < p->n_attachments; i++) {
+                const struct attachment *a = &p->attachments[i];
+                if (a->kind == ATTACHMENT_VIDEO && (a->live || a->upcoming) && a->video_id != 0 &&
+                    a->video_owner_id != 0)
+                        return a;
+        }
+        return NULL;
+}
+
+void post_watch_url(const struct post *p, char *buf, size_t size)
+{
+        const struct attachment *a = live_video(p) ?: live_video(p->repost);
+        if (a)
+                snprintf(buf, size, "https://vk.com/video%" PRId64 "_%" PRId64, a->video_owner_id,
+                         a->video_id);
+        else
+                snprintf(buf, size, "https://vk.com/videos%" PRId64, p->owner_id);
 }
 
 /* The name an extended answer gives owner_id: a group's "name" (id = -owner_id), a profile's

@@ -27,13 +27,16 @@ enum placeholder {
         PH_DATE,
         PH_STARTS_AT,
         PH_TOPIC,
+        PH_WATCH_URL,
+        PH_ACTIONS,
         _PH_MAX,
 };
 
 static const char *const placeholder_names[_PH_MAX] = {
         [PH_COMMUNITY] = "community", [PH_CATEGORY] = "category", [PH_TEXT] = "text",
         [PH_EXCERPT] = "excerpt",     [PH_URL] = "url",           [PH_DATE] = "date",
-        [PH_STARTS_AT] = "starts_at", [PH_TOPIC] = "topic",
+        [PH_STARTS_AT] = "starts_at", [PH_TOPIC] = "topic",       [PH_WATCH_URL] = "watch_url",
+        [PH_ACTIONS] = "actions",
 };
 
 /* The names residents read (corpus/LABELS.md). */
@@ -248,6 +251,22 @@ static int append_time(struct strbuf *sb, int64_t t, int32_t utc_offset)
         return strbuf_append(sb, buf, n);
 }
 
+/* "Задать вопрос: URL", one line an action of notification_actions(): a link a medium
+ * without buttons (e-mail, a feed reader's text) can still offer. */
+static int append_actions(struct strbuf *sb, const struct notification *n)
+{
+        struct notification_action actions[NOTIFICATION_ACTIONS_MAX];
+        size_t k = notification_actions(n, actions);
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < k; i++) {
+                r = strbuf_appendf(sb, "%s%s: ", i ? "\n" : "", actions[i].label);
+                if (r >= 0)
+                        r = append_clean(sb, actions[i].url, strlen(actions[i].url));
+        }
+        return r;
+}
+
 static int append_placeholder(struct strbuf *sb, enum placeholder ph, const struct notification *n)
 {
         const char *s = NULL;
@@ -265,6 +284,11 @@ static int append_placeholder(struct strbuf *sb, enum placeholder ph, const stru
         case PH_URL:
                 s = n->url;
                 break;
+        case PH_WATCH_URL:
+                s = n->watch_url;
+                break;
+        case PH_ACTIONS:
+                return append_actions(sb, n);
         case PH_CATEGORY:
                 return append_categories(sb, n->categories);
         case PH_EXCERPT:

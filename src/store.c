@@ -38,6 +38,12 @@ enum stmt_id {
         _STMT_MAX,
 };
 
+/* The columns of an outbox entry, in the order read_outbox_rows() takes them. */
+#define OUTBOX_ENTRY_COLUMNS                                                                       \
+        "n.id, n.kind, n.owner_id, n.post_id, n.community, n.topic, n.url, n.text,"                \
+        " n.categories, n.date, n.starts_at, n.starts_at_offset, n.created, o.sink,"               \
+        " o.attempts, o.next_attempt, o.last_error, n.date_offset, n.watch_url"
+
 static const char *const stmt_sql[_STMT_MAX] = {
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
         [STMT_COMMIT] = "COMMIT",
@@ -63,17 +69,14 @@ static const char *const stmt_sql[_STMT_MAX] = {
                           " ON CONFLICT(owner_id, id) DO UPDATE SET edited = ?4, categories = ?5",
         [STMT_NOTIFICATION_ADD] =
                 "INSERT INTO notifications (kind, owner_id, post_id, community, topic, url, text,"
-                " categories, date, starts_at, starts_at_offset, created, date_offset)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                " categories, date, starts_at, starts_at_offset, created, date_offset, watch_url)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         [STMT_OUTBOX_ADD] = "INSERT OR IGNORE INTO outbox (notification_id, sink, state, attempts,"
                             " next_attempt) VALUES (?1, ?2, 'pending', 0, ?3)",
-        [STMT_OUTBOX_DUE] =
-                "SELECT n.id, n.kind, n.owner_id, n.post_id, n.community, n.topic, n.url, n.text,"
-                " n.categories, n.date, n.starts_at, n.starts_at_offset, n.created, o.sink,"
-                " o.attempts, o.next_attempt, o.last_error, n.date_offset"
-                " FROM outbox o JOIN notifications n ON n.id = o.notification_id"
-                " WHERE o.state = 'pending' AND o.next_attempt <= ?1"
-                " ORDER BY o.next_attempt, n.id LIMIT ?2",
+        [STMT_OUTBOX_DUE] = "SELECT " OUTBOX_ENTRY_COLUMNS
+                            " FROM outbox o JOIN notifications n ON n.id = o.notification_id"
+                            " WHERE o.state = 'pending' AND o.next_attempt <= ?1"
+                            " ORDER BY o.next_attempt, n.id LIMIT ?2",
         [STMT_OUTBOX_DELIVERED] =
                 "UPDATE outbox SET state = 'delivered', delivered_at = ?3, attempts = attempts + 1,"
                 " last_error = NULL WHERE notification_id = ?1 AND sink = ?2",
@@ -151,6 +154,9 @@ static const char *const migrations[] = {
         /* 4 -> 5: a resolved name's screen name as VK spells it, so that `resolve` answers from
          * the cache as it answers from VK (NULL in rows written before: asked again) */
         "ALTER TABLE resolved ADD COLUMN screen_name TEXT;",
+        /* 5 -> 6: where a live broadcast is watched, for the "Смотреть" button of its
+         * notifications (NULL in rows written before: the post's own URL stands in) */
+        "ALTER TABLE notifications ADD COLUMN watch_url TEXT;",
 };
 
 struct store {
@@ -566,6 +572,7 @@ int store_outbox_add(struct store *s, struct notification *n, char *const *sinks
         sqlite3_bind_int(st, 11, n->starts_at_utc_offset);
         sqlite3_bind_int64(st, 12, n->created);
         sqlite3_bind_int(st, 13, n->date_utc_offset);
+        bind_text_or_null(st, 14, n->watch_url);
         r = step_done(s, st);
         if (r < 0)
                 return r;
@@ -627,6 +634,7 @@ static int read_outbox_rows(sqlite3_stmt *st, struct outbox_entry **ret, size_t 
                         .starts_at_utc_offset = sqlite3_column_int(st, 11),
                         .created = sqlite3_column_int64(st, 12),
                         .date_utc_offset = sqlite3_column_int(st, 17),
+                        .watch_url = column_strdup(st, 18),
                 };
                 entries[n++] = (struct outbox_entry){
                         .notification = no,
@@ -831,9 +839,7 @@ int store_outbox_due_for_sink(struct store *s, const char *sink, int64_t now, si
         int r;
 
         r = prepare(s,
-                    "SELECT n.id, n.kind, n.owner_id, n.post_id, n.community, n.topic, n.url, "
-                    "n.text, n.categories, n.date, n.starts_at, n.starts_at_offset, n.created, "
-                    "o.sink, o.attempts, o.next_attempt, o.last_error, n.date_offset"
+                    "SELECT " OUTBOX_ENTRY_COLUMNS
                     " FROM outbox o JOIN notifications n ON n.id = o.notification_id"
                     " WHERE o.state = 'pending' AND o.sink = ?1 AND o.next_attempt <= ?2"
                     " ORDER BY o.next_attempt, n.id LIMIT ?3",

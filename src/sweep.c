@@ -268,6 +268,7 @@ static int schedule_reminder(struct govwatch *gw, const struct notification *n, 
                 .community = strdup(n->community),
                 .topic = strdup(n->topic),
                 .url = strdup(n->url),
+                .watch_url = n->watch_url ? strdup(n->watch_url) : NULL,
                 .categories = strv_copy(n->categories),
                 .date = n->date,
                 .date_utc_offset = n->date_utc_offset,
@@ -280,7 +281,8 @@ static int schedule_reminder(struct govwatch *gw, const struct notification *n, 
                      plural_ru((unsigned long long)(before / 60), "минуту", "минуты", "минут"),
                      n->text) < 0)
                 m->text = NULL;
-        if (!m->kind || !m->community || !m->topic || !m->url || !m->categories || !m->text)
+        if (!m->kind || !m->community || !m->topic || !m->url || !m->categories || !m->text ||
+            (n->watch_url && !m->watch_url))
                 return -ENOMEM;
         return store_outbox_add(gw->store, m, (char *const *)sinks, remind_at);
 }
@@ -338,6 +340,12 @@ static int notify_post(struct govwatch *gw, const struct target *t, const struct
         r = category_names(gw, cr->categories, &n->categories);
         if (r < 0)
                 return r;
+        if (cr->categories & (UINT64_C(1) << CATEGORY_LIVE)) {
+                char watch[96];
+                post_watch_url(p, watch, sizeof(watch));
+                if (!(n->watch_url = strdup(watch)))
+                        return -ENOMEM;
+        }
 
         if (gw->dry_run) {
                 print_dry_run(gw, n, sinks);

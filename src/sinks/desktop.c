@@ -3,10 +3,11 @@
  * Owns one sd-bus connection, opened on the first send (bus_address, else the session bus)
  * and attached to the event loop; every call on it is asynchronous. GetCapabilities is asked once
  * per connection, before the first Notify: VK text goes into markup only escaped and only when
- * the server speaks markup, and the "open" action is offered only when it has actions. No bus,
- * no notification server, a timeout: "try later", and the connection is dropped so that the next
+ * the server speaks markup, and the actions of notification_actions() ("Открыть"; "Задать
+ * вопрос" and "Смотреть" for a live broadcast) are offered only when it has actions. No bus, no
+ * notification server, a timeout: "try later", and the connection is dropped so that the next
  * send starts afresh. It must never block the loop, never crash for want of a desktop, and never
- * run a shell (a click on "open" spawns xdg-open with an argv). Its own keys, bus_address and
+ * run a shell (a click on an action spawns xdg-open with an argv). Its own keys, bus_address and
  * urgency, are the table below, which the config reads through the registry.
  */
 #include <fcntl.h>
@@ -66,15 +67,21 @@ struct desktop_request {
         char *summary;
         char *body; /* plain text; escaped when sent, once the capabilities are known */
         char *url;
+        /* notification_actions(): key, label and URL of each button; the first is "default" */
+        struct notification_action actions[NOTIFICATION_ACTIONS_MAX];
+        char *action_urls[NOTIFICATION_ACTIONS_MAX]; /* what actions[].url points to */
+        size_t n_actions;
         char *category_hint;
         uint8_t urgency;
         sink_done_fn done;
         void *userdata;
 };
 
+/* A shown notification's buttons, until it is clicked or closed. */
 struct action_url {
-        uint32_t id; /* the server's notification id, 0: free slot */
-        char *url;
+        uint32_t id;                                /* the server's notification id, 0: free slot */
+        const char *keys[NOTIFICATION_ACTIONS_MAX]; /* static strings, notification.c's */
+        char *urls[NOTIFICATION_ACTIONS_MAX];
 };
 
 struct desktop_sink {
@@ -106,6 +113,8 @@ static void request_free(struct desktop_request *req)
         free(req->summary);
         free(req->body);
         free(req->url);
+        for (size_t i = 0; i < req->n_actions; i++)
+                free(req->action_urls[i]);
         free(req->category_hint);
         free(req);
 }
@@ -122,12 +131,17 @@ static void request_complete(struct desktop_request *req, enum sink_result resul
         done(s, result, 0, detail, userdata);
 }
 
+static void action_forget(struct action_url *a)
+{
+        for (size_t i = 0; i < ELEMENTSOF(a->urls); i++)
+                free(a->urls[i]);
+        *a = (struct action_url){0};
+}
+
 static void actions_forget_all(struct desktop_sink *d)
 {
-        for (size_t i = 0; i < ELEMENTSOF(d->actions); i++) {
-                free(d->actions[i].url);
-                d->actions[i] = (struct action_url){0};
-        }
+        for (size_t i = 0; i < ELEMENTSOF(d->actions); i++)
+                action_forget(&d->actions[i]);
 }
 
 /* Drops the connection and answers every pending send with "try later". The ids the server gave
@@ -254,18 +268,30 @@ static struct action_url *action_find(struct desktop_sink *d, uint32_t id)
         return NULL;
 }
 
-static void action_remember(struct desktop_sink *d, uint32_t id, const char *url)
+/* Takes the request's action URLs over for notification id. */
+static void action_remember(struct desktop_sink *d, uint32_t id, struct desktop_request *req)
 {
-        char *copy = strdup(url);
-        if (!copy || id == 0) {
-                free(copy);
+        if (id == 0 || req->n_actions == 0)
                 return;
-        }
         /* the oldest goes when the table is full: nobody clicks a pop-up from 64 posts ago */
         struct action_url *a = &d->actions[d->next_action];
         d->next_action = (d->next_action + 1) % ELEMENTSOF(d->actions);
-        free(a->url);
-        *a = (struct action_url){.id = id, .url = copy};
+        action_forget(a);
+        a->id = id;
+        for (size_t i = 0; i < req->n_actions; i++) {
+                a->keys[i] = req->actions[i].key;
+                a->urls[i] = TAKE_PTR(req->action_urls[i]);
+        }
+        req->n_actions = 0;
+}
+
+/* The URL behind an action key: "default" (a click on the pop-up itself) is the first. */
+static char *action_url_take(struct action_url *a, const char *key)
+{
+        for (size_t i = 0; i < ELEMENTSOF(a->urls); i++)
+                if (a->urls[i] && (streq(key, a->keys[i]) || (i == 0 && streq(key, "default"))))
+                        return TAKE_PTR(a->urls[i]);
+        return NULL;
 }
 
 static int on_action_invoked(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
@@ -280,10 +306,10 @@ static int on_action_invoked(sd_bus_message *m, void *userdata, sd_bus_error *re
         if (sd_bus_message_read(m, "us", &id, &key) < 0)
                 return 0;
         struct action_url *a = action_find(d, id);
-        if (!a || !(streq(key, "default") || streq(key, "open")))
+        _cleanup_free_ char *url = a ? action_url_take(a, key) : NULL;
+        if (!url)
                 return 0;
-        _cleanup_free_ char *url = a->url;
-        *a = (struct action_url){0};
+        action_forget(a); /* one click a pop-up: the server closes it */
         open_url(d, url);
         return 0;
 }
@@ -299,10 +325,8 @@ static int on_notification_closed(sd_bus_message *m, void *userdata, sd_bus_erro
                 return 0;
         /* servers send ActionInvoked before NotificationClosed, so forgetting now is safe */
         struct action_url *a = action_find(d, id);
-        if (a) {
-                free(a->url);
-                *a = (struct action_url){0};
-        }
+        if (a)
+                action_forget(a);
         return 0;
 }
 
@@ -392,8 +416,8 @@ static int on_notify_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         remember_server(d, m);
         if (sd_bus_message_read(m, "u", &id) < 0)
                 id = 0;
-        if (d->cap_actions && req->url && req->url[0])
-                action_remember(d, id, req->url);
+        if (d->cap_actions)
+                action_remember(d, id, req);
         snprintf(detail, sizeof(detail), "notification id %" PRIu32, id);
         request_complete(req, SINK_ACCEPTED, detail);
         return 0;
@@ -403,10 +427,19 @@ static int notify(struct desktop_sink *d, struct desktop_request *req)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *body = NULL;
-        char *actions[] = {(char *)"default", (char *)"Открыть", (char *)"open",
-                           (char *)"Открыть запись", NULL};
-        char *no_actions[] = {NULL};
+        /* "default", then key and label of each: [default, Задать вопрос, ask, Задать вопрос] */
+        char *actions[2 * (1 + NOTIFICATION_ACTIONS_MAX) + 1] = {NULL};
+        size_t k = 0;
         int r;
+
+        for (size_t i = 0; d->cap_actions && i < req->n_actions; i++) {
+                if (i == 0) {
+                        actions[k++] = (char *)"default";
+                        actions[k++] = (char *)req->actions[0].label;
+                }
+                actions[k++] = (char *)req->actions[i].key;
+                actions[k++] = (char *)req->actions[i].label;
+        }
 
         r = body_for_server(d, req, &body);
         if (r < 0)
@@ -417,8 +450,7 @@ static int notify(struct desktop_sink *d, struct desktop_request *req)
                 r = sd_bus_message_append(m, "susss", APP_NAME, (uint32_t)0, "", req->summary,
                                           body);
         if (r >= 0)
-                r = sd_bus_message_append_strv(
-                        m, d->cap_actions && req->url && req->url[0] ? actions : no_actions);
+                r = sd_bus_message_append_strv(m, actions);
         if (r >= 0)
                 r = sd_bus_message_append(m, "a{sv}", 3, "urgency", "y", req->urgency, "category",
                                           "s", req->category_hint, "desktop-entry", "s",
@@ -619,6 +651,19 @@ static int desktop_render(const struct sink_conf *conf, const struct notificatio
         return 0;
 }
 
+/* The notification's buttons, with URLs the request owns (n may go before the reply). */
+static int request_actions(struct desktop_request *req, const struct notification *n)
+{
+        size_t k = notification_actions(n, req->actions);
+        for (size_t i = 0; i < k; i++) {
+                if (!(req->action_urls[i] = strdup(req->actions[i].url)))
+                        return -ENOMEM;
+                req->actions[i].url = req->action_urls[i];
+                req->n_actions = i + 1;
+        }
+        return 0;
+}
+
 static int request_new(struct desktop_sink *d, const struct notification *n,
                        struct desktop_request **ret)
 {
@@ -633,6 +678,8 @@ static int request_new(struct desktop_sink *d, const struct notification *n,
         r = desktop_render(conf, n, &req->summary, &req->body);
         if (r >= 0 && n->url && !(req->url = strdup(n->url)))
                 r = -ENOMEM;
+        if (r >= 0)
+                r = request_actions(req, n);
         if (r < 0) {
                 request_free(req);
                 return r;

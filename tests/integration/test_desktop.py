@@ -71,6 +71,16 @@ class DesktopTest(unittest.TestCase):
                                      sink_config(bus_address, extra))
         return self.govwatchd("test-sink", "desk", config=config, env=env)
 
+    def fake_xdg_open(self):
+        """An xdg-open first on PATH that writes its arguments to a file: (env, that file)."""
+        bindir = os.path.join(self.dir, "bin")
+        opened = os.path.join(self.dir, "opened.txt")
+        os.mkdir(bindir)
+        with open(os.path.join(bindir, "xdg-open"), "w") as f:
+            f.write("#!/bin/sh\nprintf '%%s\\n' \"$@\" >> '%s'\n" % opened)
+        os.chmod(os.path.join(bindir, "xdg-open"), 0o755)
+        return {"PATH": bindir + ":" + os.environ.get("PATH", "/usr/bin:/bin")}, opened
+
     # ---- against the recording server ------------------------------------------------------
 
     def test_markup_server_gets_escaped_linked_body_hints_and_actions(self):
@@ -88,7 +98,7 @@ class DesktopTest(unittest.TestCase):
         self.assertEqual(n["summary"], "govwatch: Прямой эфир")
         self.assertEqual(n["body"], TEST_TEXT + "\n"
                          '<a href="https://vk.com/wall-1_1">https://vk.com/wall-1_1</a>')
-        self.assertEqual(n["actions"], ["default", "Открыть", "open", "Открыть запись"])
+        self.assertEqual(n["actions"], ["default", "Открыть", "open", "Открыть"])
         self.assertEqual(n["hints"]["urgency"], {"type": "y", "value": 1})  # live: normal
         self.assertEqual(n["hints"]["category"], {"type": "s", "value": "govwatch.live"})
         self.assertEqual(n["hints"]["desktop-entry"], {"type": "s", "value": "govwatchd"})
@@ -161,18 +171,39 @@ class DesktopTest(unittest.TestCase):
         self.govwatchd("once", config=config, check=0)
         post = emu.add_post(-100001, "Прямой эфир с главой района сегодня в 18:00")
 
-        bindir = os.path.join(self.dir, "bin")
-        opened = os.path.join(self.dir, "opened.txt")
-        os.mkdir(bindir)
-        with open(os.path.join(bindir, "xdg-open"), "w") as f:
-            f.write("#!/bin/sh\nprintf '%%s\\n' \"$@\" >> '%s'\n" % opened)
-        os.chmod(os.path.join(bindir, "xdg-open"), 0o755)
-        env = {"PATH": bindir + ":" + os.environ.get("PATH", "/usr/bin:/bin")}
+        env, opened = self.fake_xdg_open()
         with gwtest.Daemon(self.dir, config, name="run", env=env) as d:
             d.wait_for(lambda: ds.read_text(opened).strip(), 30,
                        "xdg-open to be run after the click")
             rc = d.stop()
         self.assertEqual(ds.read_text(opened).split(), ["https://vk.com/wall-100001_%d" % post])
+        self.assertEqual(rc, 0, d.stderr())
+        self.assertIsNone(gwtest.sanitizer_report(d.stderr()), d.stderr())
+
+    def test_live_announcement_asks_in_advance_and_offers_the_broadcast(self):
+        """A live announcement offers "Задать вопрос" (the post, whose comments take questions
+        before the broadcast) and "Смотреть" (its live video); a click on "watch" opens the
+        video, not the post."""
+        emu = self.start(gwtest.Emulator(self.dir))
+        bus = self.start(ds.PrivateBus(self.dir))
+        server = self.start(ds.NotifyServer(self.dir, bus, invoke_action="watch"))
+        config = gwtest.write_config(self.dir, emu, sink_config(bus.address), fast_polling=True)
+        self.govwatchd("once", config=config, check=0)
+        video = {"type": "video", "video": {"id": 456239017, "owner_id": -100001, "live": 1,
+                                            "upcoming": 1, "title": "Прямая линия"}}
+        post = emu.add_post(-100001, "Прямой эфир с главой района сегодня в 18:00. "
+                            "Задавайте вопросы в комментариях.", attachments=[video])
+
+        env, opened = self.fake_xdg_open()
+        with gwtest.Daemon(self.dir, config, name="run", env=env) as d:
+            d.wait_for(lambda: ds.read_text(opened).strip(), 30,
+                       "xdg-open to be run after the click on Смотреть")
+            rc = d.stop()
+        self.assertEqual(ds.read_text(opened).split(), ["https://vk.com/video-100001_456239017"])
+        notes = [c for c in server.calls("Notify") if "/wall-100001_%d" % post in c["body"]]
+        self.assertEqual(len(notes), 1, server.calls("Notify"))
+        self.assertEqual(notes[0]["actions"], ["default", "Задать вопрос", "ask", "Задать вопрос",
+                                               "watch", "Смотреть"])
         self.assertEqual(rc, 0, d.stderr())
         self.assertIsNone(gwtest.sanitizer_report(d.stderr()), d.stderr())
 

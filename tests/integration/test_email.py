@@ -293,6 +293,23 @@ class PostFlowTest(EmailTestBase):
             # the template renderer shows a CR as a space (render.c); the line breaks stay
             self.assertEqual(by_url[url], text.replace("\r", " ") + "\n\n" + url)
 
+    def test_live_announcement_links_to_ask_and_to_watch(self):
+        """The default body of a live announcement offers both links, labelled, so a resident
+        can send a question before the broadcast and find it when it starts."""
+        video = {"type": "video", "video": {"id": 456239017, "owner_id": -100001, "live": 1,
+                                            "upcoming": 1, "title": "Прямая линия"}}
+        with SmtpServer(self.certs, tls="starttls-required") as srv:
+            config = self.config(srv.url)
+            self.once(config)
+            post = self.emu.add_post(-100001, "Прямая линия с главой района сегодня в 18:00. "
+                                     "Вопросы оставляйте в комментариях.", attachments=[video])
+            self.once(config)
+            received = srv.received
+        bodies = [r.body() for r in received if ("wall-100001_%d" % post) in r.body()]
+        self.assertEqual(len(bodies), 1, [r.body() for r in received])
+        self.assertIn("\nЗадать вопрос: https://vk.com/wall-100001_%d\n"
+                      "Смотреть: https://vk.com/video-100001_456239017\n" % post, bodies[0])
+
     def test_digest_groups_into_one_message(self):
         with SmtpServer(self.certs, tls="starttls-required") as srv:
             config = self.config(srv.url, digest="2s")

@@ -192,6 +192,37 @@ static void test_video_live_object(void **state)
         assert_string_equal(p->attachments[0].live_status, "started");
         assert_string_equal(p->attachments[0].title, "Новое Радио. LIVE 24/7");
         assert_non_null(strstr(p->attachments[0].description, "Прямой эфир"));
+        /* the "Смотреть" button opens this very video */
+        assert_true(p->attachments[0].video_owner_id == -106042931);
+        assert_true(p->attachments[0].video_id == 456240719);
+        char url[96];
+        post_watch_url(p, url, sizeof(url));
+        assert_string_equal(url, "https://vk.com/video-106042931_456240719");
+}
+
+static struct post *post_of(const char *json, int expected, const char *expected_reason);
+
+/* No live video in the post or its repost: the community's videos, where its broadcast shows up
+ * when it starts. A recorded (not live) video is not the broadcast. */
+static void test_watch_url_without_live_video(void **state)
+{
+        _cleanup_post_free_ struct post *p =
+                post_of("{\"id\":9,\"owner_id\":-100001,\"date\":1764340000,\"text\":\"x\","
+                        "\"attachments\":[{\"type\":\"video\",\"video\":{\"id\":3,"
+                        "\"owner_id\":-100001,\"title\":\"Запись эфира\"}}]}",
+                        0, NULL);
+        char url[96];
+        post_watch_url(p, url, sizeof(url));
+        assert_string_equal(url, "https://vk.com/videos-100001");
+
+        _cleanup_post_free_ struct post *q =
+                post_of("{\"id\":10,\"owner_id\":-100001,\"date\":1764340000,\"text\":\"\","
+                        "\"copy_history\":[{\"id\":2,\"owner_id\":-2,\"date\":1764340000,"
+                        "\"attachments\":[{\"type\":\"video\",\"video\":{\"id\":5,"
+                        "\"owner_id\":-2,\"live\":1,\"upcoming\":1}}]}]}",
+                        0, NULL);
+        post_watch_url(q, url, sizeof(url));
+        assert_string_equal(url, "https://vk.com/video-2_5");
 }
 
 static void test_video_get_is_not_live(void **state)
@@ -631,6 +662,7 @@ int main(void)
                 cmocka_unit_test(test_fave_nonlive_video),
                 cmocka_unit_test(test_newsfeed_bom_source_ids),
                 cmocka_unit_test(test_video_live_object),
+                cmocka_unit_test(test_watch_url_without_live_video),
                 cmocka_unit_test(test_video_get_is_not_live),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_execute_null_with_errors),

@@ -246,6 +246,52 @@ static void test_utf8_prefix_len(void **state)
         assert_int_equal(utf8_prefix_len("", 0), 0);
 }
 
+/* Residents send questions before a broadcast: its announcement offers "Задать вопрос" first;
+ * the reminder offers "Смотреть" first; anything else just "Открыть". */
+static void test_actions(void **state)
+{
+        struct notification n = sample();
+        struct notification_action a[NOTIFICATION_ACTIONS_MAX];
+        static char *cats_service[] = {"service", NULL};
+
+        /* announcement, broadcast place unknown: ask only */
+        assert_int_equal(notification_actions(&n, a), 1);
+        assert_string_equal(a[0].key, "ask");
+        assert_string_equal(a[0].label, "Задать вопрос");
+        assert_string_equal(a[0].url, "https://vk.com/wall-100001_42");
+        n.watch_url = "https://vk.com/video-100001_7";
+        assert_int_equal(notification_actions(&n, a), 2);
+        assert_string_equal(a[0].key, "ask");
+        assert_string_equal(a[1].key, "watch");
+        assert_string_equal(a[1].url, "https://vk.com/video-100001_7");
+        _cleanup_free_ char *lines = render("{actions}", &n, 0);
+        assert_string_equal(lines, "Задать вопрос: https://vk.com/wall-100001_42\n"
+                                   "Смотреть: https://vk.com/video-100001_7");
+        _cleanup_free_ char *watch = render("{watch_url}", &n, 0);
+        assert_string_equal(watch, "https://vk.com/video-100001_7");
+
+        /* the reminder: watch first; without a watch URL the post stands in */
+        n.kind = "reminder";
+        assert_int_equal(notification_actions(&n, a), 2);
+        assert_string_equal(a[0].label, "Смотреть");
+        assert_string_equal(a[1].label, "Задать вопрос");
+        n.watch_url = NULL;
+        assert_int_equal(notification_actions(&n, a), 1);
+        assert_string_equal(a[0].label, "Смотреть");
+        assert_string_equal(a[0].url, "https://vk.com/wall-100001_42");
+
+        /* not a broadcast, or no address at all */
+        n.kind = "post";
+        n.categories = cats_service;
+        assert_int_equal(notification_actions(&n, a), 1);
+        assert_string_equal(a[0].key, "open");
+        assert_string_equal(a[0].label, "Открыть");
+        n.url = NULL;
+        assert_int_equal(notification_actions(&n, a), 0);
+        _cleanup_free_ char *none = render("[{actions}]", &n, 0);
+        assert_string_equal(none, "[]");
+}
+
 static void test_category_titles(void **state)
 {
         assert_string_equal(render_category_title("live"), "Прямой эфир");
@@ -269,6 +315,7 @@ int main(void)
                 cmocka_unit_test(test_hostile_text_is_clean_utf8),
                 cmocka_unit_test(test_utf8_prefix_len),
                 cmocka_unit_test(test_category_titles),
+                cmocka_unit_test(test_actions),
                 cmocka_unit_test(test_extreme_times),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

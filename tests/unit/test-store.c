@@ -216,8 +216,9 @@ static void test_unwritable(void **state)
         assert_null(s);
 }
 
-/* A store written by the previous schema (3) is migrated on open, and what it had queued keeps
- * its meaning: the post's date offset defaults to 0 (UTC), as it was shown before. */
+/* A store written by an older schema (3) is migrated on open, and what it had queued keeps
+ * its meaning: the post's date offset defaults to 0 (UTC), as it was shown before, and it has no
+ * watch URL (its "Смотреть" falls back to the post). */
 static void test_migration_from_schema_3(void **state)
 {
         _cleanup_free_ char *dir = make_dir();
@@ -233,16 +234,19 @@ static void test_migration_from_schema_3(void **state)
                                  .categories = cats,
                                  .date = 100,
                                  .created = 100,
-                                 .date_utc_offset = 3 * 3600};
+                                 .date_utc_offset = 3 * 3600,
+                                 .watch_url = "https://vk.com/videos-1"};
 
         assert_int_equal(store_open(dir, &s), 0);
         assert_int_equal(store_outbox_add(s, &n, (char *[]){"screen", NULL}, 100), 0);
         s = store_free(s);
-        /* back to schema 3: no date_offset column, no resolved.screen_name, a name cached */
+        /* back to schema 3: no date_offset or watch_url column, no resolved.screen_name, a name
+         * cached */
         assert_true(asprintf(&path, "%s/%s", dir, STORE_FILENAME) > 0);
         assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db,
                                       "ALTER TABLE notifications DROP COLUMN date_offset;"
+                                      "ALTER TABLE notifications DROP COLUMN watch_url;"
                                       "ALTER TABLE resolved DROP COLUMN screen_name;"
                                       "INSERT INTO resolved VALUES ('sevadm', -123, 'А', 1);"
                                       "PRAGMA user_version = 3;",
@@ -264,6 +268,7 @@ static void test_migration_from_schema_3(void **state)
         assert_int_equal(k, 1);
         assert_int_equal(e[0].notification->post_id, 7);
         assert_int_equal(e[0].notification->date_utc_offset, 0);
+        assert_null(e[0].notification->watch_url);
         for (size_t i = 0; i < k; i++)
                 outbox_entry_done(&e[i]);
         free(e);
@@ -273,8 +278,11 @@ static void test_migration_from_schema_3(void **state)
         assert_int_equal(store_outbox_due(s, 200, 10, &e, &k), 0);
         assert_int_equal(k, 2);
         for (size_t i = 0; i < k; i++) {
-                if (e[i].notification->post_id == 8)
+                if (e[i].notification->post_id == 8) {
                         assert_int_equal(e[i].notification->date_utc_offset, 3 * 3600);
+                        assert_string_equal(e[i].notification->watch_url,
+                                            "https://vk.com/videos-1");
+                }
                 outbox_entry_done(&e[i]);
         }
         free(e);
