@@ -99,6 +99,10 @@ class UnitsTest(unittest.TestCase):
         # keeps a missing file from failing the start (systemd.exec(5), 252); it must not be
         # empty, which 252 ignores as invalid syntax
         self.assertRegex(text, r"(?m)^SetCredential=smtp-password:\S+$")
+        # so is every other sink's secret, each loaded from /etc/govwatch with its fallback
+        for name in ("ntfy-token", "telegram-token", "apprise-urls", "webhook-token"):
+            self.assertRegex(text, r"(?m)^LoadCredential=%s:\S+/govwatch/%s$" % (name, name))
+            self.assertRegex(text, r"(?m)^SetCredential=%s:\S+$" % name)
         # the token is required: no fallback, so a missing token fails the start and says why
         self.assertNotRegex(text, r"(?m)^SetCredential=vk-token:")
         # no secret on a command line or in the environment
