@@ -255,9 +255,13 @@ class PostFlowTest(NtfyTestBase):
                 self.assertEqual(body["priority"], expected[cat][0])
                 self.assertEqual(body.get("tags"), expected[cat][1])
                 self.assertTrue(body["message"].startswith(texts[cat]), body["message"])
-                label = "Задать вопрос" if cat == "live" else "Открыть"
-                self.assertEqual(body["actions"], [{"action": "view", "label": label,
-                                                    "url": url}])
+                if cat == "live":  # ask in advance; watch where the community streams
+                    actions = [{"action": "view", "label": "Задать вопрос", "url": url},
+                               {"action": "view", "label": "Смотреть",
+                                "url": "https://vk.com/videos-100001"}]
+                else:
+                    actions = [{"action": "view", "label": "Открыть", "url": url}]
+                self.assertEqual(body["actions"], actions)
         self.assertEqual([r[0] for r in self.rows()], ["delivered"] * len(texts))
 
     def test_reminder_offers_to_watch(self):
@@ -277,13 +281,17 @@ class PostFlowTest(NtfyTestBase):
             bodies = [r.json() for r in srv.received()]
         self.assertEqual(len(bodies), 2, bodies)
         announcement, reminder = bodies
-        self.assertEqual(announcement["actions"][0]["label"], "Задать вопрос")
+        video_url = "https://vk.com/video-100001_1"
+        self.assertEqual(announcement["actions"],
+                         [{"action": "view", "label": "Задать вопрос", "url": url},
+                          {"action": "view", "label": "Смотреть", "url": video_url}])
         self.assertTrue(reminder["message"].startswith("Через 1 минуту начнётся прямой эфир."),
                         reminder["message"])
         self.assertEqual((reminder["priority"], reminder["tags"], reminder["click"]),
                          (4, ["red_circle"], url))
-        self.assertEqual(reminder["actions"], [{"action": "view", "label": "Смотреть",
-                                                "url": url}])
+        self.assertEqual(reminder["actions"],
+                         [{"action": "view", "label": "Смотреть", "url": video_url},
+                          {"action": "view", "label": "Задать вопрос", "url": url}])
 
 
 class OutboxTest(NtfyTestBase):
