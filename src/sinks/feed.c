@@ -39,7 +39,6 @@
 #define STATE_SUFFIX      ".entries.json"
 #define STATE_VERSION     1
 #define TEMP_SUFFIX       ".tmp"
-#define LOCK_RETRY_USEC   USEC_PER_SEC
 #define FEED_MODE         0644 /* for the web server; an existing file keeps its own */
 #define STATE_MODE        0640 /* the same text, but for govwatch (and its group) alone */
 #define REPLACEMENT_CHAR  "\xEF\xBF\xBD"
@@ -869,10 +868,9 @@ static int open_dir(const char *dir, const char *key, char *detail, size_t size)
         return describe(detail, size, -errno, "open the directory", dir, NULL);
 }
 
-/* entry into the list, and the list out to every file. retry_after: when a try later is worth
- * it sooner than backoff would say. */
+/* entry into the list, and the list out to every file; count: the entries now in it. */
 static int feed_update(struct feed_sink *f, json_t *entry, char *detail, size_t size,
-                       uint64_t *ret_retry_after, size_t *ret_count)
+                       size_t *ret_count)
 {
         const struct feed_settings *set = f->settings;
         struct strbuf atom = {0};
@@ -886,7 +884,6 @@ static int feed_update(struct feed_sink *f, json_t *entry, char *detail, size_t 
         if (flock(dirfd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno == EWOULDBLOCK) {
                         snprintf(detail, size, "another govwatchd is writing in %s", f->dir);
-                        *ret_retry_after = LOCK_RETRY_USEC;
                         r = -EBUSY;
                         goto out;
                 }
@@ -944,7 +941,6 @@ static int feed_send(struct sink *s, const struct notification *n, sink_done_fn 
         struct feed_sink *f = (struct feed_sink *)s;
         _cleanup_free_ char *title = NULL, *body = NULL;
         char detail[1024] = "";
-        uint64_t retry_after = 0;
         size_t count = 0;
         json_t *entry;
         int r;
@@ -955,11 +951,11 @@ static int feed_send(struct sink *s, const struct notification *n, sink_done_fn 
         entry = entry_new(n, title, body);
         if (!entry)
                 return -ENOMEM;
-        r = feed_update(f, entry, detail, sizeof(detail), &retry_after, &count);
+        r = feed_update(f, entry, detail, sizeof(detail), &count);
         json_decref(entry);
         if (r < 0) {
                 log_warning("Feed sink %s: try later: %s", s->name, detail);
-                done(s, SINK_TRY_LATER, retry_after, detail, userdata);
+                done(s, SINK_TRY_LATER, 0, detail, userdata);
                 return 0;
         }
         snprintf(detail, sizeof(detail), "%s, %zu %s", f->settings->path, count,
