@@ -9,6 +9,7 @@ Oracles: python3-feedparser reading the file back (bozo must be 0), lxml for exa
 RELAX NG schema of RFC 4287 (atom.rnc beside this file) converted with python3-rnc2rng and
 checked with lxml.etree.RelaxNG.
 """
+import fcntl
 import json
 import os
 import re
@@ -218,9 +219,12 @@ class DeliveryTest(FeedTestBase):
         self.assertEqual(self.entry_ids(), first_ids, "a redelivery added an entry")
         self.assertEqual(read_bytes(self.path), before, "the same entries, the same file")
 
-        # a third post, a third process: the first two are still there
+        # a third post, a third process: the first two are still there; the mode an admin gave
+        # the file stays
+        os.chmod(self.path, 0o640)
         new = self.add_posts(["Отключение электроэнергии"])
         self.once(config)
+        self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o640)
         self.assertEqual(self.entry_ids(), ["tag:vk.com,2006:wall-100001_%d" % i
                                             for i in reversed(ids + new)])
 
@@ -428,6 +432,20 @@ class SetupTest(FeedTestBase):
                                    "create it, writable by govwatchd's user\n" % self.www)
         self.assertIn("Feed sink feed: try later", p.stderr)
         self.assertFalse(os.path.exists(self.www), "the sink must not create directories")
+
+    def test_another_writer_is_try_later(self):
+        """Two govwatchd (the daemon, a test-sink by hand) take turns at one feed."""
+        config = self.config(emulator=self.no_emulator())
+        fd = os.open(self.www, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            p = gwtest.govwatchd("test-sink", "feed", config=config)
+        finally:
+            os.close(fd)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertEqual(p.stdout, "feed: try later: another govwatchd is writing in %s\n"
+                         % self.www)
+        gwtest.govwatchd("test-sink", "feed", config=config, check=0)
 
     def test_unwritable_directory_is_try_later(self):
         """As root, permissions do not stop a write: the daemon then runs as nobody."""
