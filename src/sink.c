@@ -9,6 +9,7 @@
         X(desktop)                                                                                 \
         X(email)                                                                                   \
         X(exec)                                                                                    \
+        X(feed)                                                                                    \
         X(ntfy)                                                                                    \
         X(webhook)
 
