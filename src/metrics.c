@@ -351,7 +351,9 @@ static int render_quota(struct govwatch *gw, struct strbuf *sb)
         return r;
 }
 
-/* Outbox and alert state of each configured sink, as `status` reads it. */
+/* Outbox and alert state of each configured sink, as `status` reads it: each sink's counts read
+ * once (a scan of its outbox rows), then written out family by family. A sink whose state cannot
+ * be read is left out of all three. */
 static int render_sinks(struct govwatch *gw, struct strbuf *sb)
 {
         const struct config *conf = gw->conf;
@@ -363,30 +365,31 @@ static int render_sinks(struct govwatch *gw, struct strbuf *sb)
                 {"govwatch_sink_failing",
                  "1 while the sink has failed alert_after.sink sends in a row, else 0."},
         };
+        _cleanup_free_ uint64_t *v = calloc(conf->n_sinks * 3 + 1, sizeof(uint64_t));
+        _cleanup_free_ bool *known = calloc(conf->n_sinks + 1, sizeof(bool));
         int r = 0;
 
+        if (!v || !known)
+                return -ENOMEM;
+        for (size_t i = 0; i < conf->n_sinks; i++) {
+                unsigned pending = 0, delivered = 0, dead = 0;
+                struct alert_row a = {0};
+                int failing = sink_failing(gw->store, conf, conf->sinks[i].name, &a);
+
+                free(a.last_error);
+                known[i] =
+                        failing >= 0 && store_outbox_sink_counts(gw->store, conf->sinks[i].name,
+                                                                 &pending, &delivered, &dead) >= 0;
+                v[3 * i] = pending;
+                v[3 * i + 1] = dead;
+                v[3 * i + 2] = failing > 0;
+        }
         for (size_t f = 0; r >= 0 && f < ELEMENTSOF(families); f++) {
                 r = family(sb, families[f].name, "gauge", families[f].help);
-                for (size_t i = 0; r >= 0 && i < conf->n_sinks; i++) {
-                        const char *sink = conf->sinks[i].name;
-                        unsigned pending = 0, delivered = 0, dead = 0;
-                        struct alert_row a = {0};
-                        uint64_t v;
-
-                        if (f < 2) {
-                                if (store_outbox_sink_counts(gw->store, sink, &pending, &delivered,
-                                                             &dead) < 0)
-                                        continue;
-                                v = f == 0 ? pending : dead;
-                        } else {
-                                int k = sink_failing(gw->store, conf, sink, &a);
-                                if (k < 0)
-                                        continue;
-                                free(a.last_error);
-                                v = k > 0;
-                        }
-                        r = sample1(sb, families[f].name, "sink", sink, v);
-                }
+                for (size_t i = 0; r >= 0 && i < conf->n_sinks; i++)
+                        if (known[i])
+                                r = sample1(sb, families[f].name, "sink", conf->sinks[i].name,
+                                            v[3 * i + f]);
         }
         return r;
 }
