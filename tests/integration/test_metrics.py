@@ -260,6 +260,11 @@ class HealthcheckTest(MetricsCase):
         self.assertRegex(p.stdout, r"^healthy: govwatchd is running, its last successful sweep "
                          r"was .* ago\n$")
         self.assertEqual(p.stderr, "")
+        # a second daemon on the same state directory is told about the first
+        other = self.daemon(config, name="other")
+        other.wait_log("Another govwatchd (PID %d) runs with the state directory" % d.pid)
+        self.assertEqual(other.stop(), 0)
+        self.assertEqual(self.healthcheck(config).returncode, 0)
         self.assertEqual(d.stop(), 0)
         p = self.healthcheck(config)
         self.assertEqual(p.returncode, 1)
@@ -321,6 +326,18 @@ class HealthcheckTest(MetricsCase):
                    "govwatch_sink_failing{sink=\"later\"} 1")
         samples, _ = self.read()
         self.assertEqual(value(samples, "govwatch_sink_failing", sink=HOSTILE), 0)
+        # while the daemon runs, the outbox gauges say what the store holds (both posts: two
+        # dead letters of "dead", two rows of "later" in backoff)
+        def agree():
+            samples, _ = self.read()
+            store = {sink: db(self.state, "SELECT count(*) FILTER (WHERE state = 'pending'), "
+                              "count(*) FILTER (WHERE state = 'dead') FROM outbox WHERE sink = ?",
+                              (sink,))[0] for sink in ("dead", "later")}
+            return store == {"dead": (0, 2), "later": (2, 0)} and all(
+                (value(samples, "govwatch_outbox_pending", sink=sink),
+                 value(samples, "govwatch_outbox_dead", sink=sink)) == store[sink]
+                for sink in store)
+        d.wait_for(agree, 60, "the outbox gauges to match the store")
         self.assertEqual(d.stop(), 0)
 
 
