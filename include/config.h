@@ -104,6 +104,7 @@ struct config {
         uint64_t remind_before_usec;    /* default 15m */
         uint64_t outbox_expire_usec;    /* default 4d */
         uint64_t history_keep_usec;     /* default 30d */
+        char *metrics_file;             /* node_exporter textfile (metrics.h); NULL: none */
         char **alerts;                  /* sink names for alerts about the daemon itself */
         struct {
                 unsigned community; /* failed polls of one wall in a row (default 3) */

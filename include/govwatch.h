@@ -20,6 +20,7 @@
 
 struct sweep;
 struct outbox;
+struct metrics;
 
 struct govwatch {
         sd_event *event;
@@ -50,6 +51,7 @@ struct govwatch {
         bool token_invalid;
         struct sweep *sweep; /* the sweep in progress, if any */
         struct outbox *outbox;
+        struct metrics *metrics; /* counters for metrics_file (metrics.h); NULL: none kept */
         /* figures of the last sweep, for the log and STATUS= */
         int64_t last_sweep_end;
         unsigned last_sweep_polled;

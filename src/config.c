@@ -1588,6 +1588,9 @@ static const struct setting config_settings[] = {
         {S("history", SETTING_DURATION, CONF_OFF(history_keep_usec), "30d",
            "keep delivery history for"),
          .positive = true},
+        {S("metrics_file", SETTING_PATH, CONF_OFF(metrics_file), NULL,
+           "a node_exporter textfile (Prometheus text format) the daemon rewrites after each sweep "
+           "and delivery round; name it NAME.prom in the collector's directory (docs/metrics.md)")},
         {S("classifier", SETTING_SECTION, 0, NULL, "rules and user categories"),
          .sub = classifier_settings, .n_sub = ELEMENTSOF(classifier_settings)},
         {S("sinks", SETTING_CUSTOM, 0, NULL, "{NAME: {type: ..., ...}}"), .parse = parse_sinks},
@@ -1985,6 +1988,7 @@ struct config *config_free(struct config *c)
         free(c->vk.token_file);
         free(c->vk.version);
         free(c->state_dir);
+        free(c->metrics_file);
         free(c->timezone);
         strv_free(c->alerts);
         free(c->classifier.rules_file);

@@ -27,6 +27,7 @@
 #include "alerts.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "sweep.h"
 #include "tz_cache.h"
@@ -104,6 +105,7 @@ static void once_swept(struct govwatch *gw, const struct sweep_outcome *o, void 
         log_info("Sweep done: %u new, %u %s.", o->new_posts, errors,
                  plural(errors, "error", "errors"));
         sweep_alerts(gw, o);
+        metrics_sweep_done(gw, o);
         once_deliver(gw);
 }
 
@@ -135,6 +137,7 @@ int daemon_once(struct govwatch *gw)
                 once_resolved(gw, 0, &st);
         r = sd_event_loop(gw->event);
         govwatch_save_state(gw);
+        metrics_write(gw);
         outbox_shutdown(gw);
         abandon_work(gw);
         if (r < 0)
@@ -279,6 +282,7 @@ static void delivered(struct govwatch *gw, void *userdata)
         struct daemon *d = userdata;
         maybe_prune(d);
         update_status(d);
+        metrics_write(gw);
         maybe_reload(d);
         schedule_outbox(d);
         try_stop(d);
@@ -296,6 +300,7 @@ static void deliver(struct daemon *d)
 static void sweep_over(struct daemon *d)
 {
         govwatch_save_state(d->gw);
+        metrics_write(d->gw);
         schedule_next_sweep(d);
         deliver(d);
         maybe_reload(d);
@@ -317,6 +322,7 @@ static void swept(struct govwatch *gw, const struct sweep_outcome *o, void *user
                        plural(gw->n_targets, "community", "communities"), o->new_posts, errors,
                        plural(errors, "error", "errors"));
         sweep_alerts(gw, o);
+        metrics_sweep_done(gw, o);
         sweep_over(d);
 }
 
@@ -580,6 +586,7 @@ int daemon_run(struct govwatch *gw, const char *config_path)
                  plural(gw->conf->n_sinks, "sink", "sinks"), gw->conf->vk.daily_wall_get,
                  format_duration(min, sizeof(min), gw->conf->min_interval_usec),
                  format_duration(max, sizeof(max), gw->conf->max_interval_usec));
+        metrics_daemon_started(gw);
         (void)sd_notify(false, "READY=1");
         update_status(&d);
         /* what a previous run left queued goes now, not after the first sweep */

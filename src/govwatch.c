@@ -15,6 +15,7 @@
 
 #include "govwatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "model.h"
 #include "outbox.h"
 #include "tz_cache.h"
@@ -404,8 +405,10 @@ static int resolved(struct govwatch *gw)
         const char *msg;
         int code, r;
 
-        if (resolver_token_refused(gw->resolver, &code, &msg))
+        if (resolver_token_refused(gw->resolver, &code, &msg)) {
+                metrics_vk_error(gw, code);
                 govwatch_token_refused(gw, code, msg);
+        }
         r = watchlist_targets(gw->conf, gw->resolver, &targets, &n, &o);
         gw->resolver = resolver_free(gw->resolver);
         if (r < 0)
@@ -485,6 +488,8 @@ int govwatch_new(sd_event *event, struct govwatch_prepared *p, bool dry_run, str
         r = outbox_new(gw, &gw->outbox);
         if (r < 0)
                 goto fail;
+        if (metrics_new(&gw->metrics) < 0)
+                log_warning("Out of memory for the metrics' counters, ignoring: none are kept.");
         gw->sink_ctx = (struct sink_context){.event = event, .http = gw->http, .console = stdout};
         *ret = gw;
         return 0;
@@ -506,6 +511,7 @@ struct govwatch *govwatch_free(struct govwatch *gw)
                 sink_free(gw->sinks[i]);
         free(gw->sinks);
         outbox_free(gw->outbox);
+        metrics_free(gw->metrics);
         scheduler_free(gw->scheduler);
         http_free(gw->http);
         store_free(gw->store);

@@ -1,8 +1,9 @@
 /* main.c — govwatchd's command line: parse options, pick the verb, hand over.
  *
  * Verbs and their exit codes are a contract (DESIGN.md): run, once [--dry-run], check-config,
- * test-sink NAME, resolve NAME..., status, classify. Logs go to stderr; only --dry-run output,
- * `resolve`, `status`, `classify` and the console sink write to stdout.
+ * test-sink NAME, resolve NAME..., status, healthcheck [--max-age D], classify. Logs go to
+ * stderr; only --dry-run output, `resolve`, `status`, `healthcheck`'s one healthy line,
+ * `classify` and the console sink write to stdout.
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -15,18 +16,21 @@
 #include "classify_cli.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "tz_cache.h"
 #include "watchlist.h"
 
 static const char *arg_config = CONFIG_DEFAULT_PATH;
 static bool arg_dry_run;
 static bool arg_all;
+static uint64_t arg_max_age_usec; /* healthcheck; 0: from the config */
 
 /* ---- verbs and their help -------------------------------------------------------------- */
 
 enum {
         OPT_DRY_RUN = 1 << 0, /* once */
         OPT_ALL = 1 << 1,     /* once --dry-run */
+        OPT_MAX_AGE = 1 << 2, /* healthcheck */
 };
 
 struct verb {
@@ -47,6 +51,7 @@ static int run_test_sink(char **args, int n);
 static int run_resolve(char **args, int n);
 static int run_status(char **args, int n);
 static int run_reload(char **args, int n);
+static int run_healthcheck(char **args, int n);
 static int run_help(char **args, int n);
 
 static const struct verb verbs[] = {
@@ -94,6 +99,16 @@ static const struct verb verbs[] = {
          "Exit 0 when the new configuration is in place, 1 when the daemon refused it (it keeps\n"
          "the running one). The unit's ExecReload= uses it.\n",
          1, 1, 0, run_reload, false},
+        {"healthcheck", "[--max-age DURATION]", "exit 0 when the daemon is healthy, else 1",
+         "Reads the state directory (without disturbing a running daemon) and exits 0 when the\n"
+         "daemon is healthy, printing one line on stdout; else 1, with one line per problem on\n"
+         "stderr: the daemon is not running (it holds a lock in its state directory while it\n"
+         "runs), its last successful sweep is older than --max-age, VK refused its token, or a\n"
+         "sink has failed alert_after.sink sends in a row. For a container's HEALTHCHECK or a\n"
+         "monitoring check; run it as root or as the daemon's user.\n\n"
+         "      --max-age DURATION  the oldest a successful sweep may be (e.g. 30m, 2h); default\n"
+         "                          twice max_interval, at least 1 h\n",
+         0, 0, OPT_MAX_AGE, run_healthcheck, false},
         {"classify", "[--rules FILE] [--explain] ...",
          "VK posts (JSON lines) on stdin, categories out", NULL, 0, -1, 0, NULL, true},
         {"train", "--out FILE [--corpus FILE]...", "the classifier's model from the corpus", NULL,
@@ -702,6 +717,15 @@ static int verb_reload(const char *pid_arg)
         return 1;
 }
 
+static int run_healthcheck(char **args, int n)
+{
+        _cleanup_config_free_ struct config *conf = NULL;
+
+        if (load_config(&conf) < 0)
+                return 1;
+        return healthcheck(conf, arg_max_age_usec, stdout);
+}
+
 static int run_test_sink(char **args, int n)
 {
         return verb_test_sink(args[0]);
@@ -788,6 +812,15 @@ static int parse_global_options(int argc, char **argv)
         return -1;
 }
 
+static int parse_max_age(const char *v)
+{
+        if (parse_duration_usec(v, &arg_max_age_usec) < 0 || arg_max_age_usec == 0) {
+                log_error("--max-age needs a duration such as 30m or 2h, not '%s'.", v);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 /* The verb's options and arguments (argv[optind..]), in any order; "--" ends the options. The
  * arguments go to args. Returns -1 to go on, else the exit code. */
 static int parse_verb_args(const struct verb *verb, int argc, char **argv, char **args, int *n_args)
@@ -815,7 +848,12 @@ static int parse_verb_args(const struct verb *verb, int argc, char **argv, char 
                         arg_dry_run = true;
                 else if ((verb->options & OPT_ALL) && streq(a, "--all"))
                         arg_all = true;
-                else {
+                else if ((verb->options & OPT_MAX_AGE) &&
+                         (streq(a, "--max-age") || startswith(a, "--max-age="))) {
+                        if (parse_max_age(startswith(a, "--max-age=")
+                                                  ?: (i + 1 < argc ? argv[++i] : "")) < 0)
+                                return 2;
+                } else {
                         log_error("Unknown option '%s' for %s; see govwatchd %s --help.", a,
                                   verb->name, verb->name);
                         return 2;

@@ -17,6 +17,7 @@
 #include "alerts.h"
 #include "govwatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "tz_cache.h"
 
@@ -291,6 +292,7 @@ static void on_sent(struct sink *s, enum sink_result result, uint64_t retry_afte
                                 e->notification->url, e->sink, store_errmsg(gw->store));
         if (dec.alert)
                 (void)alerts_sink_result(gw, e->sink, dec.action == OUTBOX_DELIVERED, detail);
+        metrics_notification(gw, e->sink, e->notification, result);
 
         struct tried *t = tried_find(o, e->notification->id, e->sink);
         if (t)

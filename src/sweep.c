@@ -33,6 +33,7 @@
 #include "detect.h"
 #include "govwatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "sweep.h"
 #include "tz_cache.h"
 #include "vk.h"
@@ -515,6 +516,7 @@ static int process_poll(struct sweep *sw, struct wall_poll *wp)
                 if (r < 0)
                         goto out;
                 in_tx = false;
+                metrics_posts_recorded(gw, &d);
         }
         observe(gw, wp, &d);
         wp->outcome.result = SWEEP_WALL_READ;
@@ -900,6 +902,7 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
                 goto done;
         }
         if (res->error_code != 0) {
+                metrics_vk_error(gw, res->error_code);
                 switch (vk_error_class_of(res->error_code)) {
                 case VK_ERROR_TOKEN:
                         govwatch_token_refused(gw, res->error_code, res->error_msg);
@@ -933,6 +936,7 @@ static void on_wall_batch(struct vk_result *res, int error_code, const char *msg
          * answer itself goes when this returns. */
         for (size_t i = 0; i < b->n_jobs; i++) {
                 b->call_error[i] = res->calls[i].error_code;
+                metrics_vk_error(gw, res->calls[i].error_code);
                 if (res->calls[i].error_msg && !(b->call_msg[i] = strdup(res->calls[i].error_msg)))
                         sw->result = -ENOMEM;
         }

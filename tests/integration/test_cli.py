@@ -12,8 +12,8 @@ import unittest
 
 import gwtest
 
-VERBS = ["run", "once", "check-config", "test-sink", "resolve", "status", "reload", "classify",
-         "train", "help"]
+VERBS = ["run", "once", "check-config", "test-sink", "resolve", "status", "healthcheck", "reload",
+         "classify", "train", "help"]
 
 
 class CliTest(unittest.TestCase):
