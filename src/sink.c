@@ -9,6 +9,7 @@
         X(desktop)                                                                                 \
         X(email)                                                                                   \
         X(exec)                                                                                    \
+        X(telegram)                                                                                \
         X(webhook)
 
 #define SINK_OPS_DECLARE(type) extern const struct sink_ops sink_##type##_ops;
