@@ -11,7 +11,6 @@ or sent again and again, when the service is killed at the wrong moment.
 import datetime
 import json
 import os
-import re
 import sys
 import time
 import unittest
