@@ -626,6 +626,9 @@ static int read_token(const struct telegram_settings *set, char **ret, size_t *r
                          r == -EFBIG ? "too large for a bot token" : strerror(-r));
                 return r;
         }
+        /* an editor's CR or trailing blank is no part of it */
+        while (n > 0 && strchr(" \t\r\n", token[n - 1]))
+                token[--n] = '\0';
         /* "123456789:AAH...": digits, a colon, letters, digits, '_' and '-' */
         size_t digits = strspn(token, "0123456789");
         bool ok = digits > 0 && token[digits] == ':' && token[digits + 1] &&
@@ -792,8 +795,16 @@ static void classify_answer(struct telegram_send *q, CURLcode code, struct answe
         }
         if (q->response.data && !q->response.overflowed)
                 root = json_loadb(q->response.data, q->response.size, 0, NULL);
+        /* only the Bot API's own "ok": a 200 from anything else (a captive portal, a wrong
+         * api_url) delivered nothing */
         json_t *ok = json_object_get(root, "ok");
-        if (json_is_true(ok) || (!json_is_boolean(ok) && status >= 200 && status < 300)) {
+        if (!json_is_boolean(ok) && status >= 200 && status < 300) {
+                answer_description(q, status, NULL, desc, sizeof(desc));
+                snprintf(a->detail, sizeof(a->detail),
+                         "chat %s: not an answer of the Bot API (%s): check api_url", chat, desc);
+                goto out;
+        }
+        if (json_is_true(ok)) {
                 a->outcome = OUTCOME_ACCEPTED;
                 a->message_id = json_integer_value(
                         json_object_get(json_object_get(root, "result"), "message_id"));

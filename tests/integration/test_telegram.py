@@ -218,6 +218,21 @@ class TestSinkTest(TelegramCase):
         self.assertOutcome(p, "try later")
         self.assertIn("chat 123456789:", p.stdout)
 
+    def test_a_server_that_is_not_the_bot_api_delivered_nothing(self):
+        # a captive portal or a wrong api_url: 200, but no {"ok": true}
+        with BotServer(TOKEN) as srv:
+            srv.script(123456789, raw(200, "<html>Welcome to the hotel Wi-Fi</html>"))
+            p = self.run_test_sink(tg_sink(srv.api_url, self.token_file))
+        self.assertOutcome(p, "try later")
+        self.assertIn("not an answer of the Bot API (HTTP 200: <html>Welcome", p.stdout)
+
+    def test_token_file_with_crlf_is_read(self):
+        with open(self.token_file, "w") as f:
+            f.write(TOKEN + " \r\n")
+        with BotServer(TOKEN) as srv:
+            self.assertOutcome(self.run_test_sink(tg_sink(srv.api_url, self.token_file)),
+                               "accepted")
+
     def test_empty_token_file_says_so(self):
         with open(self.token_file, "w") as f:
             f.write("\n")  # what the unit's SetCredential= fallback gives
