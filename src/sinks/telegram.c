@@ -25,6 +25,7 @@
  *   429 (parameters.retry_after)         try later, not before retry_after; the other chats wait
  *   401, 404 (token or api_url wrong)    try later: the admin fixes it, the notifications wait
  *   5xx, no answer at all                try later; the other chats wait
+ *   anything but the Bot API's JSON      try later (a captive portal's 200 delivered nothing)
  *   403 (blocked, kicked), other 4xx     rejected for that chat (named); the next chat is tried
  * The chats are sent to one after another, in chat_ids order. The notification is accepted when
  * every chat accepted it, rejected when every chat answered and one refused it for good, and
