@@ -11,6 +11,7 @@
         X(exec)                                                                                    \
         X(feed)                                                                                    \
         X(ntfy)                                                                                    \
+        X(telegram)                                                                                \
         X(webhook)
 
 #define SINK_OPS_DECLARE(type) extern const struct sink_ops sink_##type##_ops;
