@@ -657,7 +657,10 @@ static void on_done(CURL *easy, CURLcode code, void *userdata)
                          said[0] ? ", message " : "", said);
         } else if (answered) {
                 server_error(&q->response, said, sizeof(said));
-                result = status == 429 || status >= 500 ? SINK_TRY_LATER : SINK_REJECTED;
+                /* 401 is our credentials, the admin's to fix (as the email and telegram
+                 * sinks treat a failed login): the notifications wait for that, alerting */
+                result = status == 429 || status >= 500 || status == 401 ? SINK_TRY_LATER
+                                                                         : SINK_REJECTED;
                 if (result == SINK_TRY_LATER && retry_after > 0) {
                         if (retry_after > RETRY_AFTER_MAX)
                                 retry_after = RETRY_AFTER_MAX;
