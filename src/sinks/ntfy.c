@@ -10,7 +10,8 @@
  * between may mangle 8-bit header bytes. JSON carries UTF-8 as it is, in the body, for every field
  * alike, in one encoding the tests can read back exactly; servers take it since 1.18 (2022) and
  * skip fields they do not know. The answer decides: 2xx accepted; 429 and 5xx try later, no
- * sooner than Retry-After; any other status rejected, with the server's own error
+ * sooner than Retry-After; 401 (our credentials) try later too, for the admin to fix; any other
+ * status rejected, with the server's own error
  * ({"code":40301,"http":403,"error":"forbidden"}) in the detail; no answer at all, try later.
  *
  * A reminder before a live broadcast is the outbox's, never ntfy's delayed delivery ("delay",
