@@ -63,6 +63,10 @@ int child_run(struct child_runner *r, char **argv, char **env, char *input, size
  * (missing, not executable, …), so that trying it again cannot help. */
 bool child_exit_describe(const struct child_exit *x, char *detail, size_t size);
 
+/* Whether program is a program the service can run: 0, -EINVAL when the path is not absolute,
+ * else why not (-ENOENT, -EACCES, -EISDIR, …). For a sink's check of its program. */
+int child_check_program(const char *program);
+
 /* Appends "key=value" to the environment *env of *n strings (kept NULL-terminated); value cut
  * at max_bytes on a character boundary (0: whole), NULL as "". 0 or -ENOMEM. */
 int child_env_add(char ***env, size_t *n, const char *key, const char *value, size_t max_bytes);

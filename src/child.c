@@ -12,6 +12,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -434,6 +435,19 @@ bool child_exit_describe(const struct child_exit *x, char *detail, size_t size)
                          strsignal(x->signal));
         return !x->cancelled && (e == ENOENT || e == EACCES || e == ENOEXEC || e == ENOTDIR ||
                                  e == ELOOP || e == EISDIR);
+}
+
+int child_check_program(const char *program)
+{
+        struct stat st;
+
+        if (program[0] != '/')
+                return -EINVAL;
+        /* as the service will see it: a program that is not there fails every send */
+        return stat(program, &st) < 0      ? -errno
+               : S_ISDIR(st.st_mode)       ? -EISDIR
+               : access(program, X_OK) < 0 ? -errno
+                                           : 0;
 }
 
 int child_env_add(char ***env, size_t *n, const char *key, const char *value, size_t max_bytes)

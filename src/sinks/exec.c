@@ -10,8 +10,6 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "child.h"
 #include "log.h"
@@ -150,23 +148,14 @@ static void exec_check(const struct sink_conf *conf, struct setting_errors *e)
 {
         const struct exec_settings *set = conf->settings;
         const char *program = set->command ? set->command[0] : NULL;
-        struct stat st;
+        int r = program ? child_check_program(program) : 0;
 
-        if (!program)
-                return;
-        if (program[0] != '/') {
+        if (r == -EINVAL)
                 setting_error_at_value(e, "command",
                                        "the command must start with an absolute path (no shell, "
                                        "no $PATH search), got '%s'",
                                        SETTING_QUOTE(program));
-                return;
-        }
-        /* as the service will see it: a program that is not there fails every send */
-        int r = stat(program, &st) < 0      ? -errno
-                : S_ISDIR(st.st_mode)       ? -EISDIR
-                : access(program, X_OK) < 0 ? -errno
-                                            : 0;
-        if (r < 0)
+        else if (r < 0)
                 setting_error_at_value(e, "command", "cannot run '%s': %s", SETTING_QUOTE(program),
                                        strerror(-r));
 }
