@@ -4,19 +4,20 @@
  * The services' URLs hold their tokens and passwords, so they stay in urls_file (apprise's own
  * config file: TEXT, one URL a line, or YAML), which apprise reads itself through --config=PATH;
  * they never reach its argv or environment. This file reads urls_file only to say clearly that it
- * is unreadable or empty, and to mask its contents out of what apprise prints before that is
- * logged (apprise echoes a line of its config it cannot parse). The body (the text, then the
- * action links, since apprise has no buttons) goes on apprise's stdin; the title (community and
- * categories: public and short, cut at TITLE_MAX_BYTES) goes on its command line, where any local
- * user can read it with ps. --input-format=text: no post text is read as Markdown or HTML.
- * The program runs through child.h with an environment of its own (PATH, HOME, LANG) and its
- * output captured, within a bound.
+ * is unreadable or empty, to tell apprise it is YAML, and to mask its contents out of what
+ * apprise prints before that is logged (apprise echoes a line of its config it cannot parse). The
+ * body (the text, then the action links, since apprise has no buttons) goes on apprise's stdin; the
+ * title (community and categories: public and short, cut at TITLE_MAX_BYTES) goes on its command
+ * line, where any local user can read it with ps. --input-format=text: no post text is read as
+ * Markdown or HTML. The program runs through child.h with an environment of its own (PATH, HOME,
+ * LANG) and its output captured, within a bound.
  *
  * apprise 1.2.0's exit status: 0 when every service took the notification; 1 when one failed
  * to (try later), and also when it loaded no URL at all, which it says with "You must specify at
  * least one server URL" (a bad urls_file: rejected); 2 for a usage error and 3 when no URL has
  * the tag (rejected).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <syslog.h>
 
@@ -111,8 +112,46 @@ static int apprise_render(const struct sink_conf *conf, const struct notificatio
         return 0;
 }
 
+/* apprise 1.2.0 reads a config file as TEXT unless its name ends in .yml or .yaml (it detects
+ * YAML by content only for config that is not a file): a credential has no such name. Its own
+ * test, on the first line that is not blank or a comment: "key:" is YAML, a URL is TEXT. */
+static bool urls_file_is_yaml(const char *content)
+{
+        for (const char *p = content; *p;) {
+                size_t len = strcspn(p, "\n"), lead = strspn(p, " \t\r");
+                const char *w = p + lead;
+                if (lead < len && *w != '#' && *w != ';') {
+                        size_t word = strspn(w, "abcdefghijklmnopqrstuvwxyz"
+                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
+                        return word > 0 && w[word] == ':' && strncmp(w + word, "://", 3) != 0;
+                }
+                p += len + (p[len] == '\n');
+        }
+        return false;
+}
+
+/* --config=PATH; for YAML, a file:// URL that says so, the path percent-encoded. */
+static int config_argument(const char *path, bool yaml, char **ret)
+{
+        struct strbuf sb = {0};
+        int r = strbuf_puts(&sb, yaml ? "--config=file://" : "--config=");
+
+        for (const unsigned char *p = (const unsigned char *)path; *p && r >= 0; p++)
+                r = !yaml || strchr("/-._~", *p) || (*p < 0x80 && isalnum(*p))
+                            ? strbuf_append(&sb, (const char *)p, 1)
+                            : strbuf_appendf(&sb, "%%%02X", *p);
+        if (r >= 0 && yaml)
+                r = strbuf_puts(&sb, "?format=yaml");
+        if (r < 0) {
+                strbuf_done(&sb);
+                return r;
+        }
+        *ret = sb.buf;
+        return 0;
+}
+
 static int build_argv(const struct apprise_settings *set, const struct notification *n,
-                      const char *title, char ***ret)
+                      const char *title, bool yaml, char ***ret)
 {
         size_t n_tags = strv_length(set->tags), k = 0;
         char **argv = calloc(7 + n_tags, sizeof(char *));
@@ -124,7 +163,7 @@ static int build_argv(const struct apprise_settings *set, const struct notificat
              !(argv[k++] = strdup(warning ? "--notification-type=warning"
                                           : "--notification-type=info")) ||
              !(argv[k++] = strdup("--verbose")) || /* its warnings say what failed */
-             asprintf(&argv[k++], "--config=%s", set->urls_file) < 0 ||
+             config_argument(set->urls_file, yaml, &argv[k++]) < 0 ||
              asprintf(&argv[k++], "--title=%s", title) < 0))
                 r = -ENOMEM;
         for (size_t i = 0; r >= 0 && i < n_tags; i++)
@@ -374,10 +413,11 @@ static int apprise_send(struct sink *s, const struct notification *n, sink_done_
                 done(s, SINK_TRY_LATER, 0, detail, userdata);
                 return 0;
         }
+        bool yaml = urls_file_is_yaml(secret);
         explicit_bzero(secret, secret_size);
         r = apprise_render(a->conf, n, &title, &body);
         if (r >= 0)
-                r = build_argv(a->settings, n, title, &argv);
+                r = build_argv(a->settings, n, title, yaml, &argv);
         if (r >= 0)
                 r = build_env(&env);
         if (r >= 0 && !(q = malloc(sizeof(*q))))
