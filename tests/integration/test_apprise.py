@@ -141,6 +141,20 @@ class TestSinkTest(AppriseTestBase):
         self.assertNoSecret(json.dumps(argv, ensure_ascii=False),
                             json.dumps(env, ensure_ascii=False), p.stdout, p.stderr)
 
+    def test_title_on_argv_is_one_short_line(self):
+        """The title is on apprise's command line, which every local user can read: one line,
+        at most 200 bytes, whatever the template makes of the post."""
+        with WebhookServer([(200, {}, b"ok")]) as srv:
+            self.write_urls(self.secret_url(srv) + "\n")
+            p = self.run_test_sink("    template: {title: \"{text} {text} {text} {text}\"}\n")
+            title = srv.received()[0].json()["title"]
+        self.assertOutcome(p, "accepted")
+        arg = [a for a in self.calls_made()[0]["argv"] if a.startswith("--title=")][0]
+        self.assertLessEqual(len(arg[len("--title="):].encode()), 200)
+        self.assertTrue(arg.endswith("…"), arg)
+        self.assertEqual(title, arg[len("--title="):])
+        self.assertTrue(title.startswith("Проверка уведомлений govwatch"))
+
     def test_tag_selects_the_urls(self):
         with WebhookServer([(200, {}, b"ok")]) as srv:
             other = "json://127.0.0.1:%d/other" % srv.port

@@ -354,7 +354,7 @@ class GrownUpTest(WebhookTestBase):
             with WebhookServer([(503, {}, b"busy"), (200, {}, b"ok")]) as srv:
                 config = gwtest.write_config(self.dir, emu, sinks_yaml(srv.url(), extra=extra)
                                              + WATCH, fast_polling=True)
-                log = os.path.join(self.dir, "govwatchd-body.log")
+                log = crash_harness.log_path(self.dir, "govwatchd-webhook-body.log")
                 with gwtest.Daemon(self.dir, config, args=["-v"], stderr_path=log,
                                    env={"GOVWATCH_TEST_BACKOFF_SCALE": "0.02"}) as d:
                     state = os.path.join(self.dir, "state")
