@@ -213,6 +213,20 @@ class TestSinkTest(AppriseTestBase):
         self.assertIn("cannot read urls_file %s: No such file or directory" % self.urls, p.stdout)
         self.assertEqual(self.calls_made(), [], "apprise is not run for nothing")
 
+    def test_usage_error_is_rejected(self):
+        """Exit 2: apprise refused its command line (here a wrapper adds an option this apprise
+        does not have, as a newer govwatch might with an older apprise)."""
+        with open(self.wrapper, "w") as f:
+            f.write(WRAPPER.replace("+ sys.argv[1:]", "+ sys.argv[1:] + ['--no-such-option']")
+                    % {"log": self.calls, "apprise": APPRISE})
+        with WebhookServer([(200, {}, b"ok")]) as srv:
+            self.write_urls(self.secret_url(srv) + "\n")
+            p = self.run_test_sink()
+            self.assertEqual(srv.received(), [])
+        self.assertOutcome(p, "rejected")
+        self.assertIn("apprise exited 2 (usage error): Error: No such option: --no-such-option",
+                      p.stdout)
+
     def test_check_config_refuses_a_missing_program(self):
         missing = os.path.join(self.dir, "no-apprise")
         self.wrapper = missing
