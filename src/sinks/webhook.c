@@ -69,9 +69,8 @@ static size_t token_len(const char *s)
 static const char *check_header(const char *v, bool value_is_path, char *buf, size_t size)
 {
         size_t n = token_len(v);
-        const char *value = v + n + 1;
+        const char *value;
 
-        value += strspn(value, " ");
         if (n == 0 || v[n] != ':') {
                 snprintf(buf, size,
                          "expected a header as \"Name: value\", the name a token (letters, "
@@ -79,6 +78,7 @@ static const char *check_header(const char *v, bool value_is_path, char *buf, si
                          SETTING_QUOTE(v));
                 return buf;
         }
+        value = v + n + 1 + strspn(v + n + 1, " ");
         if ((n == 14 && strncasecmp(v, "Content-Length", n) == 0) ||
             (n == 17 && strncasecmp(v, "Transfer-Encoding", n) == 0)) {
                 snprintf(buf, size, "header '%.*s' is govwatch's to set, from the body", (int)n, v);

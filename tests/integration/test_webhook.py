@@ -316,6 +316,7 @@ class GrownUpTest(WebhookTestBase):
         cases = (
             ("    headers: [\"X-Ok: 1\", \"Bad Name: x\"]\n", 26,
              "expected a header as \"Name: value\", the name a token"),
+            ("    headers: [\"X-Title\"]\n", 15, "expected a header as \"Name: value\""),
             ("    headers: [\"Content-Length: 5\"]\n", 15,
              "header 'Content-Length' is govwatch's to set"),
             ("    header_files: [\"Authorization: token.txt\"]\n", 20,
