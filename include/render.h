@@ -19,6 +19,17 @@
 int render_template(const char *tmpl, const struct notification *n, size_t max_bytes, char **ret);
 /* Checks a template's placeholders; on error sets *ret_offset to the offending byte offset. */
 int render_check(const char *tmpl, size_t *ret_offset);
+
+/* A JSON document from a template that is JSON with placeholders inside its strings (a webhook's
+ * body): the template's own text is kept as written and each placeholder's value is escaped for
+ * the inside of a JSON string (quote, backslash, control characters), cut at value_max_bytes
+ * (0: whole). Besides the placeholders above, {title} and {body} are the sink's title and body as
+ * its templates render them. -EINVAL for an unknown placeholder or no template. */
+int render_json_template(const char *tmpl, const struct notification *n, const char *title,
+                         const char *body, size_t value_max_bytes, char **ret);
+/* NULL when tmpl gives valid JSON whatever the notification says (its placeholders are all
+ * known, and each sits inside a string); else why not, in buf. */
+const char *render_json_check(const char *tmpl, char *buf, size_t size);
 /* Length of the longest prefix of s (≤ max_bytes) that ends on a character boundary. */
 size_t utf8_prefix_len(const char *s, size_t max_bytes);
 /* Human names of the categories: "Прямой эфир", "Услуги" ... (LABELS.md); unknown: the id. */

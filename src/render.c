@@ -4,8 +4,11 @@
  * the rules every sink shares: the output is always valid UTF-8 (invalid bytes from a hostile
  * post become U+FFFD), control characters other than newline and tab become spaces, and a length
  * limit cuts on a character boundary with "…". It must never escape for a medium (markup, mail
- * headers): that is each sink's job, after this.
+ * headers): that is each sink's job, after this. The one exception is JSON (a webhook's body
+ * template), where only the placeholders' values are to be escaped, not the template's own text:
+ * after rendering, nobody could tell the two apart, so that mode is here.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -29,14 +32,27 @@ enum placeholder {
         PH_TOPIC,
         PH_WATCH_URL,
         PH_ACTIONS,
+        _PH_TEXT_MAX,            /* the above: every template's */
+        PH_TITLE = _PH_TEXT_MAX, /* these: a JSON template's only, the rendered title and body */
+        PH_BODY,
         _PH_MAX,
 };
 
-static const char *const placeholder_names[_PH_MAX] = {
+static const char *const placeholder_names[_PH_MAX + 1] = {
         [PH_COMMUNITY] = "community", [PH_CATEGORY] = "category", [PH_TEXT] = "text",
         [PH_EXCERPT] = "excerpt",     [PH_URL] = "url",           [PH_DATE] = "date",
         [PH_STARTS_AT] = "starts_at", [PH_TOPIC] = "topic",       [PH_WATCH_URL] = "watch_url",
-        [PH_ACTIONS] = "actions",
+        [PH_ACTIONS] = "actions",     [PH_TITLE] = "title",       [PH_BODY] = "body",
+};
+
+/* What a template is rendered for. */
+struct render_job {
+        const struct notification *n;
+        bool json;         /* the values escaped for the inside of a JSON string */
+        int n_known;       /* placeholders known: _PH_TEXT_MAX, or _PH_MAX with json */
+        const char *title; /* {title} and {body}, with json */
+        const char *body;
+        size_t value_max; /* with json: each value cut at this many bytes (0: whole) */
 };
 
 /* The names residents read (corpus/LABELS.md). */
@@ -297,6 +313,8 @@ static int append_placeholder(struct strbuf *sb, enum placeholder ph, const stru
                 return append_time(sb, n->date, n->date_utc_offset);
         case PH_STARTS_AT:
                 return append_time(sb, n->starts_at, n->starts_at_utc_offset);
+        case PH_TITLE:
+        case PH_BODY:
         case _PH_MAX:
                 break;
         }
@@ -304,22 +322,23 @@ static int append_placeholder(struct strbuf *sb, enum placeholder ph, const stru
         return append_clean(sb, s, strlen(s));
 }
 
-/* At p (a '{' that does not start "{{"): the placeholder spelled there, _PH_MAX when the braces
- * are literal text, -EINVAL when it is an unknown name. *ret_len: bytes of "{name}". */
-static int parse_placeholder(const char *p, size_t *ret_len)
+/* At p (a '{' that does not start "{{"): the placeholder spelled there (one of the first
+ * n_known), _PH_MAX when the braces are literal text, -EINVAL when it is an unknown name.
+ * *ret_len: bytes of "{name}". */
+static int parse_placeholder(const char *p, int n_known, size_t *ret_len)
 {
         size_t k = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
         if (k == 0 || k > PLACEHOLDER_MAX || p[1 + k] != '}')
                 return _PH_MAX;
         *ret_len = k + 2;
-        for (int i = 0; i < _PH_MAX; i++)
+        for (int i = 0; i < n_known; i++)
                 if (strlen(placeholder_names[i]) == k &&
                     memcmp(placeholder_names[i], p + 1, k) == 0)
                         return i;
         return -EINVAL;
 }
 
-int render_check(const char *tmpl, size_t *ret_offset)
+static int check_placeholders(const char *tmpl, int n_known, size_t *ret_offset)
 {
         for (const char *p = tmpl ? strchr(tmpl, '{') : NULL; p; p = strchr(p, '{')) {
                 size_t len = 0;
@@ -327,7 +346,7 @@ int render_check(const char *tmpl, size_t *ret_offset)
                         p += 2;
                         continue;
                 }
-                int ph = parse_placeholder(p, &len);
+                int ph = parse_placeholder(p, n_known, &len);
                 if (ph < 0) {
                         if (ret_offset)
                                 *ret_offset = (size_t)(p - tmpl);
@@ -338,27 +357,87 @@ int render_check(const char *tmpl, size_t *ret_offset)
         return 0;
 }
 
-int render_template(const char *tmpl, const struct notification *n, size_t max_bytes, char **ret)
+int render_check(const char *tmpl, size_t *ret_offset)
 {
-        struct strbuf sb = {0};
+        return check_placeholders(tmpl, _PH_TEXT_MAX, ret_offset);
+}
+
+/* Cuts sb so that it, "…" included, fits in max_bytes (0: no limit). */
+static void cut(struct strbuf *sb, size_t max_bytes)
+{
+        if (max_bytes == 0 || sb->len <= max_bytes)
+                return;
+        if (max_bytes > ELLIPSIS_LEN) {
+                size_t keep = utf8_prefix_len(sb->buf, max_bytes - ELLIPSIS_LEN);
+                while (keep > 0 && (sb->buf[keep - 1] == ' ' || sb->buf[keep - 1] == '\n'))
+                        keep--;
+                memcpy(sb->buf + keep, ELLIPSIS, ELLIPSIS_LEN);
+                sb->len = keep + ELLIPSIS_LEN;
+        } else
+                sb->len = utf8_prefix_len(sb->buf, max_bytes);
+        sb->buf[sb->len] = '\0';
+}
+
+/* s (clean UTF-8) as the inside of a JSON string: quote, backslash and control characters
+ * escaped, the rest as it is (JSON is UTF-8). */
+static int append_json_escaped(struct strbuf *out, const char *s, size_t len)
+{
+        int r = 0;
+        for (size_t i = 0; i < len && r >= 0; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if (c == '"' || c == '\\')
+                        r = strbuf_appendf(out, "\\%c", c);
+                else if (c == '\n')
+                        r = strbuf_puts(out, "\\n");
+                else if (c == '\t')
+                        r = strbuf_puts(out, "\\t");
+                else if (c < 0x20)
+                        r = strbuf_appendf(out, "\\u%04x", c);
+                else
+                        r = strbuf_append(out, s + i, 1);
+        }
+        return r;
+}
+
+/* One placeholder's value: as text, or cut and escaped for JSON. */
+static int append_value(struct strbuf *sb, enum placeholder ph, const struct render_job *job)
+{
+        struct strbuf value = {0};
+        int r;
+
+        if (!job->json)
+                return append_placeholder(sb, ph, job->n);
+        if (ph == PH_TITLE || ph == PH_BODY) {
+                const char *s = strempty(ph == PH_TITLE ? job->title : job->body);
+                r = append_clean(&value, s, strlen(s));
+        } else
+                r = append_placeholder(&value, ph, job->n);
+        if (r >= 0 && value.len > 0) {
+                cut(&value, job->value_max);
+                r = append_json_escaped(sb, value.buf, value.len);
+        }
+        strbuf_done(&value);
+        return r;
+}
+
+static int render(const char *tmpl, const struct render_job *job, struct strbuf *sb)
+{
         const char *p = tmpl ? tmpl : RENDER_DEFAULT_BODY;
         int r = 0;
 
         while (*p && r >= 0) {
                 size_t len = 0;
                 if (p[0] == '{' && p[1] == '{') {
-                        r = strbuf_puts(&sb, "{");
+                        r = strbuf_puts(sb, "{");
                         p += 2;
                         continue;
                 }
                 if (p[0] == '{') {
-                        int ph = parse_placeholder(p, &len);
-                        if (ph < 0) {
-                                r = ph;
-                                break;
-                        }
+                        int ph = parse_placeholder(p, job->n_known, &len);
+                        if (ph < 0)
+                                return ph;
                         if (ph < _PH_MAX) {
-                                r = append_placeholder(&sb, (enum placeholder)ph, n);
+                                r = append_value(sb, (enum placeholder)ph, job);
                                 p += len;
                                 continue;
                         }
@@ -366,27 +445,92 @@ int render_template(const char *tmpl, const struct notification *n, size_t max_b
                 /* literal text up to the next brace (a lone '{' is literal too) */
                 const char *next = strchr(p + 1, '{');
                 len = next ? (size_t)(next - p) : strlen(p);
-                r = append_clean(&sb, p, len);
+                r = append_clean(sb, p, len);
                 p += len;
         }
-        if (r >= 0 && !sb.buf)
-                r = strbuf_append(&sb, "", 0);
+        if (r >= 0 && !sb->buf)
+                r = strbuf_append(sb, "", 0);
+        return r;
+}
+
+int render_template(const char *tmpl, const struct notification *n, size_t max_bytes, char **ret)
+{
+        struct render_job job = {.n = n, .n_known = _PH_TEXT_MAX};
+        struct strbuf sb = {0};
+        int r = render(tmpl, &job, &sb);
+
         if (r < 0) {
                 strbuf_done(&sb);
                 return r;
         }
-        /* cut: the result, "…" included, fits in max_bytes */
-        if (max_bytes > 0 && sb.len > max_bytes) {
-                if (max_bytes > ELLIPSIS_LEN) {
-                        size_t keep = utf8_prefix_len(sb.buf, max_bytes - ELLIPSIS_LEN);
-                        while (keep > 0 && (sb.buf[keep - 1] == ' ' || sb.buf[keep - 1] == '\n'))
-                                keep--;
-                        memcpy(sb.buf + keep, ELLIPSIS, ELLIPSIS_LEN);
-                        sb.len = keep + ELLIPSIS_LEN;
-                } else
-                        sb.len = utf8_prefix_len(sb.buf, max_bytes);
-                sb.buf[sb.len] = '\0';
+        cut(&sb, max_bytes);
+        *ret = sb.buf;
+        return 0;
+}
+
+int render_json_template(const char *tmpl, const struct notification *n, const char *title,
+                         const char *body, size_t value_max_bytes, char **ret)
+{
+        struct render_job job = {
+                .n = n,
+                .json = true,
+                .n_known = _PH_MAX,
+                .title = title,
+                .body = body,
+                .value_max = value_max_bytes,
+        };
+        struct strbuf sb = {0};
+        int r = tmpl ? render(tmpl, &job, &sb) : -EINVAL;
+
+        if (r < 0) {
+                strbuf_done(&sb);
+                return r;
         }
         *ret = sb.buf;
         return 0;
+}
+
+/* A value for every placeholder that no JSON outside a string can hold: a quote. */
+#define SAMPLE "x\""
+
+const char *render_json_check(const char *tmpl, char *buf, size_t size)
+{
+        char *categories[] = {(char *)SAMPLE, NULL};
+        struct notification sample = {
+                .kind = (char *)"post",
+                .community = (char *)SAMPLE,
+                .topic = (char *)SAMPLE,
+                .url = (char *)SAMPLE,
+                .text = (char *)SAMPLE,
+                .categories = categories,
+                .date = 1773144000,
+                .starts_at = 1773144000,
+        };
+        _cleanup_free_ char *out = NULL;
+        size_t offset = 0;
+        json_error_t error;
+
+        if (check_placeholders(tmpl, _PH_MAX, &offset) < 0) {
+                const char *p = tmpl + offset + 1;
+                char name[PLACEHOLDER_MAX + 1];
+                snprintf(name, sizeof(name), "%.*s", (int)strcspn(p, "}"), p);
+                const char *near = closest_name(name, placeholder_names);
+                snprintf(buf, size, "unknown placeholder '{%s}' in the body%s%s%s", name,
+                         near ? "; did you mean '{" : "", strempty(near), near ? "}'?" : "");
+                return buf;
+        }
+        if (render_json_template(tmpl, &sample, SAMPLE, SAMPLE, 0, &out) < 0) {
+                snprintf(buf, size, "the body cannot be rendered");
+                return buf;
+        }
+        json_t *doc = json_loads(out, 0, &error);
+        if (!doc) {
+                snprintf(buf, size,
+                         "the body is not JSON once its placeholders are filled in (each goes "
+                         "inside a string, as \"{text}\"): %s, line %d, column %d",
+                         error.text, error.line, error.column);
+                return buf;
+        }
+        json_decref(doc);
+        return NULL;
 }

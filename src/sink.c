@@ -5,6 +5,7 @@
 /* One line a sink type, in the order messages and the man page list them: TYPE here is
  * sink_TYPE_ops, defined in sinks/TYPE.c. */
 #define SINK_TYPES(X)                                                                              \
+        X(apprise)                                                                                 \
         X(console)                                                                                 \
         X(desktop)                                                                                 \
         X(email)                                                                                   \

@@ -7,8 +7,11 @@
  * a sink sends), and the whole sink_conf through sink_render (every sink type's own render).
  * Checks: a template render_check accepts renders, one it refuses does not; a cut result fits
  * in max_bytes; from valid UTF-8 the result is valid UTF-8 (notification_to_json_rendered and
- * D-Bus rely on it).
+ * D-Bus rely on it). The body template, read as a webhook's JSON body: one render_json_check
+ * accepts gives valid JSON for every notification.
  */
+#include <jansson.h>
+
 #include "fuzz.h"
 #include "render.h"
 #include "sink.h"
@@ -113,6 +116,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    valid && fuzz_utf8_valid(f.v[F_TITLE], strlen(f.v[F_TITLE])));
         render_one(f.v[F_BODY], &n, max_bytes,
                    valid && fuzz_utf8_valid(f.v[F_BODY], strlen(f.v[F_BODY])));
+
+        /* the body template as a webhook's JSON body */
+        char why[256];
+        if (valid && !render_json_check(f.v[F_BODY], why, sizeof(why))) {
+                _cleanup_free_ char *json = NULL;
+                if (render_json_template(f.v[F_BODY], &n, f.v[F_TITLE], f.v[F_TEXT], max_bytes,
+                                         &json) >= 0) {
+                        json_t *doc = json_loads(json, 0, NULL);
+                        fuzz_assert(doc, "checked JSON template gave %s", json);
+                        json_decref(doc);
+                }
+        }
 
         /* every sink type's render(), with these templates as its config */
         struct sink_conf conf = {

@@ -18,7 +18,8 @@ import crash_harness
 import gwtest
 
 DEFAULT_TOKEN = "test-token-123"  # gwtest.Emulator's default: what the other tests use
-SUITE_PASSWORDS = ["s3cret-пароль-не-в-логах"]  # test_email.py's
+# test_email.py's; test_apprise.py's service password; test_webhook.py's header file token
+SUITE_PASSWORDS = ["s3cret-пароль-не-в-логах", "s3cret-Tok3n-QZV9w", "tok-9f2c41d7e8b3a6"]
 
 
 def run_with_stderr_fd(args, env, journal_stream_of_stderr):

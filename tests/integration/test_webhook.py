@@ -23,11 +23,11 @@ from webhook_server import WebhookServer  # noqa: E402
 TOPIC = "Северский район"
 
 
-def sinks_yaml(url, ca_file=None):
+def sinks_yaml(url, ca_file=None, extra=""):
     s = "sinks:\n  web:\n    type: webhook\n    url: \"%s\"\n    timeout: 20s\n" % url
     if ca_file:
         s += "    ca_file: \"%s\"\n" % ca_file
-    return s
+    return s + extra
 
 
 WATCH = ("watch:\n"
@@ -55,7 +55,7 @@ class WebhookTestBase(unittest.TestCase):
     def tearDown(self):
         self.tmp.__exit__(None, None, None)
 
-    def write_config(self, url, ca_file=None):
+    def write_config(self, url, ca_file=None, extra=""):
         token = os.path.join(self.dir, "vk-token")
         with open(token, "w") as f:
             f.write("unused-token\n")
@@ -63,11 +63,11 @@ class WebhookTestBase(unittest.TestCase):
         with open(path, "w", encoding="utf-8") as f:
             f.write("vk:\n  api_url: http://127.0.0.1:9/method\n  token_file: %s\n"
                     "state_dir: %s\n" % (token, os.path.join(self.dir, "state")))
-            f.write(sinks_yaml(url, ca_file) + WATCH)
+            f.write(sinks_yaml(url, ca_file, extra) + WATCH)
         return path
 
-    def run_test_sink(self, url, ca_file=None):
-        p = gwtest.govwatchd("test-sink", "web", config=self.write_config(url, ca_file),
+    def run_test_sink(self, url, ca_file=None, extra=""):
+        p = gwtest.govwatchd("test-sink", "web", config=self.write_config(url, ca_file, extra),
                              timeout=90)
         if os.environ.get("GOVWATCH_TEST_VERBOSE"):
             print("\n" + p.stdout + p.stderr)
@@ -252,6 +252,149 @@ class DeadLetterTest(WebhookTestBase):
 
     def test_429_for_ever_becomes_dead_letter_with_alert(self):
         self.assertDeadWithAlert(*self.run_until_dead())
+
+
+SECRET = "Bearer tok-" + "9f2c41d7e8b3a6"
+
+
+class GrownUpTest(WebhookTestBase):
+    """headers, header_files, method and a body template: any JSON API, fed without a script.
+    What a user would notice if this fails: their API refuses the request (no token, wrong
+    method, a body it cannot parse), or the token shows up in the journal."""
+
+    def secret_file(self, text=SECRET + "\n"):
+        path = os.path.join(self.dir, "webhook-token")
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+        return path
+
+    def test_headers_from_config_and_file_and_put(self):
+        token = self.secret_file()
+        extra = ("    method: PUT\n"
+                 "    headers: [\"X-Title: govwatch\", \"content-type: application/vnd.api+json\"]\n"
+                 "    header_files: [\"Authorization: %s\"]\n" % token)
+        with WebhookServer([(200, {}, b"ok")]) as srv:
+            p = self.run_test_sink(srv.url(), extra=extra)
+            reqs = srv.received()
+        self.assertOutcome(p, "accepted")
+        self.assertEqual(len(reqs), 1)
+        r = reqs[0]
+        self.assertEqual(r.method, "PUT")
+        self.assertEqual(r.headers.get("X-Title"), "govwatch")
+        self.assertEqual(r.headers.get("Authorization"), SECRET)
+        # the admin's Content-Type replaces ours, it is not sent twice
+        self.assertEqual([(k, v) for k, v in r.headers.items() if k.lower() == "content-type"],
+                         [("content-type", "application/vnd.api+json")])
+        self.assertEqual(r.json()["kind"], "test")
+        self.assertNotIn(SECRET[7:], p.stdout + p.stderr)
+
+    def test_patch(self):
+        with WebhookServer([(204, {}, b"")]) as srv:
+            p = self.run_test_sink(srv.url(), extra="    method: PATCH\n")
+            self.assertEqual([r.method for r in srv.received()], ["PATCH"])
+        self.assertOutcome(p, "accepted")
+
+    def test_header_file_problems_wait_with_a_clear_message(self):
+        for content, words in ((SECRET + "\nX-Injected: 1\n", "holds a line break"),
+                               ("", "is empty"), (None, "cannot read the file")):
+            with self.subTest(words=words):
+                if content is None:
+                    path = os.path.join(self.dir, "no-such-token")
+                else:
+                    path = self.secret_file(content)
+                with WebhookServer([(200, {}, b"ok")]) as srv:
+                    p = self.run_test_sink(
+                        srv.url(), extra="    header_files: [\"Authorization: %s\"]\n" % path)
+                    self.assertEqual(srv.received(), [])
+                self.assertOutcome(p, "try later")
+                self.assertIn("header Authorization, %s" % path, p.stdout)
+                self.assertIn(words, p.stdout)
+                self.assertNotIn(SECRET[7:], p.stdout + p.stderr)
+
+    def test_bad_headers_refused_where_written(self):
+        cases = (
+            ("    headers: [\"X-Ok: 1\", \"Bad Name: x\"]\n", 26,
+             "expected a header as \"Name: value\", the name a token"),
+            ("    headers: [\"X-Title\"]\n", 15, "expected a header as \"Name: value\""),
+            ("    headers: [\"Content-Length: 5\"]\n", 15,
+             "header 'Content-Length' is govwatch's to set"),
+            ("    header_files: [\"Authorization: token.txt\"]\n", 20,
+             "header 'Authorization' needs the absolute path"),
+            ("    headers: [\"X-A: 1\"]\n    header_files: [\"x-a: /etc/hostname\"]\n", 20,
+             "header 'x-a' is given twice"),
+            ("    headers: [\"X-A: a\\r\\nX-B: b\"]\n", 15,
+             "'headers' must not contain control characters"),
+            ("    body: '{\"text\": {text}}'\n", 11, "the body is not JSON once its "
+             "placeholders are filled in"),
+            ("    body: '{\"text\": \"{txet}\"}'\n", 11,
+             "unknown placeholder '{txet}' in the body; did you mean '{text}'?"),
+            ("    method: GET\n", 13, "expected one of POST, PUT, PATCH"),
+        )
+        for extra, column, message in cases:
+            with self.subTest(extra=extra):
+                path = self.write_config("http://127.0.0.1:9/hook", extra=extra)
+                text = gwtest.read_text(path)
+                line = text[:text.index(extra)].count("\n") + 1 + extra.count("\n") - 1
+                p = gwtest.govwatchd("check-config", config=path)
+                self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+                self.assertIn("%s:%d:%d: %s" % (path, line, column, message), p.stderr)
+
+    def test_body_template_with_hostile_post(self):
+        """A post full of JSON's special characters arrives as the exact string values, inside
+        the JSON the admin wrote."""
+        token = self.secret_file()
+        body = ('{"chat": "@district", "title": "{title}", "message": "{text}", '
+                '"meta": {"url": "{url}", "where": "{community}"}}')
+        extra = ("    header_files: [\"Authorization: %s\"]\n"
+                 "    body: '%s'\n" % (token, body.replace("'", "''")))
+        emu = gwtest.Emulator(self.dir)
+        text = ('Отключение воды: "ул. Ленина", C:\\path\\ \\"x\\"\n'
+                'вторая строка\tтаб \x01\x1f конец }]}, "injected": true, {"a": "')
+        try:
+            with WebhookServer([(503, {}, b"busy"), (200, {}, b"ok")]) as srv:
+                config = gwtest.write_config(self.dir, emu, sinks_yaml(srv.url(), extra=extra)
+                                             + WATCH, fast_polling=True)
+                log = crash_harness.log_path(self.dir, "govwatchd-webhook-body.log")
+                with gwtest.Daemon(self.dir, config, args=["-v"], stderr_path=log,
+                                   env={"GOVWATCH_TEST_BACKOFF_SCALE": "0.02"}) as d:
+                    state = os.path.join(self.dir, "state")
+
+                    def seen():
+                        rows = os.path.exists(os.path.join(state, "govwatch.db")) and \
+                            crash_harness.db_query(state, "SELECT first_seen FROM communities "
+                                                          "WHERE owner_id = -100001")
+                        return bool(rows and rows[0][0] > 0)
+                    d.wait_for(seen, 60, "first sight of the wall")
+                    post = emu.add_post(-100001, text)
+                    d.wait_for(lambda: len(srv.received()) >= 2, 60, "the retry after a 503")
+                    d.wait_for(lambda: crash_harness.db_query(
+                        state, "SELECT state FROM outbox")[0][0] == "delivered", 30,
+                        "the row delivered")
+                    with open("/proc/%d/cmdline" % d.pid, "rb") as f:
+                        cmdline = f.read().decode("utf-8", "replace")
+                    with open("/proc/%d/environ" % d.pid, "rb") as f:
+                        environ = f.read().decode("utf-8", "replace")
+                    self.assertEqual(d.stop(), 0)
+                reqs = srv.received()
+            rows = crash_harness.db_query(state, "SELECT last_error FROM outbox")
+        finally:
+            emu.stop()
+        for r in reqs:
+            doc = r.json()  # parses: the body is JSON whatever the post said
+            self.assertEqual(sorted(doc), ["chat", "message", "meta", "title"])
+            self.assertEqual(doc["chat"], "@district")
+            # control characters other than newline and tab become spaces, as in every sink
+            self.assertEqual(doc["message"], text.replace("\x01", " ").replace("\x1f", " "))
+            self.assertEqual(doc["meta"]["url"], "https://vk.com/wall-100001_%d" % post)
+            self.assertEqual(doc["meta"]["where"], "Администрация тестового района")
+            self.assertEqual(r.headers.get("Authorization"), SECRET)
+        log_text = gwtest.read_text(log)
+        self.assertIn("HTTP 503", log_text)
+        self.assertIsNone(gwtest.sanitizer_report(log_text), log_text)
+        for what, t in (("log", log_text), ("last_error", str(rows)), ("argv", cmdline),
+                        ("environ", environ)):
+            self.assertNotIn(SECRET[7:], t, "the header file's token leaked into " + what)
 
 
 class DigestRefusedTest(WebhookTestBase):

@@ -1,7 +1,9 @@
 """A small HTTP(S) endpoint on loopback for govwatch's webhook tests (standard library only).
 
 WebhookServer answers each request with the next scripted reply (status, headers, body; the
-last one repeats) and records what it received: method, path, headers, body.
+last one repeats) and records what it received: method, path, headers, body. With hold (a
+threading.Event), it records a request and keeps its reply until the event is set: a client
+killed meanwhile never hears that its request arrived.
 
 Run by hand:  /usr/bin/python3 webhook_server.py --port 8080 --status 200
 """
@@ -27,8 +29,9 @@ class WebhookServer:
     """replies: a list of (status, {header: value}, body bytes); use as a context manager.
     certs: {"cert":, "key":} for HTTPS (see smtp_server.make_certificates)."""
 
-    def __init__(self, replies=((200, {}, b"ok"),), certs=None):
+    def __init__(self, replies=((200, {}, b"ok"),), certs=None, hold=None):
         self.replies = list(replies)
+        self.hold = hold
         self.requests = []
         self.lock = threading.Lock()
         server = self
@@ -40,9 +43,12 @@ class WebhookServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 with server.lock:
-                    server.requests.append(Request("POST", self.path, dict(self.headers), body))
+                    server.requests.append(Request(self.command, self.path, dict(self.headers),
+                                                   body))
                     i = min(len(server.requests), len(server.replies)) - 1
                     status, headers, reply = server.replies[i]
+                if server.hold is not None:
+                    server.hold.wait(60)
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -52,6 +58,7 @@ class WebhookServer:
                 self.wfile.write(reply)
 
             do_PUT = do_POST
+            do_PATCH = do_POST
             do_GET = do_POST
 
             def log_message(self, fmt, *args):
@@ -80,6 +87,8 @@ class WebhookServer:
         return self
 
     def __exit__(self, *exc):
+        if self.hold is not None:
+            self.hold.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)

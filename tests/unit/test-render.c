@@ -1,6 +1,7 @@
 /* test-render.c — what a resident reads in a pop-up or a subject line. A failure here means a
  * notification shows a raw "{placeholder}", a half-cut Cyrillic letter (mojibake), a wall of
  * text instead of an excerpt, or a terminal escape sequence from a hostile post. */
+#include <jansson.h>
 #include <time.h>
 
 #include "test-helpers.h"
@@ -292,6 +293,65 @@ static void test_actions(void **state)
         assert_string_equal(none, "[]");
 }
 
+/* A webhook's body template: whatever the post says, the body is the JSON the admin wrote,
+ * with the post's words as the strings' exact values (a failure: the endpoint gets a body it
+ * cannot parse, or a post that adds keys of its own). */
+static void test_json_template_with_hostile_text(void **state)
+{
+        struct notification n = sample();
+        n.text = "\"quoted\" back\\slash\nnew line\ttab \x01\x1b[31m\x7f }, \"x\": 1, {{ ü";
+        n.community = "Администрация \"района\"";
+        const char *tmpl = "{\"title\": \"{title}\", \"message\": \"{text}\", "
+                           "\"extra\": {\"c\": \"{community}\", \"b\": \"{body}\", \"n\": [1, 2]}}";
+        char *out = NULL;
+        json_error_t error;
+
+        assert_int_equal(render_json_template(tmpl, &n, "T \"1\"", "B\\2\n", 0, &out), 0);
+        json_t *doc = json_loads(out, 0, &error);
+        if (!doc)
+                fail_msg("not JSON (%s): %s", error.text, out);
+        assert_string_equal(json_string_value(json_object_get(doc, "title")), "T \"1\"");
+        /* control characters other than newline and tab are spaces, as in every rendering */
+        assert_string_equal(json_string_value(json_object_get(doc, "message")),
+                            "\"quoted\" back\\slash\nnew line\ttab   [31m  }, \"x\": 1, {{ ü");
+        json_t *extra = json_object_get(doc, "extra");
+        assert_string_equal(json_string_value(json_object_get(extra, "c")),
+                            "Администрация \"района\"");
+        assert_string_equal(json_string_value(json_object_get(extra, "b")), "B\\2\n");
+        assert_int_equal(json_object_size(doc), 3);
+        json_decref(doc);
+        free(out);
+
+        /* each value cut on a character, the JSON around it whole */
+        n.text = "Прямой эфир с главой района";
+        assert_int_equal(render_json_template("[\"{text}\", \"{url}\"]", &n, "", "", 12, &out), 0);
+        assert_string_equal(out, "[\"Прям…\", \"https://v…\"]");
+        free(out);
+        assert_int_equal(render_json_template("{\"t\": \"{tilte}\"}", &n, "", "", 0, &out),
+                         -EINVAL);
+}
+
+static void test_json_check(void **state)
+{
+        char buf[256];
+
+        assert_null(render_json_check("{\"text\": \"{text}\", \"at\": \"{starts_at}\"}", buf,
+                                      sizeof(buf)));
+        assert_null(render_json_check("[\"{title}\", \"{body}\", {\"k\": \"{{x}\"}]", buf,
+                                      sizeof(buf)));
+        /* a placeholder outside a string would make the body JSON only for some posts */
+        assert_non_null(render_json_check("{\"text\": {text}}", buf, sizeof(buf)));
+        assert_non_null(strstr(buf, "is not JSON once its placeholders are filled in"));
+        assert_non_null(render_json_check("{\"n\": 1{date}}", buf, sizeof(buf)));
+        assert_non_null(render_json_check("{\"text\": \"{text}\"", buf, sizeof(buf)));
+        assert_non_null(render_json_check("{\"t\": \"{txet}\"}", buf, sizeof(buf)));
+        assert_string_equal(buf,
+                            "unknown placeholder '{txet}' in the body; did you mean '{text}'?");
+        /* {title} and {body} are a JSON body's only: a title cannot contain itself */
+        size_t off;
+        assert_int_equal(render_check("{title}", &off), -EINVAL);
+}
+
 static void test_category_titles(void **state)
 {
         assert_string_equal(render_category_title("live"), "Прямой эфир");
@@ -316,6 +376,8 @@ int main(void)
                 cmocka_unit_test(test_utf8_prefix_len),
                 cmocka_unit_test(test_category_titles),
                 cmocka_unit_test(test_actions),
+                cmocka_unit_test(test_json_template_with_hostile_text),
+                cmocka_unit_test(test_json_check),
                 cmocka_unit_test(test_extreme_times),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
