@@ -124,6 +124,21 @@ def db_query(state_dir, sql, args=()):
     raise RuntimeError("store stayed busy: " + sql)
 
 
+def wall_seen(state_dir, owner_id=-100001):
+    """Whether the daemon has taken its first sight of the wall (its posts until then are old)."""
+    if not os.path.exists(os.path.join(state_dir, "govwatch.db")):
+        return False
+    rows = db_query(state_dir, "SELECT first_seen FROM communities WHERE owner_id = ?",
+                    (owner_id,))
+    return bool(rows and rows[0][0] > 0)
+
+
+def wait_first_sight(daemon, state_dir, owner_id=-100001, timeout=60):
+    """Waits (a gwtest.Daemon's wait_for) until the daemon has seen the wall once: a post
+    added after that is new."""
+    daemon.wait_for(lambda: wall_seen(state_dir, owner_id), timeout, "first sight of the wall")
+
+
 def start_daemon(workdir, config, stderr_path):
     d = gwtest.Daemon(workdir, config, stdout=False, stderr_path=stderr_path,
                       env={"GOVWATCH_TEST_BACKOFF_SCALE": "0.02"})

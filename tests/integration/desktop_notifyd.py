@@ -11,7 +11,6 @@ Needs Debian's python3-dbus and python3-gi (run it with /usr/bin/python3).
 """
 import argparse
 import json
-import os
 import sys
 
 import dbus

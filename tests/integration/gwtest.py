@@ -146,6 +146,15 @@ def wait_for(predicate, timeout=30, what="a condition", interval=0.05, detail=No
         time.sleep(interval)
 
 
+def quiet_hours_around_now(utc_offset_hours=0):
+    """quiet_hours "HH:MM-HH:MM" from an hour ago to two hours from now, in the zone
+    utc_offset_hours east of UTC (0 with `timezone: UTC`, 3 for the default Europe/Moscow)."""
+    t = time.gmtime(time.time() + utc_offset_hours * 3600)
+    now = t.tm_hour * 60 + t.tm_min
+    start, end = (now - 60) % 1440, (now + 120) % 1440
+    return "%02d:%02d-%02d:%02d" % (start // 60, start % 60, end // 60, end % 60)
+
+
 class NotifySocket:
     """An AF_UNIX datagram socket like the one systemd gives a Type=notify service. A thread
     drains it all the time, as PID 1 does: a full socket would block sd_notify()."""

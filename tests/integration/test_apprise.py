@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import threading
-import time
 import types
 import unittest
 
@@ -36,14 +35,6 @@ os.write(fd, (json.dumps(record, ensure_ascii=False) + "\n").encode())
 os.close(fd)
 os.execv(%(apprise)r, [%(apprise)r] + sys.argv[1:])
 '''
-
-
-def quiet_window_now():
-    """quiet_hours that cover this minute in Europe/Moscow (UTC+3 all year)."""
-    t = time.gmtime(time.time() + 3 * 3600)
-    now = t.tm_hour * 60 + t.tm_min
-    start, end = (now - 60) % 1440, (now + 120) % 1440
-    return "%02d:%02d-%02d:%02d" % (start // 60, start % 60, end // 60, end % 60)
 
 
 @unittest.skipUnless(os.access(APPRISE, os.X_OK), "the apprise package is not installed")
@@ -249,12 +240,7 @@ class DaemonTest(AppriseTestBase):
         return d
 
     def first_sight(self, d):
-        state = os.path.join(self.dir, "state")
-        def seen():
-            rows = os.path.exists(os.path.join(state, "govwatch.db")) and crash_harness.db_query(
-                state, "SELECT first_seen FROM communities WHERE owner_id = -100001")
-            return bool(rows and rows[0][0] > 0)
-        d.wait_for(seen, 60, "first sight of the wall")
+        crash_harness.wait_first_sight(d, os.path.join(self.dir, "state"))
 
     def outbox(self):
         return crash_harness.db_query(os.path.join(self.dir, "state"),
@@ -287,7 +273,8 @@ class DaemonTest(AppriseTestBase):
 
     def test_quiet_hours_defer(self):
         self.emu = gwtest.Emulator(self.dir)
-        quiet = "    quiet_hours: \"%s\"\n" % quiet_window_now()
+        # the default zone, Europe/Moscow, is UTC+3 all year
+        quiet = "    quiet_hours: \"%s\"\n" % gwtest.quiet_hours_around_now(3)
         with WebhookServer([(200, {}, b"ok")]) as srv, self.start(srv, quiet) as d:
             self.first_sight(d)
             self.emu.add_post(-100001, "Приём граждан в администрации в четверг")

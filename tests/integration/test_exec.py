@@ -6,7 +6,6 @@ notification, sees the VK token in its environment, hangs the daemon, is run thr
 """
 import json
 import os
-import signal
 import sys
 import time
 import types

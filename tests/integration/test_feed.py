@@ -235,10 +235,7 @@ class DeliveryTest(FeedTestBase):
         config = self.config(fast_polling=True)
         log = os.path.join(self.dir, "daemon.log")
         with gwtest.Daemon(self.dir, config, stderr_path=log) as d:
-            d.wait_for(lambda: os.path.exists(os.path.join(self.state, "govwatch.db")) and
-                       crash_harness.db_query(self.state, "SELECT first_seen FROM communities "
-                                                          "WHERE owner_id = ?", (OWNER,)),
-                       60, "first sight of the wall")
+            crash_harness.wait_first_sight(d, self.state, OWNER)
             ids = self.add_posts(["Приём граждан %d" % i for i in range(3)])
             d.wait_for(lambda: os.path.exists(self.path), 60, "the feed")
             d.kill()
@@ -390,10 +387,7 @@ class QuietHoursTest(FeedTestBase):
         window = '    quiet_hours: "%02d:00-%02d:00"\n' % ((hour + 23) % 24, (hour + 2) % 24)
         config = self.config(window, top="timezone: UTC\n", fast_polling=True)
         with gwtest.Daemon(self.dir, config) as d:
-            d.wait_for(lambda: os.path.exists(os.path.join(self.state, "govwatch.db")) and
-                       crash_harness.db_query(self.state, "SELECT first_seen FROM communities "
-                                                          "WHERE owner_id = ?", (OWNER,)),
-                       60, "first sight of the wall")
+            crash_harness.wait_first_sight(d, self.state, OWNER)
             self.add_posts(["Приём граждан"])
             d.wait_for(lambda: crash_harness.db_query(
                 self.state, "SELECT state, last_error FROM outbox WHERE sink = 'feed'") ==

@@ -11,10 +11,8 @@ warning, or no way to find one community's posts with `journalctl GOVWATCH_OWNER
 import json
 import os
 import shlex
-import struct
 import subprocess
 import textwrap
-import time
 import unittest
 
 import gwtest

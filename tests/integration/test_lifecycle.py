@@ -69,11 +69,7 @@ class Base(unittest.TestCase):
         return d
 
     def first_seen(self, owner_id):
-        if not os.path.exists(os.path.join(self.state, "govwatch.db")):
-            return False
-        rows = crash_harness.db_query(
-            self.state, "SELECT first_seen FROM communities WHERE owner_id = ?", (owner_id,))
-        return bool(rows and rows[0][0] > 0)
+        return crash_harness.wall_seen(self.state, owner_id)
 
     def delivered(self, path=None, kind="post"):
         return [d for d in crash_harness.read_jsonl(path or self.out) if d.get("kind") == kind]

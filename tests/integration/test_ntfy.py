@@ -350,13 +350,7 @@ class DaemonTest(NtfyTestBase):
         return crash_harness.start_daemon(self.dir, config, os.path.join(self.dir, name))
 
     def wait_first_sight(self, daemon):
-        state = os.path.join(self.dir, "state")
-
-        def seen():
-            rows = os.path.exists(os.path.join(state, "govwatch.db")) and crash_harness.db_query(
-                state, "SELECT first_seen FROM communities WHERE owner_id = -100001")
-            return bool(rows and rows[0][0] > 0)
-        daemon.wait_for(seen, 60, "first sight of the wall")
+        crash_harness.wait_first_sight(daemon, os.path.join(self.dir, "state"))
 
     def wait_state(self, daemon, url, state, timeout=60):
         daemon.wait_for(lambda: [r for r in self.rows(url) if r[0] == state], timeout,
@@ -392,7 +386,8 @@ class DaemonTest(NtfyTestBase):
 
     def test_quiet_hours_defer_and_send_nothing(self):
         with NtfyServer() as srv:
-            config = self.config(sink_yaml(srv.url(), "quiet_hours: \"%s\"" % self.quiet_window()),
+            config = self.config(sink_yaml(srv.url(), "quiet_hours: \"%s\""
+                                           % gwtest.quiet_hours_around_now()),
                                  head="timezone: UTC\n", emulator=True, fast_polling=True)
             with self.start(config, "quiet.err") as d:
                 self.wait_first_sight(d)
@@ -405,17 +400,10 @@ class DaemonTest(NtfyTestBase):
         self.assertEqual((state, attempts), ("pending", 0))
         self.assertGreater(next_attempt, time.time() + 3600)
 
-    def quiet_window(self):
-        """Quiet hours, in UTC, from an hour ago to two hours from now."""
-        now = time.gmtime()
-        start = (now.tm_hour * 60 + now.tm_min - 60) % 1440
-        end = (now.tm_hour * 60 + now.tm_min + 120) % 1440
-        return "%02d:%02d-%02d:%02d" % (start // 60, start % 60, end // 60, end % 60)
-
     def test_quiet_mode_silent_publishes_without_sound(self):
         with NtfyServer() as srv:
             config = self.config(sink_yaml(srv.url(), "quiet_hours: \"%s\"\nquiet_mode: silent"
-                                           % self.quiet_window()),
+                                           % gwtest.quiet_hours_around_now()),
                                  head="timezone: UTC\n", emulator=True, fast_polling=True)
             p = gwtest.govwatchd("check-config", config=config)
             if p.returncode != 0 and "quiet_mode" in p.stderr:

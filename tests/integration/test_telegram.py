@@ -8,7 +8,6 @@ silently getting nothing; a blocked bot retried for ever instead of a dead lette
 the bot token (which gives anyone the bot) in the journal, in `ps` or in `status`; a message lost,
 or sent again and again, when the service is killed at the wrong moment.
 """
-import datetime
 import json
 import os
 import sys
@@ -101,12 +100,7 @@ class TelegramCase(unittest.TestCase):
         return d
 
     def wait_first_sight(self, daemon):
-        def seen():
-            rows = os.path.exists(os.path.join(self.state, "govwatch.db")) and \
-                crash_harness.db_query(self.state, "SELECT first_seen FROM communities "
-                                                   "WHERE owner_id = -100001")
-            return bool(rows and rows[0][0] > 0)
-        daemon.wait_for(seen, 30, "first sight of the wall")
+        crash_harness.wait_first_sight(daemon, self.state)
 
     def outbox(self, sink="tg"):
         return crash_harness.db_query(
@@ -457,9 +451,7 @@ class DaemonTest(TelegramCase):
 
     def quiet_now(self):
         """Quiet hours around now in UTC, the config's timezone below."""
-        now = datetime.datetime.now(datetime.timezone.utc)
-        start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(hours=2)
-        return "timezone: Etc/UTC\n", '"%s-%s"' % (start.strftime("%H:%M"), end.strftime("%H:%M"))
+        return "timezone: Etc/UTC\n", '"%s"' % gwtest.quiet_hours_around_now()
 
     def test_quiet_hours_defer_by_default(self):
         head, hours = self.quiet_now()
