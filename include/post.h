@@ -95,7 +95,8 @@ char *post_effective_text(const struct post *p);
 
 /* The text a notification tells: the post's own text; for a repost, its comment (if any), then
  * "Репост из «NAME»:" and the reposted text with its attachments' titles, NAME being the original
- * owner's owner_name or, unnamed, club<N>/id<N>. Returned string is newly allocated. */
+ * owner's owner_name or, unnamed, club<N>/id<N>. VK's mention markup, [club1|Name], is shown as
+ * VK shows it, the name alone. Returned string is newly allocated. */
 char *post_notification_text(const struct post *p);
 
 /* "https://vk.com/wall-123_456" into buf (at least 64 bytes). */

@@ -6,11 +6,16 @@
  * written. It is where hostile sizes and times stop: text is cut to POST_TEXT_MAX and times are
  * held to [VK_TIME_MIN, VK_TIME_MAX) (post.h), so the stages after it need not check again.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "post.h"
 #include "util.h"
+
+#define MENTION_TARGET_MAX 64  /* "club123456789", a screen name: VK allows 32 */
+#define MENTION_NAME_MAX   256 /* a community's name; a longer "name" is not a mention */
 
 static bool json_truthy(const json_t *v)
 {
@@ -325,6 +330,47 @@ char *post_effective_text(const struct post *p)
         return sb.buf;
 }
 
+/* At s, a '[': the length of VK's mention markup there, [id1|Name] or [club123|Name] (also public,
+ * event or a screen name before the bar), with *name and *name_len its name; 0 when it is not one
+ * (a bracket without the bar, an empty name, a name across lines or brackets). */
+static size_t mention_at(const char *s, const char **name, size_t *name_len)
+{
+        size_t j = 1, k;
+
+        while (j <= MENTION_TARGET_MAX &&
+               (isalnum((unsigned char)s[j]) || s[j] == '_' || s[j] == '.'))
+                j++;
+        if (j == 1 || s[j] != '|')
+                return 0;
+        for (k = j + 1; k - j <= MENTION_NAME_MAX && s[k] && !strchr("[]\n", s[k]); k++)
+                continue;
+        if (k == j + 1 || s[k] != ']')
+                return 0;
+        *name = s + j + 1;
+        *name_len = k - j - 1;
+        return k + 1;
+}
+
+/* VK shows a mention as its name alone: so in place, "[club1|администрации]" -> "администрации".
+ * Text that only looks like markup stays as written. */
+static char *unmention(char *s)
+{
+        size_t w = 0, i = 0, len, name_len;
+        const char *name;
+
+        while (s && s[i]) {
+                if (s[i] == '[' && (len = mention_at(s + i, &name, &name_len)) > 0) {
+                        memmove(s + w, name, name_len); /* w <= i: never ahead of the reading */
+                        w += name_len;
+                        i += len;
+                } else
+                        s[w++] = s[i++];
+        }
+        if (s)
+                s[w] = '\0';
+        return s;
+}
+
 char *post_notification_text(const struct post *p)
 {
         struct strbuf sb = {0}, original = {0};
@@ -333,7 +379,7 @@ char *post_notification_text(const struct post *p)
         int r;
 
         if (!o)
-                return strdup(p->text);
+                return unmention(strdup(p->text));
         r = append_post_text(&original, o);
         if (r >= 0 && !o->owner_name)
                 snprintf(fallback, sizeof(fallback), "%s%" PRId64, o->owner_id < 0 ? "club" : "id",
@@ -350,7 +396,7 @@ char *post_notification_text(const struct post *p)
                 strbuf_done(&sb);
                 return NULL;
         }
-        return sb.buf;
+        return unmention(sb.buf);
 }
 
 void post_url(int64_t owner_id, int64_t id, char *buf, size_t size)

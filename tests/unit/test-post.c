@@ -202,6 +202,34 @@ static void test_video_live_object(void **state)
 
 static struct post *post_of(const char *json, int expected, const char *expected_reason);
 
+/* A notification reads as VK shows the post: a mention is its name, not its markup. What only
+ * looks like markup stays as written. */
+static void test_notification_text_mentions(void **state)
+{
+        static const struct {
+                const char *text, *shown;
+        } cases[] = {
+                {"Приём ведёт [club100001|администрация района] и [id1|Павел Дуров].",
+                 "Приём ведёт администрация района и Павел Дуров."},
+                {"[public5|МФЦ][event7|День города]", "МФЦДень города"},
+                {"[sevadm|Администрация]!", "Администрация!"},
+                {"[1] сноска, [a|] пусто, [|имя] без цели, [id1|две\nстроки], [id1|не [вложено]]",
+                 "[1] сноска, [a|] пусто, [|имя] без цели, [id1|две\nстроки], [id1|не [вложено]]"},
+                {"[id1|незакрыто", "[id1|незакрыто"},
+                {"", ""},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_t *o = json_pack("{s:I, s:I, s:I, s:s}", "id", (json_int_t)1, "owner_id",
+                                      (json_int_t)-1, "date", (json_int_t)1764340000, "text",
+                                      cases[i].text);
+                _cleanup_post_free_ struct post *p = NULL;
+                assert_int_equal(post_from_json(o, &p, NULL), 0);
+                json_decref(o);
+                _cleanup_free_ char *shown = post_notification_text(p);
+                assert_string_equal(shown, cases[i].shown);
+        }
+}
+
 /* No live video in the post or its repost: the community's videos, where its broadcast shows up
  * when it starts. A recorded (not live) video is not the broadcast. */
 static void test_watch_url_without_live_video(void **state)
@@ -663,6 +691,7 @@ int main(void)
                 cmocka_unit_test(test_newsfeed_bom_source_ids),
                 cmocka_unit_test(test_video_live_object),
                 cmocka_unit_test(test_watch_url_without_live_video),
+                cmocka_unit_test(test_notification_text_mentions),
                 cmocka_unit_test(test_video_get_is_not_live),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_execute_null_with_errors),
