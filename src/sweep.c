@@ -457,13 +457,42 @@ static int community_polled(struct govwatch *gw, struct wall_poll *wp,
 }
 
 /* Sends and records what detect decided; the caller holds the transaction (none in a dry run). */
+struct post_order {
+        int64_t date, id;
+        size_t index;
+};
+
+static int post_order_cmp(const void *a, const void *b)
+{
+        const struct post_order *x = a, *y = b;
+        if (x->date != y->date)
+                return x->date < y->date ? -1 : 1;
+        return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The wall's posts oldest first: VK lists them newest first (after the pinned one), and a chat
+ * or a feed should read in the order the community wrote them. NULL on OOM. */
+static struct post_order *oldest_first(const struct wall_poll *wp, size_t n)
+{
+        struct post_order *o = calloc(n ? n : 1, sizeof(*o));
+        for (size_t i = 0; o && i < n; i++)
+                o[i] = (struct post_order){wp->collected[i]->date, wp->collected[i]->id, i};
+        if (o)
+                qsort(o, n, sizeof(*o), post_order_cmp);
+        return o;
+}
+
 static int apply(struct sweep *sw, const struct wall_poll *wp, const struct detect_result *d,
                  int64_t now)
 {
         struct govwatch *gw = sw->gw;
+        _cleanup_free_ struct post_order *order = oldest_first(wp, d->n_posts);
         int r;
 
-        for (size_t i = 0; i < d->n_posts; i++) {
+        if (!order)
+                return -ENOMEM;
+        for (size_t k = 0; k < d->n_posts; k++) {
+                size_t i = order[k].index;
                 const struct post *p = wp->collected[i];
                 const struct detect_post *dp = &d->posts[i];
 
