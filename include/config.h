@@ -57,7 +57,7 @@ struct sink_conf {
         int quiet_start_min, quiet_end_min; /* minutes of the day; -1 when no quiet hours */
         bool quiet_emergency;               /* true: emergencies wait too */
         int quiet_mode;                     /* enum quiet_mode */
-        unsigned concurrency;               /* in-flight sends; default 4 */
+        unsigned concurrency;               /* in-flight sends; 0: the type's (sink_concurrency) */
         uint64_t timeout_usec;
         /* The type's own keys: the struct its sink_ops.settings describe, private to
          * sinks/TYPE.c; NULL for a type without keys of its own. */

@@ -61,6 +61,9 @@ struct sink_ops {
         /* Checks across the type's own keys, after each has parsed on its own (a key with an
          * error keeps its default); reports through e, setting.h. NULL: none. */
         void (*check)(const struct sink_conf *conf, struct setting_errors *e);
+        /* Sends in flight at once unless the admin sets concurrency; 0: 4. A chat or a phone's
+         * list shows messages as they arrive: 1 keeps them in the order they were queued. */
+        unsigned concurrency;
         /* The type can deliver without a sound (notification.silent): quiet_mode: silent is
          * accepted for it, and in its quiet hours the outbox sends at once, silently. */
         bool can_silence;
@@ -101,6 +104,8 @@ int sink_render_templates(const struct sink_conf *conf, const struct notificatio
 int sink_render(const struct sink_conf *conf, const struct notification *n, char **ret_title,
                 char **ret_body);
 struct sink *sink_free(struct sink *s);
+/* How many sends of a sink may be in flight: its concurrency key, else its type's, else 4. */
+unsigned sink_concurrency(const struct sink_conf *conf, const struct sink_ops *ops);
 static inline int sink_send(struct sink *s, const struct notification *n, sink_done_fn done,
                             void *userdata)
 {

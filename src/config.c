@@ -1131,7 +1131,9 @@ static const struct setting sink_settings[] = {
            "in quiet hours: defer until they end, or deliver at once without a sound (silent: "
            "ntfy, telegram)"),
          .enum_values = quiet_modes},
-        {S("concurrency", SETTING_UINT, SINK_OFF(concurrency), "4", "sends in flight at once"),
+        {S("concurrency", SETTING_UINT, SINK_OFF(concurrency), NULL,
+           "sends in flight at once (default 4; 1 for ntfy and telegram, so that a phone shows "
+           "posts in the order they were written)"),
          .min = 1, .max = 64},
         {S("timeout", SETTING_DURATION, SINK_OFF(timeout_usec), "30s", "give up on one send after"),
          .positive = true},

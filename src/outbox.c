@@ -21,10 +21,9 @@
 #include "outbox.h"
 #include "tz_cache.h"
 
-#define BACKOFF_MIN_USEC    (30 * USEC_PER_SEC)
-#define BACKOFF_MAX_USEC    USEC_PER_HOUR
-#define DEFAULT_CONCURRENCY 4
-#define ORPHAN_RETRY_SEC    3600 /* rows of a sink the config no longer has: look again hourly */
+#define BACKOFF_MIN_USEC (30 * USEC_PER_SEC)
+#define BACKOFF_MAX_USEC USEC_PER_HOUR
+#define ORPHAN_RETRY_SEC 3600 /* rows of a sink the config no longer has: look again hourly */
 
 struct delivery {
         struct outbox *outbox;
@@ -340,7 +339,7 @@ static int fill_sink(struct outbox *o, struct sink *s, int64_t now)
 {
         struct govwatch *gw = o->gw;
         struct outbox_entry *entries = NULL;
-        unsigned limit = s->conf->concurrency ? s->conf->concurrency : DEFAULT_CONCURRENCY;
+        unsigned limit = sink_concurrency(s->conf, s->ops);
         unsigned n_tried, busy = sink_in_flight(o, s->name, &n_tried);
         size_t n = 0;
         int r;

@@ -2,6 +2,8 @@
 #include "sink.h"
 #include "render.h"
 
+#define SINK_CONCURRENCY_DEFAULT 4
+
 /* One line a sink type, in the order messages and the man page list them: TYPE here is
  * sink_TYPE_ops, defined in sinks/TYPE.c. */
 #define SINK_TYPES(X)                                                                              \
@@ -87,6 +89,13 @@ int sink_create(const struct sink_conf *conf, const struct sink_context *ctx, st
         s->name = conf->name;
         *ret = s;
         return 0;
+}
+
+unsigned sink_concurrency(const struct sink_conf *conf, const struct sink_ops *ops)
+{
+        if (conf && conf->concurrency)
+                return conf->concurrency;
+        return ops && ops->concurrency ? ops->concurrency : SINK_CONCURRENCY_DEFAULT;
 }
 
 struct sink *sink_free(struct sink *s)

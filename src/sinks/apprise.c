@@ -27,13 +27,12 @@
 #include "setting.h"
 #include "sink.h"
 
-#define DEFAULT_PROGRAM     "/usr/bin/apprise"
-#define DEFAULT_TIMEOUT     (30 * USEC_PER_SEC)
-#define DEFAULT_CONCURRENCY 4
-#define DEFAULT_BODY        "{excerpt}" /* the links follow as actions */
-#define TITLE_MAX_BYTES     200         /* on argv, visible in ps: public, and short */
-#define OUTPUT_MAX          4096        /* of apprise's output, for the log */
-#define DETAIL_MAX          400
+#define DEFAULT_PROGRAM "/usr/bin/apprise"
+#define DEFAULT_TIMEOUT (30 * USEC_PER_SEC)
+#define DEFAULT_BODY    "{excerpt}" /* the links follow as actions */
+#define TITLE_MAX_BYTES 200         /* on argv, visible in ps: public, and short */
+#define OUTPUT_MAX      4096        /* of apprise's output, for the log */
+#define DETAIL_MAX      400
 /* apprise reads no config file larger than this (ConfigBase.max_buffer_size) */
 #define URLS_FILE_MAX (128 * 1024)
 /* A run of this many bytes of urls_file in apprise's output is masked. */
@@ -448,9 +447,9 @@ static int apprise_create(const struct sink_conf *conf, const struct sink_contex
         a->conf = conf;
         a->settings = set;
         snprintf(label, sizeof(label), "Apprise sink %s", conf->name);
-        r = child_runner_new(
-                ctx->event, label, conf->concurrency ? conf->concurrency : DEFAULT_CONCURRENCY,
-                conf->timeout_usec ? conf->timeout_usec : DEFAULT_TIMEOUT, OUTPUT_MAX, &a->runner);
+        r = child_runner_new(ctx->event, label, sink_concurrency(conf, NULL),
+                             conf->timeout_usec ? conf->timeout_usec : DEFAULT_TIMEOUT, OUTPUT_MAX,
+                             &a->runner);
         if (r < 0) {
                 free(a);
                 return r;

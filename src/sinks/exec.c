@@ -17,9 +17,8 @@
 #include "setting.h"
 #include "sink.h"
 
-#define EXIT_TEMPFAIL       75 /* sysexits.h EX_TEMPFAIL */
-#define DEFAULT_TIMEOUT     (30 * USEC_PER_SEC)
-#define DEFAULT_CONCURRENCY 4
+#define EXIT_TEMPFAIL   75 /* sysexits.h EX_TEMPFAIL */
+#define DEFAULT_TIMEOUT (30 * USEC_PER_SEC)
 /* The full text is on stdin; the environment copy is for scripts that only want a line or two,
  * and keeps far below the kernel's 128 KiB limit for one variable. */
 #define ENV_TEXT_MAX_BYTES 4096
@@ -177,9 +176,9 @@ static int exec_create(const struct sink_conf *conf, const struct sink_context *
         e->command =
                 conf->settings ? ((const struct exec_settings *)conf->settings)->command : NULL;
         snprintf(label, sizeof(label), "Exec sink %s", conf->name);
-        r = child_runner_new(
-                ctx->event, label, conf->concurrency ? conf->concurrency : DEFAULT_CONCURRENCY,
-                conf->timeout_usec ? conf->timeout_usec : DEFAULT_TIMEOUT, 0, &e->runner);
+        r = child_runner_new(ctx->event, label, sink_concurrency(conf, NULL),
+                             conf->timeout_usec ? conf->timeout_usec : DEFAULT_TIMEOUT, 0,
+                             &e->runner);
         if (r < 0) {
                 free(e);
                 return r;

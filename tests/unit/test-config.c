@@ -247,7 +247,7 @@ static void test_defaults(void **state)
         assert_int_equal(s->quiet_start_min, -1);
         assert_int_equal(s->quiet_end_min, -1);
         assert_false(s->quiet_emergency);
-        assert_int_equal(s->concurrency, 4);
+        assert_int_equal(s->concurrency, 0); /* the type's own: sink_concurrency() */
         assert_int_equal(s->timeout_usec, 30 * USEC_PER_SEC);
         assert_int_equal(s->max_length, 0);
         assert_null(s->settings); /* a console has no keys of its own */
