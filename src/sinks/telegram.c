@@ -820,6 +820,21 @@ static void note_failure(struct telegram_send *q, const char *detail)
         (void)strbuf_puts(&q->failed, detail);
 }
 
+/* The chat needs nothing more of this notification (it accepted, or refused it for good), in
+ * this send or a retry: on to the next. */
+static void chat_settled(struct telegram_send *q, bool accepted, const char *detail)
+{
+        progress_add(send_sink(q), q->notification_id, q->chat, accepted, detail);
+        if (accepted)
+                q->n_accepted++;
+        else {
+                note_failure(q, detail);
+                q->n_rejected++;
+        }
+        q->chat++;
+        q->migrations = 0;
+}
+
 static void on_done(CURL *easy, CURLcode code, void *userdata)
 {
         struct telegram_send *q = userdata;
@@ -834,10 +849,7 @@ static void on_done(CURL *easy, CURLcode code, void *userdata)
         switch (a.outcome) {
         case OUTCOME_ACCEPTED:
                 log_debug("Sink %s: %s.", t->sink.name, a.detail);
-                progress_add(t, q->notification_id, q->chat, true, NULL);
-                q->n_accepted++;
-                q->chat++;
-                q->migrations = 0;
+                chat_settled(q, true, NULL);
                 break;
         case OUTCOME_MIGRATE:
                 if (++q->migrations > MIGRATIONS_MAX) {
@@ -845,11 +857,7 @@ static void on_done(CURL *easy, CURLcode code, void *userdata)
                                  "chat %s: the Bot API keeps moving it (%u migrations)",
                                  chat_label(t, q->chat, chat, sizeof(chat)), MIGRATIONS_MAX);
                         log_warning("Sink %s: %s.", t->sink.name, a.detail);
-                        progress_add(t, q->notification_id, q->chat, false, a.detail);
-                        note_failure(q, a.detail);
-                        q->n_rejected++;
-                        q->chat++;
-                        q->migrations = 0;
+                        chat_settled(q, false, a.detail);
                         break;
                 }
                 if (t->migrated[q->chat] != a.migrate_to) {
@@ -863,11 +871,7 @@ static void on_done(CURL *easy, CURLcode code, void *userdata)
                 break; /* the same chat again, at its new id */
         case OUTCOME_REJECTED:
                 log_debug("Sink %s: %s.", t->sink.name, a.detail);
-                progress_add(t, q->notification_id, q->chat, false, a.detail);
-                note_failure(q, a.detail);
-                q->n_rejected++;
-                q->chat++;
-                q->migrations = 0;
+                chat_settled(q, false, a.detail);
                 break;
         case OUTCOME_TRY_LATER:
                 note_failure(q, a.detail);
