@@ -297,6 +297,12 @@ class Daemon:
     def pid(self):
         return self.proc.pid
 
+    def proc_text(self, name):
+        """/proc/PID/NAME of the running daemon as text: its "cmdline" and "environ", where no
+        secret may ever be."""
+        with open("/proc/%d/%s" % (self.pid, name), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
     def stderr(self):
         """What this instance wrote to stderr so far."""
         with open(self.stderr_path, "rb") as f:

@@ -17,7 +17,6 @@ Run by hand:  /usr/bin/python3 ntfy_server.py --port 8080 [--token tk_...] [--us
 """
 import argparse
 import base64
-import http.server
 import json
 import re
 import secrets
@@ -25,7 +24,7 @@ import threading
 import time
 import urllib.parse
 
-from webhook_server import LoopbackServer, Request
+from webhook_server import LoopbackHandler, LoopbackServer, Request
 
 TOPIC_RE = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
 PRIORITIES = {"min": 1, "low": 2, "default": 3, "high": 4, "urgent": 5, "max": 5}
@@ -121,9 +120,7 @@ class NtfyServer(LoopbackServer):
         self.holding = 0  # requests waiting for release()
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(LoopbackHandler):
             def reply(self, status, headers, body):
                 try:
                     self.send_response(status)
@@ -141,8 +138,7 @@ class NtfyServer(LoopbackServer):
                 self.reply(status, h, (json.dumps(obj, ensure_ascii=False) + "\n").encode())
 
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                body = self.read_body()
                 path = urllib.parse.urlsplit(self.path).path
                 with server.lock:
                     index = len(server.requests)
@@ -180,9 +176,6 @@ class NtfyServer(LoopbackServer):
                              if x["topic"] == m.group(1)]
                 self.reply(200, {"Content-Type": "application/x-ndjson; charset=utf-8"},
                            "".join(lines).encode())
-
-            def log_message(self, fmt, *args):
-                pass
 
         super().__init__(Handler)
 

@@ -17,13 +17,12 @@ client that went away meanwhile gets nothing), raw(status, body). Unscripted cha
 Run by hand:  /usr/bin/python3 telegram_server.py --port 8081 --token-file bot-token
 """
 import argparse
-import http.server
 import json
 import re
 import threading
 import time
 
-from webhook_server import LoopbackServer
+from webhook_server import LoopbackHandler, LoopbackServer
 
 OK = ("ok",)
 HOLD = ("hold",)
@@ -210,12 +209,9 @@ class BotServer(LoopbackServer):
         self.next_message_id = 1
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(LoopbackHandler):
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                body = self.read_body()
                 status, payload, ctype = server.handle(self.path, dict(self.headers), body)
                 if status is None:
                     return  # held, and the client went away or was never released
@@ -230,9 +226,6 @@ class BotServer(LoopbackServer):
 
             def do_GET(self):
                 self.do_POST()
-
-            def log_message(self, fmt, *args):
-                pass
 
         super().__init__(Handler, certs)
 

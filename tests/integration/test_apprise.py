@@ -244,10 +244,7 @@ class DaemonTest(AppriseTestBase):
             d.wait_for(lambda: self.outbox() and self.outbox()[0][1] == "delivered", 30,
                        "the row delivered")
             # the daemon's own argv and environment while it runs
-            with open("/proc/%d/cmdline" % d.pid, "rb") as f:
-                cmdline = f.read().decode("utf-8", "replace")
-            with open("/proc/%d/environ" % d.pid, "rb") as f:
-                environ = f.read().decode("utf-8", "replace")
+            cmdline, environ = d.proc_text("cmdline"), d.proc_text("environ")
             self.assertEqual(d.stop(), 0)
             body = srv.received()[0].json()
         url = "https://vk.com/wall-100001_%d" % post

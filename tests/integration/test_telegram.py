@@ -428,8 +428,7 @@ class DaemonTest(TelegramCase):
                        "both sinks failing once")
             d.wait_for(lambda: crash_harness.read_jsonl(self.alerts), 30, "an alert")
             for name in ("cmdline", "environ"):
-                with open("/proc/%d/%s" % (d.pid, name), "rb") as f:
-                    assert_no_token(self, f.read().decode("utf-8", "replace"), name)
+                assert_no_token(self, d.proc_text(name), name)
             self.assertEqual(d.stop(30), 0)
         log = d.stderr()
         self.assertIn("/bot<token>/sendMessage", log)

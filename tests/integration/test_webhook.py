@@ -405,10 +405,7 @@ class GrownUpTest(WebhookTestBase):
                     d.wait_for(lambda: crash_harness.db_query(
                         state, "SELECT state FROM outbox")[0][0] == "delivered", 30,
                         "the row delivered")
-                    with open("/proc/%d/cmdline" % d.pid, "rb") as f:
-                        cmdline = f.read().decode("utf-8", "replace")
-                    with open("/proc/%d/environ" % d.pid, "rb") as f:
-                        environ = f.read().decode("utf-8", "replace")
+                    cmdline, environ = d.proc_text("cmdline"), d.proc_text("environ")
                     self.assertEqual(d.stop(), 0)
                 reqs = srv.received()
             rows = crash_harness.db_query(state, "SELECT last_error FROM outbox")

@@ -25,6 +25,19 @@ class Request:
         return json.loads(self.body.decode("utf-8"))
 
 
+class LoopbackHandler(http.server.BaseHTTPRequestHandler):
+    """The request handler the loopback servers build on: HTTP/1.1 (curl keeps the connection),
+    the body read whole, nothing logged on the test's stderr."""
+
+    protocol_version = "HTTP/1.1"
+
+    def read_body(self):
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def log_message(self, fmt, *args):
+        pass
+
+
 class LoopbackServer:
     """An HTTP(S) server on 127.0.0.1, on a thread of its own: the base of the loopback servers
     of the sink tests (this one, ntfy_server, telegram_server). A subclass sets up its state,
@@ -86,12 +99,9 @@ class WebhookServer(LoopbackServer):
         self.hold = hold
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(LoopbackHandler):
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                body = self.read_body()
                 with server.lock:
                     server.requests.append(Request(self.command, self.path, dict(self.headers),
                                                    body))
@@ -110,9 +120,6 @@ class WebhookServer(LoopbackServer):
             do_PUT = do_POST
             do_PATCH = do_POST
             do_GET = do_POST
-
-            def log_message(self, fmt, *args):
-                pass
 
         super().__init__(Handler, certs)
 
