@@ -62,11 +62,11 @@ struct sink_http_answer {
         CURLcode code;
         long status;         /* 0: none */
         bool answered;       /* a status came back (its body may have been cut at the cap) */
-        int64_t retry_after; /* Retry-After in seconds, at most SINK_HTTP_RETRY_AFTER_MAX; 0: none
-                              */
+        int64_t retry_after; /* Retry-After, s, at most SINK_HTTP_RETRY_AFTER_MAX; 0: none */
         const char *why;     /* not answered: curl's message (q->errbuf or a static string) */
-        enum sink_result result; /* 2xx accepted; 429, 5xx try later; other statuses rejected;
-                                  * no answer try later. A sink may overrule it. */
+        /* 2xx accepted; 429, 5xx try later; other statuses rejected; no answer try later. A
+         * sink may overrule it (ntfy's 401). */
+        enum sink_result result;
 };
 void sink_http_answer_read(const struct sink_http_request *q, CURLcode code,
                            struct sink_http_answer *ret);
