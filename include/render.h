@@ -32,5 +32,8 @@ int render_json_template(const char *tmpl, const struct notification *n, const c
 const char *render_json_check(const char *tmpl, char *buf, size_t size);
 /* Length of the longest prefix of s (≤ max_bytes) that ends on a character boundary. */
 size_t utf8_prefix_len(const char *s, size_t max_bytes);
+/* Length of the well-formed UTF-8 sequence at s (1-4), 0 when it is not one (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF). */
+size_t utf8_sequence_len(const unsigned char *s, size_t left);
 /* Human names of the categories: "Прямой эфир", "Услуги" ... (LABELS.md); unknown: the id. */
 const char *render_category_title(const char *category);

@@ -20,6 +20,9 @@
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x)  STRINGIFY_(x) /* a macro's value as a string literal */
 
+/* The struct of type that holds ptr as its member. */
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
 /* Hand a pointer over to someone else and forget it here. */
 #define TAKE_PTR(p)                                                                                \
         ({                                                                                         \

@@ -91,9 +91,7 @@ size_t utf8_prefix_len(const char *s, size_t max_bytes)
         return i;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (1-4), 0 when it is not one (RFC 3629: no
- * overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_sequence_len(const unsigned char *s, size_t left)
+size_t utf8_sequence_len(const unsigned char *s, size_t left)
 {
         unsigned char c = s[0];
         size_t n;

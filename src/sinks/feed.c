@@ -76,46 +76,17 @@ enum text_mode {
 };
 
 /* The code point of the well-formed UTF-8 sequence at s and its length (1-4), or 0 for an
- * ill-formed one (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
+ * ill-formed one (utf8_sequence_len()). */
 static size_t utf8_decode(const unsigned char *s, size_t left, uint32_t *ret)
 {
-        unsigned char c = s[0];
-        unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-        size_t n;
-        uint32_t cp;
+        static const unsigned char lead_bits[] = {0, 0x7F, 0x1F, 0x0F, 0x07}; /* by length */
+        size_t n = utf8_sequence_len(s, left);
 
-        if (c < 0x80) {
-                *ret = c;
-                return 1;
-        }
-        if (c < 0xC2)
+        if (n == 0)
                 return 0;
-        if (c < 0xE0) {
-                n = 2;
-                cp = c & 0x1F;
-        } else if (c < 0xF0) {
-                n = 3;
-                cp = c & 0x0F;
-                if (c == 0xE0)
-                        lo = 0xA0;
-                else if (c == 0xED)
-                        hi = 0x9F;
-        } else if (c < 0xF5) {
-                n = 4;
-                cp = c & 0x07;
-                if (c == 0xF0)
-                        lo = 0x90;
-                else if (c == 0xF4)
-                        hi = 0x8F;
-        } else
-                return 0;
-        if (left < n || s[1] < lo || s[1] > hi)
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xC0) != 0x80)
-                        return 0;
+        uint32_t cp = s[0] & lead_bits[n];
+        for (size_t i = 1; i < n; i++)
                 cp = (cp << 6) | (s[i] & 0x3F);
-        }
         *ret = cp;
         return n;
 }

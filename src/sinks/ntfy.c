@@ -36,10 +36,8 @@
 #include "log.h"
 #include "render.h"
 #include "setting.h"
-#include "sink.h"
+#include "sink_http.h"
 
-#define RESPONSE_CAP    (64 * 1024) /* a message or an error object */
-#define RETRY_AFTER_MAX (24 * 3600) /* a server cannot park us for a week */
 #define SECRET_MAX      4096
 #define TOPIC_MAX       64  /* ntfy's topic names: [-_A-Za-z0-9]{1,64} */
 #define TITLE_MAX_BYTES 256 /* shown on one line */
@@ -223,55 +221,14 @@ static void ntfy_check(const struct sink_conf *conf, struct setting_errors *e)
         }
 }
 
-struct ntfy_sink;
-
-struct ntfy_request {
-        struct ntfy_sink *sink;
-        CURL *easy;
-        struct curl_slist *headers;
-        char *body;
-        struct http_buffer response;
-        char errbuf[CURL_ERROR_SIZE];
-        sink_done_fn done;
-        void *userdata;
-        struct ntfy_request *prev, *next;
-};
-
 struct ntfy_sink {
         struct sink sink;
         const struct sink_conf *conf;
         const struct ntfy_settings *settings; /* conf's */
         struct http *http;
-        char *publish_url; /* the server's root, ending in '/' */
-        struct ntfy_request *requests;
+        char *publish_url;                  /* the server's root, ending in '/' */
+        struct sink_http_request *requests; /* in flight */
 };
-
-static struct ntfy_request *request_free(struct ntfy_request *q)
-{
-        if (!q)
-                return NULL;
-        if (q->easy) {
-                http_remove(q->sink->http, q->easy);
-                curl_easy_cleanup(q->easy);
-        }
-        curl_slist_free_all(q->headers);
-        free(q->body);
-        http_buffer_done(&q->response);
-        free(q);
-        return NULL;
-}
-
-static void request_unlink(struct ntfy_request *q)
-{
-        struct ntfy_sink *f = q->sink;
-        if (q->prev)
-                q->prev->next = q->next;
-        else if (f->requests == q)
-                f->requests = q->next;
-        if (q->next)
-                q->next->prev = q->prev;
-        q->prev = q->next = NULL;
-}
 
 /* ---- what is published ------------------------------------------------------------------- */
 
@@ -580,30 +537,6 @@ static int set_credentials(const struct ntfy_settings *set, CURL *c, char *detai
 
 /* ---- the answer -------------------------------------------------------------------------- */
 
-/* At most max_chars characters of s[0..len) on one line, control characters as spaces, never
- * ending in half a character. */
-static void printable(const char *s, size_t len, size_t max_chars, char *out, size_t size)
-{
-        size_t o = 0, chars = 0;
-        for (size_t i = 0; s && i < len && chars < max_chars && o + 1 < size; i++) {
-                unsigned char c = (unsigned char)s[i];
-                if ((c & 0xC0) != 0x80)
-                        chars++;
-                out[o++] = c < 0x20 || c == 0x7F ? ' ' : (char)c;
-        }
-        /* a cut through a character leaves its start without the rest */
-        size_t lead = o;
-        while (lead > 0 && o - lead < 4 && ((unsigned char)out[lead - 1] & 0xC0) == 0x80)
-                lead--;
-        if (lead > 0 && ((unsigned char)out[lead - 1] & 0xC0) == 0xC0) {
-                unsigned char c = (unsigned char)out[lead - 1];
-                size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-                if (o - (lead - 1) < want)
-                        o = lead - 1;
-        }
-        out[o] = '\0';
-}
-
 /* What the server said about a refusal: ntfy's {"code":40301,"http":403,"error":"forbidden"} as
  * "forbidden (ntfy error 40301)", else the start of whatever it sent. */
 static void server_error(const struct http_buffer *b, char *out, size_t size)
@@ -614,13 +547,14 @@ static void server_error(const struct http_buffer *b, char *out, size_t size)
         char text[DETAIL_TEXT_CHARS * 4 + 1];
 
         if (message) {
-                printable(message, strlen(message), DETAIL_TEXT_CHARS, text, sizeof(text));
+                sink_http_printable(message, strlen(message), DETAIL_TEXT_CHARS, true, text,
+                                    sizeof(text));
                 if (code > 0)
                         snprintf(out, size, "%s (ntfy error %" PRId64 ")", text, (int64_t)code);
                 else
                         snprintf(out, size, "%s", text);
         } else
-                printable(b->data, b->size, DETAIL_TEXT_CHARS, out, size);
+                sink_http_printable(b->data, b->size, DETAIL_TEXT_CHARS, true, out, size);
         json_decref(v);
 }
 
@@ -629,118 +563,55 @@ static void message_id(const struct http_buffer *b, char *out, size_t size)
 {
         json_t *v = b->data && b->size > 0 ? json_loadb(b->data, b->size, 0, NULL) : NULL;
         const char *id = json_string_value(json_object_get(v, "id"));
-        printable(id, id ? strlen(id) : 0, 32, out, size);
+        sink_http_printable(id, id ? strlen(id) : 0, 32, true, out, size);
         json_decref(v);
 }
 
 static void on_done(CURL *easy, CURLcode code, void *userdata)
 {
-        struct ntfy_request *q = userdata;
-        struct ntfy_sink *f = q->sink;
-        enum sink_result result;
-        uint64_t retry_after_usec = 0;
-        long status = 0;
-        curl_off_t retry_after = -1;
+        struct sink_http_request *q = userdata;
+        struct sink_http_answer a;
         char detail[CURL_ERROR_SIZE + DETAIL_TEXT_CHARS * 4 + 100];
         char said[DETAIL_TEXT_CHARS * 4 + 40];
-        const char *why = q->errbuf[0] ? q->errbuf : curl_easy_strerror(code);
 
-        (void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        /* delay-seconds or an HTTP-date, made relative to now; a past date comes out negative */
-        if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
-                retry_after = -1;
-        /* a body we stopped reading (past the cap) still came with a status */
-        bool answered = status > 0 && (code == CURLE_OK || code == CURLE_WRITE_ERROR);
-        if (answered && status >= 200 && status < 300) {
-                result = SINK_ACCEPTED;
+        sink_http_answer_read(q, code, &a);
+        /* 401 is our credentials, the admin's to fix (as the email and telegram sinks treat a
+         * failed login): the notifications wait for that, alerting */
+        if (a.answered && a.status == 401)
+                a.result = SINK_TRY_LATER;
+        said[0] = '\0';
+        if (a.result == SINK_ACCEPTED) {
                 message_id(&q->response, said, sizeof(said));
-                snprintf(detail, sizeof(detail), "HTTP %ld%s%s", status,
+                snprintf(detail, sizeof(detail), "HTTP %ld%s%s", a.status,
                          said[0] ? ", message " : "", said);
-        } else if (answered) {
-                server_error(&q->response, said, sizeof(said));
-                /* 401 is our credentials, the admin's to fix (as the email and telegram
-                 * sinks treat a failed login): the notifications wait for that, alerting */
-                result = status == 429 || status >= 500 || status == 401 ? SINK_TRY_LATER
-                                                                         : SINK_REJECTED;
-                if (result == SINK_TRY_LATER && retry_after > 0) {
-                        if (retry_after > RETRY_AFTER_MAX)
-                                retry_after = RETRY_AFTER_MAX;
-                        retry_after_usec = (uint64_t)retry_after * USEC_PER_SEC;
-                        snprintf(detail, sizeof(detail), "HTTP %ld, retry after %" PRId64 " s%s%s",
-                                 status, (int64_t)retry_after, said[0] ? ": " : "", said);
-                } else
-                        snprintf(detail, sizeof(detail), "HTTP %ld%s%s", status,
-                                 said[0] ? ": " : "", said);
-        } else if (code == CURLE_PEER_FAILED_VERIFICATION) {
-                result = SINK_TRY_LATER;
-                snprintf(detail, sizeof(detail), "certificate not trusted: set ca_file (%s)", why);
         } else {
-                result = SINK_TRY_LATER;
-                snprintf(detail, sizeof(detail), "%s", why);
+                if (a.answered)
+                        server_error(&q->response, said, sizeof(said));
+                sink_http_answer_detail(&a, said, detail, sizeof(detail));
         }
-        if (result == SINK_ACCEPTED)
-                log_debug("Sink %s: published: %s", f->sink.name, detail);
+        if (a.result == SINK_ACCEPTED)
+                log_debug("Sink %s: published: %s", q->sink->name, detail);
         else
-                log_warning("Sink %s: %s: %s", f->sink.name, sink_result_name(result), detail);
-
-        sink_done_fn done = q->done;
-        void *ud = q->userdata;
-        request_unlink(q);
-        curl_easy_cleanup(q->easy);
-        q->easy = NULL; /* http has let go of it already */
-        request_free(q);
-        /* last: a done callback may free the sink (a reload after the final send) */
-        done(&f->sink, result, retry_after_usec, detail, ud);
+                log_warning("Sink %s: %s: %s", q->sink->name, sink_result_name(a.result), detail);
+        sink_http_request_finish(q, sink_http_request_free, a.result,
+                                 sink_http_answer_retry_usec(&a), detail);
 }
 
 /* ---- sending ----------------------------------------------------------------------------- */
-
-static int request_easy(struct ntfy_sink *f, struct ntfy_request *q, char *detail, size_t size)
-{
-        const struct ntfy_settings *set = f->settings;
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-
-        if (h)
-                q->headers = h;
-        /* 7.88 waits a second for "100 Continue" on bodies over 1 KiB */
-        if (h && (h = curl_slist_append(q->headers, "Expect:")))
-                q->headers = h;
-        if (h)
-                q->easy = curl_easy_init();
-        if (!h || !q->easy) {
-                snprintf(detail, size, "out of memory");
-                return -ENOMEM;
-        }
-        CURL *c = q->easy;
-        http_easy_defaults(c, f->conf->timeout_usec);
-        curl_easy_setopt(c, CURLOPT_URL, f->publish_url);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->errbuf);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, q->headers);
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(q->body));
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        if (set->ca_file)
-                curl_easy_setopt(c, CURLOPT_CAINFO, set->ca_file);
-        http_buffer_attach(c, &q->response, RESPONSE_CAP);
-        return set_credentials(set, c, detail, size);
-}
 
 static int ntfy_send(struct sink *s, const struct notification *n, sink_done_fn done,
                      void *userdata)
 {
         struct ntfy_sink *f = (struct ntfy_sink *)s;
+        const struct ntfy_settings *set = f->settings;
         enum sink_result fail = SINK_TRY_LATER;
         char detail[512];
-        struct ntfy_request *q;
+        struct sink_http_request *q;
         int r;
 
-        q = calloc(1, sizeof(*q));
-        if (!q)
-                return -ENOMEM;
-        q->sink = f;
-        q->done = done;
-        q->userdata = userdata;
+        r = sink_http_request_new(s, f->http, done, userdata, &q);
+        if (r < 0)
+                return r;
         r = publish_body(f, n, &q->body);
         if (r < 0) {
                 /* the same notification would fail the same way tomorrow */
@@ -748,7 +619,12 @@ static int ntfy_send(struct sink *s, const struct notification *n, sink_done_fn 
                 snprintf(detail, sizeof(detail), "cannot build the message: %s", strerror(-r));
                 goto fail;
         }
-        r = request_easy(f, q, detail, sizeof(detail));
+        r = sink_http_request_prepare(q, f->publish_url, f->conf->timeout_usec, set->ca_file);
+        if (r < 0) {
+                snprintf(detail, sizeof(detail), "out of memory");
+                goto fail;
+        }
+        r = set_credentials(set, q->easy, detail, sizeof(detail));
         if (r < 0)
                 goto fail;
         r = http_add(f->http, q->easy, on_done, q);
@@ -756,17 +632,10 @@ static int ntfy_send(struct sink *s, const struct notification *n, sink_done_fn 
                 snprintf(detail, sizeof(detail), "cannot start the request: %s", strerror(-r));
                 goto fail;
         }
-        q->next = f->requests;
-        if (f->requests)
-                f->requests->prev = q;
-        f->requests = q;
+        sink_http_request_link(q, &f->requests);
         return 0;
 fail:
-        if (q->easy) {
-                curl_easy_cleanup(q->easy);
-                q->easy = NULL;
-        }
-        request_free(q);
+        sink_http_request_free(q);
         log_warning("Sink %s: %s: %s", s->name, sink_result_name(fail), detail);
         done(s, fail, 0, detail, userdata);
         return 0;
@@ -780,12 +649,7 @@ static void ntfy_free(struct sink *s)
 
         if (!f)
                 return;
-        /* requests in flight are dropped, not completed: their outbox rows stay pending */
-        while (f->requests) {
-                struct ntfy_request *q = f->requests;
-                request_unlink(q);
-                request_free(q);
-        }
+        sink_http_requests_drop(&f->requests, sink_http_request_free);
         free(f->publish_url);
         free(f);
 }

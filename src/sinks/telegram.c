@@ -38,14 +38,12 @@
 #include "log.h"
 #include "render.h"
 #include "setting.h"
-#include "sink.h"
+#include "sink_http.h"
 
 #define DEFAULT_API_URL   "https://api.telegram.org"
 #define TEXT_MAX_UNITS    4096 /* sendMessage's text, UTF-16 code units after entity parsing */
 #define TITLE_MAX_CHARS   256
 #define TOKEN_MAX         256
-#define RESPONSE_CAP      (64 * 1024)
-#define RETRY_AFTER_MAX   (24 * 3600) /* a server cannot park us for a week */
 #define DESCRIPTION_CHARS 200
 #define DETAIL_MAX        1024
 #define MIGRATIONS_MAX    3    /* followed for one chat in one send; more is a loop */
@@ -187,12 +185,9 @@ static size_t utf16_prefix(const char *s, size_t max_units)
         return i;
 }
 
-/* Cuts *s to at most max_units UTF-16 code units, "…" included, on a character boundary. */
-static int cut_units(char **s, size_t max_units)
+/* *s as its first keep bytes, the blanks that end them left out, and "…". */
+static int cut_at(char **s, size_t keep)
 {
-        if (utf16_len(*s) <= max_units)
-                return 0;
-        size_t keep = max_units > 0 ? utf16_prefix(*s, max_units - 1) : 0;
         while (keep > 0 && ((*s)[keep - 1] == ' ' || (*s)[keep - 1] == '\n'))
                 keep--;
         char *t = malloc(keep + sizeof(ELLIPSIS));
@@ -203,6 +198,14 @@ static int cut_units(char **s, size_t max_units)
         free(*s);
         *s = t;
         return 0;
+}
+
+/* Cuts *s to at most max_units UTF-16 code units, "…" included, on a character boundary. */
+static int cut_units(char **s, size_t max_units)
+{
+        if (utf16_len(*s) <= max_units)
+                return 0;
+        return cut_at(s, max_units > 0 ? utf16_prefix(*s, max_units - 1) : 0);
 }
 
 /* Cuts *s to at most max_chars characters, "…" included. */
@@ -217,16 +220,7 @@ static int cut_chars(char **s, size_t max_chars)
                 }
         if (max_chars == 0 || chars <= max_chars)
                 return 0;
-        while (keep > 0 && ((*s)[keep - 1] == ' ' || (*s)[keep - 1] == '\n'))
-                keep--;
-        char *t = malloc(keep + sizeof(ELLIPSIS));
-        if (!t)
-                return -ENOMEM;
-        memcpy(t, *s, keep);
-        memcpy(t + keep, ELLIPSIS, sizeof(ELLIPSIS));
-        free(*s);
-        *s = t;
-        return 0;
+        return cut_at(s, keep);
 }
 
 static void one_line(char *s)
@@ -428,9 +422,10 @@ struct progress {
 
 struct telegram_sink;
 
-/* One notification on its way to the chats. */
+/* One notification on its way to the chats: req is the sink's, its done and the request in
+ * flight, made again for each chat. */
 struct telegram_send {
-        struct telegram_sink *sink;
+        struct sink_http_request req;
         int64_t notification_id; /* 0 (test-sink): nothing remembered */
         json_t *message;
         char *token;
@@ -442,16 +437,7 @@ struct telegram_send {
         struct strbuf failed; /* "chat X: why; chat Y: why" */
         uint64_t retry_after_usec;
         bool try_later;
-        /* the request in flight */
-        CURL *easy;
-        struct curl_slist *headers;
-        char *url; /* holds the token */
-        char *body;
-        struct http_buffer response;
-        char errbuf[CURL_ERROR_SIZE];
-        sink_done_fn done;
-        void *userdata;
-        struct telegram_send *prev, *next;
+        char *url; /* of the request in flight: it holds the token */
 };
 
 struct telegram_sink {
@@ -463,8 +449,18 @@ struct telegram_sink {
         int64_t *migrated; /* per chat: the id the Bot API moved it to, 0: none */
         struct progress *progress;
         size_t n_progress, progress_allocated;
-        struct telegram_send *sends;
+        struct sink_http_request *sends; /* in flight: telegram_send.req */
 };
+
+static struct telegram_send *send_of(struct sink_http_request *req)
+{
+        return container_of(req, struct telegram_send, req);
+}
+
+static struct telegram_sink *send_sink(const struct telegram_send *q)
+{
+        return (struct telegram_sink *)q->req.sink;
+}
 
 static void wipe_free(char *s, size_t size)
 {
@@ -573,45 +569,27 @@ static void progress_forget(struct telegram_sink *t, int64_t id)
         t->n_progress = k;
 }
 
+/* The request to one chat is over: what it used goes, the send stays. */
 static void request_done(struct telegram_send *q)
 {
-        if (q->easy) {
-                http_remove(q->sink->http, q->easy);
-                curl_easy_cleanup(q->easy);
-                q->easy = NULL;
-        }
-        curl_slist_free_all(q->headers);
-        q->headers = NULL;
+        sink_http_request_reset(&q->req);
         wipe_free(q->url, q->url ? strlen(q->url) : 0);
         q->url = NULL;
-        free(q->body);
-        q->body = NULL;
-        http_buffer_done(&q->response);
-        q->errbuf[0] = '\0';
 }
 
-static struct telegram_send *send_free(struct telegram_send *q)
+static struct sink_http_request *send_free(struct sink_http_request *req)
 {
+        struct telegram_send *q = req ? send_of(req) : NULL;
+
         if (!q)
                 return NULL;
+        sink_http_request_unlink(req);
         request_done(q);
         json_decref(q->message);
         wipe_free(q->token, q->token_size);
         strbuf_done(&q->failed);
         free(q);
         return NULL;
-}
-
-static void send_unlink(struct telegram_send *q)
-{
-        struct telegram_sink *t = q->sink;
-        if (q->prev)
-                q->prev->next = q->next;
-        else if (t->sends == q)
-                t->sends = q->next;
-        if (q->next)
-                q->next->prev = q->prev;
-        q->prev = q->next = NULL;
 }
 
 /* The bot token from token_file: *ret is wiped and freed by the caller. A file that does not
@@ -654,35 +632,6 @@ static int read_token(const struct telegram_settings *set, char **ret, size_t *r
         return 0;
 }
 
-/* A description from the server, or the start of a body that is not the Bot API's: one line,
- * bounded, printable. */
-static void printable(const char *s, size_t len, bool utf8, char *out, size_t size)
-{
-        size_t o = 0, chars = 0;
-        for (size_t i = 0; s && i < len && o + 5 < size && chars < DESCRIPTION_CHARS; i++) {
-                unsigned char c = (unsigned char)s[i];
-                if (c >= 0x80 && !utf8)
-                        c = '?';
-                else if (c < 0x20 || c == 0x7F)
-                        c = ' ';
-                if ((c & 0xC0) != 0x80)
-                        chars++;
-                out[o++] = (char)c;
-        }
-        /* never end on half a character */
-        while (o > 0 && ((unsigned char)out[o - 1] & 0x80)) {
-                size_t lead = o - 1;
-                while (lead > 0 && ((unsigned char)out[lead] & 0xC0) == 0x80)
-                        lead--;
-                unsigned char c = (unsigned char)out[lead];
-                size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-                if (o - lead >= want)
-                        break;
-                o = lead;
-        }
-        out[o] = '\0';
-}
-
 enum outcome {
         OUTCOME_ACCEPTED,
         OUTCOME_MIGRATE,
@@ -699,15 +648,15 @@ struct answer {
 };
 
 /* No answer at all: refused, timed out, TLS. The chats after this one would fare no better. */
-static void answer_unanswered(struct telegram_send *q, CURLcode code, const char *chat,
-                              struct answer *a)
+static void answer_unanswered(struct telegram_send *q, const struct sink_http_answer *h,
+                              const char *chat, struct answer *a)
 {
         char why[CURL_ERROR_SIZE];
 
         /* curl's message may quote the URL, which holds the token */
-        snprintf(why, sizeof(why), "%s", q->errbuf[0] ? q->errbuf : curl_easy_strerror(code));
+        snprintf(why, sizeof(why), "%s", h->why);
         redact_token(why, sizeof(why), q->token);
-        if (code == CURLE_PEER_FAILED_VERIFICATION)
+        if (h->code == CURLE_PEER_FAILED_VERIFICATION)
                 snprintf(a->detail, sizeof(a->detail),
                          "chat %s: certificate of api_url not trusted: set ca_file (%s)", chat,
                          why);
@@ -721,11 +670,12 @@ static void answer_description(struct telegram_send *q, long status, const json_
 {
         const char *d = json_string_value(json_object_get(root, "description"));
         if (d)
-                printable(d, strlen(d), true, desc, size);
-        else if (q->response.data && q->response.size > 0) {
+                sink_http_printable(d, strlen(d), DESCRIPTION_CHARS, true, desc, size);
+        else if (q->req.response.data && q->req.response.size > 0) {
                 int n = snprintf(desc, size, "HTTP %ld: ", status);
                 size_t hl = n > 0 && (size_t)n < size ? (size_t)n : 0;
-                printable(q->response.data, q->response.size, false, desc + hl, size - hl);
+                sink_http_printable(q->req.response.data, q->req.response.size, DESCRIPTION_CHARS,
+                                    false, desc + hl, size - hl);
         } else
                 snprintf(desc, size, "HTTP %ld", status);
         redact_token(desc, size, q->token);
@@ -747,15 +697,15 @@ static void answer_refusal(struct telegram_send *q, long err, const char *desc, 
                 snprintf(a->detail, sizeof(a->detail), "chat %s: %s", chat, desc);
         } else if (err == 429) {
                 json_int_t s = json_is_integer(retry) ? json_integer_value(retry) : header_retry;
-                if (s > RETRY_AFTER_MAX)
-                        s = RETRY_AFTER_MAX;
+                if (s > SINK_HTTP_RETRY_AFTER_MAX)
+                        s = SINK_HTTP_RETRY_AFTER_MAX;
                 a->retry_after_usec = s > 0 ? (uint64_t)s * USEC_PER_SEC : 0;
                 snprintf(a->detail, sizeof(a->detail), "chat %s: flood control (%s)", chat, desc);
         } else if (err == 401 || err == 404)
                 /* the same for every chat: the token, or the server, is wrong */
                 snprintf(a->detail, sizeof(a->detail),
                          "the Bot API refused the token (%s): check token_file %s%s", desc,
-                         q->sink->settings->token_file, err == 404 ? " and api_url" : "");
+                         send_sink(q)->settings->token_file, err == 404 ? " and api_url" : "");
         else if (err >= 500 || err < 400 || err == 420)
                 snprintf(a->detail, sizeof(a->detail), "chat %s: %s", chat, desc);
         else {
@@ -778,24 +728,21 @@ static void answer_refusal(struct telegram_send *q, long err, const char *desc, 
 /* What one sendMessage's end means. */
 static void classify_answer(struct telegram_send *q, CURLcode code, struct answer *a)
 {
-        long status = 0;
-        curl_off_t header_retry = -1;
+        struct sink_http_answer h;
         char chat[96], desc[DESCRIPTION_CHARS * 4 + 8];
         json_t *root = NULL;
 
         *a = (struct answer){.outcome = OUTCOME_TRY_LATER};
-        chat_label(q->sink, q->chat, chat, sizeof(chat));
-        (void)curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &status);
-        if (curl_easy_getinfo(q->easy, CURLINFO_RETRY_AFTER, &header_retry) != CURLE_OK)
-                header_retry = -1;
-
-        /* a body we stopped reading (past the cap) still came with a status */
-        if (status <= 0 || (code != CURLE_OK && code != CURLE_WRITE_ERROR)) {
-                answer_unanswered(q, code, chat, a);
+        chat_label(send_sink(q), q->chat, chat, sizeof(chat));
+        /* h.result is not the Bot API's: its JSON says more than the status */
+        sink_http_answer_read(&q->req, code, &h);
+        long status = h.status;
+        if (!h.answered) {
+                answer_unanswered(q, &h, chat, a);
                 goto out;
         }
-        if (q->response.data && !q->response.overflowed)
-                root = json_loadb(q->response.data, q->response.size, 0, NULL);
+        if (q->req.response.data && !q->req.response.overflowed)
+                root = json_loadb(q->req.response.data, q->req.response.size, 0, NULL);
         /* only the Bot API's own "ok": a 200 from anything else (a captive portal, a wrong
          * api_url) delivered nothing */
         json_t *ok = json_object_get(root, "ok");
@@ -817,7 +764,7 @@ static void classify_answer(struct telegram_send *q, CURLcode code, struct answe
         answer_description(q, status, root, desc, sizeof(desc));
         answer_refusal(q,
                        json_is_integer(error_code) ? (long)json_integer_value(error_code) : status,
-                       desc, root, (json_int_t)header_retry, chat, a);
+                       desc, root, (json_int_t)h.retry_after, chat, a);
 out:
         json_decref(root);
         redact_token(a->detail, sizeof(a->detail), q->token);
@@ -828,7 +775,7 @@ static void send_next(struct telegram_send *q);
 /* The send is over: one answer for the outbox, then q is gone. */
 static void send_finish(struct telegram_send *q)
 {
-        struct telegram_sink *t = q->sink;
+        struct telegram_sink *t = send_sink(q);
         enum sink_result result;
         char detail[DETAIL_MAX * 2];
         size_t n = t->n_chats;
@@ -863,13 +810,7 @@ static void send_finish(struct telegram_send *q)
         else
                 log_warning("Sink %s: %s: %s", t->sink.name, sink_result_name(result), detail);
 
-        sink_done_fn done = q->done;
-        void *ud = q->userdata;
-        uint64_t retry = q->retry_after_usec;
-        send_unlink(q);
-        send_free(q);
-        /* last: a done callback may free the sink (a reload after the final send) */
-        done(&t->sink, result, retry, detail, ud);
+        sink_http_request_finish(&q->req, send_free, result, q->retry_after_usec, detail);
 }
 
 static void note_failure(struct telegram_send *q, const char *detail)
@@ -879,26 +820,36 @@ static void note_failure(struct telegram_send *q, const char *detail)
         (void)strbuf_puts(&q->failed, detail);
 }
 
+/* The chat needs nothing more of this notification (it accepted, or refused it for good), in
+ * this send or a retry: on to the next. */
+static void chat_settled(struct telegram_send *q, bool accepted, const char *detail)
+{
+        progress_add(send_sink(q), q->notification_id, q->chat, accepted, detail);
+        if (accepted)
+                q->n_accepted++;
+        else {
+                note_failure(q, detail);
+                q->n_rejected++;
+        }
+        q->chat++;
+        q->migrations = 0;
+}
+
 static void on_done(CURL *easy, CURLcode code, void *userdata)
 {
         struct telegram_send *q = userdata;
-        struct telegram_sink *t = q->sink;
+        struct telegram_sink *t = send_sink(q);
         struct answer a;
         char chat[96];
 
         (void)easy;
         classify_answer(q, code, &a);
-        curl_easy_cleanup(q->easy);
-        q->easy = NULL; /* http has let go of it already */
         request_done(q);
 
         switch (a.outcome) {
         case OUTCOME_ACCEPTED:
                 log_debug("Sink %s: %s.", t->sink.name, a.detail);
-                progress_add(t, q->notification_id, q->chat, true, NULL);
-                q->n_accepted++;
-                q->chat++;
-                q->migrations = 0;
+                chat_settled(q, true, NULL);
                 break;
         case OUTCOME_MIGRATE:
                 if (++q->migrations > MIGRATIONS_MAX) {
@@ -906,11 +857,7 @@ static void on_done(CURL *easy, CURLcode code, void *userdata)
                                  "chat %s: the Bot API keeps moving it (%u migrations)",
                                  chat_label(t, q->chat, chat, sizeof(chat)), MIGRATIONS_MAX);
                         log_warning("Sink %s: %s.", t->sink.name, a.detail);
-                        progress_add(t, q->notification_id, q->chat, false, a.detail);
-                        note_failure(q, a.detail);
-                        q->n_rejected++;
-                        q->chat++;
-                        q->migrations = 0;
+                        chat_settled(q, false, a.detail);
                         break;
                 }
                 if (t->migrated[q->chat] != a.migrate_to) {
@@ -924,11 +871,7 @@ static void on_done(CURL *easy, CURLcode code, void *userdata)
                 break; /* the same chat again, at its new id */
         case OUTCOME_REJECTED:
                 log_debug("Sink %s: %s.", t->sink.name, a.detail);
-                progress_add(t, q->notification_id, q->chat, false, a.detail);
-                note_failure(q, a.detail);
-                q->n_rejected++;
-                q->chat++;
-                q->migrations = 0;
+                chat_settled(q, false, a.detail);
                 break;
         case OUTCOME_TRY_LATER:
                 note_failure(q, a.detail);
@@ -945,7 +888,7 @@ static void on_done(CURL *easy, CURLcode code, void *userdata)
 /* Starts sendMessage to q->chat. */
 static int request_start(struct telegram_send *q)
 {
-        struct telegram_sink *t = q->sink;
+        struct telegram_sink *t = send_sink(q);
         const struct telegram_settings *set = t->settings;
         const char *id = set->chat_ids[q->chat];
         int64_t numeric;
@@ -960,8 +903,8 @@ static int request_start(struct telegram_send *q)
                 chat_id = json_string(id);
         if (!chat_id || json_object_set_new(q->message, "chat_id", chat_id) < 0)
                 return -ENOMEM;
-        q->body = json_dumps(q->message, JSON_COMPACT);
-        if (!q->body)
+        q->req.body = json_dumps(q->message, JSON_COMPACT);
+        if (!q->req.body)
                 return -ENOMEM;
         size_t base = strlen(set->api_url);
         while (base > 0 && set->api_url[base - 1] == '/')
@@ -970,42 +913,16 @@ static int request_start(struct telegram_send *q)
                 q->url = NULL;
                 return -ENOMEM;
         }
-        struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-        if (h)
-                q->headers = h;
-        /* 7.88 waits a second for "100 Continue" on bodies over 1 KiB */
-        if (h && (h = curl_slist_append(q->headers, "Expect:")))
-                q->headers = h;
-        if (!h)
-                return -ENOMEM;
-        q->easy = curl_easy_init();
-        if (!q->easy)
-                return -ENOMEM;
-        CURL *c = q->easy;
-        http_easy_defaults(c, t->conf->timeout_usec);
-        curl_easy_setopt(c, CURLOPT_URL, q->url);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->errbuf);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, q->headers);
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(q->body));
-        /* a redirect would be a request to somewhere the admin did not configure */
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        if (set->ca_file)
-                curl_easy_setopt(c, CURLOPT_CAINFO, set->ca_file);
-        http_buffer_attach(c, &q->response, RESPONSE_CAP);
-        r = http_add(t->http, c, on_done, q);
-        if (r < 0) {
-                curl_easy_cleanup(q->easy);
-                q->easy = NULL;
-        }
+        r = sink_http_request_prepare(&q->req, q->url, t->conf->timeout_usec, set->ca_file);
+        if (r >= 0)
+                r = http_add(t->http, q->req.easy, on_done, q);
         return r;
 }
 
 /* The next chat still owed the message, or the end. */
 static void send_next(struct telegram_send *q)
 {
-        struct telegram_sink *t = q->sink;
+        struct telegram_sink *t = send_sink(q);
 
         for (; q->chat < t->n_chats; q->chat++) {
                 struct progress *p = progress_find(t, q->notification_id, q->chat);
@@ -1045,19 +962,14 @@ static int telegram_send(struct sink *s, const struct notification *n, sink_done
         q = calloc(1, sizeof(*q));
         if (!q)
                 return -ENOMEM;
-        q->sink = t;
+        sink_http_request_init(&q->req, s, t->http, done, userdata);
         q->notification_id = n->id;
-        q->done = done;
-        q->userdata = userdata;
         r = message_json(t->conf, n, &q->message);
         if (r < 0) {
-                send_free(q);
+                send_free(&q->req);
                 return log_warning_errno(r, "Sink %s: cannot build the message: %m", s->name);
         }
-        q->next = t->sends;
-        if (t->sends)
-                t->sends->prev = q;
-        t->sends = q;
+        sink_http_request_link(&q->req, &t->sends);
 
         /* a token the admin has to fix: the notifications wait for it */
         if (read_token(t->settings, &q->token, &q->token_size, detail, sizeof(detail)) < 0) {
@@ -1076,12 +988,7 @@ static void telegram_free(struct sink *s)
 
         if (!t)
                 return;
-        /* sends in flight are dropped, not completed: their outbox rows stay pending */
-        while (t->sends) {
-                struct telegram_send *q = t->sends;
-                send_unlink(q);
-                send_free(q);
-        }
+        sink_http_requests_drop(&t->sends, send_free);
         for (size_t i = 0; i < t->n_progress; i++)
                 free(t->progress[i].detail);
         free(t->progress);

@@ -10,34 +10,17 @@
  * redirected request is a different request the admin did not configure. Its own keys are the
  * table below, which the config reads through the registry.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <strings.h>
 
 #include "log.h"
 #include "render.h"
 #include "setting.h"
-#include "sink.h"
+#include "sink_http.h"
 
-#define RESPONSE_CAP      (64 * 1024) /* only read for the log */
-#define RETRY_AFTER_MAX   (24 * 3600) /* an endpoint cannot park us for a week */
 #define DETAIL_BODY_CHARS 120
 #define HEADERS_MAX       32   /* headers and header_files together */
 #define HEADER_FILE_MAX   8192 /* bytes of a header's value in a file */
-
-struct webhook_sink;
-
-struct webhook_request {
-        struct webhook_sink *sink;
-        CURL *easy;
-        struct curl_slist *headers;
-        char *body;
-        struct http_buffer response;
-        char errbuf[CURL_ERROR_SIZE];
-        sink_done_fn done;
-        void *userdata;
-        struct webhook_request *prev, *next;
-};
 
 enum webhook_method { METHOD_POST, METHOD_PUT, METHOD_PATCH };
 static const char *const method_names[] = {"POST", "PUT", "PATCH", NULL};
@@ -134,117 +117,28 @@ struct webhook_sink {
         const struct sink_conf *conf;
         const struct webhook_settings *settings; /* conf's */
         struct http *http;
-        struct webhook_request *requests;
+        struct sink_http_request *requests;
 };
-
-static struct webhook_request *request_free(struct webhook_request *q)
-{
-        if (!q)
-                return NULL;
-        if (q->easy) {
-                http_remove(q->sink->http, q->easy);
-                curl_easy_cleanup(q->easy);
-        }
-        /* a header's value may come from a header file: a secret */
-        for (struct curl_slist *h = q->headers; h; h = h->next)
-                explicit_bzero(h->data, strlen(h->data));
-        curl_slist_free_all(q->headers);
-        free(q->body);
-        http_buffer_done(&q->response);
-        free(q);
-        return NULL;
-}
-
-static void request_unlink(struct webhook_request *q)
-{
-        struct webhook_sink *w = q->sink;
-        if (q->prev)
-                q->prev->next = q->next;
-        else if (w->requests == q)
-                w->requests = q->next;
-        if (q->next)
-                q->next->prev = q->prev;
-        q->prev = q->next = NULL;
-}
-
-/* The start of the response body, printable, for a human reading the log. */
-static void body_excerpt(const struct http_buffer *b, char *out, size_t size)
-{
-        size_t o = 0;
-        for (size_t i = 0; b->data && i < b->size && o + 1 < size && i < DETAIL_BODY_CHARS; i++) {
-                unsigned char c = (unsigned char)b->data[i];
-                out[o++] = c < 0x20 || c == 0x7F ? ' ' : (char)c;
-        }
-        /* do not end on half a UTF-8 character */
-        size_t lead = o;
-        while (lead > 0 && o - lead < 4 && ((unsigned char)out[lead - 1] & 0xC0) == 0x80)
-                lead--;
-        if (lead > 0 && ((unsigned char)out[lead - 1] & 0xC0) == 0xC0) {
-                unsigned char c = (unsigned char)out[lead - 1];
-                size_t want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-                if (o - (lead - 1) < want)
-                        o = lead - 1;
-        }
-        out[o] = '\0';
-}
 
 static void on_done(CURL *easy, CURLcode code, void *userdata)
 {
-        struct webhook_request *q = userdata;
-        struct webhook_sink *w = q->sink;
-        enum sink_result result;
-        uint64_t retry_after_usec = 0;
-        long status = 0;
-        curl_off_t retry_after = -1;
+        struct sink_http_request *q = userdata;
+        struct sink_http_answer a;
         char detail[CURL_ERROR_SIZE + 200], excerpt[DETAIL_BODY_CHARS + 1];
-        const char *why = q->errbuf[0] ? q->errbuf : curl_easy_strerror(code);
 
-        (void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        /* libcurl parses Retry-After both as delay-seconds and as an HTTP-date (made relative
-         * to now); a date in the past comes out negative */
-        if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
-                retry_after = -1;
-        body_excerpt(&q->response, excerpt, sizeof(excerpt));
-
-        /* a body we stopped reading (CURLE_WRITE_ERROR past the cap) still came with a status */
-        bool answered = status > 0 && (code == CURLE_OK || code == CURLE_WRITE_ERROR);
-        if (answered && status >= 200 && status < 300) {
-                result = SINK_ACCEPTED;
-                snprintf(detail, sizeof(detail), "HTTP %ld", status);
-        } else if (answered && (status == 429 || status >= 500)) {
-                result = SINK_TRY_LATER;
-                if (retry_after > 0) {
-                        if (retry_after > RETRY_AFTER_MAX)
-                                retry_after = RETRY_AFTER_MAX;
-                        retry_after_usec = (uint64_t)retry_after * USEC_PER_SEC;
-                        snprintf(detail, sizeof(detail), "HTTP %ld, retry after %" PRId64 " s%s%s",
-                                 status, (int64_t)retry_after, excerpt[0] ? ": " : "", excerpt);
-                } else
-                        snprintf(detail, sizeof(detail), "HTTP %ld%s%s", status,
-                                 excerpt[0] ? ": " : "", excerpt);
-        } else if (answered) {
-                result = SINK_REJECTED;
-                snprintf(detail, sizeof(detail), "HTTP %ld%s%s", status, excerpt[0] ? ": " : "",
-                         excerpt);
-        } else if (code == CURLE_PEER_FAILED_VERIFICATION) {
-                result = SINK_TRY_LATER;
-                snprintf(detail, sizeof(detail), "certificate not trusted: set ca_file (%s)", why);
-        } else {
-                result = SINK_TRY_LATER;
-                snprintf(detail, sizeof(detail), "%s", why);
-        }
-        if (result == SINK_ACCEPTED)
-                log_debug("Sink %s: %s", w->sink.name, detail);
+        sink_http_answer_read(q, code, &a);
+        /* the start of the body, for a human reading the log; a 2xx needs none */
+        excerpt[0] = '\0';
+        if (a.answered && a.result != SINK_ACCEPTED)
+                sink_http_printable(q->response.data, q->response.size, DETAIL_BODY_CHARS, true,
+                                    excerpt, sizeof(excerpt));
+        sink_http_answer_detail(&a, excerpt, detail, sizeof(detail));
+        if (a.result == SINK_ACCEPTED)
+                log_debug("Sink %s: %s", q->sink->name, detail);
         else
-                log_warning("Sink %s: %s: %s", w->sink.name, sink_result_name(result), detail);
-
-        sink_done_fn done = q->done;
-        void *ud = q->userdata;
-        request_unlink(q);
-        curl_easy_cleanup(q->easy);
-        q->easy = NULL; /* http has let go of it already */
-        request_free(q);
-        done(&w->sink, result, retry_after_usec, detail, ud);
+                log_warning("Sink %s: %s: %s", q->sink->name, sink_result_name(a.result), detail);
+        sink_http_request_finish(q, sink_http_request_free, a.result,
+                                 sink_http_answer_retry_usec(&a), detail);
 }
 
 /* The body of the POST is the notification's JSON with these two as "title" and "body". */
@@ -253,26 +147,6 @@ static int webhook_render(const struct sink_conf *conf, const struct notificatio
 {
         return sink_render_templates(conf, n, RENDER_DEFAULT_TITLE, RENDER_DEFAULT_BODY,
                                      conf->max_length, ret_title, ret_body);
-}
-
-/* Whether the admin sets header name (case-insensitive), in headers or header_files. */
-static bool has_header(const struct webhook_settings *set, const char *name)
-{
-        size_t n = strlen(name);
-        for (int k = 0; k < 2; k++)
-                for (char **h = k ? set->header_files : set->headers; h && *h; h++)
-                        if (token_len(*h) == n && strncasecmp(*h, name, n) == 0)
-                                return true;
-        return false;
-}
-
-static int header_append(struct curl_slist **list, const char *header)
-{
-        struct curl_slist *l = curl_slist_append(*list, header);
-        if (!l)
-                return -ENOMEM;
-        *list = l;
-        return 0;
 }
 
 /* "Name: " and the contents of the file that "Name: /path" names, into *list; detail names the
@@ -307,7 +181,7 @@ static int header_from_file(const char *line, struct curl_slist **list, char *de
                 r = -ENOMEM;
         }
         if (r >= 0)
-                r = header_append(list, header);
+                r = sink_http_header_append(list, header);
         if (value)
                 explicit_bzero(value, value_size);
         if (header)
@@ -315,9 +189,8 @@ static int header_from_file(const char *line, struct curl_slist **list, char *de
         return r;
 }
 
-/* The admin's headers, those from header files, then ours unless the admin set them:
- * Content-Type, and an empty Expect (7.88 waits a second for "100 Continue" on bodies over
- * 1 KiB; endpoints rarely send it). */
+/* The admin's headers, then those from header files; sink_http_request_prepare() adds ours
+ * (Content-Type, an empty Expect) unless the admin set them. */
 static int request_headers(const struct webhook_settings *set, struct curl_slist **list,
                            char *detail, size_t size)
 {
@@ -325,37 +198,10 @@ static int request_headers(const struct webhook_settings *set, struct curl_slist
 
         snprintf(detail, size, "out of memory");
         for (char **h = set->headers; h && *h && r >= 0; h++)
-                r = header_append(list, *h);
+                r = sink_http_header_append(list, *h);
         for (char **h = set->header_files; h && *h && r >= 0; h++)
                 r = header_from_file(*h, list, detail, size);
-        if (r >= 0 && !has_header(set, "Content-Type"))
-                r = header_append(list, "Content-Type: application/json");
-        if (r >= 0 && !has_header(set, "Expect"))
-                r = header_append(list, "Expect:");
         return r;
-}
-
-static CURL *request_easy(struct webhook_sink *w, struct webhook_request *q)
-{
-        const struct webhook_settings *set = w->settings;
-        CURL *c = curl_easy_init();
-
-        if (!c)
-                return NULL;
-        http_easy_defaults(c, w->conf->timeout_usec);
-        curl_easy_setopt(c, CURLOPT_URL, set->url);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, q->errbuf);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, q->headers);
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        if (set->method != METHOD_POST)
-                curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method_names[set->method]);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(q->body));
-        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-        if (set->ca_file)
-                curl_easy_setopt(c, CURLOPT_CAINFO, set->ca_file);
-        http_buffer_attach(c, &q->response, RESPONSE_CAP);
-        return c;
 }
 
 static int webhook_send(struct sink *s, const struct notification *n, sink_done_fn done,
@@ -365,16 +211,13 @@ static int webhook_send(struct sink *s, const struct notification *n, sink_done_
         const struct sink_conf *conf = w->conf;
         const struct webhook_settings *set = w->settings;
         _cleanup_free_ char *title = NULL, *text = NULL;
-        struct webhook_request *q;
+        struct sink_http_request *q;
         char detail[512];
         int r;
 
-        q = calloc(1, sizeof(*q));
-        if (!q)
-                return -ENOMEM;
-        q->sink = w;
-        q->done = done;
-        q->userdata = userdata;
+        r = sink_http_request_new(s, w->http, done, userdata, &q);
+        if (r < 0)
+                return r;
         r = webhook_render(conf, n, &title, &text);
         if (r >= 0 && set->body)
                 r = render_json_template(set->body, n, title, text, conf->max_length, &q->body);
@@ -386,26 +229,22 @@ static int webhook_send(struct sink *s, const struct notification *n, sink_done_
         if (r < 0 && r != -ENOMEM) {
                 /* a header file the admin must fix: the notification waits for it */
                 log_warning("Sink %s: %s", s->name, detail);
-                request_free(q);
+                sink_http_request_free(q);
                 done(s, SINK_TRY_LATER, 0, detail, userdata);
                 return 0;
         }
-        r = r < 0 ? r : (q->easy = request_easy(w, q)) ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = sink_http_request_prepare(q, set->url, conf->timeout_usec, set->ca_file);
+        if (r >= 0 && set->method != METHOD_POST)
+                curl_easy_setopt(q->easy, CURLOPT_CUSTOMREQUEST, method_names[set->method]);
         if (r >= 0)
                 r = http_add(w->http, q->easy, on_done, q);
         if (r < 0)
                 goto fail;
-        q->next = w->requests;
-        if (w->requests)
-                w->requests->prev = q;
-        w->requests = q;
+        sink_http_request_link(q, &w->requests);
         return 0;
 fail:
-        if (q->easy) {
-                curl_easy_cleanup(q->easy);
-                q->easy = NULL;
-        }
-        request_free(q);
+        sink_http_request_free(q);
         return log_warning_errno(r, "Sink %s: cannot start the request: %m", s->name);
 }
 
@@ -442,12 +281,7 @@ static void webhook_free(struct sink *s)
 
         if (!w)
                 return;
-        /* requests in flight are dropped, not completed: their outbox rows stay pending */
-        while (w->requests) {
-                struct webhook_request *q = w->requests;
-                request_unlink(q);
-                request_free(q);
-        }
+        sink_http_requests_drop(&w->requests, sink_http_request_free);
         free(w);
 }
 

@@ -127,6 +127,25 @@ def govwatchd(*args, config=None, timeout=120, env=None, check=None, input_text=
     return p
 
 
+def run_test_sink(test, sink, config):
+    """`govwatchd test-sink SINK` with config, checked for a sanitizer's report; its output is
+    printed with GOVWATCH_TEST_VERBOSE set."""
+    p = govwatchd("test-sink", sink, config=config, timeout=90)
+    if os.environ.get("GOVWATCH_TEST_VERBOSE"):
+        print("\n" + p.stdout + p.stderr)
+    test.assertIsNone(sanitizer_report(p.stderr), p.stderr)
+    return p
+
+
+def assert_outcome(test, p, sink, outcome):
+    """test-sink said outcome ("accepted", "try later", ...) for sink, and exited 0 only for an
+    accepted one."""
+    line = p.stdout.strip()
+    test.assertTrue(line.startswith(sink + ": " + outcome), "expected '%s', got %r\nstderr:\n%s"
+                    % (outcome, line, p.stderr))
+    test.assertEqual(p.returncode, 0 if outcome.startswith("accepted") else 1)
+
+
 def wait_for(predicate, timeout=30, what="a condition", interval=0.05, detail=None):
     """Asks predicate() every interval seconds until it returns something true, and returns
     that. When timeout seconds have passed (and one last answer was false) raises AssertionError
@@ -278,6 +297,12 @@ class Daemon:
     def pid(self):
         return self.proc.pid
 
+    def proc_text(self, name):
+        """/proc/PID/NAME of the running daemon as text: its "cmdline" and "environ", where no
+        secret may ever be."""
+        with open("/proc/%d/%s" % (self.pid, name), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
     def stderr(self):
         """What this instance wrote to stderr so far."""
         with open(self.stderr_path, "rb") as f:
@@ -356,17 +381,27 @@ def urls(stdout):
     return [m.group(0) for m in URL_RE.finditer(stdout)]
 
 
-class EmulatorCase(unittest.TestCase):
-    """A test with its own directory (self.dir) and VK emulator (self.emu), both gone after."""
+class TempDirCase(unittest.TestCase):
+    """A test with its own directory (self.dir), gone after, and the VK emulator it may start
+    in self.emu, stopped after."""
 
     def setUp(self):
         self.tmp = TempDir()
         self.dir = self.tmp.__enter__()
-        self.emu = Emulator(self.dir)
+        self.emu = None
 
     def tearDown(self):
-        self.emu.stop()
+        if self.emu:
+            self.emu.stop()
         self.tmp.__exit__(None, None, None)
+
+
+class EmulatorCase(TempDirCase):
+    """A test with its own directory (self.dir) and VK emulator (self.emu), both gone after."""
+
+    def setUp(self):
+        super().setUp()
+        self.emu = Emulator(self.dir)
 
 
 class TempDir:

@@ -17,13 +17,14 @@ Run by hand:  /usr/bin/python3 ntfy_server.py --port 8080 [--token tk_...] [--us
 """
 import argparse
 import base64
-import http.server
 import json
 import re
 import secrets
 import threading
 import time
 import urllib.parse
+
+from webhook_server import LoopbackHandler, LoopbackServer, Request
 
 TOPIC_RE = re.compile(r"^[-_A-Za-z0-9]{1,64}$")
 PRIORITIES = {"min": 1, "low": 2, "default": 3, "high": 4, "urgent": 5, "max": 5}
@@ -40,19 +41,6 @@ ERR_ACTIONS = error(40018, 400, "invalid request: actions invalid")
 ERR_UNAUTHORIZED = error(40101, 401, "unauthorized")
 ERR_FORBIDDEN = error(40301, 403, "forbidden")
 ERR_NOT_FOUND = error(40401, 404, "page not found")
-
-
-class Request:
-    """What the server received: method, path, headers (a dict), body (bytes)."""
-
-    def __init__(self, method, path, headers, body):
-        self.method = method
-        self.path = path
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        return json.loads(self.body.decode("utf-8"))
 
 
 class Rejected(Exception):
@@ -114,7 +102,7 @@ def parse_header_publish(topic, headers, body):
             "markdown": md in ("1", "yes", "true")}
 
 
-class NtfyServer:
+class NtfyServer(LoopbackServer):
     """token / users: the credentials the server accepts (None and {}: anyone may publish);
     users maps name -> password; forbidden: user names without write access to any topic.
     replies: scripted (status, {header: value}, body) answers for the first requests, body a
@@ -126,17 +114,13 @@ class NtfyServer:
         self.users = dict(users or {})
         self.forbidden = set(forbidden)
         self.replies = list(replies)
-        self.requests = []
         self.messages = []  # what a subscriber would get
-        self.lock = threading.Lock()
         self.held = threading.Event()
         self.held.set()  # set: answer at once
         self.holding = 0  # requests waiting for release()
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(LoopbackHandler):
             def reply(self, status, headers, body):
                 try:
                     self.send_response(status)
@@ -154,8 +138,7 @@ class NtfyServer:
                 self.reply(status, h, (json.dumps(obj, ensure_ascii=False) + "\n").encode())
 
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                body = self.read_body()
                 path = urllib.parse.urlsplit(self.path).path
                 with server.lock:
                     index = len(server.requests)
@@ -194,13 +177,7 @@ class NtfyServer:
                 self.reply(200, {"Content-Type": "application/x-ndjson; charset=utf-8"},
                            "".join(lines).encode())
 
-            def log_message(self, fmt, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     def authorize(self, headers):
         """None when the request may publish, else ntfy's error."""
@@ -247,13 +224,6 @@ class NtfyServer:
             self.messages.append(msg)
         return 200, msg
 
-    def url(self, path=""):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def received(self):
-        with self.lock:
-            return list(self.requests)
-
     def published(self):
         with self.lock:
             return list(self.messages)
@@ -265,16 +235,6 @@ class NtfyServer:
     def release(self):
         self.held.set()
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
@@ -284,12 +244,10 @@ def main():
     ap.add_argument("--user", action="append", default=[], metavar="NAME:PASSWORD")
     args = ap.parse_args()
     srv = NtfyServer(token=args.token, users=dict(u.split(":", 1) for u in args.user))
-    srv.httpd.server_close()
-    srv.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", args.port),
-                                                srv.httpd.RequestHandlerClass)
+    srv.listen_on(args.port)
     print("listening on http://127.0.0.1:%d" % args.port, flush=True)
     seen = 0
-    threading.Thread(target=srv.httpd.serve_forever, daemon=True).start()
+    srv.thread.start()
     try:
         while True:
             time.sleep(0.5)

@@ -17,12 +17,12 @@ client that went away meanwhile gets nothing), raw(status, body). Unscripted cha
 Run by hand:  /usr/bin/python3 telegram_server.py --port 8081 --token-file bot-token
 """
 import argparse
-import http.server
 import json
 import re
-import ssl
 import threading
 import time
+
+from webhook_server import LoopbackHandler, LoopbackServer
 
 OK = ("ok",)
 HOLD = ("hold",)
@@ -195,27 +195,23 @@ class Request:
         return None if c is None else str(c)
 
 
-class BotServer:
-    """Use as a context manager. token: the bot token the path must carry."""
+class BotServer(LoopbackServer):
+    """Use as a context manager. token: the bot token the path must carry; certs as
+    LoopbackServer's."""
 
     def __init__(self, token, certs=None, bot_id=None):
         self.token = token
         self.bot_id = bot_id or int(token.split(":")[0])
         self.scripts = {}
-        self.requests = []
         self.answered = []  # (request, status, answer dict) in answer order
         self._problems = []
-        self.lock = threading.Lock()
         self.released = threading.Event()
         self.next_message_id = 1
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(LoopbackHandler):
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                body = self.read_body()
                 status, payload, ctype = server.handle(self.path, dict(self.headers), body)
                 if status is None:
                     return  # held, and the client went away or was never released
@@ -231,23 +227,11 @@ class BotServer:
             def do_GET(self):
                 self.do_POST()
 
-            def log_message(self, fmt, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.scheme = "http"
-        if certs:
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(certs["cert"], certs["key"])
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-            self.scheme = "https"
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler, certs)
 
     @property
     def api_url(self):
-        return "%s://127.0.0.1:%d" % (self.scheme, self.port)
+        return self.url()
 
     def script(self, chat, *replies):
         with self.lock:
@@ -370,16 +354,6 @@ class BotServer:
             self.answered.append((req, status, answer))
         return status, json.dumps(answer, ensure_ascii=False).encode(), "application/json"
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.released.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -389,9 +363,7 @@ def main():
     with open(a.token_file) as f:
         token = f.read().strip()
     srv = BotServer(token)
-    srv.httpd.server_close()
-    srv.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", a.port),
-                                                srv.httpd.RequestHandlerClass)
+    srv.listen_on(a.port)
     print("Bot API on http://127.0.0.1:%d (api_url)" % a.port, flush=True)
     srv.thread.start()
     seen = 0

@@ -38,22 +38,15 @@ os.execv(%(apprise)r, [%(apprise)r] + sys.argv[1:])
 
 
 @unittest.skipUnless(os.access(APPRISE, os.X_OK), "the apprise package is not installed")
-class AppriseTestBase(unittest.TestCase):
+class AppriseTestBase(gwtest.TempDirCase):
     def setUp(self):
-        self.tmp = gwtest.TempDir()
-        self.dir = self.tmp.__enter__()
+        super().setUp()
         self.calls = os.path.join(self.dir, "apprise-calls.jsonl")
         self.wrapper = os.path.join(self.dir, "apprise-wrapper")
         with open(self.wrapper, "w") as f:
             f.write(WRAPPER % {"log": self.calls, "apprise": APPRISE})
         os.chmod(self.wrapper, 0o755)
         self.urls = os.path.join(self.dir, "apprise-urls")
-        self.emu = None
-
-    def tearDown(self):
-        if self.emu:
-            self.emu.stop()
-        self.tmp.__exit__(None, None, None)
 
     def write_urls(self, text):
         with open(self.urls, "w", encoding="utf-8") as f:
@@ -80,15 +73,10 @@ class AppriseTestBase(unittest.TestCase):
                                    fast_polling=fast_polling)
 
     def run_test_sink(self, extra=""):
-        p = gwtest.govwatchd("test-sink", "ap", config=self.config(extra), timeout=90)
-        self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
-        return p
+        return gwtest.run_test_sink(self, "ap", self.config(extra))
 
     def assertOutcome(self, p, outcome):
-        line = p.stdout.strip()
-        self.assertTrue(line.startswith("ap: " + outcome), "expected '%s', got %r\nstderr:\n%s"
-                        % (outcome, line, p.stderr))
-        self.assertEqual(p.returncode, 0 if outcome == "accepted" else 1)
+        gwtest.assert_outcome(self, p, "ap", outcome)
 
     def calls_made(self):
         return crash_harness.read_jsonl(self.calls)
@@ -256,10 +244,7 @@ class DaemonTest(AppriseTestBase):
             d.wait_for(lambda: self.outbox() and self.outbox()[0][1] == "delivered", 30,
                        "the row delivered")
             # the daemon's own argv and environment while it runs
-            with open("/proc/%d/cmdline" % d.pid, "rb") as f:
-                cmdline = f.read().decode("utf-8", "replace")
-            with open("/proc/%d/environ" % d.pid, "rb") as f:
-                environ = f.read().decode("utf-8", "replace")
+            cmdline, environ = d.proc_text("cmdline"), d.proc_text("environ")
             self.assertEqual(d.stop(), 0)
             body = srv.received()[0].json()
         url = "https://vk.com/wall-100001_%d" % post

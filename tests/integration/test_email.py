@@ -83,18 +83,12 @@ class EmailTestBase(unittest.TestCase):
         return path
 
     def run_test_sink(self, config):
-        p = gwtest.govwatchd("test-sink", "mail", config=config, timeout=90)
-        if os.environ.get("GOVWATCH_TEST_VERBOSE"):
-            print("\n" + p.stdout + p.stderr)
-        self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
+        p = gwtest.run_test_sink(self, "mail", config)
         self.assertNotIn(PASSWORD, p.stdout + p.stderr)
         return p
 
     def assertOutcome(self, p, outcome):
-        line = p.stdout.strip()
-        self.assertTrue(line.startswith("mail: " + outcome), "expected '%s', got %r\nstderr:\n%s"
-                        % (outcome, line, p.stderr))
-        self.assertEqual(p.returncode, 0 if outcome == "accepted" else 1)
+        gwtest.assert_outcome(self, p, "mail", outcome)
 
     def assertWellFormed(self, r):
         """Headers every message has, and the envelope every message uses."""

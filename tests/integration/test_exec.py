@@ -58,21 +58,14 @@ def alive(pid):
         return False
 
 
-class ExecTest(unittest.TestCase):
+class ExecTest(gwtest.TempDirCase):
     def setUp(self):
-        self.tmp = gwtest.TempDir()
-        self.dir = self.tmp.__enter__()
+        super().setUp()
         self.hook = os.path.join(self.dir, "hook.py")
         with open(self.hook, "w") as f:
             f.write(HOOK)
         os.chmod(self.hook, 0o755)
         self.out = os.path.join(self.dir, "hook-out.json")
-        self.emu = None
-
-    def tearDown(self):
-        if self.emu:
-            self.emu.stop()
-        self.tmp.__exit__(None, None, None)
 
     def config(self, sinks, emulator=None):
         body = "sinks:\n" + sinks + (

@@ -75,22 +75,15 @@ def read_bytes(path):
         return f.read()
 
 
-class FeedTestBase(unittest.TestCase):
+class FeedTestBase(gwtest.TempDirCase):
     def setUp(self):
-        self.tmp = gwtest.TempDir()
-        self.dir = self.tmp.__enter__()
+        super().setUp()
         self.www = os.path.join(self.dir, "www")
         os.mkdir(self.www)
         self.path = os.path.join(self.www, "feed.xml")
         self.json_path = os.path.join(self.www, "feed.json")
         self.state = os.path.join(self.dir, "state")
         self.post_date = int(time.time()) - 3600
-        self.emu = None
-
-    def tearDown(self):
-        if self.emu:
-            self.emu.stop()
-        self.tmp.__exit__(None, None, None)
 
     def sink(self, extra=""):
         return ("  feed:\n    type: feed\n    path: %s\n    json_path: %s\n"

@@ -41,17 +41,7 @@ def watch_yaml(sinks="push"):
             "    sinks: [%s]\n" % sinks)
 
 
-class NtfyTestBase(unittest.TestCase):
-    def setUp(self):
-        self.tmp = gwtest.TempDir()
-        self.dir = self.tmp.__enter__()
-        self.emu = None
-
-    def tearDown(self):
-        if self.emu:
-            self.emu.stop()
-        self.tmp.__exit__(None, None, None)
-
+class NtfyTestBase(gwtest.TempDirCase):
     def secret_file(self, name, value):
         path = os.path.join(self.dir, name)
         with open(path, "w", encoding="utf-8") as f:
@@ -75,16 +65,10 @@ class NtfyTestBase(unittest.TestCase):
         return path
 
     def run_test_sink(self, url, extra=""):
-        p = gwtest.govwatchd("test-sink", "push", config=self.config(sink_yaml(url, extra)),
-                             timeout=90)
-        self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
-        return p
+        return gwtest.run_test_sink(self, "push", self.config(sink_yaml(url, extra)))
 
     def assertOutcome(self, p, outcome):
-        line = p.stdout.strip()
-        self.assertTrue(line.startswith("push: " + outcome), "expected '%s', got %r\nstderr:\n%s"
-                        % (outcome, line, p.stderr))
-        self.assertEqual(p.returncode, 0 if outcome == "accepted" else 1)
+        gwtest.assert_outcome(self, p, "push", outcome)
 
     def once(self, config):
         p = gwtest.govwatchd("once", config=config, check=0)

@@ -69,18 +69,12 @@ class TelegramCase(unittest.TestCase):
         return path
 
     def run_test_sink(self, sinks):
-        p = gwtest.govwatchd("test-sink", "tg", config=self.write_plain_config(sinks), timeout=90)
-        if os.environ.get("GOVWATCH_TEST_VERBOSE"):
-            print("\n" + p.stdout + p.stderr)
-        self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
+        p = gwtest.run_test_sink(self, "tg", self.write_plain_config(sinks))
         assert_no_token(self, p.stdout + p.stderr, "test-sink output")
         return p
 
     def assertOutcome(self, p, outcome):
-        line = p.stdout.strip()
-        self.assertTrue(line.startswith("tg: " + outcome), "expected '%s', got %r\nstderr:\n%s"
-                        % (outcome, line, p.stderr))
-        self.assertEqual(p.returncode, 0 if outcome.startswith("accepted") else 1)
+        gwtest.assert_outcome(self, p, "tg", outcome)
 
     # ---- the daemon ------------------------------------------------------------------------
 
@@ -434,8 +428,7 @@ class DaemonTest(TelegramCase):
                        "both sinks failing once")
             d.wait_for(lambda: crash_harness.read_jsonl(self.alerts), 30, "an alert")
             for name in ("cmdline", "environ"):
-                with open("/proc/%d/%s" % (d.pid, name), "rb") as f:
-                    assert_no_token(self, f.read().decode("utf-8", "replace"), name)
+                assert_no_token(self, d.proc_text(name), name)
             self.assertEqual(d.stop(30), 0)
         log = d.stderr()
         self.assertIn("/bot<token>/sendMessage", log)

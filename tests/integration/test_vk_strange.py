@@ -37,17 +37,7 @@ def watch(communities):
             "    sinks: [screen]\n" % ", ".join(str(c) for c in communities))
 
 
-class StrangeVk(unittest.TestCase):
-    def setUp(self):
-        self.tmp = gwtest.TempDir()
-        self.dir = self.tmp.__enter__()
-        self.emu = None
-
-    def tearDown(self):
-        if self.emu:
-            self.emu.stop()
-        self.tmp.__exit__(None, None, None)
-
+class StrangeVk(gwtest.TempDirCase):
     def start(self, communities, quirks):
         """The basic scenario with quirks switched on in the scenario file itself."""
         with open(os.path.join(gwtest.SCENARIOS, "basic.json"), encoding="utf-8") as f:

@@ -67,18 +67,10 @@ class WebhookTestBase(unittest.TestCase):
         return path
 
     def run_test_sink(self, url, ca_file=None, extra=""):
-        p = gwtest.govwatchd("test-sink", "web", config=self.write_config(url, ca_file, extra),
-                             timeout=90)
-        if os.environ.get("GOVWATCH_TEST_VERBOSE"):
-            print("\n" + p.stdout + p.stderr)
-        self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
-        return p
+        return gwtest.run_test_sink(self, "web", self.write_config(url, ca_file, extra))
 
     def assertOutcome(self, p, outcome):
-        line = p.stdout.strip()
-        self.assertTrue(line.startswith("web: " + outcome), "expected '%s', got %r\nstderr:\n%s"
-                        % (outcome, line, p.stderr))
-        self.assertEqual(p.returncode, 0 if outcome == "accepted" else 1)
+        gwtest.assert_outcome(self, p, "web", outcome)
 
 
 class TestSinkTest(WebhookTestBase):
@@ -413,10 +405,7 @@ class GrownUpTest(WebhookTestBase):
                     d.wait_for(lambda: crash_harness.db_query(
                         state, "SELECT state FROM outbox")[0][0] == "delivered", 30,
                         "the row delivered")
-                    with open("/proc/%d/cmdline" % d.pid, "rb") as f:
-                        cmdline = f.read().decode("utf-8", "replace")
-                    with open("/proc/%d/environ" % d.pid, "rb") as f:
-                        environ = f.read().decode("utf-8", "replace")
+                    cmdline, environ = d.proc_text("cmdline"), d.proc_text("environ")
                     self.assertEqual(d.stop(), 0)
                 reqs = srv.received()
             rows = crash_harness.db_query(state, "SELECT last_error FROM outbox")

@@ -25,23 +25,83 @@ class Request:
         return json.loads(self.body.decode("utf-8"))
 
 
-class WebhookServer:
+class LoopbackHandler(http.server.BaseHTTPRequestHandler):
+    """The request handler the loopback servers build on: HTTP/1.1 (curl keeps the connection),
+    the body read whole, nothing logged on the test's stderr."""
+
+    protocol_version = "HTTP/1.1"
+
+    def read_body(self):
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+class LoopbackServer:
+    """An HTTP(S) server on 127.0.0.1, on a thread of its own: the base of the loopback servers
+    of the sink tests (this one, ntfy_server, telegram_server). A subclass sets up its state,
+    then calls __init__ with its handler class; use it as a context manager. certs: {"cert":,
+    "key":} for HTTPS (see smtp_server.make_certificates)."""
+
+    def __init__(self, handler, certs=None):
+        self.requests = []
+        self.lock = threading.Lock()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if certs:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(certs["cert"], certs["key"])
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def listen_on(self, port):
+        """Plain HTTP on this port instead, for running a server by hand."""
+        self.httpd.server_close()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                                    self.httpd.RequestHandlerClass)
+        self.httpd.daemon_threads = True
+        self.scheme = "http"
+        self.port = port
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path=""):
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
+
+    def received(self):
+        with self.lock:
+            return list(self.requests)
+
+    def release(self):
+        """Lets answers held back go (a server that holds them says how): before shutting down,
+        so that no handler thread waits on."""
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+class WebhookServer(LoopbackServer):
     """replies: a list of (status, {header: value}, body bytes); use as a context manager.
     certs: {"cert":, "key":} for HTTPS (see smtp_server.make_certificates)."""
 
     def __init__(self, replies=((200, {}, b"ok"),), certs=None, hold=None):
         self.replies = list(replies)
         self.hold = hold
-        self.requests = []
-        self.lock = threading.Lock()
         server = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(LoopbackHandler):
             def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
+                body = self.read_body()
                 with server.lock:
                     server.requests.append(Request(self.command, self.path, dict(self.headers),
                                                    body))
@@ -61,37 +121,14 @@ class WebhookServer:
             do_PATCH = do_POST
             do_GET = do_POST
 
-            def log_message(self, fmt, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.scheme = "http"
-        if certs:
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(certs["cert"], certs["key"])
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-            self.scheme = "https"
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler, certs)
 
     def url(self, path="/hook"):
-        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
+        return super().url(path)
 
-    def received(self):
-        with self.lock:
-            return list(self.requests)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
+    def release(self):
         if self.hold is not None:
             self.hold.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
 
 
 def main():
@@ -100,9 +137,7 @@ def main():
     ap.add_argument("--status", type=int, default=200)
     args = ap.parse_args()
     srv = WebhookServer([(args.status, {}, b"")])
-    srv.httpd.server_close()
-    srv.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", args.port),
-                                                srv.httpd.RequestHandlerClass)
+    srv.listen_on(args.port)
     print("listening on http://127.0.0.1:%d" % args.port, flush=True)
     try:
         srv.httpd.serve_forever()
