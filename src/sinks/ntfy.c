@@ -310,8 +310,10 @@ static size_t message_max(const struct sink_conf *conf)
 
 static const char *default_body(const struct notification *n)
 {
-        /* the post is a tap away (click, and the actions): its address would be clutter */
-        return n->starts_at ? "{excerpt}\nНачало: {starts_at}" : "{excerpt}";
+        /* The whole text: the app folds a long message and unfolds it on a tap, and an
+         * emergency's last line ("единый номер 112") must not be cut to an excerpt. The post is
+         * a tap away (click, and the actions): its address would be clutter. */
+        return n->starts_at ? "{text}\n\nНачало: {starts_at}" : "{text}";
 }
 
 static int render_title(const struct sink_conf *conf, const struct notification *n, char **ret)
@@ -698,6 +700,7 @@ const struct sink_ops sink_ntfy_ops = {
         SINK_SETTINGS(ntfy_table, struct ntfy_settings),
         .check = ntfy_check,
         .can_silence = true,
+        .concurrency = 1, /* the app lists messages as they arrive: keep the queue's order */
         .create = ntfy_create,
         .send = ntfy_send,
         .free = ntfy_free,

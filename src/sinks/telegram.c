@@ -1026,6 +1026,8 @@ const struct sink_ops sink_telegram_ops = {
         SINK_SETTINGS(telegram_table, struct telegram_settings),
         .check = telegram_check,
         .can_silence = true,
+        .concurrency = 1, /* a chat reads in arrival order; and Telegram's flood control
+                           * limits a bot to about one message a second a chat */
         .create = telegram_create,
         .send = telegram_send,
         .free = telegram_free,

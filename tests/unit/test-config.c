@@ -1072,6 +1072,19 @@ static void test_unreadable_file(void **state)
         assert_null(c);
 }
 
+/* A chat shows messages as they arrive: ntfy and telegram send one at a time unless the admin
+ * says otherwise, the rest four; the admin's concurrency always wins. */
+static void test_sink_concurrency(void **state)
+{
+        struct sink_conf conf = {.concurrency = 0};
+        assert_int_equal(sink_concurrency(&conf, sink_ops_find("telegram")), 1);
+        assert_int_equal(sink_concurrency(&conf, sink_ops_find("ntfy")), 1);
+        assert_int_equal(sink_concurrency(&conf, sink_ops_find("webhook")), 4);
+        assert_int_equal(sink_concurrency(&conf, NULL), 4);
+        conf.concurrency = 3;
+        assert_int_equal(sink_concurrency(&conf, sink_ops_find("telegram")), 3);
+}
+
 int main(void)
 {
         const char *dir = getenv("GOVWATCH_SOURCE_DIR");
@@ -1108,6 +1121,7 @@ int main(void)
                 cmocka_unit_test_setup(test_many_unknown_sinks_bounded, setup),
                 cmocka_unit_test_setup(test_work_bounds, setup),
                 cmocka_unit_test_setup(test_sink_lookup, setup),
+                cmocka_unit_test_setup(test_sink_concurrency, setup),
         };
         int r = cmocka_run_group_tests(tests, NULL, NULL);
         free(source_dir);
