@@ -231,8 +231,11 @@ class DaemonTest(AppriseTestBase):
         crash_harness.wait_first_sight(d, os.path.join(self.dir, "state"))
 
     def outbox(self):
-        return crash_harness.db_query(os.path.join(self.dir, "state"),
-                                      "SELECT sink, state, last_error FROM outbox")
+        """The posts' rows (a broadcast's reminder waits for its hour, if it is still to come)."""
+        return crash_harness.db_query(
+            os.path.join(self.dir, "state"),
+            "SELECT o.sink, o.state, o.last_error FROM outbox o JOIN notifications n ON "
+            "n.id = o.notification_id WHERE n.kind = 'post' ORDER BY n.id")
 
     def test_live_post_secrets_stay_in_the_file(self):
         self.emu = gwtest.Emulator(self.dir)

@@ -415,7 +415,7 @@ class DaemonTest(NtfyTestBase):
                 url = self.post("Прямой эфир с главой района сегодня в 18:00")
                 d.wait_for(lambda: len(srv.received()) == 1, 60, "the publish")
                 d.kill()
-            self.assertEqual(self.rows(url)[0][0], "pending")
+            self.assertEqual(self.rows(url, kind="post")[0][0], "pending")
             srv.release()
             with self.start(config, "crash.err") as d:
                 self.wait_state(d, url, "delivered")
