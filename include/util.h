@@ -232,3 +232,15 @@ struct suggest {
 void suggest_consider(struct suggest *s, const char *candidate);
 /* The same over a NULL-terminated list. */
 const char *closest_name(const char *word, const char *const *candidates);
+
+/* write_file_atomic() flags: fsync the file, then the directory (it survives a crash); a regular
+ * file already there keeps its mode and group. */
+#define WRITE_ATOMIC_SYNC      (1u << 0)
+#define WRITE_ATOMIC_KEEP_MODE (1u << 1)
+
+/* Replaces name (a file in the directory dirfd, no '/') with data at once for any reader: tmp_name
+ * beside it (replaced if a crash left it) is written, given mode, renamed over name. Returns 0, or
+ * -errno with *ret_step (may be NULL) saying what failed, for a message: "create a temporary file
+ * for", "set the permissions of", "write", "replace", "write the directory entry of". */
+int write_file_atomic(int dirfd, const char *name, const char *tmp_name, const void *data,
+                      size_t len, unsigned mode, unsigned flags, const char **ret_step);

@@ -420,36 +420,24 @@ static int render_state(struct govwatch *gw, struct strbuf *sb)
         return r;
 }
 
-/* text, whole, in place of path: a temporary file beside it, renamed over it */
+/* text, whole, in place of path: .NAME.tmp beside it, renamed over it (node_exporter reads only
+ * *.prom). Not synced: a write lost to a crash is made again after the next sweep. */
 static int write_atomically(const char *path, const char *text, size_t size)
 {
-        _cleanup_free_ char *tmp = NULL;
-        const char *slash = strrchr(path, '/');
-        int fd, k, r = 0;
+        _cleanup_free_ char *dir = NULL, *tmp = NULL;
+        const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
 
-        k = slash ? asprintf(&tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)
-                  : asprintf(&tmp, ".%s.XXXXXX", path);
-        if (k < 0)
+        dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+        if (!dir || asprintf(&tmp, ".%s.tmp", name) < 0) {
+                tmp = NULL;
                 return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        for (size_t done = 0; r == 0 && done < size;) {
-                ssize_t w = write(fd, text + done, size - done);
-                if (w < 0 && errno != EINTR)
-                        r = -errno;
-                else if (w > 0)
-                        done += (size_t)w;
         }
+        int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
         /* node_exporter runs as its own user: the counts are no secret */
-        if (r == 0 && fchmod(fd, 0644) < 0)
-                r = -errno;
-        if (close(fd) < 0 && r == 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void)unlink(tmp);
+        int r = write_file_atomic(dirfd, name, tmp, text, size, 0644, 0, NULL);
+        close(dirfd);
         return r;
 }
 

@@ -351,3 +351,77 @@ uint64_t random_u64(void)
                 v = now_monotonic_usec() * UINT64_C(6364136223846793005);
         return v;
 }
+
+static int write_all(int fd, const char *data, size_t len)
+{
+        for (size_t done = 0; done < len;) {
+                ssize_t k = write(fd, data + done, len - done);
+                if (k < 0 && errno != EINTR)
+                        return -errno;
+                if (k > 0)
+                        done += (size_t)k;
+        }
+        return 0;
+}
+
+/* The file at fd: given mode (and gid unless (gid_t)-1), filled with data, synced if asked. */
+static int write_file_contents(int fd, const void *data, size_t len, mode_t mode, gid_t gid,
+                               unsigned flags, const char **step)
+{
+        /* the group an admin gave the file: best effort, a service may not be in it */
+        if (gid != (gid_t)-1)
+                (void)fchown(fd, (uid_t)-1, gid);
+        if (fchmod(fd, mode) < 0) {
+                *step = "set the permissions of";
+                return -errno;
+        }
+        *step = "write";
+        int r = write_all(fd, data, len);
+        if (r == 0 && (flags & WRITE_ATOMIC_SYNC) && fsync(fd) < 0)
+                r = -errno;
+        return r;
+}
+
+int write_file_atomic(int dirfd, const char *name, const char *tmp_name, const void *data,
+                      size_t len, unsigned mode, unsigned flags, const char **ret_step)
+{
+        const char *step = "create a temporary file for";
+        gid_t gid = (gid_t)-1;
+        struct stat st;
+        int fd, r;
+
+        if ((flags & WRITE_ATOMIC_KEEP_MODE) &&
+            fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+                mode = st.st_mode & 07777;
+                gid = st.st_gid;
+        }
+        if (unlinkat(dirfd, tmp_name, 0) < 0 && errno != ENOENT) {
+                r = -errno;
+                goto out;
+        }
+        fd = openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                r = -errno;
+                goto out;
+        }
+        r = write_file_contents(fd, data, len, (mode_t)mode, gid, flags, &step);
+        if (close(fd) < 0 && r == 0 && errno != EINTR)
+                r = -errno;
+        if (r == 0 && renameat(dirfd, tmp_name, dirfd, name) < 0) {
+                r = -errno;
+                step = "replace";
+        }
+        if (r < 0) {
+                (void)unlinkat(dirfd, tmp_name, 0);
+                goto out;
+        }
+        /* the rename itself, on disk; a file system without fsync on directories has no need */
+        if ((flags & WRITE_ATOMIC_SYNC) && fsync(dirfd) < 0 && errno != EINVAL) {
+                r = -errno;
+                step = "write the directory entry of";
+        }
+out:
+        if (r < 0 && ret_step)
+                *ret_step = step;
+        return r;
+}

@@ -702,71 +702,22 @@ static int describe(char *buf, size_t size, int r, const char *step, const char 
         return r;
 }
 
-/* Replaces dir/base with data at once for any reader: a temporary file beside it, written,
- * fsync'd, renamed over it, the directory fsync'd. The file keeps the permissions and group an
- * admin gave it; a new one gets mode. */
+/* Replaces dir/base with data at once for any reader, durably; the file keeps the permissions and
+ * group an admin gave it, a new one gets mode. The temporary file is base.tmp: one left by a
+ * crash is ours to replace, since we hold the lock. */
 static int write_atomic(int dirfd, const char *dir, const char *base, const char *data, size_t len,
                         mode_t mode, char *detail, size_t size)
 {
         _cleanup_free_ char *tmp = NULL;
-        const char *step = "create a temporary file for";
-        gid_t gid = (gid_t)-1;
-        struct stat st;
-        int fd, r = 0;
+        const char *step = NULL;
 
         if (asprintf(&tmp, "%s" TEMP_SUFFIX, base) < 0) {
                 tmp = NULL;
                 return describe(detail, size, -ENOMEM, "write", dir, base);
         }
-        if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
-                mode = st.st_mode & 07777;
-                gid = st.st_gid;
-        }
-        /* one left by a crash; ours, since we hold the lock */
-        if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
-                return describe(detail, size, -errno, step, dir, base);
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return describe(detail, size, -errno, step, dir, base);
-        if (gid != (gid_t)-1 && fchown(fd, (uid_t)-1, gid) < 0)
-                log_debug_errno(errno,
-                                "Cannot give %s/%s the group %u of the file it replaces, "
-                                "ignoring: %m",
-                                dir, tmp, (unsigned)gid);
-        if (fchmod(fd, mode) < 0) {
-                r = -errno;
-                step = "set the permissions of";
-        }
-        for (size_t done = 0; r >= 0 && done < len;) {
-                ssize_t k = write(fd, data + done, len - done);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = -errno;
-                        step = "write";
-                } else
-                        done += (size_t)k;
-        }
-        if (r >= 0 && fsync(fd) < 0) {
-                r = -errno;
-                step = "write";
-        }
-        if (close(fd) < 0 && r >= 0 && errno != EINTR) {
-                r = -errno;
-                step = "write";
-        }
-        if (r >= 0 && renameat(dirfd, tmp, dirfd, base) < 0) {
-                r = -errno;
-                step = "replace";
-        }
-        if (r < 0) {
-                (void)unlinkat(dirfd, tmp, 0);
-                return describe(detail, size, r, step, dir, base);
-        }
-        /* the rename itself, on disk; a file system without fsync on directories has no need */
-        if (fsync(dirfd) < 0 && errno != EINVAL)
-                return describe(detail, size, -errno, "write the directory entry of", dir, base);
-        return 0;
+        int r = write_file_atomic(dirfd, base, tmp, data, len, mode,
+                                  WRITE_ATOMIC_SYNC | WRITE_ATOMIC_KEEP_MODE, &step);
+        return r < 0 ? describe(detail, size, r, step, dir, base) : 0;
 }
 
 /* The entries as the last write left them: an empty list before the first. */

@@ -1,6 +1,10 @@
 /* test-util.c — the small shared helpers (src/util.c). A failure here shows in every message that
  * names a duration: "every 0 min" for an interval of 45 s, or a figure that is not the configured
  * one. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "test-helpers.h"
 
 static const char *fmt(uint64_t usec)
@@ -176,6 +180,53 @@ static void test_strv_join(void **state)
         assert_string_equal(c, "");
 }
 
+/* A feed reader or node_exporter reads the old file or the new one, never half: the new one
+ * replaces the old in one rename, the temporary file is gone, an admin's mode is kept when asked,
+ * and a failure says which step failed. */
+static void test_write_file_atomic(void **state)
+{
+        char dir[] = "/tmp/govwatch-test-atomic-XXXXXX";
+        assert_non_null(mkdtemp(dir));
+        int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dirfd >= 0);
+        const char *step = NULL;
+        struct stat st;
+        char buf[32] = {0};
+
+        assert_int_equal(
+                write_file_atomic(dirfd, "f", "f.tmp", "one", 3, 0640, WRITE_ATOMIC_SYNC, &step),
+                0);
+        assert_int_equal(fstatat(dirfd, "f", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(fchmodat(dirfd, "f", 0604, 0), 0);
+        /* a temporary file a crash left behind is replaced, not an obstacle */
+        int stale = openat(dirfd, "f.tmp", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(stale >= 0);
+        close(stale);
+        assert_int_equal(write_file_atomic(dirfd, "f", "f.tmp", "second", 6, 0640,
+                                           WRITE_ATOMIC_KEEP_MODE, &step),
+                         0);
+        int fd = openat(dirfd, "f", O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(read(fd, buf, sizeof(buf) - 1), 6);
+        close(fd);
+        assert_string_equal(buf, "second");
+        assert_int_equal(fstatat(dirfd, "f", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0604); /* the admin's, kept */
+        assert_int_equal(faccessat(dirfd, "f.tmp", F_OK, 0), -1);
+
+        /* a directory in place of the file: the rename fails, and nothing is left behind */
+        assert_int_equal(mkdirat(dirfd, "d", 0700), 0);
+        assert_true(write_file_atomic(dirfd, "d", "d.tmp", "x", 1, 0600, 0, &step) < 0);
+        assert_string_equal(step, "replace");
+        assert_int_equal(faccessat(dirfd, "d.tmp", F_OK, 0), -1);
+
+        assert_int_equal(unlinkat(dirfd, "f", 0), 0);
+        assert_int_equal(unlinkat(dirfd, "d", AT_REMOVEDIR), 0);
+        close(dirfd);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -186,6 +237,7 @@ int main(void)
                 cmocka_unit_test(test_strv_join),
                 cmocka_unit_test(test_format_duration_parses_back),
                 cmocka_unit_test(test_format_duration_small_buffers),
+                cmocka_unit_test(test_write_file_atomic),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
