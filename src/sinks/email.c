@@ -409,15 +409,11 @@ static const char *body_template(const struct sink_conf *conf, const struct noti
         if (digest)
                 return n->starts_at ? "{community}, {date}\n{text}\nНачало: {starts_at}\n{url}"
                                     : "{community}, {date}\n{text}\n{url}";
-        /* a live broadcast: the links to ask in advance and to watch, each with its label */
-        if (notification_is_live(n))
-                return n->starts_at ? "{text}\n\nНачало: {starts_at}\n\n{actions}\nСообщество: "
-                                      "{community}\nКатегория: {category}\nТема: {topic}\n"
-                                    : "{text}\n\n{actions}\nСообщество: {community}\nКатегория: "
-                                      "{category}\nТема: {topic}\n";
-        return n->starts_at ? "{text}\n\nНачало: {starts_at}\n\n{url}\nСообщество: "
+        /* the links, each with its label: "Открыть", or a live broadcast's "Задать вопрос" and
+         * "Смотреть" (notification_actions) */
+        return n->starts_at ? "{text}\n\nНачало: {starts_at}\n\n{actions}\nСообщество: "
                               "{community}\nКатегория: {category}\nТема: {topic}\n"
-                            : "{text}\n\n{url}\nСообщество: {community}\nКатегория: "
+                            : "{text}\n\n{actions}\nСообщество: {community}\nКатегория: "
                               "{category}\nТема: {topic}\n";
 }
 
