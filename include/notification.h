@@ -49,8 +49,6 @@ struct notification_action {
  * reminder before the start offers "Смотреть" first; anything else "Открыть" the post. */
 size_t notification_actions(const struct notification *n,
                             struct notification_action out[static NOTIFICATION_ACTIONS_MAX]);
-/* Whether n is about a live broadcast (one of its categories is "live"). */
-bool notification_is_live(const struct notification *n);
 
 struct notification *notification_free(struct notification *n);
 static inline void notification_freep(struct notification **n)

@@ -24,7 +24,8 @@ struct notification *notification_free(struct notification *n)
         return NULL;
 }
 
-bool notification_is_live(const struct notification *n)
+/* Whether n is about a live broadcast (one of its categories is "live"). */
+static bool is_live(const struct notification *n)
 {
         return n->categories && strv_contains(n->categories, "live");
 }
@@ -37,11 +38,11 @@ size_t notification_actions(const struct notification *n,
 
         if (!n->url || !n->url[0])
                 return 0;
-        if (n->kind && streq(n->kind, "reminder") && notification_is_live(n)) {
+        if (n->kind && streq(n->kind, "reminder") && is_live(n)) {
                 out[k++] = (struct notification_action){"watch", "Смотреть", watch ?: n->url};
                 if (watch)
                         out[k++] = (struct notification_action){"ask", "Задать вопрос", n->url};
-        } else if (n->kind && streq(n->kind, "post") && notification_is_live(n)) {
+        } else if (n->kind && streq(n->kind, "post") && is_live(n)) {
                 out[k++] = (struct notification_action){"ask", "Задать вопрос", n->url};
                 if (watch)
                         out[k++] = (struct notification_action){"watch", "Смотреть", watch};
