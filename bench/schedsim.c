@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "scheduler.h"
+#include "trace.h"
 #include "util.h"
 
 #define DEFAULT_T0     INT64_C(1709499600) /* Monday 2024-03-04 00:00 Moscow */
@@ -34,16 +35,6 @@
 #define BATCH          25  /* wall.get per execute */
 #define COUNT_LOSSLESS 100 /* posts per wall.get assumed by the simulation */
 #define COUNT_SMALL    20  /* and the daemon's default, to report what paging must recover */
-
-struct trace {
-        size_t n_comm;
-        int64_t *owner;    /* per community */
-        double *true_rate; /* per community × 24: posts an hour by local hour; NULL: unknown */
-        int64_t **post;    /* per community, sorted post times (unix seconds), history included */
-        size_t *n_post;
-        size_t *first;             /* per community: its first post at or after t0 (measured) */
-        int64_t t_hist, t0, t_end; /* history from t_hist; the daemon starts at t0 */
-};
 
 struct result {
         double mean_min, p50_min, p95_min, max_min;
@@ -315,17 +306,6 @@ static int write_trace(const struct trace *tr, const char *path)
         if (fclose(f) != 0)
                 return -errno;
         return 0;
-}
-
-static void trace_done(struct trace *tr)
-{
-        for (size_t i = 0; i < tr->n_comm; i++)
-                free(tr->post[i]);
-        free(tr->post);
-        free(tr->n_post);
-        free(tr->first);
-        free(tr->owner);
-        free(tr->true_rate);
 }
 
 /* Where each community's measured posts begin, and how many there are in all. */

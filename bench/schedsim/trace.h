@@ -1,0 +1,99 @@
+/* trace.h — bench-schedsim's traces and the families that generate them.
+ *
+ * A trace is, for each community, the sorted unix times of its posts. A family is a generator of
+ * traces with a posting pattern of its own (bench/schedsim/families.c holds the ones the scheduler
+ * was tuned on, bench/schedsim/heldout.c the ones it was only evaluated on). Every family writes
+ * posts in [p->t_begin, p->t_end) for p->n_comm communities, reproducibly from p->seed alone:
+ * the same parameters give the same trace on every machine (no libc rand(), no clock).
+ */
+#pragma once
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SCHEDSIM_MOSCOW_OFFSET (3 * 3600)
+#define SCHEDSIM_DEFAULT_T0    INT64_C(1709499600) /* Monday 2024-03-04 00:00 Moscow */
+
+struct trace {
+        size_t n_comm;
+        int64_t *owner; /* per community, distinct */
+        int64_t **post; /* per community, sorted post times (unix seconds), history included */
+        size_t *n_post;
+        size_t *alloc_post;
+        size_t *first;     /* per community: its first post at or after t0 (measured) */
+        double *true_rate; /* per community × 24: posts an hour by local hour, for the oracle;
+                            * NULL: the simulator takes each wall's empirical hourly rates */
+        int64_t t_hist, t0, t_end; /* posts from t_hist; measured from t0 */
+};
+
+/* ---- random numbers: splitmix64, the same sequence everywhere ------------------------------ */
+
+struct rng {
+        uint64_t state;
+};
+
+static inline uint64_t rng_u64(struct rng *r)
+{
+        uint64_t z = (r->state += UINT64_C(0x9E3779B97F4A7C15));
+        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+        return z ^ (z >> 31);
+}
+
+/* Uniform in (0, 1). */
+static inline double rng_unit(struct rng *r)
+{
+        return ((double)(rng_u64(r) >> 11) + 0.5) / (double)(UINT64_C(1) << 53);
+}
+
+static inline double rng_normal(struct rng *r)
+{
+        return sqrt(-2 * log(rng_unit(r))) * cos(2 * M_PI * rng_unit(r));
+}
+
+/* Exponential with mean 1. */
+static inline double rng_exp(struct rng *r)
+{
+        return -log(rng_unit(r));
+}
+
+/* ---- building a trace ---------------------------------------------------------------------- */
+
+/* Allocates n communities with no posts, owners -(100000 + 7i), times [t_hist, t_end) and
+ * measurement from t0. -ENOMEM. */
+int trace_init(struct trace *tr, size_t n_comm, int64_t t_hist, int64_t t0, int64_t t_end);
+/* Adds a post of community i at unix time t (any order; t outside [t_hist, t_end) is dropped).
+ * -ENOMEM. */
+int trace_add(struct trace *tr, size_t i, int64_t t);
+/* Sorts every community's posts; call once after the last trace_add(). */
+void trace_sort(struct trace *tr);
+void trace_done(struct trace *tr);
+
+/* Local hour of day (fractional, 0 ≤ h < 24) and day number since SCHEDSIM_DEFAULT_T0's Monday
+ * (0 = Monday 2024-03-04) of a unix time, in Moscow time. */
+double trace_local_hour(double t);
+int64_t trace_local_day(double t);
+
+/* ---- families ------------------------------------------------------------------------------ */
+
+struct family_params {
+        size_t n_comm;
+        int64_t t_hist; /* posts from here (the walls' past, and warm-up) */
+        int64_t t0;     /* measurement starts here */
+        int64_t t_end;  /* and ends here */
+        uint64_t seed;
+};
+
+struct family {
+        const char *name;    /* for --family */
+        const char *summary; /* one line for --list-families and the README */
+        bool held_out;       /* evaluated only: the scheduler was not tuned on it */
+        /* Fills tr (already trace_init()ed for p) with posts; 0 or a negative errno. */
+        int (*generate)(const struct family_params *p, struct trace *tr);
+};
+
+/* NULL-name-terminated arrays. */
+extern const struct family schedsim_tuning_families[];
+extern const struct family schedsim_heldout_families[];
