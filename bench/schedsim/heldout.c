@@ -1,8 +1,457 @@
-/* heldout.c — trace families the scheduler is evaluated on but was never tuned on. */
+/* heldout.c — trace families the scheduler is evaluated on but was never tuned on (issue 14).
+ *
+ * Three posting patterns of government walls that the tuning families (families.c) do not have:
+ * the week and its public holidays (`weekly`), regional events that most walls repost within the
+ * hour (`synchronised`), and a whole region's mix of walls, each class with its own habits
+ * (`mixture`). They were designed from what such walls do, apart from src/scheduler.c, and their
+ * parameters were set only so that the traces look like a region's walls (posts a day, the
+ * busiest wall, the night's share, walls silent for a week). Never change them because of the
+ * scheduler's figures on them: that would make them a tuning set, and issue 14 would have no test.
+ *
+ * Every family draws its walls from one stream of p->seed and their posts from another, and
+ * generates whole local days around [t_hist, t_end); trace_add() drops what falls outside.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "trace.h"
+#include "util.h"
+
+#define MINUTE 60.0
+#define HOUR   3600.0
+#define DAY    86400.0
+
+/* Posts a day of the busiest walls: a regional news-like administration wall, a city's transport
+ * operator announcing every delay. No government wall of a region posts much more. */
+#define RATE_MAX 150.0
+
+/* ---- random draws -------------------------------------------------------------------------- */
+
+static double rng_between(struct rng *r, double lo, double hi)
+{
+        return lo + (hi - lo) * rng_unit(r);
+}
+
+static bool rng_chance(struct rng *r, double p)
+{
+        return rng_unit(r) < p;
+}
+
+static size_t rng_below(struct rng *r, size_t n)
+{
+        size_t k = (size_t)(rng_unit(r) * (double)n);
+        return k < n ? k : n - 1;
+}
+
+static double rng_lognormal(struct rng *r, double median, double sigma)
+{
+        return median * exp(sigma * rng_normal(r));
+}
+
+/* Arrivals of a unit-rate Poisson process in [0, mean): exact for any mean, O(mean). */
+static unsigned rng_poisson(struct rng *r, double mean)
+{
+        unsigned k = 0;
+        for (double s = rng_exp(r); s < mean; s += rng_exp(r))
+                k++;
+        return k;
+}
+
+/* Log-logistic (Fisk) rates, truncated at cap by inversion so that no pile of walls sits at the
+ * cap: F(x) = 1 / (1 + (median / x)^shape). */
+static double draw_fisk(struct rng *r, double median, double shape, double cap)
+{
+        double u = rng_unit(r) / (1 + pow(median / cap, shape));
+        return median * pow(u / (1 - u), 1 / shape);
+}
+
+static double max_of(const double *x, size_t n)
+{
+        double m = x[0];
+        for (size_t k = 1; k < n; k++)
+                m = fmax(m, x[k]);
+        return m;
+}
+
+/* ---- days and hours ------------------------------------------------------------------------ */
+
+/* Moscow midnight that starts local day `day` (trace_local_day()'s numbering). */
+static double day_start(int64_t day)
+{
+        return (double)SCHEDSIM_DEFAULT_T0 + (double)day * DAY;
+}
+
+/* 0 = Monday. */
+static int day_of_week(int64_t day)
+{
+        return (int)(((day % 7) + 7) % 7);
+}
+
+static bool is_weekend(int64_t day)
+{
+        return day_of_week(day) >= 5;
+}
+
+/* The local days a family generates: from warm_up_days before the one holding t_hist to the one
+ * holding t_end - 1. */
+static void span_days(const struct family_params *p, int64_t warm_up_days, int64_t *ret_first,
+                      int64_t *ret_last)
+{
+        *ret_first = trace_local_day((double)p->t_hist) - warm_up_days;
+        *ret_last = trace_local_day((double)(p->t_end - 1));
+}
+
+/* A fractional local hour drawn from weights by hour (any scale); may fall outside [0, 24) once
+ * a wall's own shift is added, which only moves the post into the next or previous day. */
+static double draw_hour(struct rng *r, const double weight[24])
+{
+        double total = 0;
+        for (int h = 0; h < 24; h++)
+                total += weight[h];
+        double x = rng_unit(r) * total;
+        int h = 0;
+        while (h < 23 && x >= weight[h]) {
+                x -= weight[h];
+                h++;
+        }
+        return h + rng_unit(r);
+}
+
+static int add_post(struct trace *tr, size_t i, double t)
+{
+        return trace_add(tr, i, (int64_t)floor(t));
+}
+
+/* VK publishes a postponed post ("отложенная запись") on the minute it was set for, a few seconds
+ * late: content scheduled for 08:00 shows the date 08:00:0x. */
+static int add_postponed(struct trace *tr, size_t i, struct rng *r, int64_t day, double minute)
+{
+        return add_post(tr, i, day_start(day) + minute * MINUTE + rng_between(r, 0, 8));
+}
+
+/* The kind of the i-th of n walls, kinds in proportion to share[] (stratified, so that a region
+ * of 300 walls has its shares exactly; the caller shuffles the walls afterwards). */
+static unsigned stratified_kind(const double *share, unsigned n_kinds, size_t i, size_t n)
+{
+        double total = 0, below = 0;
+        for (unsigned k = 0; k < n_kinds; k++)
+                total += share[k];
+        double x = ((double)i + 0.5) / (double)n * total;
+        for (unsigned k = 0; k < n_kinds; k++) {
+                below += share[k];
+                if (x < below)
+                        return k;
+        }
+        return n_kinds - 1;
+}
+
+static void shuffle(struct rng *r, void *base, size_t n, size_t size, void *scratch)
+{
+        char *b = base;
+        for (size_t i = n; i > 1; i--) {
+                size_t j = rng_below(r, i);
+                if (j == i - 1)
+                        continue; /* memcpy() of a region onto itself is undefined */
+                memcpy(scratch, b + (i - 1) * size, size);
+                memcpy(b + (i - 1) * size, b + j * size, size);
+                memcpy(b + j * size, scratch, size);
+        }
+}
+
+/* Posting by local hour (relative weights) of the kinds of wall `weekly` and `synchronised` know.
+ * Offices: a working day from 8 or 9, a lunch dip at 13, a tail after 18 (someone finishing the
+ * day's photo report), nearly nothing at night. */
+static const double office_workday[24] = {
+        0.01, 0.005, 0.005, 0.005, 0.005, 0.01, 0.03, 0.12, /* 0–7 */
+        0.55, 1.0,   1.0,   1.0,   0.85,  0.5,  0.9,  0.95, /* 8–15 */
+        0.8,  0.55,  0.25,  0.15,  0.12,  0.08, 0.04, 0.02, /* 16–23 */
+};
+/* The working day before a holiday is an hour shorter by law, and ends earlier in practice. */
+static const double office_eve[24] = {
+        0.01, 0.005, 0.005, 0.005, 0.005, 0.01, 0.03, 0.15, /* 0–7 */
+        0.65, 1.0,   1.0,   1.0,   0.9,   0.6,  0.9,  0.7,  /* 8–15 */
+        0.35, 0.15,  0.08,  0.06,  0.06,  0.05, 0.03, 0.02, /* 16–23 */
+};
+/* Offices on days off: whoever posts does it from home, later and spread over the day. */
+static const double office_day_off[24] = {
+        0.02, 0.01, 0.005, 0.005, 0.005, 0.01, 0.02, 0.05, /* 0–7 */
+        0.15, 0.45, 0.8,   1.0,   1.0,   0.9,  0.8,  0.7,  /* 8–15 */
+        0.6,  0.5,  0.45,  0.4,   0.35,  0.25, 0.1,  0.04, /* 16–23 */
+};
+/* Culture, sport and youth walls: announcements before noon, event reports in the evening. */
+static const double leisure_hours[24] = {
+        0.03, 0.01, 0.005, 0.005, 0.005, 0.005, 0.01, 0.03, /* 0–7 */
+        0.1,  0.3,  0.6,   0.8,   0.9,   0.8,   0.9,  1.0,  /* 8–15 */
+        1.0,  1.0,  0.9,   0.75,  0.6,   0.4,   0.2,  0.08, /* 16–23 */
+};
+/* Emergency services, transport operators, duty dispatchers: round the clock, thinner at night. */
+static const double duty_hours[24] = {
+        0.3, 0.25, 0.2, 0.2, 0.2, 0.3, 0.55, 0.85, /* 0–7 */
+        1.0, 1.0,  1.0, 1.0, 1.0, 0.9, 0.95, 1.0,  /* 8–15 */
+        1.0, 1.0,  0.9, 0.8, 0.7, 0.6, 0.5,  0.4,  /* 16–23 */
+};
+
+/* ---- weekly: the week and its public holidays ---------------------------------------------- */
+
+/* Model. Every wall has a rate for an ordinary working day, Fisk (log-logistic) with median 2
+ * and shape 0.65, truncated so that the busiest day of its week stays within RATE_MAX: half the
+ * walls post less than twice a working day, one in ten is silent for a week, and the shape under
+ * 1 gives the long tail of news-like walls. A kind sets how that rate moves over the week and
+ * over holidays, and which hours it posts at:
+ *   - offices (72%: administrations, schools, hospitals, MFC): Monday's catch-up a little above
+ *     the week, Saturday a fifth, Sunday an eighth;
+ *   - leisure (17%: culture centres, libraries, museums, sport): Monday low (museums close), the
+ *     weekend busiest, evenings;
+ *   - duty (11%: emergency, transport, dispatch): nearly the same every day, round the clock.
+ * Each wall scales each weekday of its kind by its own lognormal factor (σ 0.25; the school
+ * that posts the week's menu every Tuesday) and shifts its hours by N(0, 0.6 h); each day's
+ * count is Poisson around the day's rate times a lognormal day factor (σ 0.35: some days have
+ * more to say). One office or leisure wall in five posts a digest ("план на неделю", "итоги
+ * недели") as a postponed post at a fixed minute on Monday (55%), Friday (30%) or both, between
+ * 08:00 and 11:30.
+ *
+ * Holidays. Two long weekends: a holiday on the first Friday on or after t0's day, so one always
+ * lies within [t0, t0 + 7 days), and one two weeks earlier. At the default t0 (Monday 4 March
+ * 2024) they are the real calendar: Defender of the Fatherland Day, Friday 23 February, and
+ * International Women's Day, Friday 8 March, each followed by the weekend. A holiday posts like
+ * a Sunday times the kind's holiday factor (offices a twelfth of a working day, culture walls
+ * more than a Saturday: concerts), plus greetings: most walls congratulate (those that hardly post
+ * at all seldom do), a quarter of them on the eve's afternoon, the rest in the holiday's morning
+ * between 09:00 and 10:30, half of those as a postponed post at 09:00 or 10:00 sharp; busy walls
+ * repost the governor's greeting too. The working day before (shortened by an hour by law) has a
+ * rush (offices 1.7×: the holiday work schedules, the eve's concerts at schools), the day before
+ * it 1.25×; the first working day after the long weekend catches up (offices 1.3×).
+ */
+
+enum weekly_kind {
+        WEEKLY_OFFICE,
+        WEEKLY_LEISURE,
+        WEEKLY_DUTY,
+        _WEEKLY_KIND_MAX,
+};
+
+enum day_kind {
+        DAY_ORDINARY,       /* a working day or a weekend, as the week says */
+        DAY_HOLIDAY,        /* the holiday itself */
+        DAY_LONG_WEEKEND,   /* the weekend days that follow it */
+        DAY_EVE,            /* the working day before: shortened, and busy */
+        DAY_BEFORE_EVE,     /* the working day before that */
+        DAY_AFTER_HOLIDAYS, /* the first working day after */
+        _DAY_KIND_MAX,
+};
+
+struct weekly_kind_info {
+        double share;
+        double week[7];               /* Monday..Sunday, an ordinary working day = 1 */
+        double on_day[_DAY_KIND_MAX]; /* times week[] (a holiday counts as a Sunday) */
+        const double *hours_working, *hours_eve, *hours_off;
+        double congratulates; /* chance that a wall posts a holiday greeting */
+        double digest;        /* chance that a wall posts a weekly digest */
+};
+
+static const struct weekly_kind_info weekly_kinds[_WEEKLY_KIND_MAX] = {
+        [WEEKLY_OFFICE] =
+                {
+                        .share = 0.72,
+                        .week = {1.15, 1.0, 1.0, 1.0, 0.95, 0.2, 0.12},
+                        .on_day = {[DAY_ORDINARY] = 1,
+                                   [DAY_HOLIDAY] = 0.7,
+                                   [DAY_LONG_WEEKEND] = 0.8,
+                                   [DAY_EVE] = 1.7,
+                                   [DAY_BEFORE_EVE] = 1.25,
+                                   [DAY_AFTER_HOLIDAYS] = 1.3},
+                        .hours_working = office_workday,
+                        .hours_eve = office_eve,
+                        .hours_off = office_day_off,
+                        .congratulates = 0.8,
+                        .digest = 0.2,
+                },
+        [WEEKLY_LEISURE] =
+                {
+                        .share = 0.17,
+                        .week = {0.55, 0.85, 0.9, 1.0, 1.25, 1.6, 1.35},
+                        .on_day = {[DAY_ORDINARY] = 1,
+                                   [DAY_HOLIDAY] = 1.25,
+                                   [DAY_LONG_WEEKEND] = 1.0,
+                                   [DAY_EVE] = 1.4,
+                                   [DAY_BEFORE_EVE] = 1.2,
+                                   [DAY_AFTER_HOLIDAYS] = 0.9},
+                        .hours_working = leisure_hours,
+                        .hours_eve = leisure_hours,
+                        .hours_off = leisure_hours,
+                        .congratulates = 0.7,
+                        .digest = 0.2,
+                },
+        [WEEKLY_DUTY] =
+                {
+                        .share = 0.11,
+                        .week = {1.0, 1.0, 1.0, 1.0, 1.05, 0.9, 0.85},
+                        .on_day = {[DAY_ORDINARY] = 1,
+                                   [DAY_HOLIDAY] = 1.0,
+                                   [DAY_LONG_WEEKEND] = 1.0,
+                                   [DAY_EVE] = 1.15,
+                                   [DAY_BEFORE_EVE] = 1.05,
+                                   [DAY_AFTER_HOLIDAYS] = 1.0},
+                        .hours_working = duty_hours,
+                        .hours_eve = duty_hours,
+                        .hours_off = duty_hours,
+                        .congratulates = 0.5,
+                        .digest = 0,
+                },
+};
+
+struct weekly_wall {
+        enum weekly_kind kind;
+        double per_day; /* on an ordinary working day */
+        double week[7];
+        double shift_hours;
+        bool digest_monday, digest_friday;
+        double digest_minute; /* of the day */
+        bool congratulates;
+};
+
+#define WEEKLY_N_HOLIDAYS 2
+
+static void weekly_holidays(const struct family_params *p, int64_t ret_day[WEEKLY_N_HOLIDAYS])
+{
+        int64_t d0 = trace_local_day((double)p->t0);
+        int64_t friday = d0 + (4 - day_of_week(d0) + 7) % 7;
+        ret_day[0] = friday;
+        ret_day[1] = friday - 14;
+}
+
+static enum day_kind weekly_day_kind(const int64_t holiday[WEEKLY_N_HOLIDAYS], int64_t day)
+{
+        for (size_t k = 0; k < WEEKLY_N_HOLIDAYS; k++) {
+                int64_t h = holiday[k];
+                if (day == h)
+                        return DAY_HOLIDAY;
+                if (day > h && day <= h + 2 && is_weekend(day))
+                        return DAY_LONG_WEEKEND;
+                if (day == h - 1)
+                        return DAY_EVE;
+                if (day == h - 2)
+                        return DAY_BEFORE_EVE;
+                if (day == h + 3)
+                        return DAY_AFTER_HOLIDAYS;
+        }
+        return DAY_ORDINARY;
+}
+
+static void weekly_wall_draw(struct rng *r, enum weekly_kind kind, struct weekly_wall *ret)
+{
+        const struct weekly_kind_info *k = &weekly_kinds[kind];
+        *ret = (struct weekly_wall){.kind = kind, .shift_hours = 0.6 * rng_normal(r)};
+        for (int d = 0; d < 7; d++)
+                ret->week[d] = k->week[d] * rng_lognormal(r, 1, 0.25);
+        /* the busiest day of its ordinary week within RATE_MAX */
+        ret->per_day = draw_fisk(r, 2.0, 0.65, RATE_MAX / max_of(ret->week, 7));
+        /* a wall that has hardly posted for months does not wake up for a holiday */
+        ret->congratulates = rng_chance(r, k->congratulates * ret->per_day / (ret->per_day + 0.2));
+        if (rng_chance(r, k->digest)) {
+                double u = rng_unit(r);
+                ret->digest_monday = u < 0.55 || u >= 0.85;
+                ret->digest_friday = u >= 0.55;
+                /* 08:00–11:30 on the hour or the half hour, the hour three times likelier */
+                ret->digest_minute =
+                        60 * (8 + (double)rng_below(r, 4)) + (rng_chance(r, 0.25) ? 30 : 0);
+        }
+}
+
+/* A holiday greeting: the eve's afternoon, or the holiday's morning. */
+static int weekly_greeting(struct trace *tr, size_t i, const struct weekly_wall *w, struct rng *r,
+                           int64_t holiday)
+{
+        int q;
+        if (rng_chance(r, 0.25))
+                q = add_post(tr, i, day_start(holiday - 1) + rng_between(r, 14, 17) * HOUR);
+        else if (rng_chance(r, 0.5))
+                q = add_postponed(tr, i, r, holiday, rng_chance(r, 0.6) ? 9 * 60 : 10 * 60);
+        else
+                q = add_post(tr, i, day_start(holiday) + rng_between(r, 9, 10.5) * HOUR);
+        if (q < 0)
+                return q;
+        /* the governor's greeting, reposted by the walls that repost everything */
+        if (w->per_day >= 15 && rng_chance(r, 0.6))
+                return add_post(tr, i, day_start(holiday) + rng_between(r, 10, 13) * HOUR);
+        return 0;
+}
+
+static int weekly_generate(const struct family_params *p, struct trace *tr)
+{
+        struct rng wall_rng = {p->seed ^ UINT64_C(0x7765656b6c79)};
+        struct rng post_rng = {p->seed ^ UINT64_C(0x686f6c6964617973)};
+        size_t n = p->n_comm;
+        _cleanup_free_ struct weekly_wall *walls = calloc(n ? n : 1, sizeof(*walls));
+        if (!walls)
+                return -ENOMEM;
+
+        double shares[_WEEKLY_KIND_MAX];
+        for (unsigned k = 0; k < _WEEKLY_KIND_MAX; k++)
+                shares[k] = weekly_kinds[k].share;
+        for (size_t i = 0; i < n; i++)
+                weekly_wall_draw(&wall_rng, stratified_kind(shares, _WEEKLY_KIND_MAX, i, n),
+                                 &walls[i]);
+        struct weekly_wall scratch;
+        shuffle(&wall_rng, walls, n, sizeof(*walls), &scratch);
+
+        int64_t holiday[WEEKLY_N_HOLIDAYS], first, last;
+        weekly_holidays(p, holiday);
+        span_days(p, 1, &first, &last); /* posts shifted past midnight into the span */
+
+        for (size_t i = 0; i < n; i++) {
+                const struct weekly_wall *w = &walls[i];
+                const struct weekly_kind_info *k = &weekly_kinds[w->kind];
+                /* one day more: the eve's greeting of a holiday just after the span */
+                for (int64_t d = first; d <= last + 1; d++) {
+                        enum day_kind dk = weekly_day_kind(holiday, d);
+                        int dow = dk == DAY_HOLIDAY ? 6 : day_of_week(d);
+                        const double *hours =
+                                dk == DAY_EVE ? k->hours_eve
+                                : dk == DAY_HOLIDAY || dk == DAY_LONG_WEEKEND || is_weekend(d)
+                                        ? k->hours_off
+                                        : k->hours_working;
+                        double mean = w->per_day * w->week[dow] * k->on_day[dk] *
+                                      rng_lognormal(&post_rng, 1, 0.35);
+                        for (unsigned m = rng_poisson(&post_rng, mean); m > 0; m--) {
+                                double h = draw_hour(&post_rng, hours) + w->shift_hours;
+                                int q = add_post(tr, i, day_start(d) + h * HOUR);
+                                if (q < 0)
+                                        return q;
+                        }
+
+                        /* a digest scheduled weeks ahead still goes out on most holidays */
+                        bool digest_day = (day_of_week(d) == 0 && w->digest_monday) ||
+                                          (day_of_week(d) == 4 && w->digest_friday);
+                        if (digest_day && !(dk == DAY_HOLIDAY && rng_chance(&post_rng, 0.3))) {
+                                int q = add_postponed(tr, i, &post_rng, d, w->digest_minute);
+                                if (q < 0)
+                                        return q;
+                        }
+
+                        if (dk == DAY_HOLIDAY && w->congratulates) {
+                                int q = weekly_greeting(tr, i, w, &post_rng, d);
+                                if (q < 0)
+                                        return q;
+                        }
+                }
+        }
+        trace_sort(tr);
+        return 0;
+}
 
 const struct family schedsim_heldout_families[] = {
+        {
+                .name = "weekly",
+                .summary = "weekday profiles, Monday/Friday digests, a long holiday weekend "
+                           "with greetings and a pre-holiday rush (held out)",
+                .held_out = true,
+                .generate = weekly_generate,
+        },
         {},
 };
