@@ -70,6 +70,13 @@ static double draw_fisk(struct rng *r, double median, double shape, double cap)
         return median * pow(u / (1 - u), 1 / shape);
 }
 
+/* Lomax (Pareto II) rates, truncated at cap by inversion: F(x) = 1 - (1 + x/scale)^-shape. */
+static double draw_lomax(struct rng *r, double scale, double shape, double cap)
+{
+        double u = rng_unit(r) * (1 - pow(1 + cap / scale, -shape));
+        return scale * (pow(1 - u, -1 / shape) - 1);
+}
+
 static double max_of(const double *x, size_t n)
 {
         double m = x[0];
@@ -445,6 +452,278 @@ static int weekly_generate(const struct family_params *p, struct trace *tr)
         return 0;
 }
 
+/* ---- synchronised: regional events that most walls repost within the hour ------------------ */
+
+/* Model. Each wall posts on its own as in a quiet week: a rate a working day from a Lomax
+ * (Pareto II) distribution with scale 1 and shape 0.65, truncated so that its busiest day stays
+ * within RATE_MAX (median about 1.9 a day, and a power-law tail), Poisson counts a day around it
+ * times a lognormal day factor (σ 0.3), at the hours of the wall's kind shifted by N(0, 0.7 h):
+ * offices (68%; weekends 0.35×, later hours), leisure walls (17%; weekends 1.2×) and duty walls
+ * (15%; weekends 0.9×).
+ *
+ * On top, regional events, a Poisson process of 0.3 a day over the whole span (and one drawn
+ * within [t0, t0 + 7 days) if none fell there, so that every measured week has one):
+ *   - a storm warning of the regional emergency ministry (40%): any hour, most in the afternoon
+ *     and evening when forecasts are revised; 50–80% of walls repost it; 1–3 updates
+ *     ("предупреждение продлено", "отбой"), on average 3 h apart;
+ *   - an official announcement of the regional government (35%): 08:00–23:00, the governor's
+ *     evening addresses the likeliest; 40–80% repost; 0–2 follow-ups 2 h apart;
+ *   - a power or heating outage (25%): any hour, night as likely as day; 30–50% repost (the
+ *     districts affected); 1–3 updates (crews at work, power restored) 1.5 h apart.
+ * The source wall (the busiest duty wall for a storm or an outage, the busiest office wall for an
+ * announcement) posts at the event's time and at each update. A fraction f of the others, drawn
+ * uniformly in the event's range, reposts it, each wall as likely as its propensity says (duty
+ * walls nearly always, leisure walls seldom, walls that hardly post at all seldom too), after a
+ * lognormal delay of median 15 min and σ 1 (p95 about 80 min) times the wall's own speed
+ * (lognormal, σ 0.4: the district's dispatch is always first). Each update is reposted by 30–70% of
+ * those walls, delayed the same way. A repost that falls between 00:00 and 07:00 on an office or
+ * leisure wall waits, six times in ten, for its editor's morning (07:30–09:30): such walls have
+ * nobody on duty at night.
+ */
+
+enum sync_kind {
+        SYNC_OFFICE,
+        SYNC_LEISURE,
+        SYNC_DUTY,
+        _SYNC_KIND_MAX,
+};
+
+struct sync_kind_info {
+        double share;
+        double weekend; /* times a working day's rate */
+        const double *hours_working, *hours_off;
+        double propensity_lo, propensity_hi; /* to repost a regional event */
+};
+
+static const struct sync_kind_info sync_kinds[_SYNC_KIND_MAX] = {
+        [SYNC_OFFICE] = {0.68, 0.35, office_workday, office_day_off, 0.3, 1.0},
+        [SYNC_LEISURE] = {0.17, 1.2, leisure_hours, leisure_hours, 0.1, 0.6},
+        [SYNC_DUTY] = {0.15, 0.9, duty_hours, duty_hours, 0.9, 1.0},
+};
+
+enum event_kind {
+        EVENT_STORM,
+        EVENT_ANNOUNCEMENT,
+        EVENT_OUTAGE,
+        _EVENT_KIND_MAX,
+};
+
+struct event_kind_info {
+        double share;
+        double hours[24]; /* when such events happen */
+        double join_lo, join_hi;
+        unsigned updates_lo, updates_hi;
+        double update_gap_hours; /* mean */
+};
+
+static const struct event_kind_info event_kinds[_EVENT_KIND_MAX] = {
+        [EVENT_STORM] =
+                {
+                        .share = 0.4,
+                        .hours = {0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.6, 0.6, 0.6, 0.8, 0.8, 0.8,
+                                  1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.2, 1.2, 1.2, 1.2, 0.8, 0.8},
+                        .join_lo = 0.5,
+                        .join_hi = 0.8,
+                        .updates_lo = 1,
+                        .updates_hi = 3,
+                        .update_gap_hours = 3,
+                },
+        [EVENT_ANNOUNCEMENT] =
+                {
+                        .share = 0.35,
+                        .hours = {0,   0,   0,   0,   0,   0,   0,   0,   0.3, 1.0, 1.0, 1.0,
+                                  1.0, 0.7, 1.0, 1.0, 1.0, 1.0, 1.0, 1.3, 1.3, 1.3, 0.4, 0.1},
+                        .join_lo = 0.4,
+                        .join_hi = 0.8,
+                        .updates_lo = 0,
+                        .updates_hi = 2,
+                        .update_gap_hours = 2,
+                },
+        [EVENT_OUTAGE] =
+                {
+                        .share = 0.25,
+                        .hours = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                                  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                        .join_lo = 0.3,
+                        .join_hi = 0.5,
+                        .updates_lo = 1,
+                        .updates_hi = 3,
+                        .update_gap_hours = 1.5,
+                },
+};
+
+#define EVENTS_PER_DAY 0.3
+
+struct sync_wall {
+        enum sync_kind kind;
+        double per_day; /* on a working day */
+        double shift_hours;
+        double propensity; /* to repost a regional event */
+        double speed;      /* times the typical delay */
+};
+
+static void sync_wall_draw(struct rng *r, enum sync_kind kind, struct sync_wall *ret)
+{
+        const struct sync_kind_info *k = &sync_kinds[kind];
+        double per_day = draw_lomax(r, 1.0, 0.65, RATE_MAX / fmax(1, k->weekend));
+        *ret = (struct sync_wall){
+                .kind = kind,
+                .per_day = per_day,
+                .shift_hours = 0.7 * rng_normal(r),
+                /* a wall that has hardly posted for months reposts little */
+                .propensity = rng_between(r, k->propensity_lo, k->propensity_hi) * per_day /
+                              (per_day + 0.2),
+                .speed = rng_lognormal(r, 1, 0.4),
+        };
+}
+
+/* The busiest wall of a kind (any wall if there is none): the region's own wall of that kind. */
+static size_t sync_busiest(const struct sync_wall *walls, size_t n, enum sync_kind kind)
+{
+        size_t best = 0;
+        bool found = false;
+        for (size_t i = 0; i < n; i++)
+                if (walls[i].kind == kind && (!found || walls[i].per_day > walls[best].per_day)) {
+                        best = i;
+                        found = true;
+                }
+        return best;
+}
+
+static int sync_own_posts(struct trace *tr, size_t i, const struct sync_wall *w, struct rng *r,
+                          int64_t first, int64_t last)
+{
+        const struct sync_kind_info *k = &sync_kinds[w->kind];
+        for (int64_t d = first; d <= last; d++) {
+                bool weekend = is_weekend(d);
+                double mean = w->per_day * (weekend ? k->weekend : 1) * rng_lognormal(r, 1, 0.3);
+                for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
+                        double h = draw_hour(r, weekend ? k->hours_off : k->hours_working);
+                        int q = add_post(tr, i, day_start(d) + (h + w->shift_hours) * HOUR);
+                        if (q < 0)
+                                return q;
+                }
+        }
+        return 0;
+}
+
+static double sync_repost_time(const struct sync_wall *w, struct rng *r, double t)
+{
+        double at = t + rng_lognormal(r, 15 * MINUTE, 1.0) * w->speed;
+        if (w->kind != SYNC_DUTY && trace_local_hour(at) < 7 && rng_chance(r, 0.6))
+                at = day_start(trace_local_day(at)) + rng_between(r, 7.5, 9.5) * HOUR;
+        return at;
+}
+
+static int sync_event(struct trace *tr, const struct sync_wall *walls, size_t n,
+                      double mean_propensity, const size_t source[_EVENT_KIND_MAX],
+                      enum event_kind kind, double t, struct rng *r, bool *joined)
+{
+        const struct event_kind_info *e = &event_kinds[kind];
+        double join = rng_between(r, e->join_lo, e->join_hi);
+        for (size_t i = 0; i < n; i++)
+                joined[i] = i != source[kind] &&
+                            rng_chance(r, join * walls[i].propensity / mean_propensity);
+
+        unsigned updates =
+                e->updates_lo + (unsigned)rng_below(r, e->updates_hi - e->updates_lo + 1);
+        for (unsigned u = 0; u <= updates; u++) {
+                double share = 1;
+                if (u > 0) {
+                        t += fmax(20 * MINUTE, rng_exp(r) * e->update_gap_hours * HOUR);
+                        share = rng_between(r, 0.3, 0.7);
+                }
+                int q = add_post(tr, source[kind], t + rng_between(r, 0, 60));
+                if (q < 0)
+                        return q;
+                for (size_t i = 0; i < n; i++) {
+                        if (!joined[i] || !rng_chance(r, share))
+                                continue;
+                        q = add_post(tr, i, sync_repost_time(&walls[i], r, t));
+                        if (q < 0)
+                                return q;
+                }
+        }
+        return 0;
+}
+
+static enum event_kind sync_event_kind(struct rng *r)
+{
+        double x = rng_unit(r);
+        for (unsigned k = 0; k < _EVENT_KIND_MAX; k++) {
+                if (x < event_kinds[k].share)
+                        return k;
+                x -= event_kinds[k].share;
+        }
+        return _EVENT_KIND_MAX - 1;
+}
+
+static int sync_generate(const struct family_params *p, struct trace *tr)
+{
+        struct rng wall_rng = {p->seed ^ UINT64_C(0x73796e636872)};
+        struct rng post_rng = {p->seed ^ UINT64_C(0x726567696f6e)};
+        struct rng event_rng = {p->seed ^ UINT64_C(0x73746f726d)};
+        size_t n = p->n_comm;
+        if (n == 0)
+                return 0;
+        _cleanup_free_ struct sync_wall *walls = calloc(n, sizeof(*walls));
+        _cleanup_free_ bool *joined = calloc(n, sizeof(*joined));
+        if (!walls || !joined)
+                return -ENOMEM;
+
+        double shares[_SYNC_KIND_MAX], mean_propensity = 0;
+        for (unsigned k = 0; k < _SYNC_KIND_MAX; k++)
+                shares[k] = sync_kinds[k].share;
+        for (size_t i = 0; i < n; i++) {
+                sync_wall_draw(&wall_rng, stratified_kind(shares, _SYNC_KIND_MAX, i, n), &walls[i]);
+                mean_propensity += walls[i].propensity / (double)n;
+        }
+        struct sync_wall scratch;
+        shuffle(&wall_rng, walls, n, sizeof(*walls), &scratch);
+        size_t source[_EVENT_KIND_MAX] = {
+                [EVENT_STORM] = sync_busiest(walls, n, SYNC_DUTY),
+                [EVENT_ANNOUNCEMENT] = sync_busiest(walls, n, SYNC_OFFICE),
+                [EVENT_OUTAGE] = sync_busiest(walls, n, SYNC_DUTY),
+        };
+
+        int64_t first, last;
+        span_days(p, 1, &first, &last);
+        for (size_t i = 0; i < n; i++) {
+                int q = sync_own_posts(tr, i, &walls[i], &post_rng, first, last);
+                if (q < 0)
+                        return q;
+        }
+
+        /* Events from a day before the span (their reposts and updates reach into it). */
+        double week_begin = (double)p->t0, week_end = fmin((double)p->t_end, week_begin + 7 * DAY);
+        bool in_week = false;
+        for (double at = day_start(first) + rng_exp(&event_rng) * DAY / EVENTS_PER_DAY;
+             at < (double)p->t_end; at += rng_exp(&event_rng) * DAY / EVENTS_PER_DAY) {
+                enum event_kind kind = sync_event_kind(&event_rng);
+                double t = day_start(trace_local_day(at)) +
+                           draw_hour(&event_rng, event_kinds[kind].hours) * HOUR;
+                in_week = in_week || (t >= week_begin && t < week_end);
+                int q = sync_event(tr, walls, n, mean_propensity, source, kind, t, &event_rng,
+                                   joined);
+                if (q < 0)
+                        return q;
+        }
+        if (!in_week && week_end > week_begin) {
+                enum event_kind kind = sync_event_kind(&event_rng);
+                double t = rng_between(&event_rng, week_begin, week_end);
+                double at_hour = day_start(trace_local_day(t)) +
+                                 draw_hour(&event_rng, event_kinds[kind].hours) * HOUR;
+                if (at_hour >= week_begin && at_hour < week_end)
+                        t = at_hour;
+                int q = sync_event(tr, walls, n, mean_propensity, source, kind, t, &event_rng,
+                                   joined);
+                if (q < 0)
+                        return q;
+        }
+        trace_sort(tr);
+        return 0;
+}
+
 const struct family schedsim_heldout_families[] = {
         {
                 .name = "weekly",
@@ -452,6 +731,13 @@ const struct family schedsim_heldout_families[] = {
                            "with greetings and a pre-holiday rush (held out)",
                 .held_out = true,
                 .generate = weekly_generate,
+        },
+        {
+                .name = "synchronised",
+                .summary = "own diurnal posting plus regional storms, announcements and outages "
+                           "that 30-80% of walls repost within the hour (held out)",
+                .held_out = true,
+                .generate = sync_generate,
         },
         {},
 };
