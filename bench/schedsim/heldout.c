@@ -129,6 +129,17 @@ static double draw_hour(struct rng *r, const double weight[24])
         return h + rng_unit(r);
 }
 
+/* Weight of the hour holding local hour h (any real h), relative to the busiest hour: the chance
+ * that a post a process proposes at that hour is actually written. */
+static double hour_acceptance(const double weight[24], double h)
+{
+        double peak = 0;
+        for (int k = 0; k < 24; k++)
+                peak = fmax(peak, weight[k]);
+        int k = (int)floor(fmod(fmod(h, 24) + 24, 24));
+        return peak > 0 ? weight[k < 24 ? k : 23] / peak : 0;
+}
+
 static int add_post(struct trace *tr, size_t i, double t)
 {
         return trace_add(tr, i, (int64_t)floor(t));
@@ -724,6 +735,368 @@ static int sync_generate(const struct family_params *p, struct trace *tr)
         return 0;
 }
 
+/* ---- mixture: a region's walls, class by class --------------------------------------------- */
+
+/* Model. The walls of one administrative region, in the shares a region's list of government
+ * communities has them (the table below): administrations, schools and kindergartens, hospitals
+ * and polyclinics, MFC offices, transport operators, emergency services, culture, youth policy
+ * and sport. Each class has its own rates (lognormal, the class's median and σ, so that the
+ * region as a whole has the long tail of a few busy administrations and transport operators over
+ * hundreds of quiet schools; truncated so that own posts and follow-ups on the wall's busiest
+ * weekday stay within RATE_MAX with room for half a σ of drift), its week, its hours (a
+ * wall shifts them by N(0, 0.6 h)) and its habits:
+ *   - scheduled content: some walls publish a postponed post at an exact time every day (or
+ *     every working day): the administration's 08:00 "доброе утро, район", the transport
+ *     operator's 06:00 line-up, the emergency service's 08:00 and 20:00 operational summaries;
+ *     one day in thirty the post is skipped;
+ *   - slow drift: a wall's log rate follows an Ornstein–Uhlenbeck process over days (σ 0.4,
+ *     correlation time 21 days, mean kept): a department that gets a new press officer, a
+ *     school that stops after its autumn enthusiasm;
+ *   - silent spells: vacations of the one person who runs the wall, at the class's rate a year,
+ *     lasting lognormal(median 8 days, σ 0.6); and one wall in seventy abandoned for good at a
+ *     random moment (a reorganisation, a new wall elsewhere). A silent wall posts nothing;
+ *   - follow-ups: every post has Poisson(class branching, 0.1–0.45) follow-ups (the photo report
+ *     after the announcement, the correction, the second part), each after a delay with a
+ *     power-law tail: Lomax, τ = 5 min · (U^(-1/0.6) − 1), median 11 min, p90 3.8 h, p99 a
+ *     week, so that a topic keeps coming back; a follow-up that would fall in the wall's quiet
+ *     hours is kept only with the hour's relative weight, and none falls in a silent spell.
+ * Each day's own posts are Poisson around the rate times a lognormal day factor (σ 0.25). The
+ * generation starts two weeks before t_hist so that the follow-ups and drift are settled.
+ */
+
+struct wall_class {
+        const char *name;
+        double share;
+        double median_per_day, sigma; /* of own posts on a working day (lognormal) */
+        double branching;             /* follow-ups per post */
+        double week[7];
+        double hours[24];
+        double scheduled;           /* share of walls that post scheduled content */
+        double scheduled_minute[2]; /* the two times such walls choose from */
+        bool scheduled_twice;       /* at both times */
+        bool scheduled_weekends;
+        double spells_per_year; /* vacations */
+};
+
+static const struct wall_class wall_classes[] = {
+        {
+                .name = "administration",
+                .share = 0.12,
+                .median_per_day = 14,
+                .sigma = 1.2,
+                .branching = 0.35,
+                .week = {1.1, 1.0, 1.0, 1.0, 0.95, 0.3, 0.2},
+                .hours = {0.01, 0.005, 0.005, 0.005, 0.005, 0.01, 0.04, 0.2,
+                          0.7,  1.0,   1.0,   1.0,   0.9,   0.6,  0.9,  1.0,
+                          0.9,  0.7,   0.45,  0.3,   0.25,  0.15, 0.06, 0.03},
+                .scheduled = 0.3,
+                .scheduled_minute = {8 * 60, 9 * 60},
+                .scheduled_weekends = true,
+                .spells_per_year = 1,
+        },
+        {
+                .name = "school",
+                .share = 0.33,
+                .median_per_day = 0.9,
+                .sigma = 1.0,
+                .branching = 0.2,
+                .week = {1.0, 1.0, 1.0, 1.0, 0.9, 0.12, 0.05},
+                .hours = {0.005, 0.005, 0.005, 0.005, 0.005, 0.005, 0.01, 0.15,
+                          0.6,   0.8,   0.9,   0.9,   1.0,   1.0,   1.0,  0.9,
+                          0.7,   0.45,  0.3,   0.25,  0.2,   0.12,  0.05, 0.02},
+                .scheduled = 0.03,
+                .scheduled_minute = {8 * 60, 8 * 60},
+                .spells_per_year = 3,
+        },
+        {
+                .name = "hospital",
+                .share = 0.11,
+                .median_per_day = 0.8,
+                .sigma = 1.0,
+                .branching = 0.15,
+                .week = {1.0, 1.0, 1.0, 1.0, 0.9, 0.15, 0.08},
+                .hours = {0.005, 0.005, 0.005, 0.005, 0.005, 0.005, 0.02, 0.2,
+                          0.7,   1.0,   1.0,   1.0,   0.9,   0.7,   0.9,  0.8,
+                          0.5,   0.25,  0.1,   0.06,  0.05,  0.03,  0.01, 0.005},
+                .scheduled = 0.05,
+                .scheduled_minute = {9 * 60, 9 * 60},
+                .spells_per_year = 2,
+        },
+        {
+                .name = "mfc",
+                .share = 0.07,
+                .median_per_day = 3,
+                .sigma = 0.7,
+                .branching = 0.1,
+                .week = {1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.1},
+                .hours = {0.005, 0.005, 0.005, 0.005, 0.005, 0.005, 0.01, 0.05,
+                          0.4,   0.9,   1.0,   1.0,   1.0,   0.8,   1.0,  1.0,
+                          0.9,   0.8,   0.6,   0.35,  0.15,  0.05,  0.02, 0.01},
+                .scheduled = 0.25,
+                .scheduled_minute = {10 * 60, 10 * 60 + 30},
+                .spells_per_year = 0.5,
+        },
+        {
+                .name = "transport",
+                .share = 0.05,
+                .median_per_day = 25,
+                .sigma = 1.1,
+                .branching = 0.45,
+                .week = {1.0, 1.0, 1.0, 1.0, 1.05, 0.85, 0.8},
+                .hours = {0.1, 0.05, 0.03, 0.03, 0.1, 0.5, 1.0, 1.0, 0.9,  0.7,  0.6,  0.6,
+                          0.6, 0.6,  0.65, 0.75, 0.9, 1.0, 0.9, 0.6, 0.45, 0.35, 0.25, 0.15},
+                .scheduled = 0.4,
+                .scheduled_minute = {6 * 60, 7 * 60},
+                .scheduled_weekends = true,
+                .spells_per_year = 0.3,
+        },
+        {
+                .name = "emergency",
+                .share = 0.06,
+                .median_per_day = 12,
+                .sigma = 1.0,
+                .branching = 0.4,
+                .week = {1.0, 1.0, 1.0, 1.0, 1.0, 0.95, 0.95},
+                .hours = {0.35, 0.3,  0.25, 0.25, 0.25, 0.3, 0.5,  0.8, 1.0,  1.0,  0.9,  0.9,
+                          0.9,  0.85, 0.9,  0.9,  0.9,  0.9, 0.85, 0.8, 0.75, 0.65, 0.55, 0.45},
+                .scheduled = 0.6,
+                .scheduled_minute = {8 * 60, 20 * 60},
+                .scheduled_twice = true,
+                .scheduled_weekends = true,
+                .spells_per_year = 0.2,
+        },
+        {
+                .name = "culture",
+                .share = 0.17,
+                .median_per_day = 2,
+                .sigma = 0.9,
+                .branching = 0.3,
+                .week = {0.5, 0.9, 0.9, 1.0, 1.2, 1.5, 1.3},
+                .hours = {0.03, 0.01, 0.005, 0.005, 0.005, 0.005, 0.01, 0.03, 0.1, 0.3, 0.6, 0.8,
+                          0.9,  0.8,  0.9,   1.0,   1.0,   1.0,   0.9,  0.75, 0.6, 0.4, 0.2, 0.08},
+                .scheduled = 0.1,
+                .scheduled_minute = {12 * 60, 12 * 60},
+                .scheduled_weekends = true,
+                .spells_per_year = 2,
+        },
+        {
+                .name = "youth",
+                .share = 0.09,
+                .median_per_day = 1.5,
+                .sigma = 1.1,
+                .branching = 0.35,
+                .week = {0.8, 1.0, 1.0, 1.0, 1.1, 1.2, 1.0},
+                .hours = {0.08, 0.03, 0.01, 0.005, 0.005, 0.005, 0.01, 0.03, 0.05, 0.1, 0.3,  0.5,
+                          0.7,  0.8,  0.9,  1.0,   1.0,   1.0,   1.0,  0.95, 0.85, 0.7, 0.45, 0.2},
+                .scheduled = 0.05,
+                .scheduled_minute = {18 * 60, 19 * 60},
+                .scheduled_weekends = true,
+                .spells_per_year = 3,
+        },
+};
+
+#define MIXTURE_WARM_UP_DAYS 14
+#define MIXTURE_DRIFT_SIGMA  0.4
+#define MIXTURE_DRIFT_DAYS   21.0
+#define MIXTURE_KERNEL_SCALE (5 * MINUTE)
+#define MIXTURE_KERNEL_THETA 0.6
+#define MIXTURE_ABANDONED    (1.0 / 70)
+
+struct mixture_wall {
+        const struct wall_class *class;
+        double per_day; /* own posts on a working day */
+        double week[7];
+        double shift_hours;
+        bool scheduled;
+        double scheduled_minute;
+        double abandoned_at; /* unix time, or INFINITY */
+};
+
+struct spell {
+        double begin, end;
+};
+
+/* Scratch space of one wall's generation, reused from wall to wall. */
+struct mixture_scratch {
+        double *post;
+        size_t n_post, alloc_post;
+        struct spell *spell;
+        size_t n_spell, alloc_spell;
+};
+
+static void mixture_wall_draw(struct rng *r, const struct wall_class *c,
+                              const struct family_params *p, struct mixture_wall *ret)
+{
+        *ret = (struct mixture_wall){
+                .class = c,
+                .shift_hours = 0.6 * rng_normal(r),
+                .scheduled = rng_chance(r, c->scheduled),
+                .scheduled_minute = c->scheduled_minute[rng_below(r, 2)],
+                .abandoned_at = INFINITY,
+        };
+        for (int d = 0; d < 7; d++)
+                ret->week[d] = c->week[d] * rng_lognormal(r, 1, 0.2);
+        /* Own posts and their follow-ups on the busiest day of the week, half a σ of drift up,
+         * within RATE_MAX (by rejection: no pile at the cap, and few retries). */
+        double cap =
+                RATE_MAX * (1 - c->branching) / max_of(ret->week, 7) / exp(MIXTURE_DRIFT_SIGMA / 2);
+        do
+                ret->per_day = rng_lognormal(r, c->median_per_day, c->sigma);
+        while (ret->per_day > cap);
+        if (rng_chance(r, MIXTURE_ABANDONED))
+                ret->abandoned_at = rng_between(r, (double)p->t_hist, (double)p->t_end);
+}
+
+static bool mixture_silent(const struct mixture_wall *w, const struct mixture_scratch *s, double t)
+{
+        if (t >= w->abandoned_at)
+                return true;
+        for (size_t k = 0; k < s->n_spell; k++)
+                if (t >= s->spell[k].begin && t < s->spell[k].end)
+                        return true;
+        return false;
+}
+
+static int mixture_push(struct mixture_scratch *s, double t)
+{
+        if (!greedy_realloc((void **)&s->post, &s->alloc_post, s->n_post + 1, sizeof(*s->post)))
+                return -ENOMEM;
+        s->post[s->n_post++] = t;
+        return 0;
+}
+
+static int mixture_spells(const struct mixture_wall *w, struct rng *r, int64_t first, int64_t last,
+                          struct mixture_scratch *s)
+{
+        s->n_spell = 0;
+        double free_from = day_start(first);
+        for (int64_t d = first; d <= last; d++) {
+                if (day_start(d) < free_from || !rng_chance(r, w->class->spells_per_year / 365.25))
+                        continue;
+                if (!greedy_realloc((void **)&s->spell, &s->alloc_spell, s->n_spell + 1,
+                                    sizeof(*s->spell)))
+                        return -ENOMEM;
+                double begin = day_start(d) + rng_unit(r) * DAY;
+                double end = begin + rng_lognormal(r, 8, 0.6) * DAY;
+                s->spell[s->n_spell++] = (struct spell){begin, end};
+                free_from = end;
+        }
+        return 0;
+}
+
+/* Own posts, day by day, with the drift of the wall's rate. */
+static int mixture_own_posts(const struct mixture_wall *w, struct rng *r, int64_t first,
+                             int64_t last, struct mixture_scratch *s)
+{
+        const double sigma = MIXTURE_DRIFT_SIGMA;
+        const double rho = exp(-1 / MIXTURE_DRIFT_DAYS);
+        double drift = sigma * rng_normal(r);
+        for (int64_t d = first; d <= last; d++) {
+                double mean = w->per_day * w->week[day_of_week(d)] *
+                              exp(drift - sigma * sigma / 2) * rng_lognormal(r, 1, 0.25);
+                for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
+                        double h = draw_hour(r, w->class->hours) + w->shift_hours;
+                        double t = day_start(d) + h * HOUR;
+                        if (mixture_silent(w, s, t))
+                                continue;
+                        int q = mixture_push(s, t);
+                        if (q < 0)
+                                return q;
+                }
+                drift = rho * drift + sqrt(1 - rho * rho) * sigma * rng_normal(r);
+        }
+        return 0;
+}
+
+/* Follow-ups of every post, and theirs in turn (the cluster form of a Hawkes process). */
+static int mixture_follow_ups(const struct mixture_wall *w, struct rng *r, double t_end,
+                              struct mixture_scratch *s)
+{
+        for (size_t k = 0; k < s->n_post; k++) {
+                double parent = s->post[k];
+                for (unsigned m = rng_poisson(r, w->class->branching); m > 0; m--) {
+                        double u = rng_unit(r);
+                        double t = parent +
+                                   MIXTURE_KERNEL_SCALE * (pow(u, -1 / MIXTURE_KERNEL_THETA) - 1);
+                        if (t >= t_end || mixture_silent(w, s, t))
+                                continue;
+                        double h = trace_local_hour(t) - w->shift_hours;
+                        if (!rng_chance(r, hour_acceptance(w->class->hours, h)))
+                                continue;
+                        int q = mixture_push(s, t);
+                        if (q < 0)
+                                return q;
+                }
+        }
+        return 0;
+}
+
+static int mixture_scheduled(struct trace *tr, size_t i, const struct mixture_wall *w,
+                             struct rng *r, int64_t first, int64_t last,
+                             const struct mixture_scratch *s)
+{
+        const struct wall_class *c = w->class;
+        for (int64_t d = first; d <= last; d++) {
+                if (is_weekend(d) && !c->scheduled_weekends)
+                        continue;
+                for (int k = 0; k < (c->scheduled_twice ? 2 : 1); k++) {
+                        double minute =
+                                c->scheduled_twice ? c->scheduled_minute[k] : w->scheduled_minute;
+                        if (mixture_silent(w, s, day_start(d) + minute * MINUTE) ||
+                            rng_chance(r, 1.0 / 30))
+                                continue;
+                        int q = add_postponed(tr, i, r, d, minute);
+                        if (q < 0)
+                                return q;
+                }
+        }
+        return 0;
+}
+
+static int mixture_generate(const struct family_params *p, struct trace *tr)
+{
+        struct rng wall_rng = {p->seed ^ UINT64_C(0x6d6978747572)};
+        struct rng post_rng = {p->seed ^ UINT64_C(0x6f626c617374)};
+        size_t n = p->n_comm;
+        _cleanup_free_ struct mixture_wall *walls = calloc(n ? n : 1, sizeof(*walls));
+        if (!walls)
+                return -ENOMEM;
+
+        double shares[ELEMENTSOF(wall_classes)];
+        for (size_t k = 0; k < ELEMENTSOF(wall_classes); k++)
+                shares[k] = wall_classes[k].share;
+        for (size_t i = 0; i < n; i++) {
+                unsigned k = stratified_kind(shares, ELEMENTSOF(wall_classes), i, n);
+                mixture_wall_draw(&wall_rng, &wall_classes[k], p, &walls[i]);
+        }
+        struct mixture_wall scratch_wall;
+        shuffle(&wall_rng, walls, n, sizeof(*walls), &scratch_wall);
+
+        int64_t first, last;
+        span_days(p, MIXTURE_WARM_UP_DAYS, &first, &last);
+        struct mixture_scratch s = {};
+        int r = 0;
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                const struct mixture_wall *w = &walls[i];
+                s.n_post = 0;
+                r = mixture_spells(w, &post_rng, first, last, &s);
+                if (r >= 0)
+                        r = mixture_own_posts(w, &post_rng, first, last, &s);
+                if (r >= 0)
+                        r = mixture_follow_ups(w, &post_rng, (double)p->t_end, &s);
+                for (size_t k = 0; r >= 0 && k < s.n_post; k++)
+                        r = add_post(tr, i, s.post[k]);
+                if (r >= 0 && w->scheduled)
+                        r = mixture_scheduled(tr, i, w, &post_rng, first, last, &s);
+        }
+        free(s.post);
+        free(s.spell);
+        if (r < 0)
+                return r;
+        trace_sort(tr);
+        return 0;
+}
+
 const struct family schedsim_heldout_families[] = {
         {
                 .name = "weekly",
@@ -738,6 +1111,13 @@ const struct family schedsim_heldout_families[] = {
                            "that 30-80% of walls repost within the hour (held out)",
                 .held_out = true,
                 .generate = sync_generate,
+        },
+        {
+                .name = "mixture",
+                .summary = "a region's classes of wall: exact-time scheduled posts, drift, "
+                           "vacations, power-law follow-ups (held out)",
+                .held_out = true,
+                .generate = mixture_generate,
         },
         {},
 };
