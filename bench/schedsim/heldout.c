@@ -1101,21 +1101,21 @@ const struct family schedsim_heldout_families[] = {
         {
                 .name = "weekly",
                 .summary = "weekday profiles, Monday/Friday digests, a long holiday weekend "
-                           "with greetings and a pre-holiday rush (held out)",
+                           "with greetings and a pre-holiday rush",
                 .held_out = true,
                 .generate = weekly_generate,
         },
         {
                 .name = "synchronised",
                 .summary = "own diurnal posting plus regional storms, announcements and outages "
-                           "that 30-80% of walls repost within the hour (held out)",
+                           "that 30-80% of walls repost within the hour",
                 .held_out = true,
                 .generate = sync_generate,
         },
         {
                 .name = "mixture",
                 .summary = "a region's classes of wall: exact-time scheduled posts, drift, "
-                           "vacations, power-law follow-ups (held out)",
+                           "vacations, power-law follow-ups",
                 .held_out = true,
                 .generate = mixture_generate,
         },
