@@ -73,8 +73,9 @@ struct watch_conf {
         bool uncategorized; /* also send posts with no category */
         size_t *sinks;      /* indices into config.sinks */
         size_t n_sinks;
-        int priority;      /* scheduler weight, default 1 */
-        unsigned backfill; /* first sight: notify the newest N posts, default 0 */
+        int priority;               /* scheduler weight, default 1 */
+        uint64_t max_interval_usec; /* poll at least this often; 0: the scheduler's bound */
+        unsigned backfill;          /* first sight: notify the newest N posts, default 0 */
         struct conf_mark mark;
 };
 

@@ -63,6 +63,10 @@ static inline void scheduler_freep(struct scheduler **s)
  * changes its priority and keeps what was learned (config reload). A new community is due at once:
  * first sight. -EINVAL for owner_id 0 or a priority outside 1..10. */
 int scheduler_add(struct scheduler *s, int64_t owner_id, unsigned priority);
+/* A watch entry's own max_interval for owner_id (0: none, the bound below applies): it is polled
+ * at least this often, as long as the budget allows all such promises. -ENOENT, -EINVAL when
+ * shorter than min_interval. */
+int scheduler_set_max_interval(struct scheduler *s, int64_t owner_id, uint64_t max_interval_usec);
 /* -ENOENT when not watched. */
 int scheduler_remove(struct scheduler *s, int64_t owner_id);
 size_t scheduler_size(const struct scheduler *s);

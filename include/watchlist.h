@@ -90,8 +90,9 @@ struct target {
         struct route_target route;
         char *name; /* community title or screen name, for humans */
         char *screen_name;
-        unsigned backfill; /* max over its watch entries */
-        unsigned priority; /* max over its watch entries, 1..SCHEDULER_PRIORITY_MAX */
+        unsigned backfill;          /* max over its watch entries */
+        unsigned priority;          /* max over its watch entries, 1..SCHEDULER_PRIORITY_MAX */
+        uint64_t max_interval_usec; /* min over its watch entries that set one; 0: none does */
 };
 
 /* A resolver holding every community of conf's watch list, not started. write_cache: keep what

@@ -1335,8 +1335,15 @@ static const struct setting watch_settings[] = {
            "also send posts that fit no category")},
         {S("sinks", SETTING_CUSTOM, 0, NULL, "where to send"), .required = true,
          .parse = parse_watch_sinks},
-        {S("priority", SETTING_INT, WATCH_OFF(priority), "1", "scheduler weight"), .min = 1,
-         .max = 10},
+        {S("priority", SETTING_INT, WATCH_OFF(priority), "1",
+           "scheduler weight: polled about √priority times as often, and waiting at most "
+           "1/√priority "
+           "as long"),
+         .min = 1, .max = 10},
+        {S("max_interval", SETTING_DURATION, WATCH_OFF(max_interval_usec), NULL,
+           "poll these communities at least this often, in place of the scheduler's bound (see "
+           "govwatchd(8))"),
+         .positive = true},
         {S("backfill", SETTING_UINT, WATCH_OFF(backfill), "0",
            "on first sight, notify the newest N posts"),
          .max = 100},
@@ -1825,6 +1832,30 @@ static void check_intervals(struct loader *l, const struct node *root)
                  max && max->kind == NODE_SCALAR ? QUOTE(max->scalar) : "6h");
 }
 
+/* A watch entry's own max_interval cannot be shorter than min_interval. */
+static void check_watch_intervals(struct loader *l, const struct node *root)
+{
+        struct config *c = l->c;
+        const struct node *watch = map_get(root, "watch", NULL);
+        const struct node *min = map_get(root, "min_interval", NULL);
+        if (!watch || watch->kind != NODE_SEQUENCE || !duration_node_ok(min))
+                return;
+        for (size_t i = 0, k = 0; i < watch->n_items && k < c->n_watch; i++) {
+                const struct node *entry = watch->items[i];
+                if (entry->kind != NODE_MAPPING)
+                        continue;
+                const struct watch_conf *w = &c->watch[k++];
+                const struct node *max = map_get(entry, "max_interval", NULL);
+                if (w->max_interval_usec == 0 || w->max_interval_usec >= c->min_interval_usec ||
+                    !max || max->kind != NODE_SCALAR)
+                        continue;
+                error_at(l, max->mark,
+                         "this watch entry's max_interval (%s) is shorter than min_interval (%s)",
+                         QUOTE(max->scalar),
+                         min && min->kind == NODE_SCALAR ? QUOTE(min->scalar) : "2m");
+        }
+}
+
 static void apply_state_directory(struct loader *l, const struct node *root)
 {
         const char *env = getenv("STATE_DIRECTORY");
@@ -1915,6 +1946,7 @@ int config_load_string(const char *path, const char *data, size_t size, struct c
                             "at the top level");
                 apply_state_directory(&l, root);
                 check_intervals(&l, root);
+                check_watch_intervals(&l, root);
                 check_classifier(&l, root);
                 check_examples(&l, root);
                 check_token_source(&l, root);

@@ -316,7 +316,10 @@ static int scheduler_rebuild(struct govwatch *gw)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < gw->n_targets; i++) {
-                r = scheduler_add(s, gw->targets[i].route.owner_id, gw->targets[i].priority);
+                const struct target *t = &gw->targets[i];
+                r = scheduler_add(s, t->route.owner_id, t->priority);
+                if (r >= 0 && t->max_interval_usec > 0)
+                        r = scheduler_set_max_interval(s, t->route.owner_id, t->max_interval_usec);
                 if (r < 0)
                         return log_error_errno(r, "Failed to schedule %" PRId64 ": %m",
                                                gw->targets[i].route.owner_id);

@@ -447,6 +447,7 @@ static void print_alerts(struct store *store)
 struct watched {
         int64_t owner_id;
         unsigned priority;
+        uint64_t max_interval_usec;
 };
 
 static int watched_cmp(const void *a, const void *b)
@@ -489,13 +490,21 @@ static void print_quota(const struct config *conf, struct store *store)
                                 .priority = p < 1                        ? 1
                                             : p > SCHEDULER_PRIORITY_MAX ? SCHEDULER_PRIORITY_MAX
                                                                          : (unsigned)p,
+                                .max_interval_usec = conf->watch[i].max_interval_usec,
                         };
                 }
         /* a community in several watch entries is polled for the most urgent of them */
         qsort(w, n, sizeof(*w), watched_cmp);
-        for (size_t i = 0; i < n; i++)
-                if (i == 0 || w[i].owner_id != w[i - 1].owner_id)
-                        (void)scheduler_add(s, w[i].owner_id, w[i].priority);
+        for (size_t i = 0, j; i < n; i = j) {
+                uint64_t max_iv = 0;
+                for (j = i; j < n && w[j].owner_id == w[i].owner_id; j++)
+                        if (w[j].max_interval_usec > 0 &&
+                            (max_iv == 0 || w[j].max_interval_usec < max_iv))
+                                max_iv = w[j].max_interval_usec;
+                (void)scheduler_add(s, w[i].owner_id, w[i].priority);
+                if (max_iv > 0)
+                        (void)scheduler_set_max_interval(s, w[i].owner_id, max_iv);
+        }
         (void)govwatch_scheduler_load(s, store);
 
         scheduler_status(s, now_realtime_usec(), &ss);

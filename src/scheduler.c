@@ -38,15 +38,21 @@
 #include "log.h"
 #include "scheduler.h"
 
-#define H                 SCHEDULER_HOURS
-#define REFIT_USEC        (10 * USEC_PER_MINUTE) /* θ and pooled model are refitted this often */
-#define PRIOR_RATE        (2.0 / 24) /* posts an hour of a community nothing is known of */
-#define PRIOR_RATE_HOURS  24.0       /* pooled mean rate: pseudo-exposure in community-hours */
-#define PRIOR_SHAPE_HOURS 48.0       /* pooled diurnal shape: pseudo-exposure per hour bin */
-#define LEVEL_ALPHA       0.5        /* a community's level: pseudo-posts at the pooled mean */
-#define SHAPE_KAPPA       2.0        /* a community's own rhythm: pseudo-posts per hour bin */
-#define BUDGET_FILL       0.98       /* plan a little under the cap: estimates are estimates */
-#define SEC_PER_HOUR      3600.0
+#define H                          SCHEDULER_HOURS
+#define REFIT_USEC                 (10 * USEC_PER_MINUTE) /* θ and pooled model are refitted this often */
+#define PRIOR_RATE                 (2.0 / 24) /* posts an hour of a community nothing is known of */
+#define PRIOR_PEAK_HOUR            13.0 /* the prior diurnal shape: a hump at this local hour, */
+#define PRIOR_PEAK_WIDTH           3.5  /* this wide (σ, hours), */
+#define PRIOR_NIGHT                0.25 /* above a floor of this much of its height */
+#define PRIOR_RATE_HOURS           24.0 /* pooled mean rate: pseudo-exposure in community-hours */
+#define PRIOR_SHAPE_HOURS          48.0 /* pooled diurnal shape: pseudo-exposure per hour bin */
+#define LEVEL_ALPHA                0.5  /* a community's level: pseudo-posts at the pooled mean */
+#define LEVEL_ALPHA_MIN            0.02 /* (fitted between these once enough walls were watched) */
+#define LEVEL_ALPHA_MAX            50.0
+#define DISPERSION_MIN_COMMUNITIES 10
+#define SHAPE_KAPPA                2.0  /* a community's own rhythm: pseudo-posts per hour bin */
+#define BUDGET_FILL                0.98 /* plan a little under the cap: estimates are estimates */
+#define SEC_PER_HOUR               3600.0
 /* The soft deadline: X as a fraction of round robin's interval, and β, what a minute past X costs
  * on top of the minute itself. β = 0 would be the pure square-root law, which minimises the mean
  * alone; this gives up a little of the mean for a much shorter tail (bench-schedsim, seed 1: mean
@@ -54,17 +60,35 @@
  * more than the one found a minute sooner. */
 #define DEADLINE_FACTOR 0.3
 #define LATE_WEIGHT     10.0
+/* The bound: a wall of priority p waits at most BOUND_FACTOR × round robin's interval / √p (or
+ * its watch's own max_interval). Polling every wall this often costs at most 1/BOUND_FACTOR of the
+ * budget, and only for the walls that post too rarely to be polled more often anyway. */
+#define BOUND_FACTOR 1.75
+#define FLOOR_SHARE  0.6
+/* The short-term level: posts and the posts expected of the long-term rates, both decayed with
+ * this half-life, give a factor (n + BURST_PSEUDO) / (x + BURST_PSEUDO) on the rates, fading with
+ * the same half-life into the future. A wall that turns busy (a storm) or quiet is followed
+ * within a few of its posts, and a burst's next posts are looked for sooner. */
+#define BURST_HALF_LIFE_H 3.0
+#define BURST_PSEUDO      1.0
+#define BURST_MAX         50.0
 
 struct community {
         int64_t owner_id;
         unsigned priority;
-        bool fixed;              /* rates set from outside (oracle): not learnt */
-        uint64_t last_poll;      /* 0: never polled */
-        uint64_t complete_until; /* posts are known up to here; 0: never observed */
+        bool fixed;                 /* rates set from outside (oracle): not learnt */
+        uint64_t max_interval_usec; /* its watch's own; 0: the bound */
+        double floor_h;             /* its longest interval now (hours) */
+        uint64_t last_poll;         /* 0: never polled */
+        uint64_t complete_until;    /* posts are known up to here; 0: never observed */
         uint64_t decayed_at;
         double jitter_u;   /* this interval's draw in [-1, 1] */
         double n[H], e[H]; /* decayed posts and hours watched, by local hour */
         double rate[H];    /* estimated posts an hour */
+        double burst_n;    /* recent posts, decayed with BURST_HALF_LIFE_H */
+        double burst_x;    /* and what rate[] expected of the same hours, decayed alike */
+        uint64_t burst_at; /* when both were last decayed: complete_until */
+        double burst;      /* the short-term factor on rate[] at burst_at */
         uint64_t due;      /* next poll; 0: now */
 };
 
@@ -75,12 +99,14 @@ struct scheduler {
         size_t n, allocated;
         double gn[H], ge[H]; /* pooled posts and community-hours, decayed */
         uint64_t g_decayed_at;
-        double shape[H];         /* pooled diurnal shape, mean 1 */
-        double mean_rate;        /* pooled posts an hour of one community */
-        double theta;            /* waiting cost per priority unit; INFINITY: max_interval */
-        double deadline_h;       /* X: a post waiting longer costs LATE_WEIGHT more a minute */
-        double floor_interval_h; /* the longest interval: max_interval, or longer without cover */
-        uint64_t fitted_at;      /* 0: refit at the next chance */
+        double prior_shape[H]; /* what shape[] is before anything is known */
+        double shape[H];       /* pooled diurnal shape, mean 1 */
+        double mean_rate;      /* pooled posts an hour of one community */
+        double level_alpha;    /* how alike communities' levels are: pseudo-posts at mean_rate */
+        double theta;          /* waiting cost per priority unit; INFINITY: max_interval */
+        double deadline_h;     /* X: a post waiting longer costs LATE_WEIGHT more a minute */
+        bool stretched;        /* the floors do not fit the budget: every wall at its floor */
+        uint64_t fitted_at;    /* 0: refit at the next chance */
         uint64_t rng;
 };
 
@@ -96,6 +122,20 @@ void scheduler_params_default(struct scheduler_params *ret)
                 .half_life_days = 14,
                 .seed = 0,
         };
+}
+
+/* The prior diurnal shape (mean 1): people post by day. A broad hump around 13:00 local time,
+ * at night a quarter of its height; the pooled data replaces it within a day of watching. */
+static void prior_shape_init(double ret[H])
+{
+        double sum = 0;
+        for (size_t h = 0; h < H; h++) {
+                double x = (double)h + 0.5 - PRIOR_PEAK_HOUR;
+                ret[h] = PRIOR_NIGHT + exp(-x * x / (2 * PRIOR_PEAK_WIDTH * PRIOR_PEAK_WIDTH));
+                sum += ret[h];
+        }
+        for (size_t h = 0; h < H; h++)
+                ret[h] *= H / sum;
 }
 
 static uint64_t splitmix64(uint64_t *state)
@@ -127,10 +167,10 @@ int scheduler_new(const struct scheduler_params *p, struct scheduler **ret)
         s->rng = p->seed;
         s->deadline_h = DEADLINE_FACTOR * (double)p->max_interval_usec / USEC_PER_HOUR;
         (void)daily_budget_init(&s->budget, p->daily_budget, p->reserve);
-        for (size_t h = 0; h < H; h++)
-                s->shape[h] = 1;
+        prior_shape_init(s->prior_shape);
+        memcpy(s->shape, s->prior_shape, sizeof(s->shape));
         s->mean_rate = PRIOR_RATE;
-        s->floor_interval_h = (double)p->max_interval_usec / USEC_PER_HOUR;
+        s->level_alpha = LEVEL_ALPHA;
         *ret = s;
         return 0;
 }
@@ -228,23 +268,74 @@ static void decay(const struct scheduler *s, double *n, double *e, uint64_t *at,
 
 /* ---- model --------------------------------------------------------------------------------- */
 
+/* The pooled rate of each local hour, each shrunk by PRIOR_SHAPE_HOURS of pseudo-exposure towards
+ * the prior shape scaled to the hours watched so far (itself shrunk towards PRIOR_RATE); their mean
+ * is the pooled mean rate, and their ratio to it the diurnal shape. An hour not yet watched is
+ * expected to be as much busier or quieter than those watched as the prior shape says, so a start
+ * at night does not make the whole day look like a night. */
 static void fit_pooled(struct scheduler *s)
 {
         double tn = 0, te = 0;
         for (size_t h = 0; h < H; h++) {
                 tn += s->gn[h];
-                te += s->ge[h];
+                te += s->ge[h] * s->prior_shape[h];
         }
-        s->mean_rate = (tn + PRIOR_RATE_HOURS * PRIOR_RATE) / (te + PRIOR_RATE_HOURS);
+        double level = (tn + PRIOR_RATE_HOURS * PRIOR_RATE) / (te + PRIOR_RATE_HOURS);
 
         double g[H], sum = 0;
         for (size_t h = 0; h < H; h++) {
-                g[h] = (s->gn[h] + PRIOR_SHAPE_HOURS * s->mean_rate) /
+                g[h] = (s->gn[h] + PRIOR_SHAPE_HOURS * level * s->prior_shape[h]) /
                        (s->ge[h] + PRIOR_SHAPE_HOURS);
                 sum += g[h];
         }
+        s->mean_rate = sum / H;
         for (size_t h = 0; h < H; h++)
                 s->shape[h] = sum > 0 ? g[h] * H / sum : 1;
+}
+
+/* How much communities' levels differ, from their posts and hours watched (the method of moments
+ * for a gamma prior): the level of each has a gamma prior of shape α and mean r̄, and α = r̄²/σ²
+ * where σ² is the variance between communities' rates beyond the Poisson noise. Government walls
+ * differ by orders of magnitude (a school weekly, a district dozens a day), so α is small and a
+ * community's own few posts soon outweigh the pooled mean; for walls all alike it is large. */
+static void fit_dispersion(struct scheduler *s)
+{
+        double sn = 0, se = 0, se2 = 0, dev = 0;
+        size_t k = 0;
+
+        for (size_t pass = 0; pass < 2; pass++)
+                for (size_t i = 0; i < s->n; i++) {
+                        const struct community *c = &s->c[i];
+                        double n = 0, e = 0;
+                        if (c->fixed)
+                                continue;
+                        for (size_t h = 0; h < H; h++) {
+                                n += c->n[h];
+                                e += c->e[h] * s->shape[h];
+                        }
+                        if (e < 1)
+                                continue;
+                        if (pass == 0) {
+                                sn += n;
+                                se += e;
+                                se2 += e * e;
+                                k++;
+                        } else {
+                                double r = sn / se;
+                                dev += (n - r * e) * (n - r * e) - r * e;
+                        }
+                        if (pass == 1 && k < DISPERSION_MIN_COMMUNITIES)
+                                break;
+                }
+        if (k < DISPERSION_MIN_COMMUNITIES || !(sn > 0)) {
+                s->level_alpha = LEVEL_ALPHA;
+                return;
+        }
+        double r = sn / se, var = dev / se2;
+        double a = var > 0 ? r * r / var : LEVEL_ALPHA_MAX;
+        s->level_alpha = a < LEVEL_ALPHA_MIN   ? LEVEL_ALPHA_MIN
+                         : a > LEVEL_ALPHA_MAX ? LEVEL_ALPHA_MAX
+                                               : a;
 }
 
 static void fit_community(const struct scheduler *s, struct community *c)
@@ -256,7 +347,7 @@ static void fit_community(const struct scheduler *s, struct community *c)
                 tn += c->n[h];
                 te += c->e[h] * s->shape[h];
         }
-        double level = (tn + LEVEL_ALPHA) / (te + LEVEL_ALPHA / s->mean_rate);
+        double level = (tn + s->level_alpha) / (te + s->level_alpha / s->mean_rate);
         for (size_t h = 0; h < H; h++) {
                 size_t prev = (h + H - 1) % H, next = (h + 1) % H;
                 double n = 0.25 * c->n[prev] + 0.5 * c->n[h] + 0.25 * c->n[next];
@@ -264,6 +355,22 @@ static void fit_community(const struct scheduler *s, struct community *c)
                 double prior = level * s->shape[h];
                 c->rate[h] = (n + SHAPE_KAPPA) / (e + SHAPE_KAPPA / prior);
         }
+}
+
+static double burst_tau_h(void)
+{
+        return BURST_HALF_LIFE_H / M_LN2;
+}
+
+/* The short-term factor at unix time t_sec: c->burst at burst_at, fading towards 1. */
+static double burst_factor(const struct community *c, double t_sec)
+{
+        if (c->burst == 1 || c->burst_at == 0)
+                return 1;
+        double dt = (t_sec - usec_to_sec(c->burst_at)) / SEC_PER_HOUR;
+        if (dt <= 0)
+                return c->burst;
+        return 1 + (c->burst - 1) * exp(-dt / burst_tau_h());
 }
 
 /* L: the total waiting (post-hours) of the posts of the dur hours after last_sec, at their end. */
@@ -276,7 +383,8 @@ static double waiting(const struct scheduler *s, const struct community *c, doub
                 double seg = (boundary - lt) / SEC_PER_HOUR;
                 if (seg > dur - elapsed)
                         seg = dur - elapsed;
-                double lambda = c->rate[hour_of_local(lt)];
+                double mid = last_sec + (elapsed + seg / 2) * SEC_PER_HOUR;
+                double lambda = c->rate[hour_of_local(lt)] * burst_factor(c, mid);
                 total += posts * seg + lambda * seg * seg / 2;
                 posts += lambda * seg;
                 elapsed += seg;
@@ -296,11 +404,11 @@ static double cost(const struct scheduler *s, const struct community *c, double 
 }
 
 /* Interval (hours) after which a community polled at last_sec has run up θ/priority of cost, at
- * most floor_interval_h. The cost grows with τ, so bisection finds it (to a second). */
+ * most its floor. The cost grows with τ, so bisection finds it (to a second). */
 static double threshold_interval(const struct scheduler *s, const struct community *c,
                                  double last_sec)
 {
-        double limit = s->floor_interval_h;
+        double limit = c->floor_h;
         if (isinf(s->theta))
                 return limit;
         double target = s->theta / c->priority;
@@ -344,7 +452,7 @@ static void plan(const struct scheduler *s, struct community *c)
         double tau = threshold_interval(s, c, usec_to_sec(c->last_poll));
         tau *= 1 + s->p.jitter * c->jitter_u;
         uint64_t iv = hours_to_usec(tau);
-        uint64_t floor_iv = hours_to_usec(s->floor_interval_h);
+        uint64_t floor_iv = hours_to_usec(c->floor_h);
         if (iv < s->p.min_interval_usec)
                 iv = s->p.min_interval_usec;
         /* Jitter may shorten the longest interval but never stretch it past the promise. */
@@ -356,12 +464,12 @@ static void plan(const struct scheduler *s, struct community *c)
 /* Expected polls in each local hour of the day for a given θ. */
 static void polls_by_hour(const struct scheduler *s, double theta, double ret[H])
 {
-        double fmin = 1 / s->floor_interval_h;
         double fmax = (double)USEC_PER_HOUR / s->p.min_interval_usec;
         for (size_t h = 0; h < H; h++)
                 ret[h] = 0;
         for (size_t i = 0; i < s->n; i++) {
                 const struct community *c = &s->c[i];
+                double fmin = 1 / c->floor_h;
                 for (size_t h = 0; h < H; h++) {
                         double f = 1 / constant_interval(s, c->rate[h], theta / c->priority);
                         ret[h] += f < fmin ? fmin : f > fmax ? fmax : f;
@@ -421,20 +529,63 @@ static bool theta_fits(const struct scheduler *s, const struct headroom *hr, dou
         return true;
 }
 
+/* Each wall's floor, its longest interval: its watch's max_interval, else the bound,
+ * BOUND_FACTOR × round robin's interval / √priority, or max_interval when that is shorter. When
+ * priorities make the bounds cost more than FLOOR_SHARE of the budget, the bounds (not the
+ * watches' own max_interval) are stretched alike until they fit. When even that cannot fit
+ * the budget, every floor is stretched alike (round robin when they were equal) and true is
+ * returned: every wall is then polled at its floor. */
+static bool set_floors(struct scheduler *s, double target)
+{
+        double max_h = (double)s->p.max_interval_usec / USEC_PER_HOUR;
+        double min_h = (double)s->p.min_interval_usec / USEC_PER_HOUR;
+        double rr_h = s->n * 24 / target, own = 0, bound = 0, bound_max = 0;
+
+        for (size_t i = 0; i < s->n; i++) {
+                struct community *c = &s->c[i];
+                double f = BOUND_FACTOR * rr_h / sqrt(c->priority);
+                if (c->max_interval_usec > 0)
+                        f = (double)c->max_interval_usec / USEC_PER_HOUR;
+                c->floor_h = f > min_h ? f : min_h;
+                if (c->max_interval_usec > 0)
+                        own += 24 / c->floor_h;
+                else if (c->floor_h < max_h)
+                        bound += 24 / c->floor_h;
+                else
+                        bound_max += 24 / max_h;
+        }
+        /* stretch the bounds shorter than max_interval so all of them cost FLOOR_SHARE at most */
+        double room = FLOOR_SHARE * target - own - bound_max;
+        double stretch = bound > 0 && room > 0 && bound > room ? bound / room : 1;
+        double needed = own;
+        for (size_t i = 0; i < s->n; i++) {
+                struct community *c = &s->c[i];
+                if (c->max_interval_usec == 0) {
+                        c->floor_h *= stretch;
+                        if (c->floor_h > max_h)
+                                c->floor_h = max_h;
+                        needed += 24 / c->floor_h;
+                }
+        }
+        if (needed <= target)
+                return false;
+        for (size_t i = 0; i < s->n; i++)
+                s->c[i].floor_h *= needed / target;
+        return true;
+}
+
 static void solve_theta(struct scheduler *s, uint64_t now)
 {
         double target = planned_per_day(s);
-        double max_h = (double)s->p.max_interval_usec / USEC_PER_HOUR;
         struct headroom hr;
 
-        s->floor_interval_h = max_h;
         if (s->n == 0) {
                 s->theta = INFINITY;
                 return;
         }
-        /* Not even max_interval fits: everyone alike, as often as the budget allows. */
-        if (s->n * 24 / max_h >= target) {
-                s->floor_interval_h = s->n * 24 / target;
+        /* Not even the floors fit: every wall at its floor, as often as the budget allows. */
+        s->stretched = set_floors(s, target);
+        if (s->stretched) {
                 s->theta = INFINITY;
                 return;
         }
@@ -472,6 +623,7 @@ static void refit(struct scheduler *s, uint64_t now)
         if (s->fitted_at != 0 && now >= s->fitted_at && now - s->fitted_at < REFIT_USEC)
                 return;
         fit_pooled(s);
+        fit_dispersion(s);
         for (size_t i = 0; i < s->n; i++)
                 fit_community(s, &s->c[i]);
         /* plan with the old θ first: the backlog counted by solve_theta is what is due now */
@@ -481,9 +633,9 @@ static void refit(struct scheduler *s, uint64_t now)
         for (size_t i = 0; i < s->n; i++)
                 plan(s, &s->c[i]);
         s->fitted_at = now ? now : 1;
-        log_debug("scheduler: refit %zu communities, θ=%g, %.0f polls a day planned, floor %.2fh, "
-                  "used %u",
-                  s->n, s->theta, planned_per_day(s), s->floor_interval_h, s->budget.used);
+        log_debug("scheduler: refit %zu communities, θ=%g, %.0f polls a day planned%s, used %u",
+                  s->n, s->theta, planned_per_day(s), s->stretched ? " (floors stretched)" : "",
+                  s->budget.used);
 }
 
 /* ---- watch list ---------------------------------------------------------------------------- */
@@ -502,9 +654,26 @@ int scheduler_add(struct scheduler *s, int64_t owner_id, unsigned priority)
         if (!greedy_realloc((void **)&s->c, &s->allocated, s->n + 1, sizeof(*s->c)))
                 return -ENOMEM;
         memmove(&s->c[pos + 1], &s->c[pos], (s->n - pos) * sizeof(*s->c));
-        s->c[pos] = (struct community){.owner_id = owner_id, .priority = priority};
+        s->c[pos] = (struct community){
+                .owner_id = owner_id,
+                .priority = priority,
+                .floor_h = (double)s->p.max_interval_usec / USEC_PER_HOUR,
+                .burst = 1,
+        };
         fit_community(s, &s->c[pos]);
         s->n++;
+        s->fitted_at = 0;
+        return 0;
+}
+
+int scheduler_set_max_interval(struct scheduler *s, int64_t owner_id, uint64_t max_interval_usec)
+{
+        struct community *c = find(s, owner_id, NULL);
+        if (!c)
+                return -ENOENT;
+        if (max_interval_usec != 0 && max_interval_usec < s->p.min_interval_usec)
+                return -EINVAL;
+        c->max_interval_usec = max_interval_usec;
         s->fitted_at = 0;
         return 0;
 }
@@ -614,6 +783,53 @@ struct daily_budget *scheduler_budget(struct scheduler *s)
         return &s->budget;
 }
 
+/* The short-term factor at burst_at: recent posts against what the rates expected of them. */
+static double burst_level(const struct community *c)
+{
+        double b = (c->burst_n + BURST_PSEUDO) / (c->burst_x + BURST_PSEUDO);
+        return b > BURST_MAX ? BURST_MAX : b < 1 / BURST_MAX ? 1 / BURST_MAX : b;
+}
+
+/* What c's rates expected of [a, b] (unix seconds), each moment weighted by how much of it is left
+ * at b with the short-term half-life. */
+static double expected_recent(const struct scheduler *s, const struct community *c, double a,
+                              double b)
+{
+        double tau = burst_tau_h() * SEC_PER_HOUR, total = 0;
+        if (a < b - 10 * tau)
+                a = b - 10 * tau; /* what is older weighs less than e^-10 */
+        while (a < b) {
+                double la = local_sec(s, a);
+                double end = a + ((floor(la / SEC_PER_HOUR) + 1) * SEC_PER_HOUR - la);
+                if (end > b)
+                        end = b;
+                total += c->rate[hour_of_local(la)] / SEC_PER_HOUR * tau *
+                         (exp(-(b - end) / tau) - exp(-(b - a) / tau));
+                a = end;
+        }
+        return total;
+}
+
+/* The short-term level after a poll at poll (unix seconds) that completed [start, poll] and found
+ * the posts of dates[] there: how much busier (or quieter) the wall is now than its rates say. */
+static void observe_burst(const struct scheduler *s, struct community *c, double start, double poll,
+                          const int64_t *dates, size_t n_dates)
+{
+        double tau = burst_tau_h() * SEC_PER_HOUR;
+        if (c->burst_at != 0 && poll > usec_to_sec(c->burst_at)) {
+                double f = exp(-(poll - usec_to_sec(c->burst_at)) / tau);
+                c->burst_n *= f;
+                c->burst_x *= f;
+        }
+        c->burst_x += expected_recent(s, c, start, poll);
+        for (size_t i = 0; i < n_dates; i++) {
+                double age = poll - (double)dates[i];
+                c->burst_n += age > 0 ? exp(-age / tau) : 1;
+        }
+        c->burst_at = (uint64_t)(poll * USEC_PER_SEC);
+        c->burst = burst_level(c);
+}
+
 int scheduler_observe(struct scheduler *s, int64_t owner_id, uint64_t poll_usec,
                       const int64_t *post_dates, size_t n_dates, int64_t history_since)
 {
@@ -633,6 +849,10 @@ int scheduler_observe(struct scheduler *s, int64_t owner_id, uint64_t poll_usec,
         else
                 start = poll; /* first sight without history: learning starts now */
 
+        /* the short-term level first: what the rates expected before they learn of these posts
+         * (a first page is history, the long-term rates' lesson, not a burst) */
+        if (!history && start < poll)
+                observe_burst(s, c, start, poll, post_dates, n_dates);
         decay(s, c->n, c->e, &c->decayed_at, poll_usec);
         decay(s, s->gn, s->ge, &s->g_decayed_at, poll_usec);
 
@@ -669,8 +889,13 @@ int scheduler_observe(struct scheduler *s, int64_t owner_id, uint64_t poll_usec,
 
 void scheduler_coverage(const struct scheduler *s, bool *ret_ok, unsigned *ret_needed_per_day)
 {
-        double per_community = (double)USEC_PER_DAY / s->p.max_interval_usec;
-        double needed = ceil(per_community * (double)s->n);
+        double needed = 0;
+        for (size_t i = 0; i < s->n; i++) {
+                uint64_t m = s->c[i].max_interval_usec ? s->c[i].max_interval_usec
+                                                       : s->p.max_interval_usec;
+                needed += (double)USEC_PER_DAY / (double)m;
+        }
+        needed = ceil(needed - 1e-9);
         if (ret_ok)
                 *ret_ok = needed <= s->p.daily_budget - s->p.reserve;
         if (ret_needed_per_day)
@@ -711,6 +936,7 @@ int scheduler_expected_unseen(struct scheduler *s, int64_t owner_id, uint64_t no
                 add_exposure(s, e, usec_to_sec(from), usec_to_sec(now_usec), 1);
                 for (size_t h = 0; h < H; h++)
                         total += e[h] * c->rate[h];
+                total *= burst_factor(c, usec_to_sec(now_usec));
         }
         *ret = total;
         return 0;
@@ -795,6 +1021,10 @@ int scheduler_save(struct scheduler *s, char **ret)
                 if (r >= 0)
                         r = append_milli(&sb, c->e, H);
                 if (r >= 0)
+                        r = strbuf_appendf(&sb, " %" PRIu64, c->burst_at);
+                if (r >= 0)
+                        r = append_milli(&sb, (const double[]){c->burst_n, c->burst_x}, 2);
+                if (r >= 0)
                         r = strbuf_puts(&sb, "\n");
         }
         if (r < 0) {
@@ -824,8 +1054,8 @@ static int parse_ints(const char **p, long long *v, size_t n, long long min)
 
 struct loaded_community {
         int64_t owner_id;
-        uint64_t last_poll, complete_until, decayed_at;
-        double n[H], e[H];
+        uint64_t last_poll, complete_until, decayed_at, burst_at;
+        double n[H], e[H], burst_n, burst_x;
 };
 
 static int parse_line_end(const char **p)
@@ -880,10 +1110,11 @@ static int load_global(const char **p, uint64_t *ret_at, double gn[H], double ge
         return parse_line_end(p);
 }
 
-/* A "c" line at *p: one community's poll times and rates. */
+/* A "c" line at *p: one community's poll times and rates, and its short-term level (absent from
+ * what an older version saved: then it starts neutral). */
 static int load_community(const char **p, struct loaded_community *l)
 {
-        long long id, v[3 + 2 * H];
+        long long id, v[3 + 2 * H], b[3] = {};
         int r;
 
         if (strncmp(*p, "c", 1) != 0)
@@ -895,10 +1126,18 @@ static int load_community(const char **p, struct loaded_community *l)
         r = parse_ints(p, v, 3 + 2 * H, 0);
         if (r < 0)
                 return r;
+        if (**p == ' ') {
+                r = parse_ints(p, b, 3, 0);
+                if (r < 0)
+                        return r;
+        }
         r = parse_line_end(p);
         if (r < 0)
                 return r;
         l->owner_id = id;
+        l->burst_at = (uint64_t)b[0];
+        l->burst_n = b[1] / 1000.0;
+        l->burst_x = b[2] / 1000.0;
         l->last_poll = (uint64_t)v[0];
         l->complete_until = (uint64_t)v[1];
         l->decayed_at = (uint64_t)v[2];
@@ -949,6 +1188,10 @@ int scheduler_load(struct scheduler *s, const char *text)
                 c->decayed_at = lc[i].decayed_at;
                 memcpy(c->n, lc[i].n, sizeof(c->n));
                 memcpy(c->e, lc[i].e, sizeof(c->e));
+                c->burst_at = lc[i].burst_at;
+                c->burst_n = lc[i].burst_n;
+                c->burst_x = lc[i].burst_x;
+                c->burst = burst_level(c);
                 c->jitter_u = draw_jitter(s);
         }
         s->fitted_at = 0;

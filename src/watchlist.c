@@ -668,6 +668,9 @@ static int target_add(struct target_list *l, const struct config *conf, int64_t 
                                                                     : (unsigned)wc->priority;
         if (priority > t->priority)
                 t->priority = priority;
+        if (wc->max_interval_usec > 0 &&
+            (t->max_interval_usec == 0 || wc->max_interval_usec < t->max_interval_usec))
+                t->max_interval_usec = wc->max_interval_usec;
         return 0;
 }
 

@@ -389,7 +389,9 @@ static void test_full_file_values(void **state)
         assert_true(w->uncategorized);
         assert_int_equal(w->priority, 10);
         assert_int_equal(w->backfill, 3);
-        assert_int_equal(w->n_sinks, 2); /* "desktop" twice counts once */
+        assert_int_equal(w->max_interval_usec, 30 * USEC_PER_MINUTE);
+        assert_int_equal(c->watch[1].max_interval_usec, 0); /* unset: the scheduler's bound */
+        assert_int_equal(w->n_sinks, 2);                    /* "desktop" twice counts once */
         assert_int_equal(w->sinks[0], config_find_sink(c, "desktop"));
         assert_int_equal(w->sinks[1], config_find_sink(c, "mail"));
         assert_int_equal(w->n_communities, 4);
