@@ -30,8 +30,6 @@
 #include "trace.h"
 #include "util.h"
 
-#define DEFAULT_T0     INT64_C(1709499600) /* Monday 2024-03-04 00:00 Moscow */
-#define MOSCOW_OFFSET  (3 * 3600)
 #define BATCH          25  /* wall.get per execute */
 #define COUNT_LOSSLESS 100 /* posts per wall.get assumed by the simulation */
 #define COUNT_SMALL    20  /* and the daemon's default, to report what paging must recover */
@@ -43,288 +41,6 @@ struct result {
         size_t lost_small;             /* posts beyond COUNT_SMALL in one poll */
         size_t lost_lossless;
 };
-
-/* ---- random numbers (fixed seed, reproducible everywhere) ---------------------------------- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd_u64(void)
-{
-        uint64_t z = (rng_state += UINT64_C(0x9E3779B97F4A7C15));
-        z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-        z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-        return z ^ (z >> 31);
-}
-
-static double rnd_unit(void) /* (0, 1) */
-{
-        return ((double)(rnd_u64() >> 11) + 0.5) / (double)(UINT64_C(1) << 53);
-}
-
-static double rnd_normal(void)
-{
-        return sqrt(-2 * log(rnd_unit())) * cos(2 * M_PI * rnd_unit());
-}
-
-/* ---- trace generation ---------------------------------------------------------------------- */
-
-enum shape { SHAPE_DIURNAL, SHAPE_FLAT, SHAPE_NIGHT, SHAPE_MIXED };
-enum rates { RATES_LOGNORMAL, RATES_PARETO, RATES_UNIFORM };
-
-/* Office-hours posting of a government community by local hour (fractional): a late-morning
- * peak, an afternoon peak, a small evening one, and a night lull. Not normalised. */
-static double office_profile(double h)
-{
-        double v = 0.03;
-        for (int k = -1; k <= 1; k++) { /* wrap around midnight */
-                double x = h + 24 * k;
-                v += 1.0 * exp(-(x - 11) * (x - 11) / (2 * 2.0 * 2.0)) +
-                     0.8 * exp(-(x - 16) * (x - 16) / (2 * 2.0 * 2.0)) +
-                     0.3 * exp(-(x - 20) * (x - 20) / (2 * 1.5 * 1.5));
-        }
-        return v;
-}
-
-struct gen_community {
-        double daily; /* mean posts a day */
-        double phase; /* hours */
-        bool flat, night;
-        double norm; /* so that the profile averages 1 over a day */
-};
-
-static double gen_profile(const struct gen_community *g, double local_hour)
-{
-        if (g->flat)
-                return 1;
-        double h = local_hour - g->phase + (g->night ? 12 : 0);
-        h = fmod(h, 24);
-        if (h < 0)
-                h += 24;
-        return office_profile(h) / g->norm;
-}
-
-/* Weekends are quieter; the learner must cope with that without modelling it. */
-static double weekday_factor(int64_t t)
-{
-        int64_t day = (t + MOSCOW_OFFSET - DEFAULT_T0) / 86400;
-        int64_t dow = ((day % 7) + 7) % 7; /* 0 = Monday */
-        return dow >= 5 ? 0.5 : 1.0;
-}
-
-static double rate_at(const struct gen_community *g, int64_t t) /* posts a second */
-{
-        double lh = fmod((double)(t + MOSCOW_OFFSET), 86400) / 3600;
-        return g->daily / 86400 * gen_profile(g, lh) * weekday_factor(t);
-}
-
-static int generate(struct trace *tr, size_t n_comm, unsigned days, unsigned history_days,
-                    enum rates rates, enum shape shape)
-{
-        tr->n_comm = n_comm;
-        tr->t_hist = DEFAULT_T0 - (int64_t)history_days * 86400;
-        tr->t0 = DEFAULT_T0;
-        tr->t_end = DEFAULT_T0 + (int64_t)days * 86400;
-        tr->owner = calloc(n_comm, sizeof(*tr->owner));
-        tr->true_rate = calloc(n_comm * 24, sizeof(double));
-        tr->post = calloc(n_comm, sizeof(*tr->post));
-        tr->n_post = calloc(n_comm, sizeof(*tr->n_post));
-        if (!tr->owner || !tr->true_rate || !tr->post || !tr->n_post)
-                return -ENOMEM;
-
-        for (size_t i = 0; i < n_comm; i++) {
-                struct gen_community g = {0};
-                switch (rates) {
-                case RATES_LOGNORMAL:
-                        /* median 1.5 a day, σ 2: a school posts weekly, a district
-                         * administration dozens a day. On this family an oracle reaches about
-                         * 0.35× round robin's mean latency, the figure issue 3 quotes. */
-                        g.daily = 1.5 * exp(2.0 * rnd_normal());
-                        break;
-                case RATES_PARETO: /* xm 1, α 1.2 */
-                        g.daily = pow(rnd_unit(), -1 / 1.2);
-                        break;
-                case RATES_UNIFORM:
-                        g.daily = 5;
-                        break;
-                }
-                if (g.daily > 150)
-                        g.daily = 150;
-                g.phase = 1.0 * rnd_normal();
-                g.flat = shape == SHAPE_FLAT;
-                g.night = shape == SHAPE_NIGHT || (shape == SHAPE_MIXED && i % 2 == 1);
-                g.norm = 0;
-                for (int m = 0; m < 24 * 60; m++)
-                        g.norm += office_profile(m / 60.0) / (24 * 60);
-
-                tr->owner[i] = -(int64_t)(100000 + i * 7);
-                /* The oracle's rate: the true rate averaged over each hour and the week. */
-                for (int h = 0; h < 24; h++) {
-                        double sum = 0;
-                        for (int m = 0; m < 60; m++)
-                                sum += gen_profile(&g, h + m / 60.0);
-                        tr->true_rate[i * 24 + h] = g.daily / 24 * sum / 60 * (5 + 2 * 0.5) / 7;
-                }
-
-                /* Thinning of a homogeneous Poisson process at the peak rate. */
-                double peak = 0;
-                for (int m = 0; m < 24 * 60; m++) {
-                        double v = gen_profile(&g, m / 60.0);
-                        peak = v > peak ? v : peak;
-                }
-                double lmax = g.daily / 86400 * peak * 1.01;
-                size_t allocated = 0, n = 0;
-                int64_t *p = NULL;
-                for (double t = (double)tr->t_hist;;) {
-                        t += -log(rnd_unit()) / lmax;
-                        if (t >= (double)tr->t_end)
-                                break;
-                        if (rnd_unit() * lmax > rate_at(&g, (int64_t)t))
-                                continue;
-                        if (!greedy_realloc((void **)&p, &allocated, n + 1, sizeof(*p)))
-                                return -ENOMEM;
-                        p[n++] = (int64_t)ceil(t);
-                }
-                tr->post[i] = p;
-                tr->n_post[i] = n;
-        }
-        return 0;
-}
-
-/* ---- trace file ---------------------------------------------------------------------------- */
-
-struct row {
-        int64_t owner, t;
-};
-
-static int cmp_row(const void *a, const void *b)
-{
-        const struct row *x = a, *y = b;
-        if (x->owner != y->owner)
-                return (x->owner > y->owner) - (x->owner < y->owner);
-        return (x->t > y->t) - (x->t < y->t);
-}
-
-static int read_trace(struct trace *tr, const char *path, unsigned history_days)
-{
-        FILE *f = fopen(path, "re");
-        if (!f)
-                return -errno;
-        struct row *rows = NULL;
-        size_t n = 0, allocated = 0, line_no = 0;
-        char line[256];
-        int r = 0;
-        while (fgets(line, sizeof(line), f)) {
-                long long o, t;
-                line_no++;
-                if (line[0] == '#' || line[0] == '\n')
-                        continue;
-                if (sscanf(line, "%lld , %lld", &o, &t) != 2) {
-                        if (line_no == 1)
-                                continue; /* header */
-                        fprintf(stderr, "%s:%zu: expected owner_id,unix_time\n", path, line_no);
-                        r = -EBADMSG;
-                        break;
-                }
-                if (!greedy_realloc((void **)&rows, &allocated, n + 1, sizeof(*rows))) {
-                        r = -ENOMEM;
-                        break;
-                }
-                rows[n++] = (struct row){o, t};
-        }
-        fclose(f);
-        if (r < 0 || n == 0) {
-                free(rows);
-                return r < 0 ? r : -ENODATA;
-        }
-        qsort(rows, n, sizeof(*rows), cmp_row);
-
-        size_t n_comm = 0;
-        for (size_t i = 0; i < n; i++)
-                n_comm += i == 0 || rows[i].owner != rows[i - 1].owner;
-        tr->n_comm = n_comm;
-        tr->owner = calloc(n_comm, sizeof(*tr->owner));
-        tr->post = calloc(n_comm, sizeof(*tr->post));
-        tr->n_post = calloc(n_comm, sizeof(*tr->n_post));
-        if (!tr->owner || !tr->post || !tr->n_post) {
-                free(rows);
-                return -ENOMEM;
-        }
-        int64_t tmin = INT64_MAX, tmax = INT64_MIN;
-        for (size_t i = 0, k = SIZE_MAX; i < n; i++) {
-                if (i == 0 || rows[i].owner != rows[i - 1].owner) {
-                        k = k == SIZE_MAX ? 0 : k + 1;
-                        tr->owner[k] = rows[i].owner;
-                }
-                tr->n_post[k]++;
-                tmin = rows[i].t < tmin ? rows[i].t : tmin;
-                tmax = rows[i].t > tmax ? rows[i].t : tmax;
-        }
-        for (size_t i = 0, k = 0; k < n_comm; k++) {
-                tr->post[k] = malloc(tr->n_post[k] * sizeof(int64_t));
-                if (!tr->post[k]) {
-                        free(rows);
-                        return -ENOMEM;
-                }
-                for (size_t j = 0; j < tr->n_post[k]; j++)
-                        tr->post[k][j] = rows[i++].t;
-        }
-        free(rows);
-        tr->t_hist = tmin - 1;
-        tr->t0 = tr->t_hist + (int64_t)history_days * 86400;
-        tr->t_end = tmax + 1;
-        if (tr->t0 >= tr->t_end) {
-                fprintf(stderr, "%s: the trace spans %.1f days, no more than --history-days %u\n",
-                        path, (double)(tr->t_end - tr->t_hist) / 86400, history_days);
-                return -EINVAL;
-        }
-
-        /* No true rates for a real trace: the oracle gets each community's empirical hourly
-         * rate over the whole trace (it has seen the future). */
-        tr->true_rate = calloc(n_comm * 24, sizeof(double));
-        if (!tr->true_rate)
-                return -ENOMEM;
-        double days = (double)(tr->t_end - tr->t_hist) / 86400;
-        days = days < 1 ? 1 : days;
-        for (size_t k = 0; k < n_comm; k++)
-                for (size_t j = 0; j < tr->n_post[k]; j++) {
-                        int64_t lh = ((tr->post[k][j] + MOSCOW_OFFSET) % 86400 + 86400) % 86400;
-                        tr->true_rate[k * 24 + (size_t)(lh / 3600)] += 1 / days;
-                }
-        return 0;
-}
-
-/* The trace as CSV, history included, for --trace to replay (or for another tool to read). */
-static int write_trace(const struct trace *tr, const char *path)
-{
-        FILE *f = fopen(path, "we");
-        if (!f)
-                return -errno;
-        fputs("owner_id,unix_time\n", f);
-        for (size_t i = 0; i < tr->n_comm; i++)
-                for (size_t j = 0; j < tr->n_post[i]; j++)
-                        fprintf(f, "%" PRId64 ",%" PRId64 "\n", tr->owner[i], tr->post[i][j]);
-        if (fclose(f) != 0)
-                return -errno;
-        return 0;
-}
-
-/* Where each community's measured posts begin, and how many there are in all. */
-static int trace_split(struct trace *tr, size_t *ret_measured)
-{
-        size_t total = 0;
-        tr->first = calloc(tr->n_comm ? tr->n_comm : 1, sizeof(size_t));
-        if (!tr->first)
-                return -ENOMEM;
-        for (size_t i = 0; i < tr->n_comm; i++) {
-                size_t k = 0;
-                while (k < tr->n_post[i] && tr->post[i][k] < tr->t0)
-                        k++;
-                tr->first[i] = k;
-                total += tr->n_post[i] - k;
-        }
-        *ret_measured = total;
-        return 0;
-}
 
 /* ---- accounting ---------------------------------------------------------------------------- */
 
@@ -606,8 +322,8 @@ int main(int argc, char **argv)
         };
         uint64_t seed = 1;
         unsigned long n_comm = 300, days = 7, quota = 5000, history_days = ULONG_MAX;
-        enum rates rates = RATES_LOGNORMAL;
-        enum shape shape = SHAPE_DIURNAL;
+        enum family_rates rates = FAMILY_RATES_LOGNORMAL;
+        enum family_shape shape = FAMILY_SHAPE_DIURNAL;
         const char *trace_file = NULL, *write_file = NULL, *rates_s = "lognormal",
                    *shape_s = "diurnal";
         int c;
@@ -630,24 +346,24 @@ int main(int argc, char **argv)
                 case 'r':
                         rates_s = optarg;
                         if (streq(optarg, "lognormal"))
-                                rates = RATES_LOGNORMAL;
+                                rates = FAMILY_RATES_LOGNORMAL;
                         else if (streq(optarg, "pareto"))
-                                rates = RATES_PARETO;
+                                rates = FAMILY_RATES_PARETO;
                         else if (streq(optarg, "uniform"))
-                                rates = RATES_UNIFORM;
+                                rates = FAMILY_RATES_UNIFORM;
                         else
                                 return usage(stderr), 2;
                         break;
                 case 'p':
                         shape_s = optarg;
                         if (streq(optarg, "diurnal"))
-                                shape = SHAPE_DIURNAL;
+                                shape = FAMILY_SHAPE_DIURNAL;
                         else if (streq(optarg, "flat"))
-                                shape = SHAPE_FLAT;
+                                shape = FAMILY_SHAPE_FLAT;
                         else if (streq(optarg, "night"))
-                                shape = SHAPE_NIGHT;
+                                shape = FAMILY_SHAPE_NIGHT;
                         else if (streq(optarg, "mixed"))
-                                shape = SHAPE_MIXED;
+                                shape = FAMILY_SHAPE_MIXED;
                         else
                                 return usage(stderr), 2;
                         break;
@@ -682,24 +398,50 @@ int main(int argc, char **argv)
 
         struct trace tr = {0};
         int r;
-        rng_state = seed;
         if (getenv("SCHEDSIM_DEBUG"))
                 log_set_max_level(LOG_DEBUG); /* the scheduler's refits on stderr */
         if (trace_file) {
-                r = read_trace(&tr, trace_file, (unsigned)history_days);
-                if (r < 0) {
+                size_t bad_line = 0;
+                r = trace_read_csv(&tr, trace_file, (int64_t)history_days * 86400, &bad_line);
+                if (r == -EBADMSG)
+                        fprintf(stderr, "%s:%zu: expected owner_id,unix_time\n", trace_file,
+                                bad_line);
+                else if (r == -ERANGE)
+                        fprintf(stderr, "%s: the trace spans no more than --history-days %lu\n",
+                                trace_file, history_days);
+                else if (r < 0)
                         fprintf(stderr, "cannot read trace %s: %s\n", trace_file, strerror(-r));
-                        return 1;
-                }
         } else {
-                r = generate(&tr, n_comm, (unsigned)days, (unsigned)history_days, rates, shape);
-                if (r < 0) {
+                const struct family *f = &schedsim_tuning_families[0];
+                struct family_params p = {
+                        .n_comm = n_comm,
+                        .t_hist = SCHEDSIM_DEFAULT_T0 - (int64_t)history_days * 86400,
+                        .t0 = SCHEDSIM_DEFAULT_T0,
+                        .t_end = SCHEDSIM_DEFAULT_T0 + (int64_t)days * 86400,
+                        .seed = seed,
+                        .rates = rates,
+                        .shape = shape,
+                };
+                r = trace_init(&tr, p.n_comm, p.t_hist, p.t0, p.t_end);
+                if (r >= 0)
+                        r = f->generate(&p, &tr);
+                if (r >= 0)
+                        trace_sort(&tr);
+                if (r < 0)
                         fprintf(stderr, "cannot generate trace: %s\n", strerror(-r));
-                        return 1;
-                }
+        }
+        if (r < 0) {
+                trace_done(&tr);
+                return 1;
+        }
+        r = trace_fill_empirical_rates(&tr);
+        if (r < 0) {
+                fprintf(stderr, "cannot count the trace's hourly rates: %s\n", strerror(-r));
+                trace_done(&tr);
+                return 1;
         }
         if (write_file) {
-                r = write_trace(&tr, write_file);
+                r = trace_write_csv(&tr, write_file);
                 if (r < 0) {
                         fprintf(stderr, "cannot write %s: %s\n", write_file, strerror(-r));
                         trace_done(&tr);
@@ -707,7 +449,7 @@ int main(int argc, char **argv)
                 }
         }
         size_t total = 0, busiest = 0;
-        r = trace_split(&tr, &total);
+        r = trace_measure(&tr, &total);
         if (r < 0) {
                 fprintf(stderr, "cannot split the trace: %s\n", strerror(-r));
                 trace_done(&tr);
