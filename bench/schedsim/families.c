@@ -191,20 +191,13 @@ static double lognormal_profile(const struct lognormal_wall *w, double local_hou
         return profile_at(&office, h) / w->norm;
 }
 
-/* Weekends are quieter; the learner must cope with that without modelling it. */
-static double lognormal_weekday_factor(int64_t t)
-{
-        int64_t day = (t + SCHEDSIM_MOSCOW_OFFSET - SCHEDSIM_DEFAULT_T0) / 86400;
-        int64_t dow = ((day % 7) + 7) % 7; /* 0 = Monday */
-        return dow >= 5 ? 0.5 : 1.0;
-}
-
 static double lognormal_rate(const void *wall, double t)
 {
         const struct lognormal_wall *w = wall;
         int64_t s = (int64_t)t; /* whole seconds, as the generator this family replaced */
         double lh = fmod((double)(s + SCHEDSIM_MOSCOW_OFFSET), 86400) / 3600;
-        return w->daily / 86400 * lognormal_profile(w, lh) * lognormal_weekday_factor(s);
+        /* weekends are quieter; the learner must cope with that without modelling it */
+        return w->daily / 86400 * lognormal_profile(w, lh) * (is_weekend((double)s) ? 0.5 : 1);
 }
 
 static int lognormal_generate(const struct family_params *p, struct trace *tr)
