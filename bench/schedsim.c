@@ -9,14 +9,18 @@
  * the quota used, and the ratios to round robin; --table does it for every family of a set, cold
  * and warm, as one Markdown table.
  *
- * Time runs t_hist ≤ start ≤ t0 < t_end:
- *   [t_hist, start)  the walls' past (--history-days): the daemon's first sweep sees a page of
- *                    COUNT_SMALL posts and hands it to the scheduler as history, as the real one
- *                    does; nothing is notified. 0 starts from bare walls.
- *   [start, t0)      warm-up (--warmup-days): the daemon polls, learns and spends quota, and
- *                    nothing is measured. Round robin starts here too.
- *   [t0, t_end)      measured (--days): the latency of these posts, the same posts for every
- * poller. A cold start is --history-days 0 --warmup-days 0; warm, --history-days 0 --warmup-days 7.
+ * Time runs t_hist ≤ past ≤ start ≤ t0 < t_end:
+ *   [past, start)   the walls' past (--history-days): the daemon's first sweep sees a page of
+ *                   COUNT_SMALL posts and hands it to the scheduler as history, as the real one
+ *                   does; nothing is notified. 0 starts from bare walls.
+ *   [start, t0)     warm-up (--warmup-days): the daemon polls, learns and spends quota, and
+ *                   nothing is measured. Round robin starts here too.
+ *   [t0, t_end)     measured (--days): the latency of these posts, the same for every poller.
+ * A cold start is --history-days 0 --warmup-days 0; warm, --history-days 0 --warmup-days 7.
+ * A generated trace begins at least MIN_LEAD_DAYS before t0 (t_hist); what it holds before the
+ * walls' past is hidden, as if they had been created then. So a cold and a warm run, or any two
+ * with history + warm-up within that week, replay the very same trace and measure the same posts,
+ * and walls that excite themselves or change regime are in their stride at t0.
  *
  * This file decides nothing about the scheduler: the targets it checks are issue 14's.
  */
@@ -36,6 +40,7 @@
 #define COUNT_LOSSLESS 100 /* posts per wall.get assumed by the simulation */
 #define COUNT_SMALL    20  /* and the daemon's default, to report what paging must recover */
 
+#define MIN_LEAD_DAYS     7 /* a generated trace's days before t0, at least */
 #define TABLE_WARMUP_DAYS 7
 
 /* Issue 14's targets for a cold start, as ratios to round robin (max: to its interval). Held-out
@@ -49,7 +54,8 @@
  * starts. */
 struct sim {
         const struct trace *tr;
-        int64_t start; /* t_hist ≤ start ≤ t0 */
+        int64_t past;  /* the walls show posts from here on: t_hist ≤ past ≤ start */
+        int64_t start; /* the daemon starts from an empty store: start ≤ t0 */
         unsigned quota;
         uint64_t seed;
         size_t measured; /* posts in [t0, t_end) */
@@ -285,13 +291,14 @@ static int run_scheduler(const struct sim *sim, bool oracle, struct result *ret)
                                 if (r >= 0 && !seen[i]) {
                                         /* first sight: the page is history, as sweep.c's
                                          * observe() passes it */
-                                        nd = next[i] < COUNT_SMALL ? next[i] : COUNT_SMALL;
+                                        size_t shown = next[i] - first_post_from(tr, i, sim->past);
+                                        nd = shown < COUNT_SMALL ? shown : COUNT_SMALL;
                                         for (size_t j = 0; j < nd; j++)
                                                 dates[j] = tr->post[i][next[i] - nd + j];
-                                        /* a short page is the whole wall as far as the
-                                         * trace knows: it was there from t_hist on */
+                                        /* a short page is the whole wall: it was there from
+                                         * the walls' past on */
                                         since = nd == COUNT_SMALL ? dates[0]
-                                                : nd > 0          ? tr->t_hist
+                                                : nd > 0          ? sim->past
                                                                   : 0;
                                         seen[i] = true;
                                 }
@@ -382,9 +389,15 @@ static const struct family *family_find(const char *name)
         return NULL;
 }
 
-/* Family f's trace for the options' walls, seed and days, with lead_days before t0 (the walls'
- * past and warm-up), its measured posts counted and the oracle's rates filled in: the family's
- * true rates (*ret_true_rates), else the trace's own. */
+/* Family f's trace for the options' walls, seed and days, from lead_days before t0 (the walls'
+ * past and the warm-up, or more), its measured posts counted and the oracle's rates filled in: the
+ * family's true rates (*ret_true_rates), else the trace's own. */
+static unsigned lead_days(unsigned long history_and_warmup_days)
+{
+        return (unsigned)(history_and_warmup_days > MIN_LEAD_DAYS ? history_and_warmup_days
+                                                                  : MIN_LEAD_DAYS);
+}
+
 static int trace_generate(const struct options *o, const struct family *f, unsigned lead_days,
                           struct trace *tr, size_t *ret_measured, bool *ret_true_rates)
 {
@@ -468,7 +481,7 @@ static int run_one(const struct options *o)
         if (o->trace_file)
                 r = trace_load(o, &tr, &measured);
         else {
-                r = trace_generate(o, o->family, (unsigned)(o->history_days + o->warmup_days), &tr,
+                r = trace_generate(o, o->family, lead_days(o->history_days + o->warmup_days), &tr,
                                    &measured, &true_rates);
                 if (r < 0)
                         fprintf(stderr, "cannot generate trace %s: %s\n", o->family->name,
@@ -497,9 +510,10 @@ static int run_one(const struct options *o)
                 printf("generated: family %s", o->family->name);
                 if (o->variant_given)
                         printf(" (rates %s, shape %s)", o->rates_name, o->shape_name);
-                printf(", seed %" PRIu64 ", %zu communities, %lu days after %lu days of history "
-                       "and %lu of warm-up: %zu posts\n",
-                       o->seed, tr.n_comm, o->days, o->history_days, o->warmup_days, measured);
+                printf(", seed %" PRIu64 ", %zu communities from %.0f days before t0, %lu days "
+                       "after %lu days of history and %lu of warm-up: %zu posts\n",
+                       o->seed, tr.n_comm, (double)(tr.t0 - tr.t_hist) / 86400, o->days,
+                       o->history_days, o->warmup_days, measured);
         }
         printf("%.1f posts a day; busiest community %.1f a day; quota %lu wall.get a day, "
                "round robin every %.1f min\n",
@@ -507,6 +521,7 @@ static int run_one(const struct options *o)
 
         struct sim sim = {
                 .tr = &tr,
+                .past = tr.t0 - (int64_t)(o->warmup_days + o->history_days) * 86400,
                 .start = tr.t0 - (int64_t)o->warmup_days * 86400,
                 .quota = (unsigned)o->quota,
                 .seed = o->seed,
@@ -576,17 +591,23 @@ static int explain_miss(const char *family, const struct outcome *o, unsigned qu
         return r;
 }
 
-/* One row: family f from a cold start, or warmed up for warmup_days. */
+static unsigned table_warmup_days(const struct options *o)
+{
+        return o->warmup_given ? (unsigned)o->warmup_days : TABLE_WARMUP_DAYS;
+}
+
+/* One row: family f from a cold start, or warmed up for warmup_days; both on the same trace. */
 static int table_row(const struct options *o, const struct family_set *set, const struct family *f,
                      unsigned warmup_days, struct outcome *ret)
 {
         struct trace tr = {0};
         size_t measured = 0;
         bool true_rates;
-        int r = trace_generate(o, f, warmup_days, &tr, &measured, &true_rates);
+        int r = trace_generate(o, f, lead_days(table_warmup_days(o)), &tr, &measured, &true_rates);
         if (r >= 0) {
                 struct sim sim = {
                         .tr = &tr,
+                        .past = tr.t0 - (int64_t)warmup_days * 86400,
                         .start = tr.t0 - (int64_t)warmup_days * 86400,
                         .quota = (unsigned)o->quota,
                         .seed = o->seed,
@@ -617,7 +638,7 @@ static int table_row(const struct options *o, const struct family_set *set, cons
 
 static int run_table(const struct options *o)
 {
-        unsigned warmup_days = o->warmup_given ? (unsigned)o->warmup_days : TABLE_WARMUP_DAYS;
+        unsigned warmup_days = table_warmup_days(o);
         struct strbuf verdicts = {0};
         double cpu_max = 0;
         const char *cpu_where = NULL, *cpu_start = NULL;
@@ -628,9 +649,9 @@ static int run_table(const struct options *o)
                "quota %lu wall.get a day, round robin every %.1f min\n",
                o->table, o->seed, o->n_comm, o->days, o->quota,
                (double)o->n_comm * 1440 / o->quota);
-        printf("cold: --history-days 0 --warmup-days 0; warm: --history-days 0 --warmup-days "
-               "%u\n\n",
-               warmup_days);
+        printf("cold: --history-days 0; warm: --history-days 0 --warmup-days %u (the same trace, "
+               "from %u days before t0)\n\n",
+               warmup_days, lead_days(warmup_days));
         printf("| family | set | start | mean × RR | p95 × RR | max ÷ RR interval | "
                "oracle mean / p95 / max | busiest 24 h | posts a day |\n");
         printf("|---|---|---|--:|--:|--:|--:|--:|--:|\n");
