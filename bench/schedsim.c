@@ -64,6 +64,7 @@ struct sim {
 struct result {
         double mean_min, p50_min, p95_min, max_min;
         size_t n_posts, undetected;
+        size_t n_polls;                /* wall.get from the daemon's start to t_end */
         unsigned max_day, max_rolling; /* polls in one sim day, in any 24 h window */
         size_t lost_small;             /* posts beyond COUNT_SMALL in one poll */
         size_t lost_lossless;
@@ -145,6 +146,7 @@ static void acct_result(struct acct *a, const struct sim *sim, struct result *re
 {
         struct result r = {.n_posts = a->n_lat,
                            .undetected = sim->measured - a->n_lat,
+                           .n_polls = a->n_polls,
                            .lost_small = a->lost_small,
                            .lost_lossless = a->lost_lossless};
         qsort(a->lat, a->n_lat, sizeof(double), cmp_double);
@@ -546,6 +548,8 @@ static int run_one(const struct options *o)
                "none: %zu); max/RRiv: max latency ÷ round robin's interval; cpu/day: the "
                "scheduler's CPU seconds per simulated day\n",
                COUNT_SMALL, COUNT_LOSSLESS, out.gw.lost_lossless);
+        printf("wall.get over %.1f simulated days: %zu round robin, %zu online, %zu oracle\n",
+               out.sim_days, out.rr.n_polls, out.gw.n_polls, out.orc.n_polls);
         printf("scheduler CPU: %.2f s online, %.2f s oracle, for %.1f simulated days\n",
                out.gw.cpu_sec, out.orc.cpu_sec, out.sim_days);
         printf("targets (cold start: mean ≤ %.2f×, p95 ≤ %.2f× round robin, max ≤ %.1f× its "

@@ -51,6 +51,14 @@ def families():
     return found
 
 
+def wall_gets(out):
+    """{"round robin": n, "online": n, "oracle": n}: wall.get made from the daemon's start on."""
+    m = re.search(r"^wall.get over [\d.]+ simulated days: (\d+) round robin, (\d+) online, "
+                  r"(\d+) oracle$", out, re.M)
+    assert m, out
+    return dict(zip(("round robin", "online", "oracle"), map(int, m.groups())))
+
+
 def measured_posts(out):
     m = re.search(r"(\d+) posts\n", out)
     assert m, out
@@ -190,6 +198,12 @@ class SchedsimTest(unittest.TestCase):
         for key in ("mean", "p95", "max"):
             self.assertEqual(rc["round"][key], rw["round"][key], (key, cold, warm))
         self.assertNotEqual(rc["govwatch"], rw["govwatch"], (cold, warm))
+        # and the warm-up day was polled, within the day's quota
+        polls_cold, polls_warm = wall_gets(cold), wall_gets(warm)
+        self.assertEqual(polls_warm["round robin"] - polls_cold["round robin"], 400)
+        for poller in ("online", "oracle"):
+            self.assertGreater(polls_warm[poller] - polls_cold[poller], 300, (poller, warm))
+            self.assertLessEqual(polls_warm[poller] - polls_cold[poller], 400, (poller, warm))
 
     def test_the_tuning_table_shows_no_held_out_family(self):
         fams = families()
