@@ -3,8 +3,8 @@
  * Each family models the walls of Russian government VK communities in its own way: a district
  * administration posts dozens a day, a school weekly, an emergency service rarely and then in a
  * rush; the median wall posts about 1.5 times a day, with a heavy tail capped at DAILY_CAP. Times
- * are Moscow time (trace_local_hour()). Generators draw from their own struct rng seeded with
- * p->seed only, so a seed gives the same trace everywhere.
+ * are Moscow time (trace_local_hour()). Generators draw from their own struct rng seeded from
+ * p->seed (and the family's name) only, so a seed gives the same trace everywhere.
  *
  * Held-out families live in heldout.c, written apart so that the scheduler is not tuned on them;
  * nothing here may be shared with them beyond trace.h.
@@ -40,6 +40,8 @@ static const struct profile office = {
 static double profile_at(const struct profile *p, double h)
 {
         double v = p->floor;
+        /* summed wrap by wrap, as lognormal's original generator did: the same rounding keeps
+         * its traces bit for bit */
         for (int k = -1; k <= 1; k++) { /* wrap around midnight */
                 double x = h + 24 * k, sum = 0;
                 for (size_t b = 0; b < p->n_bumps; b++) {
@@ -332,30 +334,49 @@ static int regime_generate(const struct family_params *p, struct trace *tr)
 
 /* ---- offhours: walls that keep their own hours ---------------------------------------------- */
 
+/* Hours other than an office's. */
+static const struct profile early_and_rush = {
+        /* a transport operator */
+        .floor = 0.02,
+        .n_bumps = 2,
+        .bump = {{1.0, 6.5, 1.0}, {0.5, 17.5, 1.5}},
+};
+static const struct profile evenings = {
+        /* a culture house */
+        .floor = 0.02,
+        .n_bumps = 2,
+        .bump = {{0.3, 12, 2.0}, {1.0, 19, 1.5}},
+};
+static const struct profile night_shift = {
+        /* a hospital or a duty service, and its handover */
+        .floor = 0.10,
+        .n_bumps = 2,
+        .bump = {{1.0, 2, 3.0}, {0.3, 9, 1.5}},
+};
+static const struct profile lunch_hour = {
+        .floor = 0.01,
+        .n_bumps = 1,
+        .bump = {{1.0, 12.75, 0.6}},
+};
+static const struct profile before_and_after_work = {
+        .floor = 0.02,
+        .n_bumps = 2,
+        .bump = {{1.0, 8.5, 1.0}, {1.0, 18.5, 1.0}},
+};
+static const struct profile round_the_clock = {.floor = 1.0}; /* a repost feed */
+
+/* Kinds of walls by their hours: their share of the walls and their weekend factor. */
 static const struct kind {
-        const char *what;
+        const struct profile *profile;
         double share, weekend;
-        struct profile profile;
 } offhours_kinds[] = {
-        {"an office", 0.20, 0.5, office},
-        {"a transport operator, early and at the evening rush",
-         0.15,
-         0.7,
-         {0.02, 2, {{1.0, 6.5, 1.0}, {0.5, 17.5, 1.5}}}},
-        {"a culture house, evenings and weekends",
-         0.15,
-         1.3,
-         {0.02, 2, {{0.3, 12, 2.0}, {1.0, 19, 1.5}}}},
-        {"a night-shift hospital or duty service",
-         0.10,
-         1.0,
-         {0.10, 2, {{1.0, 2, 3.0}, {0.3, 9, 1.5}}}},
-        {"a lunch-hour poster", 0.15, 0.3, {0.01, 1, {{1.0, 12.75, 0.6}}}},
-        {"two peaks, before and after work",
-         0.15,
-         0.6,
-         {0.02, 2, {{1.0, 8.5, 1.0}, {1.0, 18.5, 1.0}}}},
-        {"round the clock (a repost feed)", 0.10, 1.0, {1.0, 0, {}}},
+        {&office, 0.20, 0.5},
+        {&early_and_rush, 0.15, 0.7},
+        {&evenings, 0.15, 1.3}, /* more at weekends */
+        {&night_shift, 0.10, 1.0},
+        {&lunch_hour, 0.15, 0.3},
+        {&before_and_after_work, 0.15, 0.6},
+        {&round_the_clock, 0.10, 1.0},
 };
 
 /* Each wall draws a kind of its own (offhours_kinds[]: an office for one in five, else early,
@@ -380,7 +401,7 @@ static int offhours_generate(const struct family_params *p, struct trace *tr)
                         u -= k->share;
                 }
                 double daily = 0.5 * pow(rng_unit(&r), -1 / 0.65);
-                struct wall w = wall_make(&k->profile, daily, 0.5 * rng_normal(&r), k->weekend);
+                struct wall w = wall_make(k->profile, daily, 0.5 * rng_normal(&r), k->weekend);
                 wall_true_rates(&w, &tr->true_rate[i * 24]);
                 int ret = add_poisson(tr, i, &r, (double)p->t_hist, (double)p->t_end,
                                       wall_peak_rate(&w), wall_rate, &w);
