@@ -391,16 +391,17 @@ static const struct family *family_find(const char *name)
         return NULL;
 }
 
-/* Family f's trace for the options' walls, seed and days, from lead_days before t0 (the walls'
- * past and the warm-up, or more), its measured posts counted and the oracle's rates filled in: the
- * family's true rates (*ret_true_rates), else the trace's own. */
-static unsigned lead_days(unsigned long history_and_warmup_days)
+/* How long before t0 a generated trace begins, for the walls' past and the warm-up. */
+static unsigned days_before_t0(unsigned long history_and_warmup_days)
 {
         return (unsigned)(history_and_warmup_days > MIN_LEAD_DAYS ? history_and_warmup_days
                                                                   : MIN_LEAD_DAYS);
 }
 
-static int trace_generate(const struct options *o, const struct family *f, unsigned lead_days,
+/* Family f's trace for the options' walls, seed and days, from lead_days before t0, its measured
+ * posts counted and the oracle's rates filled in: the family's true rates (*ret_true_rates), else
+ * the trace's own. */
+static int generate_trace(const struct options *o, const struct family *f, unsigned lead_days,
                           struct trace *tr, size_t *ret_measured, bool *ret_true_rates)
 {
         struct family_params p = {
@@ -418,7 +419,7 @@ static int trace_generate(const struct options *o, const struct family *f, unsig
         if (r < 0)
                 return r;
         trace_sort(tr);
-        *ret_true_rates = tr->true_rate;
+        *ret_true_rates = tr->true_rate != NULL;
         r = trace_measure(tr, ret_measured);
         if (r >= 0)
                 r = trace_fill_empirical_rates(tr);
@@ -426,7 +427,7 @@ static int trace_generate(const struct options *o, const struct family *f, unsig
 }
 
 /* --trace FILE: its first history + warm-up days before t0. Says what failed on stderr. */
-static int trace_load(const struct options *o, struct trace *tr, size_t *ret_measured)
+static int load_trace(const struct options *o, struct trace *tr, size_t *ret_measured)
 {
         size_t bad_line = 0;
         unsigned long lead_days = o->history_days + o->warmup_days;
@@ -481,10 +482,10 @@ static int run_one(const struct options *o)
         int r;
 
         if (o->trace_file)
-                r = trace_load(o, &tr, &measured);
+                r = load_trace(o, &tr, &measured);
         else {
-                r = trace_generate(o, o->family, lead_days(o->history_days + o->warmup_days), &tr,
-                                   &measured, &true_rates);
+                r = generate_trace(o, o->family, days_before_t0(o->history_days + o->warmup_days),
+                                   &tr, &measured, &true_rates);
                 if (r < 0)
                         fprintf(stderr, "cannot generate trace %s: %s\n", o->family->name,
                                 strerror(-r));
@@ -607,7 +608,8 @@ static int table_row(const struct options *o, const struct family_set *set, cons
         struct trace tr = {0};
         size_t measured = 0;
         bool true_rates;
-        int r = trace_generate(o, f, lead_days(table_warmup_days(o)), &tr, &measured, &true_rates);
+        int r = generate_trace(o, f, days_before_t0(table_warmup_days(o)), &tr, &measured,
+                               &true_rates);
         if (r >= 0) {
                 struct sim sim = {
                         .tr = &tr,
@@ -655,7 +657,7 @@ static int run_table(const struct options *o)
                (double)o->n_comm * 1440 / o->quota);
         printf("cold: --history-days 0; warm: --history-days 0 --warmup-days %u (the same trace, "
                "from %u days before t0)\n\n",
-               warmup_days, lead_days(warmup_days));
+               warmup_days, days_before_t0(warmup_days));
         printf("| family | set | start | mean × RR | p95 × RR | max ÷ RR interval | "
                "oracle mean / p95 / max | busiest 24 h | posts a day |\n");
         printf("|---|---|---|--:|--:|--:|--:|--:|--:|\n");
