@@ -5,7 +5,8 @@
 #   bench/run-all.sh [--quick]
 #
 #   1. bench/sweep-7000.sh       7000 communities against the emulator: requests, CPU, peak RSS
-#   2. bench-schedsim            7-day replay, 300 communities: the README's table of traces
+#   2. bench-schedsim            7-day replay, 300 communities: --table all (every trace
+#                                family, cold and warm), then lognormal's variants
 #   3. bench-classify-eval       the classifier on data/corpus's test split (real texts, then the
 #                                synthetic ones) and on ../shared/corpus (when it is there)
 #   4. bench/crash-long.sh       SIGKILLs while posts arrive: nothing lost (-n 100; 20 with --quick)
@@ -27,9 +28,11 @@ section() { printf '\n==== %s\n' "$*"; }
 section "sweep of 7000 communities (bench/sweep-7000.sh)"
 bench/sweep-7000.sh
 
-section "scheduler replay, 7 days, 300 communities, quota 5000 (bench-schedsim)"
+section "scheduler replay, 7 days, 300 communities, quota 5000: every trace family (bench-schedsim)"
+"$build/bench-schedsim" --table all
+section "scheduler replay: the lognormal family's variants, with 30 days of history (bench-schedsim)"
 for args in "--seed 1" "--seed 2" "--seed 3" "--shape night" "--shape mixed" "--shape flat" \
-        "--rates pareto" "--rates uniform" "--seed 1 --history-days 0"; do
+        "--rates pareto" "--rates uniform"; do
         printf '\n-- bench-schedsim %s\n' "$args"
         # shellcheck disable=SC2086 # the arguments are words on purpose
         "$build/bench-schedsim" $args | grep -E '^(generated|latency|round|govwatch|oracle|targets)'

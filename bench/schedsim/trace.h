@@ -71,6 +71,21 @@ int trace_add(struct trace *tr, size_t i, int64_t t);
 void trace_sort(struct trace *tr);
 void trace_done(struct trace *tr);
 
+/* Reads a CSV of owner_id,unix_time per post (a header line, blank lines and # comments allowed):
+ * t_hist just before the first post, t0 lead_sec after it, t_end just after the last post, owners
+ * ascending. -EBADMSG with *ret_bad_line set for a line that is not owner_id,unix_time, -ENODATA
+ * for no posts, -ERANGE when the trace ends before t0, -ENOMEM, or fopen()'s error. */
+int trace_read_csv(struct trace *tr, const char *path, int64_t lead_sec, size_t *ret_bad_line);
+/* Writes the trace as that CSV, with a header line and every post (history included). */
+int trace_write_csv(const struct trace *tr, const char *path);
+
+/* Sets tr->first (each community's first post at or after t0) and *ret_measured to the number of
+ * posts in [t0, t_end). -ENOMEM. */
+int trace_measure(struct trace *tr, size_t *ret_measured);
+/* Fills tr->true_rate, if the family left it NULL, with each community's empirical rate by local
+ * hour over the measured window [t0, t_end): the trace's own hourly rates. 0 or -ENOMEM. */
+int trace_fill_empirical_rates(struct trace *tr);
+
 /* Local hour of day (fractional, 0 ≤ h < 24) and day number since SCHEDSIM_DEFAULT_T0's Monday
  * (0 = Monday 2024-03-04) of a unix time, in Moscow time. */
 double trace_local_hour(double t);
@@ -78,12 +93,23 @@ int64_t trace_local_day(double t);
 
 /* ---- families ------------------------------------------------------------------------------ */
 
+/* The lognormal family's variants (--rates, --shape); the other families ignore them. */
+enum family_rates { FAMILY_RATES_LOGNORMAL, FAMILY_RATES_PARETO, FAMILY_RATES_UNIFORM };
+enum family_shape {
+        FAMILY_SHAPE_DIURNAL,
+        FAMILY_SHAPE_FLAT,
+        FAMILY_SHAPE_NIGHT,
+        FAMILY_SHAPE_MIXED
+};
+
 struct family_params {
         size_t n_comm;
         int64_t t_hist; /* posts from here (the walls' past, and warm-up) */
         int64_t t0;     /* measurement starts here */
         int64_t t_end;  /* and ends here */
         uint64_t seed;
+        enum family_rates rates; /* 0 (lognormal, diurnal) unless --rates, --shape say */
+        enum family_shape shape;
 };
 
 struct family {
