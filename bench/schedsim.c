@@ -149,7 +149,8 @@ static void acct_result(struct acct *a, const struct sim *sim, struct result *re
                            .n_polls = a->n_polls,
                            .lost_small = a->lost_small,
                            .lost_lossless = a->lost_lossless};
-        qsort(a->lat, a->n_lat, sizeof(double), cmp_double);
+        if (a->n_lat > 1) /* qsort(NULL, 0) is undefined */
+                qsort(a->lat, a->n_lat, sizeof(double), cmp_double);
         double sum = 0;
         for (size_t i = 0; i < a->n_lat; i++)
                 sum += a->lat[i];
@@ -159,7 +160,8 @@ static void acct_result(struct acct *a, const struct sim *sim, struct result *re
                 r.p95_min = a->lat[(size_t)ceil(0.95 * a->n_lat) - 1] / 60;
                 r.max_min = a->lat[a->n_lat - 1] / 60;
         }
-        qsort(a->polls, a->n_polls, sizeof(uint64_t), cmp_u64);
+        if (a->n_polls > 1)
+                qsort(a->polls, a->n_polls, sizeof(uint64_t), cmp_u64);
         uint64_t start = (uint64_t)sim->start * USEC_PER_SEC;
         size_t days = (size_t)((sim->tr->t_end - sim->start + 86399) / 86400);
         for (size_t d = 0, i = 0; d < days; d++) {

@@ -65,13 +65,17 @@
  * budget, and only for the walls that post too rarely to be polled more often anyway. */
 #define BOUND_FACTOR 1.75
 #define FLOOR_SHARE  0.6
-/* The short-term level: posts and the posts expected of the long-term rates, both decayed with
- * this half-life, give a factor (n + BURST_PSEUDO) / (x + BURST_PSEUDO) on the rates, fading with
- * the same half-life into the future. A wall that turns busy (a storm) or quiet is followed
- * within a few of its posts, and a burst's next posts are looked for sooner. */
+/* The short-term level (burst_level()): recent posts and the posts the long-term rates expected
+ * of the same hours, both decayed with this half-life, tell whether a wall is bursting (a storm, a
+ * quiet wall's busy day); the factor it gives its rates fades with the same half-life into the
+ * future. A quiet wall that turns busy is followed within two or three of its posts, and a burst's
+ * next posts are looked for sooner. Only upwards: fewer posts than expected over a few hours is
+ * mostly chance, and a quiet weekend or spell is the long-term rates' to learn (allowing it cost
+ * 8 % of the mean on quiet days, bench-schedsim lognormal). */
 #define BURST_HALF_LIFE_H 3.0
-#define BURST_PSEUDO      1.0
-#define BURST_MAX         50.0
+#define BURST_SHARE       0.02
+#define BURST_MEAN        20.0
+#define BURST_MAX         200.0
 
 struct community {
         int64_t owner_id;
@@ -89,6 +93,7 @@ struct community {
         double burst_x;    /* and what rate[] expected of the same hours, decayed alike */
         uint64_t burst_at; /* when both were last decayed: complete_until */
         double burst;      /* the short-term factor on rate[] at burst_at */
+        double burst_now;  /* and as it was when θ was last solved */
         uint64_t due;      /* next poll; 0: now */
 };
 
@@ -461,17 +466,30 @@ static void plan(const struct scheduler *s, struct community *c)
         c->due = c->last_poll + iv;
 }
 
-/* Expected polls in each local hour of the day for a given θ. */
-static void polls_by_hour(const struct scheduler *s, double theta, double ret[H])
+/* The calls the plan may make in the next 1..24 hours without running into the rolling window:
+ * what is left now plus what ages out by then, less the polls already due. */
+struct headroom {
+        double hour_frac; /* of the current local hour still ahead */
+        size_t hour;      /* current local hour */
+        double room[H];   /* room[x]: calls allowed in the next x+1 hours (x+hour_frac, exactly) */
+        double fade[H];   /* fade[x]: what is left of a short-term factor in the hour x from now */
+};
+
+/* Expected polls in each local hour of the next 24 for a given θ, each community's short-term
+ * factor fading over them as it will. */
+static void polls_by_hour(const struct scheduler *s, const struct headroom *hr, double theta,
+                          double ret[H])
 {
         double fmax = (double)USEC_PER_HOUR / s->p.min_interval_usec;
         for (size_t h = 0; h < H; h++)
                 ret[h] = 0;
         for (size_t i = 0; i < s->n; i++) {
                 const struct community *c = &s->c[i];
-                double fmin = 1 / c->floor_h;
-                for (size_t h = 0; h < H; h++) {
-                        double f = 1 / constant_interval(s, c->rate[h], theta / c->priority);
+                double fmin = 1 / c->floor_h, k = theta / c->priority;
+                for (size_t x = 0; x < H; x++) {
+                        size_t h = (hr->hour + x) % H;
+                        double b = 1 + (c->burst_now - 1) * hr->fade[x];
+                        double f = 1 / constant_interval(s, c->rate[h] * b, k);
                         ret[h] += f < fmin ? fmin : f > fmax ? fmax : f;
                 }
         }
@@ -482,14 +500,6 @@ static double planned_per_day(const struct scheduler *s)
         return (s->p.daily_budget - s->p.reserve) * BUDGET_FILL;
 }
 
-/* The calls the plan may make in the next 1..24 hours without running into the rolling window:
- * what is left now plus what ages out by then, less the polls already due. */
-struct headroom {
-        double hour_frac; /* of the current local hour still ahead */
-        size_t hour;      /* current local hour */
-        double room[H];   /* room[x]: calls allowed in the next x+1 hours (x+hour_frac, exactly) */
-};
-
 static void headroom_get(struct scheduler *s, uint64_t now, struct headroom *ret)
 {
         double lnow = local_sec(s, usec_to_sec(now));
@@ -498,6 +508,10 @@ static void headroom_get(struct scheduler *s, uint64_t now, struct headroom *ret
                 into += SEC_PER_HOUR;
         ret->hour = hour_of_local(lnow);
         ret->hour_frac = 1 - into / SEC_PER_HOUR;
+        for (size_t x = 0; x < H; x++)
+                ret->fade[x] = exp(-((double)x + ret->hour_frac / 2) / burst_tau_h());
+        for (size_t i = 0; i < s->n; i++)
+                s->c[i].burst_now = burst_factor(&s->c[i], usec_to_sec(now));
         /* the hard cap, not the plan: a little slack so θ does not swing with every poll */
         double cap = s->p.daily_budget - s->p.reserve;
         double used = daily_budget_used(&s->budget, now);
@@ -515,7 +529,7 @@ static void headroom_get(struct scheduler *s, uint64_t now, struct headroom *ret
 static bool theta_fits(const struct scheduler *s, const struct headroom *hr, double theta)
 {
         double per_hour[H], total = 0, cum = 0;
-        polls_by_hour(s, theta, per_hour);
+        polls_by_hour(s, hr, theta, per_hour);
         for (size_t h = 0; h < H; h++)
                 total += per_hour[h];
         if (total > planned_per_day(s))
@@ -783,11 +797,21 @@ struct daily_budget *scheduler_budget(struct scheduler *s)
         return &s->budget;
 }
 
-/* The short-term factor at burst_at: recent posts against what the rates expected of them. */
+/* The short-term factor at burst_at: how much busier the wall is now than its rates say, from its
+ * recent posts n against the x its rates expected of the same hours (both decayed). Two states: as
+ * usual (factor 1), or, a BURST_SHARE of the time, bursting with a factor b ~ exponential of mean
+ * BURST_MEAN. The factor is the posterior mean over both: 1 · (1 - w) + w · (n + 1) / (x + 1/M),
+ * w the posterior probability of a burst. A quiet wall's two posts in an afternoon say "burst"
+ * (w ≈ 1, the factor near n/x); a busy wall's few posts more than expected say nothing. */
 static double burst_level(const struct community *c)
 {
-        double b = (c->burst_n + BURST_PSEUDO) / (c->burst_x + BURST_PSEUDO);
-        return b > BURST_MAX ? BURST_MAX : b < 1 / BURST_MAX ? 1 / BURST_MAX : b;
+        double n = c->burst_n, x = c->burst_x, m = BURST_MEAN;
+        /* log P(n | burst) / P(n | usual): negative binomial over Poisson, Γ(n + 1) cancelled */
+        double log_lr = lgamma(n + 1) - log1p(m * x) + n * (log(m) - log1p(m * x)) + x;
+        double odds = BURST_SHARE / (1 - BURST_SHARE) * exp(log_lr > 700 ? 700 : log_lr);
+        double w = odds / (1 + odds);
+        double b = (1 - w) + w * (n + 1) / (x + 1 / m);
+        return b > BURST_MAX ? BURST_MAX : b < 1 ? 1 : b;
 }
 
 /* What c's rates expected of [a, b] (unix seconds), each moment weighted by how much of it is left
@@ -851,7 +875,7 @@ int scheduler_observe(struct scheduler *s, int64_t owner_id, uint64_t poll_usec,
 
         /* the short-term level first: what the rates expected before they learn of these posts
          * (a first page is history, the long-term rates' lesson, not a burst) */
-        if (!history && start < poll)
+        if (!history && !c->fixed && start < poll)
                 observe_burst(s, c, start, poll, post_dates, n_dates);
         decay(s, c->n, c->e, &c->decayed_at, poll_usec);
         decay(s, s->gn, s->ge, &s->g_decayed_at, poll_usec);
