@@ -50,7 +50,14 @@
 #define LEVEL_ALPHA_MIN            0.02 /* (fitted between these once enough walls were watched) */
 #define LEVEL_ALPHA_MAX            50.0
 #define DISPERSION_MIN_COMMUNITIES 10
+#define MIX_SHAPES                 4 /* rhythms shared by walls (fit_mixture()) */
+#define MIX_ITERATIONS             2 /* EM steps at each refit, from the last refit's shapes */
+#define MIX_ITERATIONS_FIRST       10
+#define MIX_PRIOR_POSTS            5.0  /* pseudo-posts an hour keeping a shape near where it was */
+#define MIX_MIN_SHAPE              0.05 /* no hour is thought more than 20× quieter than the mean */
 #define SHAPE_KAPPA                2.0  /* a community's own rhythm: pseudo-posts per hour bin */
+#define PACE_HOURS                 0.5 /* until each hour of the day was watched this long a wall, */
+#define PACE_SLACK                 1.25 /* no hour spends more than this much of its even share */
 #define BUDGET_FILL                0.98 /* plan a little under the cap: estimates are estimates */
 #define SEC_PER_HOUR               3600.0
 /* The soft deadline: X as a fraction of round robin's interval, and β, what a minute past X costs
@@ -86,15 +93,16 @@ struct community {
         uint64_t last_poll;         /* 0: never polled */
         uint64_t complete_until;    /* posts are known up to here; 0: never observed */
         uint64_t decayed_at;
-        double jitter_u;   /* this interval's draw in [-1, 1] */
-        double n[H], e[H]; /* decayed posts and hours watched, by local hour */
-        double rate[H];    /* estimated posts an hour */
-        double burst_n;    /* recent posts, decayed with BURST_HALF_LIFE_H */
-        double burst_x;    /* and what rate[] expected of the same hours, decayed alike */
-        uint64_t burst_at; /* when both were last decayed: complete_until */
-        double burst;      /* the short-term factor on rate[] at burst_at */
-        double burst_now;  /* and as it was when θ was last solved */
-        uint64_t due;      /* next poll; 0: now */
+        double jitter_u;        /* this interval's draw in [-1, 1] */
+        double n[H], e[H];      /* decayed posts and hours watched, by local hour */
+        double rate[H];         /* estimated posts an hour */
+        float resp[MIX_SHAPES]; /* how likely each shared rhythm is its own */
+        double burst_n;         /* recent posts, decayed with BURST_HALF_LIFE_H */
+        double burst_x;         /* and what rate[] expected of the same hours, decayed alike */
+        uint64_t burst_at;      /* when both were last decayed: complete_until */
+        double burst;           /* the short-term factor on rate[] at burst_at */
+        double burst_now;       /* and as it was when θ was last solved */
+        uint64_t due;           /* next poll; 0: now */
 };
 
 struct scheduler {
@@ -104,14 +112,17 @@ struct scheduler {
         size_t n, allocated;
         double gn[H], ge[H]; /* pooled posts and community-hours, decayed */
         uint64_t g_decayed_at;
-        double prior_shape[H]; /* what shape[] is before anything is known */
-        double shape[H];       /* pooled diurnal shape, mean 1 */
-        double mean_rate;      /* pooled posts an hour of one community */
-        double level_alpha;    /* how alike communities' levels are: pseudo-posts at mean_rate */
-        double theta;          /* waiting cost per priority unit; INFINITY: max_interval */
-        double deadline_h;     /* X: a post waiting longer costs LATE_WEIGHT more a minute */
-        bool stretched;        /* the floors do not fit the budget: every wall at its floor */
-        uint64_t fitted_at;    /* 0: refit at the next chance */
+        double prior_shape[H];     /* what shape[] is before anything is known */
+        double shape[H];           /* pooled diurnal shape, mean 1 */
+        double mix[MIX_SHAPES][H]; /* the rhythms walls share, each of mean 1 */
+        double mix_weight[MIX_SHAPES];
+        bool mix_fitted;    /* fit_mixture() ran since mix_init() */
+        double mean_rate;   /* pooled posts an hour of one community */
+        double level_alpha; /* how alike communities' levels are: pseudo-posts at mean_rate */
+        double theta;       /* waiting cost per priority unit; INFINITY: max_interval */
+        double deadline_h;  /* X: a post waiting longer costs LATE_WEIGHT more a minute */
+        bool stretched;     /* the floors do not fit the budget: every wall at its floor */
+        uint64_t fitted_at; /* 0: refit at the next chance */
         uint64_t rng;
 };
 
@@ -157,6 +168,8 @@ static double draw_jitter(struct scheduler *s)
         return (double)(splitmix64(&s->rng) >> 11) / (double)(UINT64_C(1) << 53) * 2 - 1;
 }
 
+static void mix_init(struct scheduler *s);
+
 int scheduler_new(const struct scheduler_params *p, struct scheduler **ret)
 {
         if (!p || !ret || p->daily_budget == 0 || p->reserve >= p->daily_budget ||
@@ -174,6 +187,7 @@ int scheduler_new(const struct scheduler_params *p, struct scheduler **ret)
         (void)daily_budget_init(&s->budget, p->daily_budget, p->reserve);
         prior_shape_init(s->prior_shape);
         memcpy(s->shape, s->prior_shape, sizeof(s->shape));
+        mix_init(s);
         s->mean_rate = PRIOR_RATE;
         s->level_alpha = LEVEL_ALPHA;
         *ret = s;
@@ -343,21 +357,129 @@ static void fit_dispersion(struct scheduler *s)
                                                : a;
 }
 
+/* The daily rhythms walls share. Walls do not all keep office hours (a transport operator posts at
+ * dawn, a culture house in the evening, a duty service at night), and a wall posting a few times a
+ * day shows its own rhythm only after weeks. So the pooled rhythm is a mixture of MIX_SHAPES
+ * shapes, fitted by EM over every wall's posts and hours watched: each wall's prior shape is the
+ * mixture weighted by how well each shape explains its posts so far, and a few posts at dawn are
+ * enough to take the dawn shape. */
+static void mix_init(struct scheduler *s)
+{
+        /* start apart: the prior hump, one 5 h earlier, one 6 h later, and flat */
+        static const int shift[] = {0, -5, 6};
+        for (size_t k = 0; k < MIX_SHAPES; k++) {
+                for (size_t h = 0; h < H; h++) {
+                        size_t from = (h + H - (size_t)(shift[k % 3] + (int)H) % H) % H;
+                        s->mix[k][h] = k % 4 == 3 ? 1 : s->prior_shape[from];
+                }
+                s->mix_weight[k] = 1.0 / MIX_SHAPES;
+        }
+}
+
+/* c's responsibilities: the posterior probability of each shape given its posts by hour (with its
+ * level profiled out: Σ n_h log G_h - N log Σ e_h G_h). */
+static void mix_responsibility(const struct scheduler *s, struct community *c)
+{
+        double tn = 0, ll[MIX_SHAPES], best = -INFINITY;
+        for (size_t h = 0; h < H; h++)
+                tn += c->n[h];
+        for (size_t k = 0; k < MIX_SHAPES; k++) {
+                double te = 0, l = 0;
+                for (size_t h = 0; h < H; h++) {
+                        te += c->e[h] * s->mix[k][h];
+                        if (c->n[h] > 0)
+                                l += c->n[h] * log(s->mix[k][h]);
+                }
+                ll[k] = log(s->mix_weight[k]) + (tn > 0 && te > 0 ? l - tn * log(te) : 0);
+                best = ll[k] > best ? ll[k] : best;
+        }
+        double sum = 0;
+        for (size_t k = 0; k < MIX_SHAPES; k++)
+                sum += ll[k] = exp(ll[k] - best);
+        for (size_t k = 0; k < MIX_SHAPES; k++)
+                c->resp[k] = (float)(ll[k] / sum);
+}
+
+/* EM steps for the shared rhythms, each wall's level profiled out by the shape it is weighed
+ * against; MIX_PRIOR_POSTS pseudo-posts an hour keep a shape nobody takes near where it was. */
+static void fit_mixture(struct scheduler *s)
+{
+        /* the first fit of a process starts from mix_init()'s shapes: what a restart knew of the
+         * walls' posts is in their counts, and a few more steps recover the shapes from them */
+        unsigned iterations = s->mix_fitted ? MIX_ITERATIONS : MIX_ITERATIONS_FIRST;
+        s->mix_fitted = true;
+        for (unsigned it = 0; it < iterations; it++) {
+                double num[MIX_SHAPES][H] = {}, den[MIX_SHAPES][H] = {}, w[MIX_SHAPES] = {};
+                for (size_t i = 0; i < s->n; i++) {
+                        struct community *c = &s->c[i];
+                        double tn = 0;
+                        if (c->fixed)
+                                continue;
+                        mix_responsibility(s, c);
+                        for (size_t h = 0; h < H; h++)
+                                tn += c->n[h];
+                        for (size_t k = 0; k < MIX_SHAPES; k++) {
+                                double te = 0, r = c->resp[k];
+                                w[k] += r;
+                                if (tn <= 0 || r < 1e-6)
+                                        continue;
+                                for (size_t h = 0; h < H; h++)
+                                        te += c->e[h] * s->mix[k][h];
+                                double level = te > 0 ? tn / te : 0;
+                                for (size_t h = 0; h < H; h++) {
+                                        num[k][h] += r * c->n[h];
+                                        den[k][h] += r * level * c->e[h];
+                                }
+                        }
+                }
+                double total = 0;
+                for (size_t k = 0; k < MIX_SHAPES; k++)
+                        total += w[k] + 1;
+                for (size_t k = 0; k < MIX_SHAPES; k++) {
+                        double g[H], sum = 0;
+                        for (size_t h = 0; h < H; h++) {
+                                g[h] = (num[k][h] + MIX_PRIOR_POSTS * s->mix[k][h]) /
+                                       (den[k][h] + MIX_PRIOR_POSTS);
+                                sum += g[h];
+                        }
+                        for (size_t h = 0; h < H; h++)
+                                s->mix[k][h] = sum > 0 ? g[h] * H / sum : 1;
+                        s->mix_weight[k] = (w[k] + 1) / total;
+                }
+        }
+        for (size_t i = 0; i < s->n; i++)
+                if (!s->c[i].fixed)
+                        mix_responsibility(s, &s->c[i]);
+}
+
+/* c's prior shape: the mixture by its responsibilities, floored so that no hour is ever thought
+ * silent. */
+static void community_shape(const struct scheduler *s, const struct community *c, double ret[H])
+{
+        for (size_t h = 0; h < H; h++) {
+                double g = 0;
+                for (size_t k = 0; k < MIX_SHAPES; k++)
+                        g += c->resp[k] * s->mix[k][h];
+                ret[h] = g > MIX_MIN_SHAPE ? g : MIX_MIN_SHAPE;
+        }
+}
+
 static void fit_community(const struct scheduler *s, struct community *c)
 {
         if (c->fixed)
                 return;
-        double tn = 0, te = 0;
+        double tn = 0, te = 0, shape[H];
+        community_shape(s, c, shape);
         for (size_t h = 0; h < H; h++) {
                 tn += c->n[h];
-                te += c->e[h] * s->shape[h];
+                te += c->e[h] * shape[h];
         }
         double level = (tn + s->level_alpha) / (te + s->level_alpha / s->mean_rate);
         for (size_t h = 0; h < H; h++) {
                 size_t prev = (h + H - 1) % H, next = (h + 1) % H;
                 double n = 0.25 * c->n[prev] + 0.5 * c->n[h] + 0.25 * c->n[next];
                 double e = 0.25 * c->e[prev] + 0.5 * c->e[h] + 0.25 * c->e[next];
-                double prior = level * s->shape[h];
+                double prior = level * shape[h];
                 c->rate[h] = (n + SHAPE_KAPPA) / (e + SHAPE_KAPPA / prior);
         }
 }
@@ -536,6 +658,10 @@ static bool theta_fits(const struct scheduler *s, const struct headroom *hr, dou
                 return false;
         for (size_t x = 0; x < H; x++) {
                 size_t h = (hr->hour + x) % H;
+                /* an hour of the day not yet watched gets no more than its share */
+                if (s->ge[h] < PACE_HOURS * (double)s->n &&
+                    per_hour[h] > PACE_SLACK * planned_per_day(s) / H)
+                        return false;
                 cum += per_hour[h] * (x == 0 ? hr->hour_frac : 1);
                 if (cum > hr->room[x])
                         return false;
@@ -637,6 +763,7 @@ static void refit(struct scheduler *s, uint64_t now)
         if (s->fitted_at != 0 && now >= s->fitted_at && now - s->fitted_at < REFIT_USEC)
                 return;
         fit_pooled(s);
+        fit_mixture(s);
         fit_dispersion(s);
         for (size_t i = 0; i < s->n; i++)
                 fit_community(s, &s->c[i]);
@@ -674,6 +801,8 @@ int scheduler_add(struct scheduler *s, int64_t owner_id, unsigned priority)
                 .floor_h = (double)s->p.max_interval_usec / USEC_PER_HOUR,
                 .burst = 1,
         };
+        for (size_t k = 0; k < MIX_SHAPES; k++)
+                s->c[pos].resp[k] = (float)s->mix_weight[k];
         fit_community(s, &s->c[pos]);
         s->n++;
         s->fitted_at = 0;
@@ -704,6 +833,8 @@ int scheduler_remove(struct scheduler *s, int64_t owner_id)
 }
 
 /* ---- polling ------------------------------------------------------------------------------- */
+
+#define URGENT_FLOOR 1e6 /* above any ratio of waited to planned interval */
 
 struct candidate {
         double urgency;
@@ -737,13 +868,15 @@ int scheduler_due(struct scheduler *s, uint64_t now_usec, int64_t *ret_ids, size
                 const struct community *c = &s->c[i];
                 if (c->due > now_usec)
                         continue;
-                /* Waited intervals: a budget-starved queue is served fairly, new ones first. */
+                /* Waited intervals: a budget-starved queue is served fairly, new ones first, then
+                 * the ones at their floor (the bound), then the rest. */
+                double waited = (double)(now_usec - c->last_poll);
                 double urgency =
-                        c->last_poll == 0
-                                ? INFINITY
-                                : (double)(now_usec - c->last_poll) /
-                                          (double)(c->due > c->last_poll ? c->due - c->last_poll
-                                                                         : 1);
+                        c->last_poll == 0 ? INFINITY
+                        : waited >= c->floor_h * USEC_PER_HOUR
+                                ? URGENT_FLOOR + waited / (c->floor_h * USEC_PER_HOUR)
+                                : waited / (double)(c->due > c->last_poll ? c->due - c->last_poll
+                                                                          : 1);
                 cand[n_cand++] = (struct candidate){urgency, c->owner_id};
         }
         if (n_cand > 1)
@@ -1033,6 +1166,12 @@ int scheduler_save(struct scheduler *s, char **ret)
         if (r >= 0)
                 r = append_milli(&sb, s->ge, H);
         if (r >= 0)
+                r = strbuf_puts(&sb, "\nmix");
+        if (r >= 0)
+                r = append_milli(&sb, s->mix_weight, MIX_SHAPES);
+        for (size_t k = 0; r >= 0 && k < MIX_SHAPES; k++)
+                r = append_milli(&sb, s->mix[k], H);
+        if (r >= 0)
                 r = strbuf_puts(&sb, "\n");
         for (size_t i = 0; r >= 0 && i < s->n; i++) {
                 const struct community *c = &s->c[i];
@@ -1134,6 +1273,33 @@ static int load_global(const char **p, uint64_t *ret_at, double gn[H], double ge
         return parse_line_end(p);
 }
 
+/* The "mix" line at *p, if there is one (an older version wrote none): the shared rhythms. Sets
+ * *ret_found. */
+static int load_mix(const char **p, double weight[MIX_SHAPES], double mix[MIX_SHAPES][H],
+                    bool *ret_found)
+{
+        long long v[MIX_SHAPES * (1 + H)];
+        int r;
+
+        *ret_found = false;
+        if (strncmp(*p, "mix ", 4) != 0)
+                return 0;
+        *p += 3;
+        r = parse_ints(p, v, ELEMENTSOF(v), 0);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < MIX_SHAPES; k++) {
+                weight[k] = v[k] / 1000.0;
+                for (size_t h = 0; h < H; h++)
+                        /* thousandths: what rounded to nothing is kept just above it */
+                        mix[k][h] = fmax(v[MIX_SHAPES + k * H + h] / 1000.0, 1e-3);
+                if (!(weight[k] > 0))
+                        weight[k] = 1e-3;
+        }
+        *ret_found = true;
+        return parse_line_end(p);
+}
+
 /* A "c" line at *p: one community's poll times and rates, and its short-term level (absent from
  * what an older version saved: then it starts neutral). */
 static int load_community(const char **p, struct loaded_community *l)
@@ -1177,7 +1343,8 @@ int scheduler_load(struct scheduler *s, const char *text)
         struct daily_budget budget = s->budget;
         _cleanup_free_ struct loaded_community *lc = NULL;
         size_t n_lc = 0, allocated = 0;
-        double gn[H], ge[H];
+        double gn[H], ge[H], mix[MIX_SHAPES][H], mix_weight[MIX_SHAPES];
+        bool mix_found;
         const char *p;
         uint64_t g_at;
         int r;
@@ -1186,6 +1353,9 @@ int scheduler_load(struct scheduler *s, const char *text)
         if (r < 0)
                 return r;
         r = load_global(&p, &g_at, gn, ge);
+        if (r < 0)
+                return r;
+        r = load_mix(&p, mix_weight, mix, &mix_found);
         if (r < 0)
                 return r;
         while (*p) {
@@ -1203,6 +1373,11 @@ int scheduler_load(struct scheduler *s, const char *text)
         memcpy(s->gn, gn, sizeof(gn));
         memcpy(s->ge, ge, sizeof(ge));
         s->g_decayed_at = g_at;
+        if (mix_found) {
+                memcpy(s->mix, mix, sizeof(mix));
+                memcpy(s->mix_weight, mix_weight, sizeof(mix_weight));
+                s->mix_fitted = true;
+        }
         for (size_t i = 0; i < n_lc; i++) {
                 struct community *c = find(s, lc[i].owner_id, NULL);
                 if (!c || c->fixed)

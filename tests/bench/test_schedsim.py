@@ -148,7 +148,7 @@ class SchedsimTest(unittest.TestCase):
                 out = run("--family", name, *SMALL, "--history-days", "1",
                           "--warmup-days", "1").stdout
                 shown = out if kind == "tuning" else "(a held-out family's figures)"
-                self.assertIn("generated: family %s," % name, shown)
+                self.assertIn("generated: family %s," % name, out, shown)
                 self.assertGreater(measured_posts(out), 0, shown)
                 r = rows(out)
                 self.assertEqual(set(r), {"round", "govwatch", "oracle"}, shown)
