@@ -1005,7 +1005,7 @@ static int load_block_numbers(struct loader *l, int category, const struct node 
 {
         const struct node *v;
         int bad = 0;
-        double th, cost;
+        double th = 0, cost = 0; /* set before use; GCC -O3 cannot tell */
 
         if ((v = map_get(n, "threshold", NULL))) {
                 if (read_number(l, v, &th) < 0)
