@@ -13,15 +13,20 @@
  * and scheduler_save() / scheduler_load() keep what it learned in the store across restarts.
  *
  * How it decides: it learns each community's posting rate by hour of day (local time, utc_offset)
- * from the dates of the posts it sees, shrunk towards a pooled diurnal shape and a pooled mean rate
- * so that it works from an empty store. It polls a community when the expected total latency of its
- * not yet seen posts, ∫ λ(u)·(t-u) du since the last poll, reaches θ/priority; for a constant rate
- * this is the square-root allocation (polls ∝ √(rate·priority)), and it follows the day: often at
- * noon, rarely at 4 am. Waiting past a soft deadline (a fraction of round robin's interval) costs
- * more, so that the quieter walls do not make a long tail. θ is solved so the expected polls a day
- * fill the budget (less the reserve),
- * within [min_interval, max_interval] per community, with ± jitter on every interval. The budget is
- * a hard limit on top: due() never hands out more polls than the rolling 24 h window has left.
+ * from the dates of the posts it sees, shrunk towards a pooled mean rate and a mixture of daily
+ * rhythms walls share, so that it works from an empty store, and lifts it for a while when a wall
+ * bursts (more posts in the last hours than its rates expected). It polls a community when the
+ * expected total latency of its not yet seen posts, ∫ λ(u)·(t-u) du since the last poll, reaches
+ * θ/priority; for a constant rate this is the square-root allocation (polls ∝ √(rate·priority)),
+ * and it follows the day: often at noon, rarely at 4 am. Waiting past a soft deadline (a fraction
+ * of round robin's interval) costs more, so that the quieter walls do not make a long tail. θ is
+ * solved so the expected polls fill the budget (less the reserve) hour by hour, within
+ * [min_interval, floor] per community, with ± jitter on every interval. A community's floor is
+ * the bound on its wait: its watch's own max_interval (scheduler_set_max_interval()), else 1.75 ×
+ * round robin's interval at this budget / √priority, never beyond max_interval (stretched alike
+ * when they would cost more than 60 % of the budget). The budget is a hard limit on top: due()
+ * never hands out more polls than the rolling 24 h window has left, and hands a community at its
+ * floor out first.
  */
 #pragma once
 
