@@ -335,40 +335,44 @@ static void fit_pooled(struct scheduler *s)
  * where σ² is the variance between communities' rates beyond the Poisson noise. Government walls
  * differ by orders of magnitude (a school weekly, a district dozens a day), so α is small and a
  * community's own few posts soon outweigh the pooled mean; for walls all alike it is large. */
+/* A learning community's posts and hours watched (weighted by the pooled shape); false for one
+ * whose rates are fixed or that was watched less than an hour's worth. */
+static bool dispersion_totals(const struct scheduler *s, const struct community *c, double *ret_n,
+                              double *ret_e)
+{
+        double n = 0, e = 0;
+        if (c->fixed)
+                return false;
+        for (size_t h = 0; h < H; h++) {
+                n += c->n[h];
+                e += c->e[h] * s->shape[h];
+        }
+        *ret_n = n;
+        *ret_e = e;
+        return e >= 1;
+}
+
 static void fit_dispersion(struct scheduler *s)
 {
-        double sn = 0, se = 0, se2 = 0, dev = 0;
+        double sn = 0, se = 0, se2 = 0, dev = 0, n, e;
         size_t k = 0;
 
-        for (size_t pass = 0; pass < 2; pass++)
-                for (size_t i = 0; i < s->n; i++) {
-                        const struct community *c = &s->c[i];
-                        double n = 0, e = 0;
-                        if (c->fixed)
-                                continue;
-                        for (size_t h = 0; h < H; h++) {
-                                n += c->n[h];
-                                e += c->e[h] * s->shape[h];
-                        }
-                        if (e < 1)
-                                continue;
-                        if (pass == 0) {
-                                sn += n;
-                                se += e;
-                                se2 += e * e;
-                                k++;
-                        } else {
-                                double r = sn / se;
-                                dev += (n - r * e) * (n - r * e) - r * e;
-                        }
-                        if (pass == 1 && k < DISPERSION_MIN_COMMUNITIES)
-                                break;
+        for (size_t i = 0; i < s->n; i++)
+                if (dispersion_totals(s, &s->c[i], &n, &e)) {
+                        sn += n;
+                        se += e;
+                        se2 += e * e;
+                        k++;
                 }
         if (k < DISPERSION_MIN_COMMUNITIES || !(sn > 0)) {
                 s->level_alpha = LEVEL_ALPHA;
                 return;
         }
-        double r = sn / se, var = dev / se2;
+        double r = sn / se;
+        for (size_t i = 0; i < s->n; i++)
+                if (dispersion_totals(s, &s->c[i], &n, &e))
+                        dev += (n - r * e) * (n - r * e) - r * e;
+        double var = dev / se2;
         double a = var > 0 ? r * r / var : LEVEL_ALPHA_MAX;
         s->level_alpha = a < LEVEL_ALPHA_MIN   ? LEVEL_ALPHA_MIN
                          : a > LEVEL_ALPHA_MAX ? LEVEL_ALPHA_MAX
