@@ -306,7 +306,9 @@ class PostFlowTest(EmailTestBase):
 
     def test_digest_groups_into_one_message(self):
         with SmtpServer(self.certs, tls="starttls-required") as srv:
-            config = self.config(srv.url, digest="2s")
+            # a daily window (it ends at local midnight): a 2 s one could end between queueing
+            # and sending on a loaded machine, and the digest would go at once
+            config = self.config(srv.url, digest="1d")
             self.once(config)
             texts = ["Запись к врачу через Госуслуги открыта",
                      "Прямой эфир с главой района в пятницу",
@@ -324,10 +326,10 @@ class PostFlowTest(EmailTestBase):
             for attempts, reason in rows:
                 self.assertEqual(attempts, 0, rows)
                 self.assertIn("held for the digest", reason)
-            # let the window end, then make the outbox retry now instead of in ~30 s
-            time.sleep(2.2)
+            # end their window: queued a day earlier, and due now rather than at midnight
             db = sqlite3.connect(os.path.join(self.dir, "state", "govwatch.db"))
             with db:
+                db.execute("UPDATE notifications SET created = created - 86400")
                 db.execute("UPDATE outbox SET next_attempt = 0 WHERE state = 'pending'")
             db.close()
             self.once(config)
