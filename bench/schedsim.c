@@ -63,6 +63,8 @@ struct sim {
 
 struct result {
         double mean_min, p50_min, p95_min, max_min;
+        double mean2_min, p95_2_min; /* the posts from the second measured day on */
+        size_t n_posts2;
         size_t n_posts, undetected;
         size_t n_polls;                /* wall.get from the daemon's start to t_end */
         unsigned max_day, max_rolling; /* polls in one sim day, in any 24 h window */
@@ -80,10 +82,24 @@ struct outcome {
 
 /* ---- accounting ---------------------------------------------------------------------------- */
 
+/* A list of latencies, seconds. */
+struct lats {
+        double *v;
+        size_t n, alloc;
+};
+
+static int lats_add(struct lats *l, double sec)
+{
+        if (!greedy_realloc((void **)&l->v, &l->alloc, l->n + 1, sizeof(double)))
+                return -ENOMEM;
+        l->v[l->n++] = sec;
+        return 0;
+}
+
 struct acct {
-        double *lat; /* seconds, per measured post */
-        size_t n_lat, alloc_lat;
-        uint64_t *polls; /* poll times, usec */
+        struct lats lat;  /* per measured post */
+        struct lats lat2; /* per measured post from t0 + 1 day: how a start settles */
+        uint64_t *polls;  /* poll times, usec */
         size_t n_polls, alloc_polls;
         size_t lost_small, lost_lossless;
 };
@@ -106,12 +122,11 @@ static int acct_detect(struct acct *a, int64_t t0, const int64_t *posts, size_t 
         int measured = 0;
         while (*next < n_posts && (uint64_t)posts[*next] * USEC_PER_SEC <= t_usec) {
                 if (posts[*next] >= t0) {
-                        if (!greedy_realloc((void **)&a->lat, &a->alloc_lat, a->n_lat + 1,
-                                            sizeof(double)))
+                        double sec = ((double)t_usec - (double)posts[*next] * USEC_PER_SEC) /
+                                     USEC_PER_SEC;
+                        if (lats_add(&a->lat, sec) < 0 ||
+                            (posts[*next] >= t0 + 86400 && lats_add(&a->lat2, sec) < 0))
                                 return -ENOMEM;
-                        a->lat[a->n_lat++] =
-                                ((double)t_usec - (double)posts[*next] * USEC_PER_SEC) /
-                                USEC_PER_SEC;
                         measured++;
                 }
                 if (ret_dates && k < COUNT_LOSSLESS)
@@ -142,24 +157,40 @@ static int cmp_u64(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
+/* Sorts l; its mean and the latency below which a fraction q of its posts were found, in
+ * minutes (0 with no posts). */
+static double lats_mean_min(struct lats *l)
+{
+        double sum = 0;
+        for (size_t i = 0; i < l->n; i++)
+                sum += l->v[i];
+        return l->n > 0 ? sum / (double)l->n / 60 : 0;
+}
+
+static double lats_quantile_min(struct lats *l, double q)
+{
+        if (l->n == 0)
+                return 0;
+        if (l->n > 1) /* qsort(NULL, 0) is undefined */
+                qsort(l->v, l->n, sizeof(double), cmp_double);
+        size_t k = (size_t)ceil(q * (double)l->n);
+        return l->v[k > 0 ? k - 1 : 0] / 60;
+}
+
 static void acct_result(struct acct *a, const struct sim *sim, struct result *ret)
 {
-        struct result r = {.n_posts = a->n_lat,
-                           .undetected = sim->measured - a->n_lat,
+        struct result r = {.n_posts = a->lat.n,
+                           .undetected = sim->measured - a->lat.n,
                            .n_polls = a->n_polls,
                            .lost_small = a->lost_small,
                            .lost_lossless = a->lost_lossless};
-        if (a->n_lat > 1) /* qsort(NULL, 0) is undefined */
-                qsort(a->lat, a->n_lat, sizeof(double), cmp_double);
-        double sum = 0;
-        for (size_t i = 0; i < a->n_lat; i++)
-                sum += a->lat[i];
-        if (a->n_lat > 0) {
-                r.mean_min = sum / a->n_lat / 60;
-                r.p50_min = a->lat[(a->n_lat - 1) / 2] / 60;
-                r.p95_min = a->lat[(size_t)ceil(0.95 * a->n_lat) - 1] / 60;
-                r.max_min = a->lat[a->n_lat - 1] / 60;
-        }
+        r.mean_min = lats_mean_min(&a->lat);
+        r.p50_min = lats_quantile_min(&a->lat, 0.5);
+        r.p95_min = lats_quantile_min(&a->lat, 0.95);
+        r.max_min = lats_quantile_min(&a->lat, 1);
+        r.n_posts2 = a->lat2.n;
+        r.mean2_min = lats_mean_min(&a->lat2);
+        r.p95_2_min = lats_quantile_min(&a->lat2, 0.95);
         if (a->n_polls > 1)
                 qsort(a->polls, a->n_polls, sizeof(uint64_t), cmp_u64);
         uint64_t start = (uint64_t)sim->start * USEC_PER_SEC;
@@ -184,7 +215,8 @@ static void acct_result(struct acct *a, const struct sim *sim, struct result *re
 
 static void acct_done(struct acct *a)
 {
-        free(a->lat);
+        free(a->lat.v);
+        free(a->lat2.v);
         free(a->polls);
 }
 
@@ -376,20 +408,38 @@ struct options {
         uint64_t seed;
         unsigned long n_comm, days, quota, history_days, warmup_days;
         const char *trace_file, *write_file;
-        const char *table; /* NULL, or which set: "tuning", "heldout" or "all" */
+        const char *table; /* NULL, or which set: "tuning", "heldout", "fresh" or "all" */
         bool list_families;
         bool variant_given; /* --rates or --shape */
         bool history_given, warmup_given;
 };
 
+struct family_set {
+        const char *name; /* for --table and in the table */
+        const struct family *families;
+        double slack; /* how far its cold rows may miss the targets */
+};
+
+static const struct family_set family_sets[] = {
+        {"tuning", schedsim_tuning_families, 0},
+        {"heldout", schedsim_heldout_families, HELDOUT_SLACK},
+        {"fresh", schedsim_fresh_families, HELDOUT_SLACK},
+};
+
+static const struct family_set *family_set_find(const char *name)
+{
+        for (size_t s = 0; s < ELEMENTSOF(family_sets); s++)
+                if (streq(family_sets[s].name, name))
+                        return &family_sets[s];
+        return NULL;
+}
+
 static const struct family *family_find(const char *name)
 {
-        for (const struct family *f = schedsim_tuning_families; f->name; f++)
-                if (streq(f->name, name))
-                        return f;
-        for (const struct family *f = schedsim_heldout_families; f->name; f++)
-                if (streq(f->name, name))
-                        return f;
+        for (size_t s = 0; s < ELEMENTSOF(family_sets); s++)
+                for (const struct family *f = family_sets[s].families; f->name; f++)
+                        if (streq(f->name, name))
+                                return f;
         return NULL;
 }
 
@@ -555,6 +605,10 @@ static int run_one(const struct options *o)
                out.sim_days, out.rr.n_polls, out.gw.n_polls, out.orc.n_polls);
         printf("scheduler CPU: %.2f s online, %.2f s oracle, for %.1f simulated days\n",
                out.gw.cpu_sec, out.orc.cpu_sec, out.sim_days);
+        printf("from the second measured day on, %zu posts: mean %.1f / %.1f / %.1f min, p95 "
+               "%.1f / %.1f / %.1f min (round robin / online / oracle)\n",
+               out.rr.n_posts2, out.rr.mean2_min, out.gw.mean2_min, out.orc.mean2_min,
+               out.rr.p95_2_min, out.gw.p95_2_min, out.orc.p95_2_min);
         printf("targets (cold start: mean ≤ %.2f×, p95 ≤ %.2f× round robin, max ≤ %.1f× its "
                "interval, quota never exceeded): %s%s\n",
                TARGET_MEAN, TARGET_P95, TARGET_MAX,
@@ -565,17 +619,6 @@ static int run_one(const struct options *o)
 }
 
 /* ---- --table: every family of a set, cold and warm ------------------------------------------ */
-
-struct family_set {
-        const char *name; /* for --table and in the table */
-        const struct family *families;
-        double slack; /* how far its cold rows may miss the targets */
-};
-
-static const struct family_set family_sets[] = {
-        {"tuning", schedsim_tuning_families, 0},
-        {"heldout", schedsim_heldout_families, HELDOUT_SLACK},
-};
 
 /* Why a cold row misses the targets, appended to sb ("" when it meets them). */
 static int explain_miss(const char *family, const struct outcome *o, unsigned quota, double slack,
@@ -630,12 +673,17 @@ static int table_row(const struct options *o, const struct family_set *set, cons
                 return r;
         }
         const struct outcome *out = ret;
-        char busiest[32];
+        char busiest[32], settled[32] = "-";
         snprintf(busiest, sizeof(busiest), "%u%s", out->gw.max_rolling,
                  out->gw.max_rolling > o->quota ? " OVER" : "");
-        printf("| %s | %s | %s | %.3f | %.3f | %.2f | %.3f / %.3f / %.2f | %s | %.0f |\n", f->name,
-               set->name, warmup_days ? "warm" : "cold", out->gw.mean_min / out->rr.mean_min,
-               out->gw.p95_min / out->rr.p95_min, out->gw.max_min / out->rr_interval_min,
+        if (out->rr.n_posts2 > 0)
+                snprintf(settled, sizeof(settled), "%.3f / %.3f",
+                         out->gw.mean2_min / out->rr.mean2_min,
+                         out->gw.p95_2_min / out->rr.p95_2_min);
+        printf("| %s | %s | %s | %.3f | %.3f | %.2f | %s | %.3f / %.3f / %.2f | %s | %.0f |\n",
+               f->name, set->name, warmup_days ? "warm" : "cold",
+               out->gw.mean_min / out->rr.mean_min, out->gw.p95_min / out->rr.p95_min,
+               out->gw.max_min / out->rr_interval_min, settled,
                out->orc.mean_min / out->rr.mean_min, out->orc.p95_min / out->rr.p95_min,
                out->orc.max_min / out->rr_interval_min, busiest,
                (double)measured / (double)o->days);
@@ -661,8 +709,9 @@ static int run_table(const struct options *o)
                "from %u days before t0)\n\n",
                warmup_days, days_before_t0(warmup_days));
         printf("| family | set | start | mean × RR | p95 × RR | max ÷ RR interval | "
-               "oracle mean / p95 / max | busiest 24 h | posts a day |\n");
-        printf("|---|---|---|--:|--:|--:|--:|--:|--:|\n");
+               "from day 2: mean / p95 × RR | oracle mean / p95 / max | busiest 24 h | "
+               "posts a day |\n");
+        printf("|---|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
         for (size_t s = 0; s < ELEMENTSOF(family_sets) && r >= 0; s++) {
                 const struct family_set *set = &family_sets[s];
                 struct strbuf misses = {0};
@@ -726,7 +775,8 @@ static void usage(FILE *f)
                 "                      [--write-trace FILE]  (the generated trace as CSV)\n"
                 "       bench-schedsim --trace FILE [--quota Q] [--history-days N] "
                 "[--warmup-days N]\n"
-                "       bench-schedsim --table tuning|heldout|all [--seed N] [--communities N]\n"
+                "       bench-schedsim --table tuning|heldout|fresh|all [--seed N]\n"
+                "                      [--communities N]\n"
                 "                      [--days N] [--quota Q] [--warmup-days N (7)]\n"
                 "       bench-schedsim --list-families\n"
                 "  --family lognormal also takes [--rates lognormal|pareto|uniform]\n"
@@ -746,9 +796,8 @@ static int options_check(struct options *o)
                 usage(stderr);
                 return 2;
         }
-        if (o->table && !streq(o->table, "tuning") && !streq(o->table, "heldout") &&
-            !streq(o->table, "all")) {
-                fprintf(stderr, "--table takes tuning, heldout or all, not %s\n", o->table);
+        if (o->table && !streq(o->table, "all") && !family_set_find(o->table)) {
+                fprintf(stderr, "--table takes tuning, heldout, fresh or all, not %s\n", o->table);
                 return 2;
         }
         if (o->table &&

@@ -2,9 +2,10 @@
  *
  * A trace is, for each community, the sorted unix times of its posts. A family is a generator of
  * traces with a posting pattern of its own (bench/schedsim/families.c holds the ones the scheduler
- * was tuned on, bench/schedsim/heldout.c the ones it was only evaluated on). Every family writes
- * posts in [p->t_begin, p->t_end) for p->n_comm communities, reproducibly from p->seed alone:
- * the same parameters give the same trace on every machine (no libc rand(), no clock).
+ * was tuned on; heldout.c and fresh.c, two sets written apart from it, the ones it is only
+ * evaluated on). Every family writes posts in [p->t_begin, p->t_end) for p->n_comm communities,
+ * reproducibly from p->seed alone: the same parameters give the same trace on every machine (no
+ * libc rand(), no clock).
  */
 #pragma once
 
@@ -123,3 +124,4 @@ struct family {
 /* NULL-name-terminated arrays. */
 extern const struct family schedsim_tuning_families[];
 extern const struct family schedsim_heldout_families[];
+extern const struct family schedsim_fresh_families[];

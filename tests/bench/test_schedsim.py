@@ -43,7 +43,7 @@ def rows(out):
 
 
 def families():
-    """{name: "tuning" | "heldout"} from --list-families."""
+    """{name: "tuning" | "heldout" | "fresh"} from --list-families."""
     found = {}
     for line in run("--list-families").stdout.splitlines():
         name, kind = line.split()[:2]
@@ -106,6 +106,26 @@ class SchedsimTest(unittest.TestCase):
         self.assertAlmostEqual(rr["max"], max(waits), delta=0.06, msg=out)
         self.assertIn("1 communities, 4 posts", out)
 
+    def test_the_second_day_is_accounted_apart(self):
+        # The same hourly round robin over two days: posts waiting 59.98 and 49.98 min on the
+        # first day, 9.98 min on the second. "From the second measured day on" holds only the
+        # last, so a cold start can be told from the first day it must learn in.
+        start = 1_700_000_000
+        offsets = [1, 1 + 600, 86400 + 1 + 3000]
+        with open(self.path("two.csv"), "w") as f:
+            f.write("owner_id,unix_time\n")
+            for off in offsets:
+                f.write("-1,%d\n" % (start + off))
+        out = run("--trace", self.path("two.csv"), "--quota", "24", "--history-days", "0").stdout
+        m = re.search(r"^from the second measured day on, (\d+) posts: mean ([\d.]+) / [\d.]+ / "
+                      r"[\d.]+ min, p95 ([\d.]+) / [\d.]+ / [\d.]+ min", out, re.M)
+        self.assertIsNotNone(m, out)
+        self.assertEqual(int(m.group(1)), 1, out)
+        self.assertAlmostEqual(float(m.group(2)), (3600 - 3001) / 60, delta=0.06, msg=out)
+        self.assertAlmostEqual(float(m.group(3)), (3600 - 3001) / 60, delta=0.06, msg=out)
+        waits = [(3600 - off % 86400) / 60 for off in offsets]
+        self.assertAlmostEqual(rows(out)["round"]["mean"], sum(waits) / 3, delta=0.06, msg=out)
+
     def test_written_trace_replays(self):
         out = run("--communities", "30", "--days", "2", "--quota", "300", "--history-days", "1",
                   "--write-trace", self.path("t.csv")).stdout
@@ -142,7 +162,7 @@ class SchedsimTest(unittest.TestCase):
         fams = families()
         self.assertIn("lognormal", fams)
         self.assertEqual(fams["lognormal"], "tuning")
-        self.assertTrue(set(fams.values()) <= {"tuning", "heldout"}, fams)
+        self.assertTrue(set(fams.values()) <= {"tuning", "heldout", "fresh"}, fams)
         for name, kind in fams.items():
             with self.subTest(family=name):
                 out = run("--family", name, *SMALL, "--history-days", "1",
@@ -208,7 +228,7 @@ class SchedsimTest(unittest.TestCase):
     def test_the_tuning_table_shows_no_held_out_family(self):
         fams = families()
         tuning = {n for n, k in fams.items() if k == "tuning"}
-        heldout = {n for n, k in fams.items() if k == "heldout"}
+        heldout = {n for n, k in fams.items() if k != "tuning"}
         out = run("--table", "tuning", "--communities", "30", "--days", "1", "--quota", "300",
                   "--warmup-days", "1", "--seed", "3").stdout
         for name in heldout:
@@ -223,13 +243,14 @@ class SchedsimTest(unittest.TestCase):
         self.assertEqual(sorted((c[0], c[2]) for c in cells),
                          sorted((n, s) for n in tuning for s in ("cold", "warm")), out)
         for c in cells:
-            self.assertEqual(len(c), 9, c)
+            self.assertEqual(len(c), 10, c)
             self.assertEqual(c[1], "tuning", c)
-            self.assertLessEqual(int(c[7]), 300, c)  # busiest 24 h within the quota
+            self.assertLessEqual(int(c[8]), 300, c)  # busiest 24 h within the quota
             for ratio in c[3:6]:
                 self.assertGreater(float(ratio), 0, c)
+            self.assertEqual(c[6], "-", c)  # one day measured: no second day
         self.assertRegex(out, r"\ntuning, seed 3: targets \(cold rows: .*\) (met|NOT met)")
-        self.assertNotRegex(out, r"\nheldout, seed")
+        self.assertNotRegex(out, r"\n(heldout|fresh), seed")
 
     def test_bad_family_and_options_are_refused(self):
         p = run("--family", "no-such-family", expect=2)
