@@ -6,8 +6,8 @@
  * are Moscow time (trace_local_hour()). Generators draw from their own struct rng seeded from
  * p->seed (and the family's name) only, so a seed gives the same trace everywhere.
  *
- * Held-out families live in heldout.c, written apart so that the scheduler is not tuned on them;
- * nothing here may be shared with them beyond trace.h.
+ * Held-out families live in heldout.c and fresh.c, written apart so that the scheduler is not tuned
+ * on them; nothing here may be shared with them beyond trace.h.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -411,6 +411,55 @@ static int offhours_generate(const struct family_params *p, struct trace *tr)
         return 0;
 }
 
+/* ---- regional: events that many walls repost ------------------------------------------------ */
+
+/* A region's walls post on their own (office day, phase ~ N(0, 1 h), ½ at weekends, daily rates
+ * lognormal with median 1 and σ 1.5) and besides repost the region's events: a storm warning, a
+ * governor's decree, a water main (about four a day, by office hours). An event reaches a share of
+ * the walls, U(0.2, 0.7) of them weighted by how eager each wall is to repost (U(0, 1), drawn once
+ * per wall), each after a lag log-normal around 20 min (σ 1: minutes for a press office on duty,
+ * hours for a village), and a third of those who repost add an update 1–4 h later. So many walls
+ * post within the same hour for a common cause, and a wall's post says little about its own next
+ * one and much about its neighbours'. The oracle gets the trace's own hourly rates. */
+#define REGIONAL_EVENTS_A_DAY 4.0
+
+static int regional_generate(const struct family_params *p, struct trace *tr)
+{
+        struct rng r = family_rng(p, "regional");
+        _cleanup_free_ double *eager = calloc(p->n_comm, sizeof(double));
+        int ret = 0;
+
+        if (!eager)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_comm && ret >= 0; i++) {
+                struct wall w = wall_make(&office, exp(1.5 * rng_normal(&r)), rng_normal(&r), 0.5);
+                eager[i] = rng_unit(&r);
+                ret = add_poisson(tr, i, &r, (double)p->t_hist, (double)p->t_end,
+                                  wall_peak_rate(&w), wall_rate, &w);
+        }
+        /* the events: a Poisson process on the office day, over the whole trace */
+        struct wall region = wall_make(&office, REGIONAL_EVENTS_A_DAY, 0, 1);
+        double t = (double)p->t_hist;
+        while (ret >= 0) {
+                t += rng_exp(&r) / wall_peak_rate(&region);
+                if (t >= (double)p->t_end)
+                        break;
+                if (rng_unit(&r) * wall_peak_rate(&region) > wall_rate(&region, t))
+                        continue;
+                double reach = 0.2 + 0.5 * rng_unit(&r);
+                for (size_t i = 0; i < p->n_comm && ret >= 0; i++) {
+                        if (rng_unit(&r) >= 2 * reach * eager[i])
+                                continue;
+                        double at = t + 1200 * exp(rng_normal(&r));
+                        ret = trace_add(tr, i, (int64_t)ceil(at));
+                        if (ret >= 0 && rng_unit(&r) < 1 / 3.0)
+                                ret = trace_add(tr, i,
+                                                (int64_t)ceil(at + 3600 * (1 + 3 * rng_unit(&r))));
+                }
+        }
+        return ret;
+}
+
 const struct family schedsim_tuning_families[] = {
         {
                 .name = "lognormal",
@@ -435,6 +484,12 @@ const struct family schedsim_tuning_families[] = {
                 .summary = "each wall its own hours: early transport, evening culture house, "
                            "night shift, lunch hour, two peaks, flat; Pareto daily rates",
                 .generate = offhours_generate,
+        },
+        {
+                .name = "regional",
+                .summary = "walls of their own, and about four regional events a day that "
+                           "20–70 % of them repost, minutes to hours apart",
+                .generate = regional_generate,
         },
         {},
 };
