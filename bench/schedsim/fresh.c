@@ -14,7 +14,7 @@
  *     social services): a press secretary uploads three to eight posts within minutes, on working
  *     days in office hours; some walls are filled once a week in one batch, a school on a modular
  *     5+1 timetable falls quiet for its holiday week, the daily menu goes up before classes;
- *   - `longtail`: a region as heavy-tailed as it gets: a handful of regional walls post 35–100 a
+ *   - `longtail`: a region as heavy-tailed as it gets: a handful of regional walls post 40–90 a
  *     day almost round the clock, largely from a publishing queue on round minutes, with evening
  *     digests and live broadcasts announced days ahead (the governor's direct line, a weekly live
  *     address) with reminders in the last hours and a stream of quotes while on air; a band of
@@ -181,8 +181,10 @@ static const double news_hours[24] = {
 
 /* ---- a wall's own posting, day by day ------------------------------------------------------ */
 
-/* Day-to-day variation of a wall's own posts: some days have more to say. */
-#define DAY_FACTOR_SIGMA 0.3
+/* Day-to-day variation of a wall's own posts: some days have more to say. A regional news desk's
+ * output is steadier (NEWS_DAY_FACTOR_SIGMA): it fills a day's plan. */
+#define DAY_FACTOR_SIGMA      0.3
+#define NEWS_DAY_FACTOR_SIGMA 0.12
 
 struct daily {
         double per_day; /* posts on a working day */
@@ -190,6 +192,7 @@ struct daily {
         const double *hours;
         double shift_hours; /* the wall's own hours, earlier or later than the table */
         double grid;        /* minutes: publishes from the postponed queue on this grid; 0: live */
+        double day_sigma;   /* of the lognormal factor of a day's posts: some days have more */
 };
 
 /* Wall i's own posts in [from, to): Poisson counts a local day around the day's rate, at the
@@ -201,7 +204,7 @@ static int daily_posts(struct trace *tr, size_t i, const struct daily *w, struct
                 return 0;
         for (int64_t d = trace_local_day(from) - 1; d <= trace_local_day(to); d++) {
                 double mean = w->per_day * (is_weekend(d) ? w->weekend : 1) *
-                              rng_lognormal(r, 1, DAY_FACTOR_SIGMA);
+                              rng_lognormal(r, 1, w->day_sigma);
                 for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
                         double t = day_start(d) + (draw_hour(r, w->hours) + w->shift_hours) * HOUR;
                         if (w->grid > 0)
@@ -224,7 +227,8 @@ static int daily_posts(struct trace *tr, size_t i, const struct daily *w, struct
  * or heating operator, eight settlement administrations and fourteen institutions (schools,
  * clinics, culture houses). Each kind has its own rate on a working day (lognormal; settlements
  * and institutions low and widely spread, so many are silent for a week), its weekend factor and
- * hours; a wall shifts its hours by N(0, 0.5 h).
+ * hours; a wall shifts its hours by N(0, 0.5 h). No wall's own rate exceeds 50 a working day
+ * (redrawn), so that a district administration's storm days stay under 150.
  *
  * Storms. One storm starts within the measured span (its warning in the first half of it, or half
  * a day before it) and, seven times in ten, an earlier one lies in the walls' history. A storm:
@@ -251,7 +255,7 @@ static int daily_posts(struct trace *tr, size_t i, const struct daily *w, struct
  *     classes ("актированный день") between 06:00 and 07:45;
  *   - the district administration posts twice its rate from the storm's start to a day after it
  *     (the regime's decree, reports from the site, clean-up).
- * The rates were set so that a quiet day of 300 walls has about a thousand posts, and a storm's
+ * The rates were set so that 300 walls post 750–1000 a day (a storm week the most), and a storm's
  * busiest wall (the ГУ МЧС) stays under 150 a day.
  */
 
@@ -269,6 +273,7 @@ static int daily_posts(struct trace *tr, size_t i, const struct daily *w, struct
 #define STORM_HISTORY_CHANCE  0.7       /* of an earlier storm in the walls' history */
 #define STORM_CLOSURE_CHANCE  0.5       /* of an institution announcing cancelled classes */
 #define STORM_NIGHT_WAITS     0.75      /* chance that a night repost waits for the morning */
+#define STORM_RATE_CAP        50.0      /* own posts a working day: doubled in a storm, under 150 */
 
 enum storm_kind {
         STORM_MCHS,       /* the regional directorate of the emergency ministry */
@@ -293,11 +298,11 @@ struct storm_kind_info {
 static const struct storm_kind_info storm_kinds[_STORM_KIND_MAX] = {
         [STORM_MCHS] = {14, 0.2, 0.9, duty_hours, 0, 0, true},
         [STORM_GOVERNMENT] = {35, 0.2, 0.5, news_hours, 0.9, 20, false},
-        [STORM_ADMIN] = {10, 0.6, 0.3, office_hours, 0.75, 25, false},
+        [STORM_ADMIN] = {12, 0.6, 0.3, office_hours, 0.75, 25, false},
         [STORM_EDDS] = {2, 0.6, 1.0, duty_hours, 0.95, 8, true},
         [STORM_GRID] = {0.8, 0.8, 0.7, duty_hours, 0.3, 40, true},
         [STORM_SETTLEMENT] = {0.5, 1.2, 0.3, office_hours, 0.4, 90, false},
-        [STORM_INSTITUTION] = {1.5, 1.0, 0.15, school_hours, 0.08, 120, false},
+        [STORM_INSTITUTION] = {2, 1.0, 0.15, school_hours, 0.08, 120, false},
 };
 
 struct storm_wall {
@@ -338,17 +343,18 @@ static void storm_wall_draw(struct rng *r, size_t i, struct storm_wall *ret)
         size_t district;
         enum storm_kind kind = storm_kind_of(i, &district);
         const struct storm_kind_info *k = &storm_kinds[kind];
+        /* one draw a statement: the order of an initializer list's evaluations is unspecified */
+        double per_day;
+        do
+                per_day = rng_lognormal(r, k->median_per_day, k->sigma);
+        while (per_day > STORM_RATE_CAP);
+        double shift = 0.5 * rng_normal(r);
+        double lag = k->lag_minutes * MINUTE * rng_lognormal(r, 1, 0.5);
         *ret = (struct storm_wall){
                 .kind = kind,
                 .district = district,
-                .daily =
-                        {
-                                .per_day = rng_lognormal(r, k->median_per_day, k->sigma),
-                                .weekend = k->weekend,
-                                .hours = k->hours,
-                                .shift_hours = 0.5 * rng_normal(r),
-                        },
-                .lag = k->lag_minutes * MINUTE * rng_lognormal(r, 1, 0.5),
+                .daily = {per_day, k->weekend, k->hours, shift, 0, DAY_FACTOR_SIGMA},
+                .lag = lag,
         };
 }
 
@@ -622,8 +628,8 @@ static int storm_generate(const struct family_params *p, struct trace *tr)
  *     holidays, the region's municipalities in two phases three weeks apart: in the holiday week
  *     a school holds a tenth of its sittings and posts no menu;
  *   - sick leave or vacation: one wall in 25 falls silent for 5–14 days at a random moment.
- * Set so that 300 walls post some 800–1200 a working day, nearly nothing at night, and a few
- * walls nothing for a week.
+ * Set so that 300 walls post some 1200 a working day (900 a day over the week), nearly nothing at
+ * night, and a few walls nothing for a week.
  */
 
 #define BATCH_GAP_MEDIAN     (70 * 1.0) /* seconds between the posts of a batch */
@@ -655,11 +661,11 @@ struct batch_kind_info {
 };
 
 static const struct batch_kind_info batch_kinds[_BATCH_KIND_MAX] = {
-        [BATCH_SCHOOL] = {0.40, 4, 0.05, 2.5, 6, school_hours, 0.25, 0.15, 0.4},
-        [BATCH_KINDERGARTEN] = {0.22, 3, 0.02, 2, 5, school_hours, 0.25, 0.15, 0},
-        [BATCH_CLINIC] = {0.12, 3, 0.05, 1.2, 2.5, office_hours, 0, 0, 0},
-        [BATCH_MFC] = {0.06, 8, 0.3, 1, 1.3, office_hours, 0, 0, 0},
-        [BATCH_SOCIAL] = {0.20, 3, 0.15, 1.5, 4, office_hours, 0.25, 0, 0},
+        [BATCH_SCHOOL] = {0.40, 6, 0.05, 2.5, 6, school_hours, 0.25, 0.15, 0.4},
+        [BATCH_KINDERGARTEN] = {0.22, 4, 0.02, 2, 5, school_hours, 0.25, 0.15, 0},
+        [BATCH_CLINIC] = {0.12, 4, 0.05, 1.2, 2.5, office_hours, 0, 0, 0},
+        [BATCH_MFC] = {0.06, 10, 0.3, 1, 1.3, office_hours, 0, 0, 0},
+        [BATCH_SOCIAL] = {0.20, 4, 0.15, 1.5, 4, office_hours, 0.25, 0, 0},
 };
 
 struct batch_wall {
@@ -696,12 +702,17 @@ static void batch_wall_draw(struct rng *r, const struct family_params *p, struct
 {
         enum batch_kind kind = batch_kind_draw(r);
         const struct batch_kind_info *k = &batch_kinds[kind];
+        /* one draw a statement: the order of an initializer list's evaluations is unspecified */
+        double sittings = rng_lognormal(r, k->sittings_per_week, 0.9) / 5;
+        double batch_mean = rng_between(r, k->batch_lo, k->batch_hi);
+        const double *hours = rng_chance(r, BATCH_EVENING_EDITOR) ? evening_hours : k->hours;
+        double shift = 0.5 * rng_normal(r);
         *ret = (struct batch_wall){
                 .kind = kind,
-                .sittings_per_day = rng_lognormal(r, k->sittings_per_week, 0.9) / 5,
-                .batch_mean = rng_between(r, k->batch_lo, k->batch_hi),
-                .hours = rng_chance(r, BATCH_EVENING_EDITOR) ? evening_hours : k->hours,
-                .shift_hours = 0.5 * rng_normal(r),
+                .sittings_per_day = sittings,
+                .batch_mean = batch_mean,
+                .hours = hours,
+                .shift_hours = shift,
                 .weekly_day = -1,
                 .modular_phase = -1,
                 .spell_begin = INFINITY,
@@ -794,13 +805,14 @@ static int batch_generate(const struct family_params *p, struct trace *tr)
 /* ---- longtail: a few news-like regional walls, and hundreds that hardly post --------------- */
 
 /* Model. Three bands of walls, by position (wall 0 first):
- *   - the head, 2% of the walls (at least one): the regional government, the governor's press
- *     service, the regional news-like management centre. Each posts log-uniform 35–100 a working
- *     day (three quarters of it at weekends) at a news desk's hours (07:00–23:00, a thin queue at
- *     night); a share of its posts (uniform 30–80%) goes out from the postponed queue on a grid of
- *     15 or 30 min, the rest live. Nine evenings in ten it posts a digest ("главное за день"),
- *     3–6 posts a minute or three apart from 20:00 or 21:00;
- *   - the middle, 20%: district administrations and city services, lognormal(3 a working day,
+ *   - the head, 3% of the walls (at least one): the regional government, the governor's press
+ *     service, the regional news-like management centre. Each posts log-uniform 40–90 a working
+ *     day, three quarters of it at weekends, at a news desk's hours (07:00–23:00, a thin queue at
+ *     night), its day's count steadier than other walls' (σ 0.12: it fills a plan); a share of its
+ *     posts (uniform 30–80%) goes out from the postponed queue on a grid of 15 or 30 min, the rest
+ *     live. Nine evenings in ten it posts a digest ("главное за день"), 3–6 posts a minute or
+ *     three apart from 20:00 or 21:00;
+ *   - the middle, 20%: district administrations and city services, lognormal(4 a working day,
  *     σ 0.8), office hours, a third of that at weekends;
  *   - the tail, the rest: village administrations, small schools and libraries, lognormal(0.08 a
  *     day, σ 1.1): the median wall posts once a fortnight, most walls are silent for a week.
@@ -816,14 +828,14 @@ static int batch_generate(const struct family_params *p, struct trace *tr)
  * The middle reposts the direct line's announcement (50%), its last morning reminder (30%) and its
  * start (20%), the weekly address's announcement (15%), after lognormal(90 min, σ 1) and in office
  * hours (a repost due outside 08:00–19:00 waits, four times in five, for 09:00–11:00); the tail
- * reposts the direct line's announcement (5%). Set so that 300 walls post about a thousand a day,
+ * reposts the direct line's announcement (5%). Set so that 300 walls post 800–950 a day,
  * the busiest wall under 150 on the direct line's day, and over half the walls nothing in a week.
  */
 
-#define LONGTAIL_HEAD_SHARE    0.02
+#define LONGTAIL_HEAD_SHARE    0.03
 #define LONGTAIL_MIDDLE_SHARE  0.20
-#define LONGTAIL_HEAD_LO       35.0 /* posts a working day of the head walls, log-uniform */
-#define LONGTAIL_HEAD_HI       100.0
+#define LONGTAIL_HEAD_LO       40.0 /* posts a working day of the head walls, log-uniform */
+#define LONGTAIL_HEAD_HI       90.0
 #define LONGTAIL_DIGEST_CHANCE 0.9 /* of an evening's digest */
 #define LONGTAIL_REPOST_LAG    (90 * MINUTE)
 
@@ -863,16 +875,20 @@ static enum longtail_band longtail_band_of(size_t i, size_t n)
 
 static void longtail_wall_draw(struct rng *r, enum longtail_band band, struct longtail_wall *ret)
 {
+        double shift = 0.5 * rng_normal(r);
         *ret = (struct longtail_wall){
                 .band = band,
-                .live = {.hours = office_hours, .shift_hours = 0.5 * rng_normal(r)},
+                .live = {.hours = office_hours,
+                         .shift_hours = shift,
+                         .day_sigma = DAY_FACTOR_SIGMA},
         };
         switch (band) {
         case LONGTAIL_HEAD: {
                 double per_day = rng_log_between(r, LONGTAIL_HEAD_LO, LONGTAIL_HEAD_HI);
                 double queued = rng_between(r, 0.3, 0.8);
-                ret->live = (struct daily){per_day * (1 - queued), 0.75, news_hours,
-                                           0.3 * rng_normal(r), 0};
+                shift = 0.3 * rng_normal(r);
+                ret->live = (struct daily){per_day * (1 - queued), 0.75, news_hours, shift, 0,
+                                           NEWS_DAY_FACTOR_SIGMA};
                 ret->queued = ret->live;
                 ret->queued.per_day = per_day * queued;
                 ret->queued.grid = rng_chance(r, 0.5) ? 15 : 30;
@@ -880,7 +896,7 @@ static void longtail_wall_draw(struct rng *r, enum longtail_band band, struct lo
                 break;
         }
         case LONGTAIL_MIDDLE:
-                ret->live.per_day = rng_lognormal(r, 3, 0.8);
+                ret->live.per_day = rng_lognormal(r, 4, 0.8);
                 ret->live.weekend = 1.0 / 3;
                 break;
         case LONGTAIL_TAIL:
@@ -989,10 +1005,14 @@ static int longtail_direct_line(struct trace *tr, const struct longtail_wall *wa
 {
         int64_t span_days = (int64_t)fmax(1, floor((double)(p->t_end - p->t0) / DAY));
         int64_t day = trace_local_day((double)p->t0) + (int64_t)rng_below(r, (size_t)span_days);
+        /* one draw a statement: the order of an initializer list's evaluations is unspecified */
+        double hour = rng_chance(r, 0.6) ? 12 : 15;
+        double minutes = rng_between(r, 90, 180);
+        double lead_days = (double)(4 + rng_below(r, 4));
         struct broadcast b = {
-                .at = day_start(day) + (rng_chance(r, 0.6) ? 12 : 15) * HOUR,
-                .minutes = rng_between(r, 90, 180),
-                .lead_days = (double)(4 + rng_below(r, 4)),
+                .at = day_start(day) + hour * HOUR,
+                .minutes = minutes,
+                .lead_days = lead_days,
                 .morning_reminders = true,
                 .quote_minutes = 5,
                 .n_hosts = 2,
@@ -1065,24 +1085,25 @@ static int longtail_generate(const struct family_params *p, struct trace *tr)
 
 /* ---- handover: a wall changes editor, for good --------------------------------------------- */
 
-/* Model. Every wall posts as its editor does: a rate a working day (lognormal, median 1.5, σ 1.1,
+/* Model. Every wall posts as its editor does: a rate a working day (lognormal, median 2.5, σ 1.1,
  * at most 60), a third of it at weekends, at office hours shifted by N(0, 0.7 h); one editor in
  * five publishes from the postponed queue on a grid (60 min half the time, else 30 or 15). 35% of
  * the walls change editor once, at a moment uniform from a week before t0 to the span's end (the
  * press officer leaves, the wall passes to the regional management centre's SMM team): the old
  * editor's posts stop there, the wall is silent while the access is handed over (lognormal(2 days,
- * σ 0.8)), and the new editor posts from then on at the old rate times lognormal(1, σ 0.9), at
- * office hours (70%) or from home in the evening, shifted by N(0, 1 h), and from the queue on :00
- * or :30 half the time (the management centre's content plan: 60 min or 30 min). One handover in
- * ten leaves the wall abandoned. Set so that 300 walls post about 800 a day, the busiest under
- * 150, and a tenth of the walls nothing in a week.
+ * σ 0.8)), and the new editor posts from then on at the old rate times lognormal(1, σ 0.9) (at
+ * most 100), at office hours (70%) or from home in the evening, shifted by N(0, 1 h), and half the
+ * time from the queue on :00 or :30 (the management centre's content plan: a 60 or 30 min grid).
+ * One handover in ten leaves the wall abandoned. Set so that 300 walls post about a thousand a
+ * day, the busiest wall's day under 150, and a few walls nothing in a week.
  */
 
 #define HANDOVER_CHANCE         0.35
 #define HANDOVER_ABANDONED      0.1
-#define HANDOVER_RATE_MEDIAN    1.5
+#define HANDOVER_RATE_MEDIAN    2.5
 #define HANDOVER_RATE_SIGMA     1.1
-#define HANDOVER_RATE_CAP       60.0 /* before the new editor's factor: RATE_MAX with room */
+#define HANDOVER_RATE_CAP       60.0  /* the old editor's posts a working day, at most */
+#define HANDOVER_NEW_RATE_CAP   100.0 /* the new editor's: a busy day stays under 150 */
 #define HANDOVER_NEW_RATE_SIGMA 0.9
 #define HANDOVER_GAP_DAYS       2.0 /* median silence while the access is handed over */
 
@@ -1099,6 +1120,17 @@ static double handover_grid(struct rng *r, double queue_chance)
         return u < 0.5 ? 60 : u < 0.85 ? 30 : 15;
 }
 
+/* The new editor's rate: the old one's times lognormal(1, σ), within HANDOVER_NEW_RATE_CAP by
+ * rejection (no pile of walls at the cap). */
+static double handover_new_rate(struct rng *r, double per_day)
+{
+        double x;
+        do
+                x = per_day * rng_lognormal(r, 1, HANDOVER_NEW_RATE_SIGMA);
+        while (x > HANDOVER_NEW_RATE_CAP);
+        return x;
+}
+
 static void handover_wall_draw(struct rng *r, const struct family_params *p,
                                struct handover_wall *ret)
 {
@@ -1106,9 +1138,11 @@ static void handover_wall_draw(struct rng *r, const struct family_params *p,
         do
                 per_day = rng_lognormal(r, HANDOVER_RATE_MEDIAN, HANDOVER_RATE_SIGMA);
         while (per_day > HANDOVER_RATE_CAP);
+        /* one draw a statement: the order of an initializer list's evaluations is unspecified */
+        double shift = 0.7 * rng_normal(r);
+        double grid = handover_grid(r, 0.2);
         *ret = (struct handover_wall){
-                .before = {per_day, 1.0 / 3, office_hours, 0.7 * rng_normal(r),
-                           handover_grid(r, 0.2)},
+                .before = {per_day, 1.0 / 3, office_hours, shift, grid, DAY_FACTOR_SIGMA},
                 .handover_at = INFINITY,
                 .resumes_at = INFINITY,
         };
@@ -1116,15 +1150,11 @@ static void handover_wall_draw(struct rng *r, const struct family_params *p,
                 return;
         ret->handover_at = rng_between(r, (double)p->t0 - 7 * DAY, (double)p->t_end);
         ret->resumes_at = ret->handover_at + rng_lognormal(r, HANDOVER_GAP_DAYS, 0.8) * DAY;
-        ret->after = (struct daily){
-                .per_day = rng_chance(r, HANDOVER_ABANDONED)
-                                   ? 0
-                                   : per_day * rng_lognormal(r, 1, HANDOVER_NEW_RATE_SIGMA),
-                .weekend = 1.0 / 3,
-                .hours = rng_chance(r, 0.7) ? office_hours : evening_hours,
-                .shift_hours = rng_normal(r),
-                .grid = rng_chance(r, 0.5) ? (rng_chance(r, 0.5) ? 60 : 30) : 0,
-        };
+        double new_rate = rng_chance(r, HANDOVER_ABANDONED) ? 0 : handover_new_rate(r, per_day);
+        const double *hours = rng_chance(r, 0.7) ? office_hours : evening_hours;
+        shift = rng_normal(r);
+        grid = rng_chance(r, 0.5) ? (rng_chance(r, 0.5) ? 60 : 30) : 0;
+        ret->after = (struct daily){new_rate, 1.0 / 3, hours, shift, grid, DAY_FACTOR_SIGMA};
 }
 
 static int handover_generate(const struct family_params *p, struct trace *tr)
@@ -1162,7 +1192,7 @@ const struct family schedsim_fresh_families[] = {
         },
         {
                 .name = "longtail",
-                .summary = "a few walls at 35-100 a day round the clock with digests and live "
+                .summary = "a few walls at 40-90 a day round the clock with digests and live "
                            "broadcasts; most walls under weekly",
                 .held_out = true,
                 .generate = longtail_generate,
