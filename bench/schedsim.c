@@ -408,7 +408,7 @@ struct options {
         uint64_t seed;
         unsigned long n_comm, days, quota, history_days, warmup_days;
         const char *trace_file, *write_file;
-        const char *table; /* NULL, or which set: "tuning", "heldout", "fresh" or "all" */
+        const char *table; /* NULL, or a set of family_sets[], or "all" */
         bool list_families;
         bool variant_given; /* --rates or --shape */
         bool history_given, warmup_given;
@@ -424,6 +424,7 @@ static const struct family_set family_sets[] = {
         {"tuning", schedsim_tuning_families, 0},
         {"heldout", schedsim_heldout_families, HELDOUT_SLACK},
         {"fresh", schedsim_fresh_families, HELDOUT_SLACK},
+        {"blind", schedsim_blind_families, HELDOUT_SLACK},
 };
 
 static const struct family_set *family_set_find(const char *name)
@@ -775,7 +776,7 @@ static void usage(FILE *f)
                 "                      [--write-trace FILE]  (the generated trace as CSV)\n"
                 "       bench-schedsim --trace FILE [--quota Q] [--history-days N] "
                 "[--warmup-days N]\n"
-                "       bench-schedsim --table tuning|heldout|fresh|all [--seed N]\n"
+                "       bench-schedsim --table tuning|heldout|fresh|blind|all [--seed N]\n"
                 "                      [--communities N]\n"
                 "                      [--days N] [--quota Q] [--warmup-days N (7)]\n"
                 "       bench-schedsim --list-families\n"
@@ -797,7 +798,8 @@ static int options_check(struct options *o)
                 return 2;
         }
         if (o->table && !streq(o->table, "all") && !family_set_find(o->table)) {
-                fprintf(stderr, "--table takes tuning, heldout, fresh or all, not %s\n", o->table);
+                fprintf(stderr, "--table takes tuning, heldout, fresh, blind or all, not %s\n",
+                        o->table);
                 return 2;
         }
         if (o->table &&

@@ -125,3 +125,4 @@ struct family {
 extern const struct family schedsim_tuning_families[];
 extern const struct family schedsim_heldout_families[];
 extern const struct family schedsim_fresh_families[];
+extern const struct family schedsim_blind_families[];

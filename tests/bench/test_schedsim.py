@@ -43,7 +43,7 @@ def rows(out):
 
 
 def families():
-    """{name: "tuning" | "heldout" | "fresh"} from --list-families."""
+    """{name: set} from --list-families: "tuning", "heldout", "fresh" or "blind"."""
     found = {}
     for line in run("--list-families").stdout.splitlines():
         name, kind = line.split()[:2]
@@ -162,7 +162,7 @@ class SchedsimTest(unittest.TestCase):
         fams = families()
         self.assertIn("lognormal", fams)
         self.assertEqual(fams["lognormal"], "tuning")
-        self.assertTrue(set(fams.values()) <= {"tuning", "heldout", "fresh"}, fams)
+        self.assertTrue(set(fams.values()) <= {"tuning", "heldout", "fresh", "blind"}, fams)
         for name, kind in fams.items():
             with self.subTest(family=name):
                 out = run("--family", name, *SMALL, "--history-days", "1",
@@ -250,7 +250,7 @@ class SchedsimTest(unittest.TestCase):
                 self.assertGreater(float(ratio), 0, c)
             self.assertEqual(c[6], "-", c)  # one day measured: no second day
         self.assertRegex(out, r"\ntuning, seed 3: targets \(cold rows: .*\) (met|NOT met)")
-        self.assertNotRegex(out, r"\n(heldout|fresh), seed")
+        self.assertNotRegex(out, r"\n(heldout|fresh|blind), seed")
 
     def test_bad_family_and_options_are_refused(self):
         p = run("--family", "no-such-family", expect=2)
