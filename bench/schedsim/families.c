@@ -460,6 +460,36 @@ static int regional_generate(const struct family_params *p, struct trace *tr)
         return ret;
 }
 
+/* ---- sittings: walls filled a few posts at a time ------------------------------------------- */
+
+/* A school's or a clinic's press officer sits down once or twice a day and puts up a few posts
+ * at once: sittings a Poisson process on the office day (phase ~ N(0, 1 h), ¼ at weekends) at a
+ * daily rate lognormal with median 1 and σ 1.2, each sitting 1 + Poisson(2) posts, each 30 s to
+ * 3 min after the one before. A sitting tells that this wall's officer was at work, not that more
+ * is coming. The oracle gets the trace's own hourly rates. */
+static int sittings_generate(const struct family_params *p, struct trace *tr)
+{
+        struct rng r = family_rng(p, "sittings");
+        int ret = 0;
+
+        for (size_t i = 0; i < p->n_comm && ret >= 0; i++) {
+                struct wall w = wall_make(&office, exp(1.2 * rng_normal(&r)), rng_normal(&r), 0.25);
+                size_t first = tr->n_post[i];
+                ret = add_poisson(tr, i, &r, (double)p->t_hist, (double)p->t_end,
+                                  wall_peak_rate(&w), wall_rate, &w);
+                /* each sitting's first post is there: its others follow it */
+                size_t starts = tr->n_post[i];
+                for (size_t k = first; ret >= 0 && k < starts; k++) {
+                        double t = (double)tr->post[i][k];
+                        for (unsigned more = rng_poisson(&r, 2); ret >= 0 && more > 0; more--) {
+                                t += 30 + 150 * rng_unit(&r);
+                                ret = trace_add(tr, i, (int64_t)ceil(t));
+                        }
+                }
+        }
+        return ret;
+}
+
 const struct family schedsim_tuning_families[] = {
         {
                 .name = "lognormal",
@@ -490,6 +520,12 @@ const struct family schedsim_tuning_families[] = {
                 .summary = "walls of their own, and about four regional events a day that "
                            "20–70 % of them repost, minutes to hours apart",
                 .generate = regional_generate,
+        },
+        {
+                .name = "sittings",
+                .summary = "walls filled a few posts at a time: sittings on the office day, 1 + "
+                           "Poisson(2) posts each, minutes apart",
+                .generate = sittings_generate,
         },
         {},
 };
