@@ -207,8 +207,8 @@ static int own_posts_on_day(struct trace *tr, size_t i, struct rng *r, const str
  * administration, the heat supplier's branch, seven management companies (УК), seven settlement
  * administrations, ten schools and kindergartens, four clinics, MFC offices and libraries. Each
  * wall posts on its own as the kind does (a rate a working day, lognormal with the kind's median
- * and σ, within OWN_RATE_CAP; the kind's weekend factor; office hours shifted by N(0, 0.6 h); a
- * day factor of σ 0.35); one wall in twelve is dormant.
+ * and σ, within OWN_RATE_CAP ÷ 6, room for the campaign's ×6; the kind's weekend factor; office
+ * hours shifted by N(0, 0.6 h); a day factor of σ 0.35); one wall in twelve is dormant.
  *
  * The season. The decree on the start of the heating season comes out on a day uniform from two
  * days before t0 to three days after it, at 10:00–13:00 (the regional government's, reposted by
@@ -230,9 +230,9 @@ static int own_posts_on_day(struct trace *tr, size_t i, struct rng *r, const str
  *   - pipe bursts in the pressure tests: Poisson(0.6 g) a day at any hour; the heat supplier
  *     posts within lognormal(30 min, σ 0.6) and 1–2 updates 2–4 h apart, the administration
  *     reposts the first at 50%.
- * Set so that 300 walls post some 800–1500 a day, more in the campaign's peak, with the busiest
- * wall's day under 150, and a handful of walls (dormant management companies, quiet schools)
- * silent for the week.
+ * Set so that 300 walls post some 700 a working day before the season and up to 1700 at its
+ * peak, with the busiest wall's day under 150, and a handful of walls (dormant management
+ * companies, quiet schools) silent for the week.
  */
 
 #define HEAT_DISTRICT_WALLS  30
@@ -470,9 +470,9 @@ static int heat_generate(const struct family_params *p, struct trace *tr)
 /* Model. The municipal walls of a region: district and city administrations (10%), settlement
  * administrations (25%), schools and kindergartens (35%), culture, youth and sport (15%), clinics,
  * MFC offices and social services (15%), kinds assigned in stratified order. Each posts on its own
- * (a rate a working day, lognormal with the kind's median, σ 0.9, within OWN_RATE_CAP; the kind's
- * weekend factor; office hours shifted by N(0, 0.6 h); day factor σ 0.3); one in fifteen walls is
- * dormant and takes no part in anything.
+ * (a rate a working day, lognormal with the kind's median, σ 0.9, within OWN_RATE_CAP ÷ 4; the
+ * kind's weekend factor; office hours shifted by N(0, 0.6 h); day factor σ 0.3); one in fifteen
+ * walls is dormant and takes no part in anything.
  *
  * The campaign. An online vote for the improvement projects of next year (the ЦУР's content plan
  * for it came weeks before the span) ends on a day uniform from t0's third day to the span's last.
@@ -488,8 +488,8 @@ static int heat_generate(const struct family_params *p, struct trace *tr)
  * from the postponed queue on the minute (administrations 60%, others 30%), by hand
  * lognormal(15 min, σ 0.9) after the slot, or one in six hours late (lognormal(3 h, σ 0.5)). In the
  * final three days administrations post half as much again of their own (reminders, counts of the
- * votes). Set so that 300 walls post 800–1200 a day, a slot bringing up to a hundred or two posts
- * within minutes, nearly nothing at night.
+ * votes). Set so that 300 walls post about 1000 a day, up to some fifty walls
+ * publishing a slot on the minute and as many within the hour, nearly nothing at night.
  */
 
 #define CAMPAIGN_DORMANT       (1.0 / 15)
@@ -715,13 +715,13 @@ static int campaign_generate(const struct family_params *p, struct trace *tr)
  *   - utility dispatchers: 24-hour shifts from 08:00, three teams ("сутки через двое");
  *   - road services: 12-hour day shifts from 08:00, two teams two days each ("два через два"),
  *     nights left to the dispatcher who hardly posts (a tenth of the day's rate).
- * Each wall has a rate a shift (lognormal, median 4, σ 0.9, within OWN_RATE_CAP), each team a
- * factor on it: three in ten teams hardly post (0.05), the others lognormal(1, σ 0.9); and a night
- * factor of its own (lognormal(1, σ 0.8)) on the duty hours' night weights — the team that posts
- * after every night call, the team that leaves it for the morning. Half the teams write the
+ * Each wall has a rate a shift (lognormal, median 4, σ 0.9, within OWN_RATE_CAP ÷ 8), each team a
+ * factor on it: three in ten teams hardly post (0.05), the others lognormal(1, σ 0.9) within 8; and
+ * a night factor of its own (lognormal(1, σ 0.8)) on the duty hours' night weights — the team that
+ * posts after every night call, the team that leaves it for the morning. Half the teams write the
  * summary of their shift ("оперативная сводка за сутки") 0–40 min before it ends, nine shifts in
  * ten. A shift's posts are Poisson around its mean times a day factor of σ 0.3. Set so that 300
- * walls post 800–1500 a day, each duty wall with a visible period of its rotation, some posts at
+ * walls post about 1100 a day, each duty wall with a visible period of its rotation, some posts at
  * night, and the busiest wall's day under 150.
  */
 
@@ -898,9 +898,9 @@ static int shift_generate(const struct family_params *p, struct trace *tr)
  * administration (a child of the government), its education department (of the ministry of
  * education), eight settlement administrations (of the district administration), twelve schools
  * and kindergartens (of the education department) and three clinics (of the ministry of health).
- * Every wall posts on its own at its kind's rate (lognormal, σ 0.8, within OWN_RATE_CAP; the
- * regional walls a newsroom's day, the others an office's, shifted by N(0, 0.6 h)); one wall of a
- * district in fifteen is dormant and reposts nothing either.
+ * Every wall posts on its own at its kind's rate (lognormal, σ 0.8, within OWN_RATE_CAP ÷ 1.6, room
+ * for reposts; the regional walls a newsroom's day, the others an office's, shifted by N(0, 0.6
+ * h)); one wall of a district in fifteen is dormant and reposts nothing either.
  *
  * A regional post is marked for distribution ("в рассылку") by the ЦУР at the wall's chance
  * (government 12%, ministries 25%). A marked post goes down the tree: a wall whose parent has
@@ -911,7 +911,7 @@ static int shift_generate(const struct family_params *p, struct trace *tr)
  * 08:30–18:00 or on a weekend goes out at 08:30–10:30 of the next working day, four times in five
  * (the fifth from home in the evening, as it falls). A wall whose parent did not repost takes the
  * post from the region directly only at a twentieth of its propensity. Set so that 300 walls post
- * 800–1500 a day, a third of them reposts, and a handful of walls silent for the week.
+ * some 1100 a working day (800 a day over the week), and a handful of walls silent for the week.
  */
 
 #define CASCADE_REGIONAL_WALLS 3
