@@ -16,7 +16,8 @@ import tempfile
 import unittest
 
 SCHEDSIM = os.environ.get("GOVWATCH_SCHEDSIM", "build/bench-schedsim")
-ROW = re.compile(r"^(round robin|govwatch \(online\)|oracle \([^)]*\))\s+(.*)$")
+ROW = re.compile(r"^(round robin|govwatch \(online\)|oracle \([^)]*\)|flat oracle \([^)]*\))"
+                 r"\s+(.*)$")
 T0 = 1709499600  # the generated traces' t0: Monday 2024-03-04 00:00 Moscow
 SMALL = ("--communities", "30", "--days", "2", "--quota", "400")
 
@@ -79,7 +80,7 @@ class SchedsimTest(unittest.TestCase):
         out = run("--communities", "40", "--days", "2", "--quota", "400",
                   "--history-days", "3").stdout
         r = rows(out)
-        self.assertEqual(set(r), {"round", "govwatch", "oracle"}, out)
+        self.assertEqual(set(r), {"round", "govwatch", "oracle", "flat"}, out)
         for name, row in r.items():
             self.assertEqual(row["quota"], "ok", (name, out))
             self.assertLessEqual(row["max24"], 400, (name, out))
@@ -171,7 +172,7 @@ class SchedsimTest(unittest.TestCase):
                 self.assertIn("generated: family %s," % name, out, shown)
                 self.assertGreater(measured_posts(out), 0, shown)
                 r = rows(out)
-                self.assertEqual(set(r), {"round", "govwatch", "oracle"}, shown)
+                self.assertEqual(set(r), {"round", "govwatch", "oracle", "flat"}, shown)
                 for poller, row in r.items():
                     self.assertEqual((row["quota"], row["miss"]), ("ok", 0), (name, poller))
                     self.assertLessEqual(row["max24"], 400, (name, poller))
@@ -243,9 +244,9 @@ class SchedsimTest(unittest.TestCase):
         self.assertEqual(sorted((c[0], c[2]) for c in cells),
                          sorted((n, s) for n in tuning for s in ("cold", "warm")), out)
         for c in cells:
-            self.assertEqual(len(c), 10, c)
+            self.assertEqual(len(c), 11, c)
             self.assertEqual(c[1], "tuning", c)
-            self.assertLessEqual(int(c[8]), 300, c)  # busiest 24 h within the quota
+            self.assertLessEqual(int(c[9]), 300, c)  # busiest 24 h within the quota
             for ratio in c[3:6]:
                 self.assertGreater(float(ratio), 0, c)
             self.assertEqual(c[6], "-", c)  # one day measured: no second day
