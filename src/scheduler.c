@@ -43,10 +43,18 @@
  * never left longer than (set_floors()): its watch entry's max_interval, else BOUND_FACTOR × round
  * robin's interval / √priority, at most the global max_interval. Floors cost at most FLOOR_SHARE
  * of the budget (stretched alike when priorities ask for more), and they cost most where the
- * square-root law would poll least: against the same scheduler without them (bench-schedsim,
- * seven families, cold start), the mean stays, p95 gives up about 0.02 of round robin's, and the
- * worst wait falls from about 4× round robin's interval (max_interval, 6 h) to 1.8×. When busy
- * walls have spent the whole window, a wall at its floor is first for the next call that frees.
+ * square-root law would poll least: against the same scheduler without them (bench-schedsim, the
+ * seven families of the time, cold start), the mean stays, p95 gives up about 0.02 of round
+ * robin's, and the worst wait falls from about 4× round robin's interval (max_interval, 6 h) to
+ * 1.8×. When busy walls have spent the whole window, a wall at its floor is first for the next
+ * call that frees.
+ *
+ * What it can win. Only what the walls' differences leave: where a few walls post most of the
+ * posts (a district administration dozens a day, its schools weekly) it halves round robin's mean
+ * wait, but where walls post alike (a region's settlements reposting the same campaign) even
+ * knowing every wall's exact rate leaves 0.8× of it (bench/schedsim-bound.py), and learning the
+ * hours besides wins a little more. A cold start costs its first day: a wall nothing is known of
+ * is found posting only by polling it; from the second day on it is about as good as warm.
  */
 #include <inttypes.h>
 #include <limits.h>

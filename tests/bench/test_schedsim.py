@@ -253,6 +253,35 @@ class SchedsimTest(unittest.TestCase):
         self.assertRegex(out, r"\ntuning, seed 3: targets \(cold rows: .*\) (met|NOT met)")
         self.assertNotRegex(out, r"\n(heldout|fresh|blind), seed")
 
+    def test_the_rates_bound_of_walls_alike_is_round_robin(self):
+        # bench/schedsim-bound.py: ten walls posting once an hour each have one interval, the
+        # budget's (quota less the 2 % reserve) share: 1/0.98 of round robin's, mean and p95 alike.
+        bound = os.path.join(os.environ.get("GOVWATCH_SOURCE_DIR", "."), "bench",
+                             "schedsim-bound.py")
+        with open(self.path("alike.csv"), "w") as f:
+            f.write("owner_id,unix_time\n")
+            for wall in range(10):
+                for hour in range(7 * 24):
+                    f.write("-%d,%d\n" % (wall + 1, T0 + hour * 3600 + 60 * wall))
+        p = subprocess.run(["/usr/bin/python3", bound, self.path("alike.csv"), "--communities",
+                            "10", "--quota", "240"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        m = re.search(r"10 walls, 240 posts a day, Gini of the walls' rates ([\d.]+): mean "
+                      r"([\d.]+), p95 ([\d.]+)", p.stdout)
+        self.assertIsNotNone(m, p.stdout)
+        self.assertEqual(float(m.group(1)), 0.0, p.stdout)
+        self.assertAlmostEqual(float(m.group(2)), 1 / 0.98, delta=0.002, msg=p.stdout)
+        self.assertAlmostEqual(float(m.group(3)), 1 / 0.98, delta=0.002, msg=p.stdout)
+        # a wall more than --communities says, or no post in the window, is refused
+        p = subprocess.run(["/usr/bin/python3", bound, self.path("alike.csv"), "--communities",
+                            "5"], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("more than --communities 5", p.stderr)
+        p = subprocess.run(["/usr/bin/python3", bound, self.path("alike.csv"), "--t0", "1"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no posts in the measured window", p.stderr)
+
     def test_bad_family_and_options_are_refused(self):
         p = run("--family", "no-such-family", expect=2)
         self.assertIn("unknown family no-such-family", p.stderr)
