@@ -65,27 +65,6 @@
 
 /* ---- random draws -------------------------------------------------------------------------- */
 
-static double rng_between(struct rng *r, double lo, double hi)
-{
-        return lo + (hi - lo) * rng_unit(r);
-}
-
-static bool rng_chance(struct rng *r, double p)
-{
-        return rng_unit(r) < p;
-}
-
-static size_t rng_below(struct rng *r, size_t n)
-{
-        size_t k = (size_t)(rng_unit(r) * (double)n);
-        return k < n ? k : n - 1;
-}
-
-static double rng_lognormal(struct rng *r, double median, double sigma)
-{
-        return median * exp(sigma * rng_normal(r));
-}
-
 /* Lognormal, redrawn until at most cap (no pile of walls at the cap). */
 static double rng_lognormal_capped(struct rng *r, double median, double sigma, double cap)
 {
@@ -96,33 +75,7 @@ static double rng_lognormal_capped(struct rng *r, double median, double sigma, d
         return x;
 }
 
-/* Arrivals of a unit-rate Poisson process in [0, mean): exact for any mean, O(mean). */
-static unsigned rng_poisson(struct rng *r, double mean)
-{
-        unsigned k = 0;
-        for (double s = rng_exp(r); s < mean; s += rng_exp(r))
-                k++;
-        return k;
-}
-
 /* ---- days and hours ------------------------------------------------------------------------ */
-
-/* Moscow midnight that starts local day `day` (trace_local_day()'s numbering). */
-static double day_start(int64_t day)
-{
-        return (double)SCHEDSIM_DEFAULT_T0 + (double)day * DAY;
-}
-
-/* 0 = Monday. */
-static int day_of_week(int64_t day)
-{
-        return (int)(((day % 7) + 7) % 7);
-}
-
-static bool is_weekend(int64_t day)
-{
-        return day_of_week(day) >= 5;
-}
 
 /* The local days a family generates: the day before the one holding t_hist (whose evening posts
  * may spill over midnight) to the one holding the span's last second. */
@@ -132,33 +85,13 @@ static void span_days(const struct family_params *p, int64_t *ret_first, int64_t
         *ret_last = trace_local_day((double)(p->t_end - 1));
 }
 
-/* A fractional local hour drawn from weights by hour (any scale). */
-static double draw_hour(struct rng *r, const double weight[24])
-{
-        double total = 0;
-        for (int h = 0; h < 24; h++)
-                total += weight[h];
-        double x = rng_unit(r) * total;
-        int h = 0;
-        while (h < 23 && x >= weight[h]) {
-                x -= weight[h];
-                h++;
-        }
-        return h + rng_unit(r);
-}
-
-static int add_post(struct trace *tr, size_t i, double t)
-{
-        return trace_add(tr, i, (int64_t)floor(t));
-}
-
 /* Poisson(mean) posts of wall i on local day `day` at hours drawn from weights, shifted. */
 static int posts_on_day(struct trace *tr, size_t i, struct rng *r, int64_t day, double mean,
                         const double hours[24], double shift_hours)
 {
         for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
-                int q = add_post(tr, i,
-                                 day_start(day) + (draw_hour(r, hours) + shift_hours) * HOUR);
+                int q = trace_add_at(
+                        tr, i, trace_day_start(day) + (rng_hour(r, hours) + shift_hours) * HOUR);
                 if (q < 0)
                         return q;
         }
@@ -196,7 +129,7 @@ struct own {
 static int own_posts_on_day(struct trace *tr, size_t i, struct rng *r, const struct own *w,
                             int64_t day, double factor)
 {
-        double mean = w->per_day * factor * (is_weekend(day) ? w->weekend : 1) *
+        double mean = w->per_day * factor * (trace_is_weekend_day(day) ? w->weekend : 1) *
                       rng_lognormal(r, 1, w->day_sigma);
         return posts_on_day(tr, i, r, day, mean, w->hours, w->shift_hours);
 }
@@ -325,7 +258,7 @@ static void heat_district(size_t i, size_t n, size_t *ret_first, size_t *ret_end
 static int heat_decree(struct trace *tr, const struct heat_wall *walls, size_t n, int64_t day,
                        struct rng *r)
 {
-        double t = day_start(day) + rng_between(r, 10, 13) * HOUR;
+        double t = trace_day_start(day) + rng_between(r, 10, 13) * HOUR;
         for (size_t i = 0; i < n; i++) {
                 double chance = walls[i].kind == HEAT_ADMIN      ? 1
                                 : walls[i].kind == HEAT_SUPPLIER ? 0.7
@@ -335,7 +268,7 @@ static int heat_decree(struct trace *tr, const struct heat_wall *walls, size_t n
                         continue;
                 double lag = walls[i].kind == HEAT_ADMIN ? rng_lognormal(r, 40 * MINUTE, 0.8)
                                                          : rng_lognormal(r, 2 * HOUR, 0.8);
-                int q = add_post(tr, i, t + lag);
+                int q = trace_add_at(tr, i, t + lag);
                 if (q < 0)
                         return q;
         }
@@ -345,9 +278,9 @@ static int heat_decree(struct trace *tr, const struct heat_wall *walls, size_t n
 /* The connection schedule: a batch of posts by microdistrict. */
 static int heat_schedule(struct trace *tr, size_t i, int64_t day, struct rng *r)
 {
-        double t = day_start(day) + rng_between(r, 9, 11) * HOUR;
+        double t = trace_day_start(day) + rng_between(r, 9, 11) * HOUR;
         for (unsigned m = 2 + (unsigned)rng_below(r, 5); m > 0; m--) {
-                int q = add_post(tr, i, t);
+                int q = trace_add_at(tr, i, t);
                 if (q < 0)
                         return q;
                 t += rng_between(r, 2, 6) * MINUTE;
@@ -368,7 +301,7 @@ static int heat_wave(struct trace *tr, const struct heat_wall *walls, size_t fir
                         continue;
                 double lag = walls[i].kind == HEAT_MANAGER ? rng_lognormal(r, 2 * HOUR, 0.8)
                                                            : rng_lognormal(r, 1.5 * HOUR, 0.6);
-                int q = add_post(tr, i, t + lag);
+                int q = trace_add_at(tr, i, t + lag);
                 if (q < 0)
                         return q;
         }
@@ -379,12 +312,12 @@ static int heat_wave(struct trace *tr, const struct heat_wall *walls, size_t fir
 static int heat_burst(struct trace *tr, size_t admin, size_t supplier, double t, struct rng *r)
 {
         double at = t + rng_lognormal(r, 30 * MINUTE, 0.6);
-        int q = add_post(tr, supplier, at);
+        int q = trace_add_at(tr, supplier, at);
         if (q >= 0 && rng_chance(r, 0.5))
-                q = add_post(tr, admin, at + rng_lognormal(r, 45 * MINUTE, 0.8));
+                q = trace_add_at(tr, admin, at + rng_lognormal(r, 45 * MINUTE, 0.8));
         for (unsigned u = 1 + (unsigned)rng_below(r, 2); q >= 0 && u > 0; u--) {
                 at += rng_between(r, 2, 4) * HOUR;
-                q = add_post(tr, supplier, at);
+                q = trace_add_at(tr, supplier, at);
         }
         return q;
 }
@@ -405,11 +338,12 @@ static int heat_district_day(struct trace *tr, const struct heat_wall *walls, si
         }
         for (unsigned k = rng_poisson(r, HEAT_WAVES_PER_DAY * g); q >= 0 && k > 0; k--) {
                 double h = rng_chance(r, 0.5) ? rng_between(r, 7, 10) : rng_between(r, 19, 22);
-                q = heat_wave(tr, walls, first, end, day_start(day) + h * HOUR, r);
+                q = heat_wave(tr, walls, first, end, trace_day_start(day) + h * HOUR, r);
         }
         for (unsigned k = rng_poisson(r, HEAT_BURSTS_PER_DAY * g);
              q >= 0 && supplier < end && k > 0; k--)
-                q = heat_burst(tr, admin, supplier, day_start(day) + rng_between(r, 0, DAY), r);
+                q = heat_burst(tr, admin, supplier, trace_day_start(day) + rng_between(r, 0, DAY),
+                               r);
         return q;
 }
 
@@ -422,9 +356,9 @@ static int heat_wall_posts(struct trace *tr, size_t i, const struct heat_wall *w
                 int q = own_posts_on_day(tr, i, r, &w->own, d,
                                          1 + amplitude * heat_intensity(start, d));
                 if (q >= 0 && w->report_hour > 0 && d >= start && d < start + w->report_days)
-                        q = add_post(tr, i,
-                                     day_start(d) + w->report_hour * HOUR +
-                                             rng_lognormal(r, 10 * MINUTE, 0.8));
+                        q = trace_add_at(tr, i,
+                                         trace_day_start(d) + w->report_hour * HOUR +
+                                                 rng_lognormal(r, 10 * MINUTE, 0.8));
                 if (q < 0)
                         return q;
         }
@@ -615,7 +549,8 @@ static void plan_draw(struct rng *r, int64_t day, int64_t final, struct plan_day
                 ret->compliance = CAMPAIGN_FINAL_BOOST;
                 return;
         }
-        if (!rng_chance(r, is_weekend(day) ? CAMPAIGN_PLAN_WEEKEND : CAMPAIGN_PLAN_WORKDAY))
+        if (!rng_chance(r,
+                        trace_is_weekend_day(day) ? CAMPAIGN_PLAN_WEEKEND : CAMPAIGN_PLAN_WORKDAY))
                 return;
         double u = rng_unit(r);
         plan_pick_slots(r, u < 0.6 ? 1 : u < 0.9 ? 2 : 3, ret);
@@ -625,7 +560,7 @@ static void plan_draw(struct rng *r, int64_t day, int64_t final, struct plan_day
 static double campaign_publish_time(const struct campaign_wall *w, struct rng *r, int64_t day,
                                     double hour)
 {
-        double t = day_start(day) + hour * HOUR;
+        double t = trace_day_start(day) + hour * HOUR;
         switch (w->way) {
         case CAMPAIGN_ON_THE_MINUTE:
                 return t + rng_between(r, 0, POSTPONED_LATENESS_SEC);
@@ -648,7 +583,7 @@ static int campaign_slot(struct trace *tr, const struct campaign_wall *walls, si
                         c = w->compliance;
                 if (!w->participates || !rng_chance(r, c))
                         continue;
-                int q = add_post(tr, i, campaign_publish_time(w, r, day, hour));
+                int q = trace_add_at(tr, i, campaign_publish_time(w, r, day, hour));
                 if (q < 0)
                         return q;
         }
@@ -664,7 +599,7 @@ static int campaign_day(struct trace *tr, const struct campaign_wall *walls, siz
         int q = 0;
         for (size_t k = 0; q >= 0 && k < plan.n; k++)
                 q = campaign_slot(tr, walls, n, day, plan.slot[k], plan.compliance, results, r);
-        int dow = day_of_week(day);
+        int dow = trace_day_of_week(day);
         if (q >= 0 && (dow == 1 || dow == 3))
                 q = campaign_slot(tr, walls, n, day, CAMPAIGN_RUBRIC_HOUR, 0.5, false, r);
         return q;
@@ -831,16 +766,16 @@ static int shift_posts(struct trace *tr, size_t i, const struct shift_wall *w,
         for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
                 double at;
                 do /* an hour by the team's weights, within the shift */
-                        at = day_start(trace_local_day(start)) + draw_hour(r, t->hours) * HOUR;
+                        at = trace_day_start(trace_local_day(start)) + rng_hour(r, t->hours) * HOUR;
                 while (k->hours_long < 24 && (at < start || at >= end));
                 if (at < start)
                         at += DAY;
-                int q = add_post(tr, i, at);
+                int q = trace_add_at(tr, i, at);
                 if (q < 0)
                         return q;
         }
         if (t->summary && rng_chance(r, SHIFT_SUMMARY_CHANCE))
-                return add_post(tr, i, end - rng_between(r, 0, 40) * MINUTE);
+                return trace_add_at(tr, i, end - rng_between(r, 0, 40) * MINUTE);
         return 0;
 }
 
@@ -857,15 +792,16 @@ static int shift_wall_posts(struct trace *tr, size_t i, const struct shift_wall 
                                                (int64_t)k->period) %
                                       k->period;
                         const struct shift_team *t = &w->team[k->team_of[slot]];
-                        q = shift_posts(tr, i, w, t, day_start(d) + k->change_hour * HOUR, r);
+                        q = shift_posts(tr, i, w, t, trace_day_start(d) + k->change_hour * HOUR, r);
                         if (q >= 0 && k->hours_long < 24) { /* the night's dispatcher */
-                                double start =
-                                        day_start(d) + (k->change_hour + k->hours_long) * HOUR;
+                                double start = trace_day_start(d) +
+                                               (k->change_hour + k->hours_long) * HOUR;
                                 double mean = w->per_shift * SHIFT_NIGHT_DISPATCH;
                                 for (unsigned m = rng_poisson(r, mean); q >= 0 && m > 0; m--)
-                                        q = add_post(tr, i,
-                                                     start + rng_between(r, 0, 24 - k->hours_long) *
-                                                                     HOUR);
+                                        q = trace_add_at(
+                                                tr, i,
+                                                start + rng_between(r, 0, 24 - k->hours_long) *
+                                                                HOUR);
                         }
                 }
                 if (q < 0)
@@ -1012,15 +948,16 @@ static double cascade_working_time(struct rng *r, double t)
 {
         double h = trace_local_hour(t);
         int64_t day = trace_local_day(t);
-        if (!is_weekend(day) && h >= CASCADE_WORK_FROM && h < CASCADE_WORK_TO)
+        if (!trace_is_weekend_day(day) && h >= CASCADE_WORK_FROM && h < CASCADE_WORK_TO)
                 return t;
         if (!rng_chance(r, CASCADE_WAITS_MORNING))
                 return t;
         if (h >= CASCADE_WORK_FROM)
                 day++;
-        while (is_weekend(day))
+        while (trace_is_weekend_day(day))
                 day++;
-        return day_start(day) + rng_between(r, CASCADE_WORK_FROM, CASCADE_WORK_FROM + 2) * HOUR;
+        return trace_day_start(day) +
+               rng_between(r, CASCADE_WORK_FROM, CASCADE_WORK_FROM + 2) * HOUR;
 }
 
 /* One marked post of wall `root` at t, down the tree; at[] is scratch of n. */
@@ -1051,7 +988,7 @@ static int cascade_post(struct trace *tr, const struct cascade_wall *walls, size
                                 r, at[w->parent] + rng_lognormal(r, cascade_kinds[w->kind].lag,
                                                                  CASCADE_LAG_SIGMA));
                 }
-                int q = add_post(tr, i, at[i]);
+                int q = trace_add_at(tr, i, at[i]);
                 if (q < 0)
                         return q;
         }
@@ -1063,12 +1000,12 @@ static int cascade_regional_day(struct trace *tr, const struct cascade_wall *wal
                                 size_t root, int64_t day, double *at, struct rng *r)
 {
         const struct cascade_wall *w = &walls[root];
-        double mean = w->own.per_day * (is_weekend(day) ? w->own.weekend : 1) *
+        double mean = w->own.per_day * (trace_is_weekend_day(day) ? w->own.weekend : 1) *
                       rng_lognormal(r, 1, w->own.day_sigma);
         for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
-                double t =
-                        day_start(day) + (draw_hour(r, w->own.hours) + w->own.shift_hours) * HOUR;
-                int q = add_post(tr, root, t);
+                double t = trace_day_start(day) +
+                           (rng_hour(r, w->own.hours) + w->own.shift_hours) * HOUR;
+                int q = trace_add_at(tr, root, t);
                 if (q >= 0 && rng_chance(r, cascade_kinds[w->kind].distributed))
                         q = cascade_post(tr, walls, n, root, t, at, r);
                 if (q < 0)

@@ -146,7 +146,7 @@ static double rng_log_uniform(struct rng *r, double lo, double hi)
 }
 
 /* Poisson with mean mu (small: Knuth's product of uniforms). */
-static unsigned rng_poisson(struct rng *r, double mu)
+static unsigned rng_poisson_small(struct rng *r, double mu)
 {
         double limit = exp(-mu), prod = rng_unit(r);
         unsigned k = 0;
@@ -277,7 +277,7 @@ static int bursty_generate(const struct family_params *p, struct trace *tr)
                 /* The wall's posts are the queue: children are appended behind their parents,
                  * and those past t_end are dropped, with their own children. */
                 for (size_t k = 0; ret >= 0 && k < tr->n_post[i]; k++)
-                        for (unsigned c = rng_poisson(&r, branching); ret >= 0 && c > 0; c--)
+                        for (unsigned c = rng_poisson_small(&r, branching); ret >= 0 && c > 0; c--)
                                 ret = trace_add(
                                         tr, i, tr->post[i][k] + (int64_t)ceil(decay * rng_exp(&r)));
                 if (ret < 0)
@@ -481,7 +481,8 @@ static int sittings_generate(const struct family_params *p, struct trace *tr)
                 size_t starts = tr->n_post[i];
                 for (size_t k = first; ret >= 0 && k < starts; k++) {
                         double t = (double)tr->post[i][k];
-                        for (unsigned more = rng_poisson(&r, 2); ret >= 0 && more > 0; more--) {
+                        for (unsigned more = rng_poisson_small(&r, 2); ret >= 0 && more > 0;
+                             more--) {
                                 t += 30 + 150 * rng_unit(&r);
                                 ret = trace_add(tr, i, (int64_t)ceil(t));
                         }

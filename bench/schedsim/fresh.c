@@ -53,75 +53,7 @@
 
 /* ---- random draws -------------------------------------------------------------------------- */
 
-static double rng_between(struct rng *r, double lo, double hi)
-{
-        return lo + (hi - lo) * rng_unit(r);
-}
-
-static bool rng_chance(struct rng *r, double p)
-{
-        return rng_unit(r) < p;
-}
-
-static size_t rng_below(struct rng *r, size_t n)
-{
-        size_t k = (size_t)(rng_unit(r) * (double)n);
-        return k < n ? k : n - 1;
-}
-
-static double rng_lognormal(struct rng *r, double median, double sigma)
-{
-        return median * exp(sigma * rng_normal(r));
-}
-
-/* Log-uniform in [lo, hi]. */
-static double rng_log_between(struct rng *r, double lo, double hi)
-{
-        return lo * pow(hi / lo, rng_unit(r));
-}
-
-/* Arrivals of a unit-rate Poisson process in [0, mean): exact for any mean, O(mean). */
-static unsigned rng_poisson(struct rng *r, double mean)
-{
-        unsigned k = 0;
-        for (double s = rng_exp(r); s < mean; s += rng_exp(r))
-                k++;
-        return k;
-}
-
 /* ---- days and hours ------------------------------------------------------------------------ */
-
-/* Moscow midnight that starts local day `day` (trace_local_day()'s numbering). */
-static double day_start(int64_t day)
-{
-        return (double)SCHEDSIM_DEFAULT_T0 + (double)day * DAY;
-}
-
-static bool is_weekend(int64_t day)
-{
-        return ((day % 7) + 7) % 7 >= 5;
-}
-
-/* 0 = Monday. */
-static int day_of_week(int64_t day)
-{
-        return (int)(((day % 7) + 7) % 7);
-}
-
-/* A fractional local hour drawn from weights by hour (any scale). */
-static double draw_hour(struct rng *r, const double weight[24])
-{
-        double total = 0;
-        for (int h = 0; h < 24; h++)
-                total += weight[h];
-        double x = rng_unit(r) * total;
-        int h = 0;
-        while (h < 23 && x >= weight[h]) {
-                x -= weight[h];
-                h++;
-        }
-        return h + rng_unit(r);
-}
 
 /* The next moment at or after t on a grid of `minutes` (dividing an hour, so that the grid is the
  * same in Moscow time), as VK publishes a postponed post set for it. */
@@ -138,12 +70,7 @@ static double next_morning(struct rng *r, double t, double from, double to)
         int64_t day = trace_local_day(t);
         if (trace_local_hour(t) >= from)
                 day++;
-        return day_start(day) + rng_between(r, from, to) * HOUR;
-}
-
-static int add_post(struct trace *tr, size_t i, double t)
-{
-        return trace_add(tr, i, (int64_t)floor(t));
+        return trace_day_start(day) + rng_between(r, from, to) * HOUR;
 }
 
 /* Posting by local hour (relative weights). Offices: 8 or 9 to 17 or 18, a lunch dip, a thin
@@ -203,15 +130,16 @@ static int daily_posts(struct trace *tr, size_t i, const struct daily *w, struct
         if (w->per_day <= 0 || from >= to)
                 return 0;
         for (int64_t d = trace_local_day(from) - 1; d <= trace_local_day(to); d++) {
-                double mean = w->per_day * (is_weekend(d) ? w->weekend : 1) *
+                double mean = w->per_day * (trace_is_weekend_day(d) ? w->weekend : 1) *
                               rng_lognormal(r, 1, w->day_sigma);
                 for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
-                        double t = day_start(d) + (draw_hour(r, w->hours) + w->shift_hours) * HOUR;
+                        double t = trace_day_start(d) +
+                                   (rng_hour(r, w->hours) + w->shift_hours) * HOUR;
                         if (w->grid > 0)
                                 t = on_grid(r, t, w->grid);
                         if (t < from || t >= to)
                                 continue;
-                        int q = add_post(tr, i, t);
+                        int q = trace_add_at(tr, i, t);
                         if (q < 0)
                                 return q;
                 }
@@ -381,7 +309,8 @@ static void storm_draw(struct rng *r, double warning, size_t n_districts, struct
                 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.9, 0.8, 0.5, 0.3,
         };
         *ret = (struct storm){};
-        ret->warning = day_start(trace_local_day(warning)) + draw_hour(r, warning_hours) * HOUR;
+        ret->warning =
+                trace_day_start(trace_local_day(warning)) + rng_hour(r, warning_hours) * HOUR;
         ret->hit = ret->warning + rng_between(r, 6, 18) * HOUR;
         double hours = fmin(96, fmax(18, rng_lognormal(r, 36, 0.35)));
         ret->end = ret->hit + hours * HOUR;
@@ -460,7 +389,7 @@ static int storm_repost_alerts(struct trace *tr, const struct storm_wall *walls,
                                 join *= w->district == SIZE_MAX ? 0 : STORM_ROUTINE_JOIN;
                         if (!rng_chance(r, join))
                                 continue;
-                        int q = add_post(tr, i, storm_repost_time(w, r, a[k].t));
+                        int q = trace_add_at(tr, i, storm_repost_time(w, r, a[k].t));
                         if (q < 0)
                                 return q;
                 }
@@ -495,7 +424,7 @@ static int storm_maybe_repost(struct trace *tr, const struct storm_wall *walls, 
 {
         if (i == SIZE_MAX || !rng_chance(r, chance))
                 return 0;
-        return add_post(tr, i, storm_repost_time(&walls[i], r, t));
+        return trace_add_at(tr, i, storm_repost_time(&walls[i], r, t));
 }
 
 /* One outage in a district: the grid's posts, the administration's and a settlement's. */
@@ -509,14 +438,14 @@ static int storm_outage(struct trace *tr, const struct storm_wall *walls, size_t
                 return 0;
 
         double at = t + rng_lognormal(r, 20 * MINUTE, 0.6);
-        int q = add_post(tr, grid, at);
+        int q = trace_add_at(tr, grid, at);
         if (q >= 0)
                 q = storm_maybe_repost(tr, walls, admin, r, 0.6, at);
         if (q >= 0)
                 q = storm_maybe_repost(tr, walls, settlement, r, 0.4, t);
         for (unsigned u = 1 + (unsigned)rng_below(r, 4); q >= 0 && u > 0; u--) {
                 at += rng_lognormal(r, 2 * HOUR, 0.5);
-                q = add_post(tr, grid, at);
+                q = trace_add_at(tr, grid, at);
                 if (q >= 0 && u == 1) /* the restoration */
                         q = storm_maybe_repost(tr, walls, admin, r, 0.5, at);
         }
@@ -543,9 +472,9 @@ static int storm_district(struct trace *tr, const struct storm_wall *walls, size
                         continue;
                 for (int64_t d = trace_local_day(s->hit); q >= 0 && d <= trace_local_day(s->end);
                      d++) {
-                        double t = day_start(d) + rng_between(r, 6, 7.75) * HOUR;
+                        double t = trace_day_start(d) + rng_between(r, 6, 7.75) * HOUR;
                         if (t >= s->hit && t < s->end && rng_chance(r, STORM_CLOSURE_CHANCE))
-                                q = add_post(tr, i, t);
+                                q = trace_add_at(tr, i, t);
                 }
         }
         return q;
@@ -558,7 +487,7 @@ static int storm_episode(struct trace *tr, const struct storm_wall *walls, size_
         size_t n_alert = 0, allocated = 0;
         int q = storm_alerts(s, r, &a, &n_alert, &allocated);
         for (size_t k = 0; q >= 0 && k < n_alert; k++)
-                q = add_post(tr, 0, a[k].t + rng_between(r, 0, MINUTE));
+                q = trace_add_at(tr, 0, a[k].t + rng_between(r, 0, MINUTE));
         if (q >= 0)
                 q = storm_repost_alerts(tr, walls, n, s, a, n_alert, r);
         for (size_t k = 0; q >= 0 && k < s->n_district; k++)
@@ -749,7 +678,7 @@ static int batch_upload(struct trace *tr, size_t i, const struct batch_wall *w, 
         for (unsigned m = 1 + rng_poisson(r, mean - 1); m > 0; m--) {
                 if (t >= w->spell_begin && t < w->spell_end)
                         return 0;
-                int q = add_post(tr, i, t);
+                int q = trace_add_at(tr, i, t);
                 if (q < 0)
                         return q;
                 t += rng_lognormal(r, BATCH_GAP_MEDIAN, BATCH_GAP_SIGMA);
@@ -760,24 +689,25 @@ static int batch_upload(struct trace *tr, size_t i, const struct batch_wall *w, 
 static int batch_day(struct trace *tr, size_t i, const struct batch_wall *w, struct rng *r,
                      int64_t d)
 {
-        bool weekend = is_weekend(d), holiday = batch_holiday_week(w, d);
+        bool weekend = trace_is_weekend_day(d), holiday = batch_holiday_week(w, d);
         int q = 0;
         if (w->weekly_day >= 0) {
-                if (day_of_week(d) == w->weekly_day && !holiday &&
+                if (trace_day_of_week(d) == w->weekly_day && !holiday &&
                     !rng_chance(r, BATCH_WEEKLY_SKIP))
-                        q = batch_upload(tr, i, w, r, day_start(d) + rng_between(r, 13, 17) * HOUR,
+                        q = batch_upload(tr, i, w, r,
+                                         trace_day_start(d) + rng_between(r, 13, 17) * HOUR,
                                          w->weekly_batch);
                 return q;
         }
         if (w->menu_hour > 0 && !weekend && !holiday)
                 q = batch_upload(tr, i, w, r,
-                                 day_start(d) + (w->menu_hour + rng_normal(r) / 6) * HOUR, 1);
+                                 trace_day_start(d) + (w->menu_hour + rng_normal(r) / 6) * HOUR, 1);
 
         double mean = w->sittings_per_day * (weekend ? batch_kinds[w->kind].weekend : 1) *
                       (holiday ? BATCH_HOLIDAY_FACTOR : 1) * rng_lognormal(r, 1, DAY_FACTOR_SIGMA);
         for (unsigned m = rng_poisson(r, mean); q >= 0 && m > 0; m--) {
-                double h = draw_hour(r, w->hours) + w->shift_hours;
-                q = batch_upload(tr, i, w, r, day_start(d) + h * HOUR, w->batch_mean);
+                double h = rng_hour(r, w->hours) + w->shift_hours;
+                q = batch_upload(tr, i, w, r, trace_day_start(d) + h * HOUR, w->batch_mean);
         }
         return q;
 }
@@ -912,9 +842,9 @@ static int longtail_digests(struct trace *tr, size_t i, const struct longtail_wa
         for (int64_t d = first; d <= last; d++) {
                 if (!rng_chance(r, LONGTAIL_DIGEST_CHANCE))
                         continue;
-                double t = day_start(d) + w->digest_hour * HOUR + rng_between(r, 0, 8);
+                double t = trace_day_start(d) + w->digest_hour * HOUR + rng_between(r, 0, 8);
                 for (unsigned m = 3 + (unsigned)rng_below(r, 4); m > 0; m--) {
-                        int q = add_post(tr, i, t);
+                        int q = trace_add_at(tr, i, t);
                         if (q < 0)
                                 return q;
                         t += rng_between(r, 1, 3) * MINUTE;
@@ -937,7 +867,7 @@ static int longtail_repost(struct trace *tr, const struct longtail_wall *walls, 
                 double h = trace_local_hour(at);
                 if ((h < 8 || h >= 19) && rng_chance(r, 0.8))
                         at = next_morning(r, at, 9, 11);
-                int q = add_post(tr, i, at);
+                int q = trace_add_at(tr, i, at);
                 if (q < 0)
                         return q;
         }
@@ -949,18 +879,19 @@ static int broadcast_reminders(struct trace *tr, const struct longtail_wall *wal
                                const struct broadcast *b, struct rng *r)
 {
         int64_t day = trace_local_day(b->at);
-        double announced = day_start(day - (int64_t)b->lead_days) + rng_between(r, 10, 12) * HOUR;
+        double announced =
+                trace_day_start(day - (int64_t)b->lead_days) + rng_between(r, 10, 12) * HOUR;
         if (b->lead_days < 4) /* the day before: after lunch */
-                announced = day_start(day - 1) + rng_between(r, 12, 15) * HOUR;
-        int q = add_post(tr, 0, announced);
+                announced = trace_day_start(day - 1) + rng_between(r, 12, 15) * HOUR;
+        int q = trace_add_at(tr, 0, announced);
         if (q >= 0)
                 q = longtail_repost(tr, walls, n, &b->announced, announced, r);
         for (int64_t d = trace_local_day(announced) + 1; q >= 0 && b->morning_reminders && d < day;
              d++) {
                 if (!rng_chance(r, 0.7))
                         continue;
-                double t = on_grid(r, day_start(d) + rng_between(r, 9, 11) * HOUR, 30);
-                q = add_post(tr, 0, t);
+                double t = on_grid(r, trace_day_start(d) + rng_between(r, 9, 11) * HOUR, 30);
+                q = trace_add_at(tr, 0, t);
                 if (q >= 0 && d == day - 1)
                         q = longtail_repost(tr, walls, n, &b->last_reminder, t, r);
         }
@@ -968,7 +899,7 @@ static int broadcast_reminders(struct trace *tr, const struct longtail_wall *wal
         for (size_t k = 0; q >= 0 && k < ELEMENTSOF(before_minutes); k++) {
                 if (!b->morning_reminders && before_minutes[k] != 60)
                         continue; /* the weekly address is reminded an hour before only */
-                q = add_post(tr, 0, b->at - before_minutes[k] * MINUTE + rng_between(r, 0, 8));
+                q = trace_add_at(tr, 0, b->at - before_minutes[k] * MINUTE + rng_between(r, 0, 8));
         }
         return q;
 }
@@ -978,18 +909,18 @@ static int broadcast_on_air(struct trace *tr, const struct longtail_wall *walls,
                             const struct broadcast *b, struct rng *r)
 {
         double end = b->at + b->minutes * MINUTE;
-        int q = add_post(tr, 0, b->at + rng_between(r, 0, 20));
+        int q = trace_add_at(tr, 0, b->at + rng_between(r, 0, 20));
         if (q >= 0)
                 q = longtail_repost(tr, walls, n, &b->on_air, b->at, r);
         for (size_t host = 0; q >= 0 && host < b->n_hosts && host < n; host++)
                 for (double t = b->at + rng_exp(r) * b->quote_minutes * MINUTE; q >= 0 && t < end;
                      t += rng_exp(r) * b->quote_minutes * MINUTE)
-                        q = add_post(tr, host, t);
+                        q = trace_add_at(tr, host, t);
         if (q >= 0)
-                q = add_post(tr, 0, end + rng_lognormal(r, HOUR, 0.5));
+                q = trace_add_at(tr, 0, end + rng_lognormal(r, HOUR, 0.5));
         int64_t next = trace_local_day(end) + 1;
         for (unsigned m = b->instructions ? 1 + (unsigned)rng_below(r, 3) : 0; q >= 0 && m > 0; m--)
-                q = add_post(tr, 0, day_start(next) + rng_between(r, 9, 12) * HOUR);
+                q = trace_add_at(tr, 0, trace_day_start(next) + rng_between(r, 9, 12) * HOUR);
         return q;
 }
 
@@ -1010,7 +941,7 @@ static int longtail_direct_line(struct trace *tr, const struct longtail_wall *wa
         double minutes = rng_between(r, 90, 180);
         double lead_days = (double)(4 + rng_below(r, 4));
         struct broadcast b = {
-                .at = day_start(day) + hour * HOUR,
+                .at = trace_day_start(day) + hour * HOUR,
                 .minutes = minutes,
                 .lead_days = lead_days,
                 .morning_reminders = true,
@@ -1031,10 +962,10 @@ static int longtail_weekly_addresses(struct trace *tr, const struct longtail_wal
         double hour = rng_chance(r, 0.5) ? 19 : 20;
         int64_t last = trace_local_day((double)(p->t_end - 1));
         for (int64_t d = trace_local_day((double)p->t_hist); d <= last + 1; d++) {
-                if (day_of_week(d) != weekday)
+                if (trace_day_of_week(d) != weekday)
                         continue;
                 struct broadcast b = {
-                        .at = day_start(d) + hour * HOUR,
+                        .at = trace_day_start(d) + hour * HOUR,
                         .minutes = rng_between(r, 30, 50),
                         .lead_days = 1,
                         .quote_minutes = 6,

@@ -32,36 +32,6 @@
 
 /* ---- random draws -------------------------------------------------------------------------- */
 
-static double rng_between(struct rng *r, double lo, double hi)
-{
-        return lo + (hi - lo) * rng_unit(r);
-}
-
-static bool rng_chance(struct rng *r, double p)
-{
-        return rng_unit(r) < p;
-}
-
-static size_t rng_below(struct rng *r, size_t n)
-{
-        size_t k = (size_t)(rng_unit(r) * (double)n);
-        return k < n ? k : n - 1;
-}
-
-static double rng_lognormal(struct rng *r, double median, double sigma)
-{
-        return median * exp(sigma * rng_normal(r));
-}
-
-/* Arrivals of a unit-rate Poisson process in [0, mean): exact for any mean, O(mean). */
-static unsigned rng_poisson(struct rng *r, double mean)
-{
-        unsigned k = 0;
-        for (double s = rng_exp(r); s < mean; s += rng_exp(r))
-                k++;
-        return k;
-}
-
 /* Log-logistic (Fisk) rates, truncated at cap by inversion so that no pile of walls sits at the
  * cap: F(x) = 1 / (1 + (median / x)^shape). */
 static double draw_fisk(struct rng *r, double median, double shape, double cap)
@@ -87,23 +57,6 @@ static double max_of(const double *x, size_t n)
 
 /* ---- days and hours ------------------------------------------------------------------------ */
 
-/* Moscow midnight that starts local day `day` (trace_local_day()'s numbering). */
-static double day_start(int64_t day)
-{
-        return (double)SCHEDSIM_DEFAULT_T0 + (double)day * DAY;
-}
-
-/* 0 = Monday. */
-static int day_of_week(int64_t day)
-{
-        return (int)(((day % 7) + 7) % 7);
-}
-
-static bool is_weekend(int64_t day)
-{
-        return day_of_week(day) >= 5;
-}
-
 /* The local days a family generates: from warm_up_days before the one holding t_hist to the one
  * holding t_end - 1. */
 static void span_days(const struct family_params *p, int64_t warm_up_days, int64_t *ret_first,
@@ -111,22 +64,6 @@ static void span_days(const struct family_params *p, int64_t warm_up_days, int64
 {
         *ret_first = trace_local_day((double)p->t_hist) - warm_up_days;
         *ret_last = trace_local_day((double)(p->t_end - 1));
-}
-
-/* A fractional local hour drawn from weights by hour (any scale); may fall outside [0, 24) once
- * a wall's own shift is added, which only moves the post into the next or previous day. */
-static double draw_hour(struct rng *r, const double weight[24])
-{
-        double total = 0;
-        for (int h = 0; h < 24; h++)
-                total += weight[h];
-        double x = rng_unit(r) * total;
-        int h = 0;
-        while (h < 23 && x >= weight[h]) {
-                x -= weight[h];
-                h++;
-        }
-        return h + rng_unit(r);
 }
 
 /* Weight of the hour holding local hour h (any real h), relative to the busiest hour: the chance
@@ -140,16 +77,11 @@ static double hour_acceptance(const double weight[24], double h)
         return peak > 0 ? weight[k < 24 ? k : 23] / peak : 0;
 }
 
-static int add_post(struct trace *tr, size_t i, double t)
-{
-        return trace_add(tr, i, (int64_t)floor(t));
-}
-
 /* VK publishes a postponed post ("отложенная запись") on the minute it was set for, a few seconds
  * late: content scheduled for 08:00 shows the date 08:00:0x. */
 static int add_postponed(struct trace *tr, size_t i, struct rng *r, int64_t day, double minute)
 {
-        return add_post(tr, i, day_start(day) + minute * MINUTE + rng_between(r, 0, 8));
+        return trace_add_at(tr, i, trace_day_start(day) + minute * MINUTE + rng_between(r, 0, 8));
 }
 
 /* The kind of the i-th of n walls, kinds in proportion to share[] (stratified, so that a region
@@ -338,7 +270,7 @@ struct weekly_wall {
 static void weekly_holidays(const struct family_params *p, int64_t ret_day[WEEKLY_N_HOLIDAYS])
 {
         int64_t d0 = trace_local_day((double)p->t0);
-        int64_t friday = d0 + (4 - day_of_week(d0) + 7) % 7;
+        int64_t friday = d0 + (4 - trace_day_of_week(d0) + 7) % 7;
         ret_day[0] = friday;
         ret_day[1] = friday - 14;
 }
@@ -349,7 +281,7 @@ static enum day_kind weekly_day_kind(const int64_t holiday[WEEKLY_N_HOLIDAYS], i
                 int64_t h = holiday[k];
                 if (day == h)
                         return DAY_HOLIDAY;
-                if (day > h && day <= h + 2 && is_weekend(day))
+                if (day > h && day <= h + 2 && trace_is_weekend_day(day))
                         return DAY_LONG_WEEKEND;
                 if (day == h - 1)
                         return DAY_EVE;
@@ -387,16 +319,18 @@ static int weekly_greeting(struct trace *tr, size_t i, const struct weekly_wall 
 {
         int q;
         if (rng_chance(r, 0.25))
-                q = add_post(tr, i, day_start(holiday - 1) + rng_between(r, 14, 17) * HOUR);
+                q = trace_add_at(tr, i,
+                                 trace_day_start(holiday - 1) + rng_between(r, 14, 17) * HOUR);
         else if (rng_chance(r, 0.5))
                 q = add_postponed(tr, i, r, holiday, rng_chance(r, 0.6) ? 9 * 60 : 10 * 60);
         else
-                q = add_post(tr, i, day_start(holiday) + rng_between(r, 9, 10.5) * HOUR);
+                q = trace_add_at(tr, i, trace_day_start(holiday) + rng_between(r, 9, 10.5) * HOUR);
         if (q < 0)
                 return q;
         /* the governor's greeting, reposted by the walls that repost everything */
         if (w->per_day >= 15 && rng_chance(r, 0.6))
-                return add_post(tr, i, day_start(holiday) + rng_between(r, 10, 13) * HOUR);
+                return trace_add_at(tr, i,
+                                    trace_day_start(holiday) + rng_between(r, 10, 13) * HOUR);
         return 0;
 }
 
@@ -428,24 +362,24 @@ static int weekly_generate(const struct family_params *p, struct trace *tr)
                 /* one day more: the eve's greeting of a holiday just after the span */
                 for (int64_t d = first; d <= last + 1; d++) {
                         enum day_kind dk = weekly_day_kind(holiday, d);
-                        int dow = dk == DAY_HOLIDAY ? 6 : day_of_week(d);
-                        const double *hours =
-                                dk == DAY_EVE ? k->hours_eve
-                                : dk == DAY_HOLIDAY || dk == DAY_LONG_WEEKEND || is_weekend(d)
-                                        ? k->hours_off
-                                        : k->hours_working;
+                        int dow = dk == DAY_HOLIDAY ? 6 : trace_day_of_week(d);
+                        const double *hours = dk == DAY_EVE ? k->hours_eve
+                                              : dk == DAY_HOLIDAY || dk == DAY_LONG_WEEKEND ||
+                                                              trace_is_weekend_day(d)
+                                                      ? k->hours_off
+                                                      : k->hours_working;
                         double mean = w->per_day * w->week[dow] * k->on_day[dk] *
                                       rng_lognormal(&post_rng, 1, 0.35);
                         for (unsigned m = rng_poisson(&post_rng, mean); m > 0; m--) {
-                                double h = draw_hour(&post_rng, hours) + w->shift_hours;
-                                int q = add_post(tr, i, day_start(d) + h * HOUR);
+                                double h = rng_hour(&post_rng, hours) + w->shift_hours;
+                                int q = trace_add_at(tr, i, trace_day_start(d) + h * HOUR);
                                 if (q < 0)
                                         return q;
                         }
 
                         /* a digest scheduled weeks ahead still goes out on most holidays */
-                        bool digest_day = (day_of_week(d) == 0 && w->digest_monday) ||
-                                          (day_of_week(d) == 4 && w->digest_friday);
+                        bool digest_day = (trace_day_of_week(d) == 0 && w->digest_monday) ||
+                                          (trace_day_of_week(d) == 4 && w->digest_friday);
                         if (digest_day && !(dk == DAY_HOLIDAY && rng_chance(&post_rng, 0.3))) {
                                 int q = add_postponed(tr, i, &post_rng, d, w->digest_minute);
                                 if (q < 0)
@@ -606,11 +540,12 @@ static int sync_own_posts(struct trace *tr, size_t i, const struct sync_wall *w,
 {
         const struct sync_kind_info *k = &sync_kinds[w->kind];
         for (int64_t d = first; d <= last; d++) {
-                bool weekend = is_weekend(d);
+                bool weekend = trace_is_weekend_day(d);
                 double mean = w->per_day * (weekend ? k->weekend : 1) * rng_lognormal(r, 1, 0.3);
                 for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
-                        double h = draw_hour(r, weekend ? k->hours_off : k->hours_working);
-                        int q = add_post(tr, i, day_start(d) + (h + w->shift_hours) * HOUR);
+                        double h = rng_hour(r, weekend ? k->hours_off : k->hours_working);
+                        int q = trace_add_at(tr, i,
+                                             trace_day_start(d) + (h + w->shift_hours) * HOUR);
                         if (q < 0)
                                 return q;
                 }
@@ -622,7 +557,7 @@ static double sync_repost_time(const struct sync_wall *w, struct rng *r, double 
 {
         double at = t + rng_lognormal(r, 15 * MINUTE, 1.0) * w->speed;
         if (w->kind != SYNC_DUTY && trace_local_hour(at) < 7 && rng_chance(r, 0.6))
-                at = day_start(trace_local_day(at)) + rng_between(r, 7.5, 9.5) * HOUR;
+                at = trace_day_start(trace_local_day(at)) + rng_between(r, 7.5, 9.5) * HOUR;
         return at;
 }
 
@@ -644,13 +579,13 @@ static int sync_event(struct trace *tr, const struct sync_wall *walls, size_t n,
                         t += fmax(20 * MINUTE, rng_exp(r) * e->update_gap_hours * HOUR);
                         share = rng_between(r, 0.3, 0.7);
                 }
-                int q = add_post(tr, source[kind], t + rng_between(r, 0, 60));
+                int q = trace_add_at(tr, source[kind], t + rng_between(r, 0, 60));
                 if (q < 0)
                         return q;
                 for (size_t i = 0; i < n; i++) {
                         if (!joined[i] || !rng_chance(r, share))
                                 continue;
-                        q = add_post(tr, i, sync_repost_time(&walls[i], r, t));
+                        q = trace_add_at(tr, i, sync_repost_time(&walls[i], r, t));
                         if (q < 0)
                                 return q;
                 }
@@ -708,11 +643,11 @@ static int sync_generate(const struct family_params *p, struct trace *tr)
         /* Events from a day before the span (their reposts and updates reach into it). */
         double week_begin = (double)p->t0, week_end = fmin((double)p->t_end, week_begin + 7 * DAY);
         bool in_week = false;
-        for (double at = day_start(first) + rng_exp(&event_rng) * DAY / EVENTS_PER_DAY;
+        for (double at = trace_day_start(first) + rng_exp(&event_rng) * DAY / EVENTS_PER_DAY;
              at < (double)p->t_end; at += rng_exp(&event_rng) * DAY / EVENTS_PER_DAY) {
                 enum event_kind kind = sync_event_kind(&event_rng);
-                double t = day_start(trace_local_day(at)) +
-                           draw_hour(&event_rng, event_kinds[kind].hours) * HOUR;
+                double t = trace_day_start(trace_local_day(at)) +
+                           rng_hour(&event_rng, event_kinds[kind].hours) * HOUR;
                 in_week = in_week || (t >= week_begin && t < week_end);
                 int q = sync_event(tr, walls, n, mean_propensity, source, kind, t, &event_rng,
                                    joined);
@@ -722,8 +657,8 @@ static int sync_generate(const struct family_params *p, struct trace *tr)
         if (!in_week && week_end > week_begin) {
                 enum event_kind kind = sync_event_kind(&event_rng);
                 double t = rng_between(&event_rng, week_begin, week_end);
-                double at_hour = day_start(trace_local_day(t)) +
-                                 draw_hour(&event_rng, event_kinds[kind].hours) * HOUR;
+                double at_hour = trace_day_start(trace_local_day(t)) +
+                                 rng_hour(&event_rng, event_kinds[kind].hours) * HOUR;
                 if (at_hour >= week_begin && at_hour < week_end)
                         t = at_hour;
                 int q = sync_event(tr, walls, n, mean_propensity, source, kind, t, &event_rng,
@@ -969,14 +904,15 @@ static int mixture_spells(const struct mixture_wall *w, struct rng *r, int64_t f
                           struct mixture_scratch *s)
 {
         s->n_spell = 0;
-        double free_from = day_start(first);
+        double free_from = trace_day_start(first);
         for (int64_t d = first; d <= last; d++) {
-                if (day_start(d) < free_from || !rng_chance(r, w->class->spells_per_year / 365.25))
+                if (trace_day_start(d) < free_from ||
+                    !rng_chance(r, w->class->spells_per_year / 365.25))
                         continue;
                 if (!greedy_realloc((void **)&s->spell, &s->alloc_spell, s->n_spell + 1,
                                     sizeof(*s->spell)))
                         return -ENOMEM;
-                double begin = day_start(d) + rng_unit(r) * DAY;
+                double begin = trace_day_start(d) + rng_unit(r) * DAY;
                 double end = begin + rng_lognormal(r, 8, 0.6) * DAY;
                 s->spell[s->n_spell++] = (struct spell){begin, end};
                 free_from = end;
@@ -992,11 +928,11 @@ static int mixture_own_posts(const struct mixture_wall *w, struct rng *r, int64_
         const double rho = exp(-1 / MIXTURE_DRIFT_DAYS);
         double drift = sigma * rng_normal(r);
         for (int64_t d = first; d <= last; d++) {
-                double mean = w->per_day * w->week[day_of_week(d)] *
+                double mean = w->per_day * w->week[trace_day_of_week(d)] *
                               exp(drift - sigma * sigma / 2) * rng_lognormal(r, 1, 0.25);
                 for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
-                        double h = draw_hour(r, w->class->hours) + w->shift_hours;
-                        double t = day_start(d) + h * HOUR;
+                        double h = rng_hour(r, w->class->hours) + w->shift_hours;
+                        double t = trace_day_start(d) + h * HOUR;
                         if (mixture_silent(w, s, t))
                                 continue;
                         int q = mixture_push(s, t);
@@ -1037,12 +973,12 @@ static int mixture_scheduled(struct trace *tr, size_t i, const struct mixture_wa
 {
         const struct wall_class *c = w->class;
         for (int64_t d = first; d <= last; d++) {
-                if (is_weekend(d) && !c->scheduled_weekends)
+                if (trace_is_weekend_day(d) && !c->scheduled_weekends)
                         continue;
                 for (int k = 0; k < (c->scheduled_twice ? 2 : 1); k++) {
                         double minute =
                                 c->scheduled_twice ? c->scheduled_minute[k] : w->scheduled_minute;
-                        if (mixture_silent(w, s, day_start(d) + minute * MINUTE) ||
+                        if (mixture_silent(w, s, trace_day_start(d) + minute * MINUTE) ||
                             rng_chance(r, 1.0 / 30))
                                 continue;
                         int q = add_postponed(tr, i, r, d, minute);
@@ -1085,7 +1021,7 @@ static int mixture_generate(const struct family_params *p, struct trace *tr)
                 if (r >= 0)
                         r = mixture_follow_ups(w, &post_rng, (double)p->t_end, &s);
                 for (size_t k = 0; r >= 0 && k < s.n_post; k++)
-                        r = add_post(tr, i, s.post[k]);
+                        r = trace_add_at(tr, i, s.post[k]);
                 if (r >= 0 && w->scheduled)
                         r = mixture_scheduled(tr, i, w, &post_rng, first, last, &s);
         }

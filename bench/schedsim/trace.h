@@ -60,6 +60,58 @@ static inline double rng_exp(struct rng *r)
         return -log(rng_unit(r));
 }
 
+static inline double rng_between(struct rng *r, double lo, double hi)
+{
+        return lo + (hi - lo) * rng_unit(r);
+}
+
+static inline bool rng_chance(struct rng *r, double p)
+{
+        return rng_unit(r) < p;
+}
+
+/* Uniform in {0, ..., n - 1}. */
+static inline size_t rng_below(struct rng *r, size_t n)
+{
+        size_t k = (size_t)(rng_unit(r) * (double)n);
+        return k < n ? k : n - 1;
+}
+
+static inline double rng_lognormal(struct rng *r, double median, double sigma)
+{
+        return median * exp(sigma * rng_normal(r));
+}
+
+/* Log-uniform in [lo, hi]. */
+static inline double rng_log_between(struct rng *r, double lo, double hi)
+{
+        return lo * pow(hi / lo, rng_unit(r));
+}
+
+/* Arrivals of a unit-rate Poisson process in [0, mean): exact for any mean, O(mean). */
+static inline unsigned rng_poisson(struct rng *r, double mean)
+{
+        unsigned k = 0;
+        for (double s = rng_exp(r); s < mean; s += rng_exp(r))
+                k++;
+        return k;
+}
+
+/* A fractional local hour drawn from weights by hour (any scale). */
+static inline double rng_hour(struct rng *r, const double weight[24])
+{
+        double total = 0;
+        for (int h = 0; h < 24; h++)
+                total += weight[h];
+        double x = rng_unit(r) * total;
+        int h = 0;
+        while (h < 23 && x >= weight[h]) {
+                x -= weight[h];
+                h++;
+        }
+        return h + rng_unit(r);
+}
+
 /* ---- building a trace ---------------------------------------------------------------------- */
 
 /* Allocates n communities with no posts, owners -(100000 + 7i), times [t_hist, t_end) and
@@ -91,6 +143,29 @@ int trace_fill_empirical_rates(struct trace *tr);
  * (0 = Monday 2024-03-04) of a unix time, in Moscow time. */
 double trace_local_hour(double t);
 int64_t trace_local_day(double t);
+
+/* Moscow midnight that starts local day `day` (trace_local_day()'s numbering). */
+static inline double trace_day_start(int64_t day)
+{
+        return (double)SCHEDSIM_DEFAULT_T0 + (double)day * 86400.0;
+}
+
+/* 0 = Monday. */
+static inline int trace_day_of_week(int64_t day)
+{
+        return (int)(((day % 7) + 7) % 7);
+}
+
+static inline bool trace_is_weekend_day(int64_t day)
+{
+        return trace_day_of_week(day) >= 5;
+}
+
+/* trace_add() at a fractional unix time, rounded down. */
+static inline int trace_add_at(struct trace *tr, size_t i, double t)
+{
+        return trace_add(tr, i, (int64_t)floor(t));
+}
 
 /* ---- families ------------------------------------------------------------------------------ */
 
