@@ -76,7 +76,7 @@ struct result {
         double cpu_sec; /* the scheduler's, from start to the last detection; 0 for round robin */
 };
 
-/* The three pollers on one trace. */
+/* The four pollers on one trace. */
 struct outcome {
         struct result rr, gw, orc;
         struct result flat;     /* the scheduler told each wall's mean rate, not its hours */
@@ -161,9 +161,14 @@ static int cmp_u64(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
-/* Sorts l; its mean and the latency below which a fraction q of its posts were found, in
- * minutes (0 with no posts). */
-static double lats_mean_min(struct lats *l)
+static void lats_sort(struct lats *l)
+{
+        if (l->n > 1) /* qsort(NULL, 0) is undefined */
+                qsort(l->v, l->n, sizeof(double), cmp_double);
+}
+
+/* The mean latency in minutes (0 with no posts). */
+static double lats_mean_min(const struct lats *l)
 {
         double sum = 0;
         for (size_t i = 0; i < l->n; i++)
@@ -171,12 +176,12 @@ static double lats_mean_min(struct lats *l)
         return l->n > 0 ? sum / (double)l->n / 60 : 0;
 }
 
-static double lats_quantile_min(struct lats *l, double q)
+/* The latency in minutes below which a fraction q of the posts were found, of a sorted list (0
+ * with no posts). */
+static double lats_quantile_min(const struct lats *l, double q)
 {
         if (l->n == 0)
                 return 0;
-        if (l->n > 1) /* qsort(NULL, 0) is undefined */
-                qsort(l->v, l->n, sizeof(double), cmp_double);
         size_t k = (size_t)ceil(q * (double)l->n);
         return l->v[k > 0 ? k - 1 : 0] / 60;
 }
@@ -188,6 +193,8 @@ static void acct_result(struct acct *a, const struct sim *sim, struct result *re
                            .n_polls = a->n_polls,
                            .lost_small = a->lost_small,
                            .lost_lossless = a->lost_lossless};
+        lats_sort(&a->lat);
+        lats_sort(&a->lat2);
         r.mean_min = lats_mean_min(&a->lat);
         r.p50_min = lats_quantile_min(&a->lat, 0.5);
         r.p95_min = lats_quantile_min(&a->lat, 0.95);
