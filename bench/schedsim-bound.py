@@ -37,7 +37,7 @@ def rates(path, t0, days, walls):
             if not line or line.startswith("#") or line.startswith("owner_id"):
                 continue
             owner, t = line.split(",")
-            counts[owner] += 0
+            counts.setdefault(owner, 0)  # a wall that posted only outside the window counts too
             if t0 <= int(t) < t0 + days * 86400:
                 counts[owner] += 1
     if len(counts) > walls:

@@ -432,7 +432,10 @@ static int regional_generate(const struct family_params *p, struct trace *tr)
         if (!eager)
                 return -ENOMEM;
         for (size_t i = 0; i < p->n_comm && ret >= 0; i++) {
-                struct wall w = wall_make(&office, exp(1.5 * rng_normal(&r)), rng_normal(&r), 0.5);
+                /* one draw a statement: the order of a call's arguments is unspecified */
+                double phase = rng_normal(&r);
+                double daily = exp(1.5 * rng_normal(&r));
+                struct wall w = wall_make(&office, daily, phase, 0.5);
                 eager[i] = rng_unit(&r);
                 ret = add_poisson(tr, i, &r, (double)p->t_hist, (double)p->t_end,
                                   wall_peak_rate(&w), wall_rate, &w);
@@ -473,13 +476,14 @@ static int sittings_generate(const struct family_params *p, struct trace *tr)
         int ret = 0;
 
         for (size_t i = 0; i < p->n_comm && ret >= 0; i++) {
-                struct wall w = wall_make(&office, exp(1.2 * rng_normal(&r)), rng_normal(&r), 0.25);
-                size_t first = tr->n_post[i];
+                double phase = rng_normal(&r); /* one draw a statement, as regional's */
+                double daily = exp(1.2 * rng_normal(&r));
+                struct wall w = wall_make(&office, daily, phase, 0.25);
                 ret = add_poisson(tr, i, &r, (double)p->t_hist, (double)p->t_end,
                                   wall_peak_rate(&w), wall_rate, &w);
                 /* each sitting's first post is there: its others follow it */
                 size_t starts = tr->n_post[i];
-                for (size_t k = first; ret >= 0 && k < starts; k++) {
+                for (size_t k = 0; ret >= 0 && k < starts; k++) {
                         double t = (double)tr->post[i][k];
                         for (unsigned more = rng_poisson_small(&r, 2); ret >= 0 && more > 0;
                              more--) {

@@ -11,6 +11,7 @@ these failures.
 """
 import os
 import re
+import runpy
 import subprocess
 import tempfile
 import unittest
@@ -272,6 +273,16 @@ class SchedsimTest(unittest.TestCase):
         self.assertEqual(float(m.group(1)), 0.0, p.stdout)
         self.assertAlmostEqual(float(m.group(2)), 1 / 0.98, delta=0.002, msg=p.stdout)
         self.assertAlmostEqual(float(m.group(3)), 1 / 0.98, delta=0.002, msg=p.stdout)
+        # its rule is the scheduler's: the same constants as src/scheduler.c
+        with open(os.path.join(os.path.dirname(os.path.dirname(bound)), "src",
+                               "scheduler.c")) as f:
+            source = f.read()
+        mirror = runpy.run_path(bound, run_name="schedsim_bound")
+        for script_name, c_name in (("DEADLINE", "DEADLINE_FACTOR"),
+                                    ("LATE_WEIGHT", "LATE_WEIGHT"), ("BOUND", "BOUND_FACTOR")):
+            m = re.search(r"^#define %s\s+([\d.]+)" % c_name, source, re.M)
+            self.assertIsNotNone(m, c_name)
+            self.assertEqual(mirror[script_name], float(m.group(1)), c_name)
         # a wall more than --communities says, or no post in the window, is refused
         p = subprocess.run(["/usr/bin/python3", bound, self.path("alike.csv"), "--communities",
                             "5"], capture_output=True, text=True, timeout=60)
