@@ -58,7 +58,8 @@ static inline const char *token_stem(const struct tokens *t, const struct token 
 }
 static inline bool token_is(const struct tokens *t, const struct token *k, const char *s)
 {
-        return streq(token_text(t, k), s);
+        size_t n = strlen(s); /* a literal's is known at compile time, and most words differ */
+        return k->len == n && memcmp(token_text(t, k), s, n) == 0;
 }
 static inline bool token_is_punct(const struct tokens *t, const struct token *k, char c)
 {

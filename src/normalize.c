@@ -12,8 +12,23 @@
 
 #include "normalize.h"
 
+/* Stemming is a third of a post's classification, and posts repeat their words: a
+ * direct-mapped cache of words and their stems answers most of them without the stemmer. A
+ * word lives in one slot, picked by its hash, until another word that hashes there replaces it;
+ * a word or stem longer than a slot holds is stemmed every time. */
+#define STEM_SLOTS      8192 /* a power of two */
+#define STEM_SLOT_BYTES 46
+
+struct stem_slot {
+        uint8_t word_len; /* 0: empty */
+        uint8_t stem_len;
+        char word[STEM_SLOT_BYTES];
+        char stem[STEM_SLOT_BYTES];
+};
+
 struct normalizer {
         struct sb_stemmer *stemmer; /* NULL: no stemming */
+        struct stem_slot *stems;    /* STEM_SLOTS of them, allocated at the first stem */
         int32_t *cps;               /* code points of the text being read */
         size_t allocated_cps;
         struct strbuf scratch;
@@ -61,6 +76,7 @@ struct normalizer *normalizer_free(struct normalizer *nz)
                 return NULL;
         if (nz->stemmer)
                 sb_stemmer_delete(nz->stemmer);
+        free(nz->stems);
         free(nz->cps);
         strbuf_done(&nz->scratch);
         strbuf_done(&nz->word);
@@ -82,12 +98,9 @@ static int strbuf_append_z(struct strbuf *sb, const char *s, size_t len, uint32_
         return 0;
 }
 
-const char *normalizer_stem(struct normalizer *nz, const char *word, size_t len, size_t *ret_len)
+static const char *stem_uncached(struct normalizer *nz, const char *word, size_t len,
+                                 size_t *ret_len)
 {
-        if (!nz->stemmer || len > INT_MAX) {
-                *ret_len = len;
-                return word;
-        }
         const sb_symbol *s = sb_stemmer_stem(nz->stemmer, (const sb_symbol *)word, (int)len);
         if (!s) {
                 *ret_len = len;
@@ -95,6 +108,41 @@ const char *normalizer_stem(struct normalizer *nz, const char *word, size_t len,
         }
         *ret_len = (size_t)sb_stemmer_length(nz->stemmer);
         return (const char *)s;
+}
+
+const char *normalizer_stem(struct normalizer *nz, const char *word, size_t len, size_t *ret_len)
+{
+        if (!nz->stemmer || len > INT_MAX) {
+                *ret_len = len;
+                return word;
+        }
+        if (len == 0 || len > STEM_SLOT_BYTES)
+                return stem_uncached(nz, word, len, ret_len);
+        if (!nz->stems) {
+                nz->stems = calloc(STEM_SLOTS, sizeof(*nz->stems));
+                if (!nz->stems) /* no cache, same stems */
+                        return stem_uncached(nz, word, len, ret_len);
+        }
+
+        uint32_t h = 2166136261u; /* FNV-1a 32 */
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (uint8_t)word[i]) * 16777619u;
+        struct stem_slot *sl = &nz->stems[(h ^ (h >> 15)) & (STEM_SLOTS - 1)];
+        if (sl->word_len == len && memcmp(sl->word, word, len) == 0) {
+                *ret_len = sl->stem_len;
+                return sl->stem;
+        }
+
+        const char *stem = stem_uncached(nz, word, len, ret_len);
+        if (*ret_len <= STEM_SLOT_BYTES) {
+                sl->word_len = (uint8_t)len;
+                memcpy(sl->word, word, len);
+                sl->stem_len = (uint8_t)*ret_len;
+                memcpy(sl->stem, stem, *ret_len);
+        } else {
+                sl->word_len = 0;
+        }
+        return stem;
 }
 
 static int32_t fold(int32_t cp)

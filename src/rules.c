@@ -183,20 +183,26 @@ int ruleset_category(struct ruleset *rs, const char *name, bool create)
 
 /* ---- atoms ---- */
 
-static uint64_t atom_hash(char kind, const char *s, size_t len)
+/* FNV-1a 64 of the kind and the text. It is sequential, so the hashes of a word's prefixes come
+ * one from the other (ruleset_token_atoms). */
+static uint64_t atom_hash_more(uint64_t h, const char *s, size_t len)
 {
-        uint64_t h = UINT64_C(1469598103934665603);
-        h = (h ^ (unsigned char)kind) * UINT64_C(1099511628211);
         for (size_t i = 0; i < len; i++)
                 h = (h ^ (unsigned char)s[i]) * UINT64_C(1099511628211);
         return h;
 }
 
-static uint32_t atom_find(const struct ruleset *rs, char kind, const char *s, size_t len)
+static uint64_t atom_hash(char kind, const char *s, size_t len)
+{
+        uint64_t h = atom_hash_more(UINT64_C(1469598103934665603), &kind, 1);
+        return atom_hash_more(h, s, len);
+}
+
+static uint32_t atom_find_hashed(const struct ruleset *rs, uint64_t h, char kind, const char *s,
+                                 size_t len)
 {
         if (rs->n_slots == 0)
                 return UINT32_MAX;
-        uint64_t h = atom_hash(kind, s, len);
         for (size_t i = h & (rs->n_slots - 1);; i = (i + 1) & (rs->n_slots - 1)) {
                 const struct atom_slot *sl = &rs->slots[i];
                 if (sl->id == UINT32_MAX)
@@ -205,6 +211,11 @@ static uint32_t atom_find(const struct ruleset *rs, char kind, const char *s, si
                     memcmp(rs->atom_text.buf + sl->off + 1, s, len) == 0)
                         return sl->id;
         }
+}
+
+static uint32_t atom_find(const struct ruleset *rs, char kind, const char *s, size_t len)
+{
+        return atom_find_hashed(rs, atom_hash(kind, s, len), kind, s, len);
 }
 
 static int atoms_grow(struct ruleset *rs)
@@ -286,12 +297,16 @@ int ruleset_token_atoms(const struct ruleset *rs, const struct tokens *t, const 
                 uint64_t lengths = rs->prefix_lengths;
                 if (k->len < 63)
                         lengths &= (UINT64_C(1) << (k->len + 1)) - 1;
+                uint64_t h = atom_hash('p', text, 0); /* of text's first `hashed` bytes */
+                size_t hashed = 0;
                 while (lengths && nf < ELEMENTSOF(found)) {
                         unsigned l = (unsigned)__builtin_ctzll(lengths);
                         lengths &= lengths - 1;
                         if (l < k->len && ((unsigned char)text[l] & 0xc0) == 0x80)
                                 continue; /* not a character boundary */
-                        id = atom_find(rs, 'p', text, l);
+                        h = atom_hash_more(h, text + hashed, l - hashed);
+                        hashed = l;
+                        id = atom_find_hashed(rs, h, 'p', text, l);
                         if (id != UINT32_MAX)
                                 found[nf++] = id;
                 }

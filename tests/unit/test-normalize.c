@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <libstemmer.h>
+#include <stdio.h>
 
 #include "normalize.h"
 
@@ -137,6 +139,75 @@ static void test_stems(void **state)
         tokens_done(&t);
 }
 
+/* normalizer_stem keeps recent words' stems in a small cache: whatever it has seen and evicted,
+ * every word must get the stem Snowball gives it, including words too long for the cache. */
+static void test_stem_cache(void **state)
+{
+        static const char *const roots[] = {"прием",
+                                            "запис",
+                                            "расписан",
+                                            "отключен",
+                                            "водоснабжен",
+                                            "электроэнерги",
+                                            "ремонт",
+                                            "дорог",
+                                            "автобус",
+                                            "маршрут",
+                                            "предупрежден",
+                                            "гроз",
+                                            "паводк",
+                                            "пожар",
+                                            "голосован",
+                                            "конкурс",
+                                            "грант",
+                                            "слушан",
+                                            "вакцинац",
+                                            "диспансеризац",
+                                            "поликлиник",
+                                            "школ",
+                                            "отоплен",
+                                            "мусор",
+                                            "эфир",
+                                            "трансляц",
+                                            "губернатор",
+                                            "администрац",
+                                            "поселен",
+                                            "район",
+                                            "человеконенавистничеств"};
+        static const char *const endings[] = {
+                "",   "а",   "у",  "ом", "е",  "ы",  "ов",  "ам",  "ами", "ах",  "ие",   "ия",
+                "ию", "ием", "ий", "ой", "ая", "ую", "ого", "ому", "ых",  "ими", "ость", "ости"};
+        static const char *const prefixes[] = {"",    "пере", "пред",  "без", "со",
+                                               "вне", "под",  "сверх", "про", "раз",
+                                               "за",  "при",  "до",    "от",  "на"};
+        struct sb_stemmer *oracle = sb_stemmer_new("russian", "UTF_8");
+        assert_non_null(oracle);
+        size_t words = 0;
+        /* three passes in different orders: the first fills the cache, the later ones meet
+         * words that are cached, evicted, or sharing a slot with another */
+        for (int pass = 0; pass < 3; pass++)
+                for (size_t i = 0; i < ELEMENTSOF(roots); i++)
+                        for (size_t j = 0; j < ELEMENTSOF(endings); j++)
+                                for (size_t k = 0; k < ELEMENTSOF(prefixes); k++) {
+                                        size_t jj = pass == 1 ? ELEMENTSOF(endings) - 1 - j : j;
+                                        char w[160];
+                                        int n = snprintf(w, sizeof(w), "%s%s%s%s", prefixes[k],
+                                                         roots[i], endings[jj],
+                                                         pass == 2 && k % 3 == 0 ? roots[i] : "");
+                                        assert_true(n > 0 && (size_t)n < sizeof(w));
+                                        const sb_symbol *want =
+                                                sb_stemmer_stem(oracle, (const sb_symbol *)w, n);
+                                        assert_non_null(want);
+                                        size_t len;
+                                        const char *got = normalizer_stem(nz, w, (size_t)n, &len);
+                                        assert_int_equal(len, sb_stemmer_length(oracle));
+                                        assert_memory_equal(got, want, len);
+                                        words++;
+                                }
+        assert_true(words > 3 * 8192); /* more words than the cache holds */
+        sb_stemmer_delete(oracle);
+}
+
 static void test_negation_and_sentences(void **state)
 {
         struct tokens t = {0};
@@ -188,6 +259,7 @@ int main(void)
                 cmocka_unit_test(test_links_linear),
                 cmocka_unit_test(test_numbers_and_times),
                 cmocka_unit_test(test_stems),
+                cmocka_unit_test(test_stem_cache),
                 cmocka_unit_test(test_negation_and_sentences),
                 cmocka_unit_test(test_segments),
                 cmocka_unit_test(test_normalize_word),
