@@ -89,6 +89,10 @@ size_t normalizer_link_steps(const struct normalizer *nz);
 /* Stem of one folded word; the result lives until the next call. */
 const char *normalizer_stem(struct normalizer *nz, const char *word, size_t len, size_t *ret_len);
 
+/* Frees the cache of recent words' stems, for a normalizer done with its bulk of words (the
+ * rules' phrases); the next normalizer_stem() makes a new one. */
+void normalizer_drop_stems(struct normalizer *nz);
+
 /* Folds one word (or phrase) the way tokens are folded: lower case, NFC, ё -> е. */
 int normalize_word(const char *s, size_t len, char **ret);
 

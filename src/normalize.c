@@ -145,6 +145,12 @@ const char *normalizer_stem(struct normalizer *nz, const char *word, size_t len,
         return stem;
 }
 
+void normalizer_drop_stems(struct normalizer *nz)
+{
+        free(nz->stems);
+        nz->stems = NULL;
+}
+
 static int32_t fold(int32_t cp)
 {
         cp = utf8proc_tolower(cp);

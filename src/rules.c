@@ -722,6 +722,7 @@ static int atom_compare(const void *a, const void *b)
 
 int ruleset_finish(struct ruleset *rs)
 {
+        normalizer_drop_stems(rs->nz); /* the phrases are read: its cache would only hold memory */
         for (size_t i = 0; i < rs->n_items; i++)
                 qsort(rs->item_atoms + rs->items[i].first_atom, rs->items[i].n_atoms,
                       sizeof(uint32_t), atom_compare);
