@@ -17,7 +17,7 @@ GOVWATCH_PACKAGE_PACKAGES=(
 GOVWATCH_TEST_PACKAGES=(
         libcmocka-dev clang-format clang libclang-rt-14-dev sqlite3 openssl
         python3-aiosmtpd dbus dunst xvfb xauth python3-dbus python3-gi libnotify-bin
-        apprise python3-prometheus-client python3-feedparser python3-rnc2rng
+        apprise python3-prometheus-client python3-feedparser python3-rnc2rng python3-lxml
         systemd man-db bash-completion git "${GOVWATCH_PACKAGE_PACKAGES[@]}"
 )
 
