@@ -118,6 +118,7 @@ struct counts {
         size_t fp_with[CATEGORY_MAX][CATEGORY_MAX + 1], fn_with[CATEGORY_MAX][CATEGORY_MAX + 1];
         size_t exact, n;
         size_t starts_stated, starts_found, starts_right;
+        size_t starts_classified; /* stated ones classified live: only those get a start */
 };
 
 static void count(struct counts *k, size_t n_cat, uint64_t g, uint64_t p)
@@ -299,6 +300,7 @@ static int evaluate(const struct classifier *c, const struct item *items, size_t
                 count(k, n_cat, g, p);
                 if ((g & (UINT64_C(1) << CATEGORY_LIVE)) && items[i].start_time) {
                         k->starts_stated++;
+                        k->starts_classified += (p >> CATEGORY_LIVE) & 1;
                         k->starts_found += res.starts_at != 0;
                         struct tm local;
                         bool right = start_right(&res, &items[i], &local);
@@ -509,8 +511,9 @@ int main(int argc, char **argv)
                 return 1;
         print_confusions(c, &k);
         printf("start times: %zu of %zu live posts that state one found, %zu of them the stated "
-               "time\n",
-               k.starts_found, k.starts_stated, k.starts_right);
+               "time; %zu of the %zu classified live\n",
+               k.starts_found, k.starts_stated, k.starts_right, k.starts_classified,
+               k.starts_stated);
 
         /* speed: whole passes over the corpus until min_seconds of CPU time, rules alone (the
          * classifier before the model) and rules with the model */
