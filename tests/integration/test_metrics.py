@@ -255,8 +255,12 @@ class HealthcheckTest(MetricsCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("not running", p.stderr)
         d = self.daemon(config)
-        self.wait_healthy(d, config)
-        p = self.healthcheck(config)
+        # healthy from the start ("no sweep yet"), then with the first sweep's age
+
+        def swept():
+            p = self.healthcheck(config)
+            return p if p.returncode == 0 and "last successful sweep" in p.stdout else None
+        p = d.wait_for(swept, 60, "a healthy daemon after its first sweep")
         self.assertRegex(p.stdout, r"^healthy: govwatchd is running, its last successful sweep "
                          r"was .* ago\n$")
         self.assertEqual(p.stderr, "")
