@@ -243,7 +243,12 @@ class HealthcheckTest(MetricsCase):
         return d.wait_for(unhealthy, 90, "healthcheck to say " + repr(text))
 
     def wait_healthy(self, d, config):
-        d.wait_for(lambda: self.healthcheck(config).returncode == 0, 60, "a healthy daemon")
+        """Healthy and done with a sweep: a daemon is healthy from its start ("started 0 s ago,
+        no sweep yet"), and the tests that follow age or break its last successful sweep."""
+        def swept():
+            p = self.healthcheck(config)
+            return p if p.returncode == 0 and "last successful sweep" in p.stdout else None
+        return d.wait_for(swept, 60, "a healthy daemon after its first sweep")
 
     def test_healthy_then_stopped(self):
         config = self.config(body="sinks:\n  screen: {type: console}\nwatch:\n  - topic: T\n"
@@ -255,12 +260,7 @@ class HealthcheckTest(MetricsCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("not running", p.stderr)
         d = self.daemon(config)
-        # healthy from the start ("no sweep yet"), then with the first sweep's age
-
-        def swept():
-            p = self.healthcheck(config)
-            return p if p.returncode == 0 and "last successful sweep" in p.stdout else None
-        p = d.wait_for(swept, 60, "a healthy daemon after its first sweep")
+        p = self.wait_healthy(d, config)
         self.assertRegex(p.stdout, r"^healthy: govwatchd is running, its last successful sweep "
                          r"was .* ago\n$")
         self.assertEqual(p.stderr, "")
