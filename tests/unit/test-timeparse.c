@@ -79,29 +79,6 @@ static void test_formats(void **state)
                      post, "2026-09-20T18:00:00+03:00");
 }
 
-/* A date that says when news was reported is not the event's: it does not replace the date that
- * holds. "Сообщаем, что ..." is a community's own announcement, and its date is the event's. */
-static void test_date_of_a_report(void **state)
-{
-        int64_t post = msk(2026, 3, 10, 12, 0); /* a Tuesday, noon */
-        assert_start("Глава выйдет в прямой эфир в пятницу, 20 марта. Об этом сегодня сообщили в "
-                     "пресс-службе. Трансляция начнется в 10.00.",
-                     post, "2026-03-20T10:00:00+03:00");
-        assert_start("В пятницу, 20 марта, глава проведет прямой эфир, сообщили 10 марта в "
-                     "пресс-центре. Начало в 11:00.",
-                     post, "2026-03-20T11:00:00+03:00");
-        assert_start("На 20 марта запланирован прямой эфир. Расскажут актуальную на сегодняшний "
-                     "день информацию. Начало в 12:00.",
-                     post, "2026-03-20T12:00:00+03:00");
-        /* the same dates, as the event's */
-        assert_start("Глава выйдет в эфир 20 марта. Сообщаем, что 27 марта в 10:00 будет второй.",
-                     post, "2026-03-27T10:00:00+03:00");
-        assert_start("Как сообщили в администрации, 12 апреля в 9:00 начнется прием.", post,
-                     "2026-04-12T09:00:00+03:00");
-        assert_start("Ярмарка 20 марта. А сегодня в 18:00 — прямой эфир.", post,
-                     "2026-03-10T18:00:00+03:00");
-}
-
 static void test_ranges_and_non_times(void **state)
 {
         int64_t post = msk(2026, 3, 10, 10, 0);
@@ -246,7 +223,6 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_formats),
-                cmocka_unit_test(test_date_of_a_report),
                 cmocka_unit_test(test_ranges_and_non_times),
                 cmocka_unit_test(test_unknown_post_date),
                 cmocka_unit_test(test_month_and_year_boundaries),
