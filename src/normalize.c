@@ -19,11 +19,12 @@
 #define STEM_SLOTS      8192 /* a power of two */
 #define STEM_SLOT_BYTES 46
 
+/* Russian Snowball only strips endings: a stem is a prefix of its word, and a slot keeps its
+ * length (a word whose stem is not a prefix is not kept). 48 bytes a slot, 384 KiB in all. */
 struct stem_slot {
         uint8_t word_len; /* 0: empty */
         uint8_t stem_len;
         char word[STEM_SLOT_BYTES];
-        char stem[STEM_SLOT_BYTES];
 };
 
 struct normalizer {
@@ -130,15 +131,14 @@ const char *normalizer_stem(struct normalizer *nz, const char *word, size_t len,
         struct stem_slot *sl = &nz->stems[(h ^ (h >> 15)) & (STEM_SLOTS - 1)];
         if (sl->word_len == len && memcmp(sl->word, word, len) == 0) {
                 *ret_len = sl->stem_len;
-                return sl->stem;
+                return sl->word;
         }
 
         const char *stem = stem_uncached(nz, word, len, ret_len);
-        if (*ret_len <= STEM_SLOT_BYTES) {
+        if (*ret_len <= len && memcmp(stem, word, *ret_len) == 0) {
                 sl->word_len = (uint8_t)len;
                 memcpy(sl->word, word, len);
                 sl->stem_len = (uint8_t)*ret_len;
-                memcpy(sl->stem, stem, *ret_len);
         } else {
                 sl->word_len = 0;
         }
@@ -151,9 +151,18 @@ void normalizer_drop_stems(struct normalizer *nz)
         nz->stems = NULL;
 }
 
+/* Lower case, ё as е. ASCII and the Russian alphabet, nearly every letter of a post, without
+ * utf8proc's tables: А-Я to а-я, Ѐ-Џ (Ё among them) to ѐ-џ, as Unicode maps them. */
 static int32_t fold(int32_t cp)
 {
-        cp = utf8proc_tolower(cp);
+        if (cp < 0x80)
+                cp = cp >= 'A' && cp <= 'Z' ? cp + 0x20 : cp;
+        else if (cp >= 0x410 && cp <= 0x42f)
+                cp += 0x20;
+        else if (cp >= 0x400 && cp <= 0x40f)
+                cp += 0x50;
+        else if (cp < 0x430 || cp > 0x45f)
+                cp = utf8proc_tolower(cp);
         if (cp == 0x451) /* ё */
                 cp = 0x435;
         return cp;
@@ -179,7 +188,7 @@ static bool is_letter(int32_t cp)
 
 static bool is_mark(int32_t cp)
 {
-        if (cp < 0x300)
+        if (cp < 0x300 || (cp >= 0x400 && cp < 0x483)) /* the Cyrillic letters: no marks */
                 return false;
         utf8proc_category_t c = utf8proc_category(cp);
         return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC ||
@@ -312,8 +321,7 @@ static bool prev_is_negation(const struct tokens *t)
         const struct token *p = &t->v[t->n - 1];
         if (p->kind != TOKEN_WORD || p->sentence != t->sentence)
                 return false;
-        const char *w = t->text.buf + p->off;
-        return streq(w, "не") || streq(w, "ни");
+        return token_is(t, p, "не") || token_is(t, p, "ни");
 }
 
 static int emit_word(struct normalizer *nz, struct tokens *t, uint8_t flags)
@@ -335,11 +343,16 @@ static int emit_word(struct normalizer *nz, struct tokens *t, uint8_t flags)
         return 0;
 }
 
+/* A letter at a time, so encoded in place rather than through strbuf_append(). */
 static int word_add(struct normalizer *nz, int32_t cp)
 {
-        utf8proc_uint8_t b[4];
-        utf8proc_ssize_t k = utf8proc_encode_char(fold(cp), b);
-        return strbuf_append(&nz->word, (const char *)b, (size_t)k);
+        struct strbuf *w = &nz->word;
+        if (w->len + 5 > w->allocated &&
+            !greedy_realloc((void **)&w->buf, &w->allocated, w->len + 5, 1))
+                return -ENOMEM;
+        w->len += (size_t)utf8proc_encode_char(fold(cp), (utf8proc_uint8_t *)w->buf + w->len);
+        w->buf[w->len] = '\0';
+        return 0;
 }
 
 static bool ascii_word_char(int32_t cp)

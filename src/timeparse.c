@@ -405,19 +405,18 @@ static bool read_date(const struct tokens *t, size_t i, struct date_ctx *ret, si
         const struct token *k = &t->v[i];
         *ret = (struct date_ctx){.sentence = k->sentence, .token = i};
         if (k->kind == TOKEN_WORD) {
-                const char *w = token_text(t, k);
-                if (streq(w, "сегодня") || streq(w, "сегодняшний")) {
+                if (token_is(t, k, "сегодня") || token_is(t, k, "сегодняшний")) {
                         ret->kind = DATE_RELATIVE_DAYS;
                         ret->days = 0;
-                } else if (streq(w, "завтра")) {
+                } else if (token_is(t, k, "завтра")) {
                         ret->kind = DATE_RELATIVE_DAYS;
                         ret->days = 1;
-                } else if (streq(w, "послезавтра")) {
+                } else if (token_is(t, k, "послезавтра")) {
                         ret->kind = DATE_RELATIVE_DAYS;
                         ret->days = 2;
                 } else {
                         for (size_t j = 0; j < ELEMENTSOF(weekdays); j++)
-                                if (streq(w, weekdays[j].word)) {
+                                if (token_is(t, k, weekdays[j].word)) {
                                         ret->kind = DATE_WEEKDAY;
                                         ret->weekday = weekdays[j].weekday;
                                 }
