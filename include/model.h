@@ -5,8 +5,9 @@
  * Pure: no I/O but model_save()/model_load(), no logging. Features are what normalize.c already
  * produced (stems, stem bigrams, character n-grams of the folded words), plus the post's signals
  * (live video, poll, a time ahead) and links to public-service sites, hashed into 2^MODEL_HASH_BITS
- * buckets, binary and scaled to unit length. A model file is a cache or a build product, never
- * kept in the source tree: the corpus is the data, `govwatchd train` makes the model from it.
+ * buckets, weighted tf-idf (1 + ln of the count, times the bucket's idf over the examples the
+ * model was trained on) and scaled to unit length. A model file is a cache or a build product,
+ * never kept in the source tree: the corpus is the data, `govwatchd train` makes the model from it.
  */
 #pragma once
 
@@ -18,7 +19,7 @@
 #include "post.h"
 
 /* Bump when features change: a model of another version is retrained, never misread. */
-#define MODEL_FEATURE_VERSION 2
+#define MODEL_FEATURE_VERSION 3
 #define MODEL_HASH_BITS       17
 #define MODEL_DIMS            (UINT32_C(1) << MODEL_HASH_BITS)
 #define MODEL_MAX_CATEGORIES  64
@@ -30,8 +31,12 @@
 
 struct features {
         uint32_t *idx; /* distinct buckets, in the order first seen */
-        size_t n, allocated;
-        uint64_t *seen; /* MODEL_DIMS bits; cleared again after each post via idx */
+        uint32_t *tf;  /* how often each was seen, parallel to idx */
+        size_t n, allocated, allocated_tf;
+        /* the buckets seen, open addressing: a slot holds an index into idx + 1, or 0; at most
+         * half full, emptied after each post by walking idx backwards */
+        uint32_t *slot;
+        size_t n_slots;
         /* with names: the text of each feature (parallel to idx), for --explain */
         bool names;
         struct strbuf name_text;
@@ -66,12 +71,37 @@ struct classify_model {
          * s[3] * the MODEL_ANY logit + s[4]), rules being the rules' score over their threshold,
          * clamped to [-3, 3]: evidence against (a recap, a drill) may weigh more than evidence
          * for */
-        float *stack;       /* MODEL_STACK per category */
-        float *w;           /* [bucket * n_categories + category] */
+        float *stack; /* MODEL_STACK per category */
+        /* a row of n_categories + 1 per bucket: the categories' weights, then the bucket's
+         * inverse document frequency, so that scoring a feature reads one cache line; each a
+         * bfloat16 (the high half of a float: 8 bits of precision, half the memory of floats,
+         * and a shift to read) */
+        uint16_t *w;
         int any;            /* index of MODEL_ANY, -1: none */
         size_t n_positives; /* of the examples it was trained on (for `status` and tests) */
         size_t n_examples;
 };
+
+/* A bfloat16 as a float, and a float rounded to the nearest bfloat16. */
+static inline float model_bf16(uint16_t h)
+{
+        union {
+                uint32_t u;
+                float f;
+        } v = {.u = (uint32_t)h << 16};
+        return v.f;
+}
+uint16_t model_to_bf16(float x);
+
+/* Bucket h's weight for category k, and its idf. */
+static inline float model_weight(const struct classify_model *m, uint32_t h, size_t k)
+{
+        return model_bf16(m->w[(size_t)h * (m->n_categories + 1) + k]);
+}
+static inline float model_idf(const struct classify_model *m, uint32_t h)
+{
+        return model_weight(m, h, m->n_categories);
+}
 
 struct classify_model *model_free(struct classify_model *m);
 static inline void model_freep(struct classify_model **m)

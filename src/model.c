@@ -1,15 +1,19 @@
 /* model.c — the classifier's learned half: hashed features, linear models, model files.
  *
- * A post is read once (classify.c, with normalize.c); its tokens become binary features hashed
+ * A post is read once (classify.c, with normalize.c); its tokens become features hashed
  * into MODEL_DIMS buckets — stems, stem bigrams within a sentence, character 4-grams of the folded
  * words (they carry what the stemmer drops: "теплоснабжени", "электроэнерги"), the post's signals
- * and links to service sites — scaled to unit length. Each category is one linear SVM over them
+ * and links to service sites — weighted tf-idf and scaled to unit length (out-of-fold micro-F1
+ * 0.865 -> 0.875 over binary values: a word the post repeats, a rare word, say more). The idf
+ * is learned with the weights. Each category is one linear SVM over them
  * (LIBLINEAR's L2-loss dual solver: on the corpus as good as logistic regression and three times
  * faster to train), whose score a small logistic regression per category turns, together with
  * the rules' score, into a probability (model_fit_stack). The dual solver's random order comes
  * from rand() seeded alike every time, so the same examples give the same model, bit for bit.
- * Weights are kept as floats, bucket major, so scoring a post touches one cache line per feature
- * for all categories at once.
+ * Weights are kept as bfloat16, bucket major with the bucket's idf at the end of its row, so
+ * scoring a post touches one cache line per feature for all categories at once; the model is
+ * trained with the rounded idf and its weights rounded as they are stored, so that what is
+ * measured out of fold is what runs.
  */
 #include <fcntl.h>
 #include <linear.h>
@@ -36,28 +40,57 @@ uint64_t model_key(uint64_t key, const void *data, size_t size)
 
 /* ---- features ---- */
 
+#define FEATURES_MIN_SLOTS 1024
+
 int features_init(struct features *f, bool names)
 {
-        *f = (struct features){.names = names};
-        f->seen = calloc(MODEL_DIMS / 64, sizeof(uint64_t));
-        return f->seen ? 0 : -ENOMEM;
+        *f = (struct features){.names = names, .n_slots = FEATURES_MIN_SLOTS};
+        f->slot = calloc(f->n_slots, sizeof(uint32_t));
+        return f->slot ? 0 : -ENOMEM;
 }
 
 void features_done(struct features *f)
 {
         free(f->idx);
-        free(f->seen);
+        free(f->tf);
+        free(f->slot);
         free(f->name_off);
         strbuf_done(&f->name_text);
         *f = (struct features){0};
 }
 
+/* Where bucket h is in f->slot, or the empty slot where it would go. Buckets are well mixed
+ * (bucket()): their low bits make a fine start. */
+static size_t slot_of(const struct features *f, uint32_t h)
+{
+        size_t mask = f->n_slots - 1, s = h & mask;
+        while (f->slot[s] != 0 && f->idx[f->slot[s] - 1] != h)
+                s = (s + 1) & mask;
+        return s;
+}
+
+/* Backwards: a bucket's probe passes only buckets inserted before it, still in place. */
 static void features_clear(struct features *f)
 {
-        for (size_t i = 0; i < f->n; i++)
-                f->seen[f->idx[i] / 64] &= ~(UINT64_C(1) << (f->idx[i] % 64));
+        for (size_t i = f->n; i > 0; i--)
+                f->slot[slot_of(f, f->idx[i - 1])] = 0;
         f->n = 0;
         f->name_text.len = 0;
+}
+
+/* Twice the slots, the buckets put in again in the order first seen. */
+static int grow_slots(struct features *f)
+{
+        size_t n_slots = f->n_slots * 2;
+        uint32_t *slot = calloc(n_slots, sizeof(uint32_t));
+        if (!slot)
+                return -ENOMEM;
+        free(f->slot);
+        f->slot = slot;
+        f->n_slots = n_slots;
+        for (size_t i = 0; i < f->n; i++)
+                f->slot[slot_of(f, f->idx[i])] = (uint32_t)i + 1;
+        return 0;
 }
 
 static uint32_t bucket(char kind, const char *a, size_t a_len, const char *b, size_t b_len)
@@ -78,10 +111,20 @@ static int add(struct features *f, char kind, const char *a, size_t a_len, const
                size_t b_len)
 {
         uint32_t h = bucket(kind, a, a_len, b, b_len);
-        uint64_t bit = UINT64_C(1) << (h % 64);
-        if (f->seen[h / 64] & bit)
+        size_t s = slot_of(f, h);
+        if (f->slot[s] != 0) {
+                f->tf[f->slot[s] - 1]++;
                 return 0;
-        if (!greedy_realloc((void **)&f->idx, &f->allocated, f->n + 1, sizeof(uint32_t)))
+        }
+        if (2 * (f->n + 1) > f->n_slots) {
+                int r = grow_slots(f);
+                if (r < 0)
+                        return r;
+                s = slot_of(f, h);
+        }
+        if ((f->n + 1 > f->allocated || f->n + 1 > f->allocated_tf) &&
+            (!greedy_realloc((void **)&f->idx, &f->allocated, f->n + 1, sizeof(uint32_t)) ||
+             !greedy_realloc((void **)&f->tf, &f->allocated_tf, f->n + 1, sizeof(uint32_t))))
                 return -ENOMEM;
         if (f->names) {
                 if (!greedy_realloc((void **)&f->name_off, &f->allocated_names, f->n + 1,
@@ -93,7 +136,8 @@ static int add(struct features *f, char kind, const char *a, size_t a_len, const
                     strbuf_append(&f->name_text, "", 1) < 0)
                         return -ENOMEM;
         }
-        f->seen[h / 64] |= bit;
+        f->slot[s] = (uint32_t)f->n + 1;
+        f->tf[f->n] = 1;
         f->idx[f->n++] = h;
         return 0;
 }
@@ -199,31 +243,76 @@ int features_extract(struct features *f, const struct tokens *t, uint32_t signal
 
 /* ---- scoring ---- */
 
-static double scale(const struct features *f)
+/* A feature's value before the post's vector is scaled to unit length: 1 + ln(tf), times the
+ * bucket's idf. Sublinear, and no more than TF_MAX counts: a word said five times is not five
+ * times the evidence, and a post that repeats a word ten thousand times ("вода вода вода ...")
+ * must not drown what else it says. Out of fold, caps from 2 to 16 and none score alike. */
+#define TF_MAX 4
+
+static double tf_weight(uint32_t tf)
 {
-        return f->n > 0 ? 1.0 / sqrt((double)f->n) : 0.0;
+        static const double table[TF_MAX + 1] = {0, 1, 1.6931471805599454, 2.0986122886681098,
+                                                 2.386294361119891};
+        return table[tf < TF_MAX ? tf : TF_MAX];
+}
+
+uint16_t model_to_bf16(float x)
+{
+        union {
+                float f;
+                uint32_t u;
+        } v = {.f = x};
+        if (isnan(x))
+                return 0x7fc0;
+        /* round to nearest, ties to even */
+        return (uint16_t)((v.u + 0x7fff + ((v.u >> 16) & 1)) >> 16);
+}
+
+/* Bucket h's row of m->w: the categories' weights, then its idf. */
+static uint16_t *row(const struct classify_model *m, uint32_t h)
+{
+        return &m->w[(size_t)h * (m->n_categories + 1)];
+}
+
+static double value(const struct classify_model *m, const struct features *f, size_t i)
+{
+        return tf_weight(f->tf[i]) * model_idf(m, f->idx[i]);
+}
+
+static double scale(const struct classify_model *m, const struct features *f)
+{
+        double sum = 0;
+        for (size_t i = 0; i < f->n; i++) {
+                double v = value(m, f, i);
+                sum += v * v;
+        }
+        return sum > 0 ? 1.0 / sqrt(sum) : 0.0;
 }
 
 double model_logit(const struct classify_model *m, const struct features *f, size_t k)
 {
         double sum = 0;
-        size_t K = m->n_categories;
         for (size_t i = 0; i < f->n; i++)
-                sum += m->w[(size_t)f->idx[i] * K + k];
-        return m->bias[k] + sum * scale(f);
+                sum += model_weight(m, f->idx[i], k) * value(m, f, i);
+        return m->bias[k] + sum * scale(m, f);
 }
 
 void model_logits(const struct classify_model *m, const struct features *f, double *ret)
 {
         size_t K = m->n_categories;
-        double sum[MODEL_MAX_CATEGORIES] = {0};
-        /* one pass: a feature's K weights share a cache line, the model is bigger than L2 */
+        double sum[MODEL_MAX_CATEGORIES] = {0}, norm = 0;
+        /* one pass: a feature's row is one cache line, and the model is bigger than L2: ask
+         * for the rows a few features ahead */
         for (size_t i = 0; i < f->n; i++) {
-                const float *w = &m->w[(size_t)f->idx[i] * K];
+                if (i + 8 < f->n)
+                        __builtin_prefetch(row(m, f->idx[i + 8]));
+                const uint16_t *w = row(m, f->idx[i]);
+                double v = tf_weight(f->tf[i]) * model_bf16(w[K]);
+                norm += v * v;
                 for (size_t k = 0; k < K; k++)
-                        sum[k] += w[k];
+                        sum[k] += model_bf16(w[k]) * v;
         }
-        double sc = scale(f);
+        double sc = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
         for (size_t k = 0; k < K; k++)
                 ret[k] = m->bias[k] + sum[k] * sc;
 }
@@ -231,7 +320,7 @@ void model_logits(const struct classify_model *m, const struct features *f, doub
 double model_feature_weight(const struct classify_model *m, const struct features *f, size_t i,
                             size_t k)
 {
-        return m->w[(size_t)f->idx[i] * m->n_categories + k] * scale(f);
+        return model_weight(m, f->idx[i], k) * value(m, f, i) * scale(m, f);
 }
 
 /* The rules' score over their threshold as the combination takes it (model.h). */
@@ -275,7 +364,13 @@ static int model_alloc(size_t n_categories, struct classify_model **ret)
         m->bias = calloc(n_categories, sizeof(float));
         m->threshold = calloc(n_categories, sizeof(float));
         m->stack = calloc(MODEL_STACK * n_categories, sizeof(float));
-        m->w = calloc((size_t)MODEL_DIMS * n_categories, sizeof(float));
+        /* from a cache-line boundary: the shipped 6 categories and "some category" make rows of
+         * 16 bytes, four to a line */
+        size_t size = (size_t)MODEL_DIMS * (n_categories + 1) * sizeof(uint16_t);
+        if (posix_memalign((void **)&m->w, 64, size) != 0)
+                m->w = NULL;
+        else
+                memset(m->w, 0, size);
         if (!m->names || !m->bias || !m->threshold || !m->stack || !m->w)
                 return -ENOMEM;
         *ret = TAKE_PTR(m);
@@ -335,17 +430,38 @@ static int number_columns(const struct features *const *xs, size_t n, uint32_t *
         return 0;
 }
 
+/* Smoothed inverse document frequency of every bucket over the n examples xs, as scikit-learn
+ * has it: ln((1 + n) / (1 + df)) + 1. A bucket no example has gets 0, not the highest: its
+ * weights are 0, and at the highest idf the words the model has never seen (names, addresses,
+ * a pasted command line) would dilute the ones it knows (out of fold: 0.875 -> 0.877). */
+static int fill_idf(struct classify_model *m, const struct features *const *xs, size_t n)
+{
+        _cleanup_free_ uint32_t *df = calloc(MODEL_DIMS, sizeof(uint32_t));
+        if (!df)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = 0; j < xs[i]->n; j++)
+                        df[xs[i]->idx[j]]++;
+        for (uint32_t h = 0; h < MODEL_DIMS; h++)
+                row(m, h)[m->n_categories] = model_to_bf16(
+                        df[h] ? (float)(log((1.0 + (double)n) / (1.0 + (double)df[h])) + 1.0)
+                              : 0.0f);
+        return 0;
+}
+
 /* The problem's rows, x[i] for xs[i], in space: its nodes by column, a bias node, the end. */
-static void fill_rows(const struct features *const *xs, size_t n, const uint32_t *column,
-                      size_t n_columns, struct feature_node *space, struct feature_node **x)
+static void fill_rows(const struct classify_model *m, const struct features *const *xs, size_t n,
+                      const uint32_t *column, size_t n_columns, struct feature_node *space,
+                      struct feature_node **x)
 {
         struct feature_node *node = space;
 
         for (size_t i = 0; i < n; i++) {
                 x[i] = node;
-                double v = scale(xs[i]);
+                double sc = scale(m, xs[i]);
                 for (size_t j = 0; j < xs[i]->n; j++)
-                        *node++ = (struct feature_node){(int)column[xs[i]->idx[j]], v};
+                        *node++ = (struct feature_node){(int)column[xs[i]->idx[j]],
+                                                        value(m, xs[i], j) * sc};
                 /* columns follow bucket order: rows sorted by bucket (train.c's) stay sorted */
                 for (size_t j = 1; j < xs[i]->n; j++)
                         if (x[i][j - 1].index > x[i][j].index) {
@@ -389,7 +505,7 @@ static int train_category(struct classify_model *m, size_t k, const struct probl
         /* w is for lm->label[0]; the first example's label decides which that is */
         double sign = lm->label[0] == +1 ? 1.0 : -1.0;
         for (size_t j = 0; j < n_columns; j++)
-                m->w[(size_t)bucket_of[j] * m->n_categories + k] = (float)(sign * lm->w[j]);
+                row(m, bucket_of[j])[k] = model_to_bf16((float)(sign * lm->w[j]));
         m->bias[k] = (float)(sign * lm->w[n_columns] * prob->bias);
         free_and_destroy_model(&lm);
         return 0;
@@ -421,7 +537,10 @@ int model_train(char *const *names, size_t n_categories, const struct features *
         _cleanup_free_ double *y = calloc(n, sizeof(double));
         if (!space || !x || !y)
                 return -ENOMEM;
-        fill_rows(xs, n, column, n_columns, space, x);
+        r = fill_idf(m, xs, n);
+        if (r < 0)
+                return r;
+        fill_rows(m, xs, n, column, n_columns, space, x);
         struct problem prob = {.l = (int)n, .n = (int)n_columns + 1, .y = y, .x = x, .bias = 1.0};
         int weight_label[] = {+1};
         double weight[] = {positive_weight};
@@ -550,7 +669,7 @@ int model_save(const struct classify_model *m, const char *path)
         fwrite(m->bias, sizeof(float), m->n_categories, f);
         fwrite(m->threshold, sizeof(float), m->n_categories, f);
         fwrite(m->stack, sizeof(float), MODEL_STACK * m->n_categories, f);
-        fwrite(m->w, sizeof(float), (size_t)MODEL_DIMS * m->n_categories, f);
+        fwrite(m->w, sizeof(uint16_t), (size_t)MODEL_DIMS * (m->n_categories + 1), f);
         if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0)
                 r = -(errno ? errno : EIO);
         if (fclose(f) != 0 && r == 0)
@@ -590,9 +709,9 @@ static int read_header(FILE *f, const char *path, struct model_header *ret, char
         }
         if (h.n_categories == 0 || h.n_categories > MODEL_MAX_CATEGORIES || h.names_size > 65536 ||
             (uint64_t)st.st_size !=
-                    sizeof(h) + h.names_size +
-                            (2 + (uint64_t)MODEL_DIMS) * h.n_categories * sizeof(float) +
-                            MODEL_STACK * h.n_categories * sizeof(float))
+                    sizeof(h) + h.names_size + 2 * h.n_categories * sizeof(float) +
+                            MODEL_STACK * h.n_categories * sizeof(float) +
+                            (uint64_t)MODEL_DIMS * (h.n_categories + 1) * sizeof(uint16_t))
                 return load_error(ret_error, path, "truncated or corrupt model");
         *ret = h;
         return 0;
@@ -617,11 +736,14 @@ static int read_names(struct classify_model *m, const char *names, size_t size, 
         return 0;
 }
 
-/* Whether the biases, thresholds and stacking weights are sane; the hashed weights are not
- * checked. */
+/* Whether the biases, thresholds, stacking weights and idf are sane; the hashed weights are
+ * not checked. */
 static bool values_valid(const struct classify_model *m)
 {
         bool finite = true;
+
+        for (uint32_t h = 0; h < MODEL_DIMS; h++)
+                finite = finite && isfinite(model_idf(m, h)) && model_idf(m, h) >= 0;
 
         for (size_t k = 0; k < m->n_categories; k++)
                 finite = finite && isfinite(m->bias[k]) && m->threshold[k] > 0 &&
@@ -665,8 +787,8 @@ int model_load(const char *path, struct classify_model **ret, char **ret_error)
             fread(m->threshold, sizeof(float), h.n_categories, f) != h.n_categories ||
             fread(m->stack, sizeof(float), MODEL_STACK * h.n_categories, f) !=
                     MODEL_STACK * h.n_categories ||
-            fread(m->w, sizeof(float), (size_t)MODEL_DIMS * h.n_categories, f) !=
-                    (size_t)MODEL_DIMS * h.n_categories) {
+            fread(m->w, sizeof(uint16_t), (size_t)MODEL_DIMS * (h.n_categories + 1), f) !=
+                    (size_t)MODEL_DIMS * (h.n_categories + 1)) {
                 r = load_error(ret_error, path, "truncated model");
                 goto out;
         }

@@ -30,7 +30,7 @@
 #define THRESHOLD_STEPS       95 /* 0.03 .. 0.97 */
 
 struct read_example {
-        struct features f; /* idx and n only */
+        struct features f; /* idx, tf and n only */
         double *score;     /* the rules' score over the threshold, per category */
         double *logit;     /* out-of-fold, per category */
         uint64_t rules, sure, vetoed;
@@ -50,9 +50,9 @@ static double f1_of(size_t tp, size_t fp, size_t fn)
         return fbeta_of(tp, fp, fn, 1.0);
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-        uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
         return (x > y) - (x < y);
 }
 
@@ -187,12 +187,20 @@ static int read_example(const struct classifier *c, const struct post *post, siz
         r = classifier_read_features(c, post, scratch, x->score, &x->rules, &x->sure, &x->vetoed);
         if (r < 0)
                 return r;
+        /* sorted by bucket, as LIBLINEAR wants its rows, each with its count */
+        _cleanup_free_ uint64_t *pairs = malloc(scratch->n * sizeof(uint64_t) + 1);
         x->f.idx = malloc(scratch->n * sizeof(uint32_t) + 1);
-        if (!x->f.idx)
+        x->f.tf = malloc(scratch->n * sizeof(uint32_t) + 1);
+        if (!pairs || !x->f.idx || !x->f.tf)
                 return -ENOMEM;
-        memcpy(x->f.idx, scratch->idx, scratch->n * sizeof(uint32_t));
+        for (size_t i = 0; i < scratch->n; i++)
+                pairs[i] = (uint64_t)scratch->idx[i] << 32 | scratch->tf[i];
+        qsort(pairs, scratch->n, sizeof(uint64_t), cmp_u64);
+        for (size_t i = 0; i < scratch->n; i++) {
+                x->f.idx[i] = (uint32_t)(pairs[i] >> 32);
+                x->f.tf[i] = (uint32_t)pairs[i];
+        }
         x->f.n = scratch->n;
-        qsort(x->f.idx, x->f.n, sizeof(uint32_t), cmp_u32);
         x->fold = fold_of(post);
         x->used = true;
         return 0;
@@ -273,6 +281,7 @@ int classifier_train(const struct classifier *c, const struct corpus *co,
 out:
         for (size_t i = 0; rx && i < co->n; i++) {
                 free(rx[i].f.idx);
+                free(rx[i].f.tf);
                 free(rx[i].score);
                 free(rx[i].logit);
         }

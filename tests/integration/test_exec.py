@@ -201,8 +201,10 @@ class ExecTest(gwtest.TempDirCase):
         config = self.config(sinks, emulator=self.emu)
         p = gwtest.govwatchd("once", config=config, check=0)  # first sight
         pwned = os.path.join(self.dir, "pwned")
+        notice = ("Отключение воды 5 июня с 9:00 до 17:00 на ул. Ленина, 1–15: "
+                  "ремонт водопровода. ")
         text = ("Отключение воды $(touch %s) `touch %s`; touch %s \n" % (pwned, pwned, pwned) +
-                "вода " * 20000)
+                notice * (180000 // len(notice.encode())))
         post = self.emu.add_post(-100001, text)
         p = gwtest.govwatchd("once", config=config, check=0)
         self.assertIsNone(gwtest.sanitizer_report(p.stderr), p.stderr)
