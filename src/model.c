@@ -4,7 +4,7 @@
  * into MODEL_DIMS buckets — stems, stem bigrams within a sentence, character 4-grams of the folded
  * words (they carry what the stemmer drops: "теплоснабжени", "электроэнерги"), the post's signals
  * and links to service sites — weighted tf-idf and scaled to unit length (out-of-fold micro-F1
- * 0.865 -> 0.875 over binary values: a word the post repeats, a rare word, say more). The idf
+ * 0.865 -> 0.877 over binary values: a word the post repeats, a rare word, say more). The idf
  * is learned with the weights. Each category is one linear SVM over them
  * (LIBLINEAR's L2-loss dual solver: on the corpus as good as logistic regression and three times
  * faster to train), whose score a small logistic regression per category turns, together with
