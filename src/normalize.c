@@ -186,13 +186,17 @@ static bool is_letter(int32_t cp)
         }
 }
 
+/* What a word may hold and reads without: combining marks, and the invisible characters that
+ * text pasted from a word processor keeps inside words (soft hyphen, zero-width joiners, word
+ * joiner, BOM). */
 static bool is_mark(int32_t cp)
 {
+        if (cp == 0xad || cp == 0x200c || cp == 0x200d || cp == 0x2060 || cp == 0xfeff)
+                return true;
         if (cp < 0x300 || (cp >= 0x400 && cp < 0x483)) /* the Cyrillic letters: no marks */
                 return false;
         utf8proc_category_t c = utf8proc_category(cp);
-        return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC ||
-               c == UTF8PROC_CATEGORY_ME || cp == 0xad /* soft hyphen */;
+        return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
 }
 
 static bool is_digit(int32_t cp)

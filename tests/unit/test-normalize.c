@@ -44,6 +44,12 @@ static void test_nfc(void **state)
         assert_reads("\xd0\x95\xcc\x88\xd0\xbb\xd0\xba\xd0\xb0 \xd0\xb8\xcc\x86", "елка й");
         /* a stress mark inside a word is dropped */
         assert_reads("за\xcc\x81мок", "замок");
+        /* so are the invisible characters pasted text keeps inside words: soft hyphen, zero-width
+         * non-joiner and joiner, word joiner, BOM */
+        assert_reads("откл\xc2\xadючение во\xe2\x80\x8cды", "отключение воды");
+        assert_reads("гра\xe2\x80\x8dфик при\xe2\x81\xa0ема\xef\xbb\xbf", "график приема");
+        /* between words they stay nothing: no word is made of them */
+        assert_reads("вода \xc2\xad свет", "вода свет");
 }
 
 static void test_invalid_utf8(void **state)
