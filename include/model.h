@@ -123,9 +123,12 @@ static inline double model_probability(double logit)
         return logit >= 0 ? 1.0 / (1.0 + __builtin_exp(-logit))
                           : __builtin_exp(logit) / (1.0 + __builtin_exp(logit));
 }
-/* The weight of feature i of f towards category k (for --explain). */
+/* What scales f's vector to unit length, once for all its features (for --explain). */
+double model_scale(const struct classify_model *m, const struct features *f);
+/* The weight of feature i of f towards category k, scale being model_scale(m, f): what it adds
+ * to model_logit() (for --explain). */
 double model_feature_weight(const struct classify_model *m, const struct features *f, size_t i,
-                            size_t k);
+                            size_t k, double scale);
 
 /* Trains one L2-regularised linear SVM (L2 loss, LIBLINEAR's dual solver) per category over
  * examples xs[0..n) with label masks labels[] (bit k: category k). C is the inverse

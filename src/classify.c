@@ -1195,29 +1195,32 @@ static void explain_model(const struct classifier *c, FILE *f)
                 fprintf(f, " (some category: %.2f)",
                         model_probability(model_logit(c->model, &s->f, (size_t)c->model->any)));
         fprintf(f, "\n");
+        double sc = model_scale(c->model, &s->f);
         for (size_t k = 0; k < c->rs->n_categories; k++) {
                 int m = c->model_index[k];
                 if (m < 0 || s->probability[k] < c->model->threshold[m] / 2)
                         continue;
-                /* the five strongest features for k, by selection: n is small */
+                /* the five strongest features for k, by selection over one pass */
                 size_t top[5], n_top = 0;
+                double top_w[5];
                 for (size_t i = 0; i < s->f.n; i++) {
-                        double w = model_feature_weight(c->model, &s->f, i, (size_t)m);
+                        double w = model_feature_weight(c->model, &s->f, i, (size_t)m, sc);
                         size_t at = n_top;
-                        while (at > 0 &&
-                               model_feature_weight(c->model, &s->f, top[at - 1], (size_t)m) < w)
+                        while (at > 0 && top_w[at - 1] < w)
                                 at--;
                         if (at >= ELEMENTSOF(top))
                                 continue;
                         if (n_top < ELEMENTSOF(top))
                                 n_top++;
                         memmove(top + at + 1, top + at, (n_top - at - 1) * sizeof(size_t));
+                        memmove(top_w + at + 1, top_w + at, (n_top - at - 1) * sizeof(double));
                         top[at] = i;
+                        top_w[at] = w;
                 }
                 fprintf(f, "    %s by", c->rs->category_names[k]);
                 for (size_t i = 0; i < n_top; i++)
                         fprintf(f, "%s \"%s\" %+.2f", i ? "," : "", features_name(&s->f, top[i]),
-                                model_feature_weight(c->model, &s->f, top[i], (size_t)m));
+                                top_w[i]);
                 fprintf(f, "\n");
         }
 }

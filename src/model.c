@@ -317,10 +317,15 @@ void model_logits(const struct classify_model *m, const struct features *f, doub
                 ret[k] = m->bias[k] + sum[k] * sc;
 }
 
-double model_feature_weight(const struct classify_model *m, const struct features *f, size_t i,
-                            size_t k)
+double model_scale(const struct classify_model *m, const struct features *f)
 {
-        return model_weight(m, f->idx[i], k) * value(m, f, i) * scale(m, f);
+        return scale(m, f);
+}
+
+double model_feature_weight(const struct classify_model *m, const struct features *f, size_t i,
+                            size_t k, double scale)
+{
+        return model_weight(m, f->idx[i], k) * value(m, f, i) * scale;
 }
 
 /* The rules' score over their threshold as the combination takes it (model.h). */

@@ -148,15 +148,18 @@ static void test_tf_idf(void **state)
         struct features f4 = {.idx = idx, .tf = often, .n = 3};
         /* feature 5 is evidence for category 0 and against nothing else */
         assert_true(model_logit(m, &f4, 0) > model_logit(m, &f1, 0));
+        double sc1 = model_scale(m, &f1), sc4 = model_scale(m, &f4);
         for (size_t k = 0; k < 3; k++) {
                 double sum = m->bias[k];
                 for (size_t i = 0; i < f4.n; i++)
-                        sum += model_feature_weight(m, &f4, i, k);
+                        sum += model_feature_weight(m, &f4, i, k, sc4);
                 assert_near(sum, model_logit(m, &f4, k), 1e-9);
         }
         /* sublinear: four times feature 5 against once, the other two alike */
-        double v5 = model_feature_weight(m, &f4, 0, 0) / model_feature_weight(m, &f1, 0, 0);
-        double v1000 = model_feature_weight(m, &f4, 1, 0) / model_feature_weight(m, &f1, 1, 0);
+        double v5 =
+                model_feature_weight(m, &f4, 0, 0, sc4) / model_feature_weight(m, &f1, 0, 0, sc1);
+        double v1000 =
+                model_feature_weight(m, &f4, 1, 0, sc4) / model_feature_weight(m, &f1, 1, 0, sc1);
         assert_near(v5 / v1000, 1 + log(4.0), 1e-6);
         /* and capped: a word repeated ten thousand times weighs what four times do */
         uint32_t spam[] = {10000, 1, 1};
