@@ -165,6 +165,11 @@ struct train_options {
 };
 int classifier_train(const struct classifier *c, const struct corpus *corpus,
                      const struct train_options *o, struct classify_model **ret);
+/* The threshold training takes for a category (train.c) from n examples: p[i] the probability the
+ * model and rules give (above 1 for a post the rules are sure of, below 0 for a vetoed one),
+ * gold[i] the label. F* / (1 + miss_cost), F* the best F-beta (β² = miss_cost) any threshold
+ * reaches on them, at least 0.03; 0.5 when none is a positive. */
+double train_threshold(const double *p, const bool *gold, size_t n, double miss_cost);
 /* The key a model trained by c on a corpus with corpus->key is stored under: the corpus, the
  * feature version and every rule (thresholds are chosen for rules and model together). */
 uint64_t classifier_training_key(const struct classifier *c, uint64_t corpus_key);

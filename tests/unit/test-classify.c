@@ -485,6 +485,43 @@ static void test_miss_cost(void **state)
         double even = outage_threshold("1"), recall = outage_threshold("9");
         if (!(recall < even))
                 fail_msg("threshold %.2f for miss_cost 9, %.2f for 1", recall, even);
+        /* the threshold is F* / (1 + miss_cost), F* the best F-beta (at most 1), not where the
+         * F-beta curve peaks: here it is flat from the alike posts' score up to the clear cuts' */
+}
+
+/* n examples of probability p, of which `positives` are of the category */
+static size_t add_examples(double *p, bool *gold, size_t at, size_t n, double prob,
+                           size_t positives)
+{
+        for (size_t i = 0; i < n; i++) {
+                p[at + i] = prob;
+                gold[at + i] = i < positives;
+        }
+        return at + n;
+}
+
+static void test_threshold_rule(void **state)
+{
+        double p[110];
+        bool gold[110];
+        /* 40 clear cuts, 40 clearly none, 20 alike of which 5 are cuts: F1 is best (80/85) for
+         * any threshold between the alike and the clear cuts, and the threshold is that F1 / 2,
+         * where a post's probability pays for flagging it, not the middle of the plateau (0.63) */
+        size_t n = add_examples(p, gold, 0, 40, 0.95, 40);
+        n = add_examples(p, gold, n, 40, 0.01, 0);
+        n = add_examples(p, gold, n, 20, 0.30, 5);
+        assert_float_equal(train_threshold(p, gold, n, 1.0), 80.0 / 85 / 2, 1e-9);
+        /* a miss worth nine needless posts: letting the alike in is best, F = 450/465 */
+        assert_float_equal(train_threshold(p, gold, n, 9.0), 450.0 / 465 / 10, 1e-9);
+        /* posts the rules are sure of (p above 1) are in at every threshold, vetoed ones (p below
+         * 0) out: 3 more hits and 2 more misses, F1 86/93 */
+        n = add_examples(p, gold, n, 3, 2.0, 3);
+        n = add_examples(p, gold, n, 2, -1.0, 2);
+        assert_float_equal(train_threshold(p, gold, n, 1.0), 86.0 / 93 / 2, 1e-9);
+        /* no positive at all: the neutral 0.5 */
+        assert_float_equal(train_threshold(p, gold, 0, 1.0), 0.5, 1e-9);
+        n = add_examples(p, gold, 0, 10, 0.6, 0);
+        assert_float_equal(train_threshold(p, gold, n, 1.0), 0.5, 1e-9);
 }
 
 static int write_rules(const char *text, char path[static 64])
@@ -1029,6 +1066,7 @@ int main(void)
                 cmocka_unit_test(test_with_model),
                 cmocka_unit_test(test_training_tiny_corpus),
                 cmocka_unit_test(test_miss_cost),
+                cmocka_unit_test(test_threshold_rule),
                 cmocka_unit_test(test_rule_file),
                 cmocka_unit_test(test_rule_file_errors),
                 cmocka_unit_test(test_default_rules_path),
