@@ -27,17 +27,14 @@ import sys
 import tempfile
 
 
-def fnv1a64(data):
-    """src/model.c model_key() from MODEL_KEY_INIT, as corpus_split_of() uses it."""
-    h = 0xCBF29CE484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+split_of = __import__("corpus-build").split_of  # corpus_split_of() of src/corpus.c
 
 
 def trained_on(line):
-    """Whether a corpus line is in the train or dev split (text hash mod 100 ≥ 20)."""
-    return fnv1a64(json.loads(line)["text"].encode()) % 100 >= 20
+    """Whether a corpus line is in the train or dev split."""
+    return split_of(json.loads(line)["text"]) != "test"
 
 
 def subset(lines, fraction, seed):
@@ -82,9 +79,8 @@ def times_corpus(a, b, examples, target):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap.add_argument("--govwatchd", default=os.path.join(root, "build", "govwatchd"))
-    ap.add_argument("--corpus", default=os.path.join(root, "data", "corpus", "posts.jsonl"))
+    ap.add_argument("--govwatchd", default=os.path.join(ROOT, "build", "govwatchd"))
+    ap.add_argument("--corpus", default=os.path.join(ROOT, "data", "corpus", "posts.jsonl"))
     ap.add_argument("--rules")
     ap.add_argument("--fractions", default="0.125,0.25,0.5,0.75,1")
     ap.add_argument("--seeds", type=int, default=3)

@@ -485,8 +485,6 @@ static void test_miss_cost(void **state)
         double even = outage_threshold("1"), recall = outage_threshold("9");
         if (!(recall < even))
                 fail_msg("threshold %.2f for miss_cost 9, %.2f for 1", recall, even);
-        /* the threshold is F* / (1 + miss_cost), F* the best F-beta (at most 1), not where the
-         * F-beta curve peaks: here it is flat from the alike posts' score up to the clear cuts' */
 }
 
 /* n examples of probability p, of which `positives` are of the category */
