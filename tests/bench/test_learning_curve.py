@@ -40,7 +40,7 @@ class LineTest(unittest.TestCase):
 
 class SplitTest(unittest.TestCase):
     def test_split_is_the_daemons(self):
-        """The script's split (scripts/corpus-build.py's) counts the test posts corpus_split_of() does."""
+        """The script's split (corpus-build.py's) counts the test posts corpus_split_of() does."""
         ev = os.path.join(os.path.dirname(GOVWATCHD), "bench-classify-eval")
         r = subprocess.run([ev, "--no-model", "--split", "test", "--seconds", "0", CORPUS],
                            capture_output=True, text=True, timeout=600)
