@@ -9,8 +9,8 @@
  * wall posting a few times a week is "known" to post at the very hours it did, so where the oracle
  * had to take them it flatters; the flat oracle hardly does. A post is detected by the
  * first poll of its wall at or after its time. Prints mean / p95 / max post→detection latency,
- * the quota used, and the ratios to round robin; --table does it for every family of a set, cold
- * and warm, as one Markdown table.
+ * the quota used, and the ratios to round robin; --table does it for every family of a set, cold,
+ * first and warm, as one Markdown table.
  *
  * Time runs t_hist ≤ past ≤ start ≤ t0 < t_end:
  *   [past, start)   the walls' past (--history-days): the daemon's first sweep sees a page of
@@ -19,7 +19,9 @@
  *   [start, t0)     warm-up (--warmup-days): the daemon polls, learns and spends quota, and
  *                   nothing is measured. Round robin starts here too.
  *   [t0, t_end)     measured (--days): the latency of these posts, the same for every poller.
- * A cold start is --history-days 0 --warmup-days 0; warm, --history-days 0 --warmup-days 7.
+ * A cold start is --history-days 0 --warmup-days 0 (an empty store and bare walls: the issue's
+ * "no history"); a first start, --history-days 7 (an empty store, as when the daemon is first
+ * installed, on walls that have posted before); warm, --history-days 0 --warmup-days 7.
  * A generated trace begins at least MIN_LEAD_DAYS before t0 (t_hist); what it holds before the
  * walls' past is hidden, as if they had been created then. So a cold and a warm run, or any two
  * with history + warm-up within that week, replay the very same trace and measure the same posts,
@@ -447,6 +449,7 @@ static const struct family_set family_sets[] = {
         {"heldout", schedsim_heldout_families, HELDOUT_SLACK},
         {"fresh", schedsim_fresh_families, HELDOUT_SLACK},
         {"blind", schedsim_blind_families, HELDOUT_SLACK},
+        {"sealed", schedsim_sealed_families, HELDOUT_SLACK},
 };
 
 static const struct family_set *family_set_find(const char *name)
@@ -670,10 +673,24 @@ static unsigned table_warmup_days(const struct options *o)
         return o->warmup_given ? (unsigned)o->warmup_days : TABLE_WARMUP_DAYS;
 }
 
-/* One row: family f from a cold start, or warmed up for warmup_days; both on the same trace. */
+/* How a table row's daemon starts, each on the same trace of lead days before t0 (--warmup-days):
+ * cold, from an empty store with bare walls (nothing before t0 on them: the first page shows no
+ * past); first, from an empty store on walls with a past (the first page of each wall shows its
+ * last posts, as on a real first start); warm, after running through the lead days on bare walls.
+ */
+enum table_start { TABLE_COLD, TABLE_FIRST, TABLE_WARM, _TABLE_START_MAX };
+
+static const char *const table_start_name[_TABLE_START_MAX] = {
+        [TABLE_COLD] = "cold",
+        [TABLE_FIRST] = "first",
+        [TABLE_WARM] = "warm",
+};
+
+/* One row: family f from the start `start` names, the lead_days before t0 its past or warm-up. */
 static int table_row(const struct options *o, const struct family_set *set, const struct family *f,
-                     unsigned warmup_days, struct outcome *ret)
+                     enum table_start start, unsigned lead_days, struct outcome *ret)
 {
+        int64_t lead = (int64_t)lead_days * 86400;
         struct trace tr = {0};
         size_t measured = 0;
         bool true_rates;
@@ -682,8 +699,8 @@ static int table_row(const struct options *o, const struct family_set *set, cons
         if (r >= 0) {
                 struct sim sim = {
                         .tr = &tr,
-                        .past = tr.t0 - (int64_t)warmup_days * 86400,
-                        .start = tr.t0 - (int64_t)warmup_days * 86400,
+                        .past = start == TABLE_COLD ? tr.t0 : tr.t0 - lead,
+                        .start = start == TABLE_WARM ? tr.t0 - lead : tr.t0,
                         .quota = (unsigned)o->quota,
                         .seed = o->seed,
                         .measured = measured,
@@ -691,8 +708,7 @@ static int table_row(const struct options *o, const struct family_set *set, cons
                 r = simulate(&sim, ret);
         }
         if (r < 0) {
-                fprintf(stderr, "%s (%s): %s\n", f->name, warmup_days ? "warm" : "cold",
-                        strerror(-r));
+                fprintf(stderr, "%s (%s): %s\n", f->name, table_start_name[start], strerror(-r));
                 trace_done(&tr);
                 return r;
         }
@@ -706,9 +722,8 @@ static int table_row(const struct options *o, const struct family_set *set, cons
                          out->gw.p95_2_min / out->rr.p95_2_min);
         printf("| %s | %s | %s | %.3f | %.3f | %.2f | %s | %.3f / %.3f | %.3f / %.3f / %.2f | %s | "
                "%.0f |\n",
-               f->name, set->name, warmup_days ? "warm" : "cold",
-               out->gw.mean_min / out->rr.mean_min, out->gw.p95_min / out->rr.p95_min,
-               out->gw.max_min / out->rr_interval_min, settled,
+               f->name, set->name, table_start_name[start], out->gw.mean_min / out->rr.mean_min,
+               out->gw.p95_min / out->rr.p95_min, out->gw.max_min / out->rr_interval_min, settled,
                out->flat.mean_min / out->rr.mean_min, out->flat.p95_min / out->rr.p95_min,
                out->orc.mean_min / out->rr.mean_min, out->orc.p95_min / out->rr.p95_min,
                out->orc.max_min / out->rr_interval_min, busiest,
@@ -731,9 +746,11 @@ static int run_table(const struct options *o)
                "quota %lu wall.get a day, round robin every %.1f min\n",
                o->table, o->seed, o->n_comm, o->days, o->quota,
                (double)o->n_comm * 1440 / o->quota);
-        printf("cold: --history-days 0; warm: --history-days 0 --warmup-days %u (the same trace, "
-               "from %u days before t0)\n\n",
-               warmup_days, days_before_t0(warmup_days));
+        printf("cold: --history-days 0; first: --history-days %u (an empty store, the walls' past "
+               "on their first page); warm: --history-days 0 --warmup-days %u (the same trace, "
+               "from "
+               "%u days before t0)\n\n",
+               warmup_days, warmup_days, days_before_t0(warmup_days));
         printf("| family | set | start | mean × RR | p95 × RR | max ÷ RR interval | "
                "from day 2: mean / p95 × RR | flat oracle mean / p95 | oracle mean / p95 / max | "
                "busiest 24 h | "
@@ -746,17 +763,17 @@ static int run_table(const struct options *o)
                 if (!streq(o->table, "all") && !streq(o->table, set->name))
                         continue;
                 for (const struct family *f = set->families; f->name && r >= 0; f++, n++)
-                        for (int warm = 0; warm <= 1 && r >= 0; warm++) {
+                        for (enum table_start st = 0; st < _TABLE_START_MAX && r >= 0; st++) {
                                 struct outcome out;
-                                r = table_row(o, set, f, warm ? warmup_days : 0, &out);
-                                if (r >= 0 && !warm)
+                                r = table_row(o, set, f, st, warmup_days, &out);
+                                if (r >= 0 && st == TABLE_COLD)
                                         r = explain_miss(f->name, &out, (unsigned)o->quota,
                                                          set->slack, &misses);
                                 double cpu_day = r >= 0 ? out.gw.cpu_sec / out.sim_days : 0;
                                 if (cpu_day > cpu_max) {
                                         cpu_max = cpu_day;
                                         cpu_where = f->name;
-                                        cpu_start = warm ? "warm" : "cold";
+                                        cpu_start = table_start_name[st];
                                 }
                         }
                 if (r >= 0 && n == 0)
@@ -802,7 +819,7 @@ static void usage(FILE *f)
                 "                      [--write-trace FILE]  (the generated trace as CSV)\n"
                 "       bench-schedsim --trace FILE [--quota Q] [--history-days N] "
                 "[--warmup-days N]\n"
-                "       bench-schedsim --table tuning|heldout|fresh|blind|all [--seed N]\n"
+                "       bench-schedsim --table tuning|heldout|fresh|blind|sealed|all [--seed N]\n"
                 "                      [--communities N]\n"
                 "                      [--days N] [--quota Q] [--warmup-days N (7)]\n"
                 "       bench-schedsim --list-families\n"
@@ -824,7 +841,8 @@ static int options_check(struct options *o)
                 return 2;
         }
         if (o->table && !streq(o->table, "all") && !family_set_find(o->table)) {
-                fprintf(stderr, "--table takes tuning, heldout, fresh, blind or all, not %s\n",
+                fprintf(stderr,
+                        "--table takes tuning, heldout, fresh, blind, sealed or all, not %s\n",
                         o->table);
                 return 2;
         }

@@ -77,14 +77,6 @@ static double rng_lognormal_capped(struct rng *r, double median, double sigma, d
 
 /* ---- days and hours ------------------------------------------------------------------------ */
 
-/* The local days a family generates: the day before the one holding t_hist (whose evening posts
- * may spill over midnight) to the one holding the span's last second. */
-static void span_days(const struct family_params *p, int64_t *ret_first, int64_t *ret_last)
-{
-        *ret_first = trace_local_day((double)p->t_hist) - 1;
-        *ret_last = trace_local_day((double)(p->t_end - 1));
-}
-
 /* Poisson(mean) posts of wall i on local day `day` at hours drawn from weights, shifted. */
 static int posts_on_day(struct trace *tr, size_t i, struct rng *r, int64_t day, double mean,
                         const double hours[24], double shift_hours)
@@ -374,7 +366,7 @@ static int heat_generate(const struct family_params *p, struct trace *tr)
         int64_t first_day, last_day;
         if (n == 0)
                 return 0;
-        span_days(p, &first_day, &last_day);
+        trace_span_days(p, 1, &first_day, &last_day);
         _cleanup_free_ struct heat_wall *walls = calloc(n, sizeof(*walls));
         if (!walls)
                 return -ENOMEM;
@@ -614,7 +606,7 @@ static int campaign_generate(const struct family_params *p, struct trace *tr)
         int64_t first_day, last_day;
         if (n == 0)
                 return 0;
-        span_days(p, &first_day, &last_day);
+        trace_span_days(p, 1, &first_day, &last_day);
         _cleanup_free_ struct campaign_wall *walls = calloc(n, sizeof(*walls));
         if (!walls)
                 return -ENOMEM;
@@ -815,7 +807,7 @@ static int shift_generate(const struct family_params *p, struct trace *tr)
         struct rng wall_rng = {p->seed ^ UINT64_C(0x646a756a7374766f)}; /* "дежурство" */
         struct rng post_rng = {p->seed ^ UINT64_C(0x736d656e61)};       /* "смена" */
         int64_t first_day, last_day;
-        span_days(p, &first_day, &last_day);
+        trace_span_days(p, 1, &first_day, &last_day);
         for (size_t i = 0; i < p->n_comm; i++) {
                 struct shift_wall w;
                 shift_wall_draw(&wall_rng, &w);
@@ -1023,7 +1015,7 @@ static int cascade_generate(const struct family_params *p, struct trace *tr)
         int64_t first_day, last_day;
         if (n == 0)
                 return 0;
-        span_days(p, &first_day, &last_day);
+        trace_span_days(p, 1, &first_day, &last_day);
         _cleanup_free_ struct cascade_wall *walls = calloc(n, sizeof(*walls));
         _cleanup_free_ double *at = calloc(n, sizeof(*at));
         if (!walls || !at)

@@ -57,26 +57,6 @@ static double max_of(const double *x, size_t n)
 
 /* ---- days and hours ------------------------------------------------------------------------ */
 
-/* The local days a family generates: from warm_up_days before the one holding t_hist to the one
- * holding t_end - 1. */
-static void span_days(const struct family_params *p, int64_t warm_up_days, int64_t *ret_first,
-                      int64_t *ret_last)
-{
-        *ret_first = trace_local_day((double)p->t_hist) - warm_up_days;
-        *ret_last = trace_local_day((double)(p->t_end - 1));
-}
-
-/* Weight of the hour holding local hour h (any real h), relative to the busiest hour: the chance
- * that a post a process proposes at that hour is actually written. */
-static double hour_acceptance(const double weight[24], double h)
-{
-        double peak = 0;
-        for (int k = 0; k < 24; k++)
-                peak = fmax(peak, weight[k]);
-        int k = (int)floor(fmod(fmod(h, 24) + 24, 24));
-        return peak > 0 ? weight[k < 24 ? k : 23] / peak : 0;
-}
-
 /* VK publishes a postponed post ("отложенная запись") on the minute it was set for, a few seconds
  * late: content scheduled for 08:00 shows the date 08:00:0x. */
 static int add_postponed(struct trace *tr, size_t i, struct rng *r, int64_t day, double minute)
@@ -354,7 +334,7 @@ static int weekly_generate(const struct family_params *p, struct trace *tr)
 
         int64_t holiday[WEEKLY_N_HOLIDAYS], first, last;
         weekly_holidays(p, holiday);
-        span_days(p, 1, &first, &last); /* posts shifted past midnight into the span */
+        trace_span_days(p, 1, &first, &last); /* posts shifted past midnight into the span */
 
         for (size_t i = 0; i < n; i++) {
                 const struct weekly_wall *w = &walls[i];
@@ -633,7 +613,7 @@ static int sync_generate(const struct family_params *p, struct trace *tr)
         };
 
         int64_t first, last;
-        span_days(p, 1, &first, &last);
+        trace_span_days(p, 1, &first, &last);
         for (size_t i = 0; i < n; i++) {
                 int q = sync_own_posts(tr, i, &walls[i], &post_rng, first, last);
                 if (q < 0)
@@ -957,7 +937,7 @@ static int mixture_follow_ups(const struct mixture_wall *w, struct rng *r, doubl
                         if (t >= t_end || mixture_silent(w, s, t))
                                 continue;
                         double h = trace_local_hour(t) - w->shift_hours;
-                        if (!rng_chance(r, hour_acceptance(w->class->hours, h)))
+                        if (!rng_chance(r, trace_hour_acceptance(w->class->hours, h)))
                                 continue;
                         int q = mixture_push(s, t);
                         if (q < 0)
@@ -1009,7 +989,7 @@ static int mixture_generate(const struct family_params *p, struct trace *tr)
         shuffle(&wall_rng, walls, n, sizeof(*walls), &scratch_wall);
 
         int64_t first, last;
-        span_days(p, MIXTURE_WARM_UP_DAYS, &first, &last);
+        trace_span_days(p, MIXTURE_WARM_UP_DAYS, &first, &last);
         struct mixture_scratch s = {};
         int r = 0;
         for (size_t i = 0; i < n && r >= 0; i++) {

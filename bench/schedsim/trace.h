@@ -2,10 +2,10 @@
  *
  * A trace is, for each community, the sorted unix times of its posts. A family is a generator of
  * traces with a posting pattern of its own (bench/schedsim/families.c holds the ones the scheduler
- * was tuned on; heldout.c and fresh.c, two sets written apart from it, the ones it is only
- * evaluated on). Every family writes posts in [p->t_begin, p->t_end) for p->n_comm communities,
- * reproducibly from p->seed alone: the same parameters give the same trace on every machine (no
- * libc rand(), no clock).
+ * was tuned on; heldout.c, fresh.c, blind.c and sealed.c, sets written apart from it, the ones it
+ * is only evaluated on). Every family writes posts in [p->t_begin, p->t_end) for p->n_comm
+ * communities, reproducibly from p->seed alone: the same parameters give the same trace on every
+ * machine (no libc rand(), no clock).
  */
 #pragma once
 
@@ -161,6 +161,17 @@ static inline bool trace_is_weekend_day(int64_t day)
         return trace_day_of_week(day) >= 5;
 }
 
+/* Weight of the hour holding local hour h (any real h), relative to the busiest hour: the chance
+ * that a post a process proposes at that hour is actually written. */
+static inline double trace_hour_acceptance(const double weight[24], double h)
+{
+        double peak = 0;
+        for (int k = 0; k < 24; k++)
+                peak = fmax(peak, weight[k]);
+        int k = (int)floor(fmod(fmod(h, 24) + 24, 24));
+        return peak > 0 ? weight[k < 24 ? k : 23] / peak : 0;
+}
+
 /* trace_add() at a fractional unix time, rounded down. */
 static inline int trace_add_at(struct trace *tr, size_t i, double t)
 {
@@ -196,8 +207,18 @@ struct family {
         int (*generate)(const struct family_params *p, struct trace *tr);
 };
 
+/* The local days a family generates: from warm_up_days before the one holding t_hist (posts
+ * spilling over midnight, follow-ups reaching into the span) to the one holding t_end - 1. */
+static inline void trace_span_days(const struct family_params *p, int64_t warm_up_days,
+                                   int64_t *ret_first, int64_t *ret_last)
+{
+        *ret_first = trace_local_day((double)p->t_hist) - warm_up_days;
+        *ret_last = trace_local_day((double)(p->t_end - 1));
+}
+
 /* NULL-name-terminated arrays. */
 extern const struct family schedsim_tuning_families[];
 extern const struct family schedsim_heldout_families[];
 extern const struct family schedsim_fresh_families[];
 extern const struct family schedsim_blind_families[];
+extern const struct family schedsim_sealed_families[];

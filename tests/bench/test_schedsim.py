@@ -45,7 +45,7 @@ def rows(out):
 
 
 def families():
-    """{name: set} from --list-families: "tuning", "heldout", "fresh" or "blind"."""
+    """{name: set} from --list-families: "tuning", "heldout", "fresh", "blind" or "sealed"."""
     found = {}
     for line in run("--list-families").stdout.splitlines():
         name, kind = line.split()[:2]
@@ -164,7 +164,8 @@ class SchedsimTest(unittest.TestCase):
         fams = families()
         self.assertIn("lognormal", fams)
         self.assertEqual(fams["lognormal"], "tuning")
-        self.assertTrue(set(fams.values()) <= {"tuning", "heldout", "fresh", "blind"}, fams)
+        self.assertTrue(set(fams.values()) <= {"tuning", "heldout", "fresh", "blind", "sealed"},
+                        fams)
         for name, kind in fams.items():
             with self.subTest(family=name):
                 out = run("--family", name, *SMALL, "--history-days", "1",
@@ -243,7 +244,7 @@ class SchedsimTest(unittest.TestCase):
         cells = [[c.strip() for c in line.strip("|").split("|")]
                  for line in lines[header[0] + 2:] if line.startswith("|")]
         self.assertEqual(sorted((c[0], c[2]) for c in cells),
-                         sorted((n, s) for n in tuning for s in ("cold", "warm")), out)
+                         sorted((n, s) for n in tuning for s in ("cold", "first", "warm")), out)
         for c in cells:
             self.assertEqual(len(c), 11, c)
             self.assertEqual(c[1], "tuning", c)
@@ -252,7 +253,36 @@ class SchedsimTest(unittest.TestCase):
                 self.assertGreater(float(ratio), 0, c)
             self.assertEqual(c[6], "-", c)  # one day measured: no second day
         self.assertRegex(out, r"\ntuning, seed 3: targets \(cold rows: .*\) (met|NOT met)")
-        self.assertNotRegex(out, r"\n(heldout|fresh|blind), seed")
+        self.assertNotRegex(out, r"\n(heldout|fresh|blind|sealed), seed")
+
+    def test_table_rows_are_the_runs_their_start_names(self):
+        # Each start of a table row is a single run on the same trace: cold with bare walls, first
+        # with the lead days as the walls' past (an empty store; the first page shows their last
+        # posts), warm after running through the lead days. Same trace, same measured posts.
+        common = ("--communities", "30", "--days", "1", "--quota", "300", "--seed", "4")
+        table = run("--table", "tuning", "--warmup-days", "2", *common).stdout
+        self.assertIn("first: --history-days 2 (an empty store", table)
+        cells = {}
+        for line in table.splitlines():
+            c = [x.strip() for x in line.strip("|").split("|")]
+            if line.startswith("| lognormal |"):
+                cells[c[2]] = c
+        self.assertEqual(sorted(cells), ["cold", "first", "warm"], table)
+        single = {
+            "cold": ("--history-days", "0", "--warmup-days", "0"),
+            "first": ("--history-days", "2", "--warmup-days", "0"),
+            "warm": ("--history-days", "0", "--warmup-days", "2"),
+        }
+        for start, args in single.items():
+            out = run("--family", "lognormal", *args, *common).stdout
+            r = rows(out)
+            self.assertEqual(measured_posts(out), int(cells[start][10]), (start, out))
+            for key, col in (("mean", 3), ("p95", 4)):
+                self.assertAlmostEqual(r["govwatch"][key] / r["round"][key],
+                                       float(cells[start][col]), delta=0.0011,
+                                       msg=(start, key, out, table))
+        # the walls' past is what tells the first start from the cold one
+        self.assertNotEqual(cells["cold"][3:5], cells["first"][3:5], table)
 
     def test_the_rates_bound_of_walls_alike_is_round_robin(self):
         # bench/schedsim-bound.py: ten walls posting once an hour each have one interval, the
