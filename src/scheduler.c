@@ -54,7 +54,10 @@
  * wait, but where walls post alike (a region's settlements reposting the same campaign) even
  * knowing every wall's exact rate leaves 0.8× of it (bench/schedsim-bound.py), and learning the
  * hours besides wins a little more. A cold start costs its first day: a wall nothing is known of
- * is found posting only by polling it; from the second day on it is about as good as warm.
+ * is found posting only by polling it; from the second day on it is about as good as warm. A
+ * first start on walls that have posted before is not cold: each wall's first page (its last
+ * posts, observed as history) gives its level and hours at once, about as well as a week of
+ * watching.
  */
 #include <inttypes.h>
 #include <limits.h>
