@@ -63,32 +63,7 @@
  * their rate, a few posts a year. */
 #define DORMANT_FACTOR 0.02
 
-/* ---- random draws -------------------------------------------------------------------------- */
-
-/* Lognormal, redrawn until at most cap (no pile of walls at the cap). */
-static double rng_lognormal_capped(struct rng *r, double median, double sigma, double cap)
-{
-        double x;
-        do
-                x = rng_lognormal(r, median, sigma);
-        while (x > cap);
-        return x;
-}
-
 /* ---- days and hours ------------------------------------------------------------------------ */
-
-/* Poisson(mean) posts of wall i on local day `day` at hours drawn from weights, shifted. */
-static int posts_on_day(struct trace *tr, size_t i, struct rng *r, int64_t day, double mean,
-                        const double hours[24], double shift_hours)
-{
-        for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
-                int q = trace_add_at(
-                        tr, i, trace_day_start(day) + (rng_hour(r, hours) + shift_hours) * HOUR);
-                if (q < 0)
-                        return q;
-        }
-        return 0;
-}
 
 /* Posting by local hour (relative weights). An office: 8 to 18 with a lunch dip, a thin evening
  * from the editor's phone, a few posts after midnight, from an
@@ -123,7 +98,7 @@ static int own_posts_on_day(struct trace *tr, size_t i, struct rng *r, const str
 {
         double mean = w->per_day * factor * (trace_is_weekend_day(day) ? w->weekend : 1) *
                       rng_lognormal(r, 1, w->day_sigma);
-        return posts_on_day(tr, i, r, day, mean, w->hours, w->shift_hours);
+        return trace_posts_on_day(tr, i, r, day, mean, w->hours, w->shift_hours);
 }
 
 /* ---- heating: the week the heating season starts ------------------------------------------- */

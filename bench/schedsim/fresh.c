@@ -63,16 +63,6 @@ static double on_grid(struct rng *r, double t, double minutes)
         return ceil(t / step) * step + rng_between(r, 0, POSTPONED_LATENESS_SEC);
 }
 
-/* The morning after t (or t's own morning, if t is before it) between from and to local hours:
- * when an editor without a night shift gets to what came in overnight. */
-static double next_morning(struct rng *r, double t, double from, double to)
-{
-        int64_t day = trace_local_day(t);
-        if (trace_local_hour(t) >= from)
-                day++;
-        return trace_day_start(day) + rng_between(r, from, to) * HOUR;
-}
-
 /* Posting by local hour (relative weights). Offices: 8 or 9 to 17 or 18, a lunch dip, a thin
  * evening tail, nearly nothing at night. */
 static const double office_hours[24] = {
@@ -371,7 +361,7 @@ static double storm_repost_time(const struct storm_wall *w, struct rng *r, doubl
         double h = trace_local_hour(at);
         if (!storm_kinds[w->kind].night_staff && (h >= 22 || h < 7) &&
             rng_chance(r, STORM_NIGHT_WAITS))
-                at = next_morning(r, at, 7.5, 10);
+                at = trace_next_morning(r, at, 7.5, 10);
         return at;
 }
 
@@ -866,7 +856,7 @@ static int longtail_repost(struct trace *tr, const struct longtail_wall *walls, 
                 double at = t + rng_lognormal(r, LONGTAIL_REPOST_LAG, 1.0);
                 double h = trace_local_hour(at);
                 if ((h < 8 || h >= 19) && rng_chance(r, 0.8))
-                        at = next_morning(r, at, 9, 11);
+                        at = trace_next_morning(r, at, 9, 11);
                 int q = trace_add_at(tr, i, at);
                 if (q < 0)
                         return q;

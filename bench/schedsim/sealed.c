@@ -64,47 +64,12 @@
 /* Walls nobody keeps any more: a fiftieth of their rate, a few posts a year. */
 #define DORMANT_FACTOR 0.02
 
-/* ---- random draws -------------------------------------------------------------------------- */
-
-/* Lognormal, redrawn until at most cap, so that no pile of walls sits at the cap. */
-static double draw_rate(struct rng *r, double median, double sigma, double cap)
-{
-        double x;
-        do
-                x = rng_lognormal(r, median, sigma);
-        while (x > cap);
-        return x;
-}
-
 /* ---- days and hours ------------------------------------------------------------------------ */
-
-/* Between from and to local hours of t's own day if t is before `from`, else of the next day:
- * when an editor without a night shift gets to what came up after hours. */
-static double next_morning(struct rng *r, double t, double from, double to)
-{
-        int64_t day = trace_local_day(t);
-        if (trace_local_hour(t) >= from)
-                day++;
-        return trace_day_start(day) + rng_between(r, from, to) * HOUR;
-}
 
 static bool is_night(double t, double from, double to)
 {
         double h = trace_local_hour(t);
         return h >= from || h < to;
-}
-
-/* Poisson(mean) posts of wall i on local day `day` at hours drawn from weights, shifted. */
-static int posts_on_day(struct trace *tr, size_t i, struct rng *r, int64_t day, double mean,
-                        const double hours[24], double shift_hours)
-{
-        for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
-                double h = rng_hour(r, hours) + shift_hours;
-                int q = trace_add_at(tr, i, trace_day_start(day) + h * HOUR);
-                if (q < 0)
-                        return q;
-        }
-        return 0;
 }
 
 /* A postponed post set for local hour `hour` of day `day`. */
@@ -317,7 +282,7 @@ static void thread_wall_draw(struct rng *r, size_t i, struct thread_wall *ret)
         size_t district;
         enum thread_kind kind = thread_kind_of(i, &district);
         const struct thread_kind_info *k = &thread_kinds[kind];
-        double per_day = draw_rate(r, k->median_per_day, k->sigma, THREAD_OWN_CAP);
+        double per_day = rng_lognormal_capped(r, k->median_per_day, k->sigma, THREAD_OWN_CAP);
         double self = rng_between(r, k->self_lo, k->self_hi);
         double shift = 0.6 * rng_normal(r);
         bool dormant = district != SIZE_MAX && rng_chance(r, THREAD_DORMANT);
@@ -338,7 +303,7 @@ static double thread_place(const struct thread_wall *w, struct rng *r, double t)
         double accept = trace_hour_acceptance(hours, trace_local_hour(t) - w->shift_hours);
         if (rng_chance(r, accept))
                 return t;
-        return next_morning(r, t - w->shift_hours * HOUR, 8, 10) + w->shift_hours * HOUR;
+        return trace_next_morning(r, t - w->shift_hours * HOUR, 8, 10) + w->shift_hours * HOUR;
 }
 
 /* The wall of district d that picks up a post of wall `from` (SIZE_MAX: none). */
@@ -635,7 +600,7 @@ static void incident_wall_draw(struct rng *r, size_t i, size_t n, struct inciden
                 end = first + INCIDENT_DISTRICT_WALLS < n ? first + INCIDENT_DISTRICT_WALLS : n;
         }
         const struct incident_kind_info *k = &incident_kinds[kind];
-        double per_day = draw_rate(r, k->median_per_day, k->sigma, INCIDENT_OWN_CAP);
+        double per_day = rng_lognormal_capped(r, k->median_per_day, k->sigma, INCIDENT_OWN_CAP);
         double shift = 0.6 * rng_normal(r);
         double per_week = k->per_week > 0 ? rng_lognormal(r, k->per_week, 0.6) : 0;
         double busy = k->busy_per_hour > 0 ? rng_lognormal(r, k->busy_per_hour, 0.4) : 0;
@@ -664,7 +629,7 @@ static int incident_repost(struct trace *tr, const struct incident_wall *walls, 
                 return 0;
         double at = t + rng_lognormal(r, 50 * MINUTE, 0.8);
         if (!walls[admin].night && is_night(at, 23, 7))
-                at = next_morning(r, at, 8, 9.5);
+                at = trace_next_morning(r, at, 8, 9.5);
         return trace_add_at(tr, admin, at);
 }
 
@@ -775,7 +740,8 @@ static int incident_generate(const struct family_params *p, struct trace *tr)
                         double factor = rng_lognormal(&post_rng, 1, 0.35);
                         double mean =
                                 w->per_day * (trace_is_weekend_day(d) ? k->weekend : 1) * factor;
-                        int q = posts_on_day(tr, i, &post_rng, d, mean, k->hours, w->shift_hours);
+                        int q = trace_posts_on_day(tr, i, &post_rng, d, mean, k->hours,
+                                                   w->shift_hours);
                         if (q < 0)
                                 return q;
                 }
@@ -1044,7 +1010,8 @@ static void may_wall_draw(struct rng *r, enum may_kind kind, struct may_wall *re
         double busiest = 1;
         for (unsigned d = 0; d < _MAY_DAY_MAX; d++)
                 busiest = fmax(busiest, k->on_day[d]);
-        double per_day = draw_rate(r, k->median_per_day, k->sigma, 150 / (busiest * 1.5));
+        double per_day =
+                rng_lognormal_capped(r, k->median_per_day, k->sigma, 150 / (busiest * 1.5));
         double shift = 0.6 * rng_normal(r);
         bool dormant = rng_chance(r, MAY_DORMANT);
         bool leave = k->office && rng_chance(r, MAY_LEAVE_CHANCE);
@@ -1154,8 +1121,8 @@ static int may_generate(const struct family_params *p, struct trace *tr)
                                 mean *= MAY_CAMPAIGN_BOOST;
                         if (w->leave && d >= monday - 4 && d <= monday + 2)
                                 mean *= MAY_LEAVE_FACTOR;
-                        int q = posts_on_day(tr, i, &post_rng, d, mean, may_hours(w, dk),
-                                             w->shift_hours);
+                        int q = trace_posts_on_day(tr, i, &post_rng, d, mean, may_hours(w, dk),
+                                                   w->shift_hours);
                         if (q >= 0)
                                 q = may_extras(tr, i, w, monday, d, &event_rng);
                         if (q < 0)
@@ -1302,7 +1269,7 @@ static void siren_wall_draw(struct rng *r, size_t i, struct siren_wall *ret)
                 district = (i - SIREN_REGIONAL_WALLS) / SIREN_DISTRICT_WALLS;
         }
         const struct siren_kind_info *k = &siren_kinds[kind];
-        double per_day = draw_rate(r, k->median_per_day, k->sigma, SIREN_OWN_CAP);
+        double per_day = rng_lognormal_capped(r, k->median_per_day, k->sigma, SIREN_OWN_CAP);
         double shift = 0.8 * rng_normal(r);
         double copy_day = rng_between(r, k->copy_lo, k->copy_hi);
         double night = rng_between(r, k->night_lo, k->night_hi);
@@ -1389,7 +1356,7 @@ static int siren_address(struct trace *tr, const struct siren_wall *walls, size_
                 double median = w->kind == SIREN_MIRROR ? 10 * MINUTE : 35 * MINUTE;
                 double at = t + rng_lognormal(r, median, w->kind == SIREN_MIRROR ? 0.8 : 1.0);
                 if (w->kind != SIREN_MIRROR && w->copy_night < 0.4 && is_night(at, 23.5, 7))
-                        at = next_morning(r, at, 8, 9.5);
+                        at = trace_next_morning(r, at, 8, 9.5);
                 q = trace_add_at(tr, i, at);
         }
         return q;
@@ -1450,7 +1417,8 @@ static int siren_generate(const struct family_params *p, struct trace *tr)
                         double factor = rng_lognormal(&post_rng, 1, 0.35);
                         double mean =
                                 w->per_day * (trace_is_weekend_day(d) ? k->weekend : 1) * factor;
-                        int q = posts_on_day(tr, i, &post_rng, d, mean, k->hours, w->shift_hours);
+                        int q = trace_posts_on_day(tr, i, &post_rng, d, mean, k->hours,
+                                                   w->shift_hours);
                         if (q >= 0 && w->digest)
                                 q = add_postponed(tr, i, &post_rng, d, w->digest_hour);
                         if (q < 0)

@@ -82,6 +82,16 @@ static inline double rng_lognormal(struct rng *r, double median, double sigma)
         return median * exp(sigma * rng_normal(r));
 }
 
+/* Lognormal, redrawn until at most cap, so that no pile of walls sits at the cap. */
+static inline double rng_lognormal_capped(struct rng *r, double median, double sigma, double cap)
+{
+        double x;
+        do
+                x = rng_lognormal(r, median, sigma);
+        while (x > cap);
+        return x;
+}
+
 /* Log-uniform in [lo, hi]. */
 static inline double rng_log_between(struct rng *r, double lo, double hi)
 {
@@ -176,6 +186,30 @@ static inline double trace_hour_acceptance(const double weight[24], double h)
 static inline int trace_add_at(struct trace *tr, size_t i, double t)
 {
         return trace_add(tr, i, (int64_t)floor(t));
+}
+
+/* Poisson(mean) posts of community i on local day `day`, at hours drawn from weights, shifted by
+ * shift_hours. 0 or -ENOMEM. */
+static inline int trace_posts_on_day(struct trace *tr, size_t i, struct rng *r, int64_t day,
+                                     double mean, const double hours[24], double shift_hours)
+{
+        for (unsigned m = rng_poisson(r, mean); m > 0; m--) {
+                double h = rng_hour(r, hours) + shift_hours;
+                int q = trace_add_at(tr, i, trace_day_start(day) + h * 3600.0);
+                if (q < 0)
+                        return q;
+        }
+        return 0;
+}
+
+/* Between from and to local hours of t's own day if t is before `from`, else of the next day:
+ * when an editor without a night shift gets to what came in after hours. */
+static inline double trace_next_morning(struct rng *r, double t, double from, double to)
+{
+        int64_t day = trace_local_day(t);
+        if (trace_local_hour(t) >= from)
+                day++;
+        return trace_day_start(day) + rng_between(r, from, to) * 3600.0;
 }
 
 /* ---- families ------------------------------------------------------------------------------ */
