@@ -686,30 +686,24 @@ static const char *const table_start_name[_TABLE_START_MAX] = {
         [TABLE_WARM] = "warm",
 };
 
-/* One row: family f from the start `start` names, the lead_days before t0 its past or warm-up. */
+/* One row: family f's trace tr (measured posts from t0 on) from the start `start` names, the
+ * lead_days before t0 its past or warm-up. */
 static int table_row(const struct options *o, const struct family_set *set, const struct family *f,
-                     enum table_start start, unsigned lead_days, struct outcome *ret)
+                     const struct trace *tr, size_t measured, enum table_start start,
+                     unsigned lead_days, struct outcome *ret)
 {
         int64_t lead = (int64_t)lead_days * 86400;
-        struct trace tr = {0};
-        size_t measured = 0;
-        bool true_rates;
-        int r = generate_trace(o, f, days_before_t0(table_warmup_days(o)), &tr, &measured,
-                               &true_rates);
-        if (r >= 0) {
-                struct sim sim = {
-                        .tr = &tr,
-                        .past = start == TABLE_COLD ? tr.t0 : tr.t0 - lead,
-                        .start = start == TABLE_WARM ? tr.t0 - lead : tr.t0,
-                        .quota = (unsigned)o->quota,
-                        .seed = o->seed,
-                        .measured = measured,
-                };
-                r = simulate(&sim, ret);
-        }
+        struct sim sim = {
+                .tr = tr,
+                .past = start == TABLE_COLD ? tr->t0 : tr->t0 - lead,
+                .start = start == TABLE_WARM ? tr->t0 - lead : tr->t0,
+                .quota = (unsigned)o->quota,
+                .seed = o->seed,
+                .measured = measured,
+        };
+        int r = simulate(&sim, ret);
         if (r < 0) {
                 fprintf(stderr, "%s (%s): %s\n", f->name, table_start_name[start], strerror(-r));
-                trace_done(&tr);
                 return r;
         }
         const struct outcome *out = ret;
@@ -729,7 +723,6 @@ static int table_row(const struct options *o, const struct family_set *set, cons
                out->orc.max_min / out->rr_interval_min, busiest,
                (double)measured / (double)o->days);
         fflush(stdout);
-        trace_done(&tr);
         return 0;
 }
 
@@ -748,8 +741,7 @@ static int run_table(const struct options *o)
                (double)o->n_comm * 1440 / o->quota);
         printf("cold: --history-days 0; first: --history-days %u (an empty store, the walls' past "
                "on their first page); warm: --history-days 0 --warmup-days %u (the same trace, "
-               "from "
-               "%u days before t0)\n\n",
+               "from %u days before t0)\n\n",
                warmup_days, warmup_days, days_before_t0(warmup_days));
         printf("| family | set | start | mean × RR | p95 × RR | max ÷ RR interval | "
                "from day 2: mean / p95 × RR | flat oracle mean / p95 | oracle mean / p95 / max | "
@@ -762,10 +754,18 @@ static int run_table(const struct options *o)
                 size_t n = 0;
                 if (!streq(o->table, "all") && !streq(o->table, set->name))
                         continue;
-                for (const struct family *f = set->families; f->name && r >= 0; f++, n++)
+                for (const struct family *f = set->families; f->name && r >= 0; f++, n++) {
+                        /* one trace for every start of the family */
+                        struct trace tr = {0};
+                        size_t measured = 0;
+                        bool true_rates;
+                        r = generate_trace(o, f, days_before_t0(warmup_days), &tr, &measured,
+                                           &true_rates);
+                        if (r < 0)
+                                fprintf(stderr, "%s: %s\n", f->name, strerror(-r));
                         for (enum table_start st = 0; st < _TABLE_START_MAX && r >= 0; st++) {
                                 struct outcome out;
-                                r = table_row(o, set, f, st, warmup_days, &out);
+                                r = table_row(o, set, f, &tr, measured, st, warmup_days, &out);
                                 if (r >= 0 && st == TABLE_COLD)
                                         r = explain_miss(f->name, &out, (unsigned)o->quota,
                                                          set->slack, &misses);
@@ -776,6 +776,8 @@ static int run_table(const struct options *o)
                                         cpu_start = table_start_name[st];
                                 }
                         }
+                        trace_done(&tr);
+                }
                 if (r >= 0 && n == 0)
                         r = strbuf_appendf(&verdicts, "%s, seed %" PRIu64 ": no families\n",
                                            set->name, o->seed);
