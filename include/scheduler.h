@@ -24,9 +24,9 @@
  * [min_interval, floor] per community, with ± jitter on every interval. A community's floor is
  * the bound on its wait: its watch's own max_interval (scheduler_set_max_interval()), else 1.75 ×
  * round robin's interval at this budget / √priority, never beyond max_interval (stretched alike
- * when they would cost more than 60 % of the budget). The budget is a hard limit on top: due()
- * never hands out more polls than the rolling 24 h window has left, and hands a community at its
- * floor out first.
+ * when they would cost more than 60 % of the budget). The budget is a
+ * hard limit on top: due() never hands out more polls than the rolling 24 h window has left, and
+ * hands a community at its floor out first, from the reserve when the rest is spent.
  */
 #pragma once
 
@@ -41,7 +41,7 @@
 
 struct scheduler_params {
         unsigned daily_budget;      /* wall.get calls in any 24 h (vk.daily_wall_get), ≥ 1 */
-        unsigned reserve;           /* of those, for paging bursts only; < daily_budget */
+        unsigned reserve;           /* of those, for paging bursts and walls at their floor */
         uint64_t min_interval_usec; /* one community at most this often (> 0) */
         uint64_t max_interval_usec; /* and at least this often (≥ min) */
         double jitter;              /* each interval × (1 ± jitter), 0 ≤ jitter ≤ 0.5 */
@@ -76,12 +76,13 @@ int scheduler_set_max_interval(struct scheduler *s, int64_t owner_id, uint64_t m
 int scheduler_remove(struct scheduler *s, int64_t owner_id);
 size_t scheduler_size(const struct scheduler *s);
 
-/* Up to max communities to poll now, most urgent first (never-polled ones first), no more than the
- * planned budget has left. Sets *ret_n (0 is fine). A community stays due until record_poll. */
+/* Up to max communities to poll now, most urgent first (never-polled ones first, then those at
+ * their floor), no more than the planned budget has left (those at their floor: with the reserve).
+ * Sets *ret_n (0 is fine). A community stays due until record_poll. */
 int scheduler_due(struct scheduler *s, uint64_t now_usec, int64_t *ret_ids, size_t max,
                   size_t *ret_n);
-/* When the next community falls due, or when the budget next frees a call if it is spent (≥ now;
- * now when something is due already; UINT64_MAX when nothing is watched). */
+/* When the next community falls due, or when the budget next frees a call for it if it is spent
+ * (≥ now; now when something can be polled already; UINT64_MAX when nothing is watched). */
 uint64_t scheduler_next_wakeup(struct scheduler *s, uint64_t now_usec);
 
 /* One wall.get was sent for owner_id (count it when the request leaves, whatever the answer): it

@@ -46,8 +46,12 @@
  * square-root law would poll least: against the same scheduler without them (bench-schedsim, the
  * seven families of the time, cold start), the mean stays, p95 gives up about 0.02 of round
  * robin's, and the worst wait falls from about 4× round robin's interval (max_interval, 6 h) to
- * 1.8×. When busy walls have spent the whole window, a wall at its floor is first for the next
- * call that frees.
+ * 1.8×. The plan fills the 24 h window up to its paging reserve, so a floor can come due when
+ * the window has nothing left until calls age out of it: a wall at its floor may then take the
+ * reserve (at_floor(), available_for()), unless the floors are stretched and every wall is at
+ * its floor. Without it such a wall waited for the next call the window freed, up to 1.97× round
+ * robin's interval on a first start (every wall polled in the first minute, the quiet ones
+ * reaching their floors together); with it no wait past 1.82× was seen.
  *
  * What it can win. Only what the walls' differences leave: where a few walls post most of the
  * posts (a district administration dozens a day, its schools weekly) it halves round robin's mean
@@ -872,6 +876,7 @@ int scheduler_remove(struct scheduler *s, int64_t owner_id)
 struct candidate {
         double urgency;
         int64_t owner_id;
+        bool floor;
 };
 
 static int candidate_cmp(const void *a, const void *b)
@@ -882,13 +887,28 @@ static int candidate_cmp(const void *a, const void *b)
         return x->owner_id < y->owner_id ? -1 : x->owner_id > y->owner_id;
 }
 
+/* Whether c has waited its floor: its poll is the bound's, and may take the reserve. */
+static bool at_floor(const struct community *c, uint64_t now_usec)
+{
+        return c->last_poll != 0 && now_usec - c->last_poll >= hours_to_usec(c->floor_h);
+}
+
+/* The calls the window has for c now: a wall at its floor may take the paging reserve too (so
+ * that a window the plan has filled never holds the bound up), unless the floors are stretched
+ * and every wall is at its floor. */
+static size_t available_for(struct scheduler *s, bool floor, uint64_t now_usec)
+{
+        return daily_budget_available(&s->budget, now_usec, floor && !s->stretched);
+}
+
 int scheduler_due(struct scheduler *s, uint64_t now_usec, int64_t *ret_ids, size_t max,
                   size_t *ret_n)
 {
         refit(s, now_usec);
-        size_t avail = daily_budget_available(&s->budget, now_usec, false);
-        if (max > avail)
-                max = avail;
+        size_t avail = available_for(s, false, now_usec);
+        size_t avail_floor = available_for(s, true, now_usec);
+        if (max > avail_floor)
+                max = avail_floor;
 
         _cleanup_free_ struct candidate *cand = NULL;
         size_t n_cand = 0;
@@ -904,19 +924,21 @@ int scheduler_due(struct scheduler *s, uint64_t now_usec, int64_t *ret_ids, size
                 /* Waited intervals: a budget-starved queue is served fairly, new ones first, then
                  * the ones at their floor (the bound), then the rest. */
                 double waited = (double)(now_usec - c->last_poll);
+                bool floor = at_floor(c, now_usec);
                 double urgency =
                         c->last_poll == 0 ? INFINITY
-                        : waited >= c->floor_h * USEC_PER_HOUR
-                                ? URGENT_FLOOR + waited / (c->floor_h * USEC_PER_HOUR)
+                        : floor           ? URGENT_FLOOR + waited / (c->floor_h * USEC_PER_HOUR)
                                 : waited / (double)(c->due > c->last_poll ? c->due - c->last_poll
                                                                           : 1);
-                cand[n_cand++] = (struct candidate){urgency, c->owner_id};
+                cand[n_cand++] = (struct candidate){urgency, c->owner_id, floor};
         }
         if (n_cand > 1)
                 qsort(cand, n_cand, sizeof(*cand), candidate_cmp);
-        size_t n = n_cand < max ? n_cand : max;
-        for (size_t i = 0; i < n; i++)
-                ret_ids[i] = cand[i].owner_id;
+        /* the walls at their floor come right after the new ones: the reserve is theirs alone */
+        size_t n = 0;
+        for (size_t i = 0; i < n_cand && n < max; i++)
+                if (n < (cand[i].floor ? avail_floor : avail))
+                        ret_ids[n++] = cand[i].owner_id;
         *ret_n = n;
         return 0;
 }
@@ -926,14 +948,27 @@ uint64_t scheduler_next_wakeup(struct scheduler *s, uint64_t now_usec)
         if (s->n == 0)
                 return UINT64_MAX;
         refit(s, now_usec);
-        uint64_t m = UINT64_MAX;
-        for (size_t i = 0; i < s->n; i++)
-                if (s->c[i].due < m)
-                        m = s->c[i].due;
+        /* the next due, and the next at its floor (which may take the reserve) */
+        uint64_t m = UINT64_MAX, m_floor = UINT64_MAX;
+        for (size_t i = 0; i < s->n; i++) {
+                const struct community *c = &s->c[i];
+                if (c->due < m)
+                        m = c->due;
+                if (c->last_poll != 0) {
+                        uint64_t f = c->last_poll + hours_to_usec(c->floor_h);
+                        f = f > c->due ? f : c->due;
+                        m_floor = f < m_floor ? f : m_floor;
+                }
+        }
         if (m < now_usec)
                 m = now_usec;
+        if (m_floor < now_usec)
+                m_floor = now_usec;
         uint64_t free_at = daily_budget_next_free(&s->budget, now_usec, 1, false);
-        return m > free_at ? m : free_at;
+        uint64_t free_floor =
+                s->stretched ? free_at : daily_budget_next_free(&s->budget, now_usec, 1, true);
+        uint64_t a = m > free_at ? m : free_at, b = m_floor > free_floor ? m_floor : free_floor;
+        return a < b ? a : b;
 }
 
 int scheduler_record_poll(struct scheduler *s, int64_t owner_id, uint64_t now_usec)

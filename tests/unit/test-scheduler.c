@@ -13,14 +13,15 @@
         "0 0 0 "                                                                                   \
         "0 0"
 
-/* A deterministic world: community k posts every period[k] seconds, only between local hours
- * from[k] and to[k] (0 and 24: all day), and every busy_period[k] seconds (0: never) in
- * [busy_from[k], busy_to[k]) (unix seconds), a spell of its own. */
+/* A deterministic world: community k posts every period[k] seconds, offset[k] seconds after the
+ * multiples of it, only between local hours from[k] and to[k] (0 and 24: all day), and every
+ * busy_period[k] seconds (0: never) in [busy_from[k], busy_to[k]) (unix seconds), a spell of its
+ * own. */
 struct world {
         size_t n;
         int64_t id[64];
         unsigned priority[64];
-        int64_t period[64];
+        int64_t period[64], offset[64];
         int from[64], to[64];
         int64_t busy_period[64], busy_from[64], busy_to[64];
         uint64_t last_poll[64];
@@ -37,7 +38,7 @@ static bool posts_at(const struct world *w, size_t k, int64_t t)
         if (w->busy_period[k] && t >= w->busy_from[k] && t < w->busy_to[k] &&
             t % w->busy_period[k] == 0)
                 return true;
-        return t % w->period[k] == 0 && lh >= w->from[k] && lh < w->to[k];
+        return (t - w->offset[k]) % w->period[k] == 0 && lh >= w->from[k] && lh < w->to[k];
 }
 
 static size_t world_find(const struct world *w, int64_t id)
@@ -502,11 +503,24 @@ static void test_state_round_trip(void **state)
                 for (int h = 0; h < 24; h++)
                         assert_true(fabs(ra[h] - rb[h]) <= 0.03 * ra[h] + 1e-3);
         }
-        /* the restored one is not due at once (no burst after a restart), the new one is */
+        /* the restored ones are not due at once (no burst after a restart), the new one is: it
+         * is first as soon as the window (the restored budget) has room for more than the walls
+         * at their floor */
         int64_t ids[25];
-        size_t n;
-        assert_int_equal(scheduler_due(r, t, ids, 25, &n), 0);
-        assert_true(n >= 1);
+        size_t n = 0;
+        uint64_t when = t;
+        for (;;) {
+                when = scheduler_next_wakeup(r, when);
+                assert_true(when < t + 30 * USEC_PER_MINUTE);
+                assert_int_equal(scheduler_due(r, when, ids, 25, &n), 0);
+                bool found = false;
+                for (size_t i = 0; i < n; i++)
+                        found = found || ids[i] == -999;
+                if (found)
+                        break;
+                for (size_t i = 0; i < n; i++)
+                        assert_int_equal(scheduler_record_poll(r, ids[i], when), 0);
+        }
         assert_int_equal(ids[0], -999);
 
         /* saving what was loaded gives the same per-community lines */
@@ -538,11 +552,14 @@ static void test_state_round_trip(void **state)
 }
 
 /* Drives w as drive() does and returns the longest wait of any post of community k found in
- * [from, until): the time from the post to the poll that found it. */
-static uint64_t longest_wait(struct scheduler *s, struct world *w, size_t k, uint64_t *t,
-                             uint64_t until)
+ * [from, until): the time from the post to the poll that found it; their mean in *ret_mean when
+ * not NULL. */
+static uint64_t waits(struct scheduler *s, struct world *w, size_t k, uint64_t *t, uint64_t until,
+                      double *ret_mean)
 {
         uint64_t worst = 0, prev = w->last_poll[k];
+        double sum = 0;
+        size_t n = 0;
         while (*t < until) {
                 drive(s, w, t, *t + 5 * USEC_PER_MINUTE < until ? *t + 5 * USEC_PER_MINUTE : until);
                 if (w->last_poll[k] == prev)
@@ -552,9 +569,13 @@ static uint64_t longest_wait(struct scheduler *s, struct world *w, size_t k, uin
                         if (posts_at(w, k, p)) {
                                 uint64_t wait = w->last_poll[k] - (uint64_t)p * USEC_PER_SEC;
                                 worst = wait > worst ? wait : worst;
+                                sum += (double)wait;
+                                n++;
                         }
                 prev = w->last_poll[k];
         }
+        if (ret_mean)
+                *ret_mean = n > 0 ? sum / (double)n : 0;
         return worst;
 }
 
@@ -587,13 +608,13 @@ static void test_bound_priority_and_max_interval(void **state)
                       "%.1f min; busiest 24 h %u\n",
                       longest / 3.6e9, bound_h, w.max_gap[10] / 3.6e9, w.max_gap[11] / 6e7,
                       max_in_window(&w));
-        /* The busy walls spend the whole budget here: a wall at its floor then waits for the
-         * next call the window frees, first in line, a few minutes at most. */
-        uint64_t slack = 10 * USEC_PER_MINUTE;
+        /* The busy walls spend the whole planned budget here: a wall at its floor then takes
+         * the paging reserve rather than wait for the window, and VK's limit is never reached. */
+        uint64_t slack = USEC_PER_MINUTE;
         assert_true(longest <= (uint64_t)(bound_h * USEC_PER_HOUR) + slack);
         assert_true(w.max_gap[10] <= (uint64_t)(bound_h / 2 * USEC_PER_HOUR) + slack);
         assert_true(w.max_gap[11] <= 90 * USEC_PER_MINUTE + slack);
-        assert_true(max_in_window(&w) <= 980);
+        assert_true(max_in_window(&w) <= 1000);
         /* the busy walls are polled well within the bound in their hours */
         assert_true(w.polls[0] > 2 * w.polls[20]);
         free(w.poll_times);
@@ -620,8 +641,8 @@ static void test_a_quiet_wall_turning_busy(void **state)
         w.busy_to[k] = from + 6 * 3600;
         drive(s, &w, &t, (uint64_t)from * USEC_PER_SEC);
         unsigned before = w.polls[k];
-        uint64_t early = longest_wait(s, &w, k, &t, (uint64_t)(from + 2 * 3600) * USEC_PER_SEC);
-        uint64_t late = longest_wait(s, &w, k, &t, (uint64_t)(from + 6 * 3600) * USEC_PER_SEC);
+        uint64_t early = waits(s, &w, k, &t, (uint64_t)(from + 2 * 3600) * USEC_PER_SEC, NULL);
+        uint64_t late = waits(s, &w, k, &t, (uint64_t)(from + 6 * 3600) * USEC_PER_SEC, NULL);
         print_message("spell: longest wait %.0f min in its first 2 h, %.0f min after; %u polls "
                       "in 6 h\n",
                       early / 6e7, late / 6e7, w.polls[k] - before);
