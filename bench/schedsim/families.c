@@ -495,6 +495,42 @@ static int sittings_generate(const struct family_params *p, struct trace *tr)
         return ret;
 }
 
+/* ---- postponed: content plans published on the minute -------------------------------------- */
+
+/* Many editors write ahead and let VK publish from the postponed queue ("отложенные записи") at a
+ * round time; VK shows such a post a few seconds after its minute. Walls post on the office day
+ * (phase ~ N(0, 1 h), ½ at weekends, daily rates lognormal with median 1.5 and σ 1.5); 40 % of
+ * them publish everything by hand, the others a share U(0.3, 1) of their posts from the queue, on
+ * the hour or, for two in five of them, on the hour and the half hour: the queued post is set for
+ * the last such time before the moment it would have been written, and appears 1–10 s after it. */
+static int postponed_generate(const struct family_params *p, struct trace *tr)
+{
+        struct rng r = family_rng(p, "postponed");
+        int ret = 0;
+
+        for (size_t i = 0; i < p->n_comm && ret >= 0; i++) {
+                double phase = rng_normal(&r); /* one draw a statement, as regional's */
+                double daily = 1.5 * exp(1.5 * rng_normal(&r));
+                double planned = rng_unit(&r) < 0.4 ? 0 : 0.3 + 0.7 * rng_unit(&r);
+                double grid = rng_unit(&r) < 0.4 ? 1800 : 3600;
+                struct wall w = wall_make(&office, daily, phase, 0.5);
+                size_t from = tr->n_post[i];
+                ret = add_poisson(tr, i, &r, (double)p->t_hist, (double)p->t_end,
+                                  wall_peak_rate(&w), wall_rate, &w);
+                for (size_t k = from; ret >= 0 && k < tr->n_post[i]; k++) {
+                        if (rng_unit(&r) >= planned)
+                                continue;
+                        int64_t t = tr->post[i][k];
+                        /* down to the grid: never before the trace (t_hist is on the minute) */
+                        int64_t slot = t - (int64_t)fmod((double)t, grid);
+                        if (slot < p->t_hist)
+                                continue;
+                        tr->post[i][k] = slot + 1 + (int64_t)(9 * rng_unit(&r));
+                }
+        }
+        return ret;
+}
+
 const struct family schedsim_tuning_families[] = {
         {
                 .name = "lognormal",
@@ -531,6 +567,12 @@ const struct family schedsim_tuning_families[] = {
                 .summary = "walls filled a few posts at a time: sittings on the office day, 1 + "
                            "Poisson(2) posts each, minutes apart",
                 .generate = sittings_generate,
+        },
+        {
+                .name = "postponed",
+                .summary = "office walls publishing a share of their posts from the postponed "
+                           "queue, on the hour or the half hour, seconds after the minute",
+                .generate = postponed_generate,
         },
         {},
 };
