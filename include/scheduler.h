@@ -24,7 +24,8 @@
  * [min_interval, floor] per community, with ± jitter on every interval. A community's floor is
  * the bound on its wait: its watch's own max_interval (scheduler_set_max_interval()), else 1.75 ×
  * round robin's interval at this budget / √priority, never beyond max_interval (stretched alike
- * when they would cost more than 60 % of the budget). The budget is a
+ * when they would cost more than 60 % of the budget). A wall that posts from VK's postponed
+ * queue, seconds after a quarter of the hour, is polled just after its quarters. The budget is a
  * hard limit on top: due() never hands out more polls than the rolling 24 h window has left, and
  * hands a community at its floor out first, from the reserve when the rest is spent.
  */

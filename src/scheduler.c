@@ -53,6 +53,14 @@
  * robin's interval on a first start (every wall polled in the first minute, the quiet ones
  * reaching their floors together); with it no wait past 1.82× was seen.
  *
+ * Postponed posts. Editors who write ahead let VK publish from the postponed queue at a round
+ * time, and a post comes seconds after its minute. Each wall counts its posts that came within a
+ * minute after each quarter of the hour; a quarter that holds a quarter of its posts (and at least
+ * three) is one of its slots, and a poll that would fall within half an interval of one is moved
+ * to just after it (snap_to_slot()): the posts set for it are found at once rather than half an
+ * interval late, for the same number of polls. Posts by hand come a minute after a quarter by
+ * chance one time in fifteen, so walls without a queue are left alone.
+ *
  * What it can win. Only what the walls' differences leave: where a few walls post most of the
  * posts (a district administration dozens a day, its schools weekly) it halves round robin's mean
  * wait, but where walls post alike (a region's settlements reposting the same campaign) even
@@ -116,6 +124,18 @@
 #define BURST_SHARE       0.02
 #define BURST_MEAN        20.0
 #define BURST_MAX         200.0
+/* Postponed posts (snap_to_slot()): the quarters of the hour (SLOTS of SLOT_SEC), a post counting
+ * for one when it came within SLOT_LATE_SEC after it; a slot holds SLOT_SHARE of a wall's posts
+ * (shrunk towards chance by SLOT_PRIOR pseudo-posts) and at least SLOT_MIN_POSTS; a poll within
+ * SLOT_REACH of its interval from one is moved to SLOT_DELAY_SEC after it. */
+#define SLOTS          4
+#define SLOT_SEC       900
+#define SLOT_LATE_SEC  60
+#define SLOT_DELAY_SEC 40
+#define SLOT_SHARE     0.25
+#define SLOT_PRIOR     2.0
+#define SLOT_MIN_POSTS 3.0
+#define SLOT_REACH     0.5
 
 struct community {
         int64_t owner_id;
@@ -135,6 +155,7 @@ struct community {
         uint64_t burst_at;      /* when both were last decayed: complete_until */
         double burst;           /* the short-term factor on rate[] at burst_at */
         double burst_now;       /* and as it was when θ was last solved */
+        double slot[SLOTS + 1]; /* decayed posts just after each quarter of the hour, and all */
         uint64_t due;           /* next poll; 0: now */
 };
 
@@ -303,12 +324,13 @@ static void add_exposure(const struct scheduler *s, double *e, double a, double 
         }
 }
 
-static void decay(const struct scheduler *s, double *n, double *e, uint64_t *at, uint64_t now)
+/* Decays n[] and e[] from *at to now; returns the factor, for what decays with them. */
+static double decay(const struct scheduler *s, double *n, double *e, uint64_t *at, uint64_t now)
 {
         if (*at == 0 || now <= *at) {
                 if (*at == 0)
                         *at = now;
-                return;
+                return 1;
         }
         double f = exp(-usec_to_sec(now - *at) / SEC_PER_HOUR / tau_hours(s));
         for (size_t h = 0; h < H; h++) {
@@ -316,6 +338,7 @@ static void decay(const struct scheduler *s, double *n, double *e, uint64_t *at,
                 e[h] *= f;
         }
         *at = now;
+        return f;
 }
 
 /* ---- model --------------------------------------------------------------------------------- */
@@ -607,6 +630,35 @@ static uint64_t hours_to_usec(double h)
         return (uint64_t)llround(h * USEC_PER_HOUR);
 }
 
+/* Whether quarter k of the hour (of unix time: every time zone VK's walls are in keeps the
+ * quarters) is one of c's slots. */
+static bool is_slot(const struct community *c, size_t k)
+{
+        double chance = SLOT_LATE_SEC / SEC_PER_HOUR;
+        return c->slot[k] >= SLOT_MIN_POSTS &&
+               (c->slot[k] + SLOT_PRIOR * chance) / (c->slot[SLOTS] + SLOT_PRIOR) >= SLOT_SHARE;
+}
+
+/* due moved to SLOT_DELAY_SEC after the nearest of c's slots within reach of it, and within
+ * [lo, hi] (all usec); due itself when there is none. */
+static uint64_t snap_to_slot(const struct community *c, uint64_t due, uint64_t reach, uint64_t lo,
+                             uint64_t hi)
+{
+        const uint64_t q = SLOT_SEC * USEC_PER_SEC, delay = SLOT_DELAY_SEC * USEC_PER_SEC;
+        uint64_t best = due, best_d = UINT64_MAX;
+
+        /* the quarters from an hour before the one holding due to an hour after it */
+        uint64_t first = due / q > SLOTS ? (due / q - SLOTS) * q : 0;
+        for (uint64_t g = first; g <= due + SLOTS * q; g += q) {
+                uint64_t t = g + delay, d = t > due ? t - due : due - t;
+                if (t < lo || t > hi || d > reach || d >= best_d || !is_slot(c, g / q % SLOTS))
+                        continue;
+                best = t;
+                best_d = d;
+        }
+        return best;
+}
+
 static void plan(const struct scheduler *s, struct community *c)
 {
         if (c->last_poll == 0) {
@@ -622,7 +674,8 @@ static void plan(const struct scheduler *s, struct community *c)
         /* Jitter may shorten the longest interval but never stretch it past the promise. */
         if (iv > floor_iv)
                 iv = floor_iv;
-        c->due = c->last_poll + iv;
+        c->due = snap_to_slot(c, c->last_poll + iv, iv < floor_iv ? (uint64_t)(iv * SLOT_REACH) : 0,
+                              c->last_poll + s->p.min_interval_usec, c->last_poll + floor_iv);
 }
 
 /* The calls the plan may make in the next 1..24 hours without running into the rolling window:
@@ -1078,7 +1131,9 @@ int scheduler_observe(struct scheduler *s, int64_t owner_id, uint64_t poll_usec,
          * (a first page is history, the long-term rates' lesson, not a burst) */
         if (!history && !c->fixed && start < poll)
                 observe_burst(s, c, start, poll, post_dates, n_dates);
-        decay(s, c->n, c->e, &c->decayed_at, poll_usec);
+        double f = decay(s, c->n, c->e, &c->decayed_at, poll_usec);
+        for (size_t k = 0; k <= SLOTS; k++)
+                c->slot[k] *= f;
         decay(s, s->gn, s->ge, &s->g_decayed_at, poll_usec);
 
         if (start < poll) {
@@ -1097,6 +1152,9 @@ int scheduler_observe(struct scheduler *s, int64_t owner_id, uint64_t poll_usec,
                 double w = age > 0 ? exp(-age / tau_sec) : 1;
                 size_t h = hour_of_local(local_sec(s, d));
                 c->n[h] += w;
+                c->slot[SLOTS] += w;
+                if (post_dates[i] >= 0 && post_dates[i] % SLOT_SEC < SLOT_LATE_SEC)
+                        c->slot[post_dates[i] / SLOT_SEC % SLOTS] += w;
                 s->gn[h] += w;
         }
         if (poll_usec > c->complete_until)
@@ -1256,6 +1314,8 @@ int scheduler_save(struct scheduler *s, char **ret)
                 if (r >= 0)
                         r = append_milli(&sb, (const double[]){c->burst_n, c->burst_x}, 2);
                 if (r >= 0)
+                        r = append_milli(&sb, c->slot, SLOTS + 1);
+                if (r >= 0)
                         r = strbuf_puts(&sb, "\n");
         }
         if (r < 0) {
@@ -1286,7 +1346,7 @@ static int parse_ints(const char **p, long long *v, size_t n, long long min)
 struct loaded_community {
         int64_t owner_id;
         uint64_t last_poll, complete_until, decayed_at, burst_at;
-        double n[H], e[H], burst_n, burst_x;
+        double n[H], e[H], burst_n, burst_x, slot[SLOTS + 1];
 };
 
 static int parse_line_end(const char **p)
@@ -1372,7 +1432,7 @@ static int load_mix(const char **p, double weight[MIX_SHAPES], double mix[MIX_SH
  * what an older version saved: then it starts neutral). */
 static int load_community(const char **p, struct loaded_community *l)
 {
-        long long id, v[3 + 2 * H], b[3] = {};
+        long long id, v[3 + 2 * H], b[3] = {}, q[SLOTS + 1] = {};
         int r;
 
         if (strncmp(*p, "c", 1) != 0)
@@ -1389,6 +1449,11 @@ static int load_community(const char **p, struct loaded_community *l)
                 if (r < 0)
                         return r;
         }
+        if (**p == ' ') {
+                r = parse_ints(p, q, SLOTS + 1, 0);
+                if (r < 0)
+                        return r;
+        }
         r = parse_line_end(p);
         if (r < 0)
                 return r;
@@ -1396,6 +1461,8 @@ static int load_community(const char **p, struct loaded_community *l)
         l->burst_at = (uint64_t)b[0];
         l->burst_n = b[1] / 1000.0;
         l->burst_x = b[2] / 1000.0;
+        for (size_t k = 0; k <= SLOTS; k++)
+                l->slot[k] = q[k] / 1000.0;
         l->last_poll = (uint64_t)v[0];
         l->complete_until = (uint64_t)v[1];
         l->decayed_at = (uint64_t)v[2];
@@ -1458,6 +1525,7 @@ int scheduler_load(struct scheduler *s, const char *text)
                 c->burst_at = lc[i].burst_at;
                 c->burst_n = lc[i].burst_n;
                 c->burst_x = lc[i].burst_x;
+                memcpy(c->slot, lc[i].slot, sizeof(c->slot));
                 c->burst = burst_level(c);
                 c->jitter_u = draw_jitter(s);
         }
