@@ -450,6 +450,7 @@ static const struct family_set family_sets[] = {
         {"fresh", schedsim_fresh_families, HELDOUT_SLACK},
         {"blind", schedsim_blind_families, HELDOUT_SLACK},
         {"sealed", schedsim_sealed_families, HELDOUT_SLACK},
+        {"vault", schedsim_vault_families, HELDOUT_SLACK},
 };
 
 static const struct family_set *family_set_find(const char *name)
@@ -821,8 +822,8 @@ static void usage(FILE *f)
                 "                      [--write-trace FILE]  (the generated trace as CSV)\n"
                 "       bench-schedsim --trace FILE [--quota Q] [--history-days N] "
                 "[--warmup-days N]\n"
-                "       bench-schedsim --table tuning|heldout|fresh|blind|sealed|all [--seed N]\n"
-                "                      [--communities N]\n"
+                "       bench-schedsim --table tuning|heldout|fresh|blind|sealed|vault|all\n"
+                "                      [--seed N] [--communities N]\n"
                 "                      [--days N] [--quota Q] [--warmup-days N (7)]\n"
                 "       bench-schedsim --list-families\n"
                 "  --family lognormal also takes [--rates lognormal|pareto|uniform]\n"
@@ -844,7 +845,8 @@ static int options_check(struct options *o)
         }
         if (o->table && !streq(o->table, "all") && !family_set_find(o->table)) {
                 fprintf(stderr,
-                        "--table takes tuning, heldout, fresh, blind, sealed or all, not %s\n",
+                        "--table takes tuning, heldout, fresh, blind, sealed, vault or all, not "
+                        "%s\n",
                         o->table);
                 return 2;
         }

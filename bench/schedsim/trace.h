@@ -2,8 +2,8 @@
  *
  * A trace is, for each community, the sorted unix times of its posts. A family is a generator of
  * traces with a posting pattern of its own (bench/schedsim/families.c holds the ones the scheduler
- * was tuned on; heldout.c, fresh.c, blind.c and sealed.c, sets written apart from it, the ones it
- * is only evaluated on). Every family writes posts in [p->t_begin, p->t_end) for p->n_comm
+ * was tuned on; heldout.c, fresh.c, blind.c, sealed.c and vault.c, sets written apart from it, the
+ * ones it is only evaluated on). Every family writes posts in [p->t_begin, p->t_end) for p->n_comm
  * communities, reproducibly from p->seed alone: the same parameters give the same trace on every
  * machine (no libc rand(), no clock).
  */
@@ -256,3 +256,4 @@ extern const struct family schedsim_heldout_families[];
 extern const struct family schedsim_fresh_families[];
 extern const struct family schedsim_blind_families[];
 extern const struct family schedsim_sealed_families[];
+extern const struct family schedsim_vault_families[];

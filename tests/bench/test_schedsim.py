@@ -45,7 +45,8 @@ def rows(out):
 
 
 def families():
-    """{name: set} from --list-families: "tuning", "heldout", "fresh", "blind" or "sealed"."""
+    """{name: set} from --list-families: "tuning", "heldout", "fresh", "blind", "sealed" or
+    "vault"."""
     found = {}
     for line in run("--list-families").stdout.splitlines():
         name, kind = line.split()[:2]
@@ -164,8 +165,8 @@ class SchedsimTest(unittest.TestCase):
         fams = families()
         self.assertIn("lognormal", fams)
         self.assertEqual(fams["lognormal"], "tuning")
-        self.assertTrue(set(fams.values()) <= {"tuning", "heldout", "fresh", "blind", "sealed"},
-                        fams)
+        self.assertTrue(set(fams.values()) <= {"tuning", "heldout", "fresh", "blind", "sealed",
+                                               "vault"}, fams)
         for name, kind in fams.items():
             with self.subTest(family=name):
                 out = run("--family", name, *SMALL, "--history-days", "1",
@@ -253,7 +254,7 @@ class SchedsimTest(unittest.TestCase):
                 self.assertGreater(float(ratio), 0, c)
             self.assertEqual(c[6], "-", c)  # one day measured: no second day
         self.assertRegex(out, r"\ntuning, seed 3: targets \(cold rows: .*\) (met|NOT met)")
-        self.assertNotRegex(out, r"\n(heldout|fresh|blind|sealed), seed")
+        self.assertNotRegex(out, r"\n(heldout|fresh|blind|sealed|vault), seed")
 
     def test_table_rows_are_the_runs_their_start_names(self):
         # Each start of a table row is a single run on the same trace: cold with bare walls, first
